@@ -1,0 +1,38 @@
+# Warnings, sanitizers and the Boost 1.74 workaround, set once for every target
+# that links lbctl_settings.
+add_library(lbctl_settings INTERFACE)
+target_compile_options(lbctl_settings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
+  -Wcast-align -Wunused -Woverloaded-virtual -Wnull-dereference
+  -Wimplicit-fallthrough
+  # boost/asio/awaitable.hpp (Boost 1.74) uses std::exchange without <utility>.
+  -include utility)
+if(LBCTL_WERROR)
+  target_compile_options(lbctl_settings INTERFACE -Werror)
+endif()
+target_compile_definitions(lbctl_settings INTERFACE
+  BOOST_ASIO_NO_DEPRECATED
+  BOOST_ASIO_DISABLE_BOOST_COROUTINE
+  CATCH_CONFIG_FAST_COMPILE)
+if(LBCTL_SANITIZE)
+  target_compile_options(lbctl_settings INTERFACE
+    -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  target_link_options(lbctl_settings INTERFACE -fsanitize=address,undefined)
+endif()
+
+# Every library in this project: one per folder, named lbctl_<folder>.
+# Sources are every *.cpp in the folder except those listed after EXCLUDE.
+function(lbctl_library name)
+  cmake_parse_arguments(ARG "" "" "EXCLUDE" ${ARGN})
+  file(GLOB _sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*.cpp")
+  foreach(_excluded IN LISTS ARG_EXCLUDE)
+    list(REMOVE_ITEM _sources "${CMAKE_CURRENT_SOURCE_DIR}/${_excluded}")
+  endforeach()
+  if(NOT _sources)
+    # A folder whose first source has not landed yet.
+    set(_sources "${PROJECT_SOURCE_DIR}/cmake/empty.cpp")
+  endif()
+  add_library(${name} STATIC ${_sources})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${name} PUBLIC lbctl_settings)
+endfunction()

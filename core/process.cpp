@@ -1,0 +1,274 @@
+#include "core/process.hpp"
+
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <fstream>
+#include <map>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace lbctl {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+std::string tail_lines(std::string_view text, std::size_t lines) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+  std::size_t pos = text.size();
+  for (std::size_t n = 0; n < lines && pos > 0; ++n) {
+    const std::size_t nl = text.rfind('\n', pos - 1);
+    if (nl == std::string_view::npos) {
+      pos = 0;
+      break;
+    }
+    pos = nl;
+  }
+  if (pos > 0) ++pos;
+  return std::string(text.substr(pos));
+}
+
+std::string describe_argv(const std::vector<std::string>& argv) {
+  std::string text;
+  for (const auto& arg : argv) {
+    if (!text.empty()) text += ' ';
+    text += arg;
+  }
+  return text;
+}
+
+namespace {
+
+// Owns a file descriptor until it is handed to Asio.
+struct Fd {
+  int fd = -1;
+  Fd() = default;
+  explicit Fd(int f) : fd(f) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+  int release() { return std::exchange(fd, -1); }
+  void reset() {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
+};
+
+// argv and envp as the C arrays posix_spawnp wants; the strings live here.
+struct SpawnArgs {
+  std::vector<std::string> env_strings;
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+
+  SpawnArgs(const std::vector<std::string>& args,
+            const std::vector<std::pair<std::string, std::string>>& overrides) {
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    std::map<std::string, std::string> merged;
+    for (char** e = environ; e && *e; ++e) {
+      std::string_view entry(*e);
+      const auto eq = entry.find('=');
+      if (eq == std::string_view::npos) continue;
+      merged[std::string(entry.substr(0, eq))] = std::string(entry.substr(eq + 1));
+    }
+    for (const auto& [key, value] : overrides) merged[key] = value;
+    env_strings.reserve(merged.size());
+    for (const auto& [key, value] : merged) env_strings.push_back(key + "=" + value);
+    for (auto& s : env_strings) envp.push_back(s.data());
+    envp.push_back(nullptr);
+  }
+};
+
+// Resets what the child should not inherit: signal mask and dispositions.
+void child_signal_defaults(posix_spawnattr_t& attr) {
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  sigaddset(&defaults, SIGINT);
+  sigaddset(&defaults, SIGTERM);
+  sigaddset(&defaults, SIGCHLD);
+  sigaddset(&defaults, SIGHUP);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+}
+
+int exit_code_of(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+asio::awaitable<void> read_all(asio::posix::stream_descriptor& from, std::string& into, bool keep_tail) {
+  char buffer[8192];
+  for (;;) {
+    boost::system::error_code ec;
+    const std::size_t n =
+        co_await from.async_read_some(asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
+    if (n > 0) {
+      into.append(buffer, n);
+      if (into.size() > k_max_output) {
+        if (keep_tail) into.erase(0, into.size() - k_max_output);
+        else into.resize(k_max_output);
+      }
+    }
+    if (ec) co_return;
+  }
+}
+
+}  // namespace
+
+asio::awaitable<Result<ProcessResult>> PosixProcessRunner::run(ProcessSpec spec) {
+  if (spec.argv.empty()) co_return fail(ErrorKind::invalid, "empty command");
+  const auto started = std::chrono::steady_clock::now();
+  int out_pipe[2];
+  int err_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0) co_return fail(ErrorKind::refused, std::strerror(errno));
+  Fd out_read(out_pipe[0]), out_write(out_pipe[1]);
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0) co_return fail(ErrorKind::refused, std::strerror(errno));
+  Fd err_read(err_pipe[0]), err_write(err_pipe[1]);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out_write.fd, 1);
+  posix_spawn_file_actions_adddup2(&actions, err_write.fd, 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  // Its own process group, so a timeout kills what it started too.
+  posix_spawnattr_setpgroup(&attr, 0);
+  child_signal_defaults(attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+  SpawnArgs args(spec.argv, spec.env);
+  pid_t pid = -1;
+  const int rc = posix_spawnp(&pid, args.argv[0], &actions, &attr, args.argv.data(), args.envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  out_write.reset();
+  err_write.reset();
+  if (rc != 0) {
+    co_return fail(ErrorKind::unreachable, fmt::format("cannot run '{}': {}", spec.argv[0], std::strerror(rc)));
+  }
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) {
+    ::kill(-pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    co_return fail(ErrorKind::refused, fmt::format("pidfd_open: {}", std::strerror(errno)));
+  }
+
+  auto executor = co_await asio::this_coro::executor;
+  asio::posix::stream_descriptor out_stream(executor, out_read.release());
+  asio::posix::stream_descriptor err_stream(executor, err_read.release());
+  asio::posix::stream_descriptor exit_watch(executor, pidfd);
+  asio::steady_timer wake(executor, asio::steady_timer::time_point::max());
+  auto notify = [&wake] { wake.expires_at(asio::steady_timer::time_point::min()); };
+
+  ProcessResult result;
+  int readers = 2;
+  bool exited = false;
+  auto reader_done = [&](std::exception_ptr) {
+    --readers;
+    notify();
+  };
+  asio::co_spawn(executor, read_all(out_stream, result.out, false), reader_done);
+  asio::co_spawn(executor, read_all(err_stream, result.err, true), reader_done);
+  exit_watch.async_wait(asio::posix::stream_descriptor::wait_read, [&](boost::system::error_code) {
+    exited = true;
+    notify();
+  });
+
+  const auto deadline = started + spec.timeout;
+  bool timed_out = false;
+  while (!exited) {
+    wake.expires_at(deadline);
+    boost::system::error_code ec;
+    co_await wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (!exited && std::chrono::steady_clock::now() >= deadline && !timed_out) {
+      timed_out = true;
+      ::kill(-pid, SIGKILL);
+      ::kill(pid, SIGKILL);
+    }
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  result.exit_code = exit_code_of(status);
+
+  // A background child may still hold the pipes open: give the readers a
+  // moment to see EOF, then stop reading.
+  const auto grace_end = std::chrono::steady_clock::now() + 200ms;
+  while (readers > 0 && std::chrono::steady_clock::now() < grace_end) {
+    wake.expires_at(grace_end);
+    boost::system::error_code ec;
+    co_await wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  out_stream.close();
+  err_stream.close();
+  while (readers > 0) {
+    wake.expires_at(asio::steady_timer::time_point::max());
+    boost::system::error_code ec;
+    co_await wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  if (timed_out) {
+    std::string message = fmt::format("'{}' timed out after {} ms", spec.argv[0], spec.timeout.count());
+    const std::string tail = tail_lines(result.err);
+    if (!tail.empty()) message += "; stderr: " + tail;
+    co_return fail(ErrorKind::timeout, std::move(message));
+  }
+  co_return result;
+}
+
+Result<pid_t> start_detached(const std::vector<std::string>& argv, const std::filesystem::path& cwd,
+                             const std::filesystem::path& log) {
+  if (argv.empty()) return fail(ErrorKind::invalid, "empty command");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  child_signal_defaults(attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  SpawnArgs args(argv, {});
+  pid_t pid = -1;
+  const int rc = posix_spawnp(&pid, args.argv[0], &actions, &attr, args.argv.data(), args.envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) return fail(ErrorKind::unreachable, fmt::format("cannot run '{}': {}", argv[0], std::strerror(rc)));
+  return pid;
+}
+
+bool process_alive(pid_t pid) {
+  if (pid <= 0) return false;
+  int status = 0;
+  if (::waitpid(pid, &status, WNOHANG) == pid) return false;  // our child, now reaped
+  if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
+  std::ifstream stat_file(fmt::format("/proc/{}/stat", pid));
+  std::string stat;
+  std::getline(stat_file, stat);
+  const auto close_paren = stat.rfind(')');
+  if (close_paren != std::string::npos && close_paren + 2 < stat.size() && stat[close_paren + 2] == 'Z') return false;
+  return true;
+}
+
+}  // namespace lbctl

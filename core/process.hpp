@@ -1,0 +1,66 @@
+#pragma once
+// Running other programs: always an argv list handed to posix_spawnp, never a
+// shell. Providers, hooks and the backup go through ProcessRunner so unit
+// tests can fake it.
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <sys/types.h>
+#include <utility>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace lbctl {
+
+struct ProcessSpec {
+  std::vector<std::string> argv;
+  // Added to (or replacing entries of) the inherited environment.
+  std::vector<std::pair<std::string, std::string>> env;
+  std::chrono::milliseconds timeout{std::chrono::seconds(60)};
+};
+
+struct ProcessResult {
+  int exit_code = 0;        // the exit status, or 128 + signal when killed by one
+  std::string out;          // stdout, at most k_max_output bytes
+  std::string err;          // stderr, the last k_max_output bytes
+  std::chrono::milliseconds elapsed{0};
+};
+
+inline constexpr std::size_t k_max_output = 1 << 20;
+
+// The last `lines` lines of `text`, for error messages ("stderr: ...").
+std::string tail_lines(std::string_view text, std::size_t lines = 5);
+
+// "argv[0] arg1 ..." for messages; arguments are shown, so callers must not
+// put secrets in argv they print.
+std::string describe_argv(const std::vector<std::string>& argv);
+
+class ProcessRunner {
+ public:
+  virtual ~ProcessRunner() = default;
+
+  // Runs argv to completion, stdin from /dev/null. Returns the exit code and
+  // output whatever the code; fails with `unreachable` when the program cannot
+  // be started and with `timeout` (the process group killed, stderr's tail in
+  // the message) when it runs past spec.timeout.
+  virtual boost::asio::awaitable<Result<ProcessResult>> run(ProcessSpec spec) = 0;
+};
+
+class PosixProcessRunner final : public ProcessRunner {
+ public:
+  boost::asio::awaitable<Result<ProcessResult>> run(ProcessSpec spec) override;
+};
+
+// Starts a long-lived process in its own session (it outlives lbctl), stdin
+// from /dev/null, stdout and stderr appended to `log`, in `cwd`.
+Result<pid_t> start_detached(const std::vector<std::string>& argv, const std::filesystem::path& cwd,
+                             const std::filesystem::path& log);
+
+// True while `pid` names a live process (reaps it first if it is our child
+// and has exited; a zombie counts as gone).
+bool process_alive(pid_t pid);
+
+}  // namespace lbctl

@@ -1,0 +1,38 @@
+#include "lbctl/cli.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <iostream>
+
+#include "lbctl/config.hpp"
+#include "lbctl/exit_codes.hpp"
+
+namespace lbctl {
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"lbctl: blue-green cutovers for application servers behind HAProxy", "lbctl"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "lbctl 0.1.0");
+  cli::Action action;
+  cli::add_validate_command(app, action);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return k_exit_usage;
+  }
+  try {
+    return action ? action() : k_exit_usage;
+  } catch (const ConfigError& e) {
+    std::cerr << e.what() << "\n";
+    return k_exit_usage;
+  }
+}
+
+}  // namespace lbctl

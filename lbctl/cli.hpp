@@ -1,0 +1,25 @@
+#pragma once
+// The command line: `lbctl <command> -c CONFIG [--json] ...`.
+
+#include <functional>
+
+namespace CLI {
+class App;
+}
+
+namespace lbctl {
+
+// Parses argv, runs the chosen command, returns the process exit code.
+int run_cli(int argc, char** argv);
+
+namespace cli {
+
+// Each command adds its subcommand to `app`; when chosen, its callback stores
+// the work to run in `action`, which returns the exit code.
+using Action = std::function<int()>;
+
+void add_validate_command(CLI::App& app, Action& action);
+void add_servers_command(CLI::App& app, Action& action);
+
+}  // namespace cli
+}  // namespace lbctl

@@ -1,0 +1,3 @@
+#include "lbctl/cli.hpp"
+
+int main(int argc, char** argv) { return lbctl::run_cli(argc, argv); }

@@ -1,0 +1,21 @@
+#include <catch2/catch.hpp>
+
+#include "tests/support/haproxy_fixture.hpp"
+#include "tests/support/postgres_fixture.hpp"
+
+using namespace lbctl::test;
+
+TEST_CASE("the HAProxy fixture starts a real HAProxy with both admin sockets", "[integration][fixture]") {
+  HaproxyFixture haproxy({.servers = {{"old-1", "127.0.0.1:1", ""}}});
+  CHECK(haproxy.command("show info").find("Version: 2.6") != std::string::npos);
+  CHECK(haproxy.servers() == std::vector<std::string>{"old-1"});
+  CHECK(haproxy.runtime_api_tcp().rfind("tcp:127.0.0.1:", 0) == 0);
+}
+
+TEST_CASE("the Postgres fixture starts a throwaway cluster", "[integration][fixture]") {
+  PostgresFixture pg;
+  pg.create_database("app");
+  pg.execute("CREATE TABLE t (id int)", "app");
+  CHECK(pg.query_value("SELECT count(*) FROM t", "app") == "0");
+  CHECK(pg.dump_schema("app").find("CREATE TABLE public.t") != std::string::npos);
+}

@@ -1,0 +1,79 @@
+#include <catch2/catch.hpp>
+
+#include <boost/asio/io_context.hpp>
+
+#include "core/process.hpp"
+#include "tests/support/run_async.hpp"
+#include <thread>
+
+using namespace lbctl;
+using namespace std::chrono_literals;
+
+TEST_CASE("a program's exit code and output come back, without a shell", "[integration][process]") {
+  boost::asio::io_context io;
+  PosixProcessRunner runner;
+  // A shell would expand $HOME and split on ';': argv passes them through.
+  auto result = test::run_async(io, runner.run({{"echo", "$HOME;", "x"}, {}, 5s}));
+  REQUIRE(result.has_value());
+  CHECK(result->exit_code == 0);
+  CHECK(result->out == "$HOME; x\n");
+}
+
+TEST_CASE("a non-zero exit is reported with stderr, not as an error", "[integration][process]") {
+  boost::asio::io_context io;
+  PosixProcessRunner runner;
+  auto result = test::run_async(io, runner.run({{"ls", "/no/such/path"}, {}, 5s}));
+  REQUIRE(result.has_value());
+  CHECK(result->exit_code != 0);
+  CHECK(result->err.find("/no/such/path") != std::string::npos);
+}
+
+TEST_CASE("a program that cannot be found is unreachable", "[integration][process]") {
+  boost::asio::io_context io;
+  PosixProcessRunner runner;
+  auto result = test::run_async(io, runner.run({{"/no/such/program"}, {}, 5s}));
+  REQUIRE_FALSE(result.has_value());
+  CHECK(result.error().kind == ErrorKind::unreachable);
+  CHECK(result.error().message.find("/no/such/program") != std::string::npos);
+}
+
+TEST_CASE("a program past its timeout is killed and reported with its stderr", "[integration][process]") {
+  boost::asio::io_context io;
+  PosixProcessRunner runner;
+  const auto started = std::chrono::steady_clock::now();
+  auto result = test::run_async(
+      io, runner.run({{"python3", "-c", "import sys,time; print('stuck here', file=sys.stderr, flush=True); time.sleep(30)"}, {}, 700ms}));
+  REQUIRE_FALSE(result.has_value());
+  CHECK(result.error().kind == ErrorKind::timeout);
+  CHECK(result.error().message.find("stuck here") != std::string::npos);
+  CHECK(std::chrono::steady_clock::now() - started < 5s);
+}
+
+TEST_CASE("environment variables given are added for the program", "[integration][process]") {
+  boost::asio::io_context io;
+  PosixProcessRunner runner;
+  auto result = test::run_async(io, runner.run({{"printenv", "LBCTL_TEST_VALUE"}, {{"LBCTL_TEST_VALUE", "a b;c"}}, 5s}));
+  REQUIRE(result.has_value());
+  CHECK(result->out == "a b;c\n");
+}
+
+TEST_CASE("a background child holding the pipe does not hang the run", "[integration][process]") {
+  boost::asio::io_context io;
+  PosixProcessRunner runner;
+  const auto started = std::chrono::steady_clock::now();
+  auto result = test::run_async(io, runner.run({{"python3", "-c",
+      "import os,time\nif os.fork()==0:\n  time.sleep(3)\n  os._exit(0)\nprint('parent done')"}, {}, 10s}));
+  REQUIRE(result.has_value());
+  CHECK(result->out.find("parent done") != std::string::npos);
+  CHECK(std::chrono::steady_clock::now() - started < 2s);
+}
+
+TEST_CASE("a detached process outlives the call and is seen alive until it ends", "[integration][process]") {
+  const auto dir = std::filesystem::temp_directory_path();
+  auto pid = start_detached({"sleep", "0.3"}, dir, "/dev/null");
+  REQUIRE(pid.has_value());
+  CHECK(process_alive(*pid));
+  const auto end = std::chrono::steady_clock::now() + 5s;
+  while (process_alive(*pid) && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(20ms);
+  CHECK_FALSE(process_alive(*pid));
+}

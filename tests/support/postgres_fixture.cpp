@@ -1,0 +1,75 @@
+#include "tests/support/postgres_fixture.hpp"
+
+#include <pqxx/pqxx>
+#include <pwd.h>
+#include <stdexcept>
+#include <unistd.h>
+
+#include "tests/support/child_process.hpp"
+
+namespace lbctl::test {
+
+using namespace std::chrono_literals;
+
+std::vector<std::string> as_postgres(std::vector<std::string> argv) {
+  if (::geteuid() != 0) return argv;
+  std::vector<std::string> wrapped{"runuser", "-u", "postgres", "--"};
+  wrapped.insert(wrapped.end(), argv.begin(), argv.end());
+  return wrapped;
+}
+
+PostgresFixture::PostgresFixture() {
+  m_dir.open_to_postgres();
+  m_data_dir = (m_dir.path() / "data").string();
+  m_socket_dir = (m_dir.path() / "socket").string();
+  std::filesystem::create_directories(m_socket_dir);
+  if (::geteuid() == 0) {
+    const passwd* pw = ::getpwnam("postgres");
+    if (pw == nullptr) throw std::runtime_error("no postgres user: install postgresql");
+    if (::chown(m_socket_dir.c_str(), pw->pw_uid, pw->pw_gid) != 0) throw std::runtime_error("chown failed");
+  }
+  auto init = run_command(as_postgres({k_pg_bin + "initdb", "-D", m_data_dir, "-A", "trust", "-U", "postgres",
+                                       "--no-sync", "-E", "UTF8", "--locale=C"}));
+  if (init.exit_code != 0) throw std::runtime_error("initdb failed: " + init.out);
+  auto start = run_command(as_postgres({k_pg_bin + "pg_ctl", "-D", m_data_dir, "-l", m_data_dir + "/log", "-w",
+                                        "-o", "-k " + m_socket_dir + " -c listen_addresses= -c fsync=off -p 5432",
+                                        "start"}));
+  if (start.exit_code != 0) throw std::runtime_error("pg_ctl start failed: " + start.out);
+  m_running = true;
+}
+
+PostgresFixture::~PostgresFixture() { stop(); }
+
+void PostgresFixture::stop() {
+  if (!m_running) return;
+  run_command(as_postgres({k_pg_bin + "pg_ctl", "-D", m_data_dir, "-m", "immediate", "-w", "stop"}));
+  m_running = false;
+}
+
+std::string PostgresFixture::url(const std::string& dbname) const {
+  return "host=" + m_socket_dir + " port=5432 user=postgres dbname=" + dbname;
+}
+
+void PostgresFixture::create_database(const std::string& name) { execute("CREATE DATABASE \"" + name + "\""); }
+
+void PostgresFixture::execute(const std::string& sql, const std::string& dbname) {
+  pqxx::connection connection(url(dbname));
+  pqxx::nontransaction work(connection);
+  work.exec(sql);
+}
+
+std::string PostgresFixture::query_value(const std::string& sql, const std::string& dbname) {
+  pqxx::connection connection(url(dbname));
+  pqxx::nontransaction work(connection);
+  const auto rows = work.exec(sql);
+  if (rows.empty() || rows[0][0].is_null()) return {};
+  return rows[0][0].c_str();
+}
+
+std::string PostgresFixture::dump_schema(const std::string& dbname) {
+  auto dump = run_command({"pg_dump", "--schema-only", "--no-owner", "-d", url(dbname)});
+  if (dump.exit_code != 0) throw std::runtime_error("pg_dump failed: " + dump.out);
+  return dump.out;
+}
+
+}  // namespace lbctl::test

@@ -1,0 +1,41 @@
+#pragma once
+// A throwaway Postgres 15 cluster: initdb and pg_ctl as the postgres user, a
+// unix socket in a temp dir, no TCP; stopped and removed at scope exit.
+
+#include <string>
+#include <vector>
+
+#include "tests/support/temp_dir.hpp"
+
+namespace lbctl::test {
+
+class PostgresFixture {
+ public:
+  PostgresFixture();
+  ~PostgresFixture();
+
+  // A libpq connection string for `dbname` as the superuser.
+  std::string url(const std::string& dbname = "postgres") const;
+  const std::string& socket_dir() const { return m_socket_dir; }
+  void create_database(const std::string& name);
+  // Runs SQL (several statements allowed) in autocommit.
+  void execute(const std::string& sql, const std::string& dbname = "postgres");
+  // The first column of the first row, "" when there is none or it is NULL.
+  std::string query_value(const std::string& sql, const std::string& dbname = "postgres");
+  // pg_dump --schema-only, for before/after comparisons.
+  std::string dump_schema(const std::string& dbname);
+  void stop();
+
+ private:
+  TempDir m_dir;
+  std::string m_data_dir;
+  std::string m_socket_dir;
+  bool m_running = false;
+};
+
+// Runs argv as the postgres user when we are root (initdb and pg_ctl refuse root).
+std::vector<std::string> as_postgres(std::vector<std::string> argv);
+
+inline const std::string k_pg_bin = "/usr/lib/postgresql/15/bin/";
+
+}  // namespace lbctl::test
