@@ -15,6 +15,10 @@ int run_cli(int argc, char** argv) {
   app.set_version_flag("--version", "lbctl 0.1.0");
   cli::Action action;
   cli::add_validate_command(app, action);
+  cli::add_servers_command(app, action);
+  cli::add_check_command(app, action);
+  cli::add_migrate_command(app, action);
+  cli::add_history_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

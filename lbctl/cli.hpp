@@ -18,8 +18,12 @@ namespace cli {
 // the work to run in `action`, which returns the exit code.
 using Action = std::function<int()>;
 
+// One per command, each defined in lbctl/cmd_<name>.cpp.
 void add_validate_command(CLI::App& app, Action& action);
 void add_servers_command(CLI::App& app, Action& action);
+void add_check_command(CLI::App& app, Action& action);
+void add_migrate_command(CLI::App& app, Action& action);
+void add_history_command(CLI::App& app, Action& action);
 
 }  // namespace cli
 }  // namespace lbctl
