@@ -1,0 +1,156 @@
+#include "pools/haproxy_socket.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <fmt/format.h>
+
+namespace lbctl::pools {
+
+namespace asio = boost::asio;
+using Socket = asio::generic::stream_protocol::socket;
+
+std::string RuntimeApiEndpoint::to_string() const {
+  if (kind == Kind::unix_socket) return "unix:" + path;
+  return fmt::format("tcp:{}:{}", host, port);
+}
+
+SocketRuntimeApi::SocketRuntimeApi(RuntimeApiEndpoint endpoint, std::chrono::milliseconds timeout)
+    : m_endpoint(std::move(endpoint)), m_timeout(timeout) {}
+
+std::vector<std::string> split_prompt_answers(std::string& stream) {
+  std::vector<std::string> answers;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t end = stream.find("\n> ", start);
+    if (end == std::string::npos) break;
+    answers.emplace_back(stream, start, end - start);
+    start = end + 3;
+  }
+  stream.erase(0, start);
+  return answers;
+}
+
+namespace {
+
+// The connection and its watchdog share this, so a timer that fires after the
+// coroutine has moved on never touches a dead frame.
+struct Exchange {
+  explicit Exchange(const asio::any_io_executor& executor) : socket(executor), watchdog(executor) {}
+  Socket socket;
+  asio::steady_timer watchdog;
+  bool timed_out = false;
+};
+
+bool is_connect_failure(const boost::system::error_code& ec) {
+  return ec == asio::error::connection_refused || ec == asio::error::not_found ||
+         ec == boost::system::errc::no_such_file_or_directory || ec == asio::error::host_unreachable ||
+         ec == asio::error::network_unreachable || ec == boost::system::errc::permission_denied ||
+         ec == asio::error::host_not_found || ec == asio::error::host_not_found_try_again;
+}
+
+}  // namespace
+
+asio::awaitable<Result<std::vector<std::string>>> SocketRuntimeApi::run(std::vector<std::string> commands) {
+  for (const auto& command : commands) {
+    if (command.find_first_of("\r\n") != std::string::npos) {
+      co_return fail(ErrorKind::invalid, "a runtime API command must be one line");
+    }
+  }
+  auto executor = co_await asio::this_coro::executor;
+  auto exchange = std::make_shared<Exchange>(executor);
+  exchange->watchdog.expires_after(m_timeout);
+  exchange->watchdog.async_wait([weak = std::weak_ptr<Exchange>(exchange)](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self) return;
+    self->timed_out = true;
+    boost::system::error_code ignored;
+    self->socket.close(ignored);
+  });
+  auto finish = [&](Result<std::vector<std::string>> result) {
+    exchange->watchdog.cancel();
+    boost::system::error_code ignored;
+    exchange->socket.close(ignored);
+    return result;
+  };
+  auto failure = [&](std::string_view what, const boost::system::error_code& ec) {
+    if (exchange->timed_out) {
+      return fail(ErrorKind::timeout, fmt::format("{}: no answer within {} ms", describe(), m_timeout.count()));
+    }
+    const ErrorKind kind = is_connect_failure(ec) ? ErrorKind::unreachable : ErrorKind::invalid;
+    return fail(kind, fmt::format("{}: {}: {}", describe(), what, ec.message()));
+  };
+
+  boost::system::error_code ec;
+  if (m_endpoint.kind == RuntimeApiEndpoint::Kind::unix_socket) {
+    co_await exchange->socket.async_connect(asio::local::stream_protocol::endpoint(m_endpoint.path),
+                                            asio::redirect_error(asio::use_awaitable, ec));
+  } else {
+    asio::ip::tcp::resolver resolver(executor);
+    auto endpoints = co_await resolver.async_resolve(m_endpoint.host, std::to_string(m_endpoint.port),
+                                                     asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) {
+      ec = asio::error::host_not_found;
+      for (const auto& entry : endpoints) {
+        if (exchange->socket.is_open()) exchange->socket.close();
+        co_await exchange->socket.async_connect(asio::generic::stream_protocol::endpoint(entry.endpoint()),
+                                                asio::redirect_error(asio::use_awaitable, ec));
+        if (!ec) break;
+      }
+    }
+  }
+  if (ec) co_return finish(failure("cannot connect", ec));
+
+  // Prompt mode answers each command, then "\n> "; severity numbers mark errors.
+  std::string request = "prompt\nset severity-output number\n";
+  for (const auto& command : commands) {
+    request += command;
+    request += '\n';
+  }
+  request += "quit\n";
+
+  // Write while reading: HAProxy answers as it goes and stops reading when we
+  // do not drain its output.
+  // A failed write shows on the read side as a short stream.
+  asio::co_spawn(
+      executor,
+      [exchange, request = std::move(request)]() -> asio::awaitable<void> {
+        boost::system::error_code write_ec;
+        co_await asio::async_write(exchange->socket, asio::buffer(request),
+                                   asio::redirect_error(asio::use_awaitable, write_ec));
+      },
+      asio::detached);
+
+  const std::size_t expected = commands.size() + 2;  // prompt, severity-output, then ours
+  std::vector<std::string> answers;
+  answers.reserve(expected);
+  std::string stream;
+  char buffer[16384];
+  while (answers.size() < expected) {
+    const std::size_t n = co_await exchange->socket.async_read_some(asio::buffer(buffer),
+                                                                    asio::redirect_error(asio::use_awaitable, ec));
+    stream.append(buffer, n);
+    for (auto& answer : split_prompt_answers(stream)) answers.push_back(std::move(answer));
+    if (ec) break;
+  }
+  if (answers.size() < expected) {
+    if (exchange->timed_out) co_return finish(failure("reading", ec));
+    co_return finish(fail(ErrorKind::invalid,
+                          fmt::format("{}: the connection closed after {} of {} answers ({})", describe(),
+                                      answers.size() < 2 ? 0 : answers.size() - 2, commands.size(),
+                                      ec ? ec.message() : "no error")));
+  }
+  answers.erase(answers.begin(), answers.begin() + 2);
+  answers.resize(commands.size());
+  co_return finish(std::move(answers));
+}
+
+}  // namespace lbctl::pools

@@ -1,0 +1,28 @@
+#pragma once
+// The real runtime API client: Boost.Asio, unix or tcp, one connection per
+// batch in HAProxy's interactive (prompt) mode so a batch of any size gets
+// one answer per command.
+
+#include <memory>
+
+#include "pools/runtime_api.hpp"
+
+namespace lbctl::pools {
+
+class SocketRuntimeApi final : public RuntimeApi {
+ public:
+  SocketRuntimeApi(RuntimeApiEndpoint endpoint, std::chrono::milliseconds timeout);
+
+  boost::asio::awaitable<Result<std::vector<std::string>>> run(std::vector<std::string> commands) override;
+  std::string describe() const override { return m_endpoint.to_string(); }
+
+ private:
+  RuntimeApiEndpoint m_endpoint;
+  std::chrono::milliseconds m_timeout;
+};
+
+// Splits the prompt-mode stream into answers: each answer ends with "\n> ".
+// Returns the answers complete so far; `rest` keeps the unfinished tail.
+std::vector<std::string> split_prompt_answers(std::string& stream);
+
+}  // namespace lbctl::pools

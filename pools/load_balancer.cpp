@@ -1,0 +1,312 @@
+#include "pools/load_balancer.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <unordered_map>
+
+#include "core/names.hpp"
+#include "pools/answer.hpp"
+#include "pools/server.hpp"
+
+namespace lbctl::pools {
+
+namespace asio = boost::asio;
+
+const ServerStat* BackendState::stat(std::string_view name) const {
+  const auto it = std::find_if(stats.begin(), stats.end(), [&](const ServerStat& s) { return s.name == name; });
+  return it == stats.end() ? nullptr : &*it;
+}
+
+const ServerAdmin* BackendState::admin_of(std::string_view name) const {
+  const auto it = std::find_if(admin.begin(), admin.end(), [&](const ServerAdmin& s) { return s.name == name; });
+  return it == admin.end() ? nullptr : &*it;
+}
+
+std::uint64_t BackendState::max_id() const {
+  std::uint64_t id = 0;
+  for (const auto& s : admin) id = std::max(id, s.id);
+  for (const auto& s : stats) id = std::max(id, s.id);
+  return id;
+}
+
+LoadBalancer::LoadBalancer(std::string name, std::string backend, std::shared_ptr<RuntimeApi> api, Clock& clock)
+    : m_name(std::move(name)), m_backend(std::move(backend)), m_api(std::move(api)), m_clock(clock) {}
+
+std::string LoadBalancer::describe() const { return fmt::format("{} ({})", m_name, m_api->describe()); }
+
+std::optional<Error> LoadBalancer::check_names(const std::vector<std::string>& names) const {
+  if (!is_valid_name(m_backend)) {
+    return in_context(Error{ErrorKind::invalid, "the backend name is not [A-Za-z0-9._-]{1,64}; nothing sent"});
+  }
+  for (const auto& name : names) {
+    if (!is_valid_name(name)) {
+      return in_context(Error{ErrorKind::invalid,
+                              fmt::format("server name '{}' is not [A-Za-z0-9._-]{{1,64}}; nothing sent",
+                                          is_valid_name_chars(name) ? name : std::string("(unprintable)"))});
+    }
+  }
+  return std::nullopt;
+}
+
+asio::awaitable<Result<std::vector<std::string>>> LoadBalancer::send(std::vector<std::string> commands) {
+  auto answers = co_await m_api->run(std::move(commands));
+  if (!answers) co_return std::unexpected(in_context(answers.error()));
+  co_return answers;
+}
+
+asio::awaitable<Result<Applied>> LoadBalancer::apply(std::vector<std::string> commands) {
+  Applied applied;
+  if (commands.empty()) co_return applied;
+  auto answers = co_await send(commands);
+  if (!answers) co_return std::unexpected(answers.error());
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    if (auto error = answer_error((*answers)[i])) {
+      co_return fail(ErrorKind::refused, fmt::format("{}: '{}' refused: {}", m_name, commands[i], *error));
+    }
+  }
+  applied.commands = std::move(commands);
+  co_return applied;
+}
+
+// GCC 12 miscompiles braced initializer lists inside coroutines ("array used
+// as initializer"): command lists are built outside them.
+namespace {
+std::vector<std::string> one_command(std::string command) {
+  std::vector<std::string> commands;
+  commands.push_back(std::move(command));
+  return commands;
+}
+}  // namespace
+
+asio::awaitable<Result<std::vector<ServerStat>>> LoadBalancer::stats() {
+  if (auto error = check_names(std::vector<std::string>())) co_return std::unexpected(*error);
+  auto answers = co_await send(one_command(fmt::format("show stat {} 4 -1", m_backend)));
+  if (!answers) co_return std::unexpected(answers.error());
+  auto stats = parse_show_stat(answers->front(), m_backend);
+  if (!stats) co_return std::unexpected(in_context(stats.error()));
+  co_return stats;
+}
+
+asio::awaitable<Result<BackendState>> LoadBalancer::snapshot() {
+  if (auto error = check_names(std::vector<std::string>())) co_return std::unexpected(*error);
+  auto commands = one_command(fmt::format("show stat {} 4 -1", m_backend));
+  commands.push_back(fmt::format("show servers state {}", m_backend));
+  auto answers = co_await send(std::move(commands));
+  if (!answers) co_return std::unexpected(answers.error());
+  BackendState state;
+  auto stats = parse_show_stat((*answers)[0], m_backend);
+  if (!stats) co_return std::unexpected(in_context(stats.error()));
+  auto admin = parse_servers_state((*answers)[1], m_backend);
+  if (!admin) co_return std::unexpected(in_context(admin.error()));
+  state.stats = std::move(*stats);
+  state.admin = std::move(*admin);
+  co_return state;
+}
+
+asio::awaitable<Result<Applied>> LoadBalancer::ensure_added(std::vector<NewServer> servers,
+                                                            ServerOptions options) {
+  std::vector<std::string> names;
+  for (const auto& server : servers) names.push_back(server.name);
+  if (auto error = check_names(names)) co_return std::unexpected(*error);
+  for (const auto& server : servers) {
+    if (!parse_address(server.address)) {
+      co_return std::unexpected(in_context(
+          Error{ErrorKind::invalid, fmt::format("server {}: address is not HOST:PORT; nothing sent", server.name)}));
+    }
+    if (server.id == 0) {
+      co_return std::unexpected(in_context(Error{ErrorKind::invalid, fmt::format("server {}: no id", server.name)}));
+    }
+  }
+  auto state = co_await snapshot();
+  if (!state) co_return std::unexpected(state.error());
+  std::unordered_map<std::uint64_t, std::string> id_owner;
+  for (const auto& admin : state->admin) id_owner.emplace(admin.id, admin.name);
+  std::string option_text;
+  for (const auto& token : options.tokens) option_text += " " + token;
+  std::vector<std::string> commands;
+  for (const auto& server : servers) {
+    if (const auto* existing = state->stat(server.name)) {
+      if (existing->address != server.address) {
+        co_return fail(ErrorKind::conflict,
+                       fmt::format("{}: server {}/{} already exists with address {}, not {}", m_name, m_backend,
+                                   server.name, existing->address, server.address));
+      }
+      continue;
+    }
+    if (const auto owner = id_owner.find(server.id); owner != id_owner.end()) {
+      co_return fail(ErrorKind::conflict, fmt::format("{}: id {} is taken by server {}/{}", m_name, server.id,
+                                                      m_backend, owner->second));
+    }
+    commands.push_back(
+        fmt::format("add server {} {} id {}{}", target(server.name), server.address, server.id, option_text));
+  }
+  co_return co_await apply(std::move(commands));
+}
+
+asio::awaitable<Result<Applied>> LoadBalancer::ensure_health_enabled(std::vector<std::string> names) {
+  if (auto error = check_names(names)) co_return std::unexpected(*error);
+  auto stats = co_await this->stats();
+  if (!stats) co_return std::unexpected(stats.error());
+  std::vector<std::string> commands;
+  for (const auto& name : names) {
+    const auto it = std::find_if(stats->begin(), stats->end(), [&](const ServerStat& s) { return s.name == name; });
+    if (it == stats->end()) {
+      co_return fail(ErrorKind::conflict, fmt::format("{}: no server {}/{}", m_name, m_backend, name));
+    }
+    if (it->check_status.empty()) commands.push_back(fmt::format("enable health {}", target(name)));
+  }
+  co_return co_await apply(std::move(commands));
+}
+
+namespace {
+
+bool state_holds(const ServerAdmin& admin, AdminTarget target) {
+  switch (target) {
+    case AdminTarget::ready:
+      return (admin.admin_state & (k_admin_forced_maint | k_admin_forced_drain)) == 0;
+    case AdminTarget::drain:
+      return (admin.admin_state & k_admin_forced_drain) != 0 && (admin.admin_state & k_admin_forced_maint) == 0;
+    case AdminTarget::maint:
+      return (admin.admin_state & k_admin_forced_maint) != 0;
+  }
+  return false;
+}
+
+std::string_view state_word(AdminTarget target) {
+  switch (target) {
+    case AdminTarget::ready: return "ready";
+    case AdminTarget::drain: return "drain";
+    case AdminTarget::maint: return "maint";
+  }
+  return "ready";
+}
+
+}  // namespace
+
+asio::awaitable<Result<Applied>> LoadBalancer::ensure_state(std::vector<std::string> names,
+                                                            AdminTarget target_state) {
+  if (auto error = check_names(names)) co_return std::unexpected(*error);
+  auto state = co_await snapshot();
+  if (!state) co_return std::unexpected(state.error());
+  std::vector<std::string> commands;
+  for (const auto& name : names) {
+    const auto* admin = state->admin_of(name);
+    if (admin == nullptr) co_return fail(ErrorKind::conflict, fmt::format("{}: no server {}/{}", m_name, m_backend, name));
+    if (!state_holds(*admin, target_state)) {
+      commands.push_back(fmt::format("set server {} state {}", target(name), state_word(target_state)));
+    }
+  }
+  co_return co_await apply(std::move(commands));
+}
+
+asio::awaitable<Result<Applied>> LoadBalancer::ensure_weight(
+    std::vector<std::pair<std::string, unsigned>> weights) {
+  std::vector<std::string> names;
+  for (const auto& [name, weight] : weights) {
+    names.push_back(name);
+    if (weight > 256) co_return fail(ErrorKind::invalid, fmt::format("{}: weight {} is over 256", m_name, weight));
+  }
+  if (auto error = check_names(names)) co_return std::unexpected(*error);
+  auto state = co_await snapshot();
+  if (!state) co_return std::unexpected(state.error());
+  std::vector<std::string> commands;
+  for (const auto& [name, weight] : weights) {
+    const auto* admin = state->admin_of(name);
+    if (admin == nullptr) co_return fail(ErrorKind::conflict, fmt::format("{}: no server {}/{}", m_name, m_backend, name));
+    if (admin->user_weight != weight) commands.push_back(fmt::format("set weight {} {}", target(name), weight));
+  }
+  co_return co_await apply(std::move(commands));
+}
+
+asio::awaitable<Result<Applied>> LoadBalancer::shutdown_sessions(std::vector<std::string> names) {
+  if (auto error = check_names(names)) co_return std::unexpected(*error);
+  auto stats = co_await this->stats();
+  if (!stats) co_return std::unexpected(stats.error());
+  std::vector<std::string> commands;
+  for (const auto& name : names) {
+    const auto it = std::find_if(stats->begin(), stats->end(), [&](const ServerStat& s) { return s.name == name; });
+    if (it != stats->end() && it->scur + it->qcur > 0) {
+      commands.push_back(fmt::format("shutdown sessions server {}", target(name)));
+    }
+  }
+  co_return co_await apply(std::move(commands));
+}
+
+asio::awaitable<Result<Applied>> LoadBalancer::ensure_deleted(std::vector<std::string> names,
+                                                              std::chrono::milliseconds timeout,
+                                                              std::chrono::milliseconds poll) {
+  if (auto error = check_names(names)) co_return std::unexpected(*error);
+  const auto deadline = m_clock.now() + timeout;
+  Applied applied;
+  std::vector<std::string> pending = names;
+  for (;;) {
+    auto state = co_await snapshot();
+    if (!state) co_return std::unexpected(state.error());
+    std::vector<std::string> commands;
+    std::vector<std::string> deleting;
+    for (const auto& name : pending) {
+      const auto* admin = state->admin_of(name);
+      if (admin == nullptr) continue;  // already gone
+      if ((admin->admin_state & k_admin_forced_maint) == 0) {
+        commands.push_back(fmt::format("set server {} state maint", target(name)));
+      }
+      commands.push_back(fmt::format("del server {}", target(name)));
+      deleting.push_back(name);
+    }
+    if (commands.empty()) co_return applied;
+    auto answers = co_await send(commands);
+    if (!answers) co_return std::unexpected(answers.error());
+    std::vector<std::string> still_connected;
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+      const bool is_del = commands[i].starts_with("del server");
+      if (is_del && is_still_connected((*answers)[i])) {
+        still_connected.push_back(commands[i].substr(commands[i].find('/') + 1));
+        continue;
+      }
+      if (auto error = answer_error((*answers)[i])) {
+        co_return fail(ErrorKind::refused, fmt::format("{}: '{}' refused: {}", m_name, commands[i], *error));
+      }
+      applied.commands.push_back(commands[i]);
+    }
+    if (still_connected.empty()) co_return applied;
+    if (m_clock.now() >= deadline) {
+      std::string list;
+      for (const auto& name : still_connected) list += (list.empty() ? "" : ", ") + name;
+      co_return fail(ErrorKind::timeout, fmt::format("{}: {} still had connections after {} ms; not deleted", m_name,
+                                                     list, timeout.count()));
+    }
+    pending = std::move(still_connected);
+    co_await m_clock.sleep_for(poll);
+  }
+}
+
+asio::awaitable<Result<std::vector<ServerStat>>> LoadBalancer::wait_until(std::vector<std::string> names,
+                                                                          StatPredicate done,
+                                                                          std::string waiting_for,
+                                                                          std::chrono::milliseconds timeout,
+                                                                          std::chrono::milliseconds poll) {
+  if (auto error = check_names(names)) co_return std::unexpected(*error);
+  const auto deadline = m_clock.now() + timeout;
+  for (;;) {
+    auto stats = co_await this->stats();
+    if (!stats) co_return std::unexpected(stats.error());
+    std::string missing;
+    for (const auto& name : names) {
+      const auto it = std::find_if(stats->begin(), stats->end(), [&](const ServerStat& s) { return s.name == name; });
+      if (it == stats->end()) {
+        missing += fmt::format("{}{} (absent)", missing.empty() ? "" : ", ", name);
+      } else if (!done(*it)) {
+        missing += fmt::format("{}{} ({}{}{})", missing.empty() ? "" : ", ", name, it->status,
+                               it->check_status.empty() ? "" : ", check ", it->check_status);
+      }
+    }
+    if (missing.empty()) co_return stats;
+    if (m_clock.now() >= deadline) {
+      co_return fail(ErrorKind::timeout, fmt::format("{}: after {} ms, not yet {}: {}", m_name, timeout.count(),
+                                                     waiting_for, missing));
+    }
+    co_await m_clock.sleep_for(poll);
+  }
+}
+
+}  // namespace lbctl::pools

@@ -1,0 +1,103 @@
+#pragma once
+// One HAProxy's view of one backend, and the changes lbctl makes to it. Every
+// change is an "ensure": it reads the backend first and sends only what is
+// missing, so a repeat sends nothing. Names and addresses are checked before
+// any byte reaches the socket.
+
+#include <boost/asio/awaitable.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "pools/runtime_api.hpp"
+#include "pools/server_options.hpp"
+#include "pools/stats.hpp"
+
+namespace lbctl::pools {
+
+struct NewServer {
+  std::string name;
+  std::string address;  // HOST:PORT
+  std::uint64_t id = 0;  // explicit and never reused: stick tables fall back to ids
+};
+
+enum class AdminTarget { ready, drain, maint };
+
+// The commands an ensure sent; empty when everything already held.
+struct Applied {
+  std::vector<std::string> commands;
+};
+
+// `show stat` and `show servers state` read on one connection.
+struct BackendState {
+  std::vector<ServerStat> stats;
+  std::vector<ServerAdmin> admin;
+
+  const ServerStat* stat(std::string_view name) const;
+  const ServerAdmin* admin_of(std::string_view name) const;
+  std::uint64_t max_id() const;
+};
+
+using StatPredicate = std::function<bool(const ServerStat&)>;
+
+// Coroutines here take their arguments by value: a reference parameter
+// would dangle once the caller's temporaries die before the first resume.
+class LoadBalancer {
+ public:
+  LoadBalancer(std::string name, std::string backend, std::shared_ptr<RuntimeApi> api, Clock& clock);
+
+  const std::string& name() const { return m_name; }
+  const std::string& backend() const { return m_backend; }
+  std::string describe() const;  // "lb1 (unix:/run/haproxy/admin.sock)"
+
+  // The backend's servers: one `show stat BACKEND 4 -1`.
+  boost::asio::awaitable<Result<std::vector<ServerStat>>> stats();
+  // Stats plus admin flags, ids and user weights, on one connection.
+  boost::asio::awaitable<Result<BackendState>> snapshot();
+
+  // Adds each server absent from the backend (`add server ... id N <options>`,
+  // which leaves it in MAINT). A server already there with the same address is
+  // left alone; with another address, or an id taken by another server, it is
+  // a conflict and nothing is sent.
+  boost::asio::awaitable<Result<Applied>> ensure_added(std::vector<NewServer> servers,
+                                                       ServerOptions options);
+  // `enable health` for each server whose checks are not running yet.
+  boost::asio::awaitable<Result<Applied>> ensure_health_enabled(std::vector<std::string> names);
+  // Sets the admin state (`set server B/S state ready|drain|maint`) where it differs.
+  boost::asio::awaitable<Result<Applied>> ensure_state(std::vector<std::string> names, AdminTarget target);
+  // `set weight B/S W` where the user weight differs.
+  boost::asio::awaitable<Result<Applied>> ensure_weight(std::vector<std::pair<std::string, unsigned>> weights);
+  // `shutdown sessions server B/S` for each server that still has sessions.
+  boost::asio::awaitable<Result<Applied>> shutdown_sessions(std::vector<std::string> names);
+  // MAINT, then `del server`, retried every `poll` while HAProxy says sessions
+  // remain, until `timeout` (then `timeout`, naming the servers). Servers
+  // already gone are skipped.
+  boost::asio::awaitable<Result<Applied>> ensure_deleted(std::vector<std::string> names,
+                                                         std::chrono::milliseconds timeout,
+                                                         std::chrono::milliseconds poll);
+  // Polls `show stat` every `poll` until every named server satisfies `done`;
+  // `timeout` names the ones that did not, with their status and check.
+  boost::asio::awaitable<Result<std::vector<ServerStat>>> wait_until(std::vector<std::string> names,
+                                                                     StatPredicate done,
+                                                                     std::string waiting_for,
+                                                                     std::chrono::milliseconds timeout,
+                                                                     std::chrono::milliseconds poll);
+
+ private:
+  std::optional<Error> check_names(const std::vector<std::string>& names) const;
+  Error in_context(const Error& error) const { return error.with_context(m_name); }
+  boost::asio::awaitable<Result<std::vector<std::string>>> send(std::vector<std::string> commands);
+  // Sends commands that must each succeed; the first error fails the batch.
+  boost::asio::awaitable<Result<Applied>> apply(std::vector<std::string> commands);
+  std::string target(std::string_view server) const { return m_backend + "/" + std::string(server); }
+
+  std::string m_name;
+  std::string m_backend;
+  std::shared_ptr<RuntimeApi> m_api;
+  Clock& m_clock;
+};
+
+}  // namespace lbctl::pools

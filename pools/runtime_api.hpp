@@ -1,0 +1,40 @@
+#pragma once
+// HAProxy's runtime API (the stats socket), behind an interface: the real one
+// talks to a unix or tcp socket; tests use an in-memory HAProxy.
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace lbctl::pools {
+
+struct RuntimeApiEndpoint {
+  enum class Kind { unix_socket, tcp };
+  Kind kind = Kind::unix_socket;
+  std::string path;  // unix
+  std::string host;  // tcp
+  std::uint16_t port = 0;
+
+  std::string to_string() const;  // "unix:/path" or "tcp:host:port"
+};
+
+class RuntimeApi {
+ public:
+  virtual ~RuntimeApi() = default;
+
+  // Sends every command on one connection, in order, and returns each one's
+  // answer (HAProxy's text, "[N]: " severity prefixes kept). Commands must be
+  // single lines that the caller has already validated. Fails with
+  // `unreachable` when the socket cannot be reached, `timeout` when the
+  // answers do not all come in time, `invalid` when the stream breaks off.
+  virtual boost::asio::awaitable<Result<std::vector<std::string>>> run(std::vector<std::string> commands) = 0;
+
+  // Where it talks to, for messages.
+  virtual std::string describe() const = 0;
+};
+
+}  // namespace lbctl::pools

@@ -1,0 +1,75 @@
+#pragma once
+// What HAProxy says about a backend's servers: `show stat` (CSV, parsed by
+// header name because the columns differ between versions) and `show servers
+// state` (the admin flags and ids that show stat does not carry).
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace lbctl::pools {
+
+// One server row of `show stat BACKEND 4 -1`.
+struct ServerStat {
+  std::string name;
+  std::string address;
+  std::string status;        // UP, UP 1/3, DOWN, DOWN 1/2, NOLB, DRAIN, MAINT, MAINT (via b/s), no check, ...
+  std::uint64_t weight = 0;  // effective weight
+  std::uint64_t scur = 0;    // current sessions
+  std::uint64_t qcur = 0;    // queued requests
+  std::uint64_t srv_icur = 0;  // idle connections HAProxy keeps to it
+  std::string check_status;  // L7OK, L7OKC, L4CON, INI, ... ("" when checks are off)
+  std::uint64_t hrsp_5xx = 0;
+  std::uint64_t responses = 0;  // hrsp_1xx + 2xx + 3xx + 4xx + 5xx + other
+  std::uint64_t stot = 0;
+  std::uint64_t id = 0;  // sid
+
+  // Sessions still on it, as `del server` counts them.
+  std::uint64_t sessions() const { return scur + qcur + srv_icur; }
+  // Taking new traffic: UP (also "UP 1/3", going down but still up) or "no check".
+  bool is_up() const;
+  // Fully up: exactly "UP" (or "no check").
+  bool is_fully_up() const;
+  bool is_nolb() const;   // health check answers 404 under disable-on-404
+  bool is_drain() const;  // DRAIN status (admin drain, or weight 0)
+  bool is_maint() const;  // any MAINT
+  // The last check passed at layer 7, 6 or 4.
+  bool check_passed() const;
+};
+
+// Parses `show stat` output for `backend`'s servers (type-4 rows; others are
+// skipped). Fails with `invalid` when the header is missing or a field the
+// parser needs is absent, and with `refused` when HAProxy answered an error.
+Result<std::vector<ServerStat>> parse_show_stat(std::string_view text, std::string_view backend);
+
+// HAProxy's admin flags (include/haproxy/server-t.h).
+enum AdminFlag : unsigned {
+  k_admin_forced_maint = 0x01,
+  k_admin_inherited_maint = 0x02,
+  k_admin_config_maint = 0x04,
+  k_admin_forced_drain = 0x08,
+  k_admin_inherited_drain = 0x10,
+  k_admin_resolution_maint = 0x20,
+  k_admin_maint_mask = 0x23,
+  k_admin_drain_mask = 0x18,
+};
+
+// One row of `show servers state BACKEND`.
+struct ServerAdmin {
+  std::string name;
+  std::uint64_t id = 0;
+  unsigned admin_state = 0;
+  unsigned op_state = 0;     // 0 stopped, 1 starting, 2 running, 3 stopping
+  std::uint64_t user_weight = 0;
+
+  bool in_maint() const { return (admin_state & k_admin_maint_mask) != 0; }
+  bool in_drain() const { return (admin_state & k_admin_drain_mask) != 0; }
+};
+
+// Parses `show servers state` output (format version 1).
+Result<std::vector<ServerAdmin>> parse_servers_state(std::string_view text, std::string_view backend);
+
+}  // namespace lbctl::pools

@@ -1,0 +1,249 @@
+#include "tests/support/fake_haproxy.hpp"
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <fmt/format.h>
+#include <sstream>
+
+namespace lbctl::test {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::vector<std::string> words(const std::string& text) {
+  std::istringstream in(text);
+  std::vector<std::string> out;
+  std::string word;
+  while (in >> word) out.push_back(word);
+  return out;
+}
+
+}  // namespace
+
+std::string FakeServerState::status() const {
+  if (admin & 0x23) return "MAINT";
+  if (admin & 0x18) return "DRAIN";
+  if (!checks_enabled) return "no check";
+  if (running) {
+    if (check_status == "L7OKC") return "NOLB";
+    if (health < rise + fall - 1) return fmt::format("UP {}/{}", health - rise + 1, fall);
+    return "UP";
+  }
+  if (health > 0) return fmt::format("DOWN {}/{}", health, rise);
+  return "DOWN";
+}
+
+void FakeHaproxy::add_config_server(const std::string& name, const std::string& address, int inter_ms, int rise,
+                                    int fall) {
+  FakeServerState server;
+  server.name = name;
+  server.address = address;
+  server.id = m_servers.size() + 1;
+  server.has_check = true;
+  server.checks_enabled = true;
+  server.inter_ms = inter_ms;
+  server.rise = rise;
+  server.fall = fall;
+  server.health = rise + fall - 1;
+  server.running = true;
+  server.check_status = "L7OK";
+  server.next_check = m_clock.now() + std::chrono::milliseconds(inter_ms);
+  m_servers.push_back(server);
+}
+
+void FakeHaproxy::check_once(FakeServerState& s) {
+  const bool pass = s.app != AppHealth::down;
+  s.check_status = s.app == AppHealth::healthy ? "L7OK" : s.app == AppHealth::not_found ? "L7OKC" : "L4CON";
+  const int top = s.rise + s.fall - 1;
+  if (pass) {
+    if (s.running) {
+      s.health = top;
+    } else if (++s.health >= s.rise) {
+      s.running = true;
+      s.health = top;
+    }
+  } else {
+    if (!s.running) {
+      s.health = 0;
+    } else if (--s.health < s.rise) {
+      s.running = false;
+      s.health = 0;
+    }
+  }
+}
+
+void FakeHaproxy::run_checks() {
+  const auto now = m_clock.now();
+  for (auto& s : m_servers) {
+    if (!s.checks_enabled) continue;
+    while (s.next_check <= now) {
+      check_once(s);
+      s.next_check += std::chrono::milliseconds(s.inter_ms);
+    }
+  }
+}
+
+FakeServerState* FakeHaproxy::find(const std::string& target) {
+  const auto slash = target.find('/');
+  if (slash == std::string::npos || target.substr(0, slash) != m_backend) return nullptr;
+  const auto name = target.substr(slash + 1);
+  auto it = std::find_if(m_servers.begin(), m_servers.end(), [&](const FakeServerState& s) { return s.name == name; });
+  return it == m_servers.end() ? nullptr : &*it;
+}
+
+std::string FakeHaproxy::execute(const std::string& command) {
+  const auto w = words(command);
+  if (w.size() >= 2 && w[0] == "show" && w[1] == "stat") {
+    if (w.size() < 3 || w[2] != m_backend) return "[3]: No such proxy.\n";
+    std::string out =
+        "# pxname,svname,qcur,qmax,scur,smax,slim,stot,status,weight,check_status,hrsp_1xx,hrsp_2xx,hrsp_3xx,"
+        "hrsp_4xx,hrsp_5xx,hrsp_other,type,sid,addr,srv_icur,\n";
+    for (const auto& s : m_servers) {
+      out += fmt::format("{},{},{},0,{},0,,0,{},{},{},0,{},0,0,{},0,2,{},{},0,\n", m_backend, s.name, s.qcur, s.scur,
+                         s.status(), (s.admin & 0x18) ? 0 : s.weight, s.check_status, s.responses - s.hrsp_5xx,
+                         s.hrsp_5xx, s.id, s.address);
+    }
+    return out;
+  }
+  if (w.size() >= 3 && w[0] == "show" && w[1] == "servers" && w[2] == "state") {
+    if (w.size() < 4 || w[3] != m_backend) return "[3]: Can't find backend.\n";
+    std::string out = "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight\n";
+    for (const auto& s : m_servers) {
+      out += fmt::format("3 {} {} {} {} {} {} {} 1\n", m_backend, s.id, s.name, s.address, s.running ? 2 : 0, s.admin,
+                         s.weight);
+    }
+    return out;
+  }
+  if (w.size() >= 3 && w[0] == "add" && w[1] == "server") {
+    if (command.find_first_of(";\\") != std::string::npos) return "[3]: hostile input reached the fake\n";
+    const auto slash = w[2].find('/');
+    if (slash == std::string::npos || w[2].substr(0, slash) != m_backend) return "[3]: No such backend.\n";
+    if (find(w[2])) return "[3]: Already exists a server with the same name in backend.\n";
+    if (w.size() < 4) return "[3]: 'server' expects <name> and <addr>[:<port>] as arguments.\n";
+    FakeServerState s;
+    s.name = w[2].substr(slash + 1);
+    s.address = w[3];
+    s.admin = 0x01;
+    for (std::size_t i = 4; i < w.size(); ++i) {
+      auto next_int = [&] { return i + 1 < w.size() ? std::stoi(w[++i]) : 0; };
+      if (w[i] == "check") s.has_check = true;
+      else if (w[i] == "inter") s.inter_ms = next_int();
+      else if (w[i] == "rise") s.rise = next_int();
+      else if (w[i] == "fall") s.fall = next_int();
+      else if (w[i] == "weight") s.weight = static_cast<unsigned>(next_int());
+      else if (w[i] == "id") {
+        s.id = static_cast<std::uint64_t>(next_int());
+        for (const auto& other : m_servers) {
+          if (other.id == s.id) return fmt::format("[3]: 'id' : custom id {} already used\n", s.id);
+        }
+      }
+    }
+    m_servers.push_back(s);
+    return "New server registered.\n";
+  }
+  if (w.size() == 3 && w[0] == "enable" && w[1] == "health") {
+    auto* s = find(w[2]);
+    if (!s) return "[3]: No such server.\n";
+    if (!s->has_check) return "[3]: Health checks are not configured on this server, cannot enable.\n";
+    if (!s->checks_enabled) {
+      s->checks_enabled = true;
+      s->check_status = "INI";
+      s->next_check = m_clock.now() + std::chrono::milliseconds(s->inter_ms);
+    }
+    return "";
+  }
+  if (w.size() == 5 && w[0] == "set" && w[1] == "server" && w[3] == "state") {
+    auto* s = find(w[2]);
+    if (!s) return "[3]: No such server.\n";
+    if (w[4] == "ready") s->admin &= ~0x19u;
+    else if (w[4] == "drain") s->admin = (s->admin & ~0x01u) | 0x08u;
+    else if (w[4] == "maint") s->admin |= 0x01u;
+    else return "[3]: 'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n";
+    return "";
+  }
+  if (w.size() == 4 && w[0] == "set" && w[1] == "weight") {
+    auto* s = find(w[2]);
+    if (!s) return "[3]: No such server.\n";
+    s->weight = static_cast<unsigned>(std::stoi(w[3]));
+    return "";
+  }
+  if (w.size() == 4 && w[0] == "shutdown" && w[1] == "sessions" && w[2] == "server") {
+    auto* s = find(w[3]);
+    if (!s) return "[3]: No such server.\n";
+    s->scur = 0;
+    s->qcur = 0;
+    return "";
+  }
+  if (w.size() == 3 && w[0] == "del" && w[1] == "server") {
+    auto* s = find(w[2]);
+    if (!s) return "[3]: No such server.\n";
+    if (!(s->admin & 0x01)) return "[3]: Only servers in maintenance mode can be deleted.\n";
+    if (s->scur + s->qcur > 0) return "[3]: Server still has connections attached to it, cannot remove it.\n";
+    const std::string name = s->name;
+    std::erase_if(m_servers, [&](const FakeServerState& x) { return x.name == name; });
+    return "Server deleted.\n";
+  }
+  return "[3]: Unknown command: '" + command + "'\n";
+}
+
+asio::awaitable<Result<std::vector<std::string>>> FakeHaproxy::run(std::vector<std::string> commands) {
+  co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+  if (!m_reachable) co_return fail(ErrorKind::unreachable, describe() + ": cannot connect: Connection refused");
+  ++m_connections;
+  run_checks();
+  std::vector<std::string> answers;
+  for (const auto& command : commands) {
+    m_log.push_back(command);
+    if (!m_garbage.empty()) {
+      answers.push_back(m_garbage);
+      continue;
+    }
+    answers.push_back(execute(command));
+  }
+  m_garbage.clear();
+  co_return answers;
+}
+
+void FakeHaproxy::set_app(const std::string& server, AppHealth health) {
+  if (auto* s = find(m_backend + "/" + server)) s->app = health;
+}
+
+void FakeHaproxy::set_sessions(const std::string& server, std::uint64_t scur) {
+  if (auto* s = find(m_backend + "/" + server)) s->scur = scur;
+}
+
+void FakeHaproxy::add_responses(const std::string& server, std::uint64_t total, std::uint64_t errors_5xx) {
+  if (auto* s = find(m_backend + "/" + server)) {
+    s->responses += total;
+    s->hrsp_5xx += errors_5xx;
+  }
+}
+
+std::vector<std::string> FakeHaproxy::mutations() const {
+  std::vector<std::string> out;
+  for (const auto& c : m_log) {
+    if (!c.starts_with("show ")) out.push_back(c);
+  }
+  return out;
+}
+
+const FakeServerState* FakeHaproxy::server(const std::string& name) {
+  run_checks();
+  return find(m_backend + "/" + name);
+}
+
+std::vector<std::string> FakeHaproxy::server_names() {
+  std::vector<std::string> names;
+  for (const auto& s : m_servers) names.push_back(s.name);
+  return names;
+}
+
+std::string FakeHaproxy::status(const std::string& name) {
+  const auto* s = server(name);
+  return s ? s->status() : "";
+}
+
+}  // namespace lbctl::test

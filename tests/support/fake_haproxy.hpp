@@ -1,0 +1,89 @@
+#pragma once
+// An in-memory HAProxy behind the RuntimeApi interface: it keeps a backend's
+// servers, answers the runtime API commands lbctl uses the way HAProxy 2.6
+// does, runs health checks on the manual clock (rise/fall, disable-on-404),
+// and records every command it was sent.
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "pools/runtime_api.hpp"
+
+namespace lbctl::test {
+
+enum class AppHealth { healthy, not_found, down };
+
+struct FakeServerState {
+  std::string name;
+  std::string address;
+  std::uint64_t id = 0;
+  unsigned admin = 0;  // HAProxy admin flags (0x01 forced maint, 0x08 forced drain)
+  bool has_check = false;
+  bool checks_enabled = false;
+  int inter_ms = 2000;
+  int rise = 2;
+  int fall = 3;
+  int health = 0;  // 0 .. rise+fall-1, as HAProxy counts
+  bool running = false;
+  std::string check_status;
+  AppHealth app = AppHealth::healthy;
+  Clock::TimePoint next_check{};
+  unsigned weight = 1;
+  std::uint64_t scur = 0;
+  std::uint64_t qcur = 0;
+  std::uint64_t hrsp_5xx = 0;
+  std::uint64_t responses = 0;
+
+  std::string status() const;
+};
+
+class FakeHaproxy final : public pools::RuntimeApi {
+ public:
+  FakeHaproxy(std::string backend, Clock& clock) : m_backend(std::move(backend)), m_clock(clock) {}
+
+  // A server from haproxy.cfg: checks running, UP.
+  void add_config_server(const std::string& name, const std::string& address, int inter_ms = 1000, int rise = 2,
+                         int fall = 2);
+
+  boost::asio::awaitable<Result<std::vector<std::string>>> run(std::vector<std::string> commands) override;
+  std::string describe() const override { return "fake:" + m_backend; }
+
+  // Test controls.
+  void set_reachable(bool reachable) { m_reachable = reachable; }
+  void set_app(const std::string& server, AppHealth health);
+  void set_sessions(const std::string& server, std::uint64_t scur);
+  void add_responses(const std::string& server, std::uint64_t total, std::uint64_t errors_5xx);
+  // Answers every command with this text once (e.g. a malformed answer).
+  void set_garbage_answer(std::string answer) { m_garbage = std::move(answer); }
+
+  // What was asked of it.
+  const std::vector<std::string>& log() const { return m_log; }
+  // Only the commands that change something (no `show ...`, no `prompt`).
+  std::vector<std::string> mutations() const;
+  void clear_log() { m_log.clear(); }
+  std::size_t connections() const { return m_connections; }
+
+  // State, after running due health checks.
+  const FakeServerState* server(const std::string& name);
+  std::vector<std::string> server_names();
+  std::string status(const std::string& name);
+
+ private:
+  std::string execute(const std::string& command);
+  void run_checks();
+  void check_once(FakeServerState& server);
+  FakeServerState* find(const std::string& target);  // "backend/name"
+
+  std::string m_backend;
+  Clock& m_clock;
+  std::vector<FakeServerState> m_servers;
+  std::vector<std::string> m_log;
+  std::string m_garbage;
+  bool m_reachable = true;
+  std::size_t m_connections = 0;
+};
+
+}  // namespace lbctl::test

@@ -1,0 +1,192 @@
+#include <catch2/catch.hpp>
+
+#include "pools/fleet.hpp"
+#include "pools/load_balancer.hpp"
+#include "tests/support/fake_haproxy.hpp"
+#include "tests/support/manual_clock.hpp"
+
+using namespace lbctl;
+using namespace lbctl::pools;
+using namespace std::chrono_literals;
+using Strings = std::vector<std::string>;
+
+namespace {
+
+struct Rig {
+  test::Simulation sim;
+  std::shared_ptr<test::FakeHaproxy> haproxy = std::make_shared<test::FakeHaproxy>("app", sim.clock);
+  LoadBalancer lb{"lb1", "app", haproxy, sim.clock};
+  ServerOptions options = *parse_server_options("check inter 1s fall 2 rise 2", nullptr);
+
+  Rig() {
+    haproxy->add_config_server("old-1", "127.0.0.1:9001");
+    haproxy->add_config_server("old-2", "127.0.0.1:9002");
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a new server is added, checked in MAINT, then made ready, in the safe order", "[pools][lb]") {
+  Rig rig;
+  const std::vector<NewServer> servers{{"v2-1", "127.0.0.1:9101", 1001}};
+  REQUIRE(rig.sim.run(rig.lb.ensure_added(servers, rig.options)).has_value());
+  CHECK(rig.haproxy->status("v2-1") == "MAINT");
+  REQUIRE(rig.sim.run(rig.lb.ensure_health_enabled({"v2-1"})).has_value());
+  auto passed = rig.sim.run(rig.lb.wait_until({"v2-1"}, [](const ServerStat& s) { return s.check_passed(); },
+                                              "L7OK", 10s, 100ms));
+  REQUIRE(passed.has_value());
+  CHECK(rig.haproxy->status("v2-1") == "MAINT");  // checked, still no traffic
+  REQUIRE(rig.sim.run(rig.lb.ensure_state({"v2-1"}, AdminTarget::ready)).has_value());
+  auto up = rig.sim.run(rig.lb.wait_until({"v2-1"}, [](const ServerStat& s) { return s.is_fully_up(); }, "UP", 10s, 100ms));
+  REQUIRE(up.has_value());
+  CHECK(rig.haproxy->mutations() == Strings{"add server app/v2-1 127.0.0.1:9101 id 1001 check inter 1s fall 2 rise 2",
+                                            "enable health app/v2-1", "set server app/v2-1 state ready"});
+}
+
+TEST_CASE("every ensure run twice sends nothing the second time", "[pools][lb]") {
+  Rig rig;
+  const std::vector<NewServer> servers{{"v2-1", "127.0.0.1:9101", 1001}, {"v2-2", "127.0.0.1:9102", 1002}};
+  const Strings names{"v2-1", "v2-2"};
+  auto twice = [&](auto make) {
+    auto first = rig.sim.run(make());
+    REQUIRE(first.has_value());
+    CHECK_FALSE(first->commands.empty());
+    auto second = rig.sim.run(make());
+    REQUIRE(second.has_value());
+    CHECK(second->commands.empty());
+  };
+  twice([&] { return rig.lb.ensure_added(servers, rig.options); });
+  twice([&] { return rig.lb.ensure_health_enabled(names); });
+  twice([&] { return rig.lb.ensure_state(names, AdminTarget::ready); });
+  twice([&] { return rig.lb.ensure_weight({{"v2-1", 5}, {"v2-2", 5}}); });
+  twice([&] { return rig.lb.ensure_state({"old-1"}, AdminTarget::drain); });
+  rig.haproxy->set_sessions("old-2", 3);
+  twice([&] { return rig.lb.shutdown_sessions({"old-2"}); });
+  twice([&] { return rig.lb.ensure_deleted({"old-1", "old-2"}, 5s, 100ms); });
+  CHECK(rig.haproxy->server_names() == Strings{"v2-1", "v2-2"});
+}
+
+TEST_CASE("a server already there with another address is a conflict and nothing is sent", "[pools][lb]") {
+  Rig rig;
+  auto result = rig.sim.run(rig.lb.ensure_added({{"old-1", "127.0.0.1:7777", 1001}}, rig.options));
+  REQUIRE_FALSE(result.has_value());
+  CHECK(result.error().kind == ErrorKind::conflict);
+  CHECK(result.error().message.find("old-1") != std::string::npos);
+  CHECK(rig.haproxy->mutations().empty());
+}
+
+TEST_CASE("an id already taken by another server is a conflict", "[pools][lb]") {
+  Rig rig;
+  auto result = rig.sim.run(rig.lb.ensure_added({{"v2-1", "127.0.0.1:9101", 2}}, rig.options));
+  REQUIRE_FALSE(result.has_value());
+  CHECK(result.error().message.find("id 2 is taken by server app/old-2") != std::string::npos);
+  CHECK(rig.haproxy->mutations().empty());
+}
+
+TEST_CASE("hostile names and addresses are refused before anything is sent", "[pools][lb]") {
+  Rig rig;
+  for (const char* name : {"v2;del server app/old-1", "v2 1", "v2\n1", "v2\\1", ""}) {
+    INFO(name);
+    auto added = rig.sim.run(rig.lb.ensure_added({{name, "127.0.0.1:9101", 1001}}, rig.options));
+    REQUIRE_FALSE(added.has_value());
+    CHECK(added.error().kind == ErrorKind::invalid);
+    auto state = rig.sim.run(rig.lb.ensure_state({name}, AdminTarget::maint));
+    REQUIRE_FALSE(state.has_value());
+    auto deleted = rig.sim.run(rig.lb.ensure_deleted({name}, 1s, 100ms));
+    REQUIRE_FALSE(deleted.has_value());
+  }
+  auto bad_address = rig.sim.run(rig.lb.ensure_added({{"v2-1", "127.0.0.1:80;show info", 1001}}, rig.options));
+  REQUIRE_FALSE(bad_address.has_value());
+  LoadBalancer hostile_backend("lb1", "app;shutdown sessions server app/old-1", rig.haproxy, rig.sim.clock);
+  REQUIRE_FALSE(rig.sim.run(hostile_backend.stats()).has_value());
+  CHECK(rig.haproxy->log().empty());
+  CHECK(rig.haproxy->connections() == 0);
+}
+
+TEST_CASE("a removed health file turns a server NOLB, restoring it turns it UP", "[pools][lb]") {
+  Rig rig;
+  rig.haproxy->set_app("old-1", test::AppHealth::not_found);
+  auto nolb = rig.sim.run(rig.lb.wait_until({"old-1"}, [](const ServerStat& s) { return s.is_nolb(); }, "NOLB", 10s, 100ms));
+  REQUIRE(nolb.has_value());
+  rig.haproxy->set_app("old-1", test::AppHealth::healthy);
+  auto up = rig.sim.run(rig.lb.wait_until({"old-1"}, [](const ServerStat& s) { return s.is_fully_up(); }, "UP", 10s, 100ms));
+  REQUIRE(up.has_value());
+}
+
+TEST_CASE("del server is retried while sessions remain and done once they end", "[pools][lb]") {
+  Rig rig;
+  rig.haproxy->set_sessions("old-1", 2);
+  bool sessions_ended = false;
+  auto end_sessions = [&]() -> boost::asio::awaitable<Result<Applied>> {
+    co_await rig.sim.clock.sleep_for(2500ms);
+    rig.haproxy->set_sessions("old-1", 0);
+    sessions_ended = true;
+    co_return Applied{};
+  };
+  std::vector<boost::asio::awaitable<Result<Applied>>> both;
+  both.push_back(rig.lb.ensure_deleted({"old-1"}, 30s, 1s));
+  both.push_back(end_sessions());
+  auto results = rig.sim.run(when_all(std::move(both)));
+  REQUIRE(results[0].has_value());
+  CHECK(sessions_ended);
+  CHECK(rig.haproxy->server_names() == Strings{"old-2"});
+  // Deleted on the first poll after the sessions ended.
+  CHECK(rig.sim.clock.elapsed() == 3s);
+  CHECK(rig.haproxy->mutations() == Strings{"set server app/old-1 state maint", "del server app/old-1",
+                                            "del server app/old-1", "del server app/old-1", "del server app/old-1"});
+}
+
+TEST_CASE("del server gives up at the timeout naming the server that still has sessions", "[pools][lb]") {
+  Rig rig;
+  rig.haproxy->set_sessions("old-2", 1);
+  auto result = rig.sim.run(rig.lb.ensure_deleted({"old-1", "old-2"}, 5s, 1s));
+  REQUIRE_FALSE(result.has_value());
+  CHECK(result.error().kind == ErrorKind::timeout);
+  CHECK(result.error().message.find("old-2 still had connections") != std::string::npos);
+  CHECK(rig.haproxy->server_names() == Strings{"old-2"});
+}
+
+TEST_CASE("waiting names the servers that never got there, with status and check", "[pools][lb]") {
+  Rig rig;
+  rig.haproxy->set_app("old-1", test::AppHealth::down);
+  auto result = rig.sim.run(rig.lb.wait_until({"old-1", "old-2"}, [](const ServerStat& s) { return s.is_nolb(); },
+                                              "NOLB", 5s, 500ms));
+  REQUIRE_FALSE(result.has_value());
+  CHECK(result.error().kind == ErrorKind::timeout);
+  CHECK(result.error().message == "lb1: after 5000 ms, not yet NOLB: old-1 (DOWN, check L4CON), old-2 (UP, check L7OK)");
+}
+
+TEST_CASE("an HAProxy error is surfaced with the command it refused", "[pools][lb]") {
+  Rig rig;
+  auto result = rig.sim.run(rig.lb.ensure_health_enabled({"nope"}));
+  REQUIRE_FALSE(result.has_value());
+  CHECK(result.error().message.find("no server app/nope") != std::string::npos);
+  rig.haproxy->set_garbage_answer("[3]: Permission denied\n");
+  auto refused = rig.sim.run(rig.lb.stats());
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().message == "lb1: Permission denied");
+}
+
+TEST_CASE("a fleet runs an operation on every LB and names the one that did not answer", "[pools][fleet]") {
+  test::Simulation sim;
+  auto lb1 = std::make_shared<test::FakeHaproxy>("app", sim.clock);
+  auto lb2 = std::make_shared<test::FakeHaproxy>("app", sim.clock);
+  auto lb3 = std::make_shared<test::FakeHaproxy>("app", sim.clock);
+  for (auto* h : {lb1.get(), lb2.get(), lb3.get()}) h->add_config_server("old-1", "127.0.0.1:9001");
+  std::vector<std::unique_ptr<LoadBalancer>> lbs;
+  lbs.push_back(std::make_unique<LoadBalancer>("lb1", "app", lb1, sim.clock));
+  lbs.push_back(std::make_unique<LoadBalancer>("lb2", "app", lb2, sim.clock));
+  lbs.push_back(std::make_unique<LoadBalancer>("lb3", "app", lb3, sim.clock));
+  Fleet fleet(std::move(lbs));
+  lb2->set_reachable(false);
+  auto per_lb = sim.run(fleet.each<std::vector<ServerStat>>([](LoadBalancer& lb) { return lb.stats(); }));
+  REQUIRE(per_lb.size() == 3);
+  CHECK(per_lb[0].result.has_value());
+  REQUIRE_FALSE(per_lb[1].result.has_value());
+  CHECK(per_lb[1].lb == "lb2");
+  CHECK(per_lb[1].result.error().kind == ErrorKind::unreachable);
+  CHECK(per_lb[2].result.has_value());
+  auto all = Fleet::collect(std::move(per_lb));
+  REQUIRE_FALSE(all.has_value());
+  CHECK(all.error().message.starts_with("lb2: "));
+}

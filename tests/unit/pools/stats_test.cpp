@@ -1,0 +1,186 @@
+#include <catch2/catch.hpp>
+
+#include "pools/answer.hpp"
+#include "pools/haproxy_socket.hpp"
+#include "pools/stats.hpp"
+
+using namespace lbctl;
+using namespace lbctl::pools;
+
+namespace {
+
+// Captured from HAProxy 2.6.12: `show stat app 4 -1`.
+const std::string k_header =
+    "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,"
+    "act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,lbtot,tracked,type,rate,rate_lim,rate_max,"
+    "check_status,check_code,check_duration,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,hanafail,req_rate,"
+    "req_rate_max,req_tot,cli_abrt,srv_abrt,comp_in,comp_out,comp_byp,comp_rsp,lastsess,last_chk,last_agt,qtime,ctime,"
+    "rtime,ttime,agent_status,agent_code,agent_duration,check_desc,agent_desc,check_rise,check_fall,check_health,"
+    "agent_rise,agent_fall,agent_health,addr,cookie,mode,algo,conn_rate,conn_rate_max,conn_tot,intercepted,dcon,dses,"
+    "wrew,connect,reuse,cache_lookups,cache_hits,srv_icur,src_ilim,qtime_max,ctime_max,rtime_max,ttime_max,eint,"
+    "idle_conn_cur,safe_conn_cur,used_conn_cur,need_conn_est,uweight,agg_server_status,agg_server_check_status,"
+    "agg_check_status,-,ssl_sess,ssl_reused_sess,ssl_failed_handshake,h2_headers_rcvd,h2_data_rcvd,h2_settings_rcvd,"
+    "h2_rst_stream_rcvd,h2_goaway_rcvd,h2_detected_conn_protocol_errors,h2_detected_strm_protocol_errors,"
+    "h2_rst_stream_resp,h2_goaway_resp,h2_open_connections,h2_backend_open_streams,h2_total_connections,"
+    "h2_backend_total_streams,h1_open_connections,h1_open_streams,h1_total_connections,h1_total_streams,h1_bytes_in,"
+    "h1_bytes_out,h1_spliced_bytes_in,h1_spliced_bytes_out,\n";
+const std::string k_row_up =
+    "app,old-1,0,0,3,5,,17,0,0,,0,,0,0,0,0,UP,1,1,0,1,1,0,1,,1,3,1,,0,,2,0,,0,L7OK,200,0,0,15,0,1,2,0,,,,0,0,0,,,,,-1,,"
+    ",0,0,0,0,,,,Layer7 check passed,,2,2,3,,,,127.0.0.1:18081,,http,,,,,,,,0,0,0,,,4,,0,0,0,0,0,0,0,0,1,1,,,,-,0,0,0,,,,"
+    ",,,,,,,,,,,,,,,,,,,\n";
+const std::string k_row_nolb =
+    "app,v2-1,1,0,0,0,,0,0,0,,0,,0,0,0,0,NOLB,1,1,0,1,1,0,1,,1,3,1001,,0,,2,0,,0,L7OKC,404,0,0,0,0,0,0,0,,,,0,0,0,,,,,-1,"
+    ",,0,0,0,0,,,,Layer7 check conditionally passed,,2,2,3,,,,127.0.0.1:18082,,http,,,,,,,,0,0,0,,,0,,0,0,0,0,0,0,0,0,1,1,"
+    ",,,-,0,0,0,,,,,,,,,,,,,,,,,,,,,,\n";
+const std::string k_backend_row =
+    "app,BACKEND,0,0,3,5,200,17,0,0,0,0,,0,0,0,0,UP,1,1,0,,0,1,0,,1,3,0,,0,,1,0,,0,,,,0,15,0,1,2,0,,,,,0,0,0,0,0,0,-1,,,0,0,"
+    "0,0,,,,,,,,,,,,127.0.0.1:18081,,http,roundrobin,,,,,,,0,0,0,0,0,,,0,0,0,0,0,,,,,,,,,,,,,,,,,,,,,,,,,,,,,\n";
+
+}  // namespace
+
+TEST_CASE("show stat is parsed by header name into server records", "[pools][stats]") {
+  auto servers = parse_show_stat(k_header + k_row_up + k_row_nolb + k_backend_row, "app");
+  REQUIRE(servers.has_value());
+  REQUIRE(servers->size() == 2);
+  const auto& up = (*servers)[0];
+  CHECK(up.name == "old-1");
+  CHECK(up.address == "127.0.0.1:18081");
+  CHECK(up.status == "UP");
+  CHECK(up.scur == 3);
+  CHECK(up.stot == 17);
+  CHECK(up.srv_icur == 4);
+  CHECK(up.check_status == "L7OK");
+  CHECK(up.hrsp_5xx == 2);
+  CHECK(up.responses == 18);
+  CHECK(up.id == 1);
+  CHECK(up.is_up());
+  CHECK(up.is_fully_up());
+  CHECK(up.sessions() == 7);
+  const auto& nolb = (*servers)[1];
+  CHECK(nolb.name == "v2-1");
+  CHECK(nolb.is_nolb());
+  CHECK_FALSE(nolb.is_up());
+  CHECK(nolb.qcur == 1);
+  CHECK(nolb.id == 1001);
+  CHECK_FALSE(nolb.check_passed());
+}
+
+TEST_CASE("show stat columns in another order parse the same", "[pools][stats]") {
+  const std::string text =
+      "# svname,pxname,type,status,scur,qcur,srv_icur,check_status,addr\n"
+      "web-1,app,2,UP 1/3,2,0,0,L7OK,10.1.1.1:80\n"
+      "web-2,other,2,UP,0,0,0,L7OK,10.1.1.2:80\n";
+  auto servers = parse_show_stat(text, "app");
+  REQUIRE(servers.has_value());
+  REQUIRE(servers->size() == 1);
+  CHECK((*servers)[0].name == "web-1");
+  CHECK((*servers)[0].status == "UP 1/3");
+  CHECK((*servers)[0].is_up());
+  CHECK_FALSE((*servers)[0].is_fully_up());
+  CHECK((*servers)[0].scur == 2);
+}
+
+TEST_CASE("every HAProxy status string is classified", "[pools][stats]") {
+  auto with_status = [](std::string status) {
+    ServerStat s;
+    s.status = std::move(status);
+    return s;
+  };
+  CHECK(with_status("UP").is_fully_up());
+  CHECK(with_status("UP 1/3").is_up());
+  CHECK_FALSE(with_status("DOWN").is_up());
+  CHECK_FALSE(with_status("DOWN 1/2").is_up());
+  CHECK(with_status("NOLB").is_nolb());
+  CHECK(with_status("NOLB 1/2").is_nolb());
+  CHECK(with_status("DRAIN").is_drain());
+  CHECK(with_status("MAINT").is_maint());
+  CHECK(with_status("MAINT (via app/old-1)").is_maint());
+  CHECK(with_status("MAINT (resolution)").is_maint());
+  CHECK(with_status("no check").is_up());
+  CHECK_FALSE(with_status("MAINT").is_up());
+}
+
+TEST_CASE("a quoted CSV field with a comma stays one field", "[pools][stats]") {
+  const std::string text =
+      "# pxname,svname,type,status,check_status,scur,qcur,addr\n"
+      "app,s1,2,DOWN,L7STS,0,0,\"a,b\"\n";
+  auto servers = parse_show_stat(text, "app");
+  REQUIRE(servers.has_value());
+  CHECK((*servers)[0].address == "a,b");
+  CHECK((*servers)[0].status == "DOWN");
+}
+
+TEST_CASE("an answer without a header, or missing needed columns, is invalid", "[pools][stats]") {
+  auto garbage = parse_show_stat("hello\n", "app");
+  REQUIRE_FALSE(garbage.has_value());
+  CHECK(garbage.error().kind == ErrorKind::invalid);
+  auto no_scur = parse_show_stat("# pxname,svname,type,status,qcur\napp,s1,2,UP,0\n", "app");
+  REQUIRE_FALSE(no_scur.has_value());
+  CHECK(no_scur.error().message.find("scur") != std::string::npos);
+  auto empty = parse_show_stat("", "app");
+  REQUIRE_FALSE(empty.has_value());
+}
+
+TEST_CASE("an error from HAProxy is surfaced as HAProxy wrote it", "[pools][stats]") {
+  auto answer = parse_show_stat("[3]: No such proxy.\n", "nope");
+  REQUIRE_FALSE(answer.has_value());
+  CHECK(answer.error().kind == ErrorKind::refused);
+  CHECK(answer.error().message == "No such proxy.");
+}
+
+TEST_CASE("show servers state gives admin flags, ids and user weights", "[pools][stats]") {
+  // Captured from HAProxy 2.6.12.
+  const std::string text =
+      "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight "
+      "srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state "
+      "srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port "
+      "srv_check_addr srv_agent_addr srv_agent_port\n"
+      "3 app 1 old-1 127.0.0.1 2 0 1 1 1 15 3 3 6 0 0 0 - 18081 - 0 0 - - 0\n"
+      "3 app 1002 v2-2 127.0.0.1 0 1 7 1 1 15 3 3 6 0 0 1 - 18081 - 0 0 - - 0\n"
+      "4 other 1 x 127.0.0.1 2 8 1 1 1 15 3 3 6 0 0 0 - 18081 - 0 0 - - 0\n";
+  auto servers = parse_servers_state(text, "app");
+  REQUIRE(servers.has_value());
+  REQUIRE(servers->size() == 2);
+  CHECK((*servers)[0].name == "old-1");
+  CHECK_FALSE((*servers)[0].in_maint());
+  CHECK((*servers)[1].id == 1002);
+  CHECK((*servers)[1].in_maint());
+  CHECK((*servers)[1].user_weight == 7);
+}
+
+TEST_CASE("answers with a severity of 3 or less are errors, others are not", "[pools][answer]") {
+  CHECK(answer_error("[3]: No such server.\n") == std::optional<std::string>("No such server."));
+  CHECK(answer_error("[2]: out of memory\n").has_value());
+  CHECK_FALSE(answer_error("").has_value());
+  CHECK_FALSE(answer_error("New server registered.\n").has_value());
+  CHECK_FALSE(answer_error("[6]: informational\n").has_value());
+  CHECK(answer_error("Unknown command: 'foo'\n").has_value());
+  CHECK(answer_error("Permission denied\n").has_value());
+  CHECK(is_still_connected("[3]: Server still has connections attached to it, cannot remove it.\n"));
+  CHECK(answer_text("[6]: a\n[6]: b\n") == "a\nb");
+}
+
+TEST_CASE("the prompt-mode stream splits into one answer per command", "[pools][answer]") {
+  // Captured: prompt, severity-output, a failed add, an empty success, show servers state.
+  std::string stream =
+      "\n> \n> [3]: Already exists a server with the same name in backend.\n\n> \n> 1\n# be_id be_name\n3 app\n\n> ";
+  auto answers = split_prompt_answers(stream);
+  REQUIRE(answers.size() == 5);
+  CHECK(answers[0].empty());
+  CHECK(answers[1].empty());
+  CHECK(answers[2] == "[3]: Already exists a server with the same name in backend.\n");
+  CHECK(answers[3].empty());
+  CHECK(answers[4] == "1\n# be_id be_name\n3 app\n");
+  CHECK(stream.empty());
+}
+
+TEST_CASE("a partial stream keeps its unfinished tail for the next read", "[pools][answer]") {
+  std::string stream = "\n> New server reg";
+  auto first = split_prompt_answers(stream);
+  CHECK(first.size() == 1);
+  CHECK(stream == "New server reg");
+  stream += "istered.\n\n> ";
+  auto second = split_prompt_answers(stream);
+  REQUIRE(second.size() == 1);
+  CHECK(second[0] == "New server registered.\n");
+}
