@@ -1,32 +1,17 @@
 #pragma once
 // Runs a coroutine on a real io_context to its end (integration tests).
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <optional>
+#include "core/run.hpp"
 
 namespace lbctl::test {
 
 template <class T>
 T run_async(boost::asio::io_context& io, boost::asio::awaitable<T> task) {
-  std::optional<T> result;
-  std::exception_ptr error;
-  boost::asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
-    error = e;
-    if (!e) result.emplace(std::move(value));
-  });
-  io.restart();
-  io.run();
-  if (error) std::rethrow_exception(error);
-  return std::move(*result);
+  return run_to_end(io, std::move(task));
 }
 
 inline void run_async(boost::asio::io_context& io, boost::asio::awaitable<void> task) {
-  std::exception_ptr error;
-  boost::asio::co_spawn(io, std::move(task), [&](std::exception_ptr e) { error = e; });
-  io.restart();
-  io.run();
-  if (error) std::rethrow_exception(error);
+  run_to_end(io, std::move(task));
 }
 
 }  // namespace lbctl::test
