@@ -15,6 +15,9 @@ class Clock {
   virtual ~Clock() = default;
   // Monotonic now.
   virtual TimePoint now() const = 0;
+  // Wall-clock now, for times that must survive the process (a resumed
+  // cutover's terminate delay).
+  virtual std::chrono::system_clock::time_point wall_now() const = 0;
   // Suspends the calling coroutine for `d`; returns at once for d <= 0.
   virtual boost::asio::awaitable<void> sleep_for(std::chrono::milliseconds d) = 0;
 };
@@ -23,6 +26,7 @@ class Clock {
 class SteadyClock final : public Clock {
  public:
   TimePoint now() const override;
+  std::chrono::system_clock::time_point wall_now() const override { return std::chrono::system_clock::now(); }
   boost::asio::awaitable<void> sleep_for(std::chrono::milliseconds d) override;
 };
 

@@ -17,6 +17,8 @@ namespace lbctl::test {
 class ManualClock final : public Clock {
  public:
   TimePoint now() const override { return m_now; }
+  // Wall time moves with the manual clock, from a fixed start.
+  std::chrono::system_clock::time_point wall_now() const override { return k_wall_epoch + elapsed(); }
   boost::asio::awaitable<void> sleep_for(std::chrono::milliseconds d) override;
 
   // Moves to the earliest sleeper's wake-up and wakes every sleeper due then.
@@ -32,6 +34,7 @@ class ManualClock final : public Clock {
 
  private:
   static constexpr TimePoint k_epoch{std::chrono::hours(1000)};
+  static constexpr std::chrono::system_clock::time_point k_wall_epoch{std::chrono::seconds(1'800'000'000)};
   TimePoint m_now{k_epoch};
   std::multimap<TimePoint, std::shared_ptr<boost::asio::steady_timer>> m_sleepers;
 };
