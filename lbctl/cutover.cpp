@@ -1,0 +1,278 @@
+// The controller: a flat, ordered list of steps (argo-rollouts' style). Each
+// step is journaled before it starts; on failure the step's place decides:
+// before freeze, stop (nothing to undo); freeze to detach, roll back; after
+// detach, stop for an operator (post-migrations are the point of no return).
+
+#include "lbctl/cutover.hpp"
+
+#include <fmt/format.h>
+
+#include "lbctl/config_snapshot.hpp"
+#include "lbctl/cutover_run.hpp"
+#include "lbctl/exit_codes.hpp"
+#include "lbctl/hooks.hpp"
+#include "lbctl/steps.hpp"
+
+namespace lbctl {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::array k_steps = {
+    std::pair{Step::preflight, "preflight"},   std::pair{Step::backup, "backup"},
+    std::pair{Step::pre_migrate, "pre_migrate"}, std::pair{Step::freeze, "freeze"},
+    std::pair{Step::clone, "clone"},           std::pair{Step::verify, "verify"},
+    std::pair{Step::attach, "attach"},         std::pair{Step::stages, "stages"},
+    std::pair{Step::drain, "drain"},           std::pair{Step::watch, "watch"},
+    std::pair{Step::detach, "detach"},         std::pair{Step::post_migrate, "post_migrate"},
+    std::pair{Step::unfreeze, "unfreeze"},     std::pair{Step::terminate, "terminate"},
+    std::pair{Step::rollback, "rollback"},
+};
+
+using StepFunction = asio::awaitable<Result<void>> (*)(CutoverRun&);
+
+StepFunction function_of(Step step) {
+  switch (step) {
+    case Step::preflight: return step_preflight;
+    case Step::backup: return step_backup;
+    case Step::pre_migrate: return step_pre_migrate;
+    case Step::freeze: return step_freeze;
+    case Step::clone: return step_clone;
+    case Step::verify: return step_verify;
+    case Step::attach: return step_attach;
+    case Step::stages: return step_stages;
+    case Step::drain: return step_drain;
+    case Step::watch: return step_watch;
+    case Step::detach: return step_detach;
+    case Step::post_migrate: return step_post_migrate;
+    case Step::unfreeze: return step_unfreeze;
+    case Step::terminate: return step_terminate;
+    case Step::rollback: return nullptr;
+  }
+  return nullptr;
+}
+
+// The blue-green order; steps with nothing to do (no stages) are skipped.
+std::vector<Step> sequence(const Config& config) {
+  std::vector<Step> steps;
+  for (const auto& [step, name] : k_steps) {
+    if (step == Step::rollback) continue;
+    if (step == Step::stages && config.stages.empty()) continue;
+    steps.push_back(step);
+  }
+  return steps;
+}
+
+bool rolls_back(Step step) { return step >= Step::freeze && step <= Step::detach; }
+
+std::optional<HookCommand> hook_before(const Config& config, Step step) {
+  if (step == Step::attach) return config.hooks.before_attach;
+  if (step == Step::drain) return config.hooks.before_drain;
+  return std::nullopt;
+}
+
+std::pair<std::optional<HookCommand>, std::string> hook_after(const Config& config, Step step) {
+  if (step == Step::attach) return {config.hooks.after_attach, "after_attach"};
+  if (step == Step::detach) return {config.hooks.after_detach, "after_detach"};
+  if (step == Step::post_migrate) return {config.hooks.after_post_migrate, "after_post_migrate"};
+  return {std::nullopt, ""};
+}
+
+CutoverOutcome outcome(CutoverRun& run, int exit_code, std::string message) {
+  return CutoverOutcome{exit_code, run.id(), std::move(message)};
+}
+
+// Saves the final status; the run ends either way.
+void finish(CutoverRun& run, db::CutoverStatus status, const std::string& error) {
+  run.row.status = status;
+  run.row.error = error;
+  if (auto saved = run.save(); !saved) {
+    run.emit(Step::rollback, "warning", "could not journal the outcome: " + saved.error().message);
+  }
+}
+
+CutoverOutcome lost_lock(CutoverRun& run) {
+  return outcome(run, k_exit_operator,
+                 "lost the service lock (the state database connection broke): stopped; run `lbctl resume` to finish");
+}
+
+asio::awaitable<CutoverOutcome> do_rollback(CutoverRun& run, std::string reason) {
+  if (!run.progress.contains("failure")) {
+    run.progress["failure"] = {{"step", run.row.step}, {"message", reason}};
+  }
+  run.emit(Step::rollback, "rolling_back", "rolling back: " + reason, {{"reason", reason}});
+  if (auto entered = run.enter(Step::rollback); !entered) co_return lost_lock(run);
+  auto rolled = co_await roll_back(run);
+  if (run.lost_lock()) co_return lost_lock(run);
+  const std::string original = run.progress["failure"].value("message", reason);
+  if (!rolled) {
+    const std::string message = fmt::format("rollback failed: {} (after: {}); run `lbctl abort` to retry the rollback",
+                                            rolled.error().message, original);
+    finish(run, db::CutoverStatus::needs_operator, message);
+    run.emit(Step::rollback, "failed", message);
+    co_return outcome(run, k_exit_operator, message);
+  }
+  if (auto hooked = co_await run_hook(run, run.config().hooks.on_rollback, "on_rollback", Step::rollback); !hooked) {
+    run.emit(Step::rollback, "warning", hooked.error().message);
+  }
+  finish(run, db::CutoverStatus::rolled_back, original);
+  run.emit(Step::rollback, "rolled_back", "rolled back: " + original);
+  co_return outcome(run, k_exit_failed, "rolled back: " + original);
+}
+
+// Runs the steps from `from` to the end.
+asio::awaitable<CutoverOutcome> drive(CutoverRun& run, Step from) {
+  const auto steps = sequence(run.config());
+  auto start = std::find(steps.begin(), steps.end(), from);
+  if (start == steps.end()) start = steps.begin();
+  for (auto it = start; it != steps.end(); ++it) {
+    const Step step = *it;
+    if (run.lost_lock()) co_return lost_lock(run);
+    if (rolls_back(step) && run.stop_requested() && run.abort_seen()) {
+      co_return co_await do_rollback(run, "aborted by `lbctl abort`");
+    }
+    if (auto entered = run.enter(step); !entered) co_return lost_lock(run);
+    auto result = co_await run_hook(run, hook_before(run.config(), step),
+                                    step == Step::attach ? "before_attach" : "before_drain", step);
+    if (result) result = co_await function_of(step)(run);
+    if (result) {
+      auto [hook, name] = hook_after(run.config(), step);
+      result = co_await run_hook(run, hook, name, step);
+    }
+    if (run.lost_lock()) co_return lost_lock(run);
+    if (!result) {
+      const Error& error = result.error();
+      const std::string message = fmt::format("{}: {}", to_string(step), error.message);
+      run.emit(step, "step_failed", message, {{"kind", std::string(to_string(error.kind))}});
+      if (step < Step::freeze) {
+        // Nothing on the load balancers changed (pre-migrations, additive, stay).
+        finish(run, db::CutoverStatus::rolled_back, message);
+        run.emit(step, "failed", "stopped before any change to the load balancers: " + message);
+        int code = k_exit_failed;
+        if (step == Step::preflight) {
+          if (error.kind == ErrorKind::unreachable || error.kind == ErrorKind::timeout) code = k_exit_unreachable;
+          else if (error.kind == ErrorKind::invalid || error.kind == ErrorKind::conflict) code = k_exit_usage;
+        }
+        co_return outcome(run, code, message);
+      }
+      if (rolls_back(step)) {
+        co_return co_await do_rollback(
+            run, error.kind == ErrorKind::cancelled && run.abort_seen() ? "aborted by `lbctl abort`" : message);
+      }
+      const std::string stop = fmt::format(
+          "{}; the old servers are detached, not terminated: run `lbctl resume` to retry from {}{}", message,
+          to_string(step), step == Step::post_migrate ? ", or `lbctl abort` to roll back" : "");
+      finish(run, db::CutoverStatus::needs_operator, stop);
+      run.emit(step, "failed", "stopped for an operator: " + stop);
+      co_return outcome(run, k_exit_operator, stop);
+    }
+    run.emit(step, "step_done", fmt::format("{} done", to_string(step)));
+  }
+  if (auto hooked = co_await run_hook(run, run.config().hooks.after_cutover, "after_cutover", Step::terminate); !hooked) {
+    run.emit(Step::terminate, "warning", hooked.error().message);
+  }
+  finish(run, db::CutoverStatus::completed, "");
+  run.emit(Step::terminate, "completed",
+           fmt::format("cutover {} completed: {} replaced by {}", run.id(), fmt::join(run.old_names(), ", "),
+                       fmt::join(run.new_names(), ", ")));
+  co_return outcome(run, k_exit_done, "completed");
+}
+
+// Outcome when the journal itself refuses (locked, unreachable, nothing to resume).
+CutoverOutcome journal_refusal(const Error& error) {
+  int code = k_exit_failed;
+  if (error.kind == ErrorKind::conflict) code = k_exit_locked;
+  else if (error.kind == ErrorKind::unreachable || error.kind == ErrorKind::timeout) code = k_exit_unreachable;
+  else if (error.kind == ErrorKind::invalid) code = k_exit_usage;
+  return CutoverOutcome{code, 0, error.message};
+}
+
+}  // namespace
+
+std::string_view to_string(Step step) {
+  for (const auto& [s, name] : k_steps) {
+    if (s == step) return name;
+  }
+  return "?";
+}
+
+std::optional<Step> parse_step(std::string_view text) {
+  for (const auto& [s, name] : k_steps) {
+    if (text == name) return s;
+  }
+  return std::nullopt;
+}
+
+asio::awaitable<CutoverOutcome> run_cutover(CutoverDeps deps, CutoverOptions options) {
+  db::NewCutover request;
+  request.service = deps.config.service;
+  request.host = deps.host;
+  request.pid = deps.pid;
+  request.mode = deps.config.mode == CutoverMode::maintenance ? "maintenance" : "blue_green";
+  request.config_json = config_snapshot(deps.config).dump();
+  request.step = "preflight";
+  auto row = deps.journal.begin(request);
+  if (!row) co_return journal_refusal(row.error());
+  CutoverRun run(deps, options, std::move(*row));
+  run.emit(Step::preflight, "started",
+           fmt::format("cutover {} of service {} started on {} (pid {})", run.id(), deps.config.service, deps.host,
+                       deps.pid));
+  auto result = co_await drive(run, Step::preflight);
+  deps.journal.release();
+  co_return result;
+}
+
+namespace {
+
+asio::awaitable<CutoverOutcome> take_over(CutoverDeps deps, bool roll_back_it) {
+  auto row = deps.journal.adopt(deps.config.service, deps.host, deps.pid);
+  if (!row) co_return journal_refusal(row.error());
+  CutoverRun run(deps, CutoverOptions{}, std::move(*row));
+  run.load_progress();
+  if (run.row.config_json != config_snapshot(deps.config).dump()) {
+    run.emit(Step::preflight, "warning",
+             "the config differs from the one this cutover started with; continuing with the current file");
+  }
+  const auto step = parse_step(run.row.step).value_or(Step::preflight);
+  // Look at the load balancers before touching anything.
+  auto view = co_await run.fleet_stats(step);
+  if (!view) {
+    deps.journal.release();
+    co_return CutoverOutcome{k_exit_unreachable, run.id(), view.error().message};
+  }
+  run.row.status = db::CutoverStatus::running;
+  run.emit(step, roll_back_it ? "abort" : "resume",
+           fmt::format("{} cutover {} at step {}", roll_back_it ? "rolling back" : "resuming", run.id(), run.row.step));
+  CutoverOutcome result;
+  if (step == Step::rollback) {
+    result = co_await do_rollback(run, run.row.error.empty() ? "resumed rollback" : run.row.error);
+  } else if (roll_back_it) {
+    if (step > Step::post_migrate) {
+      deps.journal.release();
+      co_return CutoverOutcome{k_exit_operator, run.id(),
+                               fmt::format("cutover {} is past the point of no return (step {}): the post-migrations "
+                                           "committed; run `lbctl resume` to finish it",
+                                           run.id(), run.row.step)};
+    }
+    if (step < Step::freeze) {
+      finish(run, db::CutoverStatus::rolled_back, "aborted before any change");
+      run.emit(step, "rolled_back", "aborted before any change to the load balancers");
+      result = CutoverOutcome{k_exit_failed, run.id(), "aborted before any change"};
+    } else {
+      result = co_await do_rollback(run, "aborted by `lbctl abort`");
+    }
+  } else {
+    result = co_await drive(run, step);
+  }
+  deps.journal.release();
+  co_return result;
+}
+
+}  // namespace
+
+asio::awaitable<CutoverOutcome> resume_cutover(CutoverDeps deps) { return take_over(std::move(deps), false); }
+
+asio::awaitable<CutoverOutcome> rollback_cutover(CutoverDeps deps) { return take_over(std::move(deps), true); }
+
+}  // namespace lbctl

@@ -1,0 +1,182 @@
+#include "lbctl/cutover_run.hpp"
+
+#include <fmt/format.h>
+
+namespace lbctl {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+Error step_error(ErrorKind kind, std::string message) { return Error{kind, std::move(message)}; }
+
+CutoverRun::CutoverRun(CutoverDeps deps, CutoverOptions opts, db::Cutover r)
+    : d(std::move(deps)), options(opts), row(std::move(r)) {
+  std::string problem;
+  if (auto parsed = pools::parse_server_options(d.config.new_pool.server_options, &problem)) server_options = *parsed;
+}
+
+std::vector<std::string> CutoverRun::old_names() const {
+  std::vector<std::string> names;
+  for (const auto& s : old_servers) names.push_back(s.name);
+  return names;
+}
+
+std::vector<std::string> CutoverRun::new_names() const {
+  std::vector<std::string> names;
+  for (const auto& s : new_servers) names.push_back(s.name);
+  return names;
+}
+
+std::vector<pools::Server> CutoverRun::new_pool() const {
+  std::vector<pools::Server> servers;
+  for (const auto& s : new_servers) {
+    if (!s.address.empty()) servers.push_back({s.name, s.address});
+  }
+  return servers;
+}
+
+void CutoverRun::emit(Step step, std::string event, std::string text, nlohmann::json details, bool journal) {
+  Event e;
+  e.time = d.clock.wall_now();
+  e.cutover_id = row.id;
+  e.step = std::string(to_string(step));
+  e.event = std::move(event);
+  e.text = std::move(text);
+  e.details = std::move(details);
+  e.journal = journal;
+  if (journal && row.id != 0 && !m_lost_lock) {
+    nlohmann::json stored = e.details;
+    stored["text"] = e.text;
+    (void)d.journal.add_event(row.id, e.step, e.event, stored.dump());
+  }
+  d.events.emit(e);
+}
+
+Result<void> CutoverRun::save() {
+  if (m_lost_lock) return fail(ErrorKind::conflict, "lost the service lock");
+  row.progress_json = progress.dump();
+  return d.journal.save(row);
+}
+
+Result<void> CutoverRun::enter(Step step) {
+  row.step = std::string(to_string(step));
+  if (auto saved = save(); !saved) return saved;
+  emit(step, "step_started", fmt::format("{} started", to_string(step)));
+  return {};
+}
+
+void CutoverRun::record_server(db::Pool pool, const std::string& name, const std::string& address,
+                               const std::string& state, std::optional<std::uint64_t> id) {
+  db::ServerRecord record;
+  record.pool = pool;
+  record.name = name;
+  record.address = address;
+  record.state = state;
+  if (id) record.haproxy_id = static_cast<int>(*id);
+  (void)d.journal.save_server(row.id, record);
+}
+
+void CutoverRun::record_servers(db::Pool pool, const std::string& state) {
+  if (pool == db::Pool::old_pool) {
+    for (const auto& s : old_servers) record_server(pool, s.name, s.address, state);
+  } else {
+    for (const auto& s : new_servers) record_server(pool, s.name, s.address, state, s.id);
+  }
+}
+
+void CutoverRun::store_servers_in_progress() {
+  auto old_json = nlohmann::json::array();
+  for (const auto& s : old_servers) old_json.push_back({{"name", s.name}, {"address", s.address}});
+  auto new_json = nlohmann::json::array();
+  for (const auto& s : new_servers) new_json.push_back({{"name", s.name}, {"address", s.address}, {"id", s.id}});
+  progress["old"] = old_json;
+  progress["new"] = new_json;
+}
+
+void CutoverRun::load_progress() {
+  progress = nlohmann::json::parse(row.progress_json.empty() ? "{}" : row.progress_json, nullptr, false);
+  if (!progress.is_object()) progress = nlohmann::json::object();
+  old_servers.clear();
+  new_servers.clear();
+  for (const auto& s : progress.value("old", nlohmann::json::array())) {
+    old_servers.push_back({s.value("name", ""), s.value("address", "")});
+  }
+  for (const auto& s : progress.value("new", nlohmann::json::array())) {
+    new_servers.push_back({s.value("name", ""), s.value("address", ""), s.value("id", std::uint64_t{0})});
+  }
+}
+
+bool CutoverRun::stop_requested() {
+  if (m_abort_seen || m_lost_lock) return true;
+  const auto now = d.clock.now();
+  // The journal is asked at most every 100 ms, however often steps poll.
+  if (m_last_poll && now - *m_last_poll < 100ms) return false;
+  m_last_poll = now;
+  if (auto beat = d.journal.heartbeat(row.id); !beat && beat.error().kind == ErrorKind::conflict) {
+    m_lost_lock = true;
+    return true;
+  }
+  if (auto asked = d.journal.abort_requested(row.id); asked && *asked) m_abort_seen = true;
+  return m_abort_seen;
+}
+
+asio::awaitable<Result<std::vector<std::vector<pools::ServerStat>>>> CutoverRun::fleet_stats(Step step) {
+  auto stats = co_await d.fleet.all<std::vector<pools::ServerStat>>([](pools::LoadBalancer& lb) { return lb.stats(); });
+  if (stats) emit_lb_view(step, *stats);
+  co_return stats;
+}
+
+void CutoverRun::emit_lb_view(Step step, const std::vector<std::vector<pools::ServerStat>>& stats) {
+  std::unordered_map<std::string, std::string> pool_of;
+  for (const auto& s : old_servers) pool_of[s.name] = "old";
+  for (const auto& s : new_servers) pool_of[s.name] = "new";
+  auto lbs = nlohmann::json::array();
+  for (std::size_t i = 0; i < stats.size(); ++i) {
+    auto servers = nlohmann::json::array();
+    for (const auto& s : stats[i]) {
+      const auto pool = pool_of.find(s.name);
+      servers.push_back({{"name", s.name},
+                         {"pool", pool == pool_of.end() ? "other" : pool->second},
+                         {"status", s.status},
+                         {"sessions", s.sessions()},
+                         {"check_status", s.check_status}});
+    }
+    lbs.push_back({{"name", d.fleet.at(i).name()}, {"servers", servers}});
+  }
+  emit(step, "lb_view", "load balancers", {{"load_balancers", lbs}}, false);
+}
+
+asio::awaitable<Result<void>> CutoverRun::wait_fleet(std::vector<std::string> names,
+                                                      std::function<bool(const pools::ServerStat&)> done,
+                                                      std::string what, std::chrono::milliseconds timeout,
+                                                      std::chrono::milliseconds poll, Step step, bool abortable) {
+  const auto deadline = d.clock.now() + timeout;
+  for (;;) {
+    auto stats = co_await fleet_stats(step);
+    if (!stats) co_return std::unexpected(stats.error());
+    std::string missing;
+    for (std::size_t i = 0; i < stats->size(); ++i) {
+      std::string on_lb;
+      for (const auto& name : names) {
+        const auto& servers = (*stats)[i];
+        const auto it = std::find_if(servers.begin(), servers.end(), [&](const auto& s) { return s.name == name; });
+        if (it == servers.end()) {
+          on_lb += fmt::format("{}{} absent", on_lb.empty() ? "" : ", ", name);
+        } else if (!done(*it)) {
+          on_lb += fmt::format("{}{} {}{}{}", on_lb.empty() ? "" : ", ", name, it->status,
+                               it->check_status.empty() ? "" : " check ", it->check_status);
+        }
+      }
+      if (!on_lb.empty()) missing += fmt::format("{}{}: {}", missing.empty() ? "" : "; ", d.fleet.at(i).name(), on_lb);
+    }
+    if (missing.empty()) co_return Result<void>{};
+    if (abortable && stop_requested()) co_return fail(ErrorKind::cancelled, fmt::format("stopped while waiting for {}", what));
+    if (d.clock.now() >= deadline) {
+      co_return fail(ErrorKind::timeout,
+                     fmt::format("not {} after {}: {}", what, format_duration(timeout), missing));
+    }
+    co_await d.clock.sleep_for(poll);
+  }
+}
+
+}  // namespace lbctl

@@ -1,0 +1,83 @@
+#pragma once
+// The state of one cutover while it runs: its journal row, the progress it
+// saves to resume, its servers, and the helpers every step uses (events,
+// journaling, abort checks, fleet-wide waits). Internal to the controller.
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lbctl/cutover.hpp"
+#include "pools/server_options.hpp"
+
+namespace lbctl {
+
+struct NewServerRecord {
+  std::string name;
+  std::string address;  // "" until cloned
+  std::uint64_t id = 0;
+};
+
+class CutoverRun {
+ public:
+  CutoverRun(CutoverDeps deps, CutoverOptions options, db::Cutover row);
+
+  CutoverDeps d;
+  CutoverOptions options;
+  db::Cutover row;
+  nlohmann::json progress = nlohmann::json::object();
+  std::vector<pools::Server> old_servers;
+  std::vector<NewServerRecord> new_servers;
+  pools::ServerOptions server_options;
+
+  std::int64_t id() const { return row.id; }
+  const Config& config() const { return d.config; }
+  std::vector<std::string> old_names() const;
+  std::vector<std::string> new_names() const;
+  std::vector<pools::Server> new_pool() const;  // cloned ones (with an address)
+
+  // Reports an event to the sinks, and to the journal unless `journal` is false.
+  void emit(Step step, std::string event, std::string text, nlohmann::json details = nlohmann::json::object(),
+            bool journal = true);
+  // Saves the row (step, status, progress, error) with its version.
+  Result<void> save();
+  // Journals the step as current and reports it started.
+  Result<void> enter(Step step);
+  void record_server(db::Pool pool, const std::string& name, const std::string& address, const std::string& state,
+                     std::optional<std::uint64_t> id = std::nullopt);
+  void record_servers(db::Pool pool, const std::string& state);
+
+  // Re-reads what a resumed run needs from the progress record.
+  void load_progress();
+  void store_servers_in_progress();
+
+  // True once `lbctl abort` asked for this cutover (polled from the journal,
+  // together with the heartbeat). Also true when the service lock was lost.
+  bool stop_requested();
+  bool lost_lock() const { return m_lost_lock; }
+  bool abort_seen() const { return m_abort_seen; }
+
+  // Polls every LB's stats every `poll` until `done` holds for every named
+  // server on every LB; emits the LB view; stops early (cancelled) when an
+  // abort is asked for, unless `abortable` is false (rollback's own waits).
+  // `timeout` names the LBs and servers that were not there.
+  boost::asio::awaitable<Result<void>> wait_fleet(std::vector<std::string> names,
+                                                  std::function<bool(const pools::ServerStat&)> done,
+                                                  std::string what, std::chrono::milliseconds timeout,
+                                                  std::chrono::milliseconds poll, Step step, bool abortable = true);
+  // One stats read per LB; emits the LB view.
+  boost::asio::awaitable<Result<std::vector<std::vector<pools::ServerStat>>>> fleet_stats(Step step);
+  void emit_lb_view(Step step, const std::vector<std::vector<pools::ServerStat>>& stats);
+
+ private:
+  std::optional<Clock::TimePoint> m_last_poll;
+  bool m_abort_seen = false;
+  bool m_lost_lock = false;
+};
+
+// Errors a step returns: the kind picks the exit code before anything
+// changed (unreachable -> 5, invalid/conflict -> 2, else 1).
+Error step_error(ErrorKind kind, std::string message);
+
+}  // namespace lbctl
