@@ -1,7 +1,8 @@
-// `lbctl validate -c FILE`: load and check the config, change nothing.
+// `lbctl validate -c FILE [--json]`: load and check the config, change nothing.
 
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "lbctl/cli.hpp"
 #include "lbctl/config.hpp"
@@ -9,16 +10,36 @@
 
 namespace lbctl::cli {
 
+namespace {
+
+int validate(const std::string& file, bool json) {
+  try {
+    const Config config = load_config(file);
+    if (json) {
+      std::cout << nlohmann::json{{"ok", true}, {"service", config.service}, {"summary", summarize(config)}}.dump()
+                << "\n";
+    } else {
+      std::cout << "ok: " << summarize(config) << "\n";
+    }
+    return k_exit_done;
+  } catch (const ConfigError& e) {
+    // Automation reads stdout; people read stderr. Messages never hold secrets.
+    if (json) std::cout << nlohmann::json{{"ok", false}, {"error", e.what()}}.dump() << "\n";
+    std::cerr << e.what() << "\n";
+    return k_exit_usage;
+  }
+}
+
+}  // namespace
+
 void add_validate_command(CLI::App& app, Action& action) {
   auto* command = app.add_subcommand("validate", "Check a config file and print a one-line summary");
   auto file = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
   command->add_option("-c,--config", *file, "The config file (YAML)")->required();
-  command->callback([&action, file] {
-    action = [file] {
-      const Config config = load_config(*file);
-      std::cout << "ok: " << summarize(config) << "\n";
-      return k_exit_done;
-    };
+  command->add_flag("--json", *json, "One JSON object: {ok, service, summary} or {ok, error}");
+  command->callback([&action, file, json] {
+    action = [file, json] { return validate(*file, *json); };
   });
 }
 

@@ -1,0 +1,158 @@
+// `lbctl validate -c FILE` run as a program: exit 0 and a summary on stdout for
+// a good config; exit 2, nothing on stdout and FILE:LINE:COLUMN on stderr for a
+// bad one.
+
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/child_process.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/unit/lbctl/config_test_support.hpp"
+
+using namespace lbctl::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string k_example = std::string(LBCTL_SOURCE_DIR) + "/configs/example.yaml";
+
+struct Run {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs the real lbctl with `args` in the folder `cwd`, with the environment
+// assignments ("NAME=value") given, keeping stdout and stderr apart.
+Run run_lbctl(const TempDir& dir, const std::vector<std::string>& args, const std::vector<std::string>& env = {},
+              const std::string& cwd = "/") {
+  const std::string err_file = (dir / "lbctl.stderr").string();
+  std::vector<std::string> argv = {"sh", "-c", "cd \"$1\" && shift && exec env \"$@\" 2>\"$0\"", err_file, cwd};
+  argv.insert(argv.end(), env.begin(), env.end());
+  argv.push_back(LBCTL_BINARY);
+  argv.insert(argv.end(), args.begin(), args.end());
+  const CommandOutput result = run_command(argv, 60s);
+  return {result.exit_code, result.out, read_file(err_file)};
+}
+
+}  // namespace
+
+TEST_CASE("lbctl validate accepts the reference example and prints its summary", "[integration][config]") {
+  TempDir dir;
+  const Run run = run_lbctl(dir, {"validate", "-c", k_example}, {"-u", "LBCTL_STATE_DATABASE_URL"});
+  CHECK(run.exit_code == 0);
+  CHECK(run.out == "ok: shop: 2 load balancers (lb1 app, lb2 app), old pool discovered, new pool match_old x v2-, "
+                   "provider local, drain health_file, migrations on\n");
+  CHECK(run.err.empty());
+}
+
+TEST_CASE("lbctl validate accepts the example with every optional section uncommented", "[integration][config]") {
+  TempDir dir;
+  const auto file = dir.write("full.yaml", uncomment_optional_sections(read_file(k_example)));
+  const Run run = run_lbctl(dir, {"validate", "-c", file.string()});
+  CHECK(run.exit_code == 0);
+  CHECK(run.out.ends_with("migrations on, 2 stages, 7 hooks, 1 webhook, maintenance map set\n"));
+  CHECK(run.out.find("hooks.example.com") == std::string::npos);
+}
+
+TEST_CASE("lbctl validate exits 2 with FILE:LINE:COLUMN and the key for each kind of bad config", "[integration][config]") {
+  struct Case {
+    std::string yaml;
+    std::string position_and_key;  // what stderr starts with, after "FILE:"
+  };
+  const std::vector<Case> cases = {
+      {k_minimal_config + "health: rise: 2\n", "8:13: malformed YAML"},
+      {k_minimal_config + "helth: {}\n", "8:1: helth: unknown key"},
+      {k_minimal_config + "stages: [{weight_percent: 10, hodl: 1m}]\n", "8:31: stages[0].hodl: unknown key"},
+      {k_minimal_config + "health: {path: {a: 1}}\n", "8:16: health.path: expected text, got a map"},
+      {k_minimal_config + "drain: {poll: 5}\n", "8:15: drain.poll: expected a duration"},
+      {k_minimal_config + "new_pool: {name_prefix: \"v2;\"}\n", "8:25: new_pool.name_prefix: \"v2;\" is not a valid name"},
+      {k_config_head + k_static_provider + "load_balancers:\n  - {name: lb1, runtime_api: \"tcp:h:0\", backend: app}\n",
+       "7:30: load_balancers[0].runtime_api: \"tcp:h:0\" is not tcp:HOST:PORT"},
+      {k_config_head + k_static_provider + "load_balancers:\n  - {name: lb1, runtime_api: \"unix:/a\", backend: app}\n"
+                                           "  - {name: lb1, runtime_api: \"unix:/b\", backend: app}\n",
+       "8:12: load_balancers[1].name: \"lb1\" is already the name of load_balancers[0]"},
+      {k_config_head + k_static_provider + "load_balancers: []\n", "6:17: load_balancers: no load balancers"},
+      {k_minimal_config + "new_pool: {count: some}\n", "8:19: new_pool.count: expected match_old or a positive integer"},
+      {k_minimal_config + "drain: {method: sigterm}\n", "8:17: drain.method: \"sigterm\" is not a drain method"},
+      {k_config_head + k_one_lb + "provider: {type: cloud}\n", "5:18: provider.type: \"cloud\" is not a provider type"},
+      {k_minimal_config + "drain: {on_timeout: wait}\n", "8:21: drain.on_timeout: \"wait\" is not an on_timeout action"},
+      {k_minimal_config + "mode: maintenance\n", "8:7: mode: maintenance needs the maintenance section"},
+  };
+  TempDir dir;
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const auto file = dir.write("bad" + std::to_string(i) + ".yaml", cases[i].yaml);
+    const Run run = run_lbctl(dir, {"validate", "-c", file.string()});
+    INFO("case " << i << ": " << cases[i].position_and_key);
+    CHECK(run.exit_code == 2);
+    CHECK(run.out.empty());
+    CHECK(run.err.starts_with(file.string() + ":" + cases[i].position_and_key));
+  }
+}
+
+TEST_CASE("lbctl validate names the file as it was given on the command line", "[integration][config]") {
+  TempDir dir;
+  dir.write("conf/shop.yaml", k_minimal_config + "mode: canary\n");
+  const Run run = run_lbctl(dir, {"validate", "-c", "conf/shop.yaml"}, {}, dir.path().string());
+  CHECK(run.exit_code == 2);
+  CHECK(run.err == "conf/shop.yaml:8:7: mode: \"canary\" is not a mode; expected blue_green or maintenance\n");
+}
+
+TEST_CASE("lbctl validate of a missing file exits 2 and says it cannot be read", "[integration][config]") {
+  TempDir dir;
+  const std::string missing = (dir / "missing.yaml").string();
+  const Run run = run_lbctl(dir, {"validate", "-c", missing});
+  CHECK(run.exit_code == 2);
+  CHECK(run.out.empty());
+  CHECK(run.err == missing + ": cannot read the config file: No such file or directory\n");
+}
+
+TEST_CASE("lbctl validate without -c is a usage error", "[integration][config]") {
+  TempDir dir;
+  const Run run = run_lbctl(dir, {"validate"});
+  CHECK(run.exit_code == 2);
+  CHECK(run.err.find("--config") != std::string::npos);
+}
+
+TEST_CASE("lbctl validate takes the state URL from LBCTL_STATE_DATABASE_URL and never prints it", "[integration][config]") {
+  TempDir dir;
+  const std::string without_state = "service: shop\n" + k_minimal_config.substr(k_minimal_config.find("load_balancers"));
+  const auto file = dir.write("shop.yaml", without_state);
+  const Run refused = run_lbctl(dir, {"validate", "-c", file.string()}, {"-u", "LBCTL_STATE_DATABASE_URL"});
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.err.starts_with(file.string() + ":1:1: state.database_url: missing"));
+  const Run accepted =
+      run_lbctl(dir, {"validate", "-c", file.string()}, {"LBCTL_STATE_DATABASE_URL=postgres://lbctl:ENVSECRET@db/lbctl"});
+  CHECK(accepted.exit_code == 0);
+  CHECK(accepted.out.starts_with("ok: shop: 1 load balancer (lb1 app)"));
+  CHECK(accepted.out.find("ENVSECRET") == std::string::npos);
+}
+
+TEST_CASE("lbctl validate never prints a secret from a bad config", "[integration][config]") {
+  TempDir dir;
+  const auto file = dir.write("shop.yaml", k_minimal_config + "notifications:\n  webhooks:\n"
+                                                              "    - url: \"hooks.example.com/WEBHOOKSECRET\"\n");
+  const Run run = run_lbctl(dir, {"validate", "-c", file.string()});
+  CHECK(run.exit_code == 2);
+  CHECK(run.err.starts_with(file.string() + ":10:12: notifications.webhooks[0].url: is not an http:// or https:// URL"));
+  CHECK(run.err.find("WEBHOOKSECRET") == std::string::npos);
+  CHECK(run.err.find("SECRET@db") == std::string::npos);
+}
+
+TEST_CASE("lbctl validate --json prints one JSON object for a good and for a bad config", "[integration][config]") {
+  TempDir dir;
+  const Run good = run_lbctl(dir, {"validate", "-c", k_example, "--json"}, {"-u", "LBCTL_STATE_DATABASE_URL"});
+  CHECK(good.exit_code == 0);
+  const auto good_json = nlohmann::json::parse(good.out);
+  CHECK(good_json["ok"] == true);
+  CHECK(good_json["service"] == "shop");
+  CHECK(good_json["summary"].get<std::string>().starts_with("shop: 2 load balancers"));
+
+  const auto file = dir.write("bad.yaml", k_minimal_config + "mode: canary\n");
+  const Run bad = run_lbctl(dir, {"validate", "-c", file.string(), "--json"});
+  CHECK(bad.exit_code == 2);
+  const auto bad_json = nlohmann::json::parse(bad.out);
+  CHECK(bad_json["ok"] == false);
+  CHECK(bad_json["error"] == file.string() + ":8:7: mode: \"canary\" is not a mode; expected blue_green or maintenance");
+}
