@@ -147,12 +147,10 @@ Config parse_config(const std::string& yaml_text, const std::filesystem::path& f
     else if (mode == "maintenance") config.mode = CutoverMode::maintenance;
     else reader.fail(*v, fmt::format("{} is not a mode; expected blue_green or maintenance", show_value(mode)));
   }
-  const Value lbs = root.get("load_balancers").value_or(Value{YAML::Node(), root.self().mark, "load_balancers"});
-  if (!root.has("load_balancers")) root.missing("load_balancers", "a list of {name, runtime_api, backend}");
-  config.load_balancers = read_load_balancers(reader, lbs, folder);
+  config.load_balancers =
+      read_load_balancers(reader, root.require("load_balancers", "a list of {name, runtime_api, backend}"), folder);
   if (auto v = root.get("old_pool")) config.old_pool = read_old_pool(reader, *v);
   if (auto v = root.get("new_pool")) config.new_pool = read_new_pool(reader, *v);
-  else config.new_pool = read_new_pool(reader, Value{YAML::Node(YAML::NodeType::Map), root.self().mark, "new_pool"});
   config.provider = read_provider(reader, root.require("provider", "a map with type: local, exec or static"), folder);
   if (auto v = root.get("health")) config.health = read_health(reader, *v);
   if (auto v = root.get("drain")) config.drain = read_drain(reader, *v);

@@ -96,7 +96,7 @@ void Section::allow(std::initializer_list<std::string_view> allowed, std::string
       const std::size_t distance = edit_distance(key, candidate);
       if (distance < best) best = distance, closest = candidate;
     }
-    const std::string shown = is_valid_name_chars(key) ? key : show_value(key);
+    const std::string shown = is_valid_name(key) ? key : show_value(key);
     std::string problem = what.empty() ? std::string("unknown key") : fmt::format("not a key of {}", what);
     if (!closest.empty()) problem += fmt::format("; did you mean {}?", closest);
     problem += fmt::format(" (expected one of: {})", join(allowed));

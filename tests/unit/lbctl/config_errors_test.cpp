@@ -181,3 +181,20 @@ TEST_CASE("the file name in messages is the one given", "[config]") {
     CHECK(std::string(e.what()).starts_with("../etc/lbctl/prod.yaml:8:7: mode: "));
   }
 }
+
+TEST_CASE("a required key written without a value says it got nothing", "[config]") {
+  CHECK(config_error(k_minimal_config + "old_pool:\n  servers:\n    - name:\n      address: \"10.0.0.1:80\"\n") ==
+        "shop.yaml:10:7: old_pool.servers[0].name: expected a name of 1-64 characters from [A-Za-z0-9._-], got "
+        "nothing");
+}
+
+TEST_CASE("load_balancers written without a value is a type error", "[config]") {
+  const std::string text = k_minimal_config.substr(0, k_minimal_config.find("  - {name: lb1")) +
+                           k_minimal_config.substr(k_minimal_config.find("provider"));
+  CHECK(config_error(text) == "shop.yaml:3:1: load_balancers: expected a list, got nothing");
+}
+
+TEST_CASE("an empty key is shown quoted", "[config]") {
+  CHECK(config_error(k_minimal_config + "drain: {\"\": 1}\n") ==
+        "shop.yaml:8:9: drain.\"\": unknown key (expected one of: method, poll, timeout, on_timeout)");
+}
