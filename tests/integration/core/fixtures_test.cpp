@@ -6,7 +6,9 @@
 using namespace lbctl::test;
 
 TEST_CASE("the HAProxy fixture starts a real HAProxy with both admin sockets", "[integration][fixture]") {
-  HaproxyFixture haproxy({.servers = {{"old-1", "127.0.0.1:1", ""}}});
+  HaproxyOptions options;
+  options.servers.push_back({"old-1", "127.0.0.1:1", ""});
+  HaproxyFixture haproxy(options);
   CHECK(haproxy.command("show info").find("Version: 2.6") != std::string::npos);
   CHECK(haproxy.servers() == std::vector<std::string>{"old-1"});
   CHECK(haproxy.runtime_api_tcp().rfind("tcp:127.0.0.1:", 0) == 0);
