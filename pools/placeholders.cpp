@@ -1,0 +1,55 @@
+#include "pools/placeholders.hpp"
+
+namespace lbctl::pools {
+
+namespace {
+
+const std::string* find_value(std::string_view key, const Placeholders& values) {
+  for (const auto& [k, v] : values) {
+    if (k == key) return &v;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::string expand_placeholders(std::string_view text, const Placeholders& values) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const auto open = text.find('{', pos);
+    if (open == std::string_view::npos) break;
+    const auto close = text.find('}', open + 1);
+    if (close == std::string_view::npos) break;
+    // "{{name}" keeps its first brace: the key starts after the last '{'.
+    const auto inner_open = text.rfind('{', close);
+    out.append(text.substr(pos, inner_open - pos));
+    const auto key = text.substr(inner_open + 1, close - inner_open - 1);
+    if (const std::string* value = find_value(key, values)) {
+      out += *value;
+    } else {
+      out.append(text.substr(inner_open, close - inner_open + 1));
+    }
+    pos = close + 1;
+  }
+  out.append(text.substr(pos));
+  return out;
+}
+
+std::vector<std::string> expand_argv(const std::vector<std::string>& argv, const Placeholders& values) {
+  std::vector<std::string> out;
+  out.reserve(argv.size());
+  for (const auto& arg : argv) out.push_back(expand_placeholders(arg, values));
+  return out;
+}
+
+bool uses_placeholder(const std::vector<std::string>& argv, std::string_view key) {
+  const std::string token = "{" + std::string(key) + "}";
+  for (const auto& arg : argv) {
+    if (arg.find(token) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace lbctl::pools

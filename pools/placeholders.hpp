@@ -1,0 +1,28 @@
+#pragma once
+// Placeholders in the argv lists users give lbctl ({name}, {port}, ...). Each
+// argv element is expanded on its own and handed to posix_spawn as one
+// argument, so a value holding spaces or ';' stays one argument and no shell
+// ever sees it.
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace lbctl::pools {
+
+// Key (without braces) and value, e.g. {"name", "v2-1"}.
+using Placeholders = std::vector<std::pair<std::string, std::string>>;
+
+// Replaces every "{key}" whose key is in `values`; anything else ("{}", an
+// unknown "{key}", a lone brace) is kept as written. One pass: a value that
+// itself reads "{name}" is not expanded again.
+std::string expand_placeholders(std::string_view text, const Placeholders& values);
+
+// expand_placeholders on each element; the result has as many elements.
+std::vector<std::string> expand_argv(const std::vector<std::string>& argv, const Placeholders& values);
+
+// True when some element of `argv` holds "{key}".
+bool uses_placeholder(const std::vector<std::string>& argv, std::string_view key);
+
+}  // namespace lbctl::pools

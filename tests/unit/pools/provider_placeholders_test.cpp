@@ -1,0 +1,52 @@
+#include <catch2/catch.hpp>
+
+#include "pools/placeholders.hpp"
+
+using namespace lbctl::pools;
+using Strings = std::vector<std::string>;
+
+namespace {
+
+Placeholders values() {
+  Placeholders v;
+  v.emplace_back("name", "v2-1");
+  v.emplace_back("port", "18301");
+  v.emplace_back("dir", "/srv/a b;rm -rf x");
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("placeholders are replaced inside each argv element", "[pools][placeholders]") {
+  const Strings argv{"serve", "--port={port}", "{name}.{port}", "--bind", "127.0.0.1"};
+  CHECK(expand_argv(argv, values()) == Strings{"serve", "--port=18301", "v2-1.18301", "--bind", "127.0.0.1"});
+}
+
+TEST_CASE("a value with spaces and semicolons stays one argv element", "[pools][placeholders]") {
+  const Strings argv{"serve", "--directory", "{dir}"};
+  const auto expanded = expand_argv(argv, values());
+  REQUIRE(expanded.size() == 3);
+  CHECK(expanded[2] == "/srv/a b;rm -rf x");
+}
+
+TEST_CASE("unknown placeholders, empty braces and lone braces are kept as written", "[pools][placeholders]") {
+  CHECK(expand_placeholders("{unknown} {} { {name", values()) == "{unknown} {} { {name");
+  CHECK(expand_placeholders("{\"json\": 1}", values()) == "{\"json\": 1}");
+  CHECK(expand_placeholders("}{name}{", values()) == "}v2-1{");
+}
+
+TEST_CASE("a doubled opening brace keeps the first and expands the key", "[pools][placeholders]") {
+  CHECK(expand_placeholders("{{name}", values()) == "{v2-1");
+}
+
+TEST_CASE("a value that reads like a placeholder is not expanded again", "[pools][placeholders]") {
+  Placeholders v;
+  v.emplace_back("name", "{port}");
+  v.emplace_back("port", "1");
+  CHECK(expand_placeholders("{name}-{port}", v) == "{port}-1");
+}
+
+TEST_CASE("uses_placeholder finds a key anywhere in the argv", "[pools][placeholders]") {
+  CHECK(uses_placeholder(Strings{"clone", "--name={name}"}, "name"));
+  CHECK_FALSE(uses_placeholder(Strings{"clone", "{names}"}, "name"));
+}
