@@ -1,0 +1,37 @@
+#pragma once
+// The real HTTP transport: libcurl's multi interface driven by the caller's
+// Asio io_context. Curl tells us which sockets to watch and when its timer is
+// due; Asio waits for those events on the same thread as everything else. Many
+// checks run at once on one thread, and idle connections are reused.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/io_context.hpp>
+#include <memory>
+
+#include "health/probe.hpp"
+
+namespace lbctl::health {
+
+class CurlProber final : public HttpProber {
+ public:
+  // Every transfer runs on `io`; the prober must be destroyed before it.
+  explicit CurlProber(boost::asio::io_context& io);
+  ~CurlProber() override;
+  CurlProber(const CurlProber&) = delete;
+  CurlProber& operator=(const CurlProber&) = delete;
+
+  // See HttpProber::get. Environment proxies are ignored: checks go straight
+  // to the server. Transfers still running when the prober is destroyed end
+  // with ProbeError::other.
+  boost::asio::awaitable<ProbeOutcome> get(std::string host, std::uint16_t port, std::string path,
+                                           std::chrono::milliseconds timeout) override;
+
+  // Transfers started and not finished yet (tests, benchmarks).
+  std::size_t in_flight() const;
+
+ private:
+  class Multi;
+  std::unique_ptr<Multi> m_multi;
+};
+
+}  // namespace lbctl::health
