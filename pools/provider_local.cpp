@@ -202,6 +202,13 @@ asio::awaitable<Result<void>> LocalProvider::terminate(Server server) {
     dir->forget_process();
     co_return Result<void>{};
   }
+  // The name is the key here; a different recorded address means the server
+  // lbctl means is not the process in this folder, and a kill cannot be undone.
+  if (const auto recorded = dir->address(); recorded && !server.address.empty() && *recorded != server.address) {
+    co_return fail(ErrorKind::conflict, fmt::format("local provider: {} is {} but {} records {}; not terminating pid {}",
+                                                    server.name, server.address, dir->address_file().string(),
+                                                    *recorded, *pid));
+  }
   const bool group = leads_process_group(*pid);
   signal_process(*pid, group, SIGTERM);
   bool gone = co_await wait_for_exit(*pid, m_options.stop_grace);

@@ -44,7 +44,8 @@ class LocalProvider final : public Provider {
   boost::asio::awaitable<Result<std::vector<Server>>> clone(std::vector<std::string> names,
                                                             std::optional<Server> template_server) override;
   // SIGTERM, SIGKILL after stop_grace, then removes `pid` and `address`; the
-  // folder and its log stay for a post-mortem. No live pid: success.
+  // folder and its log stay for a post-mortem. No live pid: success. Fails
+  // (conflict) when the folder records another address than `server`'s.
   boost::asio::awaitable<Result<void>> terminate(Server server) override;
   // Fails (invalid) when the server has no folder: its health file would be
   // somewhere lbctl cannot see, and HAProxy would never mark it NOLB.

@@ -140,6 +140,17 @@ TEST_CASE("terminate frees a local server's port and a second terminate is a no-
   REQUIRE(rig.terminate(Server{"never-was", "127.0.0.1:1"}).has_value());
 }
 
+TEST_CASE("terminate refuses a server whose folder records another address", "[integration][pools][local]") {
+  Rig rig;
+  auto servers = rig.clone(Strings{"v2-1"});
+  REQUIRE(servers.has_value());
+  auto refused = rig.terminate(Server{"v2-1", "10.9.9.9:80"});
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().kind == ErrorKind::conflict);
+  CHECK(has(refused.error().message, "records " + servers->front().address));
+  CHECK(test::http_get(port_of(servers->front()), "/health-check.html").status == 200);
+}
+
 TEST_CASE("a server that ignores SIGTERM is killed after the grace period", "[integration][pools][local]") {
   Rig rig(Strings{"python3", "-c",
                   "import signal, socket, time\n"
