@@ -1,0 +1,41 @@
+#pragma once
+// Where servers come from and go: the provider clones new servers, terminates
+// old ones, and removes or restores a server's health-check file (how a
+// server leaves HAProxy's rotation gracefully, seed 003 step 12). Every
+// operation is idempotent: a repeat finds the work done and does nothing.
+
+#include <boost/asio/awaitable.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "pools/server.hpp"
+
+namespace lbctl::pools {
+
+class Provider {
+ public:
+  virtual ~Provider() = default;
+
+  // Ensures a running server exists for each name (creating the missing ones,
+  // finding the existing ones) and returns them, in the order of `names`,
+  // once each accepts connections. `template_server` is an old server to
+  // clone from. Fails naming the server that could not be made.
+  virtual boost::asio::awaitable<Result<std::vector<Server>>> clone(std::vector<std::string> names,
+                                                                    std::optional<Server> template_server) = 0;
+  // Ensures the server is gone; already gone is success.
+  virtual boost::asio::awaitable<Result<void>> terminate(Server server) = 0;
+  // Ensures the server's health-check file is absent (HAProxy then marks it
+  // NOLB under `http-check disable-on-404`).
+  virtual boost::asio::awaitable<Result<void>> remove_health_file(Server server) = 0;
+  // Ensures the health-check file is back.
+  virtual boost::asio::awaitable<Result<void>> restore_health_file(Server server) = 0;
+  // Stops (or lets again) the autoscaler launch old-version servers mid-cutover.
+  virtual boost::asio::awaitable<Result<void>> freeze_scaling() = 0;
+  virtual boost::asio::awaitable<Result<void>> unfreeze_scaling() = 0;
+  // "local", "exec" or "static", for messages.
+  virtual std::string kind() const = 0;
+};
+
+}  // namespace lbctl::pools
