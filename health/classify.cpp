@@ -19,23 +19,25 @@ CheckResult classify(int status, std::string_view body, std::chrono::millisecond
   // A transport that lets an answer run late (a fake, a stalled loop) must
   // not make a slow server look healthy.
   if (latency > policy.timeout) {
-    return {false, fmt::format("timeout: answered after {}, limit {}", format_duration(latency),
-                               format_duration(policy.timeout))};
+    return {false,
+            fmt::format("timeout: answered after {}, limit {}", format_duration(latency), format_duration(policy.timeout)),
+            Failure::timeout};
   }
-  if (status != policy.expect_status) return {false, fmt::format("status {}, expected {}", status, policy.expect_status)};
+  if (status != policy.expect_status)
+    return {false, fmt::format("status {}, expected {}", status, policy.expect_status), Failure::status};
   if (!policy.expect_body.empty() && body.find(policy.expect_body) == std::string_view::npos)
-    return {false, fmt::format("body does not contain '{}'", policy.expect_body)};
+    return {false, fmt::format("body does not contain '{}'", policy.expect_body), Failure::body};
   return {true, "ok"};
 }
 
 CheckResult classify(const ProbeFailure& failure, const CheckPolicy& policy) {
   switch (failure.kind) {
-    case ProbeError::connection_refused: return {false, "connection refused"};
+    case ProbeError::connection_refused: return {false, "connection refused", Failure::connection_refused};
     case ProbeError::timeout:
-      return {false, fmt::format("timeout: no answer within {}", format_duration(policy.timeout))};
+      return {false, fmt::format("timeout: no answer within {}", format_duration(policy.timeout)), Failure::timeout};
     case ProbeError::other: break;
   }
-  return {false, failure.message.empty() ? std::string("error") : "error: " + failure.message};
+  return {false, failure.message.empty() ? std::string("error") : "error: " + failure.message, Failure::other};
 }
 
 CheckResult classify(const ProbeOutcome& outcome, const CheckPolicy& policy) {

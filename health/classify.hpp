@@ -11,9 +11,13 @@
 
 namespace lbctl::health {
 
+// What was wrong, for code; the reason says it for people.
+enum class Failure { none, connection_refused, timeout, status, body, other };
+
 struct CheckResult {
   bool passed = false;
   std::string reason;  // "ok" when passed; else what was wrong, in a user's words
+  Failure failure = Failure::none;
 
   bool operator==(const CheckResult&) const = default;
 };

@@ -75,7 +75,12 @@ asio::awaitable<Verdict> verify_one(Target target, std::uint64_t index, CheckPol
                                       milliseconds(1), std::max(policy.timeout, milliseconds(1)));
     const CheckResult result = co_await check_round(prober, *endpoint, round_policy);
     counter.record(result.passed);
-    if (!result.passed) last_failure = result.reason;
+    if (!result.passed) {
+      // A wait the deadline cut short says less than an earlier failure.
+      const bool cut_short = result.failure == Failure::timeout && round_policy.timeout < policy.timeout;
+      if (!cut_short) last_failure = result.reason;
+      else if (last_failure.empty()) last_failure = result.reason + " (the deadline cut the wait short)";
+    }
     if (counter.healthy()) break;
     const auto next = next_check_at(round_started, policy.interval,
                                     jitter(policy.interval, policy.jitter_percent, random.next()));

@@ -26,13 +26,13 @@ TEST_CASE("any body passes when no body is expected", "[health][classify]") {
 }
 
 TEST_CASE("a wrong status fails and names the code it got and the one expected", "[health][classify]") {
-  CHECK(classify(404, "not found", 3ms, policy_expecting("")) == CheckResult{false, "status 404, expected 200"});
-  CHECK(classify(503, "ok", 3ms, policy_expecting("ok")) == CheckResult{false, "status 503, expected 200"});
+  CHECK(classify(404, "not found", 3ms, policy_expecting("")) == CheckResult{false, "status 404, expected 200", Failure::status});
+  CHECK(classify(503, "ok", 3ms, policy_expecting("ok")) == CheckResult{false, "status 503, expected 200", Failure::status});
 }
 
 TEST_CASE("a body without the expected text fails and quotes the text", "[health][classify]") {
   CHECK(classify(200, "maintenance", 3ms, policy_expecting("ok")) ==
-        CheckResult{false, "body does not contain 'ok'"});
+        CheckResult{false, "body does not contain 'ok'", Failure::body});
 }
 
 TEST_CASE("another expected status is honoured", "[health][classify]") {
@@ -44,22 +44,22 @@ TEST_CASE("another expected status is honoured", "[health][classify]") {
 
 TEST_CASE("an answer that came after the timeout is a timeout", "[health][classify]") {
   CHECK(classify(200, "ok", 1500ms, policy_expecting("ok")) ==
-        CheckResult{false, "timeout: answered after 1500ms, limit 1s"});
+        CheckResult{false, "timeout: answered after 1500ms, limit 1s", Failure::timeout});
 }
 
 TEST_CASE("a refused connection fails as connection refused", "[health][classify]") {
   const ProbeOutcome outcome = std::unexpected(ProbeFailure{ProbeError::connection_refused, "Failed to connect", 0ms});
-  CHECK(classify(outcome, policy_expecting("")) == CheckResult{false, "connection refused"});
+  CHECK(classify(outcome, policy_expecting("")) == CheckResult{false, "connection refused", Failure::connection_refused});
 }
 
 TEST_CASE("a transport timeout fails as a timeout and names the limit", "[health][classify]") {
   const ProbeOutcome outcome = std::unexpected(ProbeFailure{ProbeError::timeout, "Operation timed out", 1000ms});
-  CHECK(classify(outcome, policy_expecting("")) == CheckResult{false, "timeout: no answer within 1s"});
+  CHECK(classify(outcome, policy_expecting("")) == CheckResult{false, "timeout: no answer within 1s", Failure::timeout});
 }
 
 TEST_CASE("another transport error fails with the transport's words", "[health][classify]") {
   const ProbeOutcome outcome = std::unexpected(ProbeFailure{ProbeError::other, "Empty reply from server", 2ms});
-  CHECK(classify(outcome, policy_expecting("")) == CheckResult{false, "error: Empty reply from server"});
+  CHECK(classify(outcome, policy_expecting("")) == CheckResult{false, "error: Empty reply from server", Failure::other});
 }
 
 TEST_CASE("a response outcome is classified by status and body", "[health][classify]") {

@@ -133,10 +133,20 @@ TEST_CASE("the deadline also bounds the last request's timeout", "[health][verif
   const Verdict verdict = rig.verify_one("127.0.0.1:9001", policy);
   CHECK_FALSE(verdict.healthy);
   CHECK(verdict.elapsed == 120ms);
-  CHECK(verdict.reason == "timeout: no answer within 20ms");
+  CHECK(verdict.reason == "timeout: no answer within 50ms");  // not the shortened last wait
   REQUIRE(rig.prober.requests().size() == 2);
   CHECK(rig.prober.requests()[0].timeout == 50ms);
   CHECK(rig.prober.requests()[1].timeout == 20ms);
+}
+
+TEST_CASE("a deadline shorter than the timeout shortens the only wait and says so", "[health][verify]") {
+  Rig rig;
+  rig.prober.script("127.0.0.1:9001", k_path, FakeReply::hang());
+  CheckPolicy policy = fast_policy();
+  policy.deadline = 30ms;
+  const Verdict verdict = rig.verify_one("127.0.0.1:9001", policy);
+  CHECK(verdict.reason == "timeout: no answer within 30ms (the deadline cut the wait short)");
+  CHECK(verdict.elapsed == 30ms);
 }
 
 TEST_CASE("should_stop ends the checks and the unfinished targets are stopped", "[health][verify]") {
