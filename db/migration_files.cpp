@@ -143,13 +143,15 @@ Result<MigrationFile> parse_migration_file(Phase phase, const std::string& name,
   for (const auto& comment : scanned.comments) {
     if (!comment.line_comment || !comment.text.starts_with(k_directive_prefix)) continue;
     const std::string where = "line " + std::to_string(comment.line) + ": ";
-    if (comment.text == k_safety_assured) {
+    // A reason may follow: "-- lbctl:safety-assured nothing reads old_log since v41".
+    const std::string directive = comment.text.substr(0, comment.text.find_first_of(" \t"));
+    if (directive == k_safety_assured) {
       file.safety_assured = true;
-    } else if (comment.text == k_no_transaction) {
+    } else if (directive == k_no_transaction) {
       if (comment.line != 1) return invalid(label, where + "-- lbctl:no-transaction must be the file's first line");
       file.no_transaction = true;
     } else {
-      return invalid(label, where + "unknown directive '-- " + comment.text +
+      return invalid(label, where + "unknown directive '-- " + directive +
                                 "' (known: -- lbctl:no-transaction, -- lbctl:safety-assured)");
     }
   }

@@ -87,6 +87,10 @@ TEST_CASE("additive statements pass the safety check", "[db][migrations]") {
 TEST_CASE("safety-assured allows destructive SQL in pre/, and post/ never checks", "[db][migrations]") {
   CHECK(parse_migration_file(Phase::pre, "1_a.sql", "-- lbctl:safety-assured\nDROP TABLE old_log;"));
   CHECK(parse_migration_file(Phase::post, "1_a.sql", "DROP TABLE old_log;"));
+  const auto with_reason =
+      parse_migration_file(Phase::pre, "1_a.sql", "-- lbctl:safety-assured nothing reads old_log since v41\nDROP TABLE old_log;");
+  REQUIRE(with_reason);
+  CHECK(with_reason->safety_assured);
 }
 
 TEST_CASE("no-transaction must be the first line and the file one statement", "[db][migrations]") {

@@ -1,0 +1,148 @@
+#pragma once
+// The cutover journal: one row per cutover (its status, step and whatever
+// the controller needs to resume), its servers, its events, and the service
+// lock that lets one cutover per service run at a time. PgJournal keeps it in
+// Postgres (schema lbctl of state.database_url); tests use
+// tests/support/fake_journal.hpp. JSON travels as text: the controller builds
+// it, the journal checks it is JSON.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace lbctl::db {
+
+// Stored: running, completed, rolled_back, needs_operator. `interrupted` is
+// only ever read: a running row whose service lock nobody holds (its lbctl
+// died, or lost its database connection).
+enum class CutoverStatus { running, interrupted, completed, rolled_back, needs_operator };
+
+std::string_view to_string(CutoverStatus status);
+std::optional<CutoverStatus> parse_cutover_status(std::string_view text);
+// completed or rolled_back: nothing left to do.
+bool is_finished(CutoverStatus status);
+
+using JournalTime = std::chrono::system_clock::time_point;
+
+struct Cutover {
+  std::int64_t id = 0;
+  std::string service;
+  CutoverStatus status = CutoverStatus::running;
+  std::string step;  // the step's name, e.g. "attach"
+  std::string mode;  // "blue_green" or "maintenance"
+  std::string config_json = "{}";    // the redacted config snapshot, as begin() got it
+  std::string lb_snapshot_json;      // "" = none yet
+  std::string progress_json = "{}";  // whatever the controller needs to resume
+  std::string host;
+  int pid = 0;
+  JournalTime started_at{};
+  JournalTime step_started_at{};
+  JournalTime heartbeat_at{};
+  std::optional<JournalTime> finished_at;  // set by save() when the status becomes finished
+  std::optional<JournalTime> abort_requested_at;
+  std::string error;  // "" = none
+  std::int64_t version = 0;  // bumped by every write; save() must carry the current one
+};
+
+struct NewCutover {
+  std::string service;
+  std::string host;
+  int pid = 0;
+  std::string mode = "blue_green";
+  std::string config_json = "{}";
+  std::string step = "preflight";
+};
+
+enum class Pool { old_pool, new_pool };
+std::string_view to_string(Pool pool);  // "old", "new"
+
+struct ServerRecord {
+  Pool pool = Pool::old_pool;
+  std::string name;
+  std::string address;  // HOST:PORT
+  std::string state;    // the controller's words: "cloned", "attached", "draining", ...
+  std::optional<int> haproxy_id;
+  JournalTime updated_at{};  // set by the journal
+};
+
+struct Event {
+  std::int64_t id = 0;
+  std::int64_t cutover_id = 0;
+  JournalTime at{};
+  std::string step;
+  std::string kind;
+  std::string detail_json = "{}";
+};
+
+class Journal {
+ public:
+  virtual ~Journal() = default;
+
+  // Takes the service lock (held until release() or the process dies) and
+  // records a new running cutover at `step`. Fails with conflict when another
+  // session holds the lock (the message names its cutover id, host, pid and
+  // start time) or when the service has an interrupted or needs_operator
+  // cutover (named, with "run `lbctl resume` or `lbctl abort`"); invalid for
+  // a bad name or config JSON; unreachable when the database is.
+  virtual Result<Cutover> begin(const NewCutover& cutover) = 0;
+
+  // Takes the service lock to finish (resume) or roll back (abort) the
+  // service's interrupted or needs_operator cutover, and records `host` and
+  // `pid` as its owner. Returns it with its stored status (running or
+  // needs_operator) and a new version. Fails with conflict naming the holder
+  // when a live session has the lock; invalid when there is nothing to take
+  // over (the lock is then released).
+  virtual Result<Cutover> adopt(const std::string& service, const std::string& host, int pid) = 0;
+
+  // Writes status, step (moving step_started_at when the step changes),
+  // progress, lb_snapshot and error; sets finished_at when the status becomes
+  // completed or rolled_back. Only when `cutover.version` is the stored one:
+  // then bumps it and updates `cutover` (version, times). Fails with conflict
+  // when another writer got there first; invalid for bad JSON or a derived
+  // status (interrupted).
+  virtual Result<void> save(Cutover& cutover) = 0;
+
+  // Records that the owner is alive, and checks that this journal still holds
+  // the service lock: conflict when it lost it (its lock connection broke;
+  // another lbctl may take over, so the caller must stop).
+  virtual Result<void> heartbeat(std::int64_t cutover_id) = 0;
+
+  // Adds or replaces (by name) one server of the cutover.
+  virtual Result<void> save_server(std::int64_t cutover_id, const ServerRecord& server) = 0;
+  // The cutover's servers, old pool first, each by name.
+  virtual Result<std::vector<ServerRecord>> servers(std::int64_t cutover_id) = 0;
+
+  // Appends an event; returns its id (ids grow). invalid for bad JSON.
+  virtual Result<std::int64_t> add_event(std::int64_t cutover_id, std::string_view step, std::string_view kind,
+                                         std::string_view detail_json) = 0;
+  // Events with id > after_id, oldest first, at most `limit`.
+  virtual Result<std::vector<Event>> events(std::int64_t cutover_id, std::int64_t after_id, std::size_t limit) = 0;
+  // The last `limit` events, oldest first.
+  virtual Result<std::vector<Event>> recent_events(std::int64_t cutover_id, std::size_t limit) = 0;
+
+  // Asks the service's running (or interrupted, or needs_operator) cutover to
+  // roll back; works from any machine. Returns its id; a repeat keeps the
+  // first request's time. invalid when the service has no such cutover.
+  virtual Result<std::int64_t> request_abort(const std::string& service) = 0;
+  // True once request_abort() was called for this cutover.
+  virtual Result<bool> abort_requested(std::int64_t cutover_id) = 0;
+
+  // Lets go of the service lock and closes its connection; a no-op when not held.
+  virtual void release() = 0;
+
+  // Reads that need no lock and work from any machine; running rows whose
+  // lock nobody holds read as interrupted.
+  // The service's newest cutover, nullopt when it has none.
+  virtual Result<std::optional<Cutover>> latest(const std::string& service) = 0;
+  // One cutover; invalid when there is no such id.
+  virtual Result<Cutover> get(std::int64_t cutover_id) = 0;
+  // The service's cutovers, newest first, at most `limit`.
+  virtual Result<std::vector<Cutover>> history(const std::string& service, std::size_t limit) = 0;
+};
+
+}  // namespace lbctl::db

@@ -1,0 +1,210 @@
+// PgJournal: opening, the service lock, and the owner's writes.
+
+#include "db/pg_journal.hpp"
+
+#include "core/names.hpp"
+#include "db/pg_journal_state.hpp"
+
+namespace lbctl::db {
+
+namespace {
+
+using journal_sql::k_cutover_columns;
+
+// The service's id in lbctl.services is its lock key: no hash collisions.
+std::int32_t service_key(pqxx::connection& db, const std::string& service) {
+  pqxx::nontransaction tx(db);
+  tx.exec_params("INSERT INTO lbctl.services (name) VALUES ($1) ON CONFLICT (name) DO NOTHING", service);
+  return tx.exec_params("SELECT id FROM lbctl.services WHERE name = $1", service)[0][0].as<std::int32_t>();
+}
+
+// The service's unfinished cutover (running or needs_operator), if any.
+std::optional<Cutover> active_cutover(pqxx::connection& db, const std::string& service) {
+  pqxx::nontransaction tx(db);
+  const auto rows = tx.exec_params("SELECT " + k_cutover_columns +
+                                       " FROM lbctl.cutovers c WHERE c.service = $1"
+                                       " AND c.status IN ('running', 'needs_operator') ORDER BY c.id DESC LIMIT 1",
+                                   service);
+  if (rows.empty()) return std::nullopt;
+  return read_cutover(rows[0]);
+}
+
+std::string describe(const Cutover& c) {
+  return "cutover " + std::to_string(c.id) + " (host " + c.host + ", pid " + std::to_string(c.pid) + ", started " +
+         format_utc(c.started_at) + ", at step " + c.step + ")";
+}
+
+std::unexpected<Error> held_by_other(pqxx::connection& db, const std::string& service, AdvisoryKey key) {
+  if (auto holder = active_cutover(db, service)) {
+    return fail(ErrorKind::conflict, "service " + service + " is locked by " + describe(*holder));
+  }
+  pqxx::nontransaction tx(db);
+  const auto session = describe_lock_holder(tx, key);
+  return fail(ErrorKind::conflict, "service " + service + " is locked by " + session.value_or("another session") +
+                                       ", which has not recorded its cutover yet");
+}
+
+std::unexpected<Error> unfinished(const Cutover& c) {
+  const std::string what = c.status == CutoverStatus::needs_operator ? " needs an operator: " : " was interrupted: ";
+  std::string text = "service " + c.service + ": " + describe(c) + what;
+  if (!c.error.empty()) text += c.error + "; ";
+  return fail(ErrorKind::conflict, text + "run `lbctl resume` to finish it or `lbctl abort` to roll it back");
+}
+
+}  // namespace
+
+PgJournal::PgJournal(std::unique_ptr<State> state) : m_state(std::move(state)) {}
+
+PgJournal::~PgJournal() { release(); }
+
+Result<std::unique_ptr<PgJournal>> PgJournal::open(PgJournalOptions options) {
+  auto db = connect(options.database_url, application_name("lbctl journal", options.host, options.pid),
+                    options.connect_timeout);
+  if (!db) return std::unexpected(db.error().with_context("state database"));
+  if (auto schema = ensure_schema(**db); !schema) return std::unexpected(schema.error().with_context("state database"));
+  auto state = std::make_unique<State>();
+  state->options = std::move(options);
+  state->db = std::move(*db);
+  return std::unique_ptr<PgJournal>(new PgJournal(std::move(state)));
+}
+
+namespace {
+
+// Takes `service`'s lock on a connection of its own, kept in `state`.
+Result<void> take_service_lock(PgJournal::State& state, const std::string& service, const std::string& owner_host,
+                               int owner_pid) {
+  if (state.lock) {
+    return fail(ErrorKind::invalid, "this lbctl already holds the lock of service " + state.lock_service);
+  }
+  const AdvisoryKey key{k_space_service_lock, service_key(*state.db, service)};
+  auto lock = LockSession::open(state.options.database_url,
+                                application_name("lbctl cutover " + service, owner_host, owner_pid),
+                                state.options.connect_timeout);
+  if (!lock) return std::unexpected(lock.error());
+  auto taken = (*lock)->try_lock(key);
+  if (!taken) return std::unexpected(taken.error());
+  if (!*taken) return held_by_other(*state.db, service, key);
+  state.lock = std::move(*lock);
+  state.lock_key = key;
+  state.lock_service = service;
+  return {};
+}
+
+// Lets go of a lock just taken unless the caller got what it wanted.
+class ReleaseUnlessKept {
+ public:
+  explicit ReleaseUnlessKept(PgJournal& journal) : m_journal(journal) {}
+  ~ReleaseUnlessKept() {
+    if (!m_kept) m_journal.release();
+  }
+  ReleaseUnlessKept(const ReleaseUnlessKept&) = delete;
+  ReleaseUnlessKept& operator=(const ReleaseUnlessKept&) = delete;
+  Cutover keep(Cutover c) {
+    m_kept = true;
+    return c;
+  }
+
+ private:
+  PgJournal& m_journal;
+  bool m_kept = false;
+};
+
+}  // namespace
+
+Result<Cutover> PgJournal::begin(const NewCutover& cutover) {
+  if (!is_valid_name(cutover.service)) return fail(ErrorKind::invalid, "bad service name '" + cutover.service + "'");
+  if (!is_json(cutover.config_json)) return fail(ErrorKind::invalid, "the config snapshot is not valid JSON");
+  return guarded("starting a cutover", [&]() -> Result<Cutover> {
+    if (auto locked = take_service_lock(*m_state, cutover.service, cutover.host, cutover.pid); !locked) {
+      return std::unexpected(locked.error());
+    }
+    ReleaseUnlessKept guard(*this);
+    if (auto active = active_cutover(*m_state->db, cutover.service)) return unfinished(*active);
+    pqxx::nontransaction tx(*m_state->db);
+    const auto rows = tx.exec_params(
+        "INSERT INTO lbctl.cutovers AS c (service, status, step, mode, config, host, pid) "
+        "VALUES ($1, 'running', $2, $3, $4::jsonb, $5, $6) RETURNING " +
+            k_cutover_columns,
+        cutover.service, cutover.step, cutover.mode, cutover.config_json, cutover.host, cutover.pid);
+    return guard.keep(read_cutover(rows[0]));
+  });
+}
+
+Result<Cutover> PgJournal::adopt(const std::string& service, const std::string& host, int pid) {
+  if (!is_valid_name(service)) return fail(ErrorKind::invalid, "bad service name '" + service + "'");
+  return guarded("taking over a cutover", [&]() -> Result<Cutover> {
+    if (auto locked = take_service_lock(*m_state, service, host, pid); !locked) return std::unexpected(locked.error());
+    ReleaseUnlessKept guard(*this);
+    const auto active = active_cutover(*m_state->db, service);
+    if (!active) {
+      return fail(ErrorKind::invalid, "service " + service + " has no interrupted cutover to resume or abort");
+    }
+    pqxx::nontransaction tx(*m_state->db);
+    const auto rows = tx.exec_params("UPDATE lbctl.cutovers AS c SET host = $2, pid = $3, heartbeat_at = now(), "
+                                     "version = version + 1 WHERE id = $1 RETURNING " +
+                                         k_cutover_columns,
+                                     active->id, host, pid);
+    return guard.keep(read_cutover(rows[0]));
+  });
+}
+
+Result<void> PgJournal::save(Cutover& cutover) {
+  if (cutover.status == CutoverStatus::interrupted) {
+    return fail(ErrorKind::invalid, "interrupted is derived, never stored: save running, or where it ended");
+  }
+  if (!is_json(cutover.progress_json)) return fail(ErrorKind::invalid, "the progress is not valid JSON");
+  if (!cutover.lb_snapshot_json.empty() && !is_json(cutover.lb_snapshot_json)) {
+    return fail(ErrorKind::invalid, "the LB snapshot is not valid JSON");
+  }
+  return guarded("saving cutover " + std::to_string(cutover.id), [&]() -> Result<void> {
+    pqxx::nontransaction tx(*m_state->db);
+    const auto rows = tx.exec_params(
+        "UPDATE lbctl.cutovers AS c SET status = $3, step = $4, "
+        "step_started_at = CASE WHEN step = $4 THEN step_started_at ELSE now() END, "
+        "progress = $5::jsonb, lb_snapshot = NULLIF($6, '')::jsonb, error = NULLIF($7, ''), "
+        "finished_at = CASE WHEN $3 IN ('completed', 'rolled_back') THEN coalesce(finished_at, now()) END, "
+        "version = version + 1 "
+        "WHERE id = $1 AND version = $2 RETURNING " +
+            k_cutover_columns,
+        cutover.id, cutover.version, std::string(to_string(cutover.status)), cutover.step, cutover.progress_json,
+        cutover.lb_snapshot_json, cutover.error);
+    if (!rows.empty()) {
+      cutover = read_cutover(rows[0]);
+      return {};
+    }
+    const auto now = tx.exec_params("SELECT version, host, pid FROM lbctl.cutovers WHERE id = $1", cutover.id);
+    if (now.empty()) return fail(ErrorKind::invalid, "no cutover " + std::to_string(cutover.id));
+    return fail(ErrorKind::conflict, "cutover " + std::to_string(cutover.id) + " was changed by another writer (version " +
+                                         now[0][0].as<std::string>() + ", this one had " +
+                                         std::to_string(cutover.version) + "; owner now host " +
+                                         now[0][1].as<std::string>() + ", pid " + now[0][2].as<std::string>() +
+                                         "): this lbctl no longer owns it and must stop");
+  });
+}
+
+Result<void> PgJournal::heartbeat(std::int64_t cutover_id) {
+  if (!m_state->lock) return fail(ErrorKind::invalid, "heartbeat without holding a service lock");
+  const bool held = m_state->lock->holds(m_state->lock_key);
+  if (!held) {
+    const std::string service = m_state->lock_service;
+    release();
+    return fail(ErrorKind::conflict, "lost the lock of service " + service +
+                                         " (its database connection broke): another lbctl may take over; stopping");
+  }
+  return guarded("heartbeat", [&]() -> Result<void> {
+    pqxx::nontransaction tx(*m_state->db);
+    const auto rows =
+        tx.exec_params("UPDATE lbctl.cutovers SET heartbeat_at = now() WHERE id = $1 RETURNING id", cutover_id);
+    if (rows.empty()) return fail(ErrorKind::invalid, "no cutover " + std::to_string(cutover_id));
+    return {};
+  });
+}
+
+void PgJournal::release() {
+  if (!m_state || !m_state->lock) return;
+  m_state->lock->unlock(m_state->lock_key);
+  m_state->lock.reset();
+  m_state->lock_service.clear();
+}
+
+}  // namespace lbctl::db

@@ -1,0 +1,63 @@
+#pragma once
+// The journal in Postgres: schema `lbctl` of state.database_url, created and
+// upgraded by lbctl itself (versioned DDL under an advisory lock). The service
+// lock is pg_try_advisory_lock on a connection of its own, held for the
+// cutover's life: if lbctl dies, Postgres drops the lock with the connection
+// and the cutover reads as interrupted.
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "db/journal.hpp"
+
+namespace lbctl::db {
+
+struct PgJournalOptions {
+  std::string database_url;  // a secret: never printed
+  std::chrono::seconds connect_timeout{5};
+  // Who we are, shown to others in pg_stat_activity (application_name) so a
+  // lock's holder can be named even before its row exists.
+  std::string host;
+  int pid = 0;
+};
+
+class PgJournal final : public Journal {
+ public:
+  // Connects and creates or upgrades schema lbctl. Fails with unreachable
+  // when the database is; refused when the DDL fails (e.g. no CREATE right);
+  // invalid when the schema is newer than this lbctl knows.
+  static Result<std::unique_ptr<PgJournal>> open(PgJournalOptions options);
+
+  // The schema version this build creates.
+  static int schema_version();
+
+  ~PgJournal() override;
+  PgJournal(const PgJournal&) = delete;
+  PgJournal& operator=(const PgJournal&) = delete;
+
+  Result<Cutover> begin(const NewCutover& cutover) override;
+  Result<Cutover> adopt(const std::string& service, const std::string& host, int pid) override;
+  Result<void> save(Cutover& cutover) override;
+  Result<void> heartbeat(std::int64_t cutover_id) override;
+  Result<void> save_server(std::int64_t cutover_id, const ServerRecord& server) override;
+  Result<std::vector<ServerRecord>> servers(std::int64_t cutover_id) override;
+  Result<std::int64_t> add_event(std::int64_t cutover_id, std::string_view step, std::string_view kind,
+                                 std::string_view detail_json) override;
+  Result<std::vector<Event>> events(std::int64_t cutover_id, std::int64_t after_id, std::size_t limit) override;
+  Result<std::vector<Event>> recent_events(std::int64_t cutover_id, std::size_t limit) override;
+  Result<std::int64_t> request_abort(const std::string& service) override;
+  Result<bool> abort_requested(std::int64_t cutover_id) override;
+  void release() override;
+  Result<std::optional<Cutover>> latest(const std::string& service) override;
+  Result<Cutover> get(std::int64_t cutover_id) override;
+  Result<std::vector<Cutover>> history(const std::string& service, std::size_t limit) override;
+
+  struct State;  // libpqxx lives in the .cpp files
+
+ private:
+  explicit PgJournal(std::unique_ptr<State> state);
+  std::unique_ptr<State> m_state;
+};
+
+}  // namespace lbctl::db

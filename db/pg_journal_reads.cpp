@@ -1,0 +1,237 @@
+// PgJournal: reads (from any machine, no lock needed), servers and events.
+
+#include "core/names.hpp"
+#include "db/pg_journal_state.hpp"
+
+namespace lbctl::db {
+
+namespace {
+
+std::string us(std::string_view column) {
+  return "(extract(epoch FROM " + std::string(column) + ") * 1000000)::bigint";
+}
+
+JournalTime time_of(const pqxx::field& field) { return from_epoch_us(field.as<std::int64_t>()); }
+
+std::optional<JournalTime> optional_time_of(const pqxx::field& field) {
+  if (field.is_null()) return std::nullopt;
+  return time_of(field);
+}
+
+Event read_event(const pqxx::row& row) {
+  return Event{row[0].as<std::int64_t>(), row[1].as<std::int64_t>(), time_of(row[2]), row[3].as<std::string>(),
+               row[4].as<std::string>(), row[5].as<std::string>()};
+}
+
+const std::string k_event_columns = "id, cutover_id, " + us("at") + ", step, kind, detail::text";
+
+std::unexpected<Error> not_json(std::string_view what) {
+  return fail(ErrorKind::invalid, std::string(what) + " is not valid JSON");
+}
+
+}  // namespace
+
+namespace journal_sql {
+
+const std::string k_cutover_columns =
+    "c.id, c.service, c.status, c.step, c.mode, c.config::text, coalesce(c.lb_snapshot::text, ''), "
+    "c.progress::text, c.host, c.pid, " +
+    us("c.started_at") + ", " + us("c.step_started_at") + ", " + us("c.heartbeat_at") + ", " + us("c.finished_at") +
+    ", " + us("c.abort_requested_at") +
+    ", coalesce(c.error, ''), c.version, "
+    "(c.status = 'running' AND NOT EXISTS ("
+    " SELECT 1 FROM lbctl.services s JOIN pg_locks l ON l.locktype = 'advisory' AND l.granted"
+    " AND l.objsubid = 2 AND l.classid::bigint = " +
+    std::to_string(k_space_service_lock) +
+    " AND l.objid::bigint = s.id"
+    " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    " WHERE s.name = c.service))";
+
+}  // namespace journal_sql
+
+std::string_view to_string(CutoverStatus status) {
+  switch (status) {
+    case CutoverStatus::running: return "running";
+    case CutoverStatus::interrupted: return "interrupted";
+    case CutoverStatus::completed: return "completed";
+    case CutoverStatus::rolled_back: return "rolled_back";
+    case CutoverStatus::needs_operator: return "needs_operator";
+  }
+  return "unknown";
+}
+
+std::optional<CutoverStatus> parse_cutover_status(std::string_view text) {
+  for (auto s : {CutoverStatus::running, CutoverStatus::interrupted, CutoverStatus::completed,
+                 CutoverStatus::rolled_back, CutoverStatus::needs_operator}) {
+    if (to_string(s) == text) return s;
+  }
+  return std::nullopt;
+}
+
+bool is_finished(CutoverStatus status) {
+  return status == CutoverStatus::completed || status == CutoverStatus::rolled_back;
+}
+
+std::string_view to_string(Pool pool) { return pool == Pool::old_pool ? "old" : "new"; }
+
+Cutover read_cutover(const pqxx::row& row) {
+  Cutover c;
+  c.id = row[0].as<std::int64_t>();
+  c.service = row[1].as<std::string>();
+  c.status = parse_cutover_status(row[2].as<std::string>()).value_or(CutoverStatus::running);
+  if (row[17].as<bool>()) c.status = CutoverStatus::interrupted;
+  c.step = row[3].as<std::string>();
+  c.mode = row[4].as<std::string>();
+  c.config_json = row[5].as<std::string>();
+  c.lb_snapshot_json = row[6].as<std::string>();
+  c.progress_json = row[7].as<std::string>();
+  c.host = row[8].as<std::string>();
+  c.pid = row[9].as<int>();
+  c.started_at = time_of(row[10]);
+  c.step_started_at = time_of(row[11]);
+  c.heartbeat_at = time_of(row[12]);
+  c.finished_at = optional_time_of(row[13]);
+  c.abort_requested_at = optional_time_of(row[14]);
+  c.error = row[15].as<std::string>();
+  c.version = row[16].as<std::int64_t>();
+  return c;
+}
+
+Result<std::optional<Cutover>> PgJournal::latest(const std::string& service) {
+  return guarded("reading the journal", [&]() -> Result<std::optional<Cutover>> {
+    pqxx::nontransaction tx(*m_state->db);
+    const auto rows = tx.exec_params("SELECT " + journal_sql::k_cutover_columns +
+                                         " FROM lbctl.cutovers c WHERE c.service = $1 ORDER BY c.id DESC LIMIT 1",
+                                     service);
+    if (rows.empty()) return std::optional<Cutover>{};
+    return std::optional<Cutover>{read_cutover(rows[0])};
+  });
+}
+
+Result<Cutover> PgJournal::get(std::int64_t cutover_id) {
+  return guarded("reading the journal", [&]() -> Result<Cutover> {
+    pqxx::nontransaction tx(*m_state->db);
+    const auto rows =
+        tx.exec_params("SELECT " + journal_sql::k_cutover_columns + " FROM lbctl.cutovers c WHERE c.id = $1", cutover_id);
+    if (rows.empty()) return fail(ErrorKind::invalid, "no cutover " + std::to_string(cutover_id));
+    return read_cutover(rows[0]);
+  });
+}
+
+Result<std::vector<Cutover>> PgJournal::history(const std::string& service, std::size_t limit) {
+  return guarded("reading the journal", [&]() -> Result<std::vector<Cutover>> {
+    pqxx::nontransaction tx(*m_state->db);
+    const auto rows = tx.exec_params("SELECT " + journal_sql::k_cutover_columns +
+                                         " FROM lbctl.cutovers c WHERE c.service = $1 ORDER BY c.id DESC LIMIT $2",
+                                     service, static_cast<std::int64_t>(limit));
+    std::vector<Cutover> out;
+    for (const auto& row : rows) out.push_back(read_cutover(row));
+    return out;
+  });
+}
+
+Result<void> PgJournal::save_server(std::int64_t cutover_id, const ServerRecord& server) {
+  if (!is_valid_name(server.name)) return fail(ErrorKind::invalid, "bad server name '" + server.name + "'");
+  return guarded("recording server " + server.name, [&]() -> Result<void> {
+    pqxx::nontransaction tx(*m_state->db);
+    const std::string haproxy_id = server.haproxy_id ? std::to_string(*server.haproxy_id) : "";
+    try {
+      tx.exec_params(
+          "INSERT INTO lbctl.cutover_servers (cutover_id, pool, name, address, state, haproxy_id) "
+          "VALUES ($1, $2, $3, $4, $5, NULLIF($6, '')::integer) "
+          "ON CONFLICT (cutover_id, name) DO UPDATE SET pool = EXCLUDED.pool, address = EXCLUDED.address, "
+          "state = EXCLUDED.state, haproxy_id = EXCLUDED.haproxy_id, updated_at = now()",
+          cutover_id, std::string(to_string(server.pool)), server.name, server.address, server.state, haproxy_id);
+    } catch (const pqxx::foreign_key_violation&) {
+      return fail(ErrorKind::invalid, "no cutover " + std::to_string(cutover_id));
+    }
+    return {};
+  });
+}
+
+Result<std::vector<ServerRecord>> PgJournal::servers(std::int64_t cutover_id) {
+  return guarded("reading the journal", [&]() -> Result<std::vector<ServerRecord>> {
+    pqxx::nontransaction tx(*m_state->db);
+    const auto rows = tx.exec_params("SELECT pool, name, address, state, haproxy_id, " + us("updated_at") +
+                                         " FROM lbctl.cutover_servers WHERE cutover_id = $1"
+                                         " ORDER BY pool = 'new', name",
+                                     cutover_id);
+    std::vector<ServerRecord> out;
+    for (const auto& row : rows) {
+      ServerRecord s;
+      s.pool = row[0].as<std::string>() == "old" ? Pool::old_pool : Pool::new_pool;
+      s.name = row[1].as<std::string>();
+      s.address = row[2].as<std::string>();
+      s.state = row[3].as<std::string>();
+      if (!row[4].is_null()) s.haproxy_id = row[4].as<int>();
+      s.updated_at = time_of(row[5]);
+      out.push_back(std::move(s));
+    }
+    return out;
+  });
+}
+
+Result<std::int64_t> PgJournal::add_event(std::int64_t cutover_id, std::string_view step, std::string_view kind,
+                                          std::string_view detail_json) {
+  if (!is_json(detail_json)) return not_json("the event's detail");
+  return guarded("recording an event", [&]() -> Result<std::int64_t> {
+    pqxx::nontransaction tx(*m_state->db);
+    try {
+      const auto rows = tx.exec_params(
+          "INSERT INTO lbctl.events (cutover_id, step, kind, detail) VALUES ($1, $2, $3, $4::jsonb) RETURNING id",
+          cutover_id, std::string(step), std::string(kind), std::string(detail_json));
+      return rows[0][0].as<std::int64_t>();
+    } catch (const pqxx::foreign_key_violation&) {
+      return fail(ErrorKind::invalid, "no cutover " + std::to_string(cutover_id));
+    }
+  });
+}
+
+Result<std::vector<Event>> PgJournal::events(std::int64_t cutover_id, std::int64_t after_id, std::size_t limit) {
+  return guarded("reading the journal", [&]() -> Result<std::vector<Event>> {
+    pqxx::nontransaction tx(*m_state->db);
+    const auto rows = tx.exec_params("SELECT " + k_event_columns +
+                                         " FROM lbctl.events WHERE cutover_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+                                     cutover_id, after_id, static_cast<std::int64_t>(limit));
+    std::vector<Event> out;
+    for (const auto& row : rows) out.push_back(read_event(row));
+    return out;
+  });
+}
+
+Result<std::vector<Event>> PgJournal::recent_events(std::int64_t cutover_id, std::size_t limit) {
+  return guarded("reading the journal", [&]() -> Result<std::vector<Event>> {
+    pqxx::nontransaction tx(*m_state->db);
+    const auto rows = tx.exec_params("SELECT * FROM (SELECT " + k_event_columns +
+                                         " FROM lbctl.events WHERE cutover_id = $1 ORDER BY id DESC LIMIT $2) e"
+                                         " ORDER BY id",
+                                     cutover_id, static_cast<std::int64_t>(limit));
+    std::vector<Event> out;
+    for (const auto& row : rows) out.push_back(read_event(row));
+    return out;
+  });
+}
+
+Result<std::int64_t> PgJournal::request_abort(const std::string& service) {
+  return guarded("requesting an abort", [&]() -> Result<std::int64_t> {
+    pqxx::nontransaction tx(*m_state->db);
+    const auto rows = tx.exec_params(
+        "UPDATE lbctl.cutovers SET abort_requested_at = coalesce(abort_requested_at, now()) "
+        "WHERE service = $1 AND status IN ('running', 'needs_operator') RETURNING id",
+        service);
+    if (rows.empty()) return fail(ErrorKind::invalid, "service " + service + " has no running cutover to abort");
+    return rows[0][0].as<std::int64_t>();
+  });
+}
+
+Result<bool> PgJournal::abort_requested(std::int64_t cutover_id) {
+  return guarded("reading the journal", [&]() -> Result<bool> {
+    pqxx::nontransaction tx(*m_state->db);
+    const auto rows =
+        tx.exec_params("SELECT abort_requested_at IS NOT NULL FROM lbctl.cutovers WHERE id = $1", cutover_id);
+    if (rows.empty()) return fail(ErrorKind::invalid, "no cutover " + std::to_string(cutover_id));
+    return rows[0][0].as<bool>();
+  });
+}
+
+}  // namespace lbctl::db

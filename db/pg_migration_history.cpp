@@ -1,0 +1,71 @@
+#include "db/pg_migration_history.hpp"
+
+#include "db/pg_migrator.hpp"
+#include "db/pg_support.hpp"
+
+namespace lbctl::db::history {
+
+namespace {
+
+const std::string k_table = k_history_table;
+
+AppliedMigration::Status parse_status(const std::string& text) {
+  if (text == "done") return AppliedMigration::Status::done;
+  if (text == "running") return AppliedMigration::Status::running;
+  return AppliedMigration::Status::failed;
+}
+
+std::string optional_number(std::optional<std::int64_t> value) { return value ? std::to_string(*value) : ""; }
+
+}  // namespace
+
+std::vector<AppliedMigration> read(pqxx::transaction_base& tx, Phase phase) {
+  std::vector<AppliedMigration> out;
+  if (tx.exec("SELECT to_regclass(" + tx.quote(k_table) + ") IS NULL")[0][0].as<bool>()) return out;
+  const auto rows = tx.exec_params(
+      "SELECT version, name, sha256, status, (extract(epoch FROM applied_at) * 1000000)::bigint, duration_ms, "
+      "cutover_id FROM " + k_table + " WHERE phase = $1",
+      std::string(to_string(phase)));
+  for (const auto& row : rows) {
+    AppliedMigration m;
+    m.phase = phase;
+    m.version = row[0].as<std::string>();
+    m.name = row[1].as<std::string>();
+    m.sha256 = row[2].as<std::string>();
+    m.status = parse_status(row[3].as<std::string>());
+    m.applied_at = from_epoch_us(row[4].as<std::int64_t>());
+    if (!row[5].is_null()) m.duration_ms = row[5].as<std::int64_t>();
+    if (!row[6].is_null()) m.cutover_id = row[6].as<std::int64_t>();
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+void ensure_table(pqxx::transaction_base& tx) {
+  if (!tx.exec("SELECT to_regclass(" + tx.quote(k_table) + ") IS NULL")[0][0].as<bool>()) return;
+  tx.exec("CREATE TABLE IF NOT EXISTS " + k_table +
+          " ("
+          "version text NOT NULL, "
+          "phase text NOT NULL CHECK (phase IN ('pre', 'post')), "
+          "name text NOT NULL, "
+          "sha256 text NOT NULL, "
+          "applied_at timestamptz NOT NULL DEFAULT now(), "
+          "duration_ms bigint, "
+          "cutover_id bigint, "
+          "status text NOT NULL CHECK (status IN ('running', 'done', 'failed')), "
+          "PRIMARY KEY (phase, version))");
+}
+
+void record(pqxx::transaction_base& tx, const MigrationFile& file, AppliedMigration::Status status,
+            std::optional<std::int64_t> duration_ms, std::optional<std::int64_t> cutover_id) {
+  tx.exec_params("INSERT INTO " + k_table +
+                     " (version, phase, name, sha256, applied_at, duration_ms, cutover_id, status) "
+                     "VALUES ($1, $2, $3, $4, clock_timestamp(), NULLIF($5, '')::bigint, NULLIF($6, '')::bigint, $7) "
+                     "ON CONFLICT (phase, version) DO UPDATE SET name = EXCLUDED.name, sha256 = EXCLUDED.sha256, "
+                     "applied_at = EXCLUDED.applied_at, duration_ms = EXCLUDED.duration_ms, "
+                     "cutover_id = EXCLUDED.cutover_id, status = EXCLUDED.status",
+                 file.version.text(), std::string(to_string(file.phase)), file.name, file.sha256,
+                 optional_number(duration_ms), optional_number(cutover_id), std::string(to_string(status)));
+}
+
+}  // namespace lbctl::db::history

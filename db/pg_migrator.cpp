@@ -1,0 +1,274 @@
+#include "db/pg_migrator.hpp"
+
+#include <algorithm>
+
+#include "db/pg_migration_history.hpp"
+#include "db/pg_support.hpp"
+#include "db/sql_scanner.hpp"
+
+namespace lbctl::db {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr AdvisoryKey k_run_lock{k_space_migration_run, 0};
+
+// Where and why a file failed.
+struct FileFailure {
+  std::string label;  // "" when the failure was outside any file (BEGIN, COMMIT)
+  int line = 0;
+  std::string message;
+  std::string sqlstate;
+  bool connection_lost = false;
+  bool in_doubt = false;
+
+  bool retryable() const { return sqlstate == "55P03" || sqlstate == "40P01"; }
+
+  std::string where() const {
+    if (label.empty()) return "";
+    return label + (line > 0 ? ":" + std::to_string(line) : "") + ": ";
+  }
+
+  std::string text() const {
+    std::string out = where() + message;
+    if (!sqlstate.empty()) out += " (SQLSTATE " + sqlstate + ")";
+    if (sqlstate == "25001") out += "; a statement that cannot run in a transaction needs its own file marked -- lbctl:no-transaction";
+    return out;
+  }
+};
+
+// Postgres's "LINE n:" counts from the statement's first line.
+int line_in_statement(std::string_view what) {
+  const auto at = what.find("\nLINE ");
+  if (at == std::string_view::npos) return 1;
+  int line = 0;
+  for (std::size_t i = at + 6; i < what.size() && what[i] >= '0' && what[i] <= '9'; ++i) line = line * 10 + (what[i] - '0');
+  return std::max(line, 1);
+}
+
+FileFailure failure_of(const std::exception& e, const std::string& label, int line) {
+  FileFailure f{label, line, server_message(e.what()), sqlstate_of(e), false, false};
+  if (dynamic_cast<const pqxx::broken_connection*>(&e)) {
+    f.connection_lost = true;
+    f.message = "lost the connection to the database";
+  }
+  if (dynamic_cast<const pqxx::in_doubt_error*>(&e)) f.in_doubt = true;
+  return f;
+}
+
+// Runs the file one statement at a time, so an error names its line.
+std::optional<FileFailure> run_statements(pqxx::transaction_base& tx, const MigrationFile& file) {
+  for (const auto& statement : scan_sql(file.content).statements) {
+    try {
+      tx.exec(statement.text);
+    } catch (const std::exception& e) {
+      return failure_of(e, file.label(), statement.line + line_in_statement(e.what()) - 1);
+    }
+  }
+  return std::nullopt;
+}
+
+struct Attempt {
+  std::vector<AppliedFile> applied;
+  std::optional<FileFailure> failure;
+};
+
+// One try at the phase's transaction: every transactional file and its
+// history row, committed together or not at all.
+Attempt run_transaction(pqxx::connection& connection, const std::vector<const MigrationFile*>& files,
+                        milliseconds lock_timeout, std::optional<std::int64_t> cutover_id, Clock& clock) {
+  Attempt attempt;
+  std::string current;
+  try {
+    pqxx::work tx(connection);
+    tx.exec("SET LOCAL lock_timeout = '" + std::to_string(lock_timeout.count()) + "ms'");
+    history::ensure_table(tx);
+    for (const MigrationFile* file : files) {
+      current = file->label();
+      const auto started = clock.now();
+      if (auto failure = run_statements(tx, *file)) {
+        attempt.failure = std::move(failure);
+        return attempt;  // the destructor rolls back
+      }
+      const auto took = std::chrono::duration_cast<milliseconds>(clock.now() - started);
+      history::record(tx, *file, AppliedMigration::Status::done, took.count(), cutover_id);
+      attempt.applied.push_back({file->label(), file->version.text(), file->sha256, false, took});
+    }
+    current.clear();
+    tx.commit();
+  } catch (const std::exception& e) {
+    attempt.applied.clear();
+    attempt.failure = failure_of(e, current, 0);
+  }
+  return attempt;
+}
+
+std::string seconds_text(milliseconds d) {
+  return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + "s" : std::to_string(d.count()) + "ms";
+}
+
+}  // namespace
+
+PgMigrator::PgMigrator(MigratorOptions options, Clock& clock) : m_options(std::move(options)), m_clock(clock) {}
+
+namespace {
+
+Result<std::unique_ptr<pqxx::connection>> connect_app(const MigratorOptions& options, Phase phase) {
+  auto connection = connect(options.database_url,
+                            application_name("lbctl migrate " + std::string(to_string(phase)), options.host, options.pid),
+                            options.connect_timeout);
+  if (!connection) return std::unexpected(connection.error().with_context("application database"));
+  return connection;
+}
+
+Result<PhasePlan> plan_on(pqxx::connection& connection, std::vector<MigrationFile> files, Phase phase,
+                          bool allow_out_of_order) {
+  try {
+    pqxx::nontransaction tx(connection);
+    auto plan = make_phase_plan(phase, std::move(files), history::read(tx, phase), allow_out_of_order);
+    if (plan) plan->run_lock_holder = describe_lock_holder(tx, k_run_lock);
+    return plan;
+  } catch (const std::exception& e) {
+    return std::unexpected(to_error(e, "reading " + std::string(k_history_table)));
+  }
+}
+
+std::string unfinished_text(const std::vector<AppliedMigration>& unfinished) {
+  const AppliedMigration& m = unfinished.front();
+  return std::string(to_string(m.phase)) + "/" + m.name + " was recorded running at " + format_utc(m.applied_at) +
+         " and never finished (the run applying it died): check whether its change took effect (for CREATE INDEX "
+         "CONCURRENTLY: pg_index.indisvalid), then set its row in " +
+         k_history_table + " to status 'done', or drop what it left and delete the row to run it again";
+}
+
+}  // namespace
+
+Result<PhasePlan> PgMigrator::plan(Phase phase) {
+  auto files = load_migration_files(m_options.dir, phase);
+  if (!files) return std::unexpected(files.error());
+  auto connection = connect_app(m_options, phase);
+  if (!connection) return std::unexpected(connection.error());
+  return plan_on(**connection, std::move(*files), phase, m_options.allow_out_of_order);
+}
+
+boost::asio::awaitable<Result<PhaseReport>> PgMigrator::apply(Phase phase, std::optional<std::int64_t> cutover_id) {
+  const auto started = m_clock.now();
+  const std::string folder = std::string(to_string(phase)) + "/";
+  PhaseReport report;
+  report.phase = phase;
+  auto elapsed = [&] { return std::chrono::duration_cast<milliseconds>(m_clock.now() - started); };
+
+  auto files = load_migration_files(m_options.dir, phase);
+  if (!files) co_return std::unexpected(files.error());
+  auto opened = connect_app(m_options, phase);
+  if (!opened) co_return std::unexpected(opened.error());
+  pqxx::connection& connection = **opened;
+
+  // Nothing to do is the common repeat: answer it without queueing for the lock.
+  auto plan = plan_on(connection, *files, phase, m_options.allow_out_of_order);
+  if (!plan) co_return std::unexpected(plan.error());
+  if (plan->pending.empty() && plan->unfinished.empty()) {
+    report.elapsed = elapsed();
+    co_return report;
+  }
+
+  // The run lock, polled in autocommit until lock_wait.
+  for (;;) {
+    std::optional<Error> error;
+    bool taken = false;
+    std::optional<std::string> holder;
+    try {
+      pqxx::nontransaction tx(connection);
+      taken = tx.exec_params("SELECT pg_try_advisory_lock($1, $2)", k_run_lock.space, k_run_lock.key)[0][0].as<bool>();
+      if (!taken && elapsed() >= m_options.lock_wait) holder = describe_lock_holder(tx, k_run_lock);
+    } catch (const std::exception& e) {
+      error = to_error(e, "taking the migration run lock");
+    }
+    if (error) co_return std::unexpected(*error);
+    if (taken) break;
+    if (elapsed() >= m_options.lock_wait) {
+      co_return fail(ErrorKind::conflict, "another migration run holds the run lock of the application database: " +
+                                              holder.value_or("a session that just let go") + "; waited " +
+                                              seconds_text(m_options.lock_wait) + " (migrations.lock_wait)");
+    }
+    co_await m_clock.sleep_for(std::min(m_options.lock_poll, m_options.lock_wait - elapsed()));
+  }
+  report.lock_wait = elapsed();
+  // The lock goes with the connection at the end of this call, whatever happens.
+
+  // Again under the lock: a run we waited for may have applied everything.
+  plan = plan_on(connection, std::move(*files), phase, m_options.allow_out_of_order);
+  if (!plan) co_return std::unexpected(plan.error());
+  if (!plan->unfinished.empty()) co_return fail(ErrorKind::conflict, unfinished_text(plan->unfinished));
+
+  std::vector<const MigrationFile*> in_transaction;
+  std::vector<const MigrationFile*> alone;
+  for (const auto& file : plan->pending) (file.no_transaction ? alone : in_transaction).push_back(&file);
+
+  milliseconds backoff = m_options.retry_backoff;
+  while (!plan->pending.empty()) {
+    ++report.attempts;
+    Attempt attempt = run_transaction(connection, in_transaction, m_options.lock_timeout, cutover_id, m_clock);
+    if (!attempt.failure) {
+      report.applied = std::move(attempt.applied);
+      break;
+    }
+    const FileFailure& f = *attempt.failure;
+    if (f.connection_lost) {
+      co_return fail(ErrorKind::unreachable, f.where() + "lost the connection to the application database; the "
+                                                         "phase's transaction was not committed: nothing was applied");
+    }
+    if (f.in_doubt) {
+      co_return fail(ErrorKind::refused, "the connection broke during COMMIT: " + folder +
+                                             " may or may not have been applied; check " + k_history_table);
+    }
+    if (!f.retryable()) {
+      co_return fail(ErrorKind::refused, f.text() + "; the transaction was rolled back: nothing from " + folder +
+                                             " was applied, the schema is as it was");
+    }
+    if (report.attempts > m_options.max_retries) {
+      co_return fail(ErrorKind::timeout, "gave up after " + std::to_string(report.attempts) +
+                                             " attempts: a lock stayed busy past lock_timeout " +
+                                             seconds_text(m_options.lock_timeout) + " each time (last: " + f.text() +
+                                             "); rolled back, nothing from " + folder + " was applied");
+    }
+    co_await m_clock.sleep_for(backoff);
+    backoff = std::min(backoff * 2, m_options.max_backoff);
+  }
+
+  for (const MigrationFile* file : alone) {
+    std::optional<FileFailure> failure;
+    const auto file_started = m_clock.now();
+    try {
+      pqxx::nontransaction tx(connection);
+      history::record(tx, *file, AppliedMigration::Status::running, std::nullopt, cutover_id);
+      failure = run_statements(tx, *file);
+      const auto took = std::chrono::duration_cast<milliseconds>(m_clock.now() - file_started);
+      history::record(tx, *file, failure ? AppliedMigration::Status::failed : AppliedMigration::Status::done,
+                      failure ? std::nullopt : std::optional<std::int64_t>(took.count()), cutover_id);
+      if (!failure) report.applied.push_back({file->label(), file->version.text(), file->sha256, true, took});
+    } catch (const std::exception& e) {
+      failure = failure_of(e, file->label(), 0);
+    }
+    if (failure) {
+      std::string text = failure->text() + "; it ran outside a transaction, so it may have left partial work "
+                                           "(CREATE INDEX CONCURRENTLY leaves an INVALID index: drop it before "
+                                           "running it again)";
+      if (!report.applied.empty()) {
+        text += "; applied before it: " + std::to_string(report.applied.size()) + " file(s) of " + folder;
+      }
+      co_return fail(failure->connection_lost ? ErrorKind::unreachable : ErrorKind::refused, text);
+    }
+  }
+  try {
+    pqxx::nontransaction tx(connection);
+    tx.exec_params("SELECT pg_advisory_unlock($1, $2)", k_run_lock.space, k_run_lock.key);
+  } catch (const std::exception&) {
+    // Closing the connection lets go of it too.
+  }
+  report.elapsed = elapsed();
+  co_return report;
+}
+
+}  // namespace lbctl::db

@@ -1,0 +1,102 @@
+#include "db/pg_support.hpp"
+
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+namespace lbctl::db {
+
+namespace {
+
+constexpr std::string_view k_locks_of_key =
+    "FROM pg_locks l "
+    "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
+    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND l.classid::bigint = $1 AND l.objid::bigint = $2";
+
+}  // namespace
+
+std::string with_connect_timeout(const std::string& url, std::chrono::seconds timeout) {
+  if (url.find("connect_timeout") != std::string::npos) return url;
+  const std::string value = "connect_timeout=" + std::to_string(std::max<std::int64_t>(1, timeout.count()));
+  if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+    return url + (url.find('?') == std::string::npos ? "?" : "&") + value;
+  }
+  return url.empty() ? value : url + " " + value;
+}
+
+Result<std::unique_ptr<pqxx::connection>> connect(const std::string& url, const std::string& application_name,
+                                                  std::chrono::seconds timeout) {
+  try {
+    auto connection = std::make_unique<pqxx::connection>(with_connect_timeout(url, timeout));
+    connection->set_variable("client_min_messages", "warning");
+    connection->set_variable("application_name", connection->quote(application_name));
+    return connection;
+  } catch (const std::exception& e) {
+    return std::unexpected(Error{ErrorKind::unreachable, "cannot connect: " + server_message(e.what())});
+  }
+}
+
+std::string server_message(std::string_view what) {
+  std::string_view line = what.substr(0, what.find('\n'));
+  for (std::string_view prefix : {"ERROR:  ", "FATAL:  ", "ERROR: ", "FATAL: "}) {
+    if (line.starts_with(prefix)) {
+      line.remove_prefix(prefix.size());
+      break;
+    }
+  }
+  while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.remove_suffix(1);
+  return std::string(line);
+}
+
+std::string sqlstate_of(const std::exception& e) {
+  if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) return sql->sqlstate();
+  return {};
+}
+
+Error to_error(const std::exception& e, std::string_view what) {
+  const std::string context = std::string(what) + ": ";
+  if (dynamic_cast<const pqxx::broken_connection*>(&e)) {
+    return Error{ErrorKind::unreachable, context + "lost the connection to the database: " + server_message(e.what())};
+  }
+  if (dynamic_cast<const pqxx::in_doubt_error*>(&e)) {
+    return Error{ErrorKind::refused, context + "the connection broke during COMMIT; it may or may not have committed"};
+  }
+  const std::string state = sqlstate_of(e);
+  return Error{ErrorKind::refused, context + server_message(e.what()) + (state.empty() ? "" : " (SQLSTATE " + state + ")")};
+}
+
+SystemTime from_epoch_us(std::int64_t us) { return SystemTime{std::chrono::microseconds(us)}; }
+
+std::string format_utc(SystemTime t) {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buffer;
+}
+
+bool is_json(std::string_view text) { return nlohmann::json::accept(text); }
+
+std::optional<std::string> describe_lock_holder(pqxx::transaction_base& tx, AdvisoryKey key) {
+  const auto rows = tx.exec_params(
+      "SELECT l.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), 'local'), "
+      "(extract(epoch FROM a.backend_start) * 1000000)::bigint "
+      "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid " +
+          std::string(k_locks_of_key.substr(k_locks_of_key.find("WHERE"))) + " LIMIT 1",
+      key.space, key.key);
+  if (rows.empty()) return std::nullopt;
+  const auto& row = rows[0];
+  std::string text = row[1].as<std::string>().empty() ? "a session" : "'" + row[1].as<std::string>() + "'";
+  text += " (server pid " + row[0].as<std::string>() + ", from " + row[2].as<std::string>();
+  if (!row[3].is_null()) text += ", connected " + format_utc(from_epoch_us(row[3].as<std::int64_t>()));
+  return text + ")";
+}
+
+std::string application_name(std::string_view what, std::string_view host, int pid) {
+  std::string name = std::string(what) + " host=" + std::string(host) + " pid=" + std::to_string(pid);
+  if (name.size() > 63) name.resize(63);
+  return name;
+}
+
+}  // namespace lbctl::db

@@ -1,0 +1,65 @@
+#pragma once
+// What PgJournal and PgMigrator share: connecting, mapping libpqxx's
+// exceptions to Error at the edge, times, and naming an advisory lock's
+// holder. Internal to db/ (it includes libpqxx).
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <string_view>
+
+#include "core/error.hpp"
+
+namespace lbctl::db {
+
+using SystemTime = std::chrono::system_clock::time_point;
+
+// Advisory lock keys in the two-int4 form (pg_locks: classid, objid,
+// objsubid 2). `space` tells lbctl's locks from the application's own.
+struct AdvisoryKey {
+  std::int32_t space = 0;
+  std::int32_t key = 0;
+};
+
+inline constexpr std::int32_t k_space_service_lock = 0x6c62'6331;    // "lbc1": one per service
+inline constexpr std::int32_t k_space_schema_upgrade = 0x6c62'6332;  // "lbc2": lbctl's own DDL
+inline constexpr std::int32_t k_space_migration_run = 0x6c62'6d31;   // "lbm1": one per application database
+
+// Opens a connection (connect_timeout added unless the URL sets one), with
+// notices below WARNING silenced and application_name set so a lock's
+// holder can be named. Fails with unreachable; the message never holds the URL.
+Result<std::unique_ptr<pqxx::connection>> connect(const std::string& url, const std::string& application_name,
+                                                  std::chrono::seconds timeout);
+
+// `url` with connect_timeout set, in URI or key=value form.
+std::string with_connect_timeout(const std::string& url, std::chrono::seconds timeout);
+
+// Maps what libpqxx threw: broken_connection -> unreachable, in_doubt_error
+// and sql_error and the rest -> refused. `what` says what was being done.
+Error to_error(const std::exception& e, std::string_view what);
+
+// Postgres's first message line without its "ERROR:  " prefix.
+std::string server_message(std::string_view what);
+
+// SQLSTATE of an sql_error, "" otherwise.
+std::string sqlstate_of(const std::exception& e);
+
+SystemTime from_epoch_us(std::int64_t us);
+// "2026-11-21 10:15:30 UTC"
+std::string format_utc(SystemTime t);
+
+// True when `text` is one JSON value.
+bool is_json(std::string_view text);
+
+// Who holds `key` in the current database, as far as pg_stat_activity says:
+// "'lbctl migrate pre host=a pid=7' (server pid 812, from local, connected
+// 2026-11-21 10:15:30 UTC)". nullopt when nobody does.
+std::optional<std::string> describe_lock_holder(pqxx::transaction_base& tx, AdvisoryKey key);
+
+// The application_name lbctl uses, cut to Postgres's 63 bytes.
+std::string application_name(std::string_view what, std::string_view host, int pid);
+
+}  // namespace lbctl::db
