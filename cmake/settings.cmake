@@ -3,7 +3,7 @@
 add_library(lbctl_settings INTERFACE)
 target_compile_options(lbctl_settings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
-  -Wcast-align -Wunused -Woverloaded-virtual -Wnull-dereference
+  -Wcast-align -Wunused -Woverloaded-virtual
   -Wimplicit-fallthrough
   # boost/asio/awaitable.hpp (Boost 1.74) uses std::exchange without <utility>.
   -include utility)

@@ -100,7 +100,7 @@ asio::awaitable<Result<void>> step_watch(CutoverRun& run) {
         if (!old.contains(s.name) || s.sessions() == 0) continue;
         left += s.sessions();
         per_server.push_back({{"lb", run.d.fleet.at(i).name()}, {"server", s.name}, {"scur", s.scur},
-                              {"qcur", s.qcur}, {"srv_icur", s.srv_icur}});
+                              {"qcur", s.qcur}});
       }
     }
     progress.add(run.d.clock.now(), left);
@@ -122,7 +122,7 @@ asio::awaitable<Result<void>> step_watch(CutoverRun& run) {
       for (const auto& s : per_server) {
         where += fmt::format("{}{} on {}: {}", where.empty() ? "" : ", ", s["server"].get<std::string>(),
                              s["lb"].get<std::string>(),
-                             s["scur"].get<std::uint64_t>() + s["qcur"].get<std::uint64_t>() + s["srv_icur"].get<std::uint64_t>());
+                             s["scur"].get<std::uint64_t>() + s["qcur"].get<std::uint64_t>());
       }
       if (drain.on_timeout == DrainConfig::OnTimeout::abort) {
         co_return fail(ErrorKind::timeout, fmt::format("drain.timeout {} passed with {} sessions left ({})",

@@ -27,8 +27,10 @@ struct ServerStat {
   std::uint64_t stot = 0;
   std::uint64_t id = 0;  // sid
 
-  // Sessions still on it, as `del server` counts them.
-  std::uint64_t sessions() const { return scur + qcur + srv_icur; }
+  // User sessions still on it: current plus queued. HAProxy's pooled idle
+  // connections (srv_icur) are not sessions: the MAINT transition before
+  // `del server` closes those that are idle then (tried on 2.6.12).
+  std::uint64_t sessions() const { return scur + qcur; }
   // Taking new traffic: UP (also "UP 1/3", going down but still up) or "no check".
   bool is_up() const;
   // Fully up: exactly "UP" (or "no check").

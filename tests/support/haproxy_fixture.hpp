@@ -20,14 +20,14 @@ struct BackendServer {
 
 struct HaproxyOptions {
   std::string backend = "app";
-  std::vector<BackendServer> servers;
+  std::vector<BackendServer> servers{};
   std::string server_options = "check inter 200ms fall 2 rise 2";
   std::string health_path = "/health-check.html";
   bool disable_on_404 = true;
   std::string balance = "roundrobin";
-  std::vector<std::string> extra_global;    // lines added to `global`
-  std::vector<std::string> extra_frontend;  // lines added to the frontend
-  std::vector<std::string> extra_backend;   // lines added to the backend
+  std::vector<std::string> extra_global{};    // lines added to `global`
+  std::vector<std::string> extra_frontend{};  // lines added to the frontend
+  std::vector<std::string> extra_backend{};   // lines added to the backend
 };
 
 class HaproxyFixture {

@@ -2,6 +2,7 @@
 
 #include <pqxx/pqxx>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <stdexcept>
 #include <unistd.h>
 
@@ -23,10 +24,15 @@ PostgresFixture::PostgresFixture() {
   m_data_dir = (m_dir.path() / "data").string();
   m_socket_dir = (m_dir.path() / "socket").string();
   std::filesystem::create_directories(m_socket_dir);
+  std::filesystem::create_directories(m_data_dir);
   if (::geteuid() == 0) {
+    // initdb and pg_ctl run as postgres, which cannot create folders in our root-owned temp dir.
     const passwd* pw = ::getpwnam("postgres");
     if (pw == nullptr) throw std::runtime_error("no postgres user: install postgresql");
-    if (::chown(m_socket_dir.c_str(), pw->pw_uid, pw->pw_gid) != 0) throw std::runtime_error("chown failed");
+    for (const auto& dir : {m_socket_dir, m_data_dir}) {
+      if (::chown(dir.c_str(), pw->pw_uid, pw->pw_gid) != 0) throw std::runtime_error("chown failed: " + dir);
+    }
+    ::chmod(m_data_dir.c_str(), 0700);
   }
   auto init = run_command(as_postgres({k_pg_bin + "initdb", "-D", m_data_dir, "-A", "trust", "-U", "postgres",
                                        "--no-sync", "-E", "UTF8", "--locale=C"}));

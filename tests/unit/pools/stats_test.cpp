@@ -55,7 +55,7 @@ TEST_CASE("show stat is parsed by header name into server records", "[pools][sta
   CHECK(up.id == 1);
   CHECK(up.is_up());
   CHECK(up.is_fully_up());
-  CHECK(up.sessions() == 7);
+  CHECK(up.sessions() == 3);
   const auto& nolb = (*servers)[1];
   CHECK(nolb.name == "v2-1");
   CHECK(nolb.is_nolb());
