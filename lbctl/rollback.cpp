@@ -67,8 +67,8 @@ asio::awaitable<Result<void>> old_pool_back(CutoverRun& run) {
       }
     }
   }
-  auto ready = co_await run.d.fleet.all<pools::Applied>(
-      [names](pools::LoadBalancer& lb) { return lb.ensure_state(names, pools::AdminTarget::ready); });
+  auto make_ready = [names](pools::LoadBalancer& lb) { return lb.ensure_state(names, pools::AdminTarget::ready); };
+  auto ready = co_await run.d.fleet.all<pools::Applied>(make_ready);
   if (!ready) co_return std::unexpected(ready.error());
   if (run.progress.value("weights_changed", false)) {
     const auto weights = original_weights(run);
@@ -96,13 +96,15 @@ asio::awaitable<Result<void>> new_pool_out(CutoverRun& run) {
   const auto& drain = run.config().drain;
   const auto poll = std::min<std::chrono::milliseconds>(drain.poll, 1s);
   const auto timeout = drain.timeout;
-  auto deleted = co_await run.d.fleet.all<pools::Applied>(
-      [names, timeout, poll](pools::LoadBalancer& lb) { return lb.ensure_deleted(names, timeout, poll); });
+  auto delete_gracefully = [names, timeout, poll](pools::LoadBalancer& lb) {
+    return lb.ensure_deleted(names, timeout, poll);
+  };
+  auto deleted = co_await run.d.fleet.all<pools::Applied>(delete_gracefully);
   if (!deleted && deleted.error().kind == ErrorKind::timeout && drain.on_timeout == DrainConfig::OnTimeout::force) {
-    (void)co_await run.d.fleet.all<pools::Applied>(
-        [names](pools::LoadBalancer& lb) { return lb.shutdown_sessions(names); });
-    deleted = co_await run.d.fleet.all<pools::Applied>(
-        [names, poll](pools::LoadBalancer& lb) { return lb.ensure_deleted(names, 30s, poll); });
+    auto cut = [names](pools::LoadBalancer& lb) { return lb.shutdown_sessions(names); };
+    (void)co_await run.d.fleet.all<pools::Applied>(cut);
+    auto delete_now = [names, poll](pools::LoadBalancer& lb) { return lb.ensure_deleted(names, 30s, poll); };
+    deleted = co_await run.d.fleet.all<pools::Applied>(delete_now);
   }
   if (!deleted) co_return std::unexpected(deleted.error());
   run.record_servers(db::Pool::new_pool, "detached");

@@ -6,7 +6,7 @@
 
 #include "core/async.hpp"
 #include "health/verify.hpp"
-#include "lbctl/health_policy.hpp"
+#include "lbctl/health_setup.hpp"
 #include "lbctl/steps.hpp"
 
 namespace lbctl {
@@ -35,15 +35,15 @@ asio::awaitable<Result<void>> prepare_on_fleet(CutoverRun& run, std::vector<pool
   std::vector<std::string> names;
   for (const auto& s : servers) names.push_back(s.name);
   const auto options = run.server_options;
-  auto added = co_await run.d.fleet.all<pools::Applied>(
-      [servers, names, options](pools::LoadBalancer& lb) -> asio::awaitable<Result<pools::Applied>> {
-        auto add = co_await lb.ensure_added(servers, options);
-        if (!add) co_return add;
-        auto health = co_await lb.ensure_health_enabled(names);
-        if (!health) co_return health;
-        add->commands.insert(add->commands.end(), health->commands.begin(), health->commands.end());
-        co_return add;
-      });
+  auto add_and_check = [servers, names, options](pools::LoadBalancer& lb) -> asio::awaitable<Result<pools::Applied>> {
+    auto add = co_await lb.ensure_added(servers, options);
+    if (!add) co_return add;
+    auto health = co_await lb.ensure_health_enabled(names);
+    if (!health) co_return health;
+    add->commands.insert(add->commands.end(), health->commands.begin(), health->commands.end());
+    co_return add;
+  };
+  auto added = co_await run.d.fleet.all<pools::Applied>(add_and_check);
   if (!added) co_return std::unexpected(added.error());
   for (std::size_t i = 0; i < added->size(); ++i) {
     for (const auto& command : (*added)[i].commands) {
@@ -57,9 +57,10 @@ asio::awaitable<Result<void>> prepare_on_fleet(CutoverRun& run, std::vector<pool
 asio::awaitable<Result<void>> step_verify(CutoverRun& run) {
   std::vector<health::Target> targets;
   for (const auto& s : run.new_pool()) targets.push_back({s.name, s.address});
-  auto policy = health_policy(run.config().health);
+  auto policy = to_check_policy(run.config().health);
   auto checks = [&]() -> asio::awaitable<Result<void>> {
-    auto verdicts = co_await health::verify(targets, policy, run.d.prober, run.d.clock, [&run] { return run.stop_requested(); });
+    std::function<bool()> should_stop = [&run] { return run.stop_requested(); };
+    auto verdicts = co_await health::verify(targets, policy, run.d.prober, run.d.clock, should_stop);
     std::string failures;
     for (const auto& v : verdicts) {
       run.emit(Step::verify, v.healthy ? "healthy" : "unhealthy",
@@ -97,8 +98,8 @@ asio::awaitable<Result<void>> step_attach(CutoverRun& run) {
       !passed) {
     co_return passed;
   }
-  auto ready = co_await run.d.fleet.all<pools::Applied>(
-      [names](pools::LoadBalancer& lb) { return lb.ensure_state(names, pools::AdminTarget::ready); });
+  auto make_ready = [names](pools::LoadBalancer& lb) { return lb.ensure_state(names, pools::AdminTarget::ready); };
+  auto ready = co_await run.d.fleet.all<pools::Applied>(make_ready);
   if (!ready) co_return std::unexpected(ready.error());
   for (std::size_t i = 0; i < ready->size(); ++i) {
     for (const auto& command : (*ready)[i].commands) {

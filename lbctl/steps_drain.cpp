@@ -40,8 +40,8 @@ asio::awaitable<Result<void>> step_drain(CutoverRun& run) {
   run.progress["drain_started"] = true;
   if (auto saved = run.save(); !saved) co_return saved;
   if (run.config().drain.method == DrainConfig::Method::haproxy) {
-    auto drained = co_await run.d.fleet.all<pools::Applied>(
-        [names](pools::LoadBalancer& lb) { return lb.ensure_state(names, pools::AdminTarget::drain); });
+    auto set_drain = [names](pools::LoadBalancer& lb) { return lb.ensure_state(names, pools::AdminTarget::drain); };
+    auto drained = co_await run.d.fleet.all<pools::Applied>(set_drain);
     if (!drained) co_return std::unexpected(drained.error());
     emit_commands(run, Step::drain, *drained);
     run.record_servers(db::Pool::old_pool, "draining");
@@ -128,8 +128,8 @@ asio::awaitable<Result<void>> step_watch(CutoverRun& run) {
         co_return fail(ErrorKind::timeout, fmt::format("drain.timeout {} passed with {} sessions left ({})",
                                                        format_duration(drain.timeout), left, where));
       }
-      auto cut = co_await run.d.fleet.all<pools::Applied>(
-          [old_names](pools::LoadBalancer& lb) { return lb.shutdown_sessions(old_names); });
+      auto shut_down = [old_names](pools::LoadBalancer& lb) { return lb.shutdown_sessions(old_names); };
+      auto cut = co_await run.d.fleet.all<pools::Applied>(shut_down);
       if (!cut) co_return std::unexpected(cut.error());
       emit_commands(run, Step::watch, *cut);
       run.progress["cut_sessions"] = per_server;
@@ -154,8 +154,10 @@ asio::awaitable<Result<void>> step_detach(CutoverRun& run) {
   }
   const auto timeout = std::max<std::chrono::milliseconds>(60s, run.config().drain.poll * 10);
   const auto poll = std::min<std::chrono::milliseconds>(run.config().drain.poll, 1s);
-  auto deleted = co_await run.d.fleet.all<pools::Applied>(
-      [old_names, timeout, poll](pools::LoadBalancer& lb) { return lb.ensure_deleted(old_names, timeout, poll); });
+  auto detach = [old_names, timeout, poll](pools::LoadBalancer& lb) {
+    return lb.ensure_deleted(old_names, timeout, poll);
+  };
+  auto deleted = co_await run.d.fleet.all<pools::Applied>(detach);
   if (!deleted) co_return std::unexpected(deleted.error());
   emit_commands(run, Step::detach, *deleted);
   run.record_servers(db::Pool::old_pool, "detached");

@@ -46,8 +46,8 @@ asio::awaitable<Result<void>> step_stages(CutoverRun& run) {
     std::vector<std::pair<std::string, unsigned>> per_server;
     for (const auto& s : run.old_servers) per_server.emplace_back(s.name, weights.old_weight);
     for (const auto& s : run.new_servers) per_server.emplace_back(s.name, weights.new_weight);
-    auto set = co_await run.d.fleet.all<pools::Applied>(
-        [per_server](pools::LoadBalancer& lb) { return lb.ensure_weight(per_server); });
+    auto set_weights = [per_server](pools::LoadBalancer& lb) { return lb.ensure_weight(per_server); };
+    auto set = co_await run.d.fleet.all<pools::Applied>(set_weights);
     if (!set) co_return std::unexpected(set.error());
     run.emit(Step::stages, "stage",
              fmt::format("stage {}/{}: new pool {}% of the weight (new {} x {}, old {} x {}), hold {}", i + 1,
