@@ -1,0 +1,111 @@
+// The pure half of the backup: placeholders, redaction, finding the file.
+
+#include <algorithm>
+#include <ctime>
+
+#include "db/backup.hpp"
+
+namespace lbctl::db {
+
+namespace {
+
+bool is_placeholder_char(char c) { return (c >= 'a' && c <= 'z') || c == '_'; }
+
+// The password inside a libpq URL, "" when it has none.
+std::string password_of(std::string_view url) {
+  if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+    const auto start = url.find("://") + 3;
+    const auto at = url.find('@', start);
+    if (at == std::string_view::npos) return {};
+    const auto colon = url.find(':', start);
+    if (colon == std::string_view::npos || colon > at) return {};
+    return std::string(url.substr(colon + 1, at - colon - 1));
+  }
+  const auto key = url.find("password=");
+  if (key == std::string_view::npos) return {};
+  std::string_view rest = url.substr(key + 9);
+  if (rest.starts_with('\'')) {
+    const auto close = rest.find('\'', 1);
+    return std::string(rest.substr(1, close == std::string_view::npos ? rest.size() : close - 1));
+  }
+  return std::string(rest.substr(0, rest.find(' ')));
+}
+
+void replace_all(std::string& text, std::string_view what, std::string_view with) {
+  if (what.empty()) return;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + with.size())) {
+    text.replace(at, what.size(), with);
+  }
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> expand_backup_command(const std::vector<std::string>& argv,
+                                                       const BackupPlaceholders& values) {
+  std::vector<std::string> out;
+  for (const auto& arg : argv) {
+    std::string expanded;
+    for (std::size_t i = 0; i < arg.size(); ++i) {
+      const std::size_t close = arg[i] == '{' ? arg.find('}', i) : std::string::npos;
+      const std::string_view name =
+          close == std::string::npos ? std::string_view() : std::string_view(arg).substr(i + 1, close - i - 1);
+      const bool is_name = !name.empty() && std::all_of(name.begin(), name.end(), is_placeholder_char);
+      if (!is_name) {
+        expanded += arg[i];
+        continue;
+      }
+      if (name == "backup_dir") expanded += values.backup_dir;
+      else if (name == "service") expanded += values.service;
+      else if (name == "cutover_id") expanded += values.cutover_id;
+      else if (name == "database_url") expanded += values.database_url;
+      else if (name == "timestamp") expanded += values.timestamp;
+      else {
+        return fail(ErrorKind::invalid, "backup command: unknown placeholder {" + std::string(name) +
+                                            "} (known: {backup_dir} {service} {cutover_id} {database_url} {timestamp})");
+      }
+      i = close;
+    }
+    out.push_back(std::move(expanded));
+  }
+  return out;
+}
+
+std::string redact_url(std::string_view text, std::string_view database_url) {
+  std::string out(text);
+  replace_all(out, database_url, "{database_url}");
+  const std::string password = password_of(database_url);
+  // A one-letter password would turn every such letter into ***: such a
+  // password cannot hide anyway.
+  if (password.size() >= 2) replace_all(out, password, "***");
+  return out;
+}
+
+std::optional<std::filesystem::path> backup_file_in(const std::vector<std::string>& argv,
+                                                    const std::filesystem::path& backup_dir) {
+  std::string prefix = backup_dir.string();
+  if (!prefix.ends_with('/')) prefix += '/';
+  std::optional<std::filesystem::path> file;
+  for (const auto& arg : argv) {
+    std::string_view candidate = arg;
+    if (!candidate.starts_with(prefix)) {
+      if (const auto eq = candidate.find('='); candidate.starts_with("--") && eq != std::string_view::npos) {
+        candidate.remove_prefix(eq + 1);
+      } else if (candidate.starts_with("-f")) {
+        candidate.remove_prefix(2);
+      }
+    }
+    if (candidate.starts_with(prefix) && candidate.size() > prefix.size()) file = std::filesystem::path(candidate);
+  }
+  return file;
+}
+
+std::string backup_timestamp(std::chrono::system_clock::time_point t) {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y%m%dT%H%M%SZ", &tm);
+  return buffer;
+}
+
+}  // namespace lbctl::db
