@@ -85,8 +85,8 @@ boost::asio::awaitable<Result<BackupResult>> CommandBackup::run(const BackupRequ
       co_return std::unexpected(listed.error().with_context("checking the backup with pg_restore --list"));
     }
     if (listed->exit_code != 0) {
-      co_return fail(ErrorKind::refused, "pg_restore --list cannot read the backup " + file->string() + ": " +
-                                             tail_lines(listed->err));
+      co_return fail(ErrorKind::refused,
+                     "pg_restore --list cannot read the backup " + file->string() + ": " + tail_lines(listed->err));
     }
   }
   result.elapsed = std::chrono::duration_cast<milliseconds>(m_clock.now() - started);

@@ -49,7 +49,8 @@ class Backup {
 };
 
 struct BackupOptions {
-  // e.g. {"pg_dump", "-Fc", "--lock-wait-timeout=10s", "-f", "{backup_dir}/{service}-{timestamp}.dump", "{database_url}"}
+  // e.g. {"pg_dump", "-Fc", "--lock-wait-timeout=10s", "-f", "{backup_dir}/{service}-{timestamp}.dump",
+  // "{database_url}"}
   std::vector<std::string> command;
   std::filesystem::path dir;  // {backup_dir}; created (mode 0700) when missing
   std::chrono::milliseconds timeout{std::chrono::hours(1)};

@@ -54,14 +54,20 @@ Result<std::vector<std::string>> expand_backup_command(const std::vector<std::st
         expanded += arg[i];
         continue;
       }
-      if (name == "backup_dir") expanded += values.backup_dir;
-      else if (name == "service") expanded += values.service;
-      else if (name == "cutover_id") expanded += values.cutover_id;
-      else if (name == "database_url") expanded += values.database_url;
-      else if (name == "timestamp") expanded += values.timestamp;
-      else {
-        return fail(ErrorKind::invalid, "backup command: unknown placeholder {" + std::string(name) +
-                                            "} (known: {backup_dir} {service} {cutover_id} {database_url} {timestamp})");
+      if (name == "backup_dir") {
+        expanded += values.backup_dir;
+      } else if (name == "service") {
+        expanded += values.service;
+      } else if (name == "cutover_id") {
+        expanded += values.cutover_id;
+      } else if (name == "database_url") {
+        expanded += values.database_url;
+      } else if (name == "timestamp") {
+        expanded += values.timestamp;
+      } else {
+        return fail(ErrorKind::invalid,
+                    "backup command: unknown placeholder {" + std::string(name) +
+                        "} (known: {backup_dir} {service} {cutover_id} {database_url} {timestamp})");
       }
       i = close;
     }

@@ -33,8 +33,8 @@ struct Cutover {
   std::int64_t id = 0;
   std::string service;
   CutoverStatus status = CutoverStatus::running;
-  std::string step;  // the step's name, e.g. "attach"
-  std::string mode;  // "blue_green" or "maintenance"
+  std::string step;                  // the step's name, e.g. "attach"
+  std::string mode;                  // "blue_green" or "maintenance"
   std::string config_json = "{}";    // the redacted config snapshot, as begin() got it
   std::string lb_snapshot_json;      // "" = none yet
   std::string progress_json = "{}";  // whatever the controller needs to resume
@@ -45,7 +45,7 @@ struct Cutover {
   JournalTime heartbeat_at{};
   std::optional<JournalTime> finished_at;  // set by save() when the status becomes finished
   std::optional<JournalTime> abort_requested_at;
-  std::string error;  // "" = none
+  std::string error;         // "" = none
   std::int64_t version = 0;  // bumped by every write; save() must carry the current one
 };
 
@@ -78,6 +78,20 @@ struct Event {
   std::string kind;
   std::string detail_json = "{}";
 };
+
+// "cutover 12 (host web1, pid 4242, started 2026-11-21 10:15:30 UTC, at
+// step drain)": how a lock's holder or an unfinished cutover is named.
+std::string describe(const Cutover& cutover);
+
+// The refusals of begin() and adopt(), worded the same by every Journal:
+// conflict "service shop is locked by cutover 12 (...)", and conflict
+// "service shop: cutover 12 (...) was interrupted: run `lbctl resume` to
+// finish it or `lbctl abort` to roll it back".
+Error lock_held_error(const Cutover& holder);
+Error unfinished_cutover_error(const Cutover& cutover);
+
+// "2026-11-21 10:15:30 UTC"
+std::string format_utc(JournalTime t);
 
 class Journal {
  public:

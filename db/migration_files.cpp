@@ -132,8 +132,9 @@ Result<MigrationFile> parse_migration_file(Phase phase, const std::string& name,
   const std::string label = std::string(to_string(phase)) + "/" + name;
   auto version = MigrationVersion::from_file_name(name);
   if (!version) {
-    return invalid(label, "the name does not start with a version (digits, optionally in '_'-separated groups, "
-                          "e.g. 20261121_01_add_total.sql)");
+    return invalid(label,
+                   "the name does not start with a version (digits, optionally in '_'-separated groups, "
+                   "e.g. 20261121_01_add_total.sql)");
   }
   MigrationFile file{phase, name, path, *version, normalize_line_endings(raw_content), {}, false, false};
   file.sha256 = sha256_hex(file.content);

@@ -44,8 +44,8 @@ struct MigrationFile {
   std::string name;  // "20261121_01_add_total.sql"
   std::filesystem::path path;
   MigrationVersion version;
-  std::string content;  // line endings normalized to LF
-  std::string sha256;   // of `content`
+  std::string content;          // line endings normalized to LF
+  std::string sha256;           // of `content`
   bool no_transaction = false;  // first line "-- lbctl:no-transaction"
   bool safety_assured = false;  // "-- lbctl:safety-assured" anywhere
 

@@ -31,9 +31,8 @@ Result<PhasePlan> make_phase_plan(Phase phase, std::vector<MigrationFile> files,
   for (const auto& record : history) {
     if (record.phase != phase) continue;
     const auto version = MigrationVersion::from_file_name(record.version);
-    const auto file = std::find_if(files.begin(), files.end(), [&](const MigrationFile& f) {
-      return version && f.version == *version;
-    });
+    const auto file = std::find_if(files.begin(), files.end(),
+                                   [&](const MigrationFile& f) { return version && f.version == *version; });
     const std::size_t index = static_cast<std::size_t>(file - files.begin());
     if (record.status == AppliedMigration::Status::running) {
       plan.unfinished.push_back(record);
@@ -64,7 +63,8 @@ Result<PhasePlan> make_phase_plan(Phase phase, std::vector<MigrationFile> files,
     if (settled[i]) continue;
     if (newest_done && files[i].version < *newest_done && !allow_out_of_order) {
       return fail(ErrorKind::invalid, files[i].label() + " is pending but older than the applied " + folder +
-                                          newest_done_name + " (merged late?): give it a newer version, or pass "
+                                          newest_done_name +
+                                          " (merged late?): give it a newer version, or pass "
                                           "--allow-out-of-order if it does not depend on order");
     }
     plan.pending.push_back(std::move(files[i]));

@@ -54,8 +54,8 @@ struct AppliedFile {
 
 struct PhaseReport {
   Phase phase = Phase::pre;
-  std::vector<AppliedFile> applied;  // empty when nothing was pending
-  int attempts = 0;                  // transactions tried: 1 + retries after lock timeouts or deadlocks
+  std::vector<AppliedFile> applied;        // empty when nothing was pending
+  int attempts = 0;                        // transactions tried: 1 + retries after lock timeouts or deadlocks
   std::chrono::milliseconds lock_wait{0};  // waiting for the run lock
   std::chrono::milliseconds elapsed{0};
 };

@@ -29,26 +29,14 @@ std::optional<Cutover> active_cutover(pqxx::connection& db, const std::string& s
   return read_cutover(rows[0]);
 }
 
-std::string describe(const Cutover& c) {
-  return "cutover " + std::to_string(c.id) + " (host " + c.host + ", pid " + std::to_string(c.pid) + ", started " +
-         format_utc(c.started_at) + ", at step " + c.step + ")";
-}
-
 std::unexpected<Error> held_by_other(pqxx::connection& db, const std::string& service, AdvisoryKey key) {
   if (auto holder = active_cutover(db, service)) {
-    return fail(ErrorKind::conflict, "service " + service + " is locked by " + describe(*holder));
+    return std::unexpected(lock_held_error(*holder));
   }
   pqxx::nontransaction tx(db);
   const auto session = describe_lock_holder(tx, key);
   return fail(ErrorKind::conflict, "service " + service + " is locked by " + session.value_or("another session") +
                                        ", which has not recorded its cutover yet");
-}
-
-std::unexpected<Error> unfinished(const Cutover& c) {
-  const std::string what = c.status == CutoverStatus::needs_operator ? " needs an operator: " : " was interrupted: ";
-  std::string text = "service " + c.service + ": " + describe(c) + what;
-  if (!c.error.empty()) text += c.error + "; ";
-  return fail(ErrorKind::conflict, text + "run `lbctl resume` to finish it or `lbctl abort` to roll it back");
 }
 
 }  // namespace
@@ -77,9 +65,9 @@ Result<void> take_service_lock(PgJournal::State& state, const std::string& servi
     return fail(ErrorKind::invalid, "this lbctl already holds the lock of service " + state.lock_service);
   }
   const AdvisoryKey key{k_space_service_lock, service_key(*state.db, service)};
-  auto lock = LockSession::open(state.options.database_url,
-                                application_name("lbctl cutover " + service, owner_host, owner_pid),
-                                state.options.connect_timeout);
+  auto lock =
+      LockSession::open(state.options.database_url, application_name("lbctl cutover " + service, owner_host, owner_pid),
+                        state.options.connect_timeout);
   if (!lock) return std::unexpected(lock.error());
   auto taken = (*lock)->try_lock(key);
   if (!taken) return std::unexpected(taken.error());
@@ -119,7 +107,9 @@ Result<Cutover> PgJournal::begin(const NewCutover& cutover) {
       return std::unexpected(locked.error());
     }
     ReleaseUnlessKept guard(*this);
-    if (auto active = active_cutover(*m_state->db, cutover.service)) return unfinished(*active);
+    if (auto active = active_cutover(*m_state->db, cutover.service)) {
+      return std::unexpected(unfinished_cutover_error(*active));
+    }
     pqxx::nontransaction tx(*m_state->db);
     const auto rows = tx.exec_params(
         "INSERT INTO lbctl.cutovers AS c (service, status, step, mode, config, host, pid) "
@@ -140,10 +130,11 @@ Result<Cutover> PgJournal::adopt(const std::string& service, const std::string& 
       return fail(ErrorKind::invalid, "service " + service + " has no interrupted cutover to resume or abort");
     }
     pqxx::nontransaction tx(*m_state->db);
-    const auto rows = tx.exec_params("UPDATE lbctl.cutovers AS c SET host = $2, pid = $3, heartbeat_at = now(), "
-                                     "version = version + 1 WHERE id = $1 RETURNING " +
-                                         k_cutover_columns,
-                                     active->id, host, pid);
+    const auto rows = tx.exec_params(
+        "UPDATE lbctl.cutovers AS c SET host = $2, pid = $3, heartbeat_at = now(), "
+        "version = version + 1 WHERE id = $1 RETURNING " +
+            k_cutover_columns,
+        active->id, host, pid);
     return guard.keep(read_cutover(rows[0]));
   });
 }
@@ -174,9 +165,9 @@ Result<void> PgJournal::save(Cutover& cutover) {
     }
     const auto now = tx.exec_params("SELECT version, host, pid FROM lbctl.cutovers WHERE id = $1", cutover.id);
     if (now.empty()) return fail(ErrorKind::invalid, "no cutover " + std::to_string(cutover.id));
-    return fail(ErrorKind::conflict, "cutover " + std::to_string(cutover.id) + " was changed by another writer (version " +
-                                         now[0][0].as<std::string>() + ", this one had " +
-                                         std::to_string(cutover.version) + "; owner now host " +
+    return fail(ErrorKind::conflict, "cutover " + std::to_string(cutover.id) +
+                                         " was changed by another writer (version " + now[0][0].as<std::string>() +
+                                         ", this one had " + std::to_string(cutover.version) + "; owner now host " +
                                          now[0][1].as<std::string>() + ", pid " + now[0][2].as<std::string>() +
                                          "): this lbctl no longer owns it and must stop");
   });

@@ -19,8 +19,8 @@ std::optional<JournalTime> optional_time_of(const pqxx::field& field) {
 }
 
 Event read_event(const pqxx::row& row) {
-  return Event{row[0].as<std::int64_t>(), row[1].as<std::int64_t>(), time_of(row[2]), row[3].as<std::string>(),
-               row[4].as<std::string>(), row[5].as<std::string>()};
+  return Event{row[0].as<std::int64_t>(), row[1].as<std::int64_t>(), time_of(row[2]),
+               row[3].as<std::string>(),  row[4].as<std::string>(),  row[5].as<std::string>()};
 }
 
 const std::string k_event_columns = "id, cutover_id, " + us("at") + ", step, kind, detail::text";
@@ -48,31 +48,6 @@ const std::string k_cutover_columns =
     " WHERE s.name = c.service))";
 
 }  // namespace journal_sql
-
-std::string_view to_string(CutoverStatus status) {
-  switch (status) {
-    case CutoverStatus::running: return "running";
-    case CutoverStatus::interrupted: return "interrupted";
-    case CutoverStatus::completed: return "completed";
-    case CutoverStatus::rolled_back: return "rolled_back";
-    case CutoverStatus::needs_operator: return "needs_operator";
-  }
-  return "unknown";
-}
-
-std::optional<CutoverStatus> parse_cutover_status(std::string_view text) {
-  for (auto s : {CutoverStatus::running, CutoverStatus::interrupted, CutoverStatus::completed,
-                 CutoverStatus::rolled_back, CutoverStatus::needs_operator}) {
-    if (to_string(s) == text) return s;
-  }
-  return std::nullopt;
-}
-
-bool is_finished(CutoverStatus status) {
-  return status == CutoverStatus::completed || status == CutoverStatus::rolled_back;
-}
-
-std::string_view to_string(Pool pool) { return pool == Pool::old_pool ? "old" : "new"; }
 
 Cutover read_cutover(const pqxx::row& row) {
   Cutover c;
@@ -111,8 +86,8 @@ Result<std::optional<Cutover>> PgJournal::latest(const std::string& service) {
 Result<Cutover> PgJournal::get(std::int64_t cutover_id) {
   return guarded("reading the journal", [&]() -> Result<Cutover> {
     pqxx::nontransaction tx(*m_state->db);
-    const auto rows =
-        tx.exec_params("SELECT " + journal_sql::k_cutover_columns + " FROM lbctl.cutovers c WHERE c.id = $1", cutover_id);
+    const auto rows = tx.exec_params(
+        "SELECT " + journal_sql::k_cutover_columns + " FROM lbctl.cutovers c WHERE c.id = $1", cutover_id);
     if (rows.empty()) return fail(ErrorKind::invalid, "no cutover " + std::to_string(cutover_id));
     return read_cutover(rows[0]);
   });
@@ -190,9 +165,9 @@ Result<std::int64_t> PgJournal::add_event(std::int64_t cutover_id, std::string_v
 Result<std::vector<Event>> PgJournal::events(std::int64_t cutover_id, std::int64_t after_id, std::size_t limit) {
   return guarded("reading the journal", [&]() -> Result<std::vector<Event>> {
     pqxx::nontransaction tx(*m_state->db);
-    const auto rows = tx.exec_params("SELECT " + k_event_columns +
-                                         " FROM lbctl.events WHERE cutover_id = $1 AND id > $2 ORDER BY id LIMIT $3",
-                                     cutover_id, after_id, static_cast<std::int64_t>(limit));
+    const auto rows = tx.exec_params(
+        "SELECT " + k_event_columns + " FROM lbctl.events WHERE cutover_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        cutover_id, after_id, static_cast<std::int64_t>(limit));
     std::vector<Event> out;
     for (const auto& row : rows) out.push_back(read_event(row));
     return out;

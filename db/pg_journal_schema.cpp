@@ -76,7 +76,8 @@ std::optional<int> stored_version(pqxx::transaction_base& tx) {
 
 std::unexpected<Error> too_new(int version) {
   return fail(ErrorKind::invalid, "the state database's lbctl schema is version " + std::to_string(version) +
-                                      ", newer than this lbctl knows (" + std::to_string(k_latest) + "): upgrade lbctl");
+                                      ", newer than this lbctl knows (" + std::to_string(k_latest) +
+                                      "): upgrade lbctl");
 }
 
 }  // namespace

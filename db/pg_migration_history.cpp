@@ -24,7 +24,8 @@ std::vector<AppliedMigration> read(pqxx::transaction_base& tx, Phase phase) {
   if (tx.exec("SELECT to_regclass(" + tx.quote(k_table) + ") IS NULL")[0][0].as<bool>()) return out;
   const auto rows = tx.exec_params(
       "SELECT version, name, sha256, status, (extract(epoch FROM applied_at) * 1000000)::bigint, duration_ms, "
-      "cutover_id FROM " + k_table + " WHERE phase = $1",
+      "cutover_id FROM " +
+          k_table + " WHERE phase = $1",
       std::string(to_string(phase)));
   for (const auto& row : rows) {
     AppliedMigration m;

@@ -33,7 +33,9 @@ struct FileFailure {
   std::string text() const {
     std::string out = where() + message;
     if (!sqlstate.empty()) out += " (SQLSTATE " + sqlstate + ")";
-    if (sqlstate == "25001") out += "; a statement that cannot run in a transaction needs its own file marked -- lbctl:no-transaction";
+    if (sqlstate == "25001") {
+      out += "; a statement that cannot run in a transaction needs its own file marked -- lbctl:no-transaction";
+    }
     return out;
   }
 };
@@ -43,7 +45,9 @@ int line_in_statement(std::string_view what) {
   const auto at = what.find("\nLINE ");
   if (at == std::string_view::npos) return 1;
   int line = 0;
-  for (std::size_t i = at + 6; i < what.size() && what[i] >= '0' && what[i] <= '9'; ++i) line = line * 10 + (what[i] - '0');
+  for (std::size_t i = at + 6; i < what.size() && what[i] >= '0' && what[i] <= '9'; ++i) {
+    line = line * 10 + (what[i] - '0');
+  }
   return std::max(line, 1);
 }
 
@@ -115,9 +119,10 @@ PgMigrator::PgMigrator(MigratorOptions options, Clock& clock) : m_options(std::m
 namespace {
 
 Result<std::unique_ptr<pqxx::connection>> connect_app(const MigratorOptions& options, Phase phase) {
-  auto connection = connect(options.database_url,
-                            application_name("lbctl migrate " + std::string(to_string(phase)), options.host, options.pid),
-                            options.connect_timeout);
+  auto connection =
+      connect(options.database_url,
+              application_name("lbctl migrate " + std::string(to_string(phase)), options.host, options.pid),
+              options.connect_timeout);
   if (!connection) return std::unexpected(connection.error().with_context("application database"));
   return connection;
 }
@@ -216,8 +221,9 @@ boost::asio::awaitable<Result<PhaseReport>> PgMigrator::apply(Phase phase, std::
     }
     const FileFailure& f = *attempt.failure;
     if (f.connection_lost) {
-      co_return fail(ErrorKind::unreachable, f.where() + "lost the connection to the application database; the "
-                                                         "phase's transaction was not committed: nothing was applied");
+      co_return fail(ErrorKind::unreachable, f.where() +
+                                                 "lost the connection to the application database; the "
+                                                 "phase's transaction was not committed: nothing was applied");
     }
     if (f.in_doubt) {
       co_return fail(ErrorKind::refused, "the connection broke during COMMIT: " + folder +
@@ -252,9 +258,10 @@ boost::asio::awaitable<Result<PhaseReport>> PgMigrator::apply(Phase phase, std::
       failure = failure_of(e, file->label(), 0);
     }
     if (failure) {
-      std::string text = failure->text() + "; it ran outside a transaction, so it may have left partial work "
-                                           "(CREATE INDEX CONCURRENTLY leaves an INVALID index: drop it before "
-                                           "running it again)";
+      std::string text = failure->text() +
+                         "; it ran outside a transaction, so it may have left partial work "
+                         "(CREATE INDEX CONCURRENTLY leaves an INVALID index: drop it before "
+                         "running it again)";
       if (!report.applied.empty()) {
         text += "; applied before it: " + std::to_string(report.applied.size()) + " file(s) of " + folder;
       }

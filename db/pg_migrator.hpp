@@ -15,8 +15,8 @@
 namespace lbctl::db {
 
 struct MigratorOptions {
-  std::string database_url;  // a secret: never printed
-  std::filesystem::path dir;  // holds pre/ and post/
+  std::string database_url;                      // a secret: never printed
+  std::filesystem::path dir;                     // holds pre/ and post/
   std::chrono::milliseconds lock_timeout{2000};  // SET LOCAL lock_timeout in the phase's transaction
   std::chrono::milliseconds lock_wait{60000};    // how long to poll for the run lock
   int max_retries = 5;                           // after a lock timeout or deadlock

@@ -1,6 +1,5 @@
 #include "db/pg_support.hpp"
 
-#include <ctime>
 #include <nlohmann/json.hpp>
 
 namespace lbctl::db {
@@ -62,19 +61,11 @@ Error to_error(const std::exception& e, std::string_view what) {
     return Error{ErrorKind::refused, context + "the connection broke during COMMIT; it may or may not have committed"};
   }
   const std::string state = sqlstate_of(e);
-  return Error{ErrorKind::refused, context + server_message(e.what()) + (state.empty() ? "" : " (SQLSTATE " + state + ")")};
+  return Error{ErrorKind::refused,
+               context + server_message(e.what()) + (state.empty() ? "" : " (SQLSTATE " + state + ")")};
 }
 
 SystemTime from_epoch_us(std::int64_t us) { return SystemTime{std::chrono::microseconds(us)}; }
-
-std::string format_utc(SystemTime t) {
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return buffer;
-}
 
 bool is_json(std::string_view text) { return nlohmann::json::accept(text); }
 

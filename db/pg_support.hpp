@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "core/error.hpp"
+#include "db/journal.hpp"
 
 namespace lbctl::db {
 
@@ -48,8 +49,6 @@ std::string server_message(std::string_view what);
 std::string sqlstate_of(const std::exception& e);
 
 SystemTime from_epoch_us(std::int64_t us);
-// "2026-11-21 10:15:30 UTC"
-std::string format_utc(SystemTime t);
 
 // True when `text` is one JSON value.
 bool is_json(std::string_view text);

@@ -10,9 +10,7 @@ bool is_ident_start(char c) {
   return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || static_cast<unsigned char>(c) >= 0x80;
 }
 
-bool is_ident_char(char c) {
-  return is_ident_start(c) || std::isdigit(static_cast<unsigned char>(c)) || c == '$';
-}
+bool is_ident_char(char c) { return is_ident_start(c) || std::isdigit(static_cast<unsigned char>(c)) || c == '$'; }
 
 std::string upper(std::string_view word) {
   std::string out(word);
@@ -179,18 +177,23 @@ class Scanner {
   // BEGIN ATOMIC ... END bodies hold semicolons; CASE ... END nests inside.
   void track_routine_body(const std::string& w) {
     if (m_parens != 0 || !in_routine_definition()) return;
-    if (w == "BEGIN") ++m_begin_depth;
-    else if (w == "CASE" && m_begin_depth > 0) ++m_begin_depth;
-    else if (w == "END" && m_begin_depth > 0) --m_begin_depth;
+    if (w == "BEGIN" || (w == "CASE" && m_begin_depth > 0)) {
+      ++m_begin_depth;
+    } else if (w == "END" && m_begin_depth > 0) {
+      --m_begin_depth;
+    }
   }
 
   void finish_statement(std::size_t end) {
     if (m_start && !m_words.empty()) {
-      m_out.statements.push_back({std::string(m_text.substr(*m_start, end - *m_start)), m_start_line, std::move(m_words)});
+      m_out.statements.push_back(
+          {std::string(m_text.substr(*m_start, end - *m_start)), m_start_line, std::move(m_words)});
     } else if (m_start) {
       // Tokens but no words (e.g. a stray "(1)"): keep it so Postgres reports it.
       const std::string text = trim(m_text.substr(*m_start, end - *m_start));
-      if (text != ";") m_out.statements.push_back({std::string(m_text.substr(*m_start, end - *m_start)), m_start_line, {}});
+      if (text != ";") {
+        m_out.statements.push_back({std::string(m_text.substr(*m_start, end - *m_start)), m_start_line, {}});
+      }
     }
     m_words.clear();
     m_start.reset();

@@ -19,7 +19,7 @@ TEST_CASE("a pg_dump backup is written and pg_restore --list reads it", "[integr
   boost::asio::io_context io;
   BackupOptions options;
   options.dir = tmp.path() / "backups";
-  options.command = {"pg_dump", "-Fc", "--lock-wait-timeout=10s", "-f", "{backup_dir}/{service}-{timestamp}.dump",
+  options.command = {"pg_dump",       "-Fc", "--lock-wait-timeout=10s", "-f", "{backup_dir}/{service}-{timestamp}.dump",
                      "{database_url}"};
   CommandBackup backup(options, runner, clock);
 

@@ -1,8 +1,8 @@
-#include <catch2/catch.hpp>
-#include <csignal>
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
+#include <csignal>
 
 #include "db/pg_journal.hpp"
 #include "tests/support/child_process.hpp"
@@ -217,8 +217,7 @@ TEST_CASE("save with a stale version is refused", "[integration][db][journal]") 
   CHECK((*journal->get(cutover->id)).step == "backup");
 }
 
-TEST_CASE("save moves step_started_at on a new step and sets finished_at when finished",
-          "[integration][db][journal]") {
+TEST_CASE("save moves step_started_at on a new step and sets finished_at when finished", "[integration][db][journal]") {
   PostgresFixture pg;
   auto journal = open_journal(pg);
   auto cutover = journal->begin(new_cutover("shop"));
@@ -277,7 +276,9 @@ TEST_CASE("events are read after an id or as the last few", "[integration][db][j
   auto cutover = journal->begin(new_cutover("shop"));
   REQUIRE(cutover);
   std::vector<std::int64_t> ids;
-  for (int i = 0; i < 5; ++i) ids.push_back(*journal->add_event(cutover->id, "clone", "step", R"({"i":)" + std::to_string(i) + "}"));
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(*journal->add_event(cutover->id, "clone", "step", R"({"i":)" + std::to_string(i) + "}"));
+  }
   auto after = journal->events(cutover->id, ids[1], 2);
   REQUIRE(after);
   REQUIRE(after->size() == 2);
@@ -311,7 +312,8 @@ TEST_CASE("heartbeat reports a lost lock", "[integration][db][journal]") {
   auto cutover = journal->begin(new_cutover("shop"));
   REQUIRE(cutover);
   REQUIRE(journal->heartbeat(cutover->id));
-  pg.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'lbctl cutover shop%'");
+  pg.execute(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'lbctl cutover shop%'");
   auto lost = journal->heartbeat(cutover->id);
   REQUIRE_FALSE(lost);
   CHECK(lost.error().kind == ErrorKind::conflict);

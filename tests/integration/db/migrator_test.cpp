@@ -215,8 +215,11 @@ TEST_CASE("destructive SQL in pre/ is refused unless marked safety-assured", "[i
 
 TEST_CASE("a no-transaction CREATE INDEX CONCURRENTLY is applied and valid", "[integration][db][migrations]") {
   Setup s;
-  s.dir.write("pre/1_table.sql", "CREATE TABLE orders (id int, total int);\nINSERT INTO orders SELECT g, g FROM generate_series(1, 1000) g;\n");
-  s.dir.write("pre/2_index.sql", "-- lbctl:no-transaction\nCREATE INDEX CONCURRENTLY orders_total ON orders (total);\n");
+  s.dir.write(
+      "pre/1_table.sql",
+      "CREATE TABLE orders (id int, total int);\nINSERT INTO orders SELECT g, g FROM generate_series(1, 1000) g;\n");
+  s.dir.write("pre/2_index.sql",
+              "-- lbctl:no-transaction\nCREATE INDEX CONCURRENTLY orders_total ON orders (total);\n");
   auto report = s.apply(Phase::pre, 7);
   REQUIRE(report);
   REQUIRE(report->applied.size() == 2);
@@ -225,7 +228,8 @@ TEST_CASE("a no-transaction CREATE INDEX CONCURRENTLY is applied and valid", "[i
   CHECK(s.value("SELECT status FROM lbctl_schema_migrations WHERE version = '2'") == "done");
 }
 
-TEST_CASE("a statement that cannot run in a transaction is pointed at no-transaction", "[integration][db][migrations]") {
+TEST_CASE("a statement that cannot run in a transaction is pointed at no-transaction",
+          "[integration][db][migrations]") {
   Setup s;
   s.pg.execute("CREATE TABLE orders (id int)", "app");
   s.dir.write("pre/1_index.sql", "CREATE INDEX CONCURRENTLY orders_id ON orders (id);\n");

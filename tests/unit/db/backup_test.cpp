@@ -50,7 +50,8 @@ struct BackupSetup {
 
   BackupSetup() {
     options.dir = tmp.path() / "backups";
-    options.command = {"pg_dump", "-Fc", "-f", "{backup_dir}/{service}-{cutover_id}-{timestamp}.dump", "{database_url}"};
+    options.command = {"pg_dump", "-Fc", "-f", "{backup_dir}/{service}-{cutover_id}-{timestamp}.dump",
+                       "{database_url}"};
     runner.set_dir(options.dir);
   }
 

@@ -55,7 +55,8 @@ TEST_CASE("checksums ignore CRLF versus LF line endings", "[db][migrations]") {
 }
 
 TEST_CASE("a file without a version is an error naming it", "[db][migrations]") {
-  CHECK(pre_error("SELECT 1;", "add_total.sql").starts_with("pre/add_total.sql: the name does not start with a version"));
+  CHECK(
+      pre_error("SELECT 1;", "add_total.sql").starts_with("pre/add_total.sql: the name does not start with a version"));
 }
 
 TEST_CASE("destructive statements in pre/ are refused and named", "[db][migrations]") {
@@ -87,14 +88,15 @@ TEST_CASE("additive statements pass the safety check", "[db][migrations]") {
 TEST_CASE("safety-assured allows destructive SQL in pre/, and post/ never checks", "[db][migrations]") {
   CHECK(parse_migration_file(Phase::pre, "1_a.sql", "-- lbctl:safety-assured\nDROP TABLE old_log;"));
   CHECK(parse_migration_file(Phase::post, "1_a.sql", "DROP TABLE old_log;"));
-  const auto with_reason =
-      parse_migration_file(Phase::pre, "1_a.sql", "-- lbctl:safety-assured nothing reads old_log since v41\nDROP TABLE old_log;");
+  const auto with_reason = parse_migration_file(
+      Phase::pre, "1_a.sql", "-- lbctl:safety-assured nothing reads old_log since v41\nDROP TABLE old_log;");
   REQUIRE(with_reason);
   CHECK(with_reason->safety_assured);
 }
 
 TEST_CASE("no-transaction must be the first line and the file one statement", "[db][migrations]") {
-  const auto ok = parse_migration_file(Phase::pre, "1_a.sql", "-- lbctl:no-transaction\nCREATE INDEX CONCURRENTLY i ON a (b);\n");
+  const auto ok =
+      parse_migration_file(Phase::pre, "1_a.sql", "-- lbctl:no-transaction\nCREATE INDEX CONCURRENTLY i ON a (b);\n");
   REQUIRE(ok);
   CHECK(ok->no_transaction);
   CHECK(pre_error("SELECT 1;\n-- lbctl:no-transaction\n").find("must be the file's first line") != std::string::npos);

@@ -80,9 +80,9 @@ TEST_CASE("a pending file older than an applied one needs allow_out_of_order", "
 TEST_CASE("a file recorded running is unfinished and a failed one is pending again", "[db][migrations]") {
   const auto a = file("1_a.sql", "-- lbctl:no-transaction\nVACUUM t;");
   const auto b = file("2_b.sql", "-- lbctl:no-transaction\nVACUUM u;");
-  auto plan = make_phase_plan(Phase::pre, {a, b},
-                              {done(a, AppliedMigration::Status::running), done(b, AppliedMigration::Status::failed)},
-                              false);
+  auto plan =
+      make_phase_plan(Phase::pre, {a, b},
+                      {done(a, AppliedMigration::Status::running), done(b, AppliedMigration::Status::failed)}, false);
   REQUIRE(plan);
   REQUIRE(plan->unfinished.size() == 1);
   CHECK(plan->unfinished[0].name == "1_a.sql");

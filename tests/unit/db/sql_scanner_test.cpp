@@ -20,7 +20,8 @@ TEST_CASE("statements are split on semicolons with the line each starts on", "[d
   CHECK(scanned.statements[0].text == "CREATE TABLE a (id int);");
   CHECK(scanned.statements[0].line == 2);
   CHECK(scanned.statements[1].line == 4);
-  CHECK(words_of(scanned.statements[1]) == std::vector<std::string>{"ALTER", "TABLE", "A", "ADD", "COLUMN", "B", "TEXT"});
+  CHECK(words_of(scanned.statements[1]) ==
+        std::vector<std::string>{"ALTER", "TABLE", "A", "ADD", "COLUMN", "B", "TEXT"});
 }
 
 TEST_CASE("semicolons inside literals, comments and dollar quotes do not split", "[db][sql]") {

@@ -1,0 +1,57 @@
+#include "db/journal.hpp"
+
+#include <ctime>
+
+namespace lbctl::db {
+
+std::string_view to_string(CutoverStatus status) {
+  switch (status) {
+    case CutoverStatus::running: return "running";
+    case CutoverStatus::interrupted: return "interrupted";
+    case CutoverStatus::completed: return "completed";
+    case CutoverStatus::rolled_back: return "rolled_back";
+    case CutoverStatus::needs_operator: return "needs_operator";
+  }
+  return "unknown";
+}
+
+std::optional<CutoverStatus> parse_cutover_status(std::string_view text) {
+  for (auto s : {CutoverStatus::running, CutoverStatus::interrupted, CutoverStatus::completed,
+                 CutoverStatus::rolled_back, CutoverStatus::needs_operator}) {
+    if (to_string(s) == text) return s;
+  }
+  return std::nullopt;
+}
+
+bool is_finished(CutoverStatus status) {
+  return status == CutoverStatus::completed || status == CutoverStatus::rolled_back;
+}
+
+std::string_view to_string(Pool pool) { return pool == Pool::old_pool ? "old" : "new"; }
+
+std::string format_utc(JournalTime t) {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buffer;
+}
+
+std::string describe(const Cutover& c) {
+  return "cutover " + std::to_string(c.id) + " (host " + c.host + ", pid " + std::to_string(c.pid) + ", started " +
+         format_utc(c.started_at) + ", at step " + c.step + ")";
+}
+
+Error lock_held_error(const Cutover& holder) {
+  return Error{ErrorKind::conflict, "service " + holder.service + " is locked by " + describe(holder)};
+}
+
+Error unfinished_cutover_error(const Cutover& c) {
+  const std::string what = c.status == CutoverStatus::needs_operator ? " needs an operator: " : " was interrupted: ";
+  std::string text = "service " + c.service + ": " + describe(c) + what;
+  if (!c.error.empty()) text += c.error + "; ";
+  return Error{ErrorKind::conflict, text + "run `lbctl resume` to finish it or `lbctl abort` to roll it back"};
+}
+
+}  // namespace lbctl::db
