@@ -49,6 +49,10 @@ std::string server_message(std::string_view what) {
 
 std::string sqlstate_of(const std::exception& e) {
   if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) return sql->sqlstate();
+  // libpqxx 6 throws these without their SQLSTATE (they are not sql_errors).
+  if (dynamic_cast<const pqxx::deadlock_detected*>(&e)) return "40P01";
+  if (dynamic_cast<const pqxx::serialization_failure*>(&e)) return "40001";
+  if (dynamic_cast<const pqxx::statement_completion_unknown*>(&e)) return "40003";
   return {};
 }
 

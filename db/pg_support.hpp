@@ -45,7 +45,7 @@ Error to_error(const std::exception& e, std::string_view what);
 // Postgres's first message line without its "ERROR:  " prefix.
 std::string server_message(std::string_view what);
 
-// SQLSTATE of an sql_error, "" otherwise.
+// The SQLSTATE of what libpqxx threw, "" when it carries none.
 std::string sqlstate_of(const std::exception& e);
 
 SystemTime from_epoch_us(std::int64_t us);

@@ -21,20 +21,25 @@ struct CommandSetup {
     pg.create_database("app");
     config = dir.write("shop.yaml",
                        "service: shop\n"
-                       "state: {database_url: \"" + pg.url("lbctl") + "\"}\n"
-                       "load_balancers:\n"
-                       "  - {name: lb1, runtime_api: \"unix:/run/haproxy/admin.sock\", backend: app}\n"
-                       "provider:\n"
-                       "  type: static\n"
-                       "  servers: [{name: v2-1, address: \"127.0.0.1:8201\"}]\n"
-                       "migrations:\n"
-                       "  database_url: \"" + pg.url("app") + "\"\n"
-                       "  dir: migrations\n"
-                       "  " + migrations_extra +
-                       "  backup:\n"
-                       "    command: [\"pg_dump\", \"-Fc\", \"-f\", \"{backup_dir}/{service}-{timestamp}.dump\", "
-                       "\"{database_url}\"]\n"
-                       "    dir: backups\n")
+                       "state: {database_url: \"" +
+                           pg.url("lbctl") +
+                           "\"}\n"
+                           "load_balancers:\n"
+                           "  - {name: lb1, runtime_api: \"unix:/run/haproxy/admin.sock\", backend: app}\n"
+                           "provider:\n"
+                           "  type: static\n"
+                           "  servers: [{name: v2-1, address: \"127.0.0.1:8201\"}]\n"
+                           "migrations:\n"
+                           "  database_url: \"" +
+                           pg.url("app") +
+                           "\"\n"
+                           "  dir: migrations\n"
+                           "  " +
+                           migrations_extra +
+                           "  backup:\n"
+                           "    command: [\"pg_dump\", \"-Fc\", \"-f\", \"{backup_dir}/{service}-{timestamp}.dump\", "
+                           "\"{database_url}\"]\n"
+                           "    dir: backups\n")
                  .string();
   }
 

@@ -32,8 +32,7 @@ void record_two_cutovers(CommandSetup& s) {
 
 }  // namespace
 
-TEST_CASE("lbctl history lists the service's cutovers, newest first, with outcome and step",
-          "[integration][db][cli]") {
+TEST_CASE("lbctl history lists the service's cutovers, newest first, with outcome and step", "[integration][db][cli]") {
   CommandSetup s;
   record_two_cutovers(s);
   auto out = s.lbctl({"history", "-c", s.config});

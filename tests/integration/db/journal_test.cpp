@@ -1,8 +1,10 @@
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <csignal>
+#include <thread>
 
 #include "db/pg_journal.hpp"
 #include "tests/support/child_process.hpp"
@@ -68,6 +70,20 @@ TEST_CASE("the journal creates its schema on first open and reuses it", "[integr
   open_journal(pg);
   open_journal(pg);
   CHECK(pg.query_value("SELECT version FROM lbctl.schema_version") == std::to_string(PgJournal::schema_version()));
+  CHECK(pg.query_value("SELECT count(*) FROM lbctl.schema_version") == "1");
+}
+
+TEST_CASE("several lbctl creating the schema at once all succeed", "[integration][db][journal]") {
+  PostgresFixture pg;
+  std::vector<std::thread> threads;
+  std::atomic<int> opened{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      if (PgJournal::open({pg.url(), std::chrono::seconds(5), "h", 1})) ++opened;
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(opened == 4);
   CHECK(pg.query_value("SELECT count(*) FROM lbctl.schema_version") == "1");
 }
 

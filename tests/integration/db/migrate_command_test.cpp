@@ -135,7 +135,8 @@ TEST_CASE("a second lbctl migrate is refused with exit 4 naming the run holding 
   auto b = s.lbctl({"migrate", "pre", "-c", s.config, "--no-backup"});
   INFO(b.out);
   CHECK(b.exit_code == 4);
-  CHECK(contains(b.out, "another migration run holds the run lock of the application database: 'lbctl migrate pre host="));
+  CHECK(contains(b.out,
+                 "another migration run holds the run lock of the application database: 'lbctl migrate pre host="));
   CHECK(contains(b.out, "pid=" + std::to_string(a.pid())));
   CHECK(a.wait(std::chrono::seconds(60)) == 0);
   CHECK(s.value("SELECT count(*) FROM lbctl_schema_migrations") == "1");

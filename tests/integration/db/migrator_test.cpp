@@ -161,6 +161,38 @@ TEST_CASE("a table lock held by another session for a while is retried through",
   CHECK(s.value("SELECT count(*) FROM information_schema.columns WHERE table_name = 'busy'") == "2");
 }
 
+TEST_CASE("a deadlock rolls the phase back and the retry succeeds", "[integration][db][migrations]") {
+  Setup s;
+  s.pg.execute("CREATE TABLE a (id int); CREATE TABLE b (id int)", "app");
+  s.dir.write("pre/1_both.sql", "LOCK TABLE b IN ACCESS EXCLUSIVE MODE;\nLOCK TABLE a IN ACCESS EXCLUSIVE MODE;\n");
+  std::promise<void> locked;
+  std::thread other([&, url = s.pg.url("app")] {
+    pqxx::connection connection(url);
+    pqxx::work tx(connection);
+    tx.exec("LOCK TABLE a IN ACCESS EXCLUSIVE MODE");
+    locked.set_value();
+    // Once the migration holds b and waits for a, ask for b: a deadlock,
+    // which the migration (waiting longer) detects after deadlock_timeout.
+    pqxx::connection watcher(url);
+    for (;;) {
+      pqxx::nontransaction w(watcher);
+      if (w.exec("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'a'::regclass")[0][0].as<int>() > 0)
+        break;
+      std::this_thread::sleep_for(20ms);
+    }
+    tx.exec("LOCK TABLE b IN ACCESS EXCLUSIVE MODE");
+    tx.commit();
+  });
+  locked.get_future().wait();
+  auto options = s.options();
+  options.lock_timeout = 10s;  // longer than deadlock_timeout (1s), so the deadlock is what ends the wait
+  auto report = s.apply_with(options, Phase::pre);
+  other.join();
+  INFO((report ? std::string("ok") : report.error().message));
+  REQUIRE(report);
+  CHECK(report->attempts == 2);
+}
+
 TEST_CASE("lock timeouts past max_retries give up and roll back", "[integration][db][migrations]") {
   Setup s;
   s.pg.execute("CREATE TABLE busy (id int)", "app");
