@@ -66,17 +66,22 @@ std::vector<Step> sequence(const Config& config) {
 
 bool rolls_back(Step step) { return step >= Step::freeze && step <= Step::detach; }
 
-std::optional<HookCommand> hook_before(const Config& config, Step step) {
-  if (step == Step::attach) return config.hooks.before_attach;
-  if (step == Step::drain) return config.hooks.before_drain;
-  return std::nullopt;
+struct HookAt {
+  std::optional<HookCommand> command;
+  std::string name;
+};
+
+HookAt hook_before(const Config& config, Step step) {
+  if (step == Step::attach) return {config.hooks.before_attach, "before_attach"};
+  if (step == Step::drain) return {config.hooks.before_drain, "before_drain"};
+  return {};
 }
 
-std::pair<std::optional<HookCommand>, std::string> hook_after(const Config& config, Step step) {
+HookAt hook_after(const Config& config, Step step) {
   if (step == Step::attach) return {config.hooks.after_attach, "after_attach"};
   if (step == Step::detach) return {config.hooks.after_detach, "after_detach"};
   if (step == Step::post_migrate) return {config.hooks.after_post_migrate, "after_post_migrate"};
-  return {std::nullopt, ""};
+  return {};
 }
 
 CutoverOutcome outcome(CutoverRun& run, int exit_code, std::string message) {
@@ -133,13 +138,13 @@ asio::awaitable<CutoverOutcome> drive(CutoverRun& run, Step from) {
       co_return co_await do_rollback(run, "aborted by `lbctl abort`");
     }
     if (auto entered = run.enter(step); !entered) co_return lost_lock(run);
-    auto result = co_await run_hook(run, hook_before(run.config(), step),
-                                    step == Step::attach ? "before_attach" : "before_drain", step);
+    // Arguments are named before co_await: GCC 12 frees some temporaries
+    // there twice (see CONVENTIONS).
+    const HookAt before = hook_before(run.config(), step);
+    const HookAt after = hook_after(run.config(), step);
+    auto result = co_await run_hook(run, before.command, before.name, step);
     if (result) result = co_await function_of(step)(run);
-    if (result) {
-      auto [hook, name] = hook_after(run.config(), step);
-      result = co_await run_hook(run, hook, name, step);
-    }
+    if (result) result = co_await run_hook(run, after.command, after.name, step);
     if (run.lost_lock()) co_return lost_lock(run);
     if (!result) {
       const Error& error = result.error();
@@ -157,8 +162,9 @@ asio::awaitable<CutoverOutcome> drive(CutoverRun& run, Step from) {
         co_return outcome(run, code, message);
       }
       if (rolls_back(step)) {
-        co_return co_await do_rollback(
-            run, error.kind == ErrorKind::cancelled && run.abort_seen() ? "aborted by `lbctl abort`" : message);
+        std::string reason = message;
+        if (error.kind == ErrorKind::cancelled && run.abort_seen()) reason = "aborted by `lbctl abort`";
+        co_return co_await do_rollback(run, reason);
       }
       const std::string stop = fmt::format(
           "{}; the old servers are detached, not terminated: run `lbctl resume` to retry from {}{}", message,
@@ -246,7 +252,9 @@ asio::awaitable<CutoverOutcome> take_over(CutoverDeps deps, bool roll_back_it) {
            fmt::format("{} cutover {} at step {}", roll_back_it ? "rolling back" : "resuming", run.id(), run.row.step));
   CutoverOutcome result;
   if (step == Step::rollback) {
-    result = co_await do_rollback(run, run.row.error.empty() ? "resumed rollback" : run.row.error);
+    std::string reason = run.row.error;
+    if (reason.empty()) reason = "resumed rollback";
+    result = co_await do_rollback(run, reason);
   } else if (roll_back_it) {
     if (step > Step::post_migrate) {
       deps.journal.release();

@@ -1,0 +1,146 @@
+#pragma once
+// A whole cutover in memory: two fake HAProxies whose servers follow the fake
+// provider's health files, a fake prober, journal, migrator, backup and
+// process runner, all on one manual clock.
+
+#include <memory>
+#include <set>
+#include <stdexcept>
+
+#include "lbctl/cutover.hpp"
+#include "tests/support/fake_haproxy.hpp"
+#include "tests/support/fake_journal.hpp"
+#include "tests/support/fake_migrator.hpp"
+#include "tests/support/fake_process_runner.hpp"
+#include "tests/support/fake_prober.hpp"
+#include "tests/support/fake_provider.hpp"
+#include "tests/support/manual_clock.hpp"
+
+namespace lbctl::test {
+
+// Records every event; can make one of them "crash" the run (as SIGKILL
+// would: nothing after it happens).
+struct Recorder final : EventSink {
+  std::vector<Event> events;
+  std::string crash_on_step;   // throw at this step's step_started
+  std::string crash_on_event;  // or at the first event of this kind
+  bool crashed = false;
+  void emit(const Event& event) override {
+    events.push_back(event);
+    const bool hit = (!crash_on_step.empty() && event.event == "step_started" && event.step == crash_on_step) ||
+                     (!crash_on_event.empty() && event.event == crash_on_event);
+    if (hit && !crashed) {
+      crashed = true;
+      throw std::runtime_error("killed at " + event.step + "/" + event.event);
+    }
+  }
+  bool saw(std::string_view event) const {
+    return std::any_of(events.begin(), events.end(), [&](const Event& e) { return e.event == event; });
+  }
+  const Event* first(std::string_view step, std::string_view event) const {
+    for (const auto& e : events) {
+      if (e.step == step && e.event == event) return &e;
+    }
+    return nullptr;
+  }
+};
+
+struct CutoverRig {
+  Simulation sim;
+  Config config;
+  std::vector<std::shared_ptr<FakeHaproxy>> haproxies;
+  std::unique_ptr<pools::Fleet> fleet;
+  FakeProvider provider{&sim.clock};
+  FakeProber prober{sim.clock};
+  FakeJournal journal{&sim.clock};
+  FakeMigrator migrator{&sim.clock};
+  FakeBackup backup;
+  FakeProcessRunner processes;
+  Recorder recorder;
+  bool with_migrations = false;
+
+  explicit CutoverRig(std::size_t lbs = 2, std::size_t old_servers = 2) {
+    config.service = "shop";
+    config.new_pool.name_prefix = "v2-";
+    config.new_pool.server_options = "check inter 1s fall 2 rise 2";
+    config.health.interval = std::chrono::milliseconds(500);
+    config.health.rise = 2;
+    config.health.deadline = std::chrono::seconds(30);
+    config.drain.poll = std::chrono::seconds(1);
+    config.drain.timeout = std::chrono::minutes(30);
+    config.min_healthy = 1;
+    std::vector<std::unique_ptr<pools::LoadBalancer>> balancers;
+    for (std::size_t i = 1; i <= lbs; ++i) {
+      auto haproxy = std::make_shared<FakeHaproxy>("app", sim.clock);
+      for (std::size_t s = 1; s <= old_servers; ++s) {
+        haproxy->add_config_server("old-" + std::to_string(s), "127.0.0.1:" + std::to_string(9000 + s));
+      }
+      config.load_balancers.push_back({"lb" + std::to_string(i), {}, "app", std::chrono::milliseconds(5000)});
+      balancers.push_back(std::make_unique<pools::LoadBalancer>("lb" + std::to_string(i), "app", haproxy, sim.clock));
+      haproxies.push_back(haproxy);
+    }
+    fleet = std::make_unique<pools::Fleet>(std::move(balancers));
+    for (std::size_t s = 1; s <= old_servers; ++s) {
+      provider.add_server("old-" + std::to_string(s), "127.0.0.1:" + std::to_string(9000 + s));
+    }
+    // A health file's absence is what every HAProxy's check sees.
+    provider.on_health_file([this](const std::string& server, bool present) {
+      for (auto& h : haproxies) h->set_app(server, present ? AppHealth::healthy : AppHealth::not_found);
+    });
+    prober.set_fallback(FakeReply::ok());
+  }
+
+  void enable_migrations(std::vector<std::string> pre, std::vector<std::string> post) {
+    with_migrations = true;
+    config.migrations = MigrationsConfig{};
+    migrator.set_pending(db::Phase::pre, pre);
+    migrator.set_pending(db::Phase::post, post);
+  }
+
+  CutoverDeps deps() {
+    CutoverDeps d{config, *fleet, provider, prober, journal, with_migrations ? &migrator : nullptr, {}, processes,
+                  sim.clock, recorder, "test-host", 4242};
+    if (with_migrations) {
+      d.backup = [this](std::int64_t id) -> boost::asio::awaitable<Result<std::string>> {
+        db::BackupRequest request{config.service, id, "secret-url"};
+        auto result = co_await backup.run(request);
+        if (!result) co_return std::unexpected(result.error());
+        co_return result->file.string();
+      };
+    }
+    return d;
+  }
+
+  CutoverOutcome cutover(CutoverOptions options = {}) { return sim.run(run_cutover(deps(), options)); }
+  CutoverOutcome resume() { return sim.run(resume_cutover(deps())); }
+  CutoverOutcome abort() { return sim.run(rollback_cutover(deps())); }
+
+  // A run that dies where the recorder says; the journal's owner is gone.
+  void cutover_until_killed(std::string step, std::string event = "") {
+    recorder.crash_on_step = std::move(step);
+    recorder.crash_on_event = std::move(event);
+    try {
+      sim.run(run_cutover(deps(), {}));
+    } catch (const std::runtime_error&) {
+    }
+    if (!recorder.crashed) throw std::logic_error("the run never reached the crash point");
+    recorder.crash_on_step.clear();
+    recorder.crash_on_event.clear();
+    journal.owner_died();
+  }
+
+  // The servers of every LB, with their status: "lb1 old-1 UP, ...".
+  std::vector<std::string> fleet_view() {
+    std::vector<std::string> view;
+    for (std::size_t i = 0; i < haproxies.size(); ++i) {
+      for (const auto& name : haproxies[i]->server_names()) {
+        view.push_back("lb" + std::to_string(i + 1) + " " + name + " " + haproxies[i]->status(name));
+      }
+    }
+    return view;
+  }
+
+  db::CutoverStatus status_of(std::int64_t id) const { return journal.rows().at(id).status; }
+};
+
+}  // namespace lbctl::test
