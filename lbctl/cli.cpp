@@ -19,6 +19,10 @@ int run_cli(int argc, char** argv) {
   cli::add_check_command(app, action);
   cli::add_migrate_command(app, action);
   cli::add_history_command(app, action);
+  cli::add_cutover_command(app, action);
+  cli::add_plan_command(app, action);
+  cli::add_status_command(app, action);
+  cli::add_abort_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -24,6 +24,10 @@ void add_servers_command(CLI::App& app, Action& action);
 void add_check_command(CLI::App& app, Action& action);
 void add_migrate_command(CLI::App& app, Action& action);
 void add_history_command(CLI::App& app, Action& action);
+void add_cutover_command(CLI::App& app, Action& action);  // cutover and resume
+void add_plan_command(CLI::App& app, Action& action);
+void add_status_command(CLI::App& app, Action& action);
+void add_abort_command(CLI::App& app, Action& action);
 
 }  // namespace cli
 }  // namespace lbctl

@@ -90,6 +90,7 @@ asio::awaitable<Result<void>> step_watch(CutoverRun& run) {
   const auto old_names = run.old_names();
   const std::unordered_set<std::string> old(old_names.begin(), old_names.end());
   DrainProgress progress;
+  std::optional<Clock::TimePoint> last_journaled;
   for (;;) {
     auto stats = co_await run.fleet_stats(Step::watch);
     if (!stats) co_return std::unexpected(stats.error());
@@ -110,7 +111,10 @@ asio::awaitable<Result<void>> step_watch(CutoverRun& run) {
                               {"timeout_in_s", std::max<std::int64_t>(0, (deadline_ms - wall_ms(run)) / 1000)}};
     if (auto rate = progress.rate_per_second()) details["rate_per_s"] = *rate;
     if (auto eta = progress.eta_seconds()) details["eta_s"] = *eta;
-    run.emit(Step::watch, "drain_progress", fmt::format("{} sessions left", left), details, false);
+    // Journaled every 5 s (and at the end) so `lbctl status` elsewhere can show a rate.
+    const bool journal_it = !last_journaled || run.d.clock.now() - *last_journaled >= 5s || left == 0;
+    if (journal_it) last_journaled = run.d.clock.now();
+    run.emit(Step::watch, "drain_progress", fmt::format("{} sessions left", left), details, journal_it);
     if (left == 0) {
       run.record_servers(db::Pool::old_pool, "drained");
       run.emit(Step::watch, "drained", "no sessions left on the old servers");

@@ -4,8 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "lbctl/config_snapshot.hpp"
-#include "lbctl/plan.hpp"
+#include "lbctl/plan_report.hpp"
 #include "lbctl/steps.hpp"
 
 namespace lbctl {
@@ -13,24 +12,6 @@ namespace lbctl {
 namespace asio = boost::asio;
 
 namespace {
-
-// The lowest id new servers may take: above every id this service's earlier
-// cutovers gave out (HAProxy reuses deleted servers' ids; stick tables fall
-// back to ids, so lbctl never does).
-std::uint64_t id_floor(CutoverRun& run) {
-  std::uint64_t floor = 1000;
-  auto past = run.d.journal.history(run.config().service, 20);
-  if (!past) return floor;
-  for (const auto& cutover : *past) {
-    if (cutover.id == run.id()) continue;
-    auto servers = run.d.journal.servers(cutover.id);
-    if (!servers) continue;
-    for (const auto& s : *servers) {
-      if (s.haproxy_id) floor = std::max(floor, static_cast<std::uint64_t>(*s.haproxy_id) + 1);
-    }
-  }
-  return floor;
-}
 
 nlohmann::json lb_snapshot_json(const std::vector<LbState>& lbs) {
   auto out = nlohmann::json::array();
@@ -56,49 +37,19 @@ nlohmann::json lb_snapshot_json(const std::vector<LbState>& lbs) {
 
 asio::awaitable<Result<void>> step_preflight(CutoverRun& run) {
   const Config& config = run.config();
-  auto snapshots = co_await run.d.fleet.each<pools::BackendState>([](pools::LoadBalancer& lb) { return lb.snapshot(); });
-  std::vector<LbState> lbs;
-  for (std::size_t i = 0; i < snapshots.size(); ++i) {
-    if (!snapshots[i].result) {
-      co_return std::unexpected(step_error(snapshots[i].result.error().kind == ErrorKind::refused
-                                               ? ErrorKind::invalid
-                                               : ErrorKind::unreachable,
-                                           snapshots[i].result.error().message));
-    }
-    lbs.push_back({snapshots[i].lb, run.d.fleet.at(i).backend(), std::move(*snapshots[i].result)});
-  }
-
+  auto report = co_await gather_plan(config, run.d.fleet, run.d.migrator, run.d.journal, run.id());
+  if (!report) co_return fail(report.error().kind, report.error().message);
+  const auto& plan = report->plan;
+  const auto& lbs = report->lbs;
   if (run.d.migrator) {
     nlohmann::json pending = nlohmann::json::object();
-    for (auto phase : {db::Phase::pre, db::Phase::post}) {
-      auto plan = run.d.migrator->plan(phase);
-      if (!plan) {
-        const auto kind = plan.error().kind == ErrorKind::unreachable ? ErrorKind::unreachable : ErrorKind::invalid;
-        co_return std::unexpected(step_error(kind, "migrations: " + plan.error().message));
-      }
-      if (!plan->unfinished.empty()) {
-        co_return std::unexpected(step_error(
-            ErrorKind::invalid,
-            fmt::format("migrations: {} is recorded as running: a run died while applying it; check the database and "
-                        "the history table before starting a cutover",
-                        plan->unfinished.front().name)));
-      }
-      auto names = nlohmann::json::array();
-      for (const auto& file : plan->pending) names.push_back(file.label());
-      pending[std::string(db::to_string(phase))] = names;
-    }
+    for (const auto& [phase, files] : report->migrations) pending[phase] = files;
     run.progress["migrations"] = pending;
   }
-
-  auto plan = make_plan(config, lbs, id_floor(run));
-  if (!plan) {
-    co_return std::unexpected(step_error(
-        plan.error().problem == PlanProblem::config ? ErrorKind::invalid : ErrorKind::refused, plan.error().message));
-  }
-  run.old_servers = plan->old_servers;
+  run.old_servers = plan.old_servers;
   run.new_servers.clear();
-  for (std::size_t i = 0; i < plan->new_names.size(); ++i) {
-    run.new_servers.push_back({plan->new_names[i], "", plan->id_of(i)});
+  for (std::size_t i = 0; i < plan.new_names.size(); ++i) {
+    run.new_servers.push_back({plan.new_names[i], "", plan.id_of(i)});
   }
   run.store_servers_in_progress();
   run.row.lb_snapshot_json = lb_snapshot_json(lbs).dump();
@@ -106,7 +57,7 @@ asio::awaitable<Result<void>> step_preflight(CutoverRun& run) {
   if (auto saved = run.save(); !saved) co_return saved;
 
   std::string capacity;
-  for (const auto& step : plan->capacity) {
+  for (const auto& step : plan.capacity) {
     capacity += fmt::format("{}{}: {}", capacity.empty() ? "" : "; ", step.step, fmt::join(step.up_per_lb, "/"));
   }
   run.emit(Step::preflight, "plan",
