@@ -21,6 +21,10 @@ void JsonLinesSink::emit(const Event& event) {
 void PlainSink::emit(const Event& event) {
   if (event.event == "lb_view") return;
   if (event.event == "drain_progress") {
+    const auto left = event.details.value("sessions_left", std::int64_t{0});
+    if (left == m_last_left && event.time - m_last_drain_line < std::chrono::seconds(10)) return;
+    m_last_left = left;
+    m_last_drain_line = event.time;
     m_out << fmt::format("{:%H:%M:%S} {}: {}\n", std::chrono::time_point_cast<std::chrono::seconds>(event.time),
                          event.step, drain_bar(event.details, 20))
           << std::flush;

@@ -39,7 +39,8 @@ class JsonLinesSink final : public EventSink {
   std::ostream& m_out;
 };
 
-// "HH:MM:SS step: text" lines, for logs and pipes; chatty views skipped.
+// "HH:MM:SS step: text" lines, for logs and pipes; chatty views skipped and
+// the drain's progress printed when the count changes (or every 10 s).
 class PlainSink final : public EventSink {
  public:
   explicit PlainSink(std::ostream& out) : m_out(out) {}
@@ -47,6 +48,8 @@ class PlainSink final : public EventSink {
 
  private:
   std::ostream& m_out;
+  std::int64_t m_last_left = -1;
+  std::chrono::system_clock::time_point m_last_drain_line{};
 };
 
 // A live display for terminals: the log of steps above, and below it the
