@@ -1,0 +1,232 @@
+#include "tests/e2e/stack.hpp"
+
+#include <csignal>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "tests/support/app_server_fixture.hpp"
+
+namespace lbctl::test {
+
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string yaml_list(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", \"" : "\"") + items[i] + "\"";
+  return out + "]";
+}
+
+}  // namespace
+
+Stack::Stack(StackOptions options) : m_options(std::move(options)) {
+  m_dir.open_to_postgres();
+  m_postgres.create_database("lbctl");
+  m_postgres.create_database("app");
+  m_postgres.execute("CREATE TABLE orders (id serial PRIMARY KEY, item text, legacy_total float)", "app");
+  std::filesystem::create_directories(base_dir());
+  std::vector<BackendServer> servers;
+  for (std::size_t i = 1; i <= m_options.old_servers; ++i) {
+    const std::string name = "old-" + std::to_string(i);
+    const auto dir = base_dir() / name;
+    std::filesystem::create_directories(dir);
+    m_dir.write("servers/" + name + "/health-check.html", "ok\n");
+    const auto port = free_port();
+    AppServerOptions app;
+    app.name = name;
+    auto argv = app_server_argv(app, port, dir);
+    m_old_servers.push_back(std::make_unique<ChildProcess>(argv, dir / "log"));
+    if (!wait_for_port(port, 10s)) throw std::runtime_error("old server " + name + " did not start");
+    m_dir.write("servers/" + name + "/pid", std::to_string(m_old_servers.back()->pid()) + "\n");
+    m_dir.write("servers/" + name + "/address", "127.0.0.1:" + std::to_string(port) + "\n");
+    servers.push_back({name, "127.0.0.1:" + std::to_string(port), ""});
+  }
+  for (std::size_t i = 0; i < m_options.lbs; ++i) {
+    HaproxyOptions lb;
+    lb.servers = servers;
+    lb.server_options = m_options.server_options;
+    m_lbs.push_back(std::make_unique<HaproxyFixture>(lb));
+  }
+  // Both LBs see every old server UP before the test starts.
+  for (auto& lb : m_lbs) {
+    for (const auto& s : servers) {
+      if (!eventually([&] { return lb->status(s.name) == "UP"; }, 10s)) throw std::runtime_error(s.name + " not UP");
+    }
+  }
+  if (m_options.migrations) {
+    m_dir.write("migrations/pre/20261121_01_add_total.sql",
+                "ALTER TABLE orders ADD COLUMN total_cents bigint NOT NULL DEFAULT 0;\n");
+    m_dir.write("migrations/post/20261121_02_drop_legacy.sql", "ALTER TABLE orders DROP COLUMN legacy_total;\n");
+  }
+  write_config();
+}
+
+Stack::~Stack() {
+  // New servers started by lbctl's local provider, and any old one left.
+  for (const auto& entry : std::filesystem::directory_iterator(base_dir())) {
+    std::ifstream pid_file(entry.path() / "pid");
+    pid_t pid = 0;
+    if (pid_file >> pid && pid > 0) ::kill(pid, SIGKILL);
+  }
+}
+
+void Stack::write_config() {
+  std::ostringstream yaml;
+  yaml << "service: shop\n"
+       << "state:\n  database_url: \"from-the-environment\"\n"
+       << "load_balancers:\n";
+  for (std::size_t i = 0; i < m_lbs.size(); ++i) {
+    // lb1 on the unix socket, the others over tcp.
+    yaml << "  - name: lb" << i + 1 << "\n    runtime_api: "
+         << (i == 0 ? m_lbs[i]->runtime_api_unix() : m_lbs[i]->runtime_api_tcp()) << "\n    backend: app\n";
+  }
+  std::vector<std::string> command{LBCTL_APP_BINARY, "--port", "{port}", "--dir", "{dir}", "--name", "{name}",
+                                   "--version", "v2"};
+  command.insert(command.end(), m_options.new_server_args.begin(), m_options.new_server_args.end());
+  yaml << "old_pool:\n  discover: true\n"
+       << "new_pool:\n  count: match_old\n  name_prefix: v2-\n  server_options: \"" << m_options.server_options << "\"\n"
+       << "provider:\n  type: local\n  command: " << yaml_list(command) << "\n  ports: \"20000-29999\"\n"
+       << "  base_dir: servers\n  health_file: health-check.html\n"
+       << "health:\n  path: /health-check.html\n  database_path: /health/db\n  timeout: 1s\n  interval: 200ms\n"
+       << "  rise: 2\n  deadline: 15s\n";
+  if (m_options.extra_config.find("drain:") == std::string::npos) {
+    yaml << "drain:\n  method: health_file\n  poll: 200ms\n  timeout: 60s\n  on_timeout: abort\n";
+  }
+  if (m_options.migrations) {
+    yaml << "migrations:\n  database_url: \"from-the-environment\"\n  dir: migrations\n  lock_timeout: 2s\n"
+         << "  backup:\n    command: [\"pg_dump\", \"-Fc\", \"-f\", \"{backup_dir}/{service}-{cutover_id}.dump\", "
+            "\"{database_url}\"]\n    dir: backups\n";
+  }
+  yaml << "terminate:\n  delay: 0s\nmin_healthy: 1\n" << m_options.extra_config;
+  m_config_file = m_dir.write("lbctl.yaml", yaml.str());
+}
+
+std::vector<std::string> Stack::old_names() const {
+  std::vector<std::string> names;
+  for (std::size_t i = 1; i <= m_options.old_servers; ++i) names.push_back("old-" + std::to_string(i));
+  return names;
+}
+
+std::vector<std::pair<std::string, std::string>> Stack::env() const {
+  return {{"LBCTL_STATE_DATABASE_URL", m_postgres.url("lbctl")},
+          {"LBCTL_MIGRATIONS_DATABASE_URL", m_postgres.url("app")},
+          {"LBCTL_APP_DATABASE_URL", m_postgres.url("app")}};
+}
+
+LbctlRun Stack::lbctl(std::vector<std::string> args, std::chrono::milliseconds timeout) {
+  std::vector<std::string> argv{LBCTL_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.push_back("-c");
+  argv.push_back(m_config_file.string());
+  auto result = run_command(argv, timeout, env());
+  return {result.exit_code, result.out};
+}
+
+std::unique_ptr<ChildProcess> Stack::start_lbctl(std::vector<std::string> args, const std::filesystem::path& log) {
+  // ChildProcess inherits our environment: set the URLs there.
+  for (const auto& [key, value] : env()) ::setenv(key.c_str(), value.c_str(), 1);
+  std::vector<std::string> argv{LBCTL_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.push_back("-c");
+  argv.push_back(m_config_file.string());
+  return std::make_unique<ChildProcess>(argv, log);
+}
+
+std::vector<std::string> Stack::fleet_view() {
+  std::vector<std::string> view;
+  for (std::size_t i = 0; i < m_lbs.size(); ++i) {
+    for (const auto& name : m_lbs[i]->servers()) {
+      view.push_back("lb" + std::to_string(i + 1) + " " + name + " " + m_lbs[i]->status(name));
+    }
+  }
+  return view;
+}
+
+bool Stack::server_running(const std::string& name) const {
+  std::ifstream pid_file(base_dir() / name / "pid");
+  pid_t pid = 0;
+  if (!(pid_file >> pid) || pid <= 0) return false;
+  if (::kill(pid, 0) != 0) return false;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  std::getline(stat, text);
+  const auto paren = text.rfind(')');
+  return !(paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] == 'Z');
+}
+
+bool Stack::orders_has_column(const std::string& column) {
+  return m_postgres.query_value("SELECT count(*) FROM information_schema.columns WHERE table_name = 'orders' AND "
+                                "column_name = '" + column + "'", "app") == "1";
+}
+
+Load::Load(std::uint16_t port, const std::filesystem::path& log, int connections) : m_log(log) {
+  m_wrk = std::make_unique<ChildProcess>(
+      std::vector<std::string>{"wrk", "-t", "1", "-c", std::to_string(connections), "-d", "10m", "--timeout", "5s",
+                               "http://127.0.0.1:" + std::to_string(port) + "/"},
+      log);
+  std::this_thread::sleep_for(300ms);
+}
+
+Load::~Load() {
+  if (m_wrk) m_wrk->stop(2s);
+}
+
+Load::Result Load::stop() {
+  Result result;
+  m_wrk->signal(SIGINT);  // wrk prints its summary on SIGINT
+  m_wrk->wait(10s);
+  m_wrk.reset();
+  result.text = read_file(m_log);
+  std::smatch m;
+  if (std::regex_search(result.text, m, std::regex(R"((\d+) requests in)"))) result.requests = std::stol(m[1]);
+  if (std::regex_search(result.text, m, std::regex(R"(Non-2xx or 3xx responses: (\d+))"))) result.non_2xx = std::stol(m[1]);
+  if (std::regex_search(result.text, m, std::regex(R"(Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+))"))) {
+    result.socket_errors = std::stol(m[1]) + std::stol(m[2]) + std::stol(m[3]) + std::stol(m[4]);
+  }
+  return result;
+}
+
+UpSampler::UpSampler(Stack& stack) : m_stack(stack) {
+  m_thread = std::thread([this] {
+    while (m_running) {
+      for (std::size_t i = 0; i < m_stack.lb_count(); ++i) {
+        std::size_t up = 0;
+        const auto answer = m_stack.lb(i).command("show stat app 4 -1");
+        std::istringstream lines(answer);
+        std::string line;
+        std::size_t status_column = 0;
+        while (std::getline(lines, line)) {
+          std::vector<std::string> fields;
+          std::string field;
+          std::istringstream in(line);
+          while (std::getline(in, field, ',')) fields.push_back(field);
+          if (line.rfind("# ", 0) == 0) {
+            for (std::size_t c = 0; c < fields.size(); ++c) {
+              if (fields[c] == "status") status_column = c;
+            }
+            continue;
+          }
+          if (fields.size() > status_column && fields[status_column].rfind("UP", 0) == 0) ++up;
+        }
+        if (answer.empty()) continue;  // an answer lost to a busy socket is not a count
+        std::size_t lowest = m_lowest;
+        while (up < lowest && !m_lowest.compare_exchange_weak(lowest, up)) {
+        }
+      }
+      ++m_samples;
+      std::this_thread::sleep_for(50ms);
+    }
+  });
+}
+
+UpSampler::~UpSampler() { stop(); }
+
+std::size_t UpSampler::stop() {
+  m_running = false;
+  if (m_thread.joinable()) m_thread.join();
+  return m_lowest;
+}
+
+}  // namespace lbctl::test

@@ -1,0 +1,109 @@
+#pragma once
+// Everything a real cutover touches, on loopback, in temp dirs: a Postgres
+// (state and app databases), HAProxy instances, old app servers in the local
+// provider's layout, a config file, and helpers to run the lbctl binary,
+// put load through the LBs and sample what HAProxy reports.
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/child_process.hpp"
+#include "tests/support/haproxy_fixture.hpp"
+#include "tests/support/postgres_fixture.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace lbctl::test {
+
+struct StackOptions {
+  std::size_t lbs = 2;
+  std::size_t old_servers = 2;
+  std::string server_options = "check inter 200ms fall 2 rise 2";
+  bool migrations = true;
+  // Extra lines appended to the config (YAML at top level), e.g. "drain:\n  ...".
+  std::string extra_config;
+  // Arguments added to the new servers' command (e.g. a health file that is not served).
+  std::vector<std::string> new_server_args;
+};
+
+struct LbctlRun {
+  int exit_code = -1;
+  std::string out;
+};
+
+class Stack {
+ public:
+  explicit Stack(StackOptions options = {});
+  ~Stack();
+
+  const std::filesystem::path& config_file() const { return m_config_file; }
+  HaproxyFixture& lb(std::size_t i) { return *m_lbs.at(i); }
+  std::size_t lb_count() const { return m_lbs.size(); }
+  PostgresFixture& postgres() { return m_postgres; }
+  std::filesystem::path base_dir() const { return m_dir.path() / "servers"; }
+  std::vector<std::string> old_names() const;
+
+  // Runs `lbctl ARGS... -c CONFIG` (the environment carries the database URLs).
+  LbctlRun lbctl(std::vector<std::string> args, std::chrono::milliseconds timeout = std::chrono::minutes(3));
+  // Starts lbctl in the background (to kill it, or run a second one meanwhile).
+  std::unique_ptr<ChildProcess> start_lbctl(std::vector<std::string> args, const std::filesystem::path& log);
+  std::vector<std::pair<std::string, std::string>> env() const;
+
+  // "lb1 v2-1 UP" for every server of every LB.
+  std::vector<std::string> fleet_view();
+  // True when a process in base_dir/NAME/pid is alive.
+  bool server_running(const std::string& name) const;
+  // A column of the app database's table `orders`, or "" when absent.
+  bool orders_has_column(const std::string& column);
+
+ private:
+  void write_config();
+
+  StackOptions m_options;
+  TempDir m_dir;
+  PostgresFixture m_postgres;
+  std::vector<std::unique_ptr<ChildProcess>> m_old_servers;
+  std::vector<std::unique_ptr<HaproxyFixture>> m_lbs;
+  std::filesystem::path m_config_file;
+};
+
+// wrk through an LB for the length of a test; stop() returns what failed.
+class Load {
+ public:
+  explicit Load(std::uint16_t port, const std::filesystem::path& log, int connections = 4);
+  ~Load();
+  struct Result {
+    long requests = 0;
+    long non_2xx = 0;
+    long socket_errors = 0;
+    std::string text;
+  };
+  Result stop();
+
+ private:
+  std::unique_ptr<ChildProcess> m_wrk;
+  std::filesystem::path m_log;
+};
+
+// Samples, every 50 ms on a thread, the number of servers UP in each LB's
+// backend, and keeps the lowest seen.
+class UpSampler {
+ public:
+  explicit UpSampler(Stack& stack);
+  ~UpSampler();
+  std::size_t stop();  // the lowest count seen on any LB
+  std::size_t samples() const { return m_samples; }
+
+ private:
+  Stack& m_stack;
+  std::atomic<bool> m_running{true};
+  std::atomic<std::size_t> m_lowest{1000};
+  std::atomic<std::size_t> m_samples{0};
+  std::thread m_thread;
+};
+
+}  // namespace lbctl::test
