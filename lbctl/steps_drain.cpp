@@ -149,10 +149,16 @@ asio::awaitable<Result<void>> step_watch(CutoverRun& run) {
 
 asio::awaitable<Result<void>> step_detach(CutoverRun& run) {
   const auto old_names = run.old_names();
-  // Never detach an old server while a new one is not UP on every LB.
+  // Never detach an old server while a new one is not UP on every LB. A
+  // check that just failed once should not undo the cutover: give a new
+  // server that flapped time to rise again (the old ones are still attached).
+  const auto inter = check_inter(run);
+  const int rise = run.server_options.rise.value_or(2);
+  const int fall = run.server_options.fall.value_or(3);
+  const auto settle = inter * (rise + fall) * 2 + 2s;
   auto up = co_await run.wait_fleet(
-      run.new_names(), [](const pools::ServerStat& s) { return s.is_up(); }, "UP on every load balancer", 0ms,
-      run.config().drain.poll, Step::detach, false);
+      run.new_names(), [](const pools::ServerStat& s) { return s.is_up(); }, "UP on every load balancer", settle,
+      std::clamp(inter / 4, std::chrono::milliseconds(50), std::chrono::milliseconds(500)), Step::detach, false);
   if (!up) {
     co_return fail(ErrorKind::refused, "not detaching the old servers: a new server is not UP: " + up.error().message);
   }

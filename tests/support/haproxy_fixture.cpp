@@ -37,6 +37,9 @@ HaproxyFixture::HaproxyFixture(HaproxyOptions options) : m_options(std::move(opt
       << "  timeout connect 2s\n"
       << "  timeout client 60s\n"
       << "  timeout server 60s\n"
+      // Checks get their own read timeout, not `inter` (200 ms in most
+      // tests, too short for sanitized servers on a busy machine).
+      << "  timeout check 2s\n"
       << "  retries 3\n"
       << "  option redispatch\n"
       << "frontend fe\n"

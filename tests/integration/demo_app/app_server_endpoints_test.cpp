@@ -172,7 +172,7 @@ TEST_CASE("GET /slow without a valid ms is a bad request", "[integration][demo_a
   CHECK(http_get(app.port(), "/slow?ms=0").status == 200);
 }
 
-TEST_CASE("--status 500 fails every other path while the health file still passes", "[integration][demo_app]") {
+TEST_CASE("with --status 500 every other path fails while the health file still passes", "[integration][demo_app]") {
   AppServerFixture app({.name = "bad-1", .version = "v2", .status = 500});
   const auto reply = http_get(app.port(), "/orders");
   CHECK(reply.status == 500);

@@ -242,3 +242,42 @@ TEST_CASE("a lost service lock stops the cutover for an operator", "[lbctl][cuto
   CHECK(results[0].exit_code == k_exit_operator);
   CHECK(results[0].message.find("lost the service lock") != std::string::npos);
 }
+
+namespace {
+
+// Takes v2-2 down on lb1 once the drain starts; brings it back after
+// `back_after` (never when zero).
+boost::asio::awaitable<CutoverOutcome> flap_new_server(CutoverRig& rig, std::chrono::milliseconds back_after) {
+  while (!rig.recorder.first("drain", "health_files_removed")) co_await rig.sim.clock.sleep_for(50ms);
+  rig.haproxies[0]->set_app("v2-2", AppHealth::down);
+  if (back_after.count() > 0) {
+    co_await rig.sim.clock.sleep_for(back_after);
+    rig.haproxies[0]->set_app("v2-2", AppHealth::healthy);
+  }
+  co_return CutoverOutcome{};
+}
+
+}  // namespace
+
+TEST_CASE("a new server that flaps during the drain is waited for, not rolled back", "[lbctl][cutover]") {
+  CutoverRig rig;
+  std::vector<boost::asio::awaitable<CutoverOutcome>> tasks;
+  tasks.push_back(run_cutover(rig.deps(), {}));
+  tasks.push_back(flap_new_server(rig, 4s));
+  auto results = rig.sim.run(when_all(std::move(tasks)));
+  INFO(results[0].message);
+  CHECK(results[0].exit_code == k_exit_done);
+  CHECK(rig.fleet_view() == Strings{"lb1 v2-1 UP", "lb1 v2-2 UP", "lb2 v2-1 UP", "lb2 v2-2 UP"});
+}
+
+TEST_CASE("a new server that stays down keeps the old servers attached and rolls back", "[lbctl][cutover][rollback]") {
+  CutoverRig rig;
+  std::vector<boost::asio::awaitable<CutoverOutcome>> tasks;
+  tasks.push_back(run_cutover(rig.deps(), {}));
+  tasks.push_back(flap_new_server(rig, 0ms));
+  auto results = rig.sim.run(when_all(std::move(tasks)));
+  CHECK(results[0].exit_code == k_exit_failed);
+  CHECK(results[0].message.find("not detaching the old servers: a new server is not UP") != std::string::npos);
+  CHECK(results[0].message.find("lb1: v2-2 DOWN") != std::string::npos);
+  CHECK(rig.fleet_view() == k_original_view);
+}

@@ -158,7 +158,7 @@ TEST_CASE("migrations run around the LB work: backup, pre before the clone, post
   CHECK(rig.journal.rows().at(outcome.cutover_id).progress_json.find("/var/backups/lbctl/shop.dump") != std::string::npos);
 }
 
-TEST_CASE("--no-backup skips the backup and says so", "[lbctl][cutover]") {
+TEST_CASE("with --no-backup the backup is skipped and the run says so", "[lbctl][cutover]") {
   CutoverRig rig;
   rig.enable_migrations({"20261121_01_add_total.sql"}, {});
   CutoverOptions options;
