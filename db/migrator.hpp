@@ -81,6 +81,13 @@ class Migrator {
   // message says so); timeout when lock timeouts outlast the retries;
   // unreachable when the database is.
   virtual boost::asio::awaitable<Result<PhaseReport>> apply(Phase phase, std::optional<std::int64_t> cutover_id) = 0;
+
+  // As apply(), for several phases at once: every transactional file of
+  // `phases`, in that order, in ONE transaction, then the no-transaction
+  // files. A maintenance-mode cutover applies pre/ and post/ so (seed 000:
+  // all migrations in one transaction, rolled back together on failure).
+  virtual boost::asio::awaitable<Result<PhaseReport>> apply_together(std::vector<Phase> phases,
+                                                                     std::optional<std::int64_t> cutover_id) = 0;
 };
 
 // The plan from the files and the history, without a database: checks

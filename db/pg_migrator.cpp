@@ -158,20 +158,57 @@ Result<PhasePlan> PgMigrator::plan(Phase phase) {
 }
 
 boost::asio::awaitable<Result<PhaseReport>> PgMigrator::apply(Phase phase, std::optional<std::int64_t> cutover_id) {
+  std::vector<Phase> phases;
+  phases.push_back(phase);
+  return apply_phases(std::move(phases), cutover_id);
+}
+
+boost::asio::awaitable<Result<PhaseReport>> PgMigrator::apply_together(std::vector<Phase> phases,
+                                                                       std::optional<std::int64_t> cutover_id) {
+  return apply_phases(std::move(phases), cutover_id);
+}
+
+namespace {
+
+// The pending and unfinished files of every phase, in the order given.
+Result<PhasePlan> plan_phases(pqxx::connection& connection, const std::vector<std::vector<MigrationFile>>& files,
+                              const std::vector<Phase>& phases, bool allow_out_of_order) {
+  PhasePlan combined;
+  combined.phase = phases.front();
+  for (std::size_t i = 0; i < phases.size(); ++i) {
+    auto plan = plan_on(connection, files[i], phases[i], allow_out_of_order);
+    if (!plan) return plan;
+    combined.pending.insert(combined.pending.end(), plan->pending.begin(), plan->pending.end());
+    combined.unfinished.insert(combined.unfinished.end(), plan->unfinished.begin(), plan->unfinished.end());
+    combined.applied += plan->applied;
+    if (!combined.run_lock_holder) combined.run_lock_holder = plan->run_lock_holder;
+  }
+  return combined;
+}
+
+}  // namespace
+
+boost::asio::awaitable<Result<PhaseReport>> PgMigrator::apply_phases(std::vector<Phase> phases,
+                                                                     std::optional<std::int64_t> cutover_id) {
   const auto started = m_clock.now();
-  const std::string folder = std::string(to_string(phase)) + "/";
+  std::string folder;
+  for (const auto phase : phases) folder += (folder.empty() ? "" : " and ") + std::string(to_string(phase)) + "/";
   PhaseReport report;
-  report.phase = phase;
+  report.phase = phases.front();
   auto elapsed = [&] { return std::chrono::duration_cast<milliseconds>(m_clock.now() - started); };
 
-  auto files = load_migration_files(m_options.dir, phase);
-  if (!files) co_return std::unexpected(files.error());
-  auto opened = connect_app(m_options, phase);
+  std::vector<std::vector<MigrationFile>> files;
+  for (const auto phase : phases) {
+    auto loaded = load_migration_files(m_options.dir, phase);
+    if (!loaded) co_return std::unexpected(loaded.error());
+    files.push_back(std::move(*loaded));
+  }
+  auto opened = connect_app(m_options, phases.front());
   if (!opened) co_return std::unexpected(opened.error());
   pqxx::connection& connection = **opened;
 
   // Nothing to do is the common repeat: answer it without queueing for the lock.
-  auto plan = plan_on(connection, *files, phase, m_options.allow_out_of_order);
+  auto plan = plan_phases(connection, files, phases, m_options.allow_out_of_order);
   if (!plan) co_return std::unexpected(plan.error());
   if (plan->pending.empty() && plan->unfinished.empty()) {
     report.elapsed = elapsed();
@@ -203,7 +240,7 @@ boost::asio::awaitable<Result<PhaseReport>> PgMigrator::apply(Phase phase, std::
   // The lock goes with the connection at the end of this call, whatever happens.
 
   // Again under the lock: a run we waited for may have applied everything.
-  plan = plan_on(connection, std::move(*files), phase, m_options.allow_out_of_order);
+  plan = plan_phases(connection, files, phases, m_options.allow_out_of_order);
   if (!plan) co_return std::unexpected(plan.error());
   if (!plan->unfinished.empty()) co_return fail(ErrorKind::conflict, unfinished_text(plan->unfinished));
 

@@ -36,8 +36,13 @@ class PgMigrator final : public Migrator {
 
   Result<PhasePlan> plan(Phase phase) override;
   boost::asio::awaitable<Result<PhaseReport>> apply(Phase phase, std::optional<std::int64_t> cutover_id) override;
+  boost::asio::awaitable<Result<PhaseReport>> apply_together(std::vector<Phase> phases,
+                                                             std::optional<std::int64_t> cutover_id) override;
 
  private:
+  boost::asio::awaitable<Result<PhaseReport>> apply_phases(std::vector<Phase> phases,
+                                                           std::optional<std::int64_t> cutover_id);
+
   MigratorOptions m_options;
   Clock& m_clock;
 };

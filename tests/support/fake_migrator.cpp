@@ -89,6 +89,34 @@ boost::asio::awaitable<Result<db::PhaseReport>> FakeMigrator::apply(Phase phase,
   co_return report;
 }
 
+boost::asio::awaitable<Result<db::PhaseReport>> FakeMigrator::apply_together(std::vector<Phase> phases,
+                                                                             std::optional<std::int64_t> cutover_id) {
+  std::string names;
+  for (const auto phase : phases) names += (names.empty() ? "" : "+") + std::string(db::to_string(phase));
+  calls.push_back("apply " + names + " cutover=" + cutover_text(cutover_id));
+  if (m_clock && apply_time.count() > 0) co_await m_clock->sleep_for(apply_time);
+  for (const auto phase : phases) {
+    auto& state = m_phases[phase];
+    if (!state.apply_failures.empty()) {
+      Error e = state.apply_failures.front();
+      state.apply_failures.pop_front();
+      co_return std::unexpected(e);
+    }
+  }
+  db::PhaseReport report;
+  report.phase = phases.front();
+  report.attempts = 1;
+  for (const auto phase : phases) {
+    auto& state = m_phases[phase];
+    for (const auto& file : state.pending) {
+      report.applied.push_back({file.label(), file.version.text(), file.sha256, file.no_transaction, {}});
+      state.applied.push_back(file.name);
+    }
+    state.pending.clear();
+  }
+  co_return report;
+}
+
 boost::asio::awaitable<Result<db::BackupResult>> FakeBackup::run(const db::BackupRequest& request) {
   calls.push_back("backup " + request.service + " cutover=" + cutover_text(request.cutover_id));
   requests.push_back(request);

@@ -25,6 +25,10 @@ class FakeMigrator final : public db::Migrator {
   explicit FakeMigrator(Clock* clock = nullptr) : m_clock(clock) {}
 
   Result<db::PhasePlan> plan(db::Phase phase) override;
+  // "apply pre+post cutover=7"; all or nothing: a failure queued for any of
+  // the phases leaves every phase pending.
+  boost::asio::awaitable<Result<db::PhaseReport>> apply_together(std::vector<db::Phase> phases,
+                                                                 std::optional<std::int64_t> cutover_id) override;
   boost::asio::awaitable<Result<db::PhaseReport>> apply(db::Phase phase,
                                                         std::optional<std::int64_t> cutover_id) override;
 
