@@ -28,6 +28,7 @@ void add_cutover_command(CLI::App& app, Action& action);  // cutover and resume
 void add_plan_command(CLI::App& app, Action& action);
 void add_status_command(CLI::App& app, Action& action);
 void add_abort_command(CLI::App& app, Action& action);
+void add_maintenance_command(CLI::App& app, Action& action);
 
 }  // namespace cli
 }  // namespace lbctl

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "lbctl/maintenance.hpp"
+
 namespace lbctl {
 
 namespace asio = boost::asio;
@@ -46,6 +48,11 @@ asio::awaitable<std::expected<PlanReport, PlanFailure>> gather_plan(const Config
     report.lbs.push_back({snapshots[i].lb, fleet.at(i).backend(), std::move(*snapshots[i].result)});
   }
   if (!unreachable.empty()) co_return Failure(PlanFailure{ErrorKind::unreachable, unreachable});
+  if (config.maintenance && !config.maintenance->map.empty()) {
+    if (auto known = co_await check_maintenance_map(fleet, config.maintenance->map); !known) {
+      co_return Failure(PlanFailure{known.error().kind, "maintenance: " + known.error().message});
+    }
+  }
 
   if (migrator) {
     for (auto phase : {db::Phase::pre, db::Phase::post}) {

@@ -39,6 +39,15 @@ std::vector<std::string> split_prompt_answers(std::string& stream) {
   return answers;
 }
 
+bool is_well_formed(std::string_view command) {
+  if (command.find('\r') != std::string_view::npos) return false;
+  const auto first_newline = command.find('\n');
+  if (first_newline == std::string_view::npos) return true;
+  if (!command.substr(0, first_newline).ends_with(" <<")) return false;
+  // No empty payload line: it would end the payload early.
+  return command.find("\n\n") == std::string_view::npos && !command.ends_with('\n');
+}
+
 namespace {
 
 // The connection and its watchdog share this, so a timer that fires after the
@@ -61,8 +70,9 @@ bool is_connect_failure(const boost::system::error_code& ec) {
 
 asio::awaitable<Result<std::vector<std::string>>> SocketRuntimeApi::run(std::vector<std::string> commands) {
   for (const auto& command : commands) {
-    if (command.find_first_of("\r\n") != std::string::npos) {
-      co_return fail(ErrorKind::invalid, "a runtime API command must be one line");
+    if (!is_well_formed(command)) {
+      co_return fail(ErrorKind::invalid,
+                     "a runtime API command must be one line, or a payload command (\"... <<\" and non-empty lines)");
     }
   }
   auto executor = co_await asio::this_coro::executor;
@@ -114,6 +124,7 @@ asio::awaitable<Result<std::vector<std::string>>> SocketRuntimeApi::run(std::vec
   for (const auto& command : commands) {
     request += command;
     request += '\n';
+    if (command.find('\n') != std::string::npos) request += '\n';  // the empty line ends a payload
   }
   request += "quit\n";
 
@@ -150,6 +161,12 @@ asio::awaitable<Result<std::vector<std::string>>> SocketRuntimeApi::run(std::vec
   }
   answers.erase(answers.begin(), answers.begin() + 2);
   answers.resize(commands.size());
+  // HAProxy prompts "+ " for every payload line it reads.
+  for (auto& answer : answers) {
+    std::size_t skip = 0;
+    while (answer.compare(skip, 2, "+ ") == 0) skip += 2;
+    answer.erase(0, skip);
+  }
   co_return finish(std::move(answers));
 }
 

@@ -4,6 +4,7 @@
 // one answer per command.
 
 #include <memory>
+#include <string_view>
 
 #include "pools/runtime_api.hpp"
 
@@ -20,6 +21,9 @@ class SocketRuntimeApi final : public RuntimeApi {
   RuntimeApiEndpoint m_endpoint;
   std::chrono::milliseconds m_timeout;
 };
+
+// True for one line, or a payload command ("... <<" then non-empty lines).
+bool is_well_formed(std::string_view command);
 
 // Splits the prompt-mode stream into answers: each answer ends with "\n> ".
 // Returns the answers complete so far; `rest` keeps the unfinished tail.

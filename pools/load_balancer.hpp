@@ -7,6 +7,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,19 @@ class LoadBalancer {
   boost::asio::awaitable<Result<Applied>> ensure_deleted(std::vector<std::string> names,
                                                          std::chrono::milliseconds timeout,
                                                          std::chrono::milliseconds poll);
+  // Maps (load_balancer_maps.cpp): how the maintenance page is switched
+  // without a reload. Map paths are [A-Za-z0-9._/-]+, keys are names, and
+  // values printable text without control characters, checked first.
+  // The map files HAProxy has loaded (`show map`).
+  boost::asio::awaitable<Result<std::vector<std::string>>> maps();
+  // The value of `key` in `map`; nullopt when absent.
+  boost::asio::awaitable<Result<std::optional<std::string>>> map_value(std::string map, std::string key);
+  // Ensures `key` maps to `value` (`del map`, then `add map` with a payload,
+  // only when it differs).
+  boost::asio::awaitable<Result<Applied>> ensure_map_value(std::string map, std::string key, std::string value);
+  // Ensures `key` is absent from `map`.
+  boost::asio::awaitable<Result<Applied>> ensure_map_key_absent(std::string map, std::string key);
+
   // Polls `show stat` every `poll` until every named server satisfies `done`;
   // `timeout` names the ones that did not, with their status and check.
   boost::asio::awaitable<Result<std::vector<ServerStat>>> wait_until(std::vector<std::string> names,
@@ -88,6 +102,7 @@ class LoadBalancer {
 
  private:
   std::optional<Error> check_names(const std::vector<std::string>& names) const;
+  std::optional<Error> check_map(const std::string& map, const std::string& key, const std::string* value) const;
   Error in_context(const Error& error) const { return error.with_context(m_name); }
   boost::asio::awaitable<Result<std::vector<std::string>>> send(std::vector<std::string> commands);
   // Sends commands that must each succeed; the first error fails the batch.

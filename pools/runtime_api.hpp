@@ -27,8 +27,10 @@ class RuntimeApi {
   virtual ~RuntimeApi() = default;
 
   // Sends every command on one connection, in order, and returns each one's
-  // answer (HAProxy's text, "[N]: " severity prefixes kept). Commands must be
-  // single lines that the caller has already validated. Fails with
+  // answer (HAProxy's text, "[N]: " severity prefixes kept). Commands are
+  // single lines the caller has already validated, or a payload command: a
+  // first line ending in " <<", then its payload lines (none empty), joined
+  // by '\n' (e.g. "add map FILE <<\nkey value"). Fails with
   // `unreachable` when the socket cannot be reached, `timeout` when the
   // answers do not all come in time, `invalid` when the stream breaks off.
   virtual boost::asio::awaitable<Result<std::vector<std::string>>> run(std::vector<std::string> commands) = 0;

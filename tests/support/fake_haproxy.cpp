@@ -94,8 +94,49 @@ FakeServerState* FakeHaproxy::find(const std::string& target) {
   return it == m_servers.end() ? nullptr : &*it;
 }
 
+std::map<std::string, std::string> FakeHaproxy::map_entries(const std::string& path) const {
+  const auto it = m_maps.find(path);
+  return it == m_maps.end() ? std::map<std::string, std::string>{} : it->second;
+}
+
+std::string FakeHaproxy::execute_map(const std::string& command) {
+  const auto newline = command.find('\n');
+  const auto w = words(command.substr(0, newline));
+  if (w.size() == 2) {  // show map
+    std::string out = "# id (file) description\n";
+    int id = 0;
+    for (const auto& [path, entries] : m_maps) {
+      out += fmt::format("{} ({}) pattern loaded from file '{}' used by map. entry_cnt={}\n", id++, path, path,
+                         entries.size());
+    }
+    return out;
+  }
+  const auto map = m_maps.find(w[2]);
+  if (map == m_maps.end()) return "[3]: Unknown map identifier. Please use #<id> or <file>.\n";
+  if (w[0] == "show") {
+    std::string out;
+    for (const auto& [key, value] : map->second) out += fmt::format("0x1 {} {}\n", key, value);
+    return out;
+  }
+  if (w[0] == "add" && newline != std::string::npos && w.size() == 4 && w[3] == "<<") {
+    std::istringstream payload(command.substr(newline + 1));
+    std::string line;
+    while (std::getline(payload, line)) {
+      const auto space = line.find(' ');
+      map->second[line.substr(0, space)] = space == std::string::npos ? "" : line.substr(space + 1);
+    }
+    return "";
+  }
+  if (w[0] == "del" && w.size() == 4) {
+    if (map->second.erase(w[3]) == 0) return "[3]: Key not found.\n";
+    return "";
+  }
+  return "[3]: Unknown command: '" + command + "'\n";
+}
+
 std::string FakeHaproxy::execute(const std::string& command) {
-  const auto w = words(command);
+  const auto w = words(command.substr(0, command.find('\n')));
+  if (w.size() >= 2 && w[1] == "map" && (w[0] == "show" || w[0] == "add" || w[0] == "del")) return execute_map(command);
   if (w.size() >= 2 && w[0] == "show" && w[1] == "stat") {
     if (w.size() < 3 || w[2] != m_backend) return "[3]: No such proxy.\n";
     std::string out =

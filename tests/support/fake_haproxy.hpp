@@ -56,6 +56,10 @@ class FakeHaproxy final : public pools::RuntimeApi {
   void set_app(const std::string& server, AppHealth health);
   void set_sessions(const std::string& server, std::uint64_t scur);
   void add_responses(const std::string& server, std::uint64_t total, std::uint64_t errors_5xx);
+  // A map file HAProxy loaded at start (empty); `show map` lists it.
+  void add_map_file(const std::string& path) { m_maps[path]; }
+  // The map's entries (key -> value); empty when unknown.
+  std::map<std::string, std::string> map_entries(const std::string& path) const;
   // Answers every command with this text once (e.g. a malformed answer).
   void set_garbage_answer(std::string answer) { m_garbage = std::move(answer); }
 
@@ -79,7 +83,10 @@ class FakeHaproxy final : public pools::RuntimeApi {
 
   std::string m_backend;
   Clock& m_clock;
+  std::string execute_map(const std::string& command);
+
   std::vector<FakeServerState> m_servers;
+  std::map<std::string, std::map<std::string, std::string>> m_maps;
   std::vector<std::string> m_log;
   std::string m_garbage;
   bool m_reachable = true;
