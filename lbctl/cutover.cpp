@@ -10,6 +10,7 @@
 #include "lbctl/config_snapshot.hpp"
 #include "lbctl/cutover_run.hpp"
 #include "lbctl/exit_codes.hpp"
+#include "lbctl/flow.hpp"
 #include "lbctl/hooks.hpp"
 #include "lbctl/steps.hpp"
 
@@ -20,14 +21,15 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr std::array k_steps = {
-    std::pair{Step::preflight, "preflight"},   std::pair{Step::backup, "backup"},
+    std::pair{Step::preflight, "preflight"},     std::pair{Step::backup, "backup"},
     std::pair{Step::pre_migrate, "pre_migrate"}, std::pair{Step::freeze, "freeze"},
-    std::pair{Step::clone, "clone"},           std::pair{Step::verify, "verify"},
-    std::pair{Step::attach, "attach"},         std::pair{Step::stages, "stages"},
-    std::pair{Step::drain, "drain"},           std::pair{Step::watch, "watch"},
-    std::pair{Step::detach, "detach"},         std::pair{Step::post_migrate, "post_migrate"},
-    std::pair{Step::unfreeze, "unfreeze"},     std::pair{Step::terminate, "terminate"},
-    std::pair{Step::rollback, "rollback"},
+    std::pair{Step::clone, "clone"},             std::pair{Step::verify, "verify"},
+    std::pair{Step::attach, "attach"},           std::pair{Step::stages, "stages"},
+    std::pair{Step::drain, "drain"},             std::pair{Step::watch, "watch"},
+    std::pair{Step::detach, "detach"},           std::pair{Step::post_migrate, "post_migrate"},
+    std::pair{Step::unfreeze, "unfreeze"},       std::pair{Step::terminate, "terminate"},
+    std::pair{Step::rollback, "rollback"},       std::pair{Step::maintenance_on, "maintenance_on"},
+    std::pair{Step::migrate, "migrate"},         std::pair{Step::maintenance_off, "maintenance_off"},
 };
 
 using StepFunction = asio::awaitable<Result<void>> (*)(CutoverRun&);
@@ -48,40 +50,12 @@ StepFunction function_of(Step step) {
     case Step::post_migrate: return step_post_migrate;
     case Step::unfreeze: return step_unfreeze;
     case Step::terminate: return step_terminate;
+    case Step::maintenance_on: return step_maintenance_on;
+    case Step::migrate: return step_migrate;
+    case Step::maintenance_off: return step_maintenance_off;
     case Step::rollback: return nullptr;
   }
   return nullptr;
-}
-
-// The blue-green order; steps with nothing to do (no stages) are skipped.
-std::vector<Step> sequence(const Config& config) {
-  std::vector<Step> steps;
-  for (const auto& [step, name] : k_steps) {
-    if (step == Step::rollback) continue;
-    if (step == Step::stages && config.stages.empty()) continue;
-    steps.push_back(step);
-  }
-  return steps;
-}
-
-bool rolls_back(Step step) { return step >= Step::freeze && step <= Step::detach; }
-
-struct HookAt {
-  std::optional<HookCommand> command;
-  std::string name;
-};
-
-HookAt hook_before(const Config& config, Step step) {
-  if (step == Step::attach) return {config.hooks.before_attach, "before_attach"};
-  if (step == Step::drain) return {config.hooks.before_drain, "before_drain"};
-  return {};
-}
-
-HookAt hook_after(const Config& config, Step step) {
-  if (step == Step::attach) return {config.hooks.after_attach, "after_attach"};
-  if (step == Step::detach) return {config.hooks.after_detach, "after_detach"};
-  if (step == Step::post_migrate) return {config.hooks.after_post_migrate, "after_post_migrate"};
-  return {};
 }
 
 CutoverOutcome outcome(CutoverRun& run, int exit_code, std::string message) {
@@ -95,6 +69,34 @@ void finish(CutoverRun& run, db::CutoverStatus status, const std::string& error)
   if (auto saved = run.save(); !saved) {
     run.emit(Step::rollback, "warning", "could not journal the outcome: " + saved.error().message);
   }
+}
+
+// What the fleet looks like when a step after the rollback range fails.
+std::string operator_situation(const Config& config, const Flow& flow, Step step) {
+  if (config.mode == CutoverMode::maintenance && !flow.past_no_return(step)) {
+    return "the migrations did not commit";
+  }
+  if (config.mode == CutoverMode::maintenance && flow.index_of(step) < flow.index_of(Step::maintenance_off)) {
+    return "the migrations committed, so the old servers cannot take traffic again; maintenance stays on";
+  }
+  return "the old servers are detached, not terminated";
+}
+
+// True when a migration the cutover found pending at preflight has been
+// applied since (so abort cannot undo it).
+bool migrations_committed(CutoverRun& run) {
+  if (!run.d.migrator) return false;
+  const auto recorded = run.progress.value("migrations", nlohmann::json::object());
+  for (auto phase : {db::Phase::pre, db::Phase::post}) {
+    const auto name = std::string(db::to_string(phase));
+    const auto was = recorded.value(name, nlohmann::json::array()).size();
+    auto plan = run.d.migrator->plan(phase);
+    if (!plan) return true;  // cannot tell: assume the worst
+    if (phase == db::Phase::post || run.config().mode == CutoverMode::maintenance) {
+      if (plan->pending.size() < was) return true;
+    }
+  }
+  return false;
 }
 
 CutoverOutcome lost_lock(CutoverRun& run) {
@@ -128,13 +130,14 @@ asio::awaitable<CutoverOutcome> do_rollback(CutoverRun& run, std::string reason)
 
 // Runs the steps from `from` to the end.
 asio::awaitable<CutoverOutcome> drive(CutoverRun& run, Step from) {
-  const auto steps = sequence(run.config());
+  const Flow flow = flow_for(run.config());
+  const auto& steps = flow.steps;
   auto start = std::find(steps.begin(), steps.end(), from);
   if (start == steps.end()) start = steps.begin();
   for (auto it = start; it != steps.end(); ++it) {
     const Step step = *it;
     if (run.lost_lock()) co_return lost_lock(run);
-    if (rolls_back(step) && run.stop_requested() && run.abort_seen()) {
+    if (flow.rolls_back(step) && run.stop_requested() && run.abort_seen()) {
       co_return co_await do_rollback(run, "aborted by `lbctl abort`");
     }
     if (auto entered = run.enter(step); !entered) co_return lost_lock(run);
@@ -150,7 +153,7 @@ asio::awaitable<CutoverOutcome> drive(CutoverRun& run, Step from) {
       const Error& error = result.error();
       const std::string message = fmt::format("{}: {}", to_string(step), error.message);
       run.emit(step, "step_failed", message, {{"kind", std::string(to_string(error.kind))}});
-      if (step < Step::freeze) {
+      if (flow.before_changes(step)) {
         // Nothing on the load balancers changed (pre-migrations, additive, stay).
         finish(run, db::CutoverStatus::rolled_back, message);
         run.emit(step, "failed", "stopped before any change to the load balancers: " + message);
@@ -161,22 +164,19 @@ asio::awaitable<CutoverOutcome> drive(CutoverRun& run, Step from) {
         }
         co_return outcome(run, code, message);
       }
-      if (rolls_back(step)) {
+      if (flow.rolls_back(step)) {
         std::string reason = message;
         if (error.kind == ErrorKind::cancelled && run.abort_seen()) reason = "aborted by `lbctl abort`";
         co_return co_await do_rollback(run, reason);
       }
-      const std::string stop = fmt::format(
-          "{}; the old servers are detached, not terminated: run `lbctl resume` to retry from {}{}", message,
-          to_string(step), step == Step::post_migrate ? ", or `lbctl abort` to roll back" : "");
+      const std::string stop = fmt::format("{}; {}: run `lbctl resume` to retry from {}{}", message,
+                                           operator_situation(run.config(), flow, step), to_string(step),
+                                           flow.past_no_return(step) ? "" : ", or `lbctl abort` to roll back");
       finish(run, db::CutoverStatus::needs_operator, stop);
       run.emit(step, "failed", "stopped for an operator: " + stop);
       co_return outcome(run, k_exit_operator, stop);
     }
     run.emit(step, "step_done", fmt::format("{} done", to_string(step)));
-  }
-  if (auto hooked = co_await run_hook(run, run.config().hooks.after_cutover, "after_cutover", Step::terminate); !hooked) {
-    run.emit(Step::terminate, "warning", hooked.error().message);
   }
   finish(run, db::CutoverStatus::completed, "");
   run.emit(Step::terminate, "completed",
@@ -256,14 +256,15 @@ asio::awaitable<CutoverOutcome> take_over(CutoverDeps deps, bool roll_back_it) {
     if (reason.empty()) reason = "resumed rollback";
     result = co_await do_rollback(run, reason);
   } else if (roll_back_it) {
-    if (step > Step::post_migrate) {
+    const Flow flow = flow_for(deps.config);
+    if (flow.past_no_return(step) || (step == flow.migrations_step && migrations_committed(run))) {
       deps.journal.release();
       co_return CutoverOutcome{k_exit_operator, run.id(),
-                               fmt::format("cutover {} is past the point of no return (step {}): the post-migrations "
+                               fmt::format("cutover {} is past the point of no return (step {}): its migrations "
                                            "committed; run `lbctl resume` to finish it",
                                            run.id(), run.row.step)};
     }
-    if (step < Step::freeze) {
+    if (flow.before_changes(step)) {
       finish(run, db::CutoverStatus::rolled_back, "aborted before any change");
       run.emit(step, "rolled_back", "aborted before any change to the load balancers");
       result = CutoverOutcome{k_exit_failed, run.id(), "aborted before any change"};

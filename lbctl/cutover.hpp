@@ -29,6 +29,7 @@ namespace health {
 class HttpProber;
 }
 
+// Every step of either flow (lbctl/flow.hpp says which, in what order).
 enum class Step {
   preflight,
   backup,
@@ -45,6 +46,10 @@ enum class Step {
   unfreeze,
   terminate,
   rollback,
+  // mode: maintenance
+  maintenance_on,
+  migrate,  // pre and post in one transaction
+  maintenance_off,
 };
 
 std::string_view to_string(Step step);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/async.hpp"
+#include "lbctl/maintenance.hpp"
 #include "lbctl/steps.hpp"
 
 namespace lbctl {
@@ -125,6 +126,12 @@ asio::awaitable<Result<void>> new_pool_out(CutoverRun& run) {
 asio::awaitable<Result<void>> roll_back(CutoverRun& run) {
   if (auto back = co_await old_pool_back(run); !back) co_return back;
   if (auto out = co_await new_pool_out(run); !out) co_return out;
+  if (run.progress.value("maintenance_on", false) && run.config().maintenance) {
+    if (auto off = co_await maintenance_off(run.d.fleet, run.config().maintenance->map); !off) co_return off;
+    run.progress["maintenance_on"] = false;
+    if (auto saved = run.save(); !saved) co_return saved;
+    run.emit(Step::rollback, "maintenance_off", "maintenance page off: the old servers take traffic again");
+  }
   if (run.progress.value("frozen", false)) {
     auto unfrozen = co_await run.d.provider.unfreeze_scaling();
     if (!unfrozen) co_return std::unexpected(unfrozen.error().with_context("unfreeze scaling"));

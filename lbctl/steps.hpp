@@ -24,6 +24,10 @@ boost::asio::awaitable<Result<void>> step_detach(CutoverRun& run);
 boost::asio::awaitable<Result<void>> step_post_migrate(CutoverRun& run);
 boost::asio::awaitable<Result<void>> step_unfreeze(CutoverRun& run);
 boost::asio::awaitable<Result<void>> step_terminate(CutoverRun& run);
+// mode: maintenance
+boost::asio::awaitable<Result<void>> step_maintenance_on(CutoverRun& run);
+boost::asio::awaitable<Result<void>> step_migrate(CutoverRun& run);
+boost::asio::awaitable<Result<void>> step_maintenance_off(CutoverRun& run);
 
 // Puts the old pool back in rotation, then takes the new pool out and
 // terminates it, and unfreezes scaling; min_healthy holds throughout.
