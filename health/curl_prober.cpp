@@ -28,8 +28,13 @@ void init_curl_once() {
 // One GET in flight, shared by the waiting coroutine and the multi handle.
 struct Transfer {
   explicit Transfer(asio::any_io_executor executor) : done(executor, asio::steady_timer::time_point::max()) {}
+  ~Transfer() {
+    if (headers != nullptr) curl_slist_free_all(headers);
+  }
 
   CURL* easy = nullptr;
+  std::string request_body;          // a POST's body; curl reads it in place
+  curl_slist* headers = nullptr;
   std::string body;
   bool truncated = false;
   char error[CURL_ERROR_SIZE] = {};
@@ -130,8 +135,10 @@ class CurlProber::Multi {
 
   std::size_t in_flight() const { return m_transfers.size(); }
 
-  // Adds one GET to the multi handle; curl starts it from its timer.
-  std::shared_ptr<Transfer> start(const std::string& url, milliseconds timeout) {
+  // Adds one request to the multi handle (a GET, or a POST of `post_body`);
+  // curl starts it from its timer.
+  std::shared_ptr<Transfer> start(const std::string& url, milliseconds timeout,
+                                  const std::string* post_body = nullptr) {
     auto transfer = std::make_shared<Transfer>(m_io.get_executor());
     CURL* easy = curl_easy_init();
     if (easy == nullptr) {
@@ -148,11 +155,21 @@ class CurlProber::Multi {
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-    // http_proxy and friends must not capture checks aimed at loopback.
-    curl_easy_setopt(easy, CURLOPT_PROXY, "");
-    curl_easy_setopt(easy, CURLOPT_NOPROXY, "*");
     curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(easy, CURLOPT_USERAGENT, "lbctl-health/0.1");
+    if (post_body == nullptr) {
+      // http_proxy and friends must not capture checks aimed at loopback.
+      curl_easy_setopt(easy, CURLOPT_PROXY, "");
+      curl_easy_setopt(easy, CURLOPT_NOPROXY, "*");
+      curl_easy_setopt(easy, CURLOPT_USERAGENT, "lbctl-health/0.1");
+    } else {
+      // A webhook goes where the environment's proxy settings say.
+      transfer->request_body = *post_body;
+      transfer->headers = curl_slist_append(nullptr, "Content-Type: application/json");
+      curl_easy_setopt(easy, CURLOPT_HTTPHEADER, transfer->headers);
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDS, transfer->request_body.c_str());
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(transfer->request_body.size()));
+      curl_easy_setopt(easy, CURLOPT_USERAGENT, "lbctl-webhook/0.1");
+    }
     const CURLMcode added = curl_multi_add_handle(m_multi, easy);
     if (added != CURLM_OK) {
       curl_easy_cleanup(easy);
@@ -290,6 +307,15 @@ asio::awaitable<ProbeOutcome> CurlProber::get(std::string host, std::uint16_t po
                                               milliseconds timeout) {
   if (path.empty() || path.front() != '/') path.insert(0, "/");
   auto transfer = m_multi->start(fmt::format("http://{}:{}{}", url_host(host), port, path), timeout);
+  while (!transfer->outcome) {
+    boost::system::error_code ec;
+    co_await transfer->done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  co_return std::move(*transfer->outcome);
+}
+
+asio::awaitable<ProbeOutcome> CurlProber::post(std::string url, std::string body, milliseconds timeout) {
+  auto transfer = m_multi->start(url, timeout, &body);
   while (!transfer->outcome) {
     boost::system::error_code ec;
     co_await transfer->done.async_wait(asio::redirect_error(asio::use_awaitable, ec));

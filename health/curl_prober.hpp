@@ -8,11 +8,12 @@
 #include <boost/asio/io_context.hpp>
 #include <memory>
 
+#include "health/http_post.hpp"
 #include "health/probe.hpp"
 
 namespace lbctl::health {
 
-class CurlProber final : public HttpProber {
+class CurlProber final : public HttpProber, public HttpPoster {
  public:
   // Every transfer runs on `io`; the prober must be destroyed before it.
   explicit CurlProber(boost::asio::io_context& io);
@@ -25,6 +26,10 @@ class CurlProber final : public HttpProber {
   // with ProbeError::other.
   boost::asio::awaitable<ProbeOutcome> get(std::string host, std::uint16_t port, std::string path,
                                            std::chrono::milliseconds timeout) override;
+
+  // See HttpPoster::post.
+  boost::asio::awaitable<ProbeOutcome> post(std::string url, std::string body,
+                                            std::chrono::milliseconds timeout) override;
 
   // Transfers started and not finished yet (tests, benchmarks).
   std::size_t in_flight() const;

@@ -87,8 +87,13 @@ int abort_cutover(const std::string& file, bool json) {
       break;
     }
   }
-  auto sink = make_output_sink(json, std::cout);
-  const auto outcome = run_to_end(io, rollback_cutover(wiring.deps(*sink)));
+  CommandReporting reporting(config, json, wiring.poster(), wiring.clock(), io.get_executor());
+  auto roll_back_and_notify = [&]() -> boost::asio::awaitable<CutoverOutcome> {
+    auto outcome = co_await rollback_cutover(wiring.deps(reporting.sink()));
+    co_await reporting.flush();
+    co_return outcome;
+  };
+  const auto outcome = run_to_end(io, roll_back_and_notify());
   auto row = journal.get(id);
   if (!row) {
     std::cerr << "lbctl: " << outcome.message << "\n";

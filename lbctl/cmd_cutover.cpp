@@ -30,7 +30,9 @@ struct CutoverArgs {
 // The first SIGINT/SIGTERM asks the cutover to roll back (as `lbctl abort`
 // would); a second one leaves at once, and `lbctl resume` or `lbctl abort`
 // finish later.
-asio::awaitable<CutoverOutcome> with_signals(asio::awaitable<CutoverOutcome> task, Wiring& wiring) {
+// Also waits for the webhooks at the end (at most their timeout).
+asio::awaitable<CutoverOutcome> with_signals(asio::awaitable<CutoverOutcome> task, Wiring& wiring,
+                                             CommandReporting& reporting) {
   auto executor = co_await asio::this_coro::executor;
   auto signals = std::make_shared<asio::signal_set>(executor, SIGINT, SIGTERM);
   auto asked = std::make_shared<bool>(false);
@@ -50,6 +52,7 @@ asio::awaitable<CutoverOutcome> with_signals(asio::awaitable<CutoverOutcome> tas
   auto outcome = co_await std::move(task);
   boost::system::error_code ignored;
   signals->cancel(ignored);
+  co_await reporting.flush();
   co_return outcome;
 }
 
@@ -85,12 +88,12 @@ int run(const CutoverArgs& args, bool resume) {
       return k_exit_failed;
     }
   }
-  auto sink = make_output_sink(args.json, std::cout);
+  CommandReporting reporting(config, args.json, wiring.poster(), wiring.clock(), io.get_executor());
   CutoverOptions options;
   options.no_backup = args.no_backup;
-  auto deps = wiring.deps(*sink);
+  auto deps = wiring.deps(reporting.sink());
   auto task = resume ? resume_cutover(deps) : run_cutover(deps, options);
-  const auto outcome = run_to_end(io, with_signals(std::move(task), wiring));
+  const auto outcome = run_to_end(io, with_signals(std::move(task), wiring, reporting));
   return finish_with(outcome, args.json);
 }
 

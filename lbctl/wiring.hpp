@@ -34,6 +34,7 @@ class Wiring {
   db::Migrator* migrator() { return m_migrator.get(); }
   pools::Provider& provider() { return *m_provider; }
   health::HttpProber& prober() { return m_prober; }
+  health::HttpPoster& poster() { return m_prober; }
 
   // Everything the controller needs; open_journal() first.
   CutoverDeps deps(EventSink& events);
