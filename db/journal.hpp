@@ -128,6 +128,9 @@ class Journal {
 
   // Adds or replaces (by name) one server of the cutover.
   virtual Result<void> save_server(std::int64_t cutover_id, const ServerRecord& server) = 0;
+  // The same for many servers at once, in one round trip and one commit (a
+  // 1,000-server pool changes state together). All or none are saved.
+  virtual Result<void> save_servers(std::int64_t cutover_id, const std::vector<ServerRecord>& servers) = 0;
   // The cutover's servers, old pool first, each by name.
   virtual Result<std::vector<ServerRecord>> servers(std::int64_t cutover_id) = 0;
 

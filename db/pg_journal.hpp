@@ -41,6 +41,7 @@ class PgJournal final : public Journal {
   Result<void> save(Cutover& cutover) override;
   Result<void> heartbeat(std::int64_t cutover_id) override;
   Result<void> save_server(std::int64_t cutover_id, const ServerRecord& server) override;
+  Result<void> save_servers(std::int64_t cutover_id, const std::vector<ServerRecord>& servers) override;
   Result<std::vector<ServerRecord>> servers(std::int64_t cutover_id) override;
   Result<std::int64_t> add_event(std::int64_t cutover_id, std::string_view step, std::string_view kind,
                                  std::string_view detail_json) override;

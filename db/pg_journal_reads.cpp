@@ -124,6 +124,54 @@ Result<void> PgJournal::save_server(std::int64_t cutover_id, const ServerRecord&
   });
 }
 
+namespace {
+
+// A Postgres array literal: {"a","b"}, quotes and backslashes escaped.
+std::string array_literal(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+}  // namespace
+
+Result<void> PgJournal::save_servers(std::int64_t cutover_id, const std::vector<ServerRecord>& servers) {
+  if (servers.empty()) return {};
+  std::vector<std::string> pools, names, addresses, states, ids;
+  for (const auto& server : servers) {
+    if (!is_valid_name(server.name)) return fail(ErrorKind::invalid, "bad server name '" + server.name + "'");
+    pools.emplace_back(to_string(server.pool));
+    names.push_back(server.name);
+    addresses.push_back(server.address);
+    states.push_back(server.state);
+    ids.push_back(server.haproxy_id ? std::to_string(*server.haproxy_id) : "");
+  }
+  return guarded("recording " + std::to_string(servers.size()) + " servers", [&]() -> Result<void> {
+    pqxx::nontransaction tx(*m_state->db);
+    try {
+      tx.exec_params(
+          "INSERT INTO lbctl.cutover_servers (cutover_id, pool, name, address, state, haproxy_id) "
+          "SELECT $1, s.pool, s.name, s.address, s.state, NULLIF(s.id, '')::integer "
+          "FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS s(pool, name, address, state, id) "
+          "ON CONFLICT (cutover_id, name) DO UPDATE SET pool = EXCLUDED.pool, address = EXCLUDED.address, "
+          "state = EXCLUDED.state, haproxy_id = EXCLUDED.haproxy_id, updated_at = now()",
+          cutover_id, array_literal(pools), array_literal(names), array_literal(addresses), array_literal(states),
+          array_literal(ids));
+    } catch (const pqxx::foreign_key_violation&) {
+      return fail(ErrorKind::invalid, "no cutover " + std::to_string(cutover_id));
+    }
+    return {};
+  });
+}
+
 Result<std::vector<ServerRecord>> PgJournal::servers(std::int64_t cutover_id) {
   return guarded("reading the journal", [&]() -> Result<std::vector<ServerRecord>> {
     pqxx::nontransaction tx(*m_state->db);

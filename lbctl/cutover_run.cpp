@@ -65,23 +65,14 @@ Result<void> CutoverRun::enter(Step step) {
   return {};
 }
 
-void CutoverRun::record_server(db::Pool pool, const std::string& name, const std::string& address,
-                               const std::string& state, std::optional<std::uint64_t> id) {
-  db::ServerRecord record;
-  record.pool = pool;
-  record.name = name;
-  record.address = address;
-  record.state = state;
-  if (id) record.haproxy_id = static_cast<int>(*id);
-  (void)d.journal.save_server(row.id, record);
-}
-
 void CutoverRun::record_servers(db::Pool pool, const std::string& state) {
+  std::vector<db::ServerRecord> records;
   if (pool == db::Pool::old_pool) {
-    for (const auto& s : old_servers) record_server(pool, s.name, s.address, state);
+    for (const auto& s : old_servers) records.push_back({pool, s.name, s.address, state, std::nullopt, {}});
   } else {
-    for (const auto& s : new_servers) record_server(pool, s.name, s.address, state, s.id);
+    for (const auto& s : new_servers) records.push_back({pool, s.name, s.address, state, static_cast<int>(s.id), {}});
   }
+  (void)d.journal.save_servers(row.id, records);
 }
 
 void CutoverRun::store_servers_in_progress() {
@@ -122,8 +113,23 @@ bool CutoverRun::stop_requested() {
 
 asio::awaitable<Result<std::vector<std::vector<pools::ServerStat>>>> CutoverRun::fleet_stats(Step step) {
   auto stats = co_await d.fleet.all<std::vector<pools::ServerStat>>([](pools::LoadBalancer& lb) { return lb.stats(); });
-  if (stats) emit_lb_view(step, *stats);
+  if (stats && d.events.wants_views()) emit_lb_view(step, *stats);
   co_return stats;
+}
+
+void CutoverRun::emit_commands(Step step, const std::vector<pools::Applied>& per_lb) {
+  for (std::size_t i = 0; i < per_lb.size(); ++i) {
+    const auto& commands = per_lb[i].commands;
+    if (commands.empty()) continue;
+    const std::string lb = d.fleet.at(i).name();
+    std::string text;
+    if (commands.size() <= 4) {
+      for (const auto& c : commands) text += (text.empty() ? "" : "; ") + c;
+    } else {
+      text = fmt::format("{} commands: {}; ...; {}", commands.size(), commands.front(), commands.back());
+    }
+    emit(step, "haproxy", fmt::format("{}: {}", lb, text), {{"lb", lb}, {"commands", commands}});
+  }
 }
 
 void CutoverRun::emit_lb_view(Step step, const std::vector<std::vector<pools::ServerStat>>& stats) {
@@ -157,14 +163,14 @@ asio::awaitable<Result<void>> CutoverRun::wait_fleet(std::vector<std::string> na
     std::string missing;
     for (std::size_t i = 0; i < stats->size(); ++i) {
       std::string on_lb;
+      const auto by_name = pools::index_by_name((*stats)[i]);
       for (const auto& name : names) {
-        const auto& servers = (*stats)[i];
-        const auto it = std::find_if(servers.begin(), servers.end(), [&](const auto& s) { return s.name == name; });
-        if (it == servers.end()) {
+        const auto it = by_name.find(name);
+        if (it == by_name.end()) {
           on_lb += fmt::format("{}{} absent", on_lb.empty() ? "" : ", ", name);
-        } else if (!done(*it)) {
-          on_lb += fmt::format("{}{} {}{}{}", on_lb.empty() ? "" : ", ", name, it->status,
-                               it->check_status.empty() ? "" : " check ", it->check_status);
+        } else if (!done(*it->second)) {
+          on_lb += fmt::format("{}{} {}{}{}", on_lb.empty() ? "" : ", ", name, it->second->status,
+                               it->second->check_status.empty() ? "" : " check ", it->second->check_status);
         }
       }
       if (!on_lb.empty()) missing += fmt::format("{}{}: {}", missing.empty() ? "" : "; ", d.fleet.at(i).name(), on_lb);

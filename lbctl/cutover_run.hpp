@@ -44,8 +44,6 @@ class CutoverRun {
   Result<void> save();
   // Journals the step as current and reports it started.
   Result<void> enter(Step step);
-  void record_server(db::Pool pool, const std::string& name, const std::string& address, const std::string& state,
-                     std::optional<std::uint64_t> id = std::nullopt);
   void record_servers(db::Pool pool, const std::string& state);
 
   // Re-reads what a resumed run needs from the progress record.
@@ -69,6 +67,8 @@ class CutoverRun {
   // One stats read per LB; emits the LB view.
   boost::asio::awaitable<Result<std::vector<std::vector<pools::ServerStat>>>> fleet_stats(Step step);
   void emit_lb_view(Step step, const std::vector<std::vector<pools::ServerStat>>& stats);
+  // One "haproxy" event per LB for a batch of commands sent to it.
+  void emit_commands(Step step, const std::vector<pools::Applied>& per_lb);
 
  private:
   std::optional<Clock::TimePoint> m_last_poll;

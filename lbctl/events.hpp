@@ -3,6 +3,7 @@
 // them into JSON lines (--json), plain lines (piped), a live display (a
 // terminal), journal rows, and webhooks.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -27,6 +28,9 @@ class EventSink {
  public:
   virtual ~EventSink() = default;
   virtual void emit(const Event& event) = 0;
+  // Whether it shows "lb_view" events (every server on every LB, each poll):
+  // building them for 3,000 servers is only worth it for a live display.
+  virtual bool wants_views() const { return false; }
 };
 
 // One JSON object per line: {"time", "cutover_id", "step", "event", "text", "details"}.
@@ -59,6 +63,7 @@ class TerminalSink final : public EventSink {
  public:
   explicit TerminalSink(std::ostream& out) : m_out(out) {}
   void emit(const Event& event) override;
+  bool wants_views() const override { return true; }
 
  private:
   void redraw();
@@ -76,6 +81,9 @@ class Reporter final : public EventSink {
   void add(EventSink& sink) { m_sinks.push_back(&sink); }
   void emit(const Event& event) override {
     for (auto* sink : m_sinks) sink->emit(event);
+  }
+  bool wants_views() const override {
+    return std::any_of(m_sinks.begin(), m_sinks.end(), [](const EventSink* s) { return s->wants_views(); });
   }
 
  private:

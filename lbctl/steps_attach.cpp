@@ -45,12 +45,7 @@ asio::awaitable<Result<void>> prepare_on_fleet(CutoverRun& run, std::vector<pool
   };
   auto added = co_await run.d.fleet.all<pools::Applied>(add_and_check);
   if (!added) co_return std::unexpected(added.error());
-  for (std::size_t i = 0; i < added->size(); ++i) {
-    for (const auto& command : (*added)[i].commands) {
-      run.emit(step, "haproxy", fmt::format("{}: {}", run.d.fleet.at(i).name(), command),
-               {{"lb", run.d.fleet.at(i).name()}, {"command", command}});
-    }
-  }
+  run.emit_commands(step, *added);
   co_return Result<void>{};
 }
 
@@ -101,12 +96,7 @@ asio::awaitable<Result<void>> step_attach(CutoverRun& run) {
   auto make_ready = [names](pools::LoadBalancer& lb) { return lb.ensure_state(names, pools::AdminTarget::ready); };
   auto ready = co_await run.d.fleet.all<pools::Applied>(make_ready);
   if (!ready) co_return std::unexpected(ready.error());
-  for (std::size_t i = 0; i < ready->size(); ++i) {
-    for (const auto& command : (*ready)[i].commands) {
-      run.emit(Step::attach, "haproxy", fmt::format("{}: {}", run.d.fleet.at(i).name(), command),
-               {{"lb", run.d.fleet.at(i).name()}, {"command", command}});
-    }
-  }
+  run.emit_commands(Step::attach, *ready);
   if (auto up = co_await run.wait_fleet(
           names, [](const pools::ServerStat& s) { return s.is_fully_up(); }, "UP on every load balancer", deadline,
           poll, Step::attach);

@@ -24,15 +24,6 @@ std::int64_t wall_ms(const CutoverRun& run) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(run.d.clock.wall_now().time_since_epoch()).count();
 }
 
-void emit_commands(CutoverRun& run, Step step, const std::vector<pools::Applied>& applied) {
-  for (std::size_t i = 0; i < applied.size(); ++i) {
-    for (const auto& command : applied[i].commands) {
-      run.emit(step, "haproxy", fmt::format("{}: {}", run.d.fleet.at(i).name(), command),
-               {{"lb", run.d.fleet.at(i).name()}, {"command", command}});
-    }
-  }
-}
-
 }  // namespace
 
 asio::awaitable<Result<void>> step_drain(CutoverRun& run) {
@@ -43,7 +34,7 @@ asio::awaitable<Result<void>> step_drain(CutoverRun& run) {
     auto set_drain = [names](pools::LoadBalancer& lb) { return lb.ensure_state(names, pools::AdminTarget::drain); };
     auto drained = co_await run.d.fleet.all<pools::Applied>(set_drain);
     if (!drained) co_return std::unexpected(drained.error());
-    emit_commands(run, Step::drain, *drained);
+    run.emit_commands(Step::drain, *drained);
     run.record_servers(db::Pool::old_pool, "draining");
     co_return Result<void>{};
   }
@@ -135,7 +126,7 @@ asio::awaitable<Result<void>> step_watch(CutoverRun& run) {
       auto shut_down = [old_names](pools::LoadBalancer& lb) { return lb.shutdown_sessions(old_names); };
       auto cut = co_await run.d.fleet.all<pools::Applied>(shut_down);
       if (!cut) co_return std::unexpected(cut.error());
-      emit_commands(run, Step::watch, *cut);
+      run.emit_commands(Step::watch, *cut);
       run.progress["cut_sessions"] = per_server;
       if (auto saved = run.save(); !saved) co_return saved;
       run.emit(Step::watch, "sessions_cut",
@@ -169,7 +160,7 @@ asio::awaitable<Result<void>> step_detach(CutoverRun& run) {
   };
   auto deleted = co_await run.d.fleet.all<pools::Applied>(detach);
   if (!deleted) co_return std::unexpected(deleted.error());
-  emit_commands(run, Step::detach, *deleted);
+  run.emit_commands(Step::detach, *deleted);
   run.record_servers(db::Pool::old_pool, "detached");
   run.emit(Step::detach, "detached", fmt::format("{} detached from every load balancer", fmt::join(old_names, ", ")));
   co_return Result<void>{};

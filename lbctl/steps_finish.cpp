@@ -27,13 +27,16 @@ asio::awaitable<Result<void>> step_terminate(CutoverRun& run) {
   for (const auto& server : run.old_servers) terminations.push_back(run.d.provider.terminate(server));
   auto results = co_await when_all(std::move(terminations));
   std::string failures;
+  std::vector<db::ServerRecord> terminated;
   for (std::size_t i = 0; i < results.size(); ++i) {
+    const auto& server = run.old_servers[i];
     if (results[i]) {
-      run.record_server(db::Pool::old_pool, run.old_servers[i].name, run.old_servers[i].address, "terminated");
+      terminated.push_back({db::Pool::old_pool, server.name, server.address, "terminated", std::nullopt, {}});
     } else {
-      failures += fmt::format("{}{}: {}", failures.empty() ? "" : "; ", run.old_servers[i].name, results[i].error().message);
+      failures += fmt::format("{}{}: {}", failures.empty() ? "" : "; ", server.name, results[i].error().message);
     }
   }
+  (void)run.d.journal.save_servers(run.id(), terminated);
   if (!failures.empty()) co_return fail(ErrorKind::refused, "terminate: " + failures);
   run.emit(Step::terminate, "terminated", fmt::format("terminated {}", fmt::join(run.old_names(), ", ")));
   co_return Result<void>{};

@@ -12,12 +12,27 @@ namespace lbctl::pools {
 
 namespace asio = boost::asio;
 
+void BackendState::index() {
+  m_stat_at.clear();
+  m_admin_at.clear();
+  for (std::size_t i = 0; i < stats.size(); ++i) m_stat_at.emplace(stats[i].name, i);
+  for (std::size_t i = 0; i < admin.size(); ++i) m_admin_at.emplace(admin[i].name, i);
+}
+
 const ServerStat* BackendState::stat(std::string_view name) const {
+  if (m_stat_at.size() == stats.size() && !stats.empty()) {
+    const auto it = m_stat_at.find(std::string(name));
+    return it == m_stat_at.end() ? nullptr : &stats[it->second];
+  }
   const auto it = std::find_if(stats.begin(), stats.end(), [&](const ServerStat& s) { return s.name == name; });
   return it == stats.end() ? nullptr : &*it;
 }
 
 const ServerAdmin* BackendState::admin_of(std::string_view name) const {
+  if (m_admin_at.size() == admin.size() && !admin.empty()) {
+    const auto it = m_admin_at.find(std::string(name));
+    return it == m_admin_at.end() ? nullptr : &admin[it->second];
+  }
   const auto it = std::find_if(admin.begin(), admin.end(), [&](const ServerAdmin& s) { return s.name == name; });
   return it == admin.end() ? nullptr : &*it;
 }
@@ -100,6 +115,7 @@ asio::awaitable<Result<BackendState>> LoadBalancer::snapshot() {
   if (!admin) co_return std::unexpected(in_context(admin.error()));
   state.stats = std::move(*stats);
   state.admin = std::move(*admin);
+  state.index();
   co_return state;
 }
 
@@ -148,12 +164,13 @@ asio::awaitable<Result<Applied>> LoadBalancer::ensure_health_enabled(std::vector
   auto stats = co_await this->stats();
   if (!stats) co_return std::unexpected(stats.error());
   std::vector<std::string> commands;
+  const auto by_name = index_by_name(*stats);
   for (const auto& name : names) {
-    const auto it = std::find_if(stats->begin(), stats->end(), [&](const ServerStat& s) { return s.name == name; });
-    if (it == stats->end()) {
+    const auto it = by_name.find(name);
+    if (it == by_name.end()) {
       co_return fail(ErrorKind::conflict, fmt::format("{}: no server {}/{}", m_name, m_backend, name));
     }
-    if (it->check_status.empty()) commands.push_back(fmt::format("enable health {}", target(name)));
+    if (it->second->check_status.empty()) commands.push_back(fmt::format("enable health {}", target(name)));
   }
   co_return co_await apply(std::move(commands));
 }
@@ -223,9 +240,10 @@ asio::awaitable<Result<Applied>> LoadBalancer::shutdown_sessions(std::vector<std
   auto stats = co_await this->stats();
   if (!stats) co_return std::unexpected(stats.error());
   std::vector<std::string> commands;
+  const auto by_name = index_by_name(*stats);
   for (const auto& name : names) {
-    const auto it = std::find_if(stats->begin(), stats->end(), [&](const ServerStat& s) { return s.name == name; });
-    if (it != stats->end() && it->scur + it->qcur > 0) {
+    const auto it = by_name.find(name);
+    if (it != by_name.end() && it->second->scur + it->second->qcur > 0) {
       commands.push_back(fmt::format("shutdown sessions server {}", target(name)));
     }
   }
@@ -291,13 +309,14 @@ asio::awaitable<Result<std::vector<ServerStat>>> LoadBalancer::wait_until(std::v
     auto stats = co_await this->stats();
     if (!stats) co_return std::unexpected(stats.error());
     std::string missing;
+    const auto by_name = index_by_name(*stats);
     for (const auto& name : names) {
-      const auto it = std::find_if(stats->begin(), stats->end(), [&](const ServerStat& s) { return s.name == name; });
-      if (it == stats->end()) {
+      const auto it = by_name.find(name);
+      if (it == by_name.end()) {
         missing += fmt::format("{}{} (absent)", missing.empty() ? "" : ", ", name);
-      } else if (!done(*it)) {
-        missing += fmt::format("{}{} ({}{}{})", missing.empty() ? "" : ", ", name, it->status,
-                               it->check_status.empty() ? "" : ", check ", it->check_status);
+      } else if (!done(*it->second)) {
+        missing += fmt::format("{}{} ({}{}{})", missing.empty() ? "" : ", ", name, it->second->status,
+                               it->second->check_status.empty() ? "" : ", check ", it->second->check_status);
       }
     }
     if (missing.empty()) co_return stats;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -37,9 +38,16 @@ struct BackendState {
   std::vector<ServerStat> stats;
   std::vector<ServerAdmin> admin;
 
+  // Builds the name indexes (call once the vectors are filled); lookups scan
+  // the lists without them.
+  void index();
   const ServerStat* stat(std::string_view name) const;
   const ServerAdmin* admin_of(std::string_view name) const;
   std::uint64_t max_id() const;
+
+ private:
+  std::unordered_map<std::string, std::size_t> m_stat_at;
+  std::unordered_map<std::string, std::size_t> m_admin_at;
 };
 
 using StatPredicate = std::function<bool(const ServerStat&)>;

@@ -71,6 +71,13 @@ std::vector<std::string_view> split_lines(std::string_view text) {
 
 }  // namespace
 
+std::unordered_map<std::string_view, const ServerStat*> index_by_name(const std::vector<ServerStat>& stats) {
+  std::unordered_map<std::string_view, const ServerStat*> index;
+  index.reserve(stats.size());
+  for (const auto& s : stats) index.emplace(s.name, &s);
+  return index;
+}
+
 bool ServerStat::is_up() const { return starts_with(status, "UP") || status == "no check"; }
 bool ServerStat::is_fully_up() const { return status == "UP" || status == "no check"; }
 bool ServerStat::is_nolb() const { return starts_with(status, "NOLB"); }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/error.hpp"
@@ -41,6 +42,10 @@ struct ServerStat {
   // The last check passed at layer 7, 6 or 4.
   bool check_passed() const;
 };
+
+// Servers by name, for lookups that would otherwise scan the list for each
+// name (1,000-server pools).
+std::unordered_map<std::string_view, const ServerStat*> index_by_name(const std::vector<ServerStat>& stats);
 
 // Parses `show stat` output for `backend`'s servers (type-4 rows; others are
 // skipped). Fails with `invalid` when the header is missing or a field the

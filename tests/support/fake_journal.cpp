@@ -175,6 +175,13 @@ Result<void> FakeJournal::save_server(std::int64_t cutover_id, const db::ServerR
   return {};
 }
 
+Result<void> FakeJournal::save_servers(std::int64_t cutover_id, const std::vector<db::ServerRecord>& servers) {
+  for (const auto& server : servers) {
+    if (auto saved = save_server(cutover_id, server); !saved) return saved;
+  }
+  return {};
+}
+
 Result<std::vector<db::ServerRecord>> FakeJournal::servers(std::int64_t cutover_id) {
   calls.push_back("servers " + std::to_string(cutover_id));
   if (auto e = injected("servers")) return std::unexpected(*e);

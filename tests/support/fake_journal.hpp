@@ -33,6 +33,8 @@ class FakeJournal final : public db::Journal {
   Result<void> save(db::Cutover& cutover) override;
   Result<void> heartbeat(std::int64_t cutover_id) override;
   Result<void> save_server(std::int64_t cutover_id, const db::ServerRecord& server) override;
+  // Recorded as one "server ..." call per server, like save_server.
+  Result<void> save_servers(std::int64_t cutover_id, const std::vector<db::ServerRecord>& servers) override;
   Result<std::vector<db::ServerRecord>> servers(std::int64_t cutover_id) override;
   Result<std::int64_t> add_event(std::int64_t cutover_id, std::string_view step, std::string_view kind,
                                  std::string_view detail_json) override;

@@ -1,0 +1,170 @@
+#include "bench/support.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <fmt/format.h>
+#include <fstream>
+#include <pqxx/pqxx>
+#include <regex>
+#include <sstream>
+
+namespace lbctl::bench {
+
+using namespace std::chrono_literals;
+using test::ChildProcess;
+using test::free_port;
+
+int report(const std::string& benchmark, const std::vector<Figure>& figures, const std::string& json_path,
+           nlohmann::json extra) {
+  nlohmann::json document = extra;
+  document["benchmark"] = benchmark;
+  document["figures"] = nlohmann::json::array();
+  for (const auto& f : figures) {
+    std::printf("%-52s %10.3f %-4s goal %-9s %s\n", f.name.c_str(), f.value, f.unit.c_str(),
+                f.goal.empty() ? "-" : f.goal.c_str(), f.goal.empty() ? "" : (f.met ? "met" : "MISSED"));
+    document["figures"].push_back({{"name", f.name}, {"value", f.value}, {"unit", f.unit}, {"goal", f.goal},
+                                   {"met", f.met}});
+  }
+  std::fflush(stdout);
+  if (!json_path.empty()) std::ofstream(json_path) << document.dump(2) << "\n";
+  return 0;
+}
+
+std::map<std::string, std::string> parse_args(int argc, char** argv) {
+  std::map<std::string, std::string> args;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string name = argv[i];
+    if (name.rfind("--", 0) == 0) name = name.substr(2);
+    args[name] = argv[i + 1];
+  }
+  return args;
+}
+
+int int_arg(const std::map<std::string, std::string>& args, const std::string& name, int fallback) {
+  const auto it = args.find(name);
+  return it == args.end() ? fallback : std::stoi(it->second);
+}
+
+std::string lbctl_binary() { return LBCTL_BINARY; }
+
+BenchFleet::BenchFleet(FleetOptions options) : m_options(std::move(options)) {
+  m_dir.open_to_postgres();
+  m_postgres.create_database("lbctl");
+  // The farm: one HAProxy frontend on many ports answering 200 to the health path.
+  const std::size_t servers = m_options.old_servers + m_options.new_servers;
+  const std::size_t listeners = m_options.listeners == 0 ? servers : m_options.listeners;
+  std::vector<std::uint16_t> ports;
+  for (std::size_t i = 0; i < listeners; ++i) ports.push_back(free_port());
+  std::ostringstream farm;
+  farm << "global\n  maxconn 4000\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 30s\n"
+       << "  timeout server 30s\nfrontend farm\n";
+  for (auto port : ports) farm << "  bind 127.0.0.1:" << port << "\n";
+  farm << "  monitor-uri /health-check.html\n  http-request return status 200 content-type text/plain string ok\n";
+  const auto farm_cfg = m_dir.write("farm.cfg", farm.str());
+  m_farm = std::make_unique<ChildProcess>(std::vector<std::string>{"haproxy", "-f", farm_cfg.string(), "-db"},
+                                          m_dir / "farm.log");
+  for (auto port : ports) {
+    if (!test::wait_for_port(port, 10s)) throw std::runtime_error("the farm did not start");
+  }
+  for (std::size_t i = 0; i < m_options.old_servers; ++i) {
+    m_old_addresses.push_back(fmt::format("127.0.0.1:{}", ports[i % listeners]));
+  }
+  for (std::size_t i = 0; i < m_options.new_servers; ++i) {
+    m_new_addresses.push_back(fmt::format("127.0.0.1:{}", ports[(m_options.old_servers + i) % listeners]));
+  }
+  test::HaproxyOptions lb;
+  for (std::size_t i = 0; i < m_options.old_servers; ++i) {
+    lb.servers.push_back({fmt::format("old-{}", i + 1), m_old_addresses[i], ""});
+  }
+  lb.server_options = m_options.server_options;
+  lb.extra_global.push_back("maxconn 4000");
+  for (std::size_t i = 0; i < m_options.lbs; ++i) m_lbs.push_back(std::make_unique<test::HaproxyFixture>(lb));
+  // Every old server UP on every LB before the clock starts.
+  for (auto& l : m_lbs) {
+    const bool up = test::eventually(
+        [&] {
+          const auto stat = l->command("show stat app 4 -1");
+          std::size_t count = 0;
+          for (std::size_t pos = 0; (pos = stat.find(",UP,", pos)) != std::string::npos; ++pos) ++count;
+          return count == m_options.old_servers;
+        },
+        60s);
+    if (!up) throw std::runtime_error("old servers not UP on every LB");
+  }
+
+  std::ostringstream yaml;
+  yaml << "service: bench\nstate:\n  database_url: \"from-the-environment\"\nload_balancers:\n";
+  for (std::size_t i = 0; i < m_lbs.size(); ++i) {
+    yaml << "  - name: lb" << i + 1 << "\n    runtime_api: " << m_lbs[i]->runtime_api_unix() << "\n    backend: app\n"
+         << "    timeout: 30s\n";
+  }
+  yaml << "old_pool:\n  discover: true\nnew_pool:\n  count: " << m_options.new_servers
+       << "\n  name_prefix: v2-\n  server_options: \"" << m_options.server_options << "\"\n"
+       << "provider:\n  type: static\n  servers:\n";
+  for (std::size_t i = 0; i < m_options.new_servers; ++i) {
+    yaml << "    - {name: v2-" << i + 1 << ", address: \"" << m_new_addresses[i] << "\"}\n";
+  }
+  yaml << "health:\n  path: /health-check.html\n  timeout: 2s\n  interval: " << m_options.health_interval
+       << "\n  rise: " << m_options.health_rise << "\n  deadline: 120s\n"
+       << "drain:\n  method: " << m_options.drain_method << "\n  poll: " << m_options.drain_poll
+       << "\n  timeout: 10m\n  on_timeout: abort\n"
+       << "terminate:\n  delay: 0s\nmin_healthy: 1\n"
+       << m_options.extra_config;
+  m_config = m_dir.write("lbctl.yaml", yaml.str());
+}
+
+BenchFleet::~BenchFleet() = default;
+
+LbctlResult BenchFleet::lbctl(std::vector<std::string> args, bool measure_resources) {
+  std::vector<std::string> argv;
+  const auto time_file = m_dir / "time.txt";
+  if (measure_resources) argv = {"/usr/bin/time", "-v", "-o", time_file.string()};
+  // LBCTL_BENCH_PROFILE=FILE samples lbctl with perf (cpu-clock) into FILE.
+  if (const char* profile = std::getenv("LBCTL_BENCH_PROFILE")) {
+    for (const char* word : {"perf", "record", "-F", "2000", "-e", "cpu-clock", "-g", "-o"}) argv.emplace_back(word);
+    argv.emplace_back(profile);
+  }
+  argv.push_back(lbctl_binary());
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.push_back("-c");
+  argv.push_back(m_config.string());
+  const auto started = std::chrono::steady_clock::now();
+  auto run = test::run_command(argv, 30min, {{"LBCTL_STATE_DATABASE_URL", m_postgres.url("lbctl")}});
+  LbctlResult result;
+  result.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  result.exit_code = run.exit_code;
+  result.out = std::move(run.out);
+  if (measure_resources) {
+    const auto text = test::read_file(time_file);
+    std::smatch m;
+    double user = 0, system = 0;
+    if (std::regex_search(text, m, std::regex(R"(User time \(seconds\): ([0-9.]+))"))) user = std::stod(m[1]);
+    if (std::regex_search(text, m, std::regex(R"(System time \(seconds\): ([0-9.]+))"))) system = std::stod(m[1]);
+    if (std::regex_search(text, m, std::regex(R"(Maximum resident set size \(kbytes\): ([0-9]+))"))) {
+      result.max_rss_mib = std::stod(m[1]) / 1024.0;
+    }
+    result.cpu_s = user + system;
+  }
+  return result;
+}
+
+std::vector<JournalEvent> BenchFleet::events(std::int64_t cutover_id) {
+  pqxx::connection connection(m_postgres.url("lbctl"));
+  pqxx::nontransaction tx(connection);
+  std::vector<JournalEvent> out;
+  for (const auto& row : tx.exec_params("SELECT extract(epoch FROM at)::float8, step, kind FROM lbctl.events "
+                                        "WHERE cutover_id = $1 ORDER BY id",
+                                        cutover_id)) {
+    out.push_back({row[0].as<double>(), row[1].as<std::string>(), row[2].as<std::string>()});
+  }
+  return out;
+}
+
+double BenchFleet::step_started(std::int64_t cutover_id, const std::string& step) {
+  for (const auto& e : events(cutover_id)) {
+    if (e.step == step && e.kind == "step_started") return e.at_s;
+  }
+  return 0;
+}
+
+}  // namespace lbctl::bench

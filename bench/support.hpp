@@ -1,0 +1,99 @@
+#pragma once
+// What the benchmarks share: a real fleet to run `lbctl cutover` on
+// (Postgres for the journal, HAProxy load balancers, and a "farm" HAProxy
+// whose monitor-uri frontends stand in for many fast app servers), timing of
+// the lbctl process, the journal's events, and the report every benchmark
+// prints: one line per figure (name, value, unit, goal), plus JSON.
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "tests/support/child_process.hpp"
+#include "tests/support/haproxy_fixture.hpp"
+#include "tests/support/postgres_fixture.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace lbctl::bench {
+
+struct Figure {
+  std::string name;
+  double value = 0;
+  std::string unit;
+  std::string goal;  // "<= 0.6", ">= 20", or "" (context only)
+  bool met = true;
+};
+
+// Prints the figures and writes {"benchmark", "figures", ...extra} to
+// `json_path` (when given). Returns 0; a missed goal is printed, not fatal:
+// these are benchmarks, not tests.
+int report(const std::string& benchmark, const std::vector<Figure>& figures, const std::string& json_path,
+           nlohmann::json extra = nlohmann::json::object());
+
+// "--name value" pairs.
+std::map<std::string, std::string> parse_args(int argc, char** argv);
+int int_arg(const std::map<std::string, std::string>& args, const std::string& name, int fallback);
+
+struct FleetOptions {
+  std::size_t lbs = 2;
+  std::size_t old_servers = 20;
+  std::size_t new_servers = 20;
+  std::size_t listeners = 0;  // farm ports; 0 = one per server (old and new)
+  std::string server_options = "check inter 100ms fall 2 rise 2";
+  std::string health_interval = "100ms";
+  int health_rise = 2;
+  std::string drain_method = "haproxy";
+  std::string drain_poll = "100ms";
+  std::string provider = "static";  // or "local" (lbctl-app processes)
+  std::string extra_config;
+};
+
+struct LbctlResult {
+  int exit_code = -1;
+  std::string out;
+  double wall_s = 0;
+  double cpu_s = 0;        // user + system (with measure_resources)
+  double max_rss_mib = 0;  // peak resident set (with measure_resources)
+};
+
+struct JournalEvent {
+  double at_s = 0;  // seconds since the epoch
+  std::string step;
+  std::string kind;
+};
+
+class BenchFleet {
+ public:
+  explicit BenchFleet(FleetOptions options);
+  ~BenchFleet();
+
+  const std::filesystem::path& config() const { return m_config; }
+  test::HaproxyFixture& lb(std::size_t i) { return *m_lbs.at(i); }
+  test::PostgresFixture& postgres() { return m_postgres; }
+  const std::vector<std::string>& old_addresses() const { return m_old_addresses; }
+
+  // Runs `lbctl ARGS -c CONFIG`; with measure_resources, under /usr/bin/time -v.
+  LbctlResult lbctl(std::vector<std::string> args, bool measure_resources = false);
+  // The journal's events of a cutover, oldest first.
+  std::vector<JournalEvent> events(std::int64_t cutover_id);
+  // When a step started (seconds since the epoch), from the journal; 0 if never.
+  double step_started(std::int64_t cutover_id, const std::string& step);
+
+ private:
+  FleetOptions m_options;
+  test::TempDir m_dir;
+  test::PostgresFixture m_postgres;
+  std::unique_ptr<test::ChildProcess> m_farm;
+  std::vector<std::string> m_old_addresses;
+  std::vector<std::string> m_new_addresses;
+  std::vector<std::unique_ptr<test::HaproxyFixture>> m_lbs;
+  std::filesystem::path m_config;
+};
+
+std::string lbctl_binary();
+
+}  // namespace lbctl::bench
