@@ -67,7 +67,19 @@ BenchFleet::BenchFleet(FleetOptions options) : m_options(std::move(options)) {
     if (!test::wait_for_port(port, 10s)) throw std::runtime_error("the farm did not start");
   }
   for (std::size_t i = 0; i < m_options.old_servers; ++i) {
-    m_old_addresses.push_back(fmt::format("127.0.0.1:{}", ports[i % listeners]));
+    if (!m_options.old_apps) {
+      m_old_addresses.push_back(fmt::format("127.0.0.1:{}", ports[i % listeners]));
+      continue;
+    }
+    const auto dir = m_dir / fmt::format("old-{}", i + 1);
+    std::filesystem::create_directories(dir);
+    m_dir.write(fmt::format("old-{}/health-check.html", i + 1), "ok\n");
+    const auto port = free_port();
+    m_apps.push_back(std::make_unique<ChildProcess>(
+        std::vector<std::string>{LBCTL_APP_BINARY, "--port", std::to_string(port), "--dir", dir.string()},
+        dir / "log"));
+    if (!test::wait_for_port(port, 10s)) throw std::runtime_error("an app server did not start");
+    m_old_addresses.push_back(fmt::format("127.0.0.1:{}", port));
   }
   for (std::size_t i = 0; i < m_options.new_servers; ++i) {
     m_new_addresses.push_back(fmt::format("127.0.0.1:{}", ports[(m_options.old_servers + i) % listeners]));
@@ -75,6 +87,11 @@ BenchFleet::BenchFleet(FleetOptions options) : m_options(std::move(options)) {
   test::HaproxyOptions lb;
   for (std::size_t i = 0; i < m_options.old_servers; ++i) {
     lb.servers.push_back({fmt::format("old-{}", i + 1), m_old_addresses[i], ""});
+  }
+  if (m_options.new_in_config) {
+    for (std::size_t i = 0; i < m_options.new_servers; ++i) {
+      lb.servers.push_back({fmt::format("v2-{}", i + 1), m_new_addresses[i], m_options.server_options + " disabled"});
+    }
   }
   lb.server_options = m_options.server_options;
   lb.extra_global.push_back("maxconn 4000");

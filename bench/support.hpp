@@ -50,6 +50,12 @@ struct FleetOptions {
   std::string drain_poll = "100ms";
   std::string provider = "static";  // or "local" (lbctl-app processes)
   std::string extra_config;
+  // Old servers are real app servers (lbctl-app, which can hold a request
+  // open) instead of farm listeners.
+  bool old_apps = false;
+  // New servers are also declared in haproxy.cfg, `disabled` (what the
+  // Ansible module needs: it cannot add servers).
+  bool new_in_config = false;
 };
 
 struct LbctlResult {
@@ -75,6 +81,7 @@ class BenchFleet {
   test::HaproxyFixture& lb(std::size_t i) { return *m_lbs.at(i); }
   test::PostgresFixture& postgres() { return m_postgres; }
   const std::vector<std::string>& old_addresses() const { return m_old_addresses; }
+  std::size_t lb_count() const { return m_lbs.size(); }
 
   // Runs `lbctl ARGS -c CONFIG`; with measure_resources, under /usr/bin/time -v.
   LbctlResult lbctl(std::vector<std::string> args, bool measure_resources = false);
@@ -88,6 +95,7 @@ class BenchFleet {
   test::TempDir m_dir;
   test::PostgresFixture m_postgres;
   std::unique_ptr<test::ChildProcess> m_farm;
+  std::vector<std::unique_ptr<test::ChildProcess>> m_apps;
   std::vector<std::string> m_old_addresses;
   std::vector<std::string> m_new_addresses;
   std::vector<std::unique_ptr<test::HaproxyFixture>> m_lbs;
