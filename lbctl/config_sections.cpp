@@ -140,8 +140,7 @@ HooksConfig read_hooks(Reader& reader, const Value& value) {
 }
 
 NotificationsConfig read_notifications(Reader& reader, const Value& value) {
-  static constexpr std::array<std::string_view, 6> k_events = {"started", "step", "failed", "rolled_back", "completed",
-                                                               "timeout"};
+  static constexpr std::array<std::string_view, 5> k_events = {"started", "step", "failed", "rolled_back", "completed"};
   const Section section(reader, value);
   section.allow({"webhooks"});
   NotificationsConfig notifications;
@@ -162,7 +161,7 @@ NotificationsConfig read_notifications(Reader& reader, const Value& value) {
         const std::string event_name = text(reader, event);
         if (std::find(k_events.begin(), k_events.end(), event_name) == k_events.end()) {
           reader.fail(event, fmt::format("{} is not an event; expected some of started, step, failed, rolled_back, "
-                                         "completed, timeout",
+                                         "completed",
                                          show_value(event_name)));
         }
         webhook.events.push_back(event_name);
