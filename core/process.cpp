@@ -258,6 +258,29 @@ Result<pid_t> start_detached(const std::vector<std::string>& argv, const std::fi
   return pid;
 }
 
+std::optional<std::filesystem::path> find_program(const std::string& program) {
+  if (program.empty()) return std::nullopt;
+  auto executable = [](const std::filesystem::path& path) {
+    std::error_code ec;
+    return std::filesystem::is_regular_file(path, ec) && ::access(path.c_str(), X_OK) == 0;
+  };
+  if (program.find('/') != std::string::npos) {
+    if (executable(program)) return std::filesystem::path(program);
+    return std::nullopt;
+  }
+  const char* path = std::getenv("PATH");
+  std::string_view dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  while (!dirs.empty()) {
+    const auto colon = dirs.find(':');
+    const auto dir = dirs.substr(0, colon);
+    const auto candidate = std::filesystem::path(dir.empty() ? "." : std::string(dir)) / program;
+    if (executable(candidate)) return candidate;
+    if (colon == std::string_view::npos) break;
+    dirs.remove_prefix(colon + 1);
+  }
+  return std::nullopt;
+}
+
 bool process_alive(pid_t pid) {
   if (pid <= 0) return false;
   int status = 0;

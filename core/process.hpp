@@ -6,6 +6,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <sys/types.h>
 #include <utility>
@@ -58,6 +59,10 @@ class PosixProcessRunner final : public ProcessRunner {
 // from /dev/null, stdout and stderr appended to `log`, in `cwd`.
 Result<pid_t> start_detached(const std::vector<std::string>& argv, const std::filesystem::path& cwd,
                              const std::filesystem::path& log);
+
+// Where `program` would be run from: itself when it holds a '/', else the
+// first executable of that name on PATH; nullopt when there is none.
+std::optional<std::filesystem::path> find_program(const std::string& program);
 
 // True while `pid` names a live process (reaps it first if it is our child
 // and has exited; a zombie counts as gone).

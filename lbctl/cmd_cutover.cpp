@@ -77,7 +77,7 @@ int run(const CutoverArgs& args, bool resume) {
     return exit_code_for(opened.error());
   }
   if (!resume && !args.yes && !args.json && interactive()) {
-    auto report = run_to_end(io, gather_plan(config, wiring.fleet(), wiring.migrator(), wiring.journal(), 0));
+    auto report = run_to_end(io, gather_plan(config, wiring.fleet(), wiring.provider(), wiring.migrator(), wiring.journal(), 0));
     if (!report) {
       std::cerr << "lbctl: " << report.error().message << "\n";
       return exit_code_for(Error{report.error().kind, ""});

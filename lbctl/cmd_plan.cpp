@@ -22,7 +22,7 @@ int show_plan(const std::string& file, bool json) {
     std::cerr << "lbctl: " << opened.error().message << "\n";
     return exit_code_for(opened.error());
   }
-  auto report = run_to_end(io, gather_plan(config, wiring.fleet(), wiring.migrator(), wiring.journal(), 0));
+  auto report = run_to_end(io, gather_plan(config, wiring.fleet(), wiring.provider(), wiring.migrator(), wiring.journal(), 0));
   wiring.journal().release();
   if (!report) {
     if (json) std::cout << nlohmann::json{{"error", report.error().message}}.dump() << "\n";

@@ -24,6 +24,7 @@ std::uint64_t id_floor(db::Journal& journal, const std::string& service, std::in
 }
 
 asio::awaitable<std::expected<PlanReport, PlanFailure>> gather_plan(const Config& config, pools::Fleet& fleet,
+                                                                   const pools::Provider& provider,
                                                                    db::Migrator* migrator, db::Journal& journal,
                                                                    std::int64_t exclude_cutover_id) {
   using Failure = std::unexpected<PlanFailure>;
@@ -34,6 +35,9 @@ asio::awaitable<std::expected<PlanReport, PlanFailure>> gather_plan(const Config
         fmt::format("{}: drain.method health_file needs provider.remove_health_file (and restore_health_file) with a "
                     "static provider, or set drain.method: haproxy",
                     config.file.string())});
+  }
+  if (auto usable = provider.check(); !usable) {
+    co_return Failure(PlanFailure{usable.error().kind, config.file.string() + ": " + usable.error().message});
   }
   PlanReport report;
   auto snapshots = co_await fleet.each<pools::BackendState>([](pools::LoadBalancer& lb) { return lb.snapshot(); });

@@ -15,6 +15,7 @@
 #include "lbctl/config.hpp"
 #include "lbctl/plan.hpp"
 #include "pools/fleet.hpp"
+#include "pools/provider.hpp"
 
 namespace lbctl {
 
@@ -33,6 +34,7 @@ struct PlanFailure {
 // gives the id floor (ids never reused); `exclude_cutover_id` is the running
 // cutover's own row.
 boost::asio::awaitable<std::expected<PlanReport, PlanFailure>> gather_plan(const Config& config, pools::Fleet& fleet,
+                                                                           const pools::Provider& provider,
                                                                            db::Migrator* migrator,
                                                                            db::Journal& journal,
                                                                            std::int64_t exclude_cutover_id);

@@ -37,7 +37,7 @@ nlohmann::json lb_snapshot_json(const std::vector<LbState>& lbs) {
 
 asio::awaitable<Result<void>> step_preflight(CutoverRun& run) {
   const Config& config = run.config();
-  auto report = co_await gather_plan(config, run.d.fleet, run.d.migrator, run.d.journal, run.id());
+  auto report = co_await gather_plan(config, run.d.fleet, run.d.provider, run.d.migrator, run.d.journal, run.id());
   if (!report) co_return fail(report.error().kind, report.error().message);
   const auto& plan = report->plan;
   const auto& lbs = report->lbs;

@@ -34,6 +34,10 @@ class Provider {
   // Stops (or lets again) the autoscaler launch old-version servers mid-cutover.
   virtual boost::asio::awaitable<Result<void>> freeze_scaling() = 0;
   virtual boost::asio::awaitable<Result<void>> unfreeze_scaling() = 0;
+  // Preflight: whether it can work at all, changing nothing (its programs
+  // exist, its folder is writable). invalid for a program that is not there,
+  // refused for a folder it cannot write.
+  virtual Result<void> check() const = 0;
   // "local", "exec" or "static", for messages.
   virtual std::string kind() const = 0;
 };

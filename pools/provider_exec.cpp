@@ -1,3 +1,4 @@
+#include "pools/provider_check.hpp"
 #include "pools/provider_exec.hpp"
 
 #include <fmt/format.h>
@@ -171,6 +172,21 @@ asio::awaitable<Result<void>> ExecProvider::unfreeze_scaling() {
   auto result = co_await run("unfreeze_scaling", m_options.unfreeze_scaling, Placeholders());
   if (!result) co_return std::unexpected(result.error());
   co_return Result<void>{};
+}
+
+Result<void> ExecProvider::check() const {
+  const std::pair<const std::vector<std::string>*, const char*> commands[] = {
+      {&m_options.clone, "provider.clone"},
+      {&m_options.terminate, "provider.terminate"},
+      {&m_options.remove_health_file, "provider.remove_health_file"},
+      {&m_options.restore_health_file, "provider.restore_health_file"},
+      {&m_options.freeze_scaling, "provider.freeze_scaling"},
+      {&m_options.unfreeze_scaling, "provider.unfreeze_scaling"},
+  };
+  for (const auto& [argv, what] : commands) {
+    if (auto program = check_program(*argv, what); !program) return program;
+  }
+  return {};
 }
 
 }  // namespace lbctl::pools

@@ -1,8 +1,10 @@
+#include "pools/provider_check.hpp"
 #include "pools/provider_local.hpp"
 
 #include <csignal>
 #include <ctime>
 #include <fmt/format.h>
+#include <unistd.h>
 #include <fstream>
 #include <set>
 
@@ -258,5 +260,20 @@ asio::awaitable<Result<void>> LocalProvider::restore_health_file(Server server) 
 asio::awaitable<Result<void>> LocalProvider::freeze_scaling() { co_return Result<void>{}; }
 
 asio::awaitable<Result<void>> LocalProvider::unfreeze_scaling() { co_return Result<void>{}; }
+
+Result<void> LocalProvider::check() const {
+  if (auto program = check_program(m_options.command, "provider.command"); !program) return program;
+  // The folder, or the nearest existing folder above it, must be writable:
+  // checked without creating anything.
+  fs::path dir = m_options.base_dir;
+  std::error_code ec;
+  while (!dir.empty() && !fs::exists(dir, ec)) dir = dir.parent_path();
+  if (dir.empty()) dir = ".";
+  if (!fs::is_directory(dir, ec) || ::access(dir.c_str(), W_OK | X_OK) != 0) {
+    return fail(ErrorKind::refused, "provider.base_dir: cannot create or write " + m_options.base_dir.string() +
+                                        " (" + dir.string() + " is not a writable folder)");
+  }
+  return {};
+}
 
 }  // namespace lbctl::pools

@@ -54,6 +54,7 @@ class LocalProvider final : public Provider {
   // No autoscaler on one machine: both succeed at once.
   boost::asio::awaitable<Result<void>> freeze_scaling() override;
   boost::asio::awaitable<Result<void>> unfreeze_scaling() override;
+  Result<void> check() const override;
   std::string kind() const override { return "local"; }
 
  private:

@@ -1,3 +1,4 @@
+#include "pools/provider_check.hpp"
 #include "pools/provider_static.hpp"
 
 #include <algorithm>
@@ -44,5 +45,7 @@ asio::awaitable<Result<void>> StaticProvider::restore_health_file(Server server)
 asio::awaitable<Result<void>> StaticProvider::freeze_scaling() { co_return co_await m_commands.freeze_scaling(); }
 
 asio::awaitable<Result<void>> StaticProvider::unfreeze_scaling() { co_return co_await m_commands.unfreeze_scaling(); }
+
+Result<void> StaticProvider::check() const { return m_commands.check(); }
 
 }  // namespace lbctl::pools

@@ -33,6 +33,7 @@ class StaticProvider final : public Provider {
   boost::asio::awaitable<Result<void>> restore_health_file(Server server) override;
   boost::asio::awaitable<Result<void>> freeze_scaling() override;
   boost::asio::awaitable<Result<void>> unfreeze_scaling() override;
+  Result<void> check() const override;
   std::string kind() const override { return "static"; }
 
  private:

@@ -110,3 +110,16 @@ asio::awaitable<Result<void>> FakeProvider::unfreeze_scaling() {
 }
 
 }  // namespace lbctl::test
+
+namespace lbctl::test {
+
+Result<void> FakeProvider::check() const {
+  if (m_check_failure) {
+    auto error = *m_check_failure;
+    m_check_failure.reset();
+    return std::unexpected(error);
+  }
+  return {};
+}
+
+}  // namespace lbctl::test

@@ -35,7 +35,10 @@ class FakeProvider final : public pools::Provider {
   boost::asio::awaitable<Result<void>> restore_health_file(pools::Server server) override;
   boost::asio::awaitable<Result<void>> freeze_scaling() override;
   boost::asio::awaitable<Result<void>> unfreeze_scaling() override;
+  Result<void> check() const override;
   std::string kind() const override { return "fake"; }
+  // The next check() fails with this.
+  void fail_check(Error error) { m_check_failure = std::move(error); }
 
   // Test controls.
   // A server that exists before the test (the old pool): running, with its
@@ -87,6 +90,7 @@ class FakeProvider final : public pools::Provider {
   std::map<std::string, std::chrono::milliseconds> m_delays;
   std::function<void(const std::string&, bool)> m_on_health_file;
   std::vector<std::string> m_calls;
+  mutable std::optional<Error> m_check_failure;
   std::optional<pools::Server> m_last_template;
 };
 

@@ -281,3 +281,13 @@ TEST_CASE("a new server that stays down keeps the old servers attached and rolls
   CHECK(results[0].message.find("lb1: v2-2 DOWN") != std::string::npos);
   CHECK(rig.fleet_view() == k_original_view);
 }
+
+TEST_CASE("a provider that cannot work is found in preflight: exit 2 and nothing changed", "[lbctl][cutover]") {
+  CutoverRig rig;
+  rig.provider.fail_check(Error{ErrorKind::invalid, "provider.command: 'lbctl-app' is not an executable program on PATH"});
+  const auto outcome = rig.cutover();
+  CHECK(outcome.exit_code == k_exit_usage);
+  CHECK(outcome.message.find("'lbctl-app' is not an executable program") != std::string::npos);
+  CHECK(rig.haproxies[0]->mutations().empty());
+  CHECK(rig.provider.calls().empty());
+}
