@@ -200,3 +200,28 @@ TEST_CASE("lbctl plan shows the commands and changes nothing", "[e2e]") {
   CHECK(stack.fleet_view() == k_original_view);
   CHECK_FALSE(stack.orders_has_column("total_cents"));
 }
+
+TEST_CASE("lbctl status shows the running cutover's step, every LB's view and the drain from another process", "[e2e]") {
+  Stack stack;
+  auto held = std::async(std::launch::async, [&] { return http_get(stack.lb(0).frontend_port(), "/slow?ms=8000", 30s); });
+  TempDir logs;
+  auto cutover = stack.start_lbctl({"cutover", "--yes"}, logs / "cutover.txt");
+  REQUIRE(eventually([&] { return read_file(logs / "cutover.txt").find("watch started") != std::string::npos; }, 60s));
+  const auto status = stack.lbctl({"status", "--json"});
+  REQUIRE(status.exit_code == 0);
+  const auto json = nlohmann::json::parse(status.out);
+  CHECK(json["cutover"]["status"] == "running");
+  CHECK(json["cutover"]["step"] == "watch");
+  CHECK(json["cutover"]["pid"] == cutover->pid());
+  CHECK(json["drain"]["sessions_left"] == 1);
+  REQUIRE(json["load_balancers"].size() == 2);
+  const auto& servers = json["load_balancers"][0]["servers"];
+  const auto pools = std::count_if(servers.begin(), servers.end(), [](const auto& s) { return s["pool"] == "new"; });
+  CHECK(pools == 2);
+  const auto text = stack.lbctl({"status"});
+  CHECK(text.out.find("step watch") != std::string::npos);
+  CHECK(text.out.find("1 sessions left") != std::string::npos);
+  CHECK(cutover->wait(60s) == 0);
+  CHECK(held.get().status == 200);
+  CHECK(nlohmann::json::parse(stack.lbctl({"status", "--json"}).out)["cutover"]["status"] == "completed");
+}
