@@ -1,4 +1,8 @@
 #include <catch2/catch.hpp>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <boost/asio/io_context.hpp>
 #include <csignal>
@@ -204,12 +208,29 @@ TEST_CASE("local clone skips ports recorded by other servers and ports in use", 
   // Another server's folder records the first port (its process is gone).
   fs::create_directories(rig.server_dir("other"));
   std::ofstream(rig.server_dir("other") / "address") << "127.0.0.1:" << min << "\n";
-  // Something else listens on the second.
-  test::ChildProcess listener(Strings{"python3", "-m", "http.server", std::to_string(min + 1), "--bind", "127.0.0.1"});
-  REQUIRE(test::wait_for_port(static_cast<std::uint16_t>(min + 1), 10s));
+  // Something else listens on the next port we can bind (other tests run
+  // meanwhile: the port right after min may be someone's already).
+  int listener = -1;
+  std::uint16_t busy = 0;
+  for (std::uint16_t port = min + 1; port <= rig.options.ports.max && listener < 0; ++port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && ::listen(fd, 8) == 0) {
+      listener = fd;
+      busy = port;
+    } else {
+      ::close(fd);
+    }
+  }
+  REQUIRE(listener >= 0);
   auto servers = rig.clone(Strings{"v2-1"});
+  ::close(listener);
   REQUIRE(servers.has_value());
-  CHECK(port_of(servers->front()) > min + 1);
+  CHECK(port_of(servers->front()) != min);
+  CHECK(port_of(servers->front()) != busy);
 }
 
 TEST_CASE("a local server whose process died is started again", "[integration][pools][local]") {
