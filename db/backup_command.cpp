@@ -1,9 +1,10 @@
 // The pure half of the backup: placeholders, redaction, finding the file.
 
 #include <algorithm>
-#include <ctime>
 
 #include "db/backup.hpp"
+
+#include "core/time_format.hpp"
 
 namespace lbctl::db {
 
@@ -105,13 +106,6 @@ std::optional<std::filesystem::path> backup_file_in(const std::vector<std::strin
   return file;
 }
 
-std::string backup_timestamp(std::chrono::system_clock::time_point t) {
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y%m%dT%H%M%SZ", &tm);
-  return buffer;
-}
+std::string backup_timestamp(std::chrono::system_clock::time_point t) { return format_time(t, TimeFormat::compact); }
 
 }  // namespace lbctl::db

@@ -1,6 +1,7 @@
 #include "db/journal.hpp"
 
-#include <ctime>
+#include "core/time_format.hpp"
+
 
 namespace lbctl::db {
 
@@ -29,14 +30,7 @@ bool is_finished(CutoverStatus status) {
 
 std::string_view to_string(Pool pool) { return pool == Pool::old_pool ? "old" : "new"; }
 
-std::string format_utc(JournalTime t) {
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return buffer;
-}
+std::string format_utc(JournalTime t) { return format_time(t, TimeFormat::human); }
 
 std::string describe(const Cutover& c) {
   return "cutover " + std::to_string(c.id) + " (host " + c.host + ", pid " + std::to_string(c.pid) + ", started " +

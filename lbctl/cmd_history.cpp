@@ -2,10 +2,10 @@
 // from the journal, so from any machine.
 
 #include <CLI/CLI.hpp>
-#include <ctime>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "core/time_format.hpp"
 #include "lbctl/cli.hpp"
 #include "lbctl/config.hpp"
 #include "lbctl/db_setup.hpp"
@@ -24,15 +24,7 @@ struct HistoryArgs {
   std::size_t limit = 20;
 };
 
-// "2026-11-21T10:15:30Z"
-std::string iso(db::JournalTime t) {
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
-}
+std::string iso(db::JournalTime t) { return format_time(t, TimeFormat::iso); }
 
 // How long it ran: to its end, or to its last sign of life when it stopped
 // unfinished, or until now while it runs.

@@ -3,14 +3,12 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include "core/time_format.hpp"
 #include "lbctl/table.hpp"
 
 namespace lbctl {
 
-std::string format_utc(std::chrono::system_clock::time_point time) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count() % 1000;
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03}Z", std::chrono::time_point_cast<std::chrono::seconds>(time), ms);
-}
+std::string format_utc(std::chrono::system_clock::time_point time) { return format_time(time, TimeFormat::iso_ms); }
 
 void JsonLinesSink::emit(const Event& event) {
   nlohmann::json line = {{"time", format_utc(event.time)}, {"cutover_id", event.cutover_id}, {"step", event.step},
