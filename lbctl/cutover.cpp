@@ -104,12 +104,19 @@ CutoverOutcome lost_lock(CutoverRun& run) {
                  "lost the service lock (the state database connection broke): stopped; run `lbctl resume` to finish");
 }
 
+// The journal refused a write: without it a crash could not be resumed, so stop here.
+CutoverOutcome journal_failed(CutoverRun& run, const Error& error) {
+  if (run.lost_lock() || error.kind == ErrorKind::conflict) return lost_lock(run);
+  return outcome(run, k_exit_operator,
+                 "could not journal the next step (" + error.message + "): stopped; run `lbctl resume` to finish");
+}
+
 asio::awaitable<CutoverOutcome> do_rollback(CutoverRun& run, std::string reason) {
   if (!run.progress.contains("failure")) {
     run.progress["failure"] = {{"step", run.row.step}, {"message", reason}};
   }
   run.emit(Step::rollback, "rolling_back", "rolling back: " + reason, {{"reason", reason}});
-  if (auto entered = run.enter(Step::rollback); !entered) co_return lost_lock(run);
+  if (auto entered = run.enter(Step::rollback); !entered) co_return journal_failed(run, entered.error());
   auto rolled = co_await roll_back(run);
   if (run.lost_lock()) co_return lost_lock(run);
   const std::string original = run.progress["failure"].value("message", reason);
@@ -140,7 +147,7 @@ asio::awaitable<CutoverOutcome> drive(CutoverRun& run, Step from) {
     if (flow.rolls_back(step) && run.stop_requested() && run.abort_seen()) {
       co_return co_await do_rollback(run, "aborted by `lbctl abort`");
     }
-    if (auto entered = run.enter(step); !entered) co_return lost_lock(run);
+    if (auto entered = run.enter(step); !entered) co_return journal_failed(run, entered.error());
     // Arguments are named before co_await: GCC 12 frees some temporaries
     // there twice (see CONVENTIONS).
     const HookAt before = hook_before(run.config(), step);

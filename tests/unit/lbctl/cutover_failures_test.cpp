@@ -291,3 +291,13 @@ TEST_CASE("a provider that cannot work is found in preflight: exit 2 and nothing
   CHECK(rig.haproxies[0]->mutations().empty());
   CHECK(rig.provider.calls().empty());
 }
+
+TEST_CASE("a journal that refuses a write stops the cutover for an operator, saying why", "[lbctl][cutover]") {
+  CutoverRig rig;
+  rig.journal.fail_next("save", Error{ErrorKind::unreachable, "state database: server closed the connection"});
+  const auto outcome = rig.cutover();
+  CHECK(outcome.exit_code == k_exit_operator);
+  CHECK(outcome.message.find("could not journal the next step (state database: server closed the connection)") !=
+        std::string::npos);
+  CHECK(rig.haproxies[0]->mutations().empty());
+}
