@@ -13,6 +13,10 @@ int run_cli(int argc, char** argv) {
   CLI::App app{"lbctl: blue-green cutovers for application servers behind HAProxy", "lbctl"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "lbctl 0.1.0");
+  app.footer("Every command takes -c CONFIG (configs/example.yaml documents every key) and --json.\n"
+             "Exit codes: 0 done; 1 failed and rolled back cleanly; 2 usage or config error; 3 stopped and needs\n"
+             "an operator; 4 another cutover holds the lock; 5 a dependency was unreachable before any change.\n"
+             "`lbctl COMMAND --help` for each command.");
   cli::Action action;
   cli::add_validate_command(app, action);
   cli::add_servers_command(app, action);

@@ -109,6 +109,7 @@ void add_cutover_command(CLI::App& app, Action& action) {
   cutover->footer(
       "Steps: preflight, backup, pre_migrate, freeze, clone, verify, attach, [stages], drain, watch, detach,\n"
       "post_migrate, unfreeze, terminate. A failure from freeze to detach rolls back by itself.\n"
+      "mode: maintenance swaps the pools behind a 503 page with both migration phases in one transaction.\n"
       "Ctrl-C asks for a rollback; twice leaves it interrupted for `lbctl resume` or `lbctl abort`.\n"
       "Exit codes: 0 done; 1 failed and rolled back cleanly; 2 usage or config error; 3 stopped and needs an\n"
       "operator; 4 another cutover holds the lock (named); 5 a dependency was unreachable before any change.");
