@@ -156,15 +156,25 @@ asio::awaitable<Result<void>> CutoverRun::wait_fleet(std::vector<std::string> na
                                                       std::function<bool(const pools::ServerStat&)> done,
                                                       std::string what, std::chrono::milliseconds timeout,
                                                       std::chrono::milliseconds poll, Step step, bool abortable) {
+  std::vector<std::vector<std::string>> per_lb(d.fleet.size(), names);
+  co_return co_await wait_fleet_per_lb(std::move(per_lb), std::move(done), std::move(what), timeout, poll, step,
+                                       abortable);
+}
+
+asio::awaitable<Result<void>> CutoverRun::wait_fleet_per_lb(std::vector<std::vector<std::string>> names_per_lb,
+                                                             std::function<bool(const pools::ServerStat&)> done,
+                                                             std::string what, std::chrono::milliseconds timeout,
+                                                             std::chrono::milliseconds poll, Step step,
+                                                             bool abortable) {
   const auto deadline = d.clock.now() + timeout;
   for (;;) {
     auto stats = co_await fleet_stats(step);
     if (!stats) co_return std::unexpected(stats.error());
     std::string missing;
-    for (std::size_t i = 0; i < stats->size(); ++i) {
+    for (std::size_t i = 0; i < stats->size() && i < names_per_lb.size(); ++i) {
       std::string on_lb;
       const auto by_name = pools::index_by_name((*stats)[i]);
-      for (const auto& name : names) {
+      for (const auto& name : names_per_lb[i]) {
         const auto it = by_name.find(name);
         if (it == by_name.end()) {
           on_lb += fmt::format("{}{} absent", on_lb.empty() ? "" : ", ", name);

@@ -64,6 +64,12 @@ class CutoverRun {
                                                   std::function<bool(const pools::ServerStat&)> done,
                                                   std::string what, std::chrono::milliseconds timeout,
                                                   std::chrono::milliseconds poll, Step step, bool abortable = true);
+  // The same, with its own list of servers for each LB (index as in the fleet).
+  boost::asio::awaitable<Result<void>> wait_fleet_per_lb(std::vector<std::vector<std::string>> names_per_lb,
+                                                         std::function<bool(const pools::ServerStat&)> done,
+                                                         std::string what, std::chrono::milliseconds timeout,
+                                                         std::chrono::milliseconds poll, Step step,
+                                                         bool abortable = true);
   // One stats read per LB; emits the LB view.
   boost::asio::awaitable<Result<std::vector<std::vector<pools::ServerStat>>>> fleet_stats(Step step);
   void emit_lb_view(Step step, const std::vector<std::vector<pools::ServerStat>>& stats);

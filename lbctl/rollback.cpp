@@ -4,6 +4,7 @@
 // unfrozen. Every action is an ensure, so an interrupted rollback resumes.
 
 #include <fmt/format.h>
+#include <unordered_map>
 
 #include "core/async.hpp"
 #include "lbctl/maintenance.hpp"
@@ -16,16 +17,20 @@ using namespace std::chrono_literals;
 
 namespace {
 
+nlohmann::json lb_snapshot(const CutoverRun& run) {
+  auto snapshot = nlohmann::json::parse(run.row.lb_snapshot_json.empty() ? "[]" : run.row.lb_snapshot_json, nullptr,
+                                        false);
+  return snapshot.is_array() ? snapshot : nlohmann::json::array();
+}
+
 // The old servers' weights as they were before the cutover, per LB.
 std::vector<std::vector<std::pair<std::string, unsigned>>> original_weights(const CutoverRun& run) {
   std::vector<std::vector<std::pair<std::string, unsigned>>> per_lb(run.d.fleet.size());
-  const auto snapshot = nlohmann::json::parse(run.row.lb_snapshot_json.empty() ? "[]" : run.row.lb_snapshot_json,
-                                              nullptr, false);
-  if (!snapshot.is_array()) return per_lb;
+  const auto snapshot = lb_snapshot(run);
+  const auto old = run.old_names();
   for (std::size_t i = 0; i < run.d.fleet.size() && i < snapshot.size(); ++i) {
     for (const auto& s : snapshot[i].value("servers", nlohmann::json::array())) {
       const auto name = s.value("name", std::string());
-      const auto old = run.old_names();
       if (std::find(old.begin(), old.end(), name) == old.end()) continue;
       per_lb[i].emplace_back(name, s.value("user_weight", 1u));
     }
@@ -33,8 +38,63 @@ std::vector<std::vector<std::pair<std::string, unsigned>>> original_weights(cons
   return per_lb;
 }
 
+// Where each old server stood on each LB before the cutover: the admin state
+// an operator gave it (put back as it was, so a server taken out by hand
+// stays out) and whether it was UP (only those are waited for: a server that
+// was already DOWN would keep the rollback waiting for ever).
+struct OldPoolBefore {
+  std::vector<std::string> ready, drain, maint;  // the admin state to put back
+  std::vector<std::string> up;                   // UP before, ready again: wait for these
+};
+
+std::vector<OldPoolBefore> old_pool_before(const CutoverRun& run) {
+  const auto snapshot = lb_snapshot(run);
+  std::vector<OldPoolBefore> per_lb(run.d.fleet.size());
+  for (std::size_t i = 0; i < per_lb.size(); ++i) {
+    const auto servers = i < snapshot.size() ? snapshot[i].value("servers", nlohmann::json::array())
+                                             : nlohmann::json::array();
+    std::unordered_map<std::string, const nlohmann::json*> seen;
+    for (const auto& s : servers) seen[s.value("name", "")] = &s;
+    for (const auto& name : run.old_names()) {
+      const auto it = seen.find(name);
+      if (it == seen.end()) {  // no snapshot (an older journal): ready, and waited for
+        per_lb[i].ready.push_back(name);
+        per_lb[i].up.push_back(name);
+        continue;
+      }
+      const unsigned admin = it->second->value("admin_state", 0u);
+      pools::ServerStat stat;
+      stat.status = it->second->value("status", "");
+      if (admin & pools::k_admin_forced_maint) {
+        per_lb[i].maint.push_back(name);
+      } else if (admin & pools::k_admin_forced_drain) {
+        per_lb[i].drain.push_back(name);
+      } else {
+        per_lb[i].ready.push_back(name);
+        if (stat.is_up()) per_lb[i].up.push_back(name);
+      }
+    }
+  }
+  return per_lb;
+}
+
+asio::awaitable<Result<pools::Applied>> put_back_admin_states(pools::LoadBalancer& lb, OldPoolBefore was) {
+  pools::Applied all;
+  for (auto target : {pools::AdminTarget::ready, pools::AdminTarget::drain, pools::AdminTarget::maint}) {
+    const auto& names = target == pools::AdminTarget::ready   ? was.ready
+                        : target == pools::AdminTarget::drain ? was.drain
+                                                              : was.maint;
+    if (names.empty()) continue;
+    auto applied = co_await lb.ensure_state(names, target);
+    if (!applied) co_return std::unexpected(applied.error());
+    all.commands.insert(all.commands.end(), applied->commands.begin(), applied->commands.end());
+  }
+  co_return all;
+}
+
 asio::awaitable<Result<void>> old_pool_back(CutoverRun& run) {
   const auto names = run.old_names();
+  const auto before = old_pool_before(run);
   // Servers already detached (a failure mid-detach) are added again.
   auto snapshots = co_await run.d.fleet.all<pools::BackendState>([](pools::LoadBalancer& lb) { return lb.snapshot(); });
   if (!snapshots) co_return std::unexpected(snapshots.error());
@@ -49,9 +109,15 @@ asio::awaitable<Result<void>> old_pool_back(CutoverRun& run) {
   }
   if (!readd.empty()) {
     if (auto prepared = co_await prepare_on_fleet(run, readd, Step::rollback); !prepared) co_return prepared;
-    std::vector<std::string> readded;
-    for (const auto& s : readd) readded.push_back(s.name);
-    if (auto passed = co_await run.wait_fleet(
+    std::vector<std::vector<std::string>> readded(before.size());
+    for (std::size_t i = 0; i < before.size(); ++i) {
+      for (const auto& s : readd) {
+        if (std::find(before[i].up.begin(), before[i].up.end(), s.name) != before[i].up.end()) {
+          readded[i].push_back(s.name);
+        }
+      }
+    }
+    if (auto passed = co_await run.wait_fleet_per_lb(
             readded, [](const pools::ServerStat& s) { return s.check_passed(); }, "passing HAProxy's check",
             run.config().health.deadline, 200ms, Step::rollback, false);
         !passed) {
@@ -68,9 +134,12 @@ asio::awaitable<Result<void>> old_pool_back(CutoverRun& run) {
       }
     }
   }
-  auto make_ready = [names](pools::LoadBalancer& lb) { return lb.ensure_state(names, pools::AdminTarget::ready); };
-  auto ready = co_await run.d.fleet.all<pools::Applied>(make_ready);
-  if (!ready) co_return std::unexpected(ready.error());
+  std::unordered_map<std::string, OldPoolBefore> before_by_lb;
+  for (std::size_t i = 0; i < before.size(); ++i) before_by_lb[run.d.fleet.at(i).name()] = before[i];
+  auto put_back = [&before_by_lb](pools::LoadBalancer& lb) { return put_back_admin_states(lb, before_by_lb.at(lb.name())); };
+  auto restored_states = co_await run.d.fleet.all<pools::Applied>(put_back);
+  if (!restored_states) co_return std::unexpected(restored_states.error());
+  run.emit_commands(Step::rollback, *restored_states);
   if (run.progress.value("weights_changed", false)) {
     const auto weights = original_weights(run);
     std::vector<asio::awaitable<Result<pools::Applied>>> resets;
@@ -81,14 +150,25 @@ asio::awaitable<Result<void>> old_pool_back(CutoverRun& run) {
   }
   const auto inter = std::chrono::milliseconds(run.server_options.inter_ms.value_or(2000));
   const auto timeout = std::max(run.config().health.deadline, inter * 10);
-  if (auto up = co_await run.wait_fleet(
-          names, [](const pools::ServerStat& s) { return s.is_fully_up(); }, "UP again", timeout,
+  std::vector<std::vector<std::string>> waited;
+  for (const auto& lb : before) waited.push_back(lb.up);
+  if (auto up = co_await run.wait_fleet_per_lb(
+          waited, [](const pools::ServerStat& s) { return s.is_fully_up(); }, "UP again", timeout,
           std::clamp(inter / 4, std::chrono::milliseconds(50), std::chrono::milliseconds(500)), Step::rollback, false);
       !up) {
     co_return up;
   }
   run.record_servers(db::Pool::old_pool, "serving");
-  run.emit(Step::rollback, "old_pool_up", fmt::format("old servers UP again: {}", fmt::join(names, ", ")));
+  std::string left_out;
+  for (std::size_t i = 0; i < before.size(); ++i) {
+    for (const auto& name : names) {
+      if (std::find(before[i].up.begin(), before[i].up.end(), name) != before[i].up.end()) continue;
+      left_out += fmt::format("{}{} on {}", left_out.empty() ? "" : ", ", name, run.d.fleet.at(i).name());
+    }
+  }
+  run.emit(Step::rollback, "old_pool_up",
+           fmt::format("old servers back as they were before the cutover: {}{}", fmt::join(names, ", "),
+                       left_out.empty() ? "" : fmt::format(" (not UP before, so not waited for: {})", left_out)));
   co_return Result<void>{};
 }
 

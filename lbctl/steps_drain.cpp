@@ -55,8 +55,10 @@ asio::awaitable<Result<void>> step_drain(CutoverRun& run) {
   const auto inter = check_inter(run);
   const int fall = run.server_options.fall.value_or(3);
   const auto timeout = inter * fall + 2 * inter + 2s;
+  // A server already DOWN (crashed, say) takes no new sessions either, and
+  // under disable-on-404 a 404 keeps it DOWN rather than making it NOLB.
   auto out = co_await run.wait_fleet(
-      names, [](const pools::ServerStat& s) { return s.is_nolb() || s.is_drain() || s.is_maint(); },
+      names, [](const pools::ServerStat& s) { return s.is_nolb() || s.is_drain() || s.is_maint() || s.is_down(); },
       "out of rotation (NOLB)", timeout, std::clamp(inter / 4, std::chrono::milliseconds(50), std::chrono::milliseconds(500)),
       Step::drain);
   if (!out) {

@@ -83,6 +83,7 @@ bool ServerStat::is_fully_up() const { return status == "UP" || status == "no ch
 bool ServerStat::is_nolb() const { return starts_with(status, "NOLB"); }
 bool ServerStat::is_drain() const { return starts_with(status, "DRAIN"); }
 bool ServerStat::is_maint() const { return starts_with(status, "MAINT"); }
+bool ServerStat::is_down() const { return starts_with(status, "DOWN"); }
 bool ServerStat::check_passed() const {
   return check_status == "L7OK" || check_status == "L6OK" || check_status == "L4OK";
 }

@@ -39,6 +39,7 @@ struct ServerStat {
   bool is_nolb() const;   // health check answers 404 under disable-on-404
   bool is_drain() const;  // DRAIN status (admin drain, or weight 0)
   bool is_maint() const;  // any MAINT
+  bool is_down() const;   // failing its check (also "DOWN 1/2", on its way back up): no new sessions
   // The last check passed at layer 7, 6 or 4.
   bool check_passed() const;
 };

@@ -186,6 +186,51 @@ TEST_CASE("lbctl abort during the drain rolls back: old pool UP, new servers gon
   CHECK(held.get().status == 200);  // the old session was never cut
 }
 
+namespace {
+
+// old-3 crashed (DOWN on both LBs) and an operator put old-2 in MAINT on lb1.
+void break_old_pool(Stack& stack) {
+  stack.crash_old_server(3);
+  for (std::size_t i = 0; i < stack.lb_count(); ++i) {
+    REQUIRE(eventually([&] { return stack.lb(i).status("old-3") == "DOWN"; }, 10s));
+  }
+  stack.lb(0).command("set server app/old-2 state maint");
+  REQUIRE(stack.lb(0).status("old-2") == "MAINT");
+}
+
+}  // namespace
+
+TEST_CASE("an old pool with a crashed server and one in MAINT is replaced whole", "[e2e]") {
+  StackOptions options;
+  options.old_servers = 3;
+  Stack stack(options);
+  break_old_pool(stack);
+  const auto run = stack.lbctl({"cutover", "--yes"});
+  INFO(run.out);
+  REQUIRE(run.exit_code == 0);
+  CHECK(stack.fleet_view() == Strings{"lb1 v2-1 UP", "lb1 v2-2 UP", "lb1 v2-3 UP", "lb2 v2-1 UP", "lb2 v2-2 UP",
+                                      "lb2 v2-3 UP"});
+  CHECK_FALSE(stack.server_running("old-1"));
+  CHECK_FALSE(stack.server_running("old-2"));
+}
+
+TEST_CASE("a rollback leaves a crashed old server DOWN and one an operator put in MAINT in MAINT", "[e2e]") {
+  StackOptions options;
+  options.old_servers = 3;
+  options.new_server_args = {"--health-file", "not-the-checked-file.html", "--status", "500"};
+  Stack stack(options);
+  break_old_pool(stack);
+  const auto started = std::chrono::steady_clock::now();
+  const auto run = stack.lbctl({"cutover", "--yes"});
+  INFO(run.out);
+  CHECK(run.exit_code == 1);
+  CHECK(run.out.find("rolled back") != std::string::npos);
+  CHECK(std::chrono::steady_clock::now() - started < 30s);  // not waiting for old-3 to come back
+  CHECK(stack.fleet_view() == Strings{"lb1 old-1 UP", "lb1 old-2 MAINT", "lb1 old-3 DOWN", "lb2 old-1 UP",
+                                      "lb2 old-2 UP", "lb2 old-3 DOWN"});
+  CHECK_FALSE(stack.server_running("v2-1"));
+}
+
 TEST_CASE("lbctl plan shows the commands and changes nothing", "[e2e]") {
   Stack stack;
   const auto plan = stack.lbctl({"plan"});

@@ -144,6 +144,12 @@ std::vector<std::string> Stack::fleet_view() {
   return view;
 }
 
+void Stack::crash_old_server(std::size_t n) {
+  auto& server = *m_old_servers.at(n - 1);
+  server.signal(SIGKILL);
+  server.wait(5s);  // reaped, as its supervisor would
+}
+
 bool Stack::server_running(const std::string& name) const {
   std::ifstream pid_file(base_dir() / name / "pid");
   pid_t pid = 0;

@@ -55,6 +55,8 @@ class Stack {
 
   // "lb1 v2-1 UP" for every server of every LB.
   std::vector<std::string> fleet_view();
+  // Kills old-N (1-based) as a crash would: its files stay, its port closes.
+  void crash_old_server(std::size_t n);
   // True when a process in base_dir/NAME/pid is alive.
   bool server_running(const std::string& name) const;
   // A column of the app database's table `orders`, or "" when absent.

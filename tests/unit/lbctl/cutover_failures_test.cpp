@@ -301,3 +301,53 @@ TEST_CASE("a journal that refuses a write stops the cutover for an operator, say
         std::string::npos);
   CHECK(rig.haproxies[0]->mutations().empty());
 }
+
+namespace {
+
+// old-3 has crashed: its checks fail on every LB whatever its health file says.
+void crash_old_3(CutoverRig& rig) {
+  rig.provider.on_health_file([&rig](const std::string& server, bool present) {
+    const auto app = server == "old-3" ? AppHealth::down : present ? AppHealth::healthy : AppHealth::not_found;
+    for (auto& h : rig.haproxies) h->set_app(server, app);
+  });
+  for (auto& h : rig.haproxies) h->set_app("old-3", AppHealth::down);
+}
+
+}  // namespace
+
+TEST_CASE("an old server already DOWN does not hold up the drain and is replaced with the rest", "[lbctl][cutover]") {
+  CutoverRig rig(2, 3);
+  crash_old_3(rig);
+  rig.sim.clock.advance_by(10s);
+  for (auto& h : rig.haproxies) REQUIRE(h->status("old-3") == "DOWN");
+  const auto outcome = rig.cutover();
+  INFO(outcome.message);
+  REQUIRE(outcome.exit_code == k_exit_done);
+  CHECK(rig.fleet_view() == Strings{"lb1 v2-1 UP", "lb1 v2-2 UP", "lb1 v2-3 UP", "lb2 v2-1 UP", "lb2 v2-2 UP",
+                                    "lb2 v2-3 UP"});
+  CHECK(rig.provider.running_servers() == Strings{"v2-1", "v2-2", "v2-3"});
+}
+
+TEST_CASE("a rollback puts every old server back as it was: MAINT stays MAINT, DRAIN stays DRAIN, DOWN is not waited for",
+          "[lbctl][cutover][rollback]") {
+  auto method = GENERATE(DrainConfig::Method::health_file, DrainConfig::Method::haproxy);
+  CutoverRig rig(2, 4);
+  rig.config.drain.method = method;
+  rig.config.drain.timeout = 2min;
+  crash_old_3(rig);
+  // An operator took old-2 out on lb1 only, and set old-4 draining on lb2.
+  REQUIRE(rig.sim.run(rig.haproxies[0]->run({"set server app/old-2 state maint"})));
+  REQUIRE(rig.sim.run(rig.haproxies[1]->run({"set server app/old-4 state drain"})));
+  rig.sim.clock.advance_by(10s);
+  rig.haproxies[0]->set_sessions("old-1", 5);  // never drains: the drain timeout rolls back
+  const auto outcome = rig.cutover();
+  INFO(outcome.message);
+  CHECK(outcome.exit_code == k_exit_failed);
+  CHECK(outcome.message.find("drain.timeout 2m passed") != std::string::npos);
+  CHECK(rig.status_of(outcome.cutover_id) == db::CutoverStatus::rolled_back);
+  CHECK(rig.fleet_view() == Strings{"lb1 old-1 UP", "lb1 old-2 MAINT", "lb1 old-3 DOWN", "lb1 old-4 UP",
+                                    "lb2 old-1 UP", "lb2 old-2 UP", "lb2 old-3 DOWN", "lb2 old-4 DRAIN"});
+  const auto* back = rig.recorder.first("rollback", "old_pool_up");
+  REQUIRE(back);
+  CHECK(back->text.find("not waited for: old-2 on lb1, old-3 on lb1, old-3 on lb2, old-4 on lb2") != std::string::npos);
+}
