@@ -7,6 +7,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -69,6 +70,11 @@ struct Fd {
   }
 };
 
+std::vector<std::string>& withheld_names() {
+  static std::vector<std::string> names;
+  return names;
+}
+
 // argv and envp as the C arrays posix_spawnp wants; the strings live here.
 struct SpawnArgs {
   std::vector<std::string> env_strings;
@@ -84,7 +90,9 @@ struct SpawnArgs {
       std::string_view entry(*e);
       const auto eq = entry.find('=');
       if (eq == std::string_view::npos) continue;
-      merged[std::string(entry.substr(0, eq))] = std::string(entry.substr(eq + 1));
+      std::string key(entry.substr(0, eq));
+      if (std::find(withheld_names().begin(), withheld_names().end(), key) != withheld_names().end()) continue;
+      merged[std::move(key)] = std::string(entry.substr(eq + 1));
     }
     for (const auto& [key, value] : overrides) merged[key] = value;
     env_strings.reserve(merged.size());
@@ -133,6 +141,8 @@ asio::awaitable<void> read_all(asio::posix::stream_descriptor& from, std::string
 }
 
 }  // namespace
+
+void withhold_from_children(std::vector<std::string> names) { withheld_names() = std::move(names); }
 
 asio::awaitable<Result<ProcessResult>> PosixProcessRunner::run(ProcessSpec spec) {
   if (spec.argv.empty()) co_return fail(ErrorKind::invalid, "empty command");

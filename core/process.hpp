@@ -39,6 +39,10 @@ std::string tail_lines(std::string_view text, std::size_t lines = 5);
 // put secrets in argv they print.
 std::string describe_argv(const std::vector<std::string>& argv);
 
+// Variables of lbctl's own environment that no program it starts inherits
+// (lbctl's secrets: the database URLs). A ProcessSpec may still set them.
+void withhold_from_children(std::vector<std::string> names);
+
 class ProcessRunner {
  public:
   virtual ~ProcessRunner() = default;

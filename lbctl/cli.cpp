@@ -4,12 +4,15 @@
 #include <fmt/format.h>
 #include <iostream>
 
+#include "core/process.hpp"
 #include "lbctl/config.hpp"
 #include "lbctl/exit_codes.hpp"
 
 namespace lbctl {
 
 int run_cli(int argc, char** argv) {
+  // Hooks, providers and the backup get lbctl's environment without its secrets.
+  withhold_from_children({"LBCTL_STATE_DATABASE_URL", "LBCTL_MIGRATIONS_DATABASE_URL"});
   CLI::App app{"lbctl: blue-green cutovers for application servers behind HAProxy", "lbctl"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "lbctl 0.1.0");

@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """A hook for tests: appends its LBCTL_* environment to OUTFILE as one JSON
-line, then exits with EXIT_CODE (printing a reason on stderr when non-zero).
+line (a variable whose name holds URL as "(set)", never its value), then exits with EXIT_CODE (printing a reason on stderr when non-zero).
 Usage: record_env_hook.py OUTFILE [EXIT_CODE]"""
 import json
 import os
 import sys
 
 with open(sys.argv[1], "a") as out:
-    out.write(json.dumps({k: v for k, v in os.environ.items() if k.startswith("LBCTL_") and "URL" not in k}) + "\n")
+    out.write(json.dumps({k: "(set)" if "URL" in k else v for k, v in os.environ.items() if k.startswith("LBCTL_")}) + "\n")
 code = int(sys.argv[2]) if len(sys.argv) > 2 else 0
 if code:
     print("workers refused to stop", file=sys.stderr)

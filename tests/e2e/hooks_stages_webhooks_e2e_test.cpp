@@ -73,6 +73,10 @@ TEST_CASE("hooks receive the cutover's facts as environment variables", "[e2e][h
   CHECK(calls[0]["LBCTL_OLD_SERVERS"].get<std::string>().find("old-1=127.0.0.1:") == 0);
   CHECK(calls[0]["LBCTL_NEW_SERVERS"].get<std::string>().find("v2-1=127.0.0.1:") == 0);
   CHECK(calls[1]["LBCTL_HOOK"] == "after_cutover");
+  // lbctl's own secrets are withheld; the rest of its environment is passed on.
+  CHECK_FALSE(calls[0].contains("LBCTL_STATE_DATABASE_URL"));
+  CHECK_FALSE(calls[0].contains("LBCTL_MIGRATIONS_DATABASE_URL"));
+  CHECK(calls[0]["LBCTL_APP_DATABASE_URL"] == "(set)");
 }
 
 TEST_CASE("a failing hook rolls the cutover back, its stderr in the message and the journal", "[e2e][hooks]") {

@@ -57,6 +57,25 @@ TEST_CASE("environment variables given are added for the program", "[integration
   CHECK(result->out == "a b;c\n");
 }
 
+TEST_CASE("variables withheld from children are not inherited, unless a spec sets them", "[integration][process]") {
+  ::setenv("LBCTL_TEST_WITHHELD", "secret-value", 1);
+  ::setenv("LBCTL_TEST_PASSED", "plain-value", 1);
+  withhold_from_children({"LBCTL_TEST_WITHHELD"});
+  boost::asio::io_context io;
+  PosixProcessRunner runner;
+  auto inherited = test::run_async(io, runner.run({{"env"}, {}, 5s}));
+  auto explicit_value =
+      test::run_async(io, runner.run({{"printenv", "LBCTL_TEST_WITHHELD"}, {{"LBCTL_TEST_WITHHELD", "given"}}, 5s}));
+  withhold_from_children({});
+  ::unsetenv("LBCTL_TEST_WITHHELD");
+  ::unsetenv("LBCTL_TEST_PASSED");
+  REQUIRE(inherited.has_value());
+  CHECK(inherited->out.find("secret-value") == std::string::npos);
+  CHECK(inherited->out.find("LBCTL_TEST_PASSED=plain-value") != std::string::npos);
+  REQUIRE(explicit_value.has_value());
+  CHECK(explicit_value->out == "given\n");
+}
+
 TEST_CASE("a background child holding the pipe does not hang the run", "[integration][process]") {
   boost::asio::io_context io;
   PosixProcessRunner runner;
