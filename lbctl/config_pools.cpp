@@ -160,22 +160,27 @@ ProviderConfig read_provider(Reader& reader, const Value& value, const std::file
   ProviderConfig provider;
   const Value type = section.require("type", "local, exec or static");
   const std::string type_name = text(reader, type);
-  auto optional_argv = [&](std::string_view key, std::vector<std::string>& into) {
-    if (auto v = section.get(key)) into = argv(reader, *v);
+  // The placeholders each command is given (pools/provider_exec.cpp).
+  auto per_server_argv = [&](std::string_view key, std::vector<std::string>& into) {
+    if (auto v = section.get(key)) into = argv(reader, *v, {"service", "name", "address", "host", "port"});
+  };
+  auto service_argv = [&](std::string_view key, std::vector<std::string>& into) {
+    if (auto v = section.get(key)) into = argv(reader, *v, {"service"});
   };
   auto exec_commands = [&] {
-    optional_argv("terminate", provider.terminate);
-    optional_argv("remove_health_file", provider.remove_health_file);
-    optional_argv("restore_health_file", provider.restore_health_file);
-    optional_argv("freeze_scaling", provider.freeze_scaling);
-    optional_argv("unfreeze_scaling", provider.unfreeze_scaling);
+    per_server_argv("terminate", provider.terminate);
+    per_server_argv("remove_health_file", provider.remove_health_file);
+    per_server_argv("restore_health_file", provider.restore_health_file);
+    service_argv("freeze_scaling", provider.freeze_scaling);
+    service_argv("unfreeze_scaling", provider.unfreeze_scaling);
     if (auto timeout = section.get("timeout")) provider.timeout = duration(reader, *timeout, false);
   };
   if (type_name == "local") {
     provider.type = ProviderConfig::Type::local;
     section.allow({"type", "command", "ports", "base_dir", "health_file", "start_timeout", "stop_grace"},
                   "a local provider");
-    provider.command = argv(reader, section.require("command", "the server's argv, with {port}, {dir}, {name}"));
+    provider.command = argv(reader, section.require("command", "the server's argv, with {port}, {dir}, {name}"),
+                            {"port", "dir", "name", "host"});
     const Value ports = section.require("ports", "a port range \"A-B\" for new servers");
     std::string problem;
     const auto range = parse_port_range(text(reader, ports), &problem);
@@ -198,7 +203,8 @@ ProviderConfig read_provider(Reader& reader, const Value& value, const std::file
     section.allow({"type", "clone", "terminate", "remove_health_file", "restore_health_file", "freeze_scaling",
                    "unfreeze_scaling", "timeout"},
                   "an exec provider");
-    provider.clone = argv(reader, section.require("clone", "the argv that creates new servers"));
+    provider.clone = argv(reader, section.require("clone", "the argv that creates new servers"),
+                          {"service", "template", "template_address", "name", "count", "names"});
     if (!section.has("terminate")) section.missing("terminate", "the argv that terminates a server");
     exec_commands();
   } else if (type_name == "static") {

@@ -8,6 +8,7 @@
 
 #include "core/names.hpp"
 #include "lbctl/config.hpp"
+#include "pools/placeholders.hpp"
 
 namespace lbctl::config_detail {
 
@@ -255,6 +256,19 @@ std::vector<std::string> argv(Reader& reader, const Value& value) {
   }
   if (result.empty()) reader.fail(value, fmt::format("must not be empty; expected {}", expected));
   if (result.front().empty()) reader.fail(value, "the program (first item) must not be empty");
+  return result;
+}
+
+std::vector<std::string> argv(Reader& reader, const Value& value,
+                              std::initializer_list<std::string_view> placeholders) {
+  auto result = argv(reader, value);
+  if (const auto unknown = pools::find_unknown_placeholder(result, placeholders)) {
+    std::string known;
+    for (const auto& key : placeholders) known += fmt::format("{}{{{}}}", known.empty() ? "" : " ", key);
+    reader.fail(list(reader, value).at(unknown->index),
+                fmt::format("unknown placeholder {{{}}}; expected {}", unknown->key,
+                            known.empty() ? "none here" : "one of " + known));
+  }
   return result;
 }
 

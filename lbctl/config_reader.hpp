@@ -101,6 +101,9 @@ bool boolean(Reader& reader, const Value& value);
 Duration duration(Reader& reader, const Value& value, bool allow_zero);
 // A non-empty list of text: a program and its arguments, placeholders kept.
 std::vector<std::string> argv(Reader& reader, const Value& value);
+// The same, and every {placeholder} in it is one of `placeholders` (a typo
+// fails here, at the item, instead of reaching the program as written).
+std::vector<std::string> argv(Reader& reader, const Value& value, std::initializer_list<std::string_view> placeholders);
 // The items of a list, keyed "KEY[0]", "KEY[1]", ...
 std::vector<Value> list(Reader& reader, const Value& value);
 

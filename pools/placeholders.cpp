@@ -1,5 +1,7 @@
 #include "pools/placeholders.hpp"
 
+#include <algorithm>
+
 namespace lbctl::pools {
 
 namespace {
@@ -42,6 +44,22 @@ std::vector<std::string> expand_argv(const std::vector<std::string>& argv, const
   out.reserve(argv.size());
   for (const auto& arg : argv) out.push_back(expand_placeholders(arg, values));
   return out;
+}
+
+std::optional<UnknownPlaceholder> find_unknown_placeholder(const std::vector<std::string>& argv,
+                                                           std::initializer_list<std::string_view> known) {
+  const auto is_key_char = [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; };
+  for (std::size_t i = 0; i < argv.size(); ++i) {
+    const std::string_view arg = argv[i];
+    for (auto close = arg.find('}'); close != std::string_view::npos; close = arg.find('}', close + 1)) {
+      const auto open = arg.rfind('{', close);
+      if (open == std::string_view::npos) continue;
+      const auto key = arg.substr(open + 1, close - open - 1);
+      if (key.empty() || !std::all_of(key.begin(), key.end(), is_key_char)) continue;
+      if (std::find(known.begin(), known.end(), key) == known.end()) return UnknownPlaceholder{i, std::string(key)};
+    }
+  }
+  return std::nullopt;
 }
 
 bool uses_placeholder(const std::vector<std::string>& argv, std::string_view key) {

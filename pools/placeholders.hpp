@@ -4,6 +4,8 @@
 // argument, so a value holding spaces or ';' stays one argument and no shell
 // ever sees it.
 
+#include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,6 +23,17 @@ std::string expand_placeholders(std::string_view text, const Placeholders& value
 
 // expand_placeholders on each element; the result has as many elements.
 std::vector<std::string> expand_argv(const std::vector<std::string>& argv, const Placeholders& values);
+
+// The first "{key}" in `argv` that looks like a placeholder (a key of
+// [a-z_]) but is not one of `known`: a typo that would reach the program as
+// written. Braces around anything else ("{}", "{\"a\": 1}", "{print $1}") are
+// not placeholders.
+struct UnknownPlaceholder {
+  std::size_t index = 0;  // the argv element
+  std::string key;
+};
+std::optional<UnknownPlaceholder> find_unknown_placeholder(const std::vector<std::string>& argv,
+                                                           std::initializer_list<std::string_view> known);
 
 // True when some element of `argv` holds "{key}".
 bool uses_placeholder(const std::vector<std::string>& argv, std::string_view key);

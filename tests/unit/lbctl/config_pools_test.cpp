@@ -262,6 +262,34 @@ TEST_CASE("a command item that is not text is a type error", "[config]") {
         "shop.yaml:7:18: provider.command[1]: expected text, got a map");
 }
 
+TEST_CASE("a placeholder typo in the local command is refused at its item", "[config]") {
+  CHECK(config_error(with_provider("provider:\n  type: local\n  command: [app, \"--port={prot}\"]\n"
+                                   "  ports: \"1-2\"\n  base_dir: d\n")) ==
+        "shop.yaml:7:18: provider.command[1]: unknown placeholder {prot}; expected one of {port} {dir} {name} {host}");
+}
+
+TEST_CASE("each exec provider command is checked against its own placeholders", "[config]") {
+  const std::string head = "provider:\n  type: exec\n";
+  // {address} is given to terminate, not to clone.
+  CHECK(config_error(with_provider(head + "  clone: [make, \"{address}\"]\n  terminate: [rm]\n") +
+                     "drain: {method: haproxy}\n") ==
+        "shop.yaml:7:17: provider.clone[1]: unknown placeholder {address}; expected one of {service} {template} "
+        "{template_address} {name} {count} {names}");
+  CHECK(config_error(with_provider(head + "  clone: [make]\n  terminate: [rm, \"{names}\"]\n") +
+                     "drain: {method: haproxy}\n") ==
+        "shop.yaml:8:19: provider.terminate[1]: unknown placeholder {names}; expected one of {service} {name} "
+        "{address} {host} {port}");
+  CHECK(config_error(with_provider(head + "  clone: [make]\n  terminate: [rm]\n  freeze_scaling: [asg, \"{name}\"]\n") +
+                     "drain: {method: haproxy}\n") ==
+        "shop.yaml:9:25: provider.freeze_scaling[1]: unknown placeholder {name}; expected one of {service}");
+  CHECK(config_error(with_provider(head + "  clone: [make, \"{template_address}\", \"{count}\"]\n"
+                                          "  terminate: [rm, \"{host}:{port}\"]\n"
+                                          "  remove_health_file: [ssh, \"{host}\", rm, f]\n"
+                                          "  restore_health_file: [ssh, \"{hots}\", touch, f]\n")) ==
+        "shop.yaml:10:30: provider.restore_health_file[1]: unknown placeholder {hots}; expected one of {service} "
+        "{name} {address} {host} {port}");
+}
+
 TEST_CASE("a key of another provider type is refused", "[config]") {
   CHECK(config_error(with_provider("provider:\n  type: local\n" + k_local_keys + "  clone: [make-server]\n")) ==
         "shop.yaml:10:3: provider.clone: not a key of a local provider (expected one of: type, command, ports, "

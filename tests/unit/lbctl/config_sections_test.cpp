@@ -82,6 +82,13 @@ TEST_CASE("a backup without command is refused", "[config]") {
         "shop.yaml:11:11: migrations.backup.command: missing; expected the backup's argv, like [\"pg_dump\", ...]");
 }
 
+TEST_CASE("a placeholder typo in the backup command is refused at its item", "[config]") {
+  CHECK(config_error(k_minimal_config + "migrations:\n  database_url: x\n  dir: m\n"
+                                        "  backup: {dir: b, command: [pg_dump, \"{database}\"]}\n") ==
+        "shop.yaml:11:39: migrations.backup.command[1]: unknown placeholder {database}; expected one of {backup_dir} "
+        "{service} {cutover_id} {database_url} {timestamp}");
+}
+
 TEST_CASE("a backup without dir is refused", "[config]") {
   CHECK(config_error(k_minimal_config + "migrations:\n  database_url: x\n  dir: m\n  backup: {command: [pg_dump]}\n") ==
         "shop.yaml:11:11: migrations.backup.dir: missing; expected the folder for backup files");

@@ -50,3 +50,19 @@ TEST_CASE("uses_placeholder finds a key anywhere in the argv", "[pools][placehol
   CHECK(uses_placeholder(Strings{"clone", "--name={name}"}, "name"));
   CHECK_FALSE(uses_placeholder(Strings{"clone", "{names}"}, "name"));
 }
+
+TEST_CASE("find_unknown_placeholder names the first key that is not a placeholder, and where", "[pools][placeholders]") {
+  const auto unknown = find_unknown_placeholder(Strings{"app", "--port={port}", "--dir", "{dri}/x", "{nmae}"},
+                                                {"port", "dir", "name"});
+  REQUIRE(unknown);
+  CHECK(unknown->index == 3);
+  CHECK(unknown->key == "dri");
+  CHECK_FALSE(find_unknown_placeholder(Strings{"app", "{port}", "{{name}}", "x{dir}y"}, {"port", "dir", "name"}));
+}
+
+TEST_CASE("braces around anything but a lower-case word are not taken for placeholders", "[pools][placeholders]") {
+  CHECK_FALSE(find_unknown_placeholder(Strings{"curl", "-d", "{\"text\": \"hi\"}", "{}", "{print $1}", "{Name}", "{",
+                                               "}{", "{1}"},
+                                       {"port"}));
+  CHECK(find_unknown_placeholder(Strings{"jq", "{name}"}, {})->key == "name");
+}
