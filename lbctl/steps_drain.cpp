@@ -50,11 +50,14 @@ asio::awaitable<Result<void>> step_drain(CutoverRun& run) {
   run.record_servers(db::Pool::old_pool, "draining");
   run.emit(Step::drain, "health_files_removed", fmt::format("health files removed on {}", fmt::join(names, ", ")));
 
-  // HAProxy marks a server NOLB after `fall` failed checks of `inter` each;
-  // the margin covers check timing and one poll.
+  // HAProxy marks a server NOLB at its first check that answers 404 (seen on
+  // 2.6.12: within one `inter` of the removal). The old servers' own `inter`
+  // is not in the runtime API, so the new pool's stands in for it, and the
+  // wait is at least a minute: an old pool checked every 10s or 30s must not
+  // be rolled back for being slow.
   const auto inter = check_inter(run);
   const int fall = run.server_options.fall.value_or(3);
-  const auto timeout = inter * fall + 2 * inter + 2s;
+  const auto timeout = std::max<std::chrono::milliseconds>(inter * fall + 2 * inter + 2s, 60s);
   // A server already DOWN (crashed, say) takes no new sessions either, and
   // under disable-on-404 a 404 keeps it DOWN rather than making it NOLB.
   auto out = co_await run.wait_fleet(

@@ -256,6 +256,13 @@ void FakeHaproxy::set_sessions(const std::string& server, std::uint64_t scur) {
   if (auto* s = find(m_backend + "/" + server)) s->scur = scur;
 }
 
+void FakeHaproxy::set_check_inter(const std::string& server, int inter_ms) {
+  if (auto* s = find(m_backend + "/" + server)) {
+    s->inter_ms = inter_ms;
+    s->next_check = m_clock.now() + std::chrono::milliseconds(inter_ms);
+  }
+}
+
 void FakeHaproxy::add_responses(const std::string& server, std::uint64_t total, std::uint64_t errors_5xx) {
   if (auto* s = find(m_backend + "/" + server)) {
     s->responses += total;

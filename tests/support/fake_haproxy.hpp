@@ -55,6 +55,8 @@ class FakeHaproxy final : public pools::RuntimeApi {
   void set_reachable(bool reachable) { m_reachable = reachable; }
   void set_app(const std::string& server, AppHealth health);
   void set_sessions(const std::string& server, std::uint64_t scur);
+  // The server's check interval (a config server's `inter`).
+  void set_check_inter(const std::string& server, int inter_ms);
   void add_responses(const std::string& server, std::uint64_t total, std::uint64_t errors_5xx);
   // A map file HAProxy loaded at start (empty); `show map` lists it.
   void add_map_file(const std::string& path) { m_maps[path]; }

@@ -97,6 +97,21 @@ TEST_CASE("an old server that never turns NOLB stops the cutover naming the LB a
   CHECK(rig.provider.has_health_file("old-2"));
 }
 
+TEST_CASE("old servers checked far less often than the new pool still turn NOLB in time", "[lbctl][cutover]") {
+  CutoverRig rig;  // the new pool: check inter 1s fall 2
+  for (auto& h : rig.haproxies) {
+    for (const auto* name : {"old-1", "old-2"}) h->set_check_inter(name, 20'000);
+  }
+  const auto outcome = rig.cutover();
+  INFO(outcome.message);
+  REQUIRE(outcome.exit_code == k_exit_done);
+  const auto* removed = rig.recorder.first("drain", "health_files_removed");
+  const auto* drained = rig.recorder.first("watch", "drained");
+  REQUIRE(removed);
+  REQUIRE(drained);
+  CHECK(drained->time - removed->time > 6s);  // longer than fall x inter of the new pool's checks
+}
+
 TEST_CASE("at the drain timeout, on_timeout abort rolls back", "[lbctl][cutover][rollback]") {
   CutoverRig rig;
   rig.config.drain.timeout = 2min;
