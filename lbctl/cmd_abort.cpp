@@ -113,7 +113,8 @@ int abort_cutover(const std::string& file, bool json) {
 }  // namespace
 
 void add_abort_command(CLI::App& app, Action& action) {
-  auto* command = app.add_subcommand("abort", "Roll back the service's running or interrupted cutover");
+  auto* command = app.add_subcommand("abort", "Roll back the service's running or interrupted cutover (also: rollback)");
+  command->alias("rollback");
   auto file = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
   command->add_option("-c,--config", *file, "The config file (YAML)")->required();

@@ -156,3 +156,16 @@ TEST_CASE("lbctl validate --json prints one JSON object for a good and for a bad
   CHECK(bad_json["ok"] == false);
   CHECK(bad_json["error"] == file.string() + ":8:7: mode: \"canary\" is not a mode; expected blue_green or maintenance");
 }
+
+TEST_CASE("lbctl rollback is lbctl abort by the name DESIGN.md also gives it", "[integration][cli]") {
+  TempDir dir;
+  const std::string missing = (dir / "missing.yaml").string();
+  const Run abort = run_lbctl(dir, {"abort", "-c", missing});
+  const Run rollback = run_lbctl(dir, {"rollback", "-c", missing});
+  const Run unknown = run_lbctl(dir, {"rollbak", "-c", missing});
+  CHECK(abort.exit_code == 2);
+  CHECK(abort.err == missing + ": cannot read the config file: No such file or directory\n");
+  CHECK(rollback.exit_code == abort.exit_code);
+  CHECK(rollback.err == abort.err);
+  CHECK(unknown.err != abort.err);  // an unknown command is a usage error, not this
+}
