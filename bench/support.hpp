@@ -62,7 +62,7 @@ struct LbctlResult {
   int exit_code = -1;
   std::string out;
   double wall_s = 0;
-  double cpu_s = 0;        // user + system (with measure_resources)
+  double cpu_s = 0;        // user + kernel CPU time (with measure_resources)
   double max_rss_mib = 0;  // peak resident set (with measure_resources)
 };
 

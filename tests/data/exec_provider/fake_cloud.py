@@ -36,7 +36,7 @@ def main():
         print("error: quota exceeded for project shop", file=sys.stderr)
         return 3
     if mode == "bad-json":
-        print("launched v2-1 at 10.0.0.21")
+        print("launched v2-1 at 127.0.0.21")
         print("warning: output format is not JSON", file=sys.stderr)
         return 0
     if mode == "hang":

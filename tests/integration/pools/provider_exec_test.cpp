@@ -81,7 +81,7 @@ TEST_CASE("an exec clone that prints bad JSON is an error with the line and stde
   auto servers = test::run_async(rig.io, provider.clone(Strings{"v2-1"}, k_old));
   REQUIRE_FALSE(servers.has_value());
   CHECK(servers.error().kind == ErrorKind::invalid);
-  CHECK(has(servers.error().message, "clone command 'python3' printed line 1: not JSON: \"launched v2-1 at 10.0.0.21\""));
+  CHECK(has(servers.error().message, "clone command 'python3' printed line 1: not JSON: \"launched v2-1 at 127.0.0.21\""));
   CHECK(has(servers.error().message, "warning: output format is not JSON"));
 }
 

@@ -148,7 +148,7 @@ TEST_CASE("terminate refuses a server whose folder records another address", "[i
   Rig rig;
   auto servers = rig.clone(Strings{"v2-1"});
   REQUIRE(servers.has_value());
-  auto refused = rig.terminate(Server{"v2-1", "10.9.9.9:80"});
+  auto refused = rig.terminate(Server{"v2-1", "127.9.9.9:80"});
   REQUIRE_FALSE(refused.has_value());
   CHECK(refused.error().kind == ErrorKind::conflict);
   CHECK(has(refused.error().message, "records " + servers->front().address));

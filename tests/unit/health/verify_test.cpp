@@ -192,7 +192,7 @@ TEST_CASE("many targets are checked concurrently: rise rounds of time, not the s
   Rig rig;
   std::vector<Target> targets;
   for (int i = 0; i < 200; ++i) {
-    const std::string address = "10.0.0.1:" + std::to_string(10000 + i);
+    const std::string address = "127.0.0.1:" + std::to_string(10000 + i);
     rig.prober.script(address, k_path, FakeReply::ok("ok", 10ms));
     targets.push_back({"web-" + std::to_string(i), address});
   }

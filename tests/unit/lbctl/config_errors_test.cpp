@@ -183,7 +183,7 @@ TEST_CASE("the file name in messages is the one given", "[config]") {
 }
 
 TEST_CASE("a required key written without a value says it got nothing", "[config]") {
-  CHECK(config_error(k_minimal_config + "old_pool:\n  servers:\n    - name:\n      address: \"10.0.0.1:80\"\n") ==
+  CHECK(config_error(k_minimal_config + "old_pool:\n  servers:\n    - name:\n      address: \"127.0.0.1:80\"\n") ==
         "shop.yaml:10:7: old_pool.servers[0].name: expected a name of 1-64 characters from [A-Za-z0-9._-], got "
         "nothing");
 }

@@ -236,7 +236,7 @@ TEST_CASE("the summary counts stages, hooks, webhooks and the maintenance map", 
 }
 
 TEST_CASE("the summary of a static pool says how many servers it lists", "[config]") {
-  CHECK(summarize(load_minimal_with("old_pool: {servers: [{name: a1, address: \"10.0.0.1:80\"}]}\nmode: maintenance\n"
+  CHECK(summarize(load_minimal_with("old_pool: {servers: [{name: a1, address: \"127.0.0.1:80\"}]}\nmode: maintenance\n"
                                     "maintenance: {map: /m.map}\n")) ==
         "shop: 1 load balancer (lb1 app), old pool 1 server, new pool match_old of 1 static, provider static, drain "
         "health_file, migrations off, mode maintenance, maintenance map set");

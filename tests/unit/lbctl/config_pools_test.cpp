@@ -109,7 +109,7 @@ TEST_CASE("a load balancer without a backend is reported at its entry", "[config
 }
 
 TEST_CASE("old_pool with discover true and a servers list is refused", "[config]") {
-  CHECK(config_error(k_minimal_config + "old_pool:\n  discover: true\n  servers: [{name: a1, address: \"10.0.0.1:80\"}]\n") ==
+  CHECK(config_error(k_minimal_config + "old_pool:\n  discover: true\n  servers: [{name: a1, address: \"127.0.0.1:80\"}]\n") ==
         "shop.yaml:10:12: old_pool.servers: cannot be given with discover: true; expected either discover: true or a "
         "servers list");
 }
@@ -130,13 +130,13 @@ TEST_CASE("an empty old_pool.servers list is refused", "[config]") {
 }
 
 TEST_CASE("a server address without a port is refused", "[config]") {
-  CHECK(config_error(k_minimal_config + "old_pool:\n  servers:\n    - {name: a1, address: \"10.0.0.1\"}\n") ==
-        "shop.yaml:10:27: old_pool.servers[0].address: \"10.0.0.1\" has no port; expected HOST:PORT");
+  CHECK(config_error(k_minimal_config + "old_pool:\n  servers:\n    - {name: a1, address: \"127.0.0.1\"}\n") ==
+        "shop.yaml:10:27: old_pool.servers[0].address: \"127.0.0.1\" has no port; expected HOST:PORT");
 }
 
 TEST_CASE("a server address with a host outside the allowed characters is refused", "[config]") {
-  CHECK(config_error(k_minimal_config + "old_pool:\n  servers:\n    - {name: a1, address: \"10.0.0.1;x:80\"}\n") ==
-        "shop.yaml:10:27: old_pool.servers[0].address: \"10.0.0.1;x:80\" has a bad host; expected HOST:PORT with a "
+  CHECK(config_error(k_minimal_config + "old_pool:\n  servers:\n    - {name: a1, address: \"127.0.0.1;x:80\"}\n") ==
+        "shop.yaml:10:27: old_pool.servers[0].address: \"127.0.0.1;x:80\" has a bad host; expected HOST:PORT with a "
         "host name, an IPv4 address or a bracketed IPv6 one");
 }
 
@@ -147,20 +147,20 @@ TEST_CASE("an unbracketed IPv6 server address is refused with the bracketed form
 }
 
 TEST_CASE("a server name outside [A-Za-z0-9._-] is refused", "[config]") {
-  CHECK(config_error(k_minimal_config + "old_pool:\n  servers:\n    - {name: \"a/1\", address: \"10.0.0.1:80\"}\n") ==
+  CHECK(config_error(k_minimal_config + "old_pool:\n  servers:\n    - {name: \"a/1\", address: \"127.0.0.1:80\"}\n") ==
         "shop.yaml:10:14: old_pool.servers[0].name: \"a/1\" is not a valid name; expected 1-64 characters from "
         "[A-Za-z0-9._-]");
 }
 
 TEST_CASE("two old servers with the same name are refused", "[config]") {
-  CHECK(config_error(k_minimal_config + "old_pool:\n  servers:\n    - {name: a1, address: \"10.0.0.1:80\"}\n"
-                                        "    - {name: a1, address: \"10.0.0.2:80\"}\n") ==
+  CHECK(config_error(k_minimal_config + "old_pool:\n  servers:\n    - {name: a1, address: \"127.0.0.1:80\"}\n"
+                                        "    - {name: a1, address: \"127.0.0.2:80\"}\n") ==
         "shop.yaml:11:14: old_pool.servers[1].name: \"a1\" is already the name of old_pool.servers[0]; server names "
         "must be unique");
 }
 
 TEST_CASE("a min_healthy above the listed old pool is refused", "[config]") {
-  CHECK(config_error(k_minimal_config + "old_pool: {servers: [{name: a1, address: \"10.0.0.1:80\"}]}\nmin_healthy: 2\n") ==
+  CHECK(config_error(k_minimal_config + "old_pool: {servers: [{name: a1, address: \"127.0.0.1:80\"}]}\nmin_healthy: 2\n") ==
         "shop.yaml:9:14: min_healthy: is 2 but old_pool.servers lists only 1; expected at most that many");
 }
 
@@ -337,21 +337,21 @@ TEST_CASE("a static provider with fewer servers than the count is refused", "[co
 }
 
 TEST_CASE("a static provider with fewer servers than a listed old pool is refused", "[config]") {
-  CHECK(config_error(k_minimal_config + "old_pool:\n  servers:\n    - {name: a1, address: \"10.0.0.1:80\"}\n"
-                                        "    - {name: a2, address: \"10.0.0.2:80\"}\n") ==
+  CHECK(config_error(k_minimal_config + "old_pool:\n  servers:\n    - {name: a1, address: \"127.0.0.1:80\"}\n"
+                                        "    - {name: a2, address: \"127.0.0.2:80\"}\n") ==
         "shop.yaml:7:12: provider.servers: 2 new servers are needed but provider.servers lists 1; expected at least "
         "as many static servers");
 }
 
 TEST_CASE("a static new server named like an old server is refused", "[config]") {
-  CHECK(config_error(k_minimal_config + "old_pool: {servers: [{name: v2-1, address: \"10.0.0.1:80\"}]}\n") ==
+  CHECK(config_error(k_minimal_config + "old_pool: {servers: [{name: v2-1, address: \"127.0.0.1:80\"}]}\n") ==
         "shop.yaml:7:20: provider.servers[0].name: \"v2-1\" is also old_pool.servers[0]; old and new servers share "
         "the backend, so their names must differ");
 }
 
 TEST_CASE("an old server named like a server the new pool will create is refused", "[config]") {
   CHECK(config_error(with_provider("provider:\n  type: local\n" + k_local_keys) +
-                     "old_pool: {servers: [{name: v2-1, address: \"10.0.0.1:80\"}]}\n") ==
+                     "old_pool: {servers: [{name: v2-1, address: \"127.0.0.1:80\"}]}\n") ==
         "shop.yaml:10:29: old_pool.servers[0].name: \"v2-1\" is a name the new pool will use (name_prefix \"v2-\"); "
         "expected a name_prefix that no old server starts with");
 }

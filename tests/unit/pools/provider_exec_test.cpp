@@ -50,18 +50,18 @@ ExecProviderOptions options() {
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-const Server k_old{"old-1", "10.0.0.11:8080"};
+const Server k_old{"old-1", "127.0.0.11:8080"};
 
 }  // namespace
 
 TEST_CASE("exec clone runs once for the batch with its placeholders", "[pools][exec]") {
   test::Simulation sim;
   ScriptedRunner runner;
-  runner.answer(0, "{\"name\": \"v2-1\", \"address\": \"10.0.0.21:8080\"}\n{\"name\": \"v2-2\", \"address\": \"10.0.0.22:8080\"}\n");
+  runner.answer(0, "{\"name\": \"v2-1\", \"address\": \"127.0.0.21:8080\"}\n{\"name\": \"v2-2\", \"address\": \"127.0.0.22:8080\"}\n");
   ExecProvider provider(options(), runner);
   auto servers = sim.run(provider.clone(Strings{"v2-1", "v2-2"}, k_old));
   REQUIRE(servers.has_value());
-  CHECK(*servers == std::vector<Server>{{"v2-1", "10.0.0.21:8080"}, {"v2-2", "10.0.0.22:8080"}});
+  CHECK(*servers == std::vector<Server>{{"v2-1", "127.0.0.21:8080"}, {"v2-2", "127.0.0.22:8080"}});
   REQUIRE(runner.runs.size() == 1);
   CHECK(runner.runs[0] == Strings{"/opt/clone", "--from", "old-1", "--count", "2", "--names", "v2-1,v2-2", "--svc", "shop"});
   CHECK(runner.timeouts[0] == 7s);
@@ -70,16 +70,16 @@ TEST_CASE("exec clone runs once for the batch with its placeholders", "[pools][e
 TEST_CASE("exec clone with {name} in its argv runs once per server", "[pools][exec]") {
   test::Simulation sim;
   ScriptedRunner runner;
-  runner.answer(0, "{\"name\": \"v2-1\", \"address\": \"10.0.0.21:8080\"}\n");
-  runner.answer(0, "{\"name\": \"v2-2\", \"address\": \"10.0.0.22:8080\"}\n");
+  runner.answer(0, "{\"name\": \"v2-1\", \"address\": \"127.0.0.21:8080\"}\n");
+  runner.answer(0, "{\"name\": \"v2-2\", \"address\": \"127.0.0.22:8080\"}\n");
   auto o = options();
   o.clone = {"/opt/clone-one", "{name}", "{template_address}", "{count}"};
   ExecProvider provider(o, runner);
   auto servers = sim.run(provider.clone(Strings{"v2-1", "v2-2"}, k_old));
   REQUIRE(servers.has_value());
   CHECK(servers->size() == 2);
-  CHECK(runner.runs == std::vector<Strings>{{"/opt/clone-one", "v2-1", "10.0.0.11:8080", "1"},
-                                            {"/opt/clone-one", "v2-2", "10.0.0.11:8080", "1"}});
+  CHECK(runner.runs == std::vector<Strings>{{"/opt/clone-one", "v2-1", "127.0.0.11:8080", "1"},
+                                            {"/opt/clone-one", "v2-2", "127.0.0.11:8080", "1"}});
 }
 
 TEST_CASE("exec clone of no names runs nothing", "[pools][exec]") {
@@ -95,7 +95,7 @@ TEST_CASE("exec clone of no names runs nothing", "[pools][exec]") {
 TEST_CASE("exec clone without a template passes an empty template", "[pools][exec]") {
   test::Simulation sim;
   ScriptedRunner runner;
-  runner.answer(0, "{\"name\": \"v2-1\", \"address\": \"10.0.0.21:8080\"}\n");
+  runner.answer(0, "{\"name\": \"v2-1\", \"address\": \"127.0.0.21:8080\"}\n");
   ExecProvider provider(options(), runner);
   REQUIRE(sim.run(provider.clone(Strings{"v2-1"}, std::nullopt)).has_value());
   CHECK(runner.runs[0][2] == "");
@@ -145,15 +145,15 @@ TEST_CASE("server operations get name, address, host and port as placeholders", 
   REQUIRE(sim.run(provider.remove_health_file(k_old)).has_value());
   REQUIRE(sim.run(provider.restore_health_file(k_old)).has_value());
   CHECK(runner.runs == std::vector<Strings>{{"/opt/terminate", "old-1", "[fd00::11]:8080", "fd00::11", "8080"},
-                                            {"ssh", "10.0.0.11", "rm", "/srv/www/health-check.html"},
-                                            {"ssh", "10.0.0.11", "touch", "/srv/www/health-check.html"}});
+                                            {"ssh", "127.0.0.11", "rm", "/srv/www/health-check.html"},
+                                            {"ssh", "127.0.0.11", "touch", "/srv/www/health-check.html"}});
 }
 
 TEST_CASE("a hostile server name never reaches the user's program", "[pools][exec]") {
   test::Simulation sim;
   ScriptedRunner runner;
   ExecProvider provider(options(), runner);
-  auto done = sim.run(provider.terminate(Server{"old-1;reboot", "10.0.0.11:8080"}));
+  auto done = sim.run(provider.terminate(Server{"old-1;reboot", "127.0.0.11:8080"}));
   REQUIRE_FALSE(done.has_value());
   CHECK(done.error().kind == ErrorKind::invalid);
   CHECK(runner.runs.empty());

@@ -68,8 +68,8 @@ TEST_CASE("show stat is parsed by header name into server records", "[pools][sta
 TEST_CASE("show stat columns in another order parse the same", "[pools][stats]") {
   const std::string text =
       "# svname,pxname,type,status,scur,qcur,srv_icur,check_status,addr\n"
-      "web-1,app,2,UP 1/3,2,0,0,L7OK,10.1.1.1:80\n"
-      "web-2,other,2,UP,0,0,0,L7OK,10.1.1.2:80\n";
+      "web-1,app,2,UP 1/3,2,0,0,L7OK,127.1.1.1:80\n"
+      "web-2,other,2,UP,0,0,0,L7OK,127.1.1.2:80\n";
   auto servers = parse_show_stat(text, "app");
   REQUIRE(servers.has_value());
   REQUIRE(servers->size() == 1);
