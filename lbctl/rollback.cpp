@@ -43,8 +43,8 @@ std::vector<std::vector<std::pair<std::string, unsigned>>> original_weights(cons
 // stays out) and whether it was UP (only those are waited for: a server that
 // was already DOWN would keep the rollback waiting for ever).
 struct OldPoolBefore {
-  std::vector<std::string> ready, drain, maint;  // the admin state to put back
-  std::vector<std::string> up;                   // UP before, ready again: wait for these
+  std::vector<std::pair<std::string, pools::AdminTarget>> admin;  // the admin state to put back
+  std::vector<std::string> up;  // UP before, ready again: wait for these
 };
 
 std::vector<OldPoolBefore> old_pool_before(const CutoverRun& run) {
@@ -58,7 +58,7 @@ std::vector<OldPoolBefore> old_pool_before(const CutoverRun& run) {
     for (const auto& name : run.old_names()) {
       const auto it = seen.find(name);
       if (it == seen.end()) {  // no snapshot (an older journal): ready, and waited for
-        per_lb[i].ready.push_back(name);
+        per_lb[i].admin.emplace_back(name, pools::AdminTarget::ready);
         per_lb[i].up.push_back(name);
         continue;
       }
@@ -66,30 +66,16 @@ std::vector<OldPoolBefore> old_pool_before(const CutoverRun& run) {
       pools::ServerStat stat;
       stat.status = it->second->value("status", "");
       if (admin & pools::k_admin_forced_maint) {
-        per_lb[i].maint.push_back(name);
+        per_lb[i].admin.emplace_back(name, pools::AdminTarget::maint);
       } else if (admin & pools::k_admin_forced_drain) {
-        per_lb[i].drain.push_back(name);
+        per_lb[i].admin.emplace_back(name, pools::AdminTarget::drain);
       } else {
-        per_lb[i].ready.push_back(name);
+        per_lb[i].admin.emplace_back(name, pools::AdminTarget::ready);
         if (stat.is_up()) per_lb[i].up.push_back(name);
       }
     }
   }
   return per_lb;
-}
-
-asio::awaitable<Result<pools::Applied>> put_back_admin_states(pools::LoadBalancer& lb, OldPoolBefore was) {
-  pools::Applied all;
-  for (auto target : {pools::AdminTarget::ready, pools::AdminTarget::drain, pools::AdminTarget::maint}) {
-    const auto& names = target == pools::AdminTarget::ready   ? was.ready
-                        : target == pools::AdminTarget::drain ? was.drain
-                                                              : was.maint;
-    if (names.empty()) continue;
-    auto applied = co_await lb.ensure_state(names, target);
-    if (!applied) co_return std::unexpected(applied.error());
-    all.commands.insert(all.commands.end(), applied->commands.begin(), applied->commands.end());
-  }
-  co_return all;
 }
 
 asio::awaitable<Result<void>> old_pool_back(CutoverRun& run) {
@@ -134,9 +120,9 @@ asio::awaitable<Result<void>> old_pool_back(CutoverRun& run) {
       }
     }
   }
-  std::unordered_map<std::string, OldPoolBefore> before_by_lb;
-  for (std::size_t i = 0; i < before.size(); ++i) before_by_lb[run.d.fleet.at(i).name()] = before[i];
-  auto put_back = [&before_by_lb](pools::LoadBalancer& lb) { return put_back_admin_states(lb, before_by_lb.at(lb.name())); };
+  std::unordered_map<std::string, std::vector<std::pair<std::string, pools::AdminTarget>>> admin_by_lb;
+  for (std::size_t i = 0; i < before.size(); ++i) admin_by_lb[run.d.fleet.at(i).name()] = before[i].admin;
+  auto put_back = [&admin_by_lb](pools::LoadBalancer& lb) { return lb.ensure_states(admin_by_lb.at(lb.name())); };
   auto restored_states = co_await run.d.fleet.all<pools::Applied>(put_back);
   if (!restored_states) co_return std::unexpected(restored_states.error());
   run.emit_commands(Step::rollback, *restored_states);

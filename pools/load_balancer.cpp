@@ -202,11 +202,19 @@ std::string_view state_word(AdminTarget target) {
 
 asio::awaitable<Result<Applied>> LoadBalancer::ensure_state(std::vector<std::string> names,
                                                             AdminTarget target_state) {
+  std::vector<std::pair<std::string, AdminTarget>> targets;
+  for (auto& name : names) targets.emplace_back(std::move(name), target_state);
+  co_return co_await ensure_states(std::move(targets));
+}
+
+asio::awaitable<Result<Applied>> LoadBalancer::ensure_states(std::vector<std::pair<std::string, AdminTarget>> targets) {
+  std::vector<std::string> names;
+  for (const auto& [name, target_state] : targets) names.push_back(name);
   if (auto error = check_names(names)) co_return std::unexpected(*error);
   auto state = co_await snapshot();
   if (!state) co_return std::unexpected(state.error());
   std::vector<std::string> commands;
-  for (const auto& name : names) {
+  for (const auto& [name, target_state] : targets) {
     const auto* admin = state->admin_of(name);
     if (admin == nullptr) co_return fail(ErrorKind::conflict, fmt::format("{}: no server {}/{}", m_name, m_backend, name));
     if (!state_holds(*admin, target_state)) {

@@ -77,6 +77,8 @@ class LoadBalancer {
   boost::asio::awaitable<Result<Applied>> ensure_health_enabled(std::vector<std::string> names);
   // Sets the admin state (`set server B/S state ready|drain|maint`) where it differs.
   boost::asio::awaitable<Result<Applied>> ensure_state(std::vector<std::string> names, AdminTarget target);
+  // The same for servers that each have their own target: one read, one batch.
+  boost::asio::awaitable<Result<Applied>> ensure_states(std::vector<std::pair<std::string, AdminTarget>> targets);
   // `set weight B/S W` where the user weight differs.
   boost::asio::awaitable<Result<Applied>> ensure_weight(std::vector<std::pair<std::string, unsigned>> weights);
   // `shutdown sessions server B/S` for each server that still has sessions.

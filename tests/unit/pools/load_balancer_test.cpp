@@ -66,6 +66,23 @@ TEST_CASE("every ensure run twice sends nothing the second time", "[pools][lb]")
   CHECK(rig.haproxy->server_names() == Strings{"v2-1", "v2-2"});
 }
 
+TEST_CASE("servers with their own admin targets are set in one batch on one connection, once", "[pools][lb]") {
+  Rig rig;
+  rig.haproxy->add_config_server("old-3", "127.0.0.1:9003");
+  const std::vector<std::pair<std::string, AdminTarget>> targets{
+      {"old-1", AdminTarget::maint}, {"old-2", AdminTarget::ready}, {"old-3", AdminTarget::drain}};
+  const auto before = rig.haproxy->connections();
+  auto first = rig.sim.run(rig.lb.ensure_states(targets));
+  REQUIRE(first.has_value());
+  CHECK(first->commands == Strings{"set server app/old-1 state maint", "set server app/old-3 state drain"});
+  CHECK(rig.haproxy->connections() - before == 2);  // one read, one batch
+  CHECK(rig.haproxy->status("old-1") == "MAINT");
+  CHECK(rig.haproxy->status("old-3") == "DRAIN");
+  auto second = rig.sim.run(rig.lb.ensure_states(targets));
+  REQUIRE(second.has_value());
+  CHECK(second->commands.empty());
+}
+
 TEST_CASE("a server already there with another address is a conflict and nothing is sent", "[pools][lb]") {
   Rig rig;
   auto result = rig.sim.run(rig.lb.ensure_added({{"old-1", "127.0.0.1:7777", 1001}}, rig.options));
