@@ -85,7 +85,9 @@ asio::awaitable<Verdict> verify_one(Target target, std::uint64_t index, CheckPol
     const auto next = next_check_at(round_started, policy.interval,
                                     jitter(policy.interval, policy.jitter_percent, random.next()));
     if (next >= run.deadline_at) break;
-    co_await clock.sleep_for(std::chrono::duration_cast<milliseconds>(next - clock.now()));
+    // Rounded up: a round must never start before its time (truncating could
+    // make it up to 1 ms early).
+    co_await clock.sleep_for(std::chrono::ceil<milliseconds>(next - clock.now()));
   }
   verdict.healthy = counter.healthy();
   verdict.passes = counter.passes();
