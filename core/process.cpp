@@ -2,6 +2,7 @@
 
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -123,7 +124,18 @@ int exit_code_of(int status) {
   return -1;
 }
 
-asio::awaitable<void> read_all(asio::posix::stream_descriptor& from, std::string& into, bool keep_tail) {
+// Writes `text` to the program's stdin and closes it; a program that exits
+// without reading it all is not an error here (its exit code tells).
+asio::awaitable<void> write_all(asio::posix::stream_descriptor& to, std::string text) {
+  boost::system::error_code ec;
+  co_await asio::async_write(to, asio::buffer(text), asio::redirect_error(asio::use_awaitable, ec));
+  to.close(ec);
+}
+
+// Reads until EOF, keeping at most `limit` bytes: the head, or with
+// `keep_tail` the tail. Sets `*truncated` when something was dropped.
+asio::awaitable<void> read_all(asio::posix::stream_descriptor& from, std::string& into, bool keep_tail,
+                               std::size_t limit, bool* truncated) {
   char buffer[8192];
   for (;;) {
     boost::system::error_code ec;
@@ -131,9 +143,10 @@ asio::awaitable<void> read_all(asio::posix::stream_descriptor& from, std::string
         co_await from.async_read_some(asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
     if (n > 0) {
       into.append(buffer, n);
-      if (into.size() > k_max_output) {
-        if (keep_tail) into.erase(0, into.size() - k_max_output);
-        else into.resize(k_max_output);
+      if (into.size() > limit) {
+        if (keep_tail) into.erase(0, into.size() - limit);
+        else into.resize(limit);
+        if (truncated) *truncated = true;
       }
     }
     if (ec) co_return;
@@ -153,10 +166,18 @@ asio::awaitable<Result<ProcessResult>> PosixProcessRunner::run(ProcessSpec spec)
   Fd out_read(out_pipe[0]), out_write(out_pipe[1]);
   if (::pipe2(err_pipe, O_CLOEXEC) != 0) co_return fail(ErrorKind::refused, std::strerror(errno));
   Fd err_read(err_pipe[0]), err_write(err_pipe[1]);
+  Fd in_read, in_write;
+  if (spec.input) {
+    int in_pipe[2];
+    if (::pipe2(in_pipe, O_CLOEXEC) != 0) co_return fail(ErrorKind::refused, std::strerror(errno));
+    in_read.fd = in_pipe[0];
+    in_write.fd = in_pipe[1];
+  }
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  if (spec.input) posix_spawn_file_actions_adddup2(&actions, in_read.fd, 0);
+  else posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, out_write.fd, 1);
   posix_spawn_file_actions_adddup2(&actions, err_write.fd, 2);
   posix_spawnattr_t attr;
@@ -173,6 +194,7 @@ asio::awaitable<Result<ProcessResult>> PosixProcessRunner::run(ProcessSpec spec)
   posix_spawnattr_destroy(&attr);
   out_write.reset();
   err_write.reset();
+  in_read.reset();
   if (rc != 0) {
     co_return fail(ErrorKind::unreachable, fmt::format("cannot run '{}': {}", spec.argv[0], std::strerror(rc)));
   }
@@ -193,13 +215,19 @@ asio::awaitable<Result<ProcessResult>> PosixProcessRunner::run(ProcessSpec spec)
 
   ProcessResult result;
   int readers = 2;
+  std::optional<asio::posix::stream_descriptor> in_stream;
+  if (spec.input) {
+    in_stream.emplace(executor, in_write.release());
+    ++readers;  // counted with the readers: the run ends once it is done too
+  }
   bool exited = false;
   auto reader_done = [&](std::exception_ptr) {
     --readers;
     notify();
   };
-  asio::co_spawn(executor, read_all(out_stream, result.out, false), reader_done);
-  asio::co_spawn(executor, read_all(err_stream, result.err, true), reader_done);
+  asio::co_spawn(executor, read_all(out_stream, result.out, false, spec.max_out, &result.out_truncated), reader_done);
+  asio::co_spawn(executor, read_all(err_stream, result.err, true, k_max_output, nullptr), reader_done);
+  if (in_stream) asio::co_spawn(executor, write_all(*in_stream, std::move(*spec.input)), reader_done);
   exit_watch.async_wait(asio::posix::stream_descriptor::wait_read, [&](boost::system::error_code) {
     exited = true;
     notify();
@@ -231,6 +259,7 @@ asio::awaitable<Result<ProcessResult>> PosixProcessRunner::run(ProcessSpec spec)
   }
   out_stream.close();
   err_stream.close();
+  if (in_stream) in_stream->close();
   while (readers > 0) {
     wake.expires_at(asio::steady_timer::time_point::max());
     boost::system::error_code ec;

@@ -21,13 +21,18 @@ struct ProcessSpec {
   // Added to (or replacing entries of) the inherited environment.
   std::vector<std::pair<std::string, std::string>> env;
   std::chrono::milliseconds timeout{std::chrono::seconds(60)};
+  // Written to the program's stdin, then closed; nullopt: stdin is /dev/null.
+  std::optional<std::string> input;
+  // stdout beyond this is cut (ProcessResult::out_truncated says so).
+  std::size_t max_out = std::size_t{1} << 20;
 };
 
 struct ProcessResult {
   int exit_code = 0;        // the exit status, or 128 + signal when killed by one
-  std::string out;          // stdout, at most k_max_output bytes
+  std::string out;          // stdout, at most spec.max_out bytes
   std::string err;          // stderr, the last k_max_output bytes
   std::chrono::milliseconds elapsed{0};
+  bool out_truncated = false;  // stdout went past spec.max_out
 };
 
 inline constexpr std::size_t k_max_output = 1 << 20;
@@ -47,7 +52,7 @@ class ProcessRunner {
  public:
   virtual ~ProcessRunner() = default;
 
-  // Runs argv to completion, stdin from /dev/null. Returns the exit code and
+  // Runs argv to completion, stdin from spec.input (else /dev/null). Returns the exit code and
   // output whatever the code; fails with `unreachable` when the program cannot
   // be started and with `timeout` (the process group killed, stderr's tail in
   // the message) when it runs past spec.timeout.

@@ -1,6 +1,7 @@
 #include "lbctl/cli.hpp"
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <fmt/format.h>
 #include <iostream>
 
@@ -11,6 +12,9 @@
 namespace lbctl {
 
 int run_cli(int argc, char** argv) {
+  // A program that exits before reading its stdin (a persist `write`
+  // command) must fail that command, not kill lbctl.
+  std::signal(SIGPIPE, SIG_IGN);
   // Hooks, providers and the backup get lbctl's environment without its secrets.
   withhold_from_children({"LBCTL_STATE_DATABASE_URL", "LBCTL_MIGRATIONS_DATABASE_URL"});
   CLI::App app{"lbctl: blue-green cutovers for application servers behind HAProxy", "lbctl"};

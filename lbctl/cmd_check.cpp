@@ -53,7 +53,8 @@ Result<std::vector<Target>> old_pool(const Config& config, asio::io_context& io,
     for (const auto& server : config.old_pool.servers) targets.push_back({server.name, server.address});
     return targets;
   }
-  auto fleet = make_fleet(config, clock);
+  PosixProcessRunner processes;
+  auto fleet = make_fleet(config, clock, processes);
   if (fleet.size() == 0) return fail(ErrorKind::invalid, "no load balancer to discover the old pool from");
   auto stats = run_to_end(io, fleet.at(0).stats());
   if (!stats) return std::unexpected(stats.error());

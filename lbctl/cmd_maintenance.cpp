@@ -57,7 +57,8 @@ int switch_maintenance(const MaintenanceArgs& args, bool on) {
   }
   boost::asio::io_context io;
   SteadyClock clock;
-  auto fleet = make_fleet(config, clock);
+  PosixProcessRunner processes;
+  auto fleet = make_fleet(config, clock, processes);
   auto result = on ? run_to_end(io, maintenance_on(fleet, map, text)) : run_to_end(io, maintenance_off(fleet, map));
   if (!result) {
     const auto code = result.error().kind == ErrorKind::invalid ? k_exit_usage : exit_code_for(result.error());

@@ -20,7 +20,8 @@ using Stats = std::vector<pools::ServerStat>;
 int show_servers(const Config& config, bool json) {
   boost::asio::io_context io;
   SteadyClock clock;
-  auto fleet = make_fleet(config, clock);
+  PosixProcessRunner processes;
+  auto fleet = make_fleet(config, clock, processes);
   auto results = run_to_end(io, fleet.each<Stats>([](pools::LoadBalancer& lb) { return lb.stats(); }));
 
   bool all_answered = true;

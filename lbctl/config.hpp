@@ -33,11 +33,32 @@ struct RuntimeApiAddress {
   std::string to_string() const;
 };
 
+// Where an LB's configuration lives, so that what lbctl changes at runtime
+// survives a reload: the `server` lines of the backend's section (and the
+// maintenance map) are rewritten after every batch of runtime commands.
+struct PersistConfig {
+  // The file holding the backend's section. Alone: a local file, rewritten in
+  // place (atomically). With read/write: its path on the LB's host, for {file}.
+  std::filesystem::path file;
+  std::vector<std::string> read;   // prints the file (an LB on another host); {file}
+  std::vector<std::string> write;  // takes the new file on stdin; {file}
+  std::vector<std::string> check;  // validates the new text, in a temporary {file}, before it replaces the old
+  Duration timeout{30000};         // per read, write or check command
+
+  bool remote() const { return !read.empty(); }
+  // read/write can also carry the maintenance map (they name {file}).
+  bool carries_any_file() const;
+};
+
 struct LoadBalancerConfig {
   std::string name;
   RuntimeApiAddress runtime_api;
+  std::optional<RuntimeApiAddress> master_api;  // HAProxy's master CLI: reloads' old workers
   std::string backend;
   Duration timeout{5000};  // per runtime API exchange (connect + answer)
+  // An LB that does not answer is retried this long before a step fails.
+  Duration unreachable_timeout{30000};
+  std::optional<PersistConfig> persist;
 };
 
 struct ServerEntry {
@@ -179,6 +200,11 @@ Config load_config(const std::filesystem::path& file);
 // The same, from text (tests); `file` only names it in messages and anchors
 // relative paths.
 Config parse_config(const std::string& yaml_text, const std::filesystem::path& file);
+
+// What lbctl cannot do or see with this config (no persist: a reload undoes
+// a cutover; no master_api: a reload's old workers are not seen), each once,
+// for validate, plan and cutover to say.
+std::vector<std::string> config_warnings(const Config& config);
 
 // One line: "shop: 2 load balancers (lb1, lb2), backend app, provider local, drain health_file".
 std::string summarize(const Config& config);

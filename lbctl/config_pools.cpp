@@ -1,7 +1,6 @@
 // The sections about servers: load_balancers, old_pool, new_pool, provider.
 
 #include <fmt/format.h>
-#include <sys/un.h>
 
 #include "core/names.hpp"
 #include "lbctl/config_sections.hpp"
@@ -13,24 +12,6 @@ namespace lbctl::config_detail {
 namespace {
 
 constexpr long long k_max_pool_size = 10000;
-
-RuntimeApiAddress read_runtime_api(Reader& reader, const Value& value, const std::filesystem::path& folder) {
-  const std::string written = text(reader, value);
-  std::string problem;
-  auto address = parse_runtime_api(written, &problem);
-  if (!address) reader.fail(value, fmt::format("{} {}", show_value(written), problem));
-  if (address->kind == RuntimeApiAddress::Kind::unix_socket) {
-    address->path = resolve(folder, address->path).string();
-    // sockaddr_un holds the path and its terminating NUL.
-    constexpr std::size_t k_max_path = sizeof(sockaddr_un{}.sun_path) - 1;
-    if (address->path.size() > k_max_path) {
-      reader.fail(value, fmt::format("the socket path is {} bytes once resolved ({}), more than the {} a unix "
-                                     "socket allows",
-                                     address->path.size(), show_value(address->path), k_max_path));
-    }
-  }
-  return *address;
-}
 
 ServerEntry read_server(Reader& reader, const Value& value) {
   const Section section(reader, value);
@@ -50,38 +31,6 @@ std::filesystem::path resolve(const std::filesystem::path& folder, const std::st
   const std::filesystem::path written(path);
   if (written.is_absolute()) return written.lexically_normal();
   return (folder / written).lexically_normal();
-}
-
-std::vector<LoadBalancerConfig> read_load_balancers(Reader& reader, const Value& value,
-                                                    const std::filesystem::path& folder) {
-  const std::vector<Value> items = list(reader, value);
-  if (items.empty()) reader.fail(value, "no load balancers; expected at least one {name, runtime_api, backend}");
-  std::vector<LoadBalancerConfig> result;
-  std::vector<Value> api_values;
-  for (const Value& item : items) {
-    const Section section(reader, item);
-    section.allow({"name", "runtime_api", "backend", "timeout"});
-    LoadBalancerConfig lb;
-    const Value name_value = section.require("name", "a name for this load balancer");
-    lb.name = name(reader, name_value);
-    const Value api = section.require("runtime_api", "unix:PATH or tcp:HOST:PORT");
-    lb.runtime_api = read_runtime_api(reader, api, folder);
-    lb.backend = name(reader, section.require("backend", "the HAProxy backend that holds the servers"));
-    if (auto timeout = section.get("timeout")) lb.timeout = duration(reader, *timeout, false);
-    for (std::size_t i = 0; i < result.size(); ++i) {
-      if (result[i].name == lb.name) {
-        reader.fail(name_value, fmt::format("{} is already the name of {}; every load balancer needs its own name",
-                                            show_value(lb.name), items[i].key));
-      }
-      if (result[i].runtime_api.to_string() == lb.runtime_api.to_string() && result[i].backend == lb.backend) {
-        reader.fail(api, fmt::format("{} has the same runtime_api and backend; each entry must be a different "
-                                     "load balancer",
-                                     items[i].key));
-      }
-    }
-    result.push_back(std::move(lb));
-  }
-  return result;
 }
 
 std::vector<ServerEntry> read_servers(Reader& reader, const Value& value) {

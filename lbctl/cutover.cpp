@@ -58,6 +58,54 @@ StepFunction function_of(Step step) {
   return nullptr;
 }
 
+// A reload can strike any number of times; past this many in one step,
+// something keeps reloading the LB and a person should look.
+constexpr int k_max_reloads_per_step = 20;
+
+// Runs the step's function. An LB reloaded (or restarted) before or during
+// it gets back what the steps before had left there, and the step, an
+// ensure, runs again.
+asio::awaitable<Result<void>> run_through_reloads(CutoverRun& run, Step step, bool reensure) {
+  for (int reloads = 0;; ++reloads) {
+    if (step != Step::preflight) {
+      auto reloaded = co_await run.look_for_reloads();
+      if (!reloaded) co_return std::unexpected(reloaded.error());
+      if (!reloaded->empty()) {
+        run.emit(step, "reloaded",
+                 fmt::format("{} reloaded or restarted during {}: ensuring again what lbctl had left there",
+                             fmt::join(*reloaded, ", "), to_string(step)),
+                 {{"load_balancers", *reloaded}});
+        reensure = true;
+      }
+    }
+    run.mark_reloads();
+    Result<void> result;
+    if (reensure) result = co_await reensure_after_reload(run, step);
+    if (result) {
+      reensure = false;
+      result = co_await function_of(step)(run);
+    }
+    if (result || !run.reload_interrupted() || reloads >= k_max_reloads_per_step) co_return result;
+  }
+}
+
+// Once every step is done: one more look, in case an LB reloaded during the
+// last steps (after their own reads).
+asio::awaitable<Result<void>> run_through_reloads_at_end(CutoverRun& run) {
+  const Step last = flow_for(run.config()).steps.back();
+  for (int reloads = 0;; ++reloads) {
+    auto reloaded = co_await run.look_for_reloads();
+    if (!reloaded) co_return std::unexpected(reloaded.error());
+    if (reloaded->empty()) co_return Result<void>{};
+    run.emit(last, "reloaded",
+             fmt::format("{} reloaded or restarted: ensuring again what the cutover left there", fmt::join(*reloaded, ", ")),
+             {{"load_balancers", *reloaded}});
+    run.mark_reloads();
+    auto again = co_await reensure_after_reload(run, last);
+    if (!again && (!run.reload_interrupted() || reloads >= k_max_reloads_per_step)) co_return again;
+  }
+}
+
 CutoverOutcome outcome(CutoverRun& run, int exit_code, std::string message) {
   return CutoverOutcome{exit_code, run.id(), std::move(message)};
 }
@@ -117,7 +165,16 @@ asio::awaitable<CutoverOutcome> do_rollback(CutoverRun& run, std::string reason)
   }
   run.emit(Step::rollback, "rolling_back", "rolling back: " + reason, {{"reason", reason}});
   if (auto entered = run.enter(Step::rollback); !entered) co_return journal_failed(run, entered.error());
-  auto rolled = co_await roll_back(run);
+  run.be_patient();
+  Result<void> rolled;
+  for (int reloads = 0;; ++reloads) {
+    // The rollback ensures everything it needs itself: a reload mid-way only
+    // means running it again.
+    run.mark_reloads();
+    rolled = co_await roll_back(run);
+    if (rolled || !run.reload_interrupted() || reloads >= k_max_reloads_per_step) break;
+    run.emit(Step::rollback, "reloaded", "a load balancer reloaded during the rollback: rolling back again");
+  }
   if (run.lost_lock()) co_return lost_lock(run);
   const std::string original = run.progress["failure"].value("message", reason);
   if (!rolled) {
@@ -135,8 +192,10 @@ asio::awaitable<CutoverOutcome> do_rollback(CutoverRun& run, std::string reason)
   co_return outcome(run, k_exit_failed, "rolled back: " + original);
 }
 
-// Runs the steps from `from` to the end.
-asio::awaitable<CutoverOutcome> drive(CutoverRun& run, Step from) {
+// Runs the steps from `from` to the end. `resumed`: another process did the
+// steps before; a reload meanwhile would have gone unseen, so what they left
+// on the LBs is ensured again first.
+asio::awaitable<CutoverOutcome> drive(CutoverRun& run, Step from, bool resumed = false) {
   const Flow flow = flow_for(run.config());
   const auto& steps = flow.steps;
   auto start = std::find(steps.begin(), steps.end(), from);
@@ -148,12 +207,13 @@ asio::awaitable<CutoverOutcome> drive(CutoverRun& run, Step from) {
       co_return co_await do_rollback(run, "aborted by `lbctl abort`");
     }
     if (auto entered = run.enter(step); !entered) co_return journal_failed(run, entered.error());
+    if (step != Step::preflight) run.be_patient();
     // Arguments are named before co_await: GCC 12 frees some temporaries
     // there twice (see CONVENTIONS).
     const HookAt before = hook_before(run.config(), step);
     const HookAt after = hook_after(run.config(), step);
     auto result = co_await run_hook(run, before.command, before.name, step);
-    if (result) result = co_await function_of(step)(run);
+    if (result) result = co_await run_through_reloads(run, step, resumed && it == start);
     if (result) result = co_await run_hook(run, after.command, after.name, step);
     if (run.lost_lock()) co_return lost_lock(run);
     if (!result) {
@@ -184,6 +244,13 @@ asio::awaitable<CutoverOutcome> drive(CutoverRun& run, Step from) {
       co_return outcome(run, k_exit_operator, stop);
     }
     run.emit(step, "step_done", fmt::format("{} done", to_string(step)));
+  }
+  // A reload during the last steps: put the end state back before saying so.
+  if (auto last = co_await run_through_reloads_at_end(run); !last) {
+    const std::string stop = "after terminate: " + last.error().message + "; run `lbctl reconcile` to repair the LBs";
+    finish(run, db::CutoverStatus::needs_operator, stop);
+    run.emit(Step::terminate, "failed", "stopped for an operator: " + stop);
+    co_return outcome(run, k_exit_operator, stop);
   }
   finish(run, db::CutoverStatus::completed, "");
   run.emit(Step::terminate, "completed",
@@ -231,6 +298,7 @@ asio::awaitable<CutoverOutcome> run_cutover(CutoverDeps deps, CutoverOptions opt
   run.emit(Step::preflight, "started",
            fmt::format("cutover {} of service {} started on {} (pid {})", run.id(), deps.config.service, deps.host,
                        deps.pid));
+  for (const auto& warning : config_warnings(deps.config)) run.emit(Step::preflight, "warning", warning);
   auto result = co_await drive(run, Step::preflight);
   deps.journal.release();
   co_return result;
@@ -279,7 +347,7 @@ asio::awaitable<CutoverOutcome> take_over(CutoverDeps deps, bool roll_back_it) {
       result = co_await do_rollback(run, "aborted by `lbctl abort`");
     }
   } else {
-    result = co_await drive(run, step);
+    result = co_await drive(run, step, true);
   }
   deps.journal.release();
   co_return result;

@@ -114,7 +114,54 @@ bool CutoverRun::stop_requested() {
 asio::awaitable<Result<std::vector<std::vector<pools::ServerStat>>>> CutoverRun::fleet_stats(Step step) {
   auto stats = co_await d.fleet.all<std::vector<pools::ServerStat>>([](pools::LoadBalancer& lb) { return lb.stats(); });
   if (stats && d.events.wants_views()) emit_lb_view(step, *stats);
+  if (stats && !m_reloads_mark.empty()) {
+    if (const auto reloaded = reloaded_since_mark(); !reloaded.empty()) {
+      m_reload_interrupted = true;
+      co_return fail(ErrorKind::cancelled, fmt::format("{} reloaded", fmt::join(reloaded, ", ")));
+    }
+  }
   co_return stats;
+}
+
+void CutoverRun::be_patient() {
+  for (std::size_t i = 0; i < d.fleet.size() && i < config().load_balancers.size(); ++i) {
+    d.fleet.at(i).set_patience(config().load_balancers[i].unreachable_timeout);
+  }
+}
+
+void CutoverRun::mark_reloads() {
+  m_reloads_mark.clear();
+  for (const auto& lb : d.fleet.lbs()) m_reloads_mark.push_back(lb->reloads_seen());
+  m_reload_interrupted = false;
+}
+
+std::vector<std::string> CutoverRun::reloaded_since_mark() const {
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < m_reloads_mark.size() && i < d.fleet.size(); ++i) {
+    if (d.fleet.lbs()[i]->reloads_seen() != m_reloads_mark[i]) names.push_back(d.fleet.lbs()[i]->name());
+  }
+  return names;
+}
+
+asio::awaitable<Result<void>> CutoverRun::sleep_watching_reloads(std::chrono::milliseconds duration,
+                                                                 std::chrono::milliseconds poll) {
+  const auto end = d.clock.now() + duration;
+  while (d.clock.now() < end) {
+    co_await d.clock.sleep_for(std::min(poll, std::chrono::duration_cast<std::chrono::milliseconds>(end - d.clock.now())));
+    auto reloaded = co_await look_for_reloads();
+    if (!reloaded) co_return std::unexpected(reloaded.error());
+    if (!reloaded->empty()) {
+      m_reload_interrupted = true;
+      co_return fail(ErrorKind::cancelled, fmt::format("{} reloaded", fmt::join(*reloaded, ", ")));
+    }
+  }
+  co_return Result<void>{};
+}
+
+asio::awaitable<Result<std::vector<std::string>>> CutoverRun::look_for_reloads() {
+  auto seen = co_await d.fleet.all<pools::LbIdentity>([](pools::LoadBalancer& lb) { return lb.identity(); });
+  if (!seen) co_return std::unexpected(seen.error());
+  co_return reloaded_since_mark();
 }
 
 void CutoverRun::emit_commands(Step step, const std::vector<pools::Applied>& per_lb) {

@@ -70,8 +70,27 @@ class CutoverRun {
                                                          std::string what, std::chrono::milliseconds timeout,
                                                          std::chrono::milliseconds poll, Step step,
                                                          bool abortable = true);
-  // One stats read per LB; emits the LB view.
+  // One stats read per LB; emits the LB view. Fails (cancelled, and
+  // reload_interrupted() turns true) when an LB was reloaded or restarted
+  // since mark_reloads(): what the step did there may be gone, so the
+  // controller re-ensures it and runs the step again.
   boost::asio::awaitable<Result<std::vector<std::vector<pools::ServerStat>>>> fleet_stats(Step step);
+
+  // Reloads. mark_reloads() remembers each LB's process; look_for_reloads()
+  // asks every LB which process answers now and names those that changed
+  // since the mark (empty: none).
+  void mark_reloads();
+  // From here on an LB that does not answer is retried for its
+  // unreachable_timeout before an operation fails (preflight fails at once:
+  // nothing has changed, and exit 5 says so).
+  void be_patient();
+  boost::asio::awaitable<Result<std::vector<std::string>>> look_for_reloads();
+  std::vector<std::string> reloaded_since_mark() const;
+  bool reload_interrupted() const { return m_reload_interrupted; }
+  // Sleeps `duration`, asking the LBs every `poll` whether one was reloaded;
+  // fails like fleet_stats when one was.
+  boost::asio::awaitable<Result<void>> sleep_watching_reloads(std::chrono::milliseconds duration,
+                                                              std::chrono::milliseconds poll);
   void emit_lb_view(Step step, const std::vector<std::vector<pools::ServerStat>>& stats);
   // One "haproxy" event per LB for a batch of commands sent to it.
   void emit_commands(Step step, const std::vector<pools::Applied>& per_lb);
@@ -80,6 +99,8 @@ class CutoverRun {
   std::optional<Clock::TimePoint> m_last_poll;
   bool m_abort_seen = false;
   bool m_lost_lock = false;
+  std::vector<std::uint64_t> m_reloads_mark;
+  bool m_reload_interrupted = false;
 };
 
 // Errors a step returns: the kind picks the exit code before anything

@@ -1,5 +1,6 @@
 #include "lbctl/fleet_setup.hpp"
 
+#include "pools/backend_file.hpp"
 #include "pools/haproxy_socket.hpp"
 
 namespace lbctl {
@@ -17,11 +18,34 @@ pools::RuntimeApiEndpoint to_endpoint(const RuntimeApiAddress& address) {
   return endpoint;
 }
 
-pools::Fleet make_fleet(const Config& config, Clock& clock) {
+namespace {
+
+std::shared_ptr<pools::BackendFile> make_backend_file(const LoadBalancerConfig& lb, ProcessRunner& processes) {
+  const auto& persist = *lb.persist;
+  std::shared_ptr<pools::ConfigStore> store;
+  if (persist.remote()) {
+    store = std::make_shared<pools::CommandStore>(processes, persist.read, persist.write, persist.check,
+                                                  persist.timeout);
+  } else {
+    store = std::make_shared<pools::LocalFileStore>(processes, persist.check, persist.timeout);
+  }
+  return std::make_shared<pools::BackendFile>(std::move(store), persist.file.string(), lb.backend,
+                                              persist.carries_any_file());
+}
+
+}  // namespace
+
+pools::Fleet make_fleet(const Config& config, Clock& clock, ProcessRunner& processes) {
   std::vector<std::unique_ptr<pools::LoadBalancer>> lbs;
   for (const auto& lb : config.load_balancers) {
     auto api = std::make_shared<pools::SocketRuntimeApi>(to_endpoint(lb.runtime_api), lb.timeout);
-    lbs.push_back(std::make_unique<pools::LoadBalancer>(lb.name, lb.backend, std::move(api), clock));
+    auto balancer = std::make_unique<pools::LoadBalancer>(lb.name, lb.backend, std::move(api), clock);
+    if (lb.master_api) {
+      balancer->use_master(std::make_shared<pools::SocketRuntimeApi>(to_endpoint(*lb.master_api), lb.timeout,
+                                                                     pools::CliDialect::master));
+    }
+    if (lb.persist) balancer->persist_to(make_backend_file(lb, processes), config.new_pool.server_options);
+    lbs.push_back(std::move(balancer));
   }
   return pools::Fleet(std::move(lbs));
 }

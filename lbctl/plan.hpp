@@ -42,6 +42,13 @@ enum class PlanProblem {
   state,   // the fleet is not in a state to start from: exit 1
 };
 
+// Why a plan could not be made, with the exit code's kind: unreachable
+// (exit 5), invalid (2), refused (1).
+struct PlanFailure {
+  ErrorKind kind;
+  std::string message;
+};
+
 struct PlanError {
   PlanProblem problem;
   std::string message;

@@ -83,6 +83,10 @@ asio::awaitable<std::expected<PlanReport, PlanFailure>> gather_plan(const Config
         plan.error().problem == PlanProblem::config ? ErrorKind::invalid : ErrorKind::refused, plan.error().message});
   }
   report.plan = std::move(*plan);
+  auto files = co_await gather_files(fleet, report.lbs, report.plan);
+  if (!files) co_return Failure(files.error());
+  report.files = std::move(*files);
+  report.warnings = config_warnings(config);
   co_return report;
 }
 
@@ -175,6 +179,18 @@ std::string render_plan(const PlanReport& report, const Config& config) {
     out += fmt::format("  stages: {}\n", stages);
   }
   out += fmt::format("  then: terminate the old servers after {}\n", format_duration(config.terminate_delay));
+  for (const auto& file : report.files) {
+    out += fmt::format("  {}: persisted to {}{}; once the cutover completes it says:\n", file.lb, file.file,
+                       file.checked ? " (each rewrite checked first)" : "");
+    std::string indented;
+    for (std::size_t pos = 0; pos < file.diff.size();) {
+      const auto end = std::min(file.diff.find('\n', pos), file.diff.size());
+      indented += "    " + file.diff.substr(pos, end - pos) + "\n";
+      pos = end + 1;
+    }
+    out += file.diff.empty() ? std::string("    (no change)\n") : indented;
+  }
+  for (const auto& warning : report.warnings) out += "  warning: " + warning + "\n";
   return out;
 }
 
@@ -190,9 +206,13 @@ nlohmann::json plan_json(const PlanReport& report, const Config& config) {
   for (const auto& lb : report.lbs) lbs.push_back({{"name", lb.lb}, {"backend", lb.backend}, {"commands", commands_for(report, config, lb)}});
   auto capacity = nlohmann::json::array();
   for (const auto& step : plan.capacity) capacity.push_back({{"step", step.step}, {"up_per_lb", step.up_per_lb}});
+  auto files = nlohmann::json::array();
+  for (const auto& file : report.files) {
+    files.push_back({{"lb", file.lb}, {"file", file.file}, {"diff", file.diff}, {"checked", file.checked}});
+  }
   return {{"service", config.service}, {"old_pool", old_pool},     {"new_pool", new_pool},
           {"load_balancers", lbs},     {"migrations", report.migrations}, {"capacity", capacity},
-          {"min_healthy", plan.min_healthy}};
+          {"min_healthy", plan.min_healthy}, {"persisted_files", files}, {"warnings", report.warnings}};
 }
 
 }  // namespace lbctl

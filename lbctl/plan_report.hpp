@@ -14,6 +14,7 @@
 #include "db/migrator.hpp"
 #include "lbctl/config.hpp"
 #include "lbctl/plan.hpp"
+#include "lbctl/plan_files.hpp"
 #include "pools/fleet.hpp"
 #include "pools/provider.hpp"
 
@@ -23,11 +24,8 @@ struct PlanReport {
   CutoverPlan plan;
   std::vector<LbState> lbs;
   std::map<std::string, std::vector<std::string>> migrations;  // "pre"/"post" -> pending files
-};
-
-struct PlanFailure {
-  ErrorKind kind;  // unreachable (exit 5), invalid (2), refused (1)
-  std::string message;
+  std::vector<FilePlan> files;  // the persisted configuration files
+  std::vector<std::string> warnings;  // what lbctl cannot do or see with this config (config_warnings)
 };
 
 // Everything a cutover needs to know before it changes anything. `journal`

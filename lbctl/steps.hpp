@@ -5,6 +5,7 @@
 // (stop, roll back, or stop for an operator).
 
 #include <boost/asio/awaitable.hpp>
+#include <unordered_map>
 
 #include "lbctl/cutover_run.hpp"
 
@@ -32,6 +33,22 @@ boost::asio::awaitable<Result<void>> step_maintenance_off(CutoverRun& run);
 // Puts the old pool back in rotation, then takes the new pool out and
 // terminates it, and unfreezes scaling; min_healthy holds throughout.
 boost::asio::awaitable<Result<void>> roll_back(CutoverRun& run);
+
+// The new pool on every LB, in the safe order: added in MAINT with checks
+// running, HAProxy's check passed, then ready, then UP everywhere. An ensure:
+// what already holds is left alone.
+boost::asio::awaitable<Result<void>> attach_new_pool(CutoverRun& run, Step step);
+
+// What the steps before `step` left on the LBs, ensured again after a reload
+// or a restart (without persistence one loses every runtime change; with it,
+// admin DRAIN states).
+boost::asio::awaitable<Result<void>> reensure_after_reload(CutoverRun& run, Step step);
+
+// Per LB, the sessions each named server still has in workers a reload left
+// behind (an LB without master_api: none seen).
+using SessionMap = std::unordered_map<std::string, std::uint64_t>;
+boost::asio::awaitable<Result<std::vector<SessionMap>>> sessions_in_old_workers(CutoverRun& run,
+                                                                                std::vector<std::string> names);
 
 // Adds `servers` on every LB and starts their checks (they stay in MAINT).
 boost::asio::awaitable<Result<void>> prepare_on_fleet(CutoverRun& run, std::vector<pools::NewServer> servers, Step step);

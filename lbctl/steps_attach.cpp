@@ -80,32 +80,37 @@ asio::awaitable<Result<void>> step_verify(CutoverRun& run) {
   co_return Result<void>{};
 }
 
-asio::awaitable<Result<void>> step_attach(CutoverRun& run) {
+asio::awaitable<Result<void>> attach_new_pool(CutoverRun& run, Step step) {
   const auto names = run.new_names();
   const auto poll = check_poll(run);
   const auto deadline = run.config().health.deadline;
-  if (auto prepared = co_await prepare_on_fleet(run, as_new_servers(run), Step::attach); !prepared) co_return prepared;
+  if (auto prepared = co_await prepare_on_fleet(run, as_new_servers(run), step); !prepared) co_return prepared;
   // HAProxy's own check must pass before traffic: leaving MAINT first sends
   // traffic at once ("UP 1/3").
   if (auto passed = co_await run.wait_fleet(
           names, [](const pools::ServerStat& s) { return s.check_passed(); }, "passing HAProxy's check (L7OK)",
-          deadline, poll, Step::attach);
+          deadline, poll, step);
       !passed) {
     co_return passed;
   }
   auto make_ready = [names](pools::LoadBalancer& lb) { return lb.ensure_state(names, pools::AdminTarget::ready); };
   auto ready = co_await run.d.fleet.all<pools::Applied>(make_ready);
   if (!ready) co_return std::unexpected(ready.error());
-  run.emit_commands(Step::attach, *ready);
+  run.emit_commands(step, *ready);
   if (auto up = co_await run.wait_fleet(
           names, [](const pools::ServerStat& s) { return s.is_fully_up(); }, "UP on every load balancer", deadline,
-          poll, Step::attach);
+          poll, step);
       !up) {
     co_return up;
   }
+  co_return Result<void>{};
+}
+
+asio::awaitable<Result<void>> step_attach(CutoverRun& run) {
+  if (auto attached = co_await attach_new_pool(run, Step::attach); !attached) co_return attached;
   run.record_servers(db::Pool::new_pool, "attached");
   run.emit(Step::attach, "attached",
-           fmt::format("{} new servers UP on all {} load balancers", names.size(), run.d.fleet.size()));
+           fmt::format("{} new servers UP on all {} load balancers", run.new_servers.size(), run.d.fleet.size()));
   co_return Result<void>{};
 }
 

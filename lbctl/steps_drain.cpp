@@ -26,6 +26,11 @@ std::int64_t wall_ms(const CutoverRun& run) {
 
 }  // namespace
 
+asio::awaitable<Result<std::vector<SessionMap>>> sessions_in_old_workers(CutoverRun& run, std::vector<std::string> names) {
+  auto read = [names](pools::LoadBalancer& lb) { return lb.old_worker_sessions(names); };
+  co_return co_await run.d.fleet.all<SessionMap>(read);
+}
+
 asio::awaitable<Result<void>> step_drain(CutoverRun& run) {
   const auto names = run.old_names();
   run.progress["drain_started"] = true;
@@ -98,6 +103,17 @@ asio::awaitable<Result<void>> step_watch(CutoverRun& run) {
         left += s.sessions();
         per_server.push_back({{"lb", run.d.fleet.at(i).name()}, {"server", s.name}, {"scur", s.scur},
                               {"qcur", s.qcur}});
+      }
+    }
+    // A reload's old worker keeps its sessions, and the new worker does not
+    // count them: they end on the old servers too.
+    auto behind = co_await sessions_in_old_workers(run, old_names);
+    if (!behind) co_return std::unexpected(behind.error());
+    for (std::size_t i = 0; i < behind->size(); ++i) {
+      for (const auto& [server, sessions] : (*behind)[i]) {
+        left += sessions;
+        per_server.push_back({{"lb", run.d.fleet.at(i).name() + " (old worker)"}, {"server", server},
+                              {"scur", sessions}, {"qcur", 0}});
       }
     }
     progress.add(run.d.clock.now(), left);

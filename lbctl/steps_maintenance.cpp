@@ -16,7 +16,11 @@ asio::awaitable<Result<void>> step_maintenance_on(CutoverRun& run) {
   // Journaled first: a rollback after a crash here turns the page off.
   run.progress["maintenance_on"] = true;
   if (auto saved = run.save(); !saved) co_return saved;
-  const std::string text = maintenance_text(page->message, page->duration, run.d.clock.wall_now());
+  if (!run.progress.contains("maintenance_text")) {
+    run.progress["maintenance_text"] = maintenance_text(page->message, page->duration, run.d.clock.wall_now());
+    if (auto saved = run.save(); !saved) co_return saved;
+  }
+  const std::string text = run.progress["maintenance_text"].get<std::string>();
   if (auto on = co_await maintenance_on(run.d.fleet, page->map, text); !on) co_return on;
   run.emit(Step::maintenance_on, "maintenance_on", fmt::format("maintenance page on every LB: \"{}\"", text),
            {{"text", text}});

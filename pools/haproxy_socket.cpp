@@ -23,8 +23,8 @@ std::string RuntimeApiEndpoint::to_string() const {
   return fmt::format("tcp:{}:{}", host, port);
 }
 
-SocketRuntimeApi::SocketRuntimeApi(RuntimeApiEndpoint endpoint, std::chrono::milliseconds timeout)
-    : m_endpoint(std::move(endpoint)), m_timeout(timeout) {}
+SocketRuntimeApi::SocketRuntimeApi(RuntimeApiEndpoint endpoint, std::chrono::milliseconds timeout, CliDialect dialect)
+    : m_endpoint(std::move(endpoint)), m_timeout(timeout), m_dialect(dialect) {}
 
 std::vector<std::string> split_prompt_answers(std::string& stream) {
   std::vector<std::string> answers;
@@ -68,13 +68,12 @@ bool is_connect_failure(const boost::system::error_code& ec) {
 
 }  // namespace
 
-asio::awaitable<Result<std::vector<std::string>>> SocketRuntimeApi::run(std::vector<std::string> commands) {
-  for (const auto& command : commands) {
-    if (!is_well_formed(command)) {
-      co_return fail(ErrorKind::invalid,
-                     "a runtime API command must be one line, or a payload command (\"... <<\" and non-empty lines)");
-    }
-  }
+// One connection: connects, writes `request` while reading, and hands each
+// chunk read to `on_data`, which returns true once it has every answer. The
+// watchdog bounds the whole exchange.
+asio::awaitable<Result<void>> SocketRuntimeApi::exchange(std::string request,
+                                                         std::function<bool(std::string_view)> on_data,
+                                                         bool until_eof) {
   auto executor = co_await asio::this_coro::executor;
   auto exchange = std::make_shared<Exchange>(executor);
   exchange->watchdog.expires_after(m_timeout);
@@ -85,7 +84,7 @@ asio::awaitable<Result<std::vector<std::string>>> SocketRuntimeApi::run(std::vec
     boost::system::error_code ignored;
     self->socket.close(ignored);
   });
-  auto finish = [&](Result<std::vector<std::string>> result) {
+  auto finish = [&](Result<void> result) {
     exchange->watchdog.cancel();
     boost::system::error_code ignored;
     exchange->socket.close(ignored);
@@ -119,18 +118,9 @@ asio::awaitable<Result<std::vector<std::string>>> SocketRuntimeApi::run(std::vec
   }
   if (ec) co_return finish(failure("cannot connect", ec));
 
-  // Prompt mode answers each command, then "\n> "; severity numbers mark errors.
-  std::string request = "prompt\nset severity-output number\n";
-  for (const auto& command : commands) {
-    request += command;
-    request += '\n';
-    if (command.find('\n') != std::string::npos) request += '\n';  // the empty line ends a payload
-  }
-  request += "quit\n";
-
   // Write while reading: HAProxy answers as it goes and stops reading when we
-  // do not drain its output.
-  // A failed write shows on the read side as a short stream.
+  // do not drain its output. A failed write shows on the read side as a
+  // short stream.
   asio::co_spawn(
       executor,
       [exchange, request = std::move(request)]() -> asio::awaitable<void> {
@@ -140,25 +130,53 @@ asio::awaitable<Result<std::vector<std::string>>> SocketRuntimeApi::run(std::vec
       },
       asio::detached);
 
+  char buffer[16384];
+  for (;;) {
+    const std::size_t n = co_await exchange->socket.async_read_some(asio::buffer(buffer),
+                                                                    asio::redirect_error(asio::use_awaitable, ec));
+    const bool complete = on_data(std::string_view(buffer, n));
+    if (complete && !until_eof) break;
+    if (ec == asio::error::eof && until_eof) break;
+    if (ec) {
+      if (exchange->timed_out) co_return finish(failure("reading", ec));
+      // The LB went away mid-answer (a reload, a restart): like a failed
+      // connect, the caller reads again before acting.
+      co_return finish(fail(ErrorKind::unreachable,
+                            fmt::format("{}: the connection closed before every answer came ({})", describe(),
+                                        ec.message())));
+    }
+  }
+  co_return finish(Result<void>{});
+}
+
+asio::awaitable<Result<std::vector<std::string>>> SocketRuntimeApi::run(std::vector<std::string> commands) {
+  for (const auto& command : commands) {
+    if (!is_well_formed(command)) {
+      co_return fail(ErrorKind::invalid,
+                     "a runtime API command must be one line, or a payload command (\"... <<\" and non-empty lines)");
+    }
+  }
+  if (m_dialect == CliDialect::master) co_return co_await run_one_per_connection(std::move(commands));
+  // Prompt mode answers each command, then "\n> "; severity numbers mark errors.
+  std::string request = "prompt\nset severity-output number\n";
+  for (const auto& command : commands) {
+    request += command;
+    request += '\n';
+    if (command.find('\n') != std::string::npos) request += '\n';  // the empty line ends a payload
+  }
+  request += "quit\n";
+
   const std::size_t expected = commands.size() + 2;  // prompt, severity-output, then ours
   std::vector<std::string> answers;
   answers.reserve(expected);
   std::string stream;
-  char buffer[16384];
-  while (answers.size() < expected) {
-    const std::size_t n = co_await exchange->socket.async_read_some(asio::buffer(buffer),
-                                                                    asio::redirect_error(asio::use_awaitable, ec));
-    stream.append(buffer, n);
+  auto on_data = [&](std::string_view data) {
+    stream.append(data);
     for (auto& answer : split_prompt_answers(stream)) answers.push_back(std::move(answer));
-    if (ec) break;
-  }
-  if (answers.size() < expected) {
-    if (exchange->timed_out) co_return finish(failure("reading", ec));
-    co_return finish(fail(ErrorKind::invalid,
-                          fmt::format("{}: the connection closed after {} of {} answers ({})", describe(),
-                                      answers.size() < 2 ? 0 : answers.size() - 2, commands.size(),
-                                      ec ? ec.message() : "no error")));
-  }
+    return answers.size() >= expected;
+  };
+  auto exchanged = co_await exchange(std::move(request), on_data, false);
+  if (!exchanged) co_return std::unexpected(exchanged.error());
   answers.erase(answers.begin(), answers.begin() + 2);
   answers.resize(commands.size());
   // HAProxy prompts "+ " for every payload line it reads.
@@ -167,7 +185,25 @@ asio::awaitable<Result<std::vector<std::string>>> SocketRuntimeApi::run(std::vec
     while (answer.compare(skip, 2, "+ ") == 0) skip += 2;
     answer.erase(0, skip);
   }
-  co_return finish(std::move(answers));
+  co_return answers;
+}
+
+// The master CLI has its own prompt and no severity output: one command per
+// connection, its answer read to EOF.
+asio::awaitable<Result<std::vector<std::string>>> SocketRuntimeApi::run_one_per_connection(
+    std::vector<std::string> commands) {
+  std::vector<std::string> answers;
+  for (const auto& command : commands) {
+    std::string answer;
+    auto on_data = [&answer](std::string_view data) {
+      answer.append(data);
+      return false;
+    };
+    auto exchanged = co_await exchange(command + "\n", on_data, true);
+    if (!exchanged) co_return std::unexpected(exchanged.error());
+    answers.push_back(std::move(answer));
+  }
+  co_return answers;
 }
 
 }  // namespace lbctl::pools

@@ -3,6 +3,7 @@
 // batch in HAProxy's interactive (prompt) mode so a batch of any size gets
 // one answer per command.
 
+#include <functional>
 #include <memory>
 #include <string_view>
 
@@ -10,16 +11,26 @@
 
 namespace lbctl::pools {
 
+// The stats socket answers in prompt mode; the master CLI (`-S`) has its
+// own prompt and no severity numbers.
+enum class CliDialect { stats, master };
+
 class SocketRuntimeApi final : public RuntimeApi {
  public:
-  SocketRuntimeApi(RuntimeApiEndpoint endpoint, std::chrono::milliseconds timeout);
+  SocketRuntimeApi(RuntimeApiEndpoint endpoint, std::chrono::milliseconds timeout,
+                   CliDialect dialect = CliDialect::stats);
 
   boost::asio::awaitable<Result<std::vector<std::string>>> run(std::vector<std::string> commands) override;
   std::string describe() const override { return m_endpoint.to_string(); }
 
  private:
+  boost::asio::awaitable<Result<void>> exchange(std::string request, std::function<bool(std::string_view)> on_data,
+                                                bool until_eof);
+  boost::asio::awaitable<Result<std::vector<std::string>>> run_one_per_connection(std::vector<std::string> commands);
+
   RuntimeApiEndpoint m_endpoint;
   std::chrono::milliseconds m_timeout;
+  CliDialect m_dialect;
 };
 
 // True for one line, or a payload command ("... <<" then non-empty lines).

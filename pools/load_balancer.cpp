@@ -64,9 +64,33 @@ std::optional<Error> LoadBalancer::check_names(const std::vector<std::string>& n
 }
 
 asio::awaitable<Result<std::vector<std::string>>> LoadBalancer::send(std::vector<std::string> commands) {
-  auto answers = co_await m_api->run(std::move(commands));
-  if (!answers) co_return std::unexpected(in_context(answers.error()));
-  co_return answers;
+  // A batch that could not connect sent nothing: trying again is always
+  // safe. One that timed out may have run; only reads are sent again.
+  const bool reads_only =
+      std::all_of(commands.begin(), commands.end(), [](const std::string& c) { return c.starts_with("show "); });
+  const auto deadline = m_clock.now() + m_patience;
+  auto pause = std::chrono::milliseconds(100);
+  for (;;) {
+    auto answers = co_await m_api->run(commands);
+    if (answers) co_return answers;
+    const auto kind = answers.error().kind;
+    const bool retry = kind == ErrorKind::unreachable || (kind == ErrorKind::timeout && reads_only);
+    if (!retry || m_clock.now() >= deadline) co_return std::unexpected(in_context(answers.error()));
+    co_await m_clock.sleep_for(std::min<std::chrono::milliseconds>(
+        pause, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - m_clock.now()) + std::chrono::milliseconds(1)));
+    pause = std::min<std::chrono::milliseconds>(pause * 2, std::chrono::seconds(2));
+  }
+}
+
+asio::awaitable<Result<Applied>> LoadBalancer::retrying(std::function<asio::awaitable<Result<Applied>>()> op) {
+  const auto deadline = m_clock.now() + m_patience;
+  for (;;) {
+    auto result = co_await op();
+    // A batch that timed out may have run in part: the next try reads the
+    // backend again and sends only what is still missing.
+    if (result || result.error().kind != ErrorKind::timeout || m_clock.now() >= deadline) co_return result;
+    co_await m_clock.sleep_for(std::chrono::milliseconds(200));
+  }
 }
 
 asio::awaitable<Result<Applied>> LoadBalancer::apply(std::vector<std::string> commands) {
@@ -80,6 +104,12 @@ asio::awaitable<Result<Applied>> LoadBalancer::apply(std::vector<std::string> co
     }
   }
   applied.commands = std::move(commands);
+  if (m_file && !applied.commands.front().starts_with("add map") && !applied.commands.front().starts_with("del map")) {
+    if (auto persisted = co_await ensure_persisted(); !persisted) {
+      co_return std::unexpected(persisted.error().with_context(
+          fmt::format("{}: the change was made on the LB, but persisting it failed", m_name)));
+    }
+  }
   co_return applied;
 }
 
@@ -95,23 +125,28 @@ std::vector<std::string> one_command(std::string command) {
 
 asio::awaitable<Result<std::vector<ServerStat>>> LoadBalancer::stats() {
   if (auto error = check_names(std::vector<std::string>())) co_return std::unexpected(*error);
-  auto answers = co_await send(one_command(fmt::format("show stat {} 4 -1", m_backend)));
+  auto commands = one_command("show info");
+  commands.push_back(fmt::format("show stat {} 4 -1", m_backend));
+  auto answers = co_await send(std::move(commands));
   if (!answers) co_return std::unexpected(answers.error());
-  auto stats = parse_show_stat(answers->front(), m_backend);
+  note_identity((*answers)[0]);
+  auto stats = parse_show_stat((*answers)[1], m_backend);
   if (!stats) co_return std::unexpected(in_context(stats.error()));
   co_return stats;
 }
 
 asio::awaitable<Result<BackendState>> LoadBalancer::snapshot() {
   if (auto error = check_names(std::vector<std::string>())) co_return std::unexpected(*error);
-  auto commands = one_command(fmt::format("show stat {} 4 -1", m_backend));
+  auto commands = one_command("show info");
+  commands.push_back(fmt::format("show stat {} 4 -1", m_backend));
   commands.push_back(fmt::format("show servers state {}", m_backend));
   auto answers = co_await send(std::move(commands));
   if (!answers) co_return std::unexpected(answers.error());
+  note_identity((*answers)[0]);
   BackendState state;
-  auto stats = parse_show_stat((*answers)[0], m_backend);
+  auto stats = parse_show_stat((*answers)[1], m_backend);
   if (!stats) co_return std::unexpected(in_context(stats.error()));
-  auto admin = parse_servers_state((*answers)[1], m_backend);
+  auto admin = parse_servers_state((*answers)[2], m_backend);
   if (!admin) co_return std::unexpected(in_context(admin.error()));
   state.stats = std::move(*stats);
   state.admin = std::move(*admin);
@@ -119,8 +154,38 @@ asio::awaitable<Result<BackendState>> LoadBalancer::snapshot() {
   co_return state;
 }
 
-asio::awaitable<Result<Applied>> LoadBalancer::ensure_added(std::vector<NewServer> servers,
-                                                            ServerOptions options) {
+asio::awaitable<Result<Applied>> LoadBalancer::ensure_added(std::vector<NewServer> servers, ServerOptions options) {
+  // The line each server gets in the persisted file, also for those already
+  // there (a resumed cutover).
+  std::string option_text;
+  for (const auto& token : options.tokens) option_text += (option_text.empty() ? "" : " ") + token;
+  for (const auto& server : servers) m_line_options[server.name] = option_text;
+  auto op = [this, servers, options]() { return ensure_added_once(servers, options); };
+  co_return co_await retrying(op);
+}
+
+asio::awaitable<Result<Applied>> LoadBalancer::ensure_health_enabled(std::vector<std::string> names) {
+  auto op = [this, names]() { return ensure_health_enabled_once(names); };
+  co_return co_await retrying(op);
+}
+
+asio::awaitable<Result<Applied>> LoadBalancer::ensure_states(std::vector<std::pair<std::string, AdminTarget>> targets) {
+  auto op = [this, targets]() { return ensure_states_once(targets); };
+  co_return co_await retrying(op);
+}
+
+asio::awaitable<Result<Applied>> LoadBalancer::ensure_weight(std::vector<std::pair<std::string, unsigned>> weights) {
+  auto op = [this, weights]() { return ensure_weight_once(weights); };
+  co_return co_await retrying(op);
+}
+
+asio::awaitable<Result<Applied>> LoadBalancer::shutdown_sessions(std::vector<std::string> names) {
+  auto op = [this, names]() { return shutdown_sessions_once(names); };
+  co_return co_await retrying(op);
+}
+
+asio::awaitable<Result<Applied>> LoadBalancer::ensure_added_once(std::vector<NewServer> servers,
+                                                                 ServerOptions options) {
   std::vector<std::string> names;
   for (const auto& server : servers) names.push_back(server.name);
   if (auto error = check_names(names)) co_return std::unexpected(*error);
@@ -159,18 +224,26 @@ asio::awaitable<Result<Applied>> LoadBalancer::ensure_added(std::vector<NewServe
   co_return co_await apply(std::move(commands));
 }
 
-asio::awaitable<Result<Applied>> LoadBalancer::ensure_health_enabled(std::vector<std::string> names) {
+asio::awaitable<Result<Applied>> LoadBalancer::ensure_health_enabled_once(std::vector<std::string> names) {
   if (auto error = check_names(names)) co_return std::unexpected(*error);
-  auto stats = co_await this->stats();
-  if (!stats) co_return std::unexpected(stats.error());
+  auto state = co_await snapshot();
+  if (!state) co_return std::unexpected(state.error());
   std::vector<std::string> commands;
-  const auto by_name = index_by_name(*stats);
   for (const auto& name : names) {
-    const auto it = by_name.find(name);
-    if (it == by_name.end()) {
+    const auto* stat = state->stat(name);
+    const auto* admin = state->admin_of(name);
+    if (stat == nullptr || admin == nullptr) {
       co_return fail(ErrorKind::conflict, fmt::format("{}: no server {}/{}", m_name, m_backend, name));
     }
-    if (it->second->check_status.empty()) commands.push_back(fmt::format("enable health {}", target(name)));
+    if (!stat->check_status.empty()) continue;
+    commands.push_back(fmt::format("enable health {}", target(name)));
+    // A server born `disabled` in the config file (a reload brought it back
+    // from the persisted file) has its checks paused while in MAINT, unlike
+    // one added at runtime. DRAIN lets them run and still sends it no new
+    // traffic; `state ready` follows once its check passes.
+    if ((admin->admin_state & k_admin_config_maint) != 0 && (admin->admin_state & k_admin_forced_maint) != 0) {
+      commands.push_back(fmt::format("set server {} state drain", target(name)));
+    }
   }
   co_return co_await apply(std::move(commands));
 }
@@ -207,7 +280,8 @@ asio::awaitable<Result<Applied>> LoadBalancer::ensure_state(std::vector<std::str
   co_return co_await ensure_states(std::move(targets));
 }
 
-asio::awaitable<Result<Applied>> LoadBalancer::ensure_states(std::vector<std::pair<std::string, AdminTarget>> targets) {
+asio::awaitable<Result<Applied>> LoadBalancer::ensure_states_once(
+    std::vector<std::pair<std::string, AdminTarget>> targets) {
   std::vector<std::string> names;
   for (const auto& [name, target_state] : targets) names.push_back(name);
   if (auto error = check_names(names)) co_return std::unexpected(*error);
@@ -224,7 +298,7 @@ asio::awaitable<Result<Applied>> LoadBalancer::ensure_states(std::vector<std::pa
   co_return co_await apply(std::move(commands));
 }
 
-asio::awaitable<Result<Applied>> LoadBalancer::ensure_weight(
+asio::awaitable<Result<Applied>> LoadBalancer::ensure_weight_once(
     std::vector<std::pair<std::string, unsigned>> weights) {
   std::vector<std::string> names;
   for (const auto& [name, weight] : weights) {
@@ -243,7 +317,7 @@ asio::awaitable<Result<Applied>> LoadBalancer::ensure_weight(
   co_return co_await apply(std::move(commands));
 }
 
-asio::awaitable<Result<Applied>> LoadBalancer::shutdown_sessions(std::vector<std::string> names) {
+asio::awaitable<Result<Applied>> LoadBalancer::shutdown_sessions_once(std::vector<std::string> names) {
   if (auto error = check_names(names)) co_return std::unexpected(*error);
   auto stats = co_await this->stats();
   if (!stats) co_return std::unexpected(stats.error());
@@ -263,13 +337,13 @@ asio::awaitable<Result<Applied>> LoadBalancer::ensure_deleted(std::vector<std::s
                                                               std::chrono::milliseconds poll) {
   if (auto error = check_names(names)) co_return std::unexpected(*error);
   const auto deadline = m_clock.now() + timeout;
+  const auto patience_ends = m_clock.now() + m_patience;
   Applied applied;
   std::vector<std::string> pending = names;
   for (;;) {
     auto state = co_await snapshot();
     if (!state) co_return std::unexpected(state.error());
     std::vector<std::string> commands;
-    std::vector<std::string> deleting;
     for (const auto& name : pending) {
       const auto* admin = state->admin_of(name);
       if (admin == nullptr) continue;  // already gone
@@ -277,12 +351,14 @@ asio::awaitable<Result<Applied>> LoadBalancer::ensure_deleted(std::vector<std::s
         commands.push_back(fmt::format("set server {} state maint", target(name)));
       }
       commands.push_back(fmt::format("del server {}", target(name)));
-      deleting.push_back(name);
     }
     if (commands.empty()) co_return applied;
     auto answers = co_await send(commands);
+    // Timed out mid-batch: read again and send what is still missing.
+    if (!answers && answers.error().kind == ErrorKind::timeout && m_clock.now() < patience_ends) continue;
     if (!answers) co_return std::unexpected(answers.error());
     std::vector<std::string> still_connected;
+    std::size_t done = applied.commands.size();
     for (std::size_t i = 0; i < commands.size(); ++i) {
       const bool is_del = commands[i].starts_with("del server");
       if (is_del && is_still_connected((*answers)[i])) {
@@ -293,6 +369,12 @@ asio::awaitable<Result<Applied>> LoadBalancer::ensure_deleted(std::vector<std::s
         co_return fail(ErrorKind::refused, fmt::format("{}: '{}' refused: {}", m_name, commands[i], *error));
       }
       applied.commands.push_back(commands[i]);
+    }
+    if (m_file && applied.commands.size() > done) {
+      if (auto persisted = co_await ensure_persisted(); !persisted) {
+        co_return std::unexpected(persisted.error().with_context(
+            fmt::format("{}: the change was made on the LB, but persisting it failed", m_name)));
+      }
     }
     if (still_connected.empty()) co_return applied;
     if (m_clock.now() >= deadline) {

@@ -14,6 +14,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "pools/haproxy_cfg.hpp"
 #include "pools/runtime_api.hpp"
 #include "pools/server_options.hpp"
 #include "pools/stats.hpp"
@@ -51,6 +52,29 @@ struct BackendState {
 };
 
 using StatPredicate = std::function<bool(const ServerStat&)>;
+
+// Which HAProxy process answers: `show info`'s Pid and Start_time_sec. It
+// changes on every reload (a new worker) and restart.
+struct LbIdentity {
+  std::uint64_t pid = 0;
+  std::uint64_t start_time = 0;
+
+  bool known() const { return pid != 0; }
+  bool operator==(const LbIdentity&) const = default;
+};
+
+// Reads Pid and Start_time_sec from a `show info` answer (zeros when absent).
+LbIdentity parse_identity(std::string_view show_info);
+
+// A worker a reload left behind, still finishing its sessions (`show proc`
+// on the master CLI lists it with a reload count above 0).
+struct OldWorker {
+  std::uint64_t pid = 0;
+  unsigned reloads = 0;
+};
+std::vector<OldWorker> parse_old_workers(std::string_view show_proc);
+
+class BackendFile;
 
 // Coroutines here take their arguments by value: a reference parameter
 // would dangle once the caller's temporaries die before the first resume.
@@ -102,6 +126,39 @@ class LoadBalancer {
   // Ensures `key` is absent from `map`.
   boost::asio::awaitable<Result<Applied>> ensure_map_key_absent(std::string map, std::string key);
 
+  // Persistence: after every batch of commands that changed the backend (or
+  // the map), the file is rewritten to what the backend holds; a batch whose
+  // file cannot be written fails with that error (the runtime change stays,
+  // and the next ensure writes the file again). `default_options` are the
+  // options for the line of a server lbctl added without saying its options
+  // in this process (a resumed cutover).
+  void persist_to(std::shared_ptr<BackendFile> file, std::string default_options);
+  BackendFile* persisted_file() const { return m_file.get(); }
+  // The backend's server lines as the file must say them for `live`.
+  std::vector<DesiredServer> desired_lines(const BackendState& live) const;
+  // Rewrites the file to what the backend holds now; true when it wrote.
+  boost::asio::awaitable<Result<bool>> ensure_persisted();
+
+  // Reloads. Every read of the backend also reads `show info`: a process
+  // that changed since the last read counts as a reload (or a restart).
+  boost::asio::awaitable<Result<LbIdentity>> identity();
+  const LbIdentity& last_identity() const { return m_identity; }
+  std::uint64_t reloads_seen() const { return m_reloads_seen; }
+
+  // HAProxy's master CLI, when given: the workers a reload left behind.
+  void use_master(std::shared_ptr<RuntimeApi> master) { m_master = std::move(master); }
+  bool has_master() const { return m_master != nullptr; }
+  // The sessions that each named server still has in workers a reload left
+  // behind (only those with some); empty without a master CLI.
+  boost::asio::awaitable<Result<std::unordered_map<std::string, std::uint64_t>>> old_worker_sessions(
+      std::vector<std::string> names);
+
+  // How long an LB that does not answer (a reload, a restart, a slow network)
+  // is retried before an operation fails; 0 (the default) fails at once.
+  // Every operation re-reads the backend before it acts, so a retry after a
+  // batch broke off halfway sends only what is still missing.
+  void set_patience(std::chrono::milliseconds patience) { m_patience = patience; }
+
   // Polls `show stat` every `poll` until every named server satisfies `done`;
   // `timeout` names the ones that did not, with their status and check.
   boost::asio::awaitable<Result<std::vector<ServerStat>>> wait_until(std::vector<std::string> names,
@@ -116,13 +173,33 @@ class LoadBalancer {
   Error in_context(const Error& error) const { return error.with_context(m_name); }
   boost::asio::awaitable<Result<std::vector<std::string>>> send(std::vector<std::string> commands);
   // Sends commands that must each succeed; the first error fails the batch.
+  // Then persists the backend's new state (when persisting).
   boost::asio::awaitable<Result<Applied>> apply(std::vector<std::string> commands);
+  // `show info` answered along with a read: notes a reload.
+  void note_identity(std::string_view show_info);
+  // Retries `op` while the LB does not answer, within the patience.
+  boost::asio::awaitable<Result<Applied>> retrying(std::function<boost::asio::awaitable<Result<Applied>>()> op);
+  boost::asio::awaitable<Result<Applied>> ensure_added_once(std::vector<NewServer> servers, ServerOptions options);
+  boost::asio::awaitable<Result<Applied>> ensure_states_once(std::vector<std::pair<std::string, AdminTarget>> targets);
+  boost::asio::awaitable<Result<Applied>> ensure_weight_once(std::vector<std::pair<std::string, unsigned>> weights);
+  boost::asio::awaitable<Result<Applied>> ensure_health_enabled_once(std::vector<std::string> names);
+  boost::asio::awaitable<Result<Applied>> shutdown_sessions_once(std::vector<std::string> names);
+  boost::asio::awaitable<Result<Applied>> persist_map(std::string map, std::string key, std::optional<std::string> value,
+                                                      Applied applied);
   std::string target(std::string_view server) const { return m_backend + "/" + std::string(server); }
 
   std::string m_name;
   std::string m_backend;
   std::shared_ptr<RuntimeApi> m_api;
   Clock& m_clock;
+  std::shared_ptr<RuntimeApi> m_master;
+  std::shared_ptr<BackendFile> m_file;
+  std::string m_default_options;
+  // The options each server lbctl added was given, for its line in the file.
+  std::unordered_map<std::string, std::string> m_line_options;
+  LbIdentity m_identity;
+  std::uint64_t m_reloads_seen = 0;
+  std::chrono::milliseconds m_patience{0};
 };
 
 }  // namespace lbctl::pools

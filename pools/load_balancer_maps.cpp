@@ -113,19 +113,23 @@ asio::awaitable<Result<Applied>> LoadBalancer::ensure_map_value(std::string map,
   if (auto error = check_map(map, key, &value)) co_return std::unexpected(*error);
   auto current = co_await map_value(map, key);
   if (!current) co_return std::unexpected(current.error());
-  if (*current == value) co_return Applied{};
   std::vector<std::string> commands;
-  if (*current) commands.push_back(fmt::format("del map {} {}", map, key));
-  commands.push_back(fmt::format("add map {} <<\n{} {}", map, key, value));
-  co_return co_await apply(std::move(commands));
+  if (*current && **current != value) commands.push_back(fmt::format("del map {} {}", map, key));
+  if (*current != value) commands.push_back(fmt::format("add map {} <<\n{} {}", map, key, value));
+  auto applied = co_await apply(std::move(commands));
+  if (!applied) co_return applied;
+  co_return co_await persist_map(map, key, value, std::move(*applied));
 }
 
 asio::awaitable<Result<Applied>> LoadBalancer::ensure_map_key_absent(std::string map, std::string key) {
   if (auto error = check_map(map, key, nullptr)) co_return std::unexpected(*error);
   auto current = co_await map_value(map, key);
   if (!current) co_return std::unexpected(current.error());
-  if (!*current) co_return Applied{};
-  co_return co_await apply(one(fmt::format("del map {} {}", map, key)));
+  std::vector<std::string> commands;
+  if (*current) commands.push_back(fmt::format("del map {} {}", map, key));
+  auto applied = co_await apply(std::move(commands));
+  if (!applied) co_return applied;
+  co_return co_await persist_map(map, key, std::nullopt, std::move(*applied));
 }
 
 }  // namespace lbctl::pools

@@ -22,7 +22,8 @@ struct ServerStat {
   std::uint64_t scur = 0;    // current sessions
   std::uint64_t qcur = 0;    // queued requests
   std::uint64_t srv_icur = 0;  // idle connections HAProxy keeps to it
-  std::string check_status;  // L7OK, L7OKC, L4CON, INI, ... ("" when checks are off)
+  std::string check_status;  // the last completed check: L7OK, L7OKC, L4CON, INI, ... ("" when checks are off)
+  bool check_running = false;  // HAProxy's "* " prefix: a check is in progress
   std::uint64_t hrsp_5xx = 0;
   std::uint64_t responses = 0;  // hrsp_1xx + 2xx + 3xx + 4xx + 5xx + other
   std::uint64_t stot = 0;

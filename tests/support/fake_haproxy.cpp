@@ -6,6 +6,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 #include <sstream>
+#include <stdexcept>
+
+#include "pools/haproxy_cfg.hpp"
 
 namespace lbctl::test {
 
@@ -52,6 +55,60 @@ void FakeHaproxy::add_config_server(const std::string& name, const std::string& 
   server.check_status = "L7OK";
   server.next_check = m_clock.now() + std::chrono::milliseconds(inter_ms);
   m_servers.push_back(server);
+  m_original.push_back(server);
+}
+
+void FakeHaproxy::reload_original() {
+  ++m_pid;
+  m_servers = m_original;
+  for (auto& s : m_servers) {
+    if (const auto app = m_app.find(s.name); app != m_app.end()) s.app = app->second;
+    s.next_check = m_clock.now() + std::chrono::milliseconds(s.inter_ms);
+  }
+}
+
+void FakeHaproxy::reload(std::string_view config_text) {
+  auto backend = pools::find_backend(config_text, m_backend);
+  if (!backend) throw std::runtime_error("fake reload: " + backend.error().message);
+  ++m_pid;
+  m_servers.clear();
+  for (const auto& line : backend->servers) {
+    FakeServerState s;
+    s.name = line.name;
+    s.address = line.address;
+    s.id = line.id.value_or(m_servers.size() + 1);
+    s.weight = line.weight.value_or(backend->default_weight);
+    const auto w = words(line.text);
+    for (std::size_t i = 3; i < w.size(); ++i) {
+      auto next_int = [&] { return i + 1 < w.size() ? std::stoi(w[++i]) : 0; };
+      if (w[i] == "check") s.has_check = true;
+      else if (w[i] == "inter") s.inter_ms = next_int();
+      else if (w[i] == "rise") s.rise = next_int();
+      else if (w[i] == "fall") s.fall = next_int();
+    }
+    // Born in the config: UP until a check says otherwise; `disabled` puts
+    // it in MAINT with its checks paused until it leaves MAINT.
+    s.checks_enabled = s.has_check;
+    s.running = true;
+    s.health = s.rise + s.fall - 1;
+    s.admin = line.disabled ? 0x05u : 0u;
+    s.check_status = line.disabled || !s.has_check ? "" : "L7OK";
+    if (const auto app = m_app.find(s.name); app != m_app.end()) s.app = app->second;
+    s.next_check = m_clock.now() + std::chrono::milliseconds(s.inter_ms);
+    m_servers.push_back(s);
+  }
+}
+
+void FakeHaproxy::reload_map(const std::string& path, std::string_view file_text) {
+  auto& entries = m_maps[path];
+  entries.clear();
+  std::istringstream in{std::string(file_text)};
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    const auto space = line.find(' ');
+    entries[line.substr(0, space)] = space == std::string::npos ? "" : line.substr(space + 1);
+  }
 }
 
 void FakeHaproxy::check_once(FakeServerState& s) {
@@ -79,6 +136,11 @@ void FakeHaproxy::run_checks() {
   const auto now = m_clock.now();
   for (auto& s : m_servers) {
     if (!s.checks_enabled) continue;
+    // A server born `disabled` does not check while in MAINT (HAProxy 2.6).
+    if ((s.admin & 0x04u) && (s.admin & 0x01u)) {
+      s.next_check = now + std::chrono::milliseconds(s.inter_ms);
+      continue;
+    }
     while (s.next_check <= now) {
       check_once(s);
       s.next_check += std::chrono::milliseconds(s.inter_ms);
@@ -136,6 +198,9 @@ std::string FakeHaproxy::execute_map(const std::string& command) {
 
 std::string FakeHaproxy::execute(const std::string& command) {
   const auto w = words(command.substr(0, command.find('\n')));
+  if (w.size() == 2 && w[0] == "show" && w[1] == "info") {
+    return fmt::format("Name: HAProxy\nVersion: 2.6.12\nPid: {}\nStart_time_sec: {}\n", m_pid, 1800000000 + m_pid);
+  }
   if (w.size() >= 2 && w[1] == "map" && (w[0] == "show" || w[0] == "add" || w[0] == "del")) return execute_map(command);
   if (w.size() >= 2 && w[0] == "show" && w[1] == "stat") {
     if (w.size() < 3 || w[2] != m_backend) return "[3]: No such proxy.\n";
@@ -189,6 +254,7 @@ std::string FakeHaproxy::execute(const std::string& command) {
     auto* s = find(w[2]);
     if (!s) return "[3]: No such server.\n";
     if (!s->has_check) return "[3]: Health checks are not configured on this server, cannot enable.\n";
+    if ((s->admin & 0x05u) == 0x05u) return "";  // born `disabled`: its checks stay paused in MAINT
     if (!s->checks_enabled) {
       s->checks_enabled = true;
       s->check_status = "INI";
@@ -249,6 +315,7 @@ asio::awaitable<Result<std::vector<std::string>>> FakeHaproxy::run(std::vector<s
 }
 
 void FakeHaproxy::set_app(const std::string& server, AppHealth health) {
+  m_app[server] = health;
   if (auto* s = find(m_backend + "/" + server)) s->app = health;
 }
 

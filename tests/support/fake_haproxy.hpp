@@ -65,6 +65,16 @@ class FakeHaproxy final : public pools::RuntimeApi {
   // Answers every command with this text once (e.g. a malformed answer).
   void set_garbage_answer(std::string answer) { m_garbage = std::move(answer); }
 
+  // A reload (or restart): a new process (`show info` gives another Pid)
+  // whose backend is the config file's: every runtime change is gone. From
+  // the text of a haproxy.cfg (its backend's server lines: address, id,
+  // weight, `disabled`, check options), or from the servers it started with.
+  void reload(std::string_view config_text);
+  void reload_original();
+  std::uint64_t pid() const { return m_pid; }
+  // Maps come back from their files too (path -> "key value" lines).
+  void reload_map(const std::string& path, std::string_view file_text);
+
   // What was asked of it.
   const std::vector<std::string>& log() const { return m_log; }
   // Only the commands that change something (no `show ...`, no `prompt`).
@@ -88,6 +98,9 @@ class FakeHaproxy final : public pools::RuntimeApi {
   std::string execute_map(const std::string& command);
 
   std::vector<FakeServerState> m_servers;
+  std::vector<FakeServerState> m_original;
+  std::map<std::string, AppHealth> m_app;  // the app servers' health outlives reloads
+  std::uint64_t m_pid = 4000;
   std::map<std::string, std::map<std::string, std::string>> m_maps;
   std::vector<std::string> m_log;
   std::string m_garbage;

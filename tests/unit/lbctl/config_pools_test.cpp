@@ -100,7 +100,7 @@ TEST_CASE("two entries for the same socket and backend are refused", "[config]")
 TEST_CASE("an unknown key in a load balancer is named with its index", "[config]") {
   CHECK(config_error(with_lbs("load_balancers:\n  - name: lb1\n    runtime-api: unix:/s\n    backend: app\n")) ==
         "shop.yaml:8:5: load_balancers[0].runtime-api: unknown key; did you mean runtime_api? (expected one of: "
-        "name, runtime_api, backend, timeout)");
+        "name, runtime_api, master_api, backend, timeout, unreachable_timeout, persist)");
 }
 
 TEST_CASE("a load balancer without a backend is reported at its entry", "[config]") {

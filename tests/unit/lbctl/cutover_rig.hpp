@@ -8,6 +8,8 @@
 #include <stdexcept>
 
 #include "lbctl/cutover.hpp"
+#include "pools/backend_file.hpp"
+#include "tests/support/fake_config_store.hpp"
 #include "tests/support/fake_haproxy.hpp"
 #include "tests/support/fake_journal.hpp"
 #include "tests/support/fake_migrator.hpp"
@@ -75,7 +77,10 @@ struct CutoverRig {
       for (std::size_t s = 1; s <= old_servers; ++s) {
         haproxy->add_config_server("old-" + std::to_string(s), "127.0.0.1:" + std::to_string(9000 + s));
       }
-      config.load_balancers.push_back({"lb" + std::to_string(i), {}, "app", std::chrono::milliseconds(5000)});
+      LoadBalancerConfig lb;
+      lb.name = "lb" + std::to_string(i);
+      lb.backend = "app";
+      config.load_balancers.push_back(lb);
       balancers.push_back(std::make_unique<pools::LoadBalancer>("lb" + std::to_string(i), "app", haproxy, sim.clock));
       haproxies.push_back(haproxy);
     }
@@ -88,6 +93,42 @@ struct CutoverRig {
       for (auto& h : haproxies) h->set_app(server, present ? AppHealth::healthy : AppHealth::not_found);
     });
     prober.set_fallback(FakeReply::ok());
+  }
+
+  // Each LB's haproxy.cfg, in memory: /etc/haproxy/lbN.cfg says what the
+  // fake holds at the start (old-1, old-2, ...), among other sections.
+  std::shared_ptr<FakeConfigStore> store = std::make_shared<FakeConfigStore>();
+  static std::string cfg_path(std::size_t lb) { return "/etc/haproxy/lb" + std::to_string(lb + 1) + ".cfg"; }
+  static std::string cfg_text(std::size_t old_servers) {
+    std::string text =
+        "# managed by hand, and by lbctl for backend app\n"
+        "global\n"
+        "    stats socket /run/haproxy/admin.sock mode 600 level admin\n"
+        "\n"
+        "frontend www\n"
+        "    bind 127.0.0.1:8080\n"
+        "    default_backend app\n"
+        "\n"
+        "backend app\n"
+        "    balance roundrobin\n"
+        "    option httpchk GET /health-check.html\n"
+        "    http-check disable-on-404\n";
+    for (std::size_t s = 1; s <= old_servers; ++s) {
+      text += "    server old-" + std::to_string(s) + " 127.0.0.1:" + std::to_string(9000 + s) +
+              " check inter 1000ms rise 2 fall 2\n";
+    }
+    text += "\nbackend other\n    server old-1 127.0.0.1:7001   # same name, another backend\n";
+    return text;
+  }
+  void persist_all(std::size_t old_servers = 2) {
+    for (std::size_t i = 0; i < fleet->size(); ++i) {
+      store->put(cfg_path(i), cfg_text(old_servers));
+      fleet->at(i).persist_to(std::make_shared<pools::BackendFile>(store, cfg_path(i), "app", true),
+                              config.new_pool.server_options);
+      PersistConfig persist;
+      persist.file = cfg_path(i);
+      config.load_balancers[i].persist = persist;
+    }
   }
 
   void enable_migrations(std::vector<std::string> pre, std::vector<std::string> post) {

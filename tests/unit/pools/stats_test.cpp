@@ -184,3 +184,23 @@ TEST_CASE("a partial stream keeps its unfinished tail for the next read", "[pool
   REQUIRE(second.size() == 1);
   CHECK(second[0] == "New server registered.\n");
 }
+
+TEST_CASE("a check in progress still counts its last completed result", "[pools][stats]") {
+  // HAProxy 2.6 prefixes check_status with "* " while a check runs; seen on
+  // a server whose check takes 400 ms: [L7OK] [* L7OK] [* L7OK] [L7OK].
+  const std::string text =
+      "# pxname,svname,type,status,scur,qcur,check_status,addr\n"
+      "app,v2-1,2,MAINT,0,0,* L7OK,127.0.0.1:8001\n"
+      "app,v2-2,2,MAINT,0,0,* L4CON,127.0.0.1:8002\n"
+      "app,v2-3,2,MAINT,0,0,L7OK,127.0.0.1:8003\n";
+  auto servers = parse_show_stat(text, "app");
+  REQUIRE(servers.has_value());
+  REQUIRE(servers->size() == 3);
+  CHECK((*servers)[0].check_status == "L7OK");
+  CHECK((*servers)[0].check_running);
+  CHECK((*servers)[0].check_passed());
+  CHECK((*servers)[1].check_status == "L4CON");
+  CHECK_FALSE((*servers)[1].check_passed());
+  CHECK((*servers)[2].check_passed());
+  CHECK_FALSE((*servers)[2].check_running);
+}

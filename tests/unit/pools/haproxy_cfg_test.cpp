@@ -1,0 +1,211 @@
+#include <catch2/catch.hpp>
+
+#include "pools/haproxy_cfg.hpp"
+
+using namespace lbctl;
+using namespace lbctl::pools;
+using Catch::Contains;
+
+namespace {
+
+std::string error_of(const Result<CfgBackend>& result) {
+  REQUIRE_FALSE(result.has_value());
+  CHECK(result.error().kind == ErrorKind::invalid);
+  return result.error().message;
+}
+
+}  // namespace
+
+TEST_CASE("find_backend reads each server line's name, address, weight, disabled, id and text",
+          "[pools][haproxy_cfg]") {
+  const std::string text =
+      "backend other\n"
+      "    server web-1 10.9.9.9:80 weight 99\n"
+      "backend app\n"
+      "    balance roundrobin\n"
+      "    server web-1 10.0.0.1:8080 check weight 10 id 7   # first\n"
+      "\tserver web-2 [::1]:8080 cookie disabled disabled\n"
+      "    server web-3 host-3.internal:80 disabled enabled\n";
+  auto backend = find_backend(text, "app");
+  REQUIRE(backend.has_value());
+  CHECK(backend->kind == "backend");
+  CHECK(backend->name == "app");
+  CHECK(backend->header_line == 3);
+  CHECK(backend->last_line == 7);
+  REQUIRE(backend->servers.size() == 3);
+  const auto& web1 = backend->servers[0];
+  CHECK(web1.name == "web-1");
+  CHECK(web1.address == "10.0.0.1:8080");
+  CHECK(web1.line == 5);
+  CHECK(web1.text == "    server web-1 10.0.0.1:8080 check weight 10 id 7   # first");
+  CHECK(web1.weight == 10u);
+  CHECK(web1.id == 7u);
+  CHECK_FALSE(web1.disabled);
+  CHECK(backend->servers[1].address == "[::1]:8080");
+  CHECK(backend->servers[1].disabled);  // `cookie disabled` is the cookie's value; the last word is the keyword
+  CHECK_FALSE(backend->servers[1].weight.has_value());
+  CHECK_FALSE(backend->servers[1].id.has_value());
+  CHECK_FALSE(backend->servers[2].disabled);  // the last of `disabled` / `enabled` wins
+}
+
+TEST_CASE("the value of another keyword is never read as `disabled`, `weight` or `id`", "[pools][haproxy_cfg]") {
+  const std::string text =
+      "backend app\n"
+      "    server a 10.0.0.1:80 cookie disabled agent-send weight on-error id check\n";
+  auto backend = find_backend(text, "app");
+  REQUIRE(backend.has_value());
+  CHECK_FALSE(backend->servers[0].disabled);
+  CHECK_FALSE(backend->servers[0].weight.has_value());
+  CHECK_FALSE(backend->servers[0].id.has_value());
+}
+
+TEST_CASE("quoted words and escaped '#' are read as HAProxy reads them", "[pools][haproxy_cfg]") {
+  const std::string text =
+      "backend app\n"
+      "    server \"web 1\" '10.0.0.1:80' check cookie a\\#b weight \"5\" # a real comment weight 9\n";
+  auto backend = find_backend(text, "app");
+  REQUIRE(backend.has_value());
+  REQUIRE(backend->servers.size() == 1);
+  CHECK(backend->servers[0].name == "web 1");
+  CHECK(backend->servers[0].address == "10.0.0.1:80");
+  CHECK(backend->servers[0].weight == 5u);
+}
+
+TEST_CASE("a listen section is found like a backend", "[pools][haproxy_cfg]") {
+  const std::string text = "frontend app\n    bind :80\nlisten app\n    bind :81\n    server a 10.0.0.1:80\n";
+  auto backend = find_backend(text, "app");
+  REQUIRE(backend.has_value());
+  CHECK(backend->kind == "listen");
+  CHECK(backend->header_line == 3);
+  CHECK(backend->servers.size() == 1);
+}
+
+TEST_CASE("CRLF line ends never reach a word or a server line's text", "[pools][haproxy_cfg]") {
+  const std::string text = "backend app\r\n    server a 10.0.0.1:80 weight 3\r\n    server b 10.0.0.2:80 disabled\r\n";
+  auto backend = find_backend(text, "app");
+  REQUIRE(backend.has_value());
+  CHECK(backend->servers[0].text == "    server a 10.0.0.1:80 weight 3");
+  CHECK(backend->servers[0].weight == 3u);
+  CHECK(backend->servers[1].disabled);
+}
+
+TEST_CASE("default weight comes from the section's default-server, above the defaults section's",
+          "[pools][haproxy_cfg]") {
+  const std::string text =
+      "defaults\n    default-server weight 20\n"
+      "backend app\n    server a 10.0.0.1:80\n    default-server inter 1s weight 30\n    server b 10.0.0.2:80\n";
+  auto backend = find_backend(text, "app");
+  REQUIRE(backend.has_value());
+  CHECK(backend->default_weight == 30);
+  CHECK(backend->servers[0].default_weight == 20);  // a default-server reaches only the lines below it
+  CHECK(backend->servers[0].effective_weight() == 20);
+  CHECK(backend->servers[1].effective_weight() == 30);
+}
+
+TEST_CASE("default weight comes from the last defaults section above, or the one `from` names",
+          "[pools][haproxy_cfg]") {
+  const std::string text =
+      "defaults base\n    default-server weight 40\n"
+      "defaults\n    mode http\n"
+      "backend plain\n    server a 10.0.0.1:80\n"
+      "backend named from base\n    server a 10.0.0.1:80\n"
+      "defaults child from base\n    timeout client 5s\n"
+      "backend chained\n    server a 10.0.0.1:80\n";
+  CHECK(find_backend(text, "plain")->default_weight == 1);  // a defaults section without `from` starts afresh
+  CHECK(find_backend(text, "named")->default_weight == 40);
+  CHECK(find_backend(text, "chained")->default_weight == 40);
+}
+
+TEST_CASE("default-server disabled in defaults makes lines without a state start in maintenance",
+          "[pools][haproxy_cfg]") {
+  const std::string text =
+      "defaults\n  default-server disabled\nbackend app\n  server a 10.0.0.1:80\n  server b 10.0.0.2:80 enabled\n";
+  auto backend = find_backend(text, "app");
+  REQUIRE(backend.has_value());
+  CHECK(backend->default_disabled);
+  CHECK(backend->servers[0].disabled);
+  CHECK_FALSE(backend->servers[1].disabled);
+}
+
+TEST_CASE("a missing backend is an error that names it", "[pools][haproxy_cfg]") {
+  const std::string text = "frontend app\n    bind :80\nbackend other\n";
+  CHECK(error_of(find_backend(text, "app")) == "no `backend app` or `listen app` section");
+}
+
+TEST_CASE("a backend defined twice is an error naming both lines", "[pools][haproxy_cfg]") {
+  const std::string text = "backend app\n    server a 10.0.0.1:80\n\nlisten app\n    bind :80\n";
+  CHECK(error_of(find_backend(text, "app")) == "line 4: a second `listen app` (the first is on line 1)");
+}
+
+TEST_CASE("a server-template in the backend is an error naming its line", "[pools][haproxy_cfg]") {
+  const std::string text = "backend app\n    server a 10.0.0.1:80\n    server-template web 3 10.0.0.10:80\n";
+  CHECK_THAT(error_of(find_backend(text, "app")), Contains("line 3: `server-template` in backend `app`"));
+}
+
+TEST_CASE("a conditional block in the backend is an error naming its line", "[pools][haproxy_cfg]") {
+  const std::string text = "backend app\n.if defined(BLUE)\n    server a 10.0.0.1:80\n  .endif\n";
+  CHECK_THAT(error_of(find_backend(text, "app")), Contains("line 2: `.if` in backend `app`"));
+  const std::string around = "global\n.if defined(BLUE)\nbackend app\n    server a 10.0.0.1:80\n.else\n";
+  CHECK_THAT(error_of(find_backend(around, "app")), Contains("line 5: `.else`"));
+}
+
+TEST_CASE("a server name on two lines of the backend is an error naming both", "[pools][haproxy_cfg]") {
+  const std::string text =
+      "backend app\n    server a 10.0.0.1:80\n    server b 10.0.0.2:80\n    server a 10.0.0.3:80\n";
+  CHECK(error_of(find_backend(text, "app")) == "line 4: server `a` again (the first is on line 2)");
+}
+
+TEST_CASE("a server line without an address is an error naming its line", "[pools][haproxy_cfg]") {
+  const std::string text = "backend app\n    server a 10.0.0.1:80\n    server b   # address lost\n";
+  CHECK(error_of(find_backend(text, "app")) == "line 3: `server` needs a name and an address");
+}
+
+TEST_CASE("a NUL byte anywhere in the file is an error naming its line", "[pools][haproxy_cfg]") {
+  const std::string text = std::string("global\n    maxconn 10\nbackend app\n    server a 10.0.0.1:80") + '\0' + "\n";
+  CHECK(error_of(find_backend(text, "app")) == "line 4: a NUL byte");
+}
+
+TEST_CASE("an unclosed quote or a weight that is not a number in the backend is an error", "[pools][haproxy_cfg]") {
+  CHECK(error_of(find_backend("backend app\n  server a \"10.0.0.1:80\n", "app")) == "line 2: a quote is not closed");
+  CHECK(error_of(find_backend("backend app\n  server a 10.0.0.1:80 weight x\n", "app")) ==
+        "line 2: weight `x` is not a number");
+  CHECK(error_of(find_backend("backend app\n  server a 10.0.0.1:80 id\n", "app")) == "line 2: `id` needs a value");
+}
+
+TEST_CASE("`from` naming no defaults section above is an error naming the header", "[pools][haproxy_cfg]") {
+  CHECK(error_of(find_backend("backend app from base\n  server a 10.0.0.1:80\ndefaults base\n", "app")) ==
+        "line 1: `from base`: no defaults section of that name above it");
+}
+
+TEST_CASE("the problems of other sections are not the backend's", "[pools][haproxy_cfg]") {
+  const std::string text =
+      "backend other\n  server-template w 3 10.0.0.1:80\n  server a 10.0.0.1:80\n  server a 10.0.0.1:80\n"
+      ".if defined(X)\n.endif\npeers mine\n  server a\n"
+      "backend app\n  server a 10.0.0.1:80\n";
+  CHECK(find_backend(text, "app").has_value());
+}
+
+TEST_CASE("line_diff shows a small change with three lines of context", "[pools][haproxy_cfg]") {
+  const std::string before = "a\nb\nc\nd\ne\nf\ng\nh\ni\n";
+  const std::string after = "a\nb\nc\nd\nE\nf\ng\nh\ni\n";
+  CHECK(line_diff(before, after, "haproxy.cfg") ==
+        "--- haproxy.cfg\n+++ haproxy.cfg\n"
+        "@@ -2,7 +2,7 @@\n b\n c\n d\n-e\n+E\n f\n g\n h\n");
+}
+
+TEST_CASE("line_diff keeps distant changes in separate hunks and near ones in one", "[pools][haproxy_cfg]") {
+  const std::string before = "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n";
+  const std::string after = "0\n1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n15\n16\n";
+  CHECK(line_diff(before, after, "f") ==
+        "--- f\n+++ f\n"
+        "@@ -1,3 +1,4 @@\n+0\n 1\n 2\n 3\n"
+        "@@ -11,6 +12,5 @@\n 11\n 12\n 13\n-14\n 15\n 16\n");
+  CHECK(line_diff("a\nb\nc\nd\n", "A\nb\nc\nd\ne\n", "f") == "--- f\n+++ f\n@@ -1,4 +1,5 @@\n-a\n+A\n b\n c\n d\n+e\n");
+}
+
+TEST_CASE("line_diff is empty for equal texts and marks a missing final newline", "[pools][haproxy_cfg]") {
+  CHECK(line_diff("a\nb\n", "a\nb\n", "f").empty());
+  CHECK(line_diff("a\nb\n", "a\nb", "f") ==
+        "--- f\n+++ f\n@@ -1,2 +1,2 @@\n a\n-b\n+b\n\\ No newline at end of file\n");
+  CHECK(line_diff("", "x\n", "f") == "--- f\n+++ f\n@@ -0,0 +1 @@\n+x\n");
+}
