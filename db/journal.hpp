@@ -79,6 +79,16 @@ struct Event {
   std::string detail_json = "{}";
 };
 
+// What lbctl last left on one LB: the backend's servers as JSON (the
+// controller's shape), and the cutover (0: none, e.g. reconcile) that left it.
+struct LbRecord {
+  std::string lb;
+  std::string backend;
+  std::string state_json = "{}";
+  std::int64_t cutover_id = 0;
+  JournalTime updated_at{};  // set by the journal
+};
+
 // "cutover 12 (host web1, pid 4242, started 2026-11-21 10:15:30 UTC, at
 // step drain)": how a lock's holder or an unfinished cutover is named.
 std::string describe(const Cutover& cutover);
@@ -149,8 +159,20 @@ class Journal {
   // True once request_abort() was called for this cutover.
   virtual Result<bool> abort_requested(std::int64_t cutover_id) = 0;
 
+  // Takes the service lock without starting a cutover (for `lbctl
+  // reconcile`): conflict naming the holder when another session holds it,
+  // or naming the service's unfinished cutover (resume or abort it first).
+  // release() lets go.
+  virtual Result<void> lock_service(const std::string& service, const std::string& host, int pid) = 0;
+
   // Lets go of the service lock and closes its connection; a no-op when not held.
   virtual void release() = 0;
+
+  // Replaces what lbctl last left on these LBs of the service (by LB name),
+  // in one commit; the caller holds the service lock. invalid for bad JSON.
+  virtual Result<void> save_lb_records(const std::string& service, const std::vector<LbRecord>& records) = 0;
+  // What lbctl last left on each LB of the service (no lock needed).
+  virtual Result<std::vector<LbRecord>> lb_records(const std::string& service) = 0;
 
   // Reads that need no lock and work from any machine; running rows whose
   // lock nobody holds read as interrupted.

@@ -139,6 +139,17 @@ Result<Cutover> PgJournal::adopt(const std::string& service, const std::string& 
   });
 }
 
+Result<void> PgJournal::lock_service(const std::string& service, const std::string& host, int pid) {
+  if (!is_valid_name(service)) return fail(ErrorKind::invalid, "bad service name '" + service + "'");
+  return guarded("locking service " + service, [&]() -> Result<void> {
+    if (auto locked = take_service_lock(*m_state, service, host, pid); !locked) return std::unexpected(locked.error());
+    ReleaseUnlessKept guard(*this);
+    if (auto active = active_cutover(*m_state->db, service)) return std::unexpected(unfinished_cutover_error(*active));
+    (void)guard.keep(Cutover{});
+    return {};
+  });
+}
+
 Result<void> PgJournal::save(Cutover& cutover) {
   if (cutover.status == CutoverStatus::interrupted) {
     return fail(ErrorKind::invalid, "interrupted is derived, never stored: save running, or where it ended");

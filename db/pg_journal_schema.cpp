@@ -63,6 +63,20 @@ CREATE TABLE lbctl.events (
 );
 CREATE INDEX events_by_cutover ON lbctl.events (cutover_id, id);
 )sql"},
+    SchemaStep{2, R"sql(
+-- What lbctl last left on each LB of a service (its servers, their
+-- addresses, ids, admin states, weights): what drift is measured against
+-- and what `lbctl reconcile` restores.
+CREATE TABLE lbctl.lb_records (
+  service text NOT NULL REFERENCES lbctl.services (name),
+  lb text NOT NULL,
+  backend text NOT NULL,
+  state jsonb NOT NULL,
+  cutover_id bigint,
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (service, lb)
+);
+)sql"},
 };
 
 constexpr int k_latest = k_schema_steps.back().version;

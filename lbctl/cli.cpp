@@ -35,6 +35,7 @@ int run_cli(int argc, char** argv) {
   cli::add_status_command(app, action);
   cli::add_abort_command(app, action);
   cli::add_maintenance_command(app, action);
+  cli::add_reconcile_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

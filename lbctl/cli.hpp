@@ -29,6 +29,7 @@ void add_plan_command(CLI::App& app, Action& action);
 void add_status_command(CLI::App& app, Action& action);
 void add_abort_command(CLI::App& app, Action& action);
 void add_maintenance_command(CLI::App& app, Action& action);
+void add_reconcile_command(CLI::App& app, Action& action);
 
 }  // namespace cli
 }  // namespace lbctl

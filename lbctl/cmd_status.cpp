@@ -13,6 +13,7 @@
 #include "lbctl/cli.hpp"
 #include "lbctl/db_setup.hpp"
 #include "lbctl/drain_progress.hpp"
+#include "lbctl/fleet_look.hpp"
 #include "lbctl/exit_codes.hpp"
 #include "lbctl/table.hpp"
 #include "lbctl/wiring.hpp"
@@ -94,16 +95,24 @@ nlohmann::json gather(Wiring& wiring, boost::asio::io_context& io) {
       }
     }
   }
-  using Stats = std::vector<pools::ServerStat>;
-  auto per_lb = run_to_end(io, wiring.fleet().each<Stats>([](pools::LoadBalancer& lb) { return lb.stats(); }));
+  // Drift from what lbctl last left, unless a cutover is changing the LBs
+  // right now (it notices reloads and repairs them itself).
+  const bool changing = *latest && (*latest)->status == db::CutoverStatus::running;
+  std::optional<std::vector<db::LbRecord>> records;
+  std::string note;
+  if (!changing) {
+    if (auto read = journal.lb_records(config.service)) records = std::move(*read);
+    else note = read.error().message;
+  }
+  const auto look = run_to_end(io, look_at_fleet(config, wiring.fleet(), records, note));
   auto lbs = nlohmann::json::array();
-  for (const auto& lb : per_lb) {
-    nlohmann::json entry = {{"name", lb.lb}};
-    if (!lb.result) {
-      entry["error"] = lb.result.error().message;
+  for (const auto& lb : look.lbs) {
+    nlohmann::json entry = {{"name", lb.lb}, {"drift", lb.drift}};
+    if (!lb.live) {
+      entry["error"] = lb.error;
     } else {
       auto servers = nlohmann::json::array();
-      for (const auto& s : *lb.result) {
+      for (const auto& s : lb.live->stats) {
         const auto pool = pool_of.find(s.name);
         servers.push_back({{"name", s.name},
                            {"pool", pool == pool_of.end() ? "" : pool->second},
@@ -115,6 +124,9 @@ nlohmann::json gather(Wiring& wiring, boost::asio::io_context& io) {
     }
     lbs.push_back(entry);
   }
+  status["drift"] = look.all_drift();
+  if (changing) status["drift_note"] = "not measured while a cutover changes the load balancers";
+  else if (!note.empty()) status["drift_note"] = "not compared with the journal: " + note;
   status["load_balancers"] = lbs;
   return status;
 }
@@ -146,7 +158,7 @@ std::string render(const nlohmann::json& s) {
                          s["last_event"]["step"].get<std::string>(), s["last_event"]["text"].get<std::string>());
     }
   }
-  for (const auto& lb : s["load_balancers"]) {
+  for (const auto& lb : s.value("load_balancers", nlohmann::json::array())) {
     if (lb.contains("error")) {
       out += "  " + lb["error"].get<std::string>() + "\n";
       continue;
@@ -160,6 +172,9 @@ std::string render(const nlohmann::json& s) {
     out += "  " + lb["name"].get<std::string>() + "\n" + table.render("    ");
   }
   if (s.contains("drain") && s["drain"].is_object()) out += "  drain " + drain_bar(s["drain"]) + "\n";
+  const auto drift = s.value("drift", nlohmann::json::array());
+  for (const auto& d : drift) out += "  drift: " + d["text"].get<std::string>() + "\n";
+  if (!drift.empty()) out += "  `lbctl reconcile` brings the load balancers back to what lbctl recorded\n";
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include "lbctl/config_snapshot.hpp"
 #include "lbctl/cutover_run.hpp"
 #include "lbctl/exit_codes.hpp"
+#include "lbctl/fleet_look.hpp"
 #include "lbctl/flow.hpp"
 #include "lbctl/hooks.hpp"
 #include "lbctl/steps.hpp"
@@ -106,6 +107,14 @@ asio::awaitable<Result<void>> run_through_reloads_at_end(CutoverRun& run) {
   }
 }
 
+// What every LB holds now, recorded as what lbctl left there: drift is
+// measured against it, and `lbctl reconcile` restores it.
+asio::awaitable<void> record_lbs(CutoverRun& run, Step step) {
+  if (run.lost_lock()) co_return;
+  auto recorded = co_await record_fleet(run.d.fleet, run.d.journal, run.config().service, run.id());
+  if (!recorded) run.emit(step, "warning", "could not record what the load balancers hold: " + recorded.error().message);
+}
+
 CutoverOutcome outcome(CutoverRun& run, int exit_code, std::string message) {
   return CutoverOutcome{exit_code, run.id(), std::move(message)};
 }
@@ -184,6 +193,7 @@ asio::awaitable<CutoverOutcome> do_rollback(CutoverRun& run, std::string reason)
     run.emit(Step::rollback, "failed", message);
     co_return outcome(run, k_exit_operator, message);
   }
+  co_await record_lbs(run, Step::rollback);
   if (auto hooked = co_await run_hook(run, run.config().hooks.on_rollback, "on_rollback", Step::rollback); !hooked) {
     run.emit(Step::rollback, "warning", hooked.error().message);
   }
@@ -244,6 +254,7 @@ asio::awaitable<CutoverOutcome> drive(CutoverRun& run, Step from, bool resumed =
       co_return outcome(run, k_exit_operator, stop);
     }
     run.emit(step, "step_done", fmt::format("{} done", to_string(step)));
+    if (!flow.before_changes(step)) co_await record_lbs(run, step);
   }
   // A reload during the last steps: put the end state back before saying so.
   if (auto last = co_await run_through_reloads_at_end(run); !last) {

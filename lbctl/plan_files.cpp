@@ -3,39 +3,12 @@
 #include <fmt/format.h>
 #include <set>
 
+#include "lbctl/drift.hpp"
 #include "pools/backend_file.hpp"
 
 namespace lbctl {
 
 namespace asio = boost::asio;
-
-std::vector<std::string> file_vs_live(const pools::CfgBackend& file, const pools::BackendState& live) {
-  std::vector<std::string> differences;
-  std::set<std::string> in_file;
-  for (const auto& line : file.servers) {
-    in_file.insert(line.name);
-    const auto* admin = live.admin_of(line.name);
-    if (admin == nullptr) {
-      differences.push_back(fmt::format("{} is in the file (line {}) but not on the LB", line.name, line.line));
-      continue;
-    }
-    const bool maint = (admin->admin_state & pools::k_admin_forced_maint) != 0;
-    if (maint != line.disabled) {
-      differences.push_back(fmt::format("{} is {} on the LB but {} in the file (line {})", line.name,
-                                        maint ? "in MAINT" : "not in MAINT", line.disabled ? "disabled" : "enabled",
-                                        line.line));
-    }
-    const unsigned weight = line.effective_weight();
-    if (weight != admin->user_weight) {
-      differences.push_back(fmt::format("{} has weight {} on the LB but {} in the file (line {})", line.name,
-                                        admin->user_weight, weight, line.line));
-    }
-  }
-  for (const auto& stat : live.stats) {
-    if (!in_file.contains(stat.name)) differences.push_back(fmt::format("{} is on the LB but not in the file", stat.name));
-  }
-  return differences;
-}
 
 namespace {
 
@@ -76,10 +49,11 @@ asio::awaitable<std::expected<std::vector<FilePlan>, PlanFailure>> gather_files(
                                     fmt::format("{}: the check fails on the file as it is now, before any change: {}",
                                                 lb.name(), checked.error().message)});
     }
-    const auto differences = file_vs_live(*backend, lbs[i].state);
     std::vector<std::string> missing_or_extra;
-    for (const auto& d : differences) {
-      if (d.find("but not") != std::string::npos) missing_or_extra.push_back(d);
+    for (const auto& d : drift_from_file(lb.name(), file->path(), *backend, lbs[i].state)) {
+      // A server only in the file, or only on the LB (state and weight
+      // differences are the operator's runtime changes: lbctl keeps them).
+      if (d.recorded.empty() || d.live.empty()) missing_or_extra.push_back(d.text.substr(lb.name().size() + 2));
     }
     if (!missing_or_extra.empty()) {
       co_return Failure(PlanFailure{

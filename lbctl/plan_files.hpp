@@ -26,8 +26,4 @@ struct FilePlan {
 boost::asio::awaitable<std::expected<std::vector<FilePlan>, PlanFailure>> gather_files(
     pools::Fleet& fleet, const std::vector<LbState>& lbs, const CutoverPlan& plan);
 
-// Differences between a file's server lines and a live backend, in words:
-// servers only in one of them, and a `disabled` that does not match MAINT.
-std::vector<std::string> file_vs_live(const pools::CfgBackend& file, const pools::BackendState& live);
-
 }  // namespace lbctl

@@ -105,6 +105,8 @@ class LoadBalancer {
   boost::asio::awaitable<Result<Applied>> ensure_states(std::vector<std::pair<std::string, AdminTarget>> targets);
   // `set weight B/S W` where the user weight differs.
   boost::asio::awaitable<Result<Applied>> ensure_weight(std::vector<std::pair<std::string, unsigned>> weights);
+  // `set server B/S addr HOST port PORT` for each server whose address differs.
+  boost::asio::awaitable<Result<Applied>> ensure_addresses(std::vector<std::pair<std::string, std::string>> addresses);
   // `shutdown sessions server B/S` for each server that still has sessions.
   boost::asio::awaitable<Result<Applied>> shutdown_sessions(std::vector<std::string> names);
   // MAINT, then `del server`, retried every `poll` while HAProxy says sessions
@@ -184,6 +186,7 @@ class LoadBalancer {
   boost::asio::awaitable<Result<Applied>> ensure_weight_once(std::vector<std::pair<std::string, unsigned>> weights);
   boost::asio::awaitable<Result<Applied>> ensure_health_enabled_once(std::vector<std::string> names);
   boost::asio::awaitable<Result<Applied>> shutdown_sessions_once(std::vector<std::string> names);
+  boost::asio::awaitable<Result<Applied>> ensure_addresses_once(std::vector<std::pair<std::string, std::string>> addresses);
   boost::asio::awaitable<Result<Applied>> persist_map(std::string map, std::string key, std::optional<std::string> value,
                                                       Applied applied);
   std::string target(std::string_view server) const { return m_backend + "/" + std::string(server); }

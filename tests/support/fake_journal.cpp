@@ -246,6 +246,42 @@ Result<bool> FakeJournal::abort_requested(std::int64_t cutover_id) {
   return it->second.abort_requested_at.has_value();
 }
 
+Result<void> FakeJournal::lock_service(const std::string& service, const std::string&, int) {
+  calls.push_back("lock_service " + service);
+  if (auto e = injected("lock_service")) return std::unexpected(*e);
+  if (auto locked = take_lock(service); !locked) return std::unexpected(locked.error());
+  if (const Cutover* unfinished = active(service)) {
+    const Error e = db::unfinished_cutover_error(*unfinished);
+    release();
+    calls.pop_back();
+    return std::unexpected(e);
+  }
+  return {};
+}
+
+Result<void> FakeJournal::save_lb_records(const std::string& service, const std::vector<db::LbRecord>& records) {
+  std::string names;
+  for (const auto& r : records) names += (names.empty() ? "" : ",") + r.lb;
+  calls.push_back("records " + service + " " + names);
+  if (auto e = injected("records")) return std::unexpected(*e);
+  for (const auto& r : records) {
+    if (!nlohmann::json::accept(r.state_json)) return fail(ErrorKind::invalid, "the record of " + r.lb + " is not valid JSON");
+  }
+  for (auto r : records) {
+    r.updated_at = now();
+    m_lb_records[service][r.lb] = r;
+  }
+  return {};
+}
+
+Result<std::vector<db::LbRecord>> FakeJournal::lb_records(const std::string& service) {
+  calls.push_back("lb_records " + service);
+  if (auto e = injected("lb_records")) return std::unexpected(*e);
+  std::vector<db::LbRecord> out;
+  for (const auto& [lb, record] : m_lb_records[service]) out.push_back(record);
+  return out;
+}
+
 void FakeJournal::release() {
   calls.push_back("release");
   if (!m_held) return;

@@ -42,7 +42,11 @@ class FakeJournal final : public db::Journal {
   Result<std::vector<db::Event>> recent_events(std::int64_t cutover_id, std::size_t limit) override;
   Result<std::int64_t> request_abort(const std::string& service) override;
   Result<bool> abort_requested(std::int64_t cutover_id) override;
+  Result<void> lock_service(const std::string& service, const std::string& host, int pid) override;
   void release() override;
+  // Logged as "records shop lb1,lb2" (apart from the "save" calls).
+  Result<void> save_lb_records(const std::string& service, const std::vector<db::LbRecord>& records) override;
+  Result<std::vector<db::LbRecord>> lb_records(const std::string& service) override;
   Result<std::optional<db::Cutover>> latest(const std::string& service) override;
   Result<db::Cutover> get(std::int64_t cutover_id) override;
   Result<std::vector<db::Cutover>> history(const std::string& service, std::size_t limit) override;
@@ -91,6 +95,7 @@ class FakeJournal final : public db::Journal {
   const Clock* m_clock;
   std::map<std::int64_t, db::Cutover> m_rows;
   std::map<std::int64_t, std::map<std::string, db::ServerRecord>> m_servers;
+  std::map<std::string, std::map<std::string, db::LbRecord>> m_lb_records;
   std::vector<db::Event> m_events;
   std::set<std::string> m_locked;  // services whose lock someone holds
   std::optional<std::string> m_held;

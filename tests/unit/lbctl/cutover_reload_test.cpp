@@ -184,7 +184,7 @@ TEST_CASE("a file that holds other servers than the live LB is not overwritten: 
   rig.store->put(CutoverRig::cfg_path(0), CutoverRig::cfg_text(3));
   const auto outcome = rig.cutover();
   CHECK(outcome.exit_code == k_exit_usage);
-  CHECK(outcome.message.find("old-3 is in the file (line 15) but not on the LB") != std::string::npos);
+  CHECK(outcome.message.find("/etc/haproxy/lb1.cfg says old-3 (line 15), which the LB does not have") != std::string::npos);
   CHECK(rig.store->text(CutoverRig::cfg_path(0)) == CutoverRig::cfg_text(3));
   CHECK(rig.haproxies[0]->mutations().empty());
 }

@@ -1,0 +1,50 @@
+// PgJournal: what lbctl last left on each LB (lbctl.lb_records).
+
+#include "db/pg_journal.hpp"
+#include "db/pg_journal_state.hpp"
+
+namespace lbctl::db {
+
+Result<void> PgJournal::save_lb_records(const std::string& service, const std::vector<LbRecord>& records) {
+  for (const auto& record : records) {
+    if (!is_json(record.state_json)) return fail(ErrorKind::invalid, "the record of " + record.lb + " is not valid JSON");
+  }
+  return guarded("recording what lbctl left on the load balancers", [&]() -> Result<void> {
+    pqxx::work tx(*m_state->db);
+    tx.exec_params("INSERT INTO lbctl.services (name) VALUES ($1) ON CONFLICT (name) DO NOTHING", service);
+    for (const auto& record : records) {
+      tx.exec_params(
+          "INSERT INTO lbctl.lb_records (service, lb, backend, state, cutover_id, updated_at) "
+          "VALUES ($1, $2, $3, $4::jsonb, NULLIF($5, 0), now()) "
+          "ON CONFLICT (service, lb) DO UPDATE SET backend = EXCLUDED.backend, state = EXCLUDED.state, "
+          "cutover_id = EXCLUDED.cutover_id, updated_at = now()",
+          service, record.lb, record.backend, record.state_json, record.cutover_id);
+    }
+    tx.commit();
+    return {};
+  });
+}
+
+Result<std::vector<LbRecord>> PgJournal::lb_records(const std::string& service) {
+  return guarded("reading what lbctl left on the load balancers", [&]() -> Result<std::vector<LbRecord>> {
+    pqxx::nontransaction tx(*m_state->db);
+    const auto rows = tx.exec_params(
+        "SELECT lb, backend, state::text, COALESCE(cutover_id, 0), "
+        "extract(epoch FROM updated_at)::double precision FROM lbctl.lb_records WHERE service = $1 ORDER BY lb",
+        service);
+    std::vector<LbRecord> records;
+    for (const auto& row : rows) {
+      LbRecord record;
+      record.lb = row[0].as<std::string>();
+      record.backend = row[1].as<std::string>();
+      record.state_json = row[2].as<std::string>();
+      record.cutover_id = row[3].as<std::int64_t>();
+      record.updated_at = JournalTime(std::chrono::duration_cast<JournalTime::duration>(
+          std::chrono::duration<double>(row[4].as<double>())));
+      records.push_back(std::move(record));
+    }
+    return records;
+  });
+}
+
+}  // namespace lbctl::db
