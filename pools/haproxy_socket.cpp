@@ -199,7 +199,9 @@ asio::awaitable<Result<std::vector<std::string>>> SocketRuntimeApi::run_one_per_
       answer.append(data);
       return false;
     };
-    auto exchanged = co_await exchange(command + "\n", on_data, true);
+    // Without prompt mode the master CLI still waits for the next line:
+    // `quit` ends the session once the answer is out.
+    auto exchanged = co_await exchange(command + "\nquit\n", on_data, true);
     if (!exchanged) co_return std::unexpected(exchanged.error());
     answers.push_back(std::move(answer));
   }

@@ -31,6 +31,15 @@ TEST_CASE("the reference example loads with the values it documents", "[config]"
   CHECK(config.load_balancers[1].runtime_api.host == "127.0.0.1");
   CHECK(config.load_balancers[1].runtime_api.port == 9999);
   CHECK(config.load_balancers[1].backend == "app");
+  REQUIRE(config.load_balancers[0].master_api.has_value());
+  CHECK(config.load_balancers[0].master_api->to_string() == "unix:/run/haproxy-master.sock");
+  CHECK(config.load_balancers[0].unreachable_timeout == 30s);
+  REQUIRE(config.load_balancers[0].persist.has_value());
+  CHECK(config.load_balancers[0].persist->file == "/etc/haproxy/haproxy.cfg");
+  CHECK(config.load_balancers[0].persist->check == std::vector<std::string>{"haproxy", "-c", "-q", "-f", "{file}"});
+  REQUIRE(config.load_balancers[1].persist.has_value());
+  CHECK(config.load_balancers[1].persist->remote());
+  CHECK(config.load_balancers[1].persist->carries_any_file());
   CHECK(config.old_pool.discover);
   CHECK_FALSE(config.new_pool.count.has_value());
   CHECK(config.new_pool.name_prefix == "v2-");
