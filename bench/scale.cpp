@@ -3,9 +3,14 @@
 // RSS as /usr/bin/time -v reports them (DESIGN.md, "Targets": at most 2 s of
 // CPU and 64 MiB).
 //
-// Usage: bench_scale [--servers N] [--lbs N] [--json FILE]
+// With --persist 1 every LB's haproxy.cfg is persisted (the same goals hold:
+// one file write per LB per batch, never one per server); --inter sets the
+// servers' check interval (10,000 servers are checked every 10s).
+//
+// Usage: bench_scale [--servers N] [--lbs N] [--persist 0|1] [--inter DURATION] [--json FILE]
 
 #include <cstdio>
+#include <fmt/format.h>
 
 #include "bench/support.hpp"
 
@@ -17,7 +22,9 @@ int main(int argc, char** argv) {
   options.lbs = static_cast<std::size_t>(int_arg(args, "lbs", 3));
   options.old_servers = options.new_servers = static_cast<std::size_t>(int_arg(args, "servers", 1000));
   options.listeners = 8;
-  options.server_options = "check inter 1s fall 2 rise 2";
+  const std::string inter = args.contains("inter") ? args.at("inter") : std::string("1s");
+  options.server_options = "check inter " + inter + " fall 2 rise 2";
+  options.persist = int_arg(args, "persist", 0) != 0;
   options.health_interval = "1s";
   options.drain_poll = "1s";
   BenchFleet fleet(options);
@@ -28,11 +35,17 @@ int main(int argc, char** argv) {
     return 1;
   }
   const auto label = std::to_string(options.old_servers) + "->" + std::to_string(options.new_servers) + " on " +
-                     std::to_string(options.lbs) + " LBs";
+                     std::to_string(options.lbs) + " LBs" + (options.persist ? ", persisted" : "");
+  // DESIGN.md's goals: up to 1,000 servers 2 s and 64 MiB; up to 10,000, 10 s and 256 MiB.
+  const bool large = options.old_servers > 1000;
+  const double cpu_goal = large ? 10.0 : 2.0;
+  const double rss_goal = large ? 256.0 : 64.0;
   std::vector<Figure> figures = {
       {"cutover " + label + ": wall time", result.wall_s, "s", "", true},
-      {"cutover " + label + ": lbctl CPU (user+sys)", result.cpu_s, "s", "<= 2", result.cpu_s <= 2.0},
-      {"cutover " + label + ": lbctl peak RSS", result.max_rss_mib, "MiB", "<= 64", result.max_rss_mib <= 64.0},
+      {"cutover " + label + ": lbctl CPU (user+sys)", result.cpu_s, "s", fmt::format("<= {:g}", cpu_goal),
+       result.cpu_s <= cpu_goal},
+      {"cutover " + label + ": lbctl peak RSS", result.max_rss_mib, "MiB", fmt::format("<= {:g}", rss_goal),
+       result.max_rss_mib <= rss_goal},
   };
   const auto json = args.contains("json") ? args.at("json") : std::string();
   return report("scale", figures, json);

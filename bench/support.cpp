@@ -114,6 +114,7 @@ BenchFleet::BenchFleet(FleetOptions options) : m_options(std::move(options)) {
   for (std::size_t i = 0; i < m_lbs.size(); ++i) {
     yaml << "  - name: lb" << i + 1 << "\n    runtime_api: " << m_lbs[i]->runtime_api_unix() << "\n    backend: app\n"
          << "    timeout: 30s\n";
+    if (m_options.persist) yaml << "    persist:\n      file: " << (m_lbs[i]->dir() / "haproxy.cfg").string() << "\n";
   }
   yaml << "old_pool:\n  discover: true\nnew_pool:\n  count: " << m_options.new_servers
        << "\n  name_prefix: v2-\n  server_options: \"" << m_options.server_options << "\"\n"

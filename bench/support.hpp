@@ -56,6 +56,10 @@ struct FleetOptions {
   // New servers are also declared in haproxy.cfg, `disabled` (what the
   // Ansible module needs: it cannot add servers).
   bool new_in_config = false;
+  // Each LB's haproxy.cfg is persisted (persist.file): lbctl rewrites its
+  // server lines after every batch. No check command: its CPU would count
+  // as lbctl's (a child process).
+  bool persist = false;
 };
 
 struct LbctlResult {

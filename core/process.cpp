@@ -168,6 +168,10 @@ asio::awaitable<Result<ProcessResult>> PosixProcessRunner::run(ProcessSpec spec)
   Fd err_read(err_pipe[0]), err_write(err_pipe[1]);
   Fd in_read, in_write;
   if (spec.input) {
+    // A program that exits without reading all of its stdin must fail that
+    // one command, not kill this process with SIGPIPE.
+    static const bool sigpipe_ignored = (std::signal(SIGPIPE, SIG_IGN), true);
+    (void)sigpipe_ignored;
     int in_pipe[2];
     if (::pipe2(in_pipe, O_CLOEXEC) != 0) co_return fail(ErrorKind::refused, std::strerror(errno));
     in_read.fd = in_pipe[0];

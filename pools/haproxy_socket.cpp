@@ -139,9 +139,9 @@ asio::awaitable<Result<void>> SocketRuntimeApi::exchange(std::string request,
     if (ec == asio::error::eof && until_eof) break;
     if (ec) {
       if (exchange->timed_out) co_return finish(failure("reading", ec));
-      // The LB went away mid-answer (a reload, a restart): like a failed
-      // connect, the caller reads again before acting.
-      co_return finish(fail(ErrorKind::unreachable,
+      // The LB went away mid-answer (a reload, a restart): some commands may
+      // have run, as after a timeout; the caller reads again before acting.
+      co_return finish(fail(ErrorKind::timeout,
                             fmt::format("{}: the connection closed before every answer came ({})", describe(),
                                         ec.message())));
     }

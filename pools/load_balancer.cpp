@@ -63,8 +63,31 @@ std::optional<Error> LoadBalancer::check_names(const std::vector<std::string>& n
   return std::nullopt;
 }
 
+namespace {
+
+// A batch goes out in exchanges of at most this many commands, each with the
+// LB's own timeout: HAProxy answers 10,000 `add server` lines in one session
+// slower than any sensible timeout (each add scans the backend).
+constexpr std::size_t k_commands_per_exchange = 200;
+
+}  // namespace
+
 asio::awaitable<Result<std::vector<std::string>>> LoadBalancer::send(std::vector<std::string> commands) {
-  // A batch that could not connect sent nothing: trying again is always
+  std::vector<std::string> answers;
+  answers.reserve(commands.size());
+  for (std::size_t start = 0; start < commands.size(); start += k_commands_per_exchange) {
+    const auto end = std::min(commands.size(), start + k_commands_per_exchange);
+    std::vector<std::string> chunk(commands.begin() + static_cast<std::ptrdiff_t>(start),
+                                   commands.begin() + static_cast<std::ptrdiff_t>(end));
+    auto part = co_await send_exchange(std::move(chunk));
+    if (!part) co_return std::unexpected(part.error());
+    for (auto& answer : *part) answers.push_back(std::move(answer));
+  }
+  co_return answers;
+}
+
+asio::awaitable<Result<std::vector<std::string>>> LoadBalancer::send_exchange(std::vector<std::string> commands) {
+  // An exchange that could not connect sent nothing: trying again is always
   // safe. One that timed out may have run; only reads are sent again.
   const bool reads_only =
       std::all_of(commands.begin(), commands.end(), [](const std::string& c) { return c.starts_with("show "); });

@@ -173,7 +173,9 @@ class LoadBalancer {
   std::optional<Error> check_names(const std::vector<std::string>& names) const;
   std::optional<Error> check_map(const std::string& map, const std::string& key, const std::string* value) const;
   Error in_context(const Error& error) const { return error.with_context(m_name); }
+  // Sends a batch in exchanges of bounded size, in order.
   boost::asio::awaitable<Result<std::vector<std::string>>> send(std::vector<std::string> commands);
+  boost::asio::awaitable<Result<std::vector<std::string>>> send_exchange(std::vector<std::string> commands);
   // Sends commands that must each succeed; the first error fails the batch.
   // Then persists the backend's new state (when persisting).
   boost::asio::awaitable<Result<Applied>> apply(std::vector<std::string> commands);

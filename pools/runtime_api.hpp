@@ -31,9 +31,9 @@ class RuntimeApi {
   // single lines the caller has already validated, or a payload command: a
   // first line ending in " <<", then its payload lines (none empty), joined
   // by '\n' (e.g. "add map FILE <<\nkey value"). Fails with
-  // `unreachable` when the socket cannot be reached or the connection breaks
-  // off before every answer came (nothing, or only some, of the batch ran),
-  // `timeout` when the answers do not all come in time.
+  // `unreachable` when the socket cannot be reached (nothing was sent), and
+  // `timeout` when the answers do not all come, in time or at all (the
+  // connection broke off): some of the batch may have run.
   virtual boost::asio::awaitable<Result<std::vector<std::string>>> run(std::vector<std::string> commands) = 0;
 
   // Where it talks to, for messages.

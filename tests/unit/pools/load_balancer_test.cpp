@@ -207,3 +207,18 @@ TEST_CASE("a fleet runs an operation on every LB and names the one that did not 
   REQUIRE_FALSE(all.has_value());
   CHECK(all.error().message.starts_with("lb2: "));
 }
+
+TEST_CASE("a batch of hundreds of commands goes out in exchanges of 200, in order", "[pools][lb]") {
+  Rig rig;
+  std::vector<NewServer> servers;
+  for (int i = 1; i <= 450; ++i) servers.push_back({"v2-" + std::to_string(i), "127.0.0.1:" + std::to_string(20000 + i), 1000u + i});
+  const auto before = rig.haproxy->connections();
+  auto added = rig.sim.run(rig.lb.ensure_added(servers, rig.options));
+  REQUIRE(added.has_value());
+  CHECK(added->commands.size() == 450);
+  CHECK(rig.haproxy->connections() - before == 1 + 3);  // the read, then 200 + 200 + 50
+  const auto names = rig.haproxy->server_names();
+  REQUIRE(names.size() == 452);
+  CHECK(names[2] == "v2-1");
+  CHECK(names.back() == "v2-450");
+}
