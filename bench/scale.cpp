@@ -21,7 +21,8 @@ int main(int argc, char** argv) {
   FleetOptions options;
   options.lbs = static_cast<std::size_t>(int_arg(args, "lbs", 3));
   options.old_servers = options.new_servers = static_cast<std::size_t>(int_arg(args, "servers", 1000));
-  options.listeners = 8;
+  // Enough farm ports that a large pool's checks do not queue on a few.
+  options.listeners = options.old_servers > 1000 ? 64 : 8;
   const std::string inter = args.contains("inter") ? args.at("inter") : std::string("1s");
   options.server_options = "check inter " + inter + " fall 2 rise 2";
   options.persist = int_arg(args, "persist", 0) != 0;

@@ -56,7 +56,10 @@ BenchFleet::BenchFleet(FleetOptions options) : m_options(std::move(options)) {
   std::vector<std::uint16_t> ports;
   for (std::size_t i = 0; i < listeners; ++i) ports.push_back(free_port());
   std::ostringstream farm;
-  farm << "global\n  maxconn 4000\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 30s\n"
+  // Room for every direct check of a large pool at once, on top of the LBs' own checks.
+  const std::size_t farm_maxconn = std::max<std::size_t>(4000, servers * 2 + 1000);
+  farm << "global\n  maxconn " << farm_maxconn
+       << "\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 30s\n"
        << "  timeout server 30s\nfrontend farm\n";
   for (auto port : ports) farm << "  bind 127.0.0.1:" << port << "\n";
   farm << "  monitor-uri /health-check.html\n  http-request return status 200 content-type text/plain string ok\n";

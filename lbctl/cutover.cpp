@@ -63,6 +63,14 @@ StepFunction function_of(Step step) {
 // something keeps reloading the LB and a person should look.
 constexpr int k_max_reloads_per_step = 20;
 
+// A step can fail because of a reload it did not read: a batch answered by
+// the old worker as it hands over ("Proxy is disabled"), a server the reload
+// took away ("no server"). True when an LB was reloaded since the mark.
+asio::awaitable<bool> reloaded_meanwhile(CutoverRun& run) {
+  auto reloaded = co_await run.look_for_reloads();
+  co_return reloaded && !reloaded->empty();
+}
+
 // Runs the step's function. An LB reloaded (or restarted) before or during
 // it gets back what the steps before had left there, and the step, an
 // ensure, runs again.
@@ -86,7 +94,11 @@ asio::awaitable<Result<void>> run_through_reloads(CutoverRun& run, Step step, bo
       reensure = false;
       result = co_await function_of(step)(run);
     }
-    if (result || !run.reload_interrupted() || reloads >= k_max_reloads_per_step) co_return result;
+    if (result || reloads >= k_max_reloads_per_step) co_return result;
+    if (!run.reload_interrupted()) {
+      const bool reloaded = co_await reloaded_meanwhile(run);
+      if (!reloaded) co_return result;
+    }
   }
 }
 
@@ -181,7 +193,11 @@ asio::awaitable<CutoverOutcome> do_rollback(CutoverRun& run, std::string reason)
     // means running it again.
     run.mark_reloads();
     rolled = co_await roll_back(run);
-    if (rolled || !run.reload_interrupted() || reloads >= k_max_reloads_per_step) break;
+    if (rolled || reloads >= k_max_reloads_per_step) break;
+    if (!run.reload_interrupted()) {
+      const bool reloaded = co_await reloaded_meanwhile(run);
+      if (!reloaded) break;
+    }
     run.emit(Step::rollback, "reloaded", "a load balancer reloaded during the rollback: rolling back again");
   }
   if (run.lost_lock()) co_return lost_lock(run);

@@ -108,7 +108,7 @@ asio::awaitable<Result<void>> reconcile_lb(pools::LoadBalancer& lb, RecordedBack
   }
   // Capacity first: what must serve is UP before anything is taken away.
   auto up = co_await lb.wait_until(
-      ready, [](const pools::ServerStat& s) { return s.is_up(); }, "UP", config.health.deadline, 250ms);
+      ready, [](const pools::ServerStat& s) { return s.is_fully_up(); }, "UP", config.health.deadline, 250ms);
   if (!up) co_return std::unexpected(up.error());
   std::vector<std::string> extra;
   for (const auto& s : live.stats) {

@@ -1,5 +1,6 @@
 #include "pools/config_store.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -95,8 +96,11 @@ asio::awaitable<Result<void>> run_config_check(ProcessRunner& processes, std::ve
   auto ran = co_await processes.run(std::move(spec));
   if (!ran) co_return std::unexpected(ran.error().with_context("check"));
   if (ran->exit_code != 0) {
+    std::string output = output_of(*ran);
+    const bool quiet = std::find(check.begin(), check.end(), "-q") != check.end();
+    if (quiet && ran->out.empty() && ran->err.empty()) output += " (-q keeps HAProxy from saying why: drop it)";
     co_return fail(ErrorKind::refused, fmt::format("the check `{}` refused the new file (exit {}): {}",
-                                                   describe_argv(check), ran->exit_code, output_of(*ran)));
+                                                   describe_argv(check), ran->exit_code, output));
   }
   co_return Result<void>{};
 }

@@ -79,14 +79,15 @@ asio::awaitable<Result<std::vector<std::string>>> LoadBalancer::send(std::vector
     const auto end = std::min(commands.size(), start + k_commands_per_exchange);
     std::vector<std::string> chunk(commands.begin() + static_cast<std::ptrdiff_t>(start),
                                    commands.begin() + static_cast<std::ptrdiff_t>(end));
-    auto part = co_await send_exchange(std::move(chunk));
+    auto part = co_await send_exchange(m_api.get(), std::move(chunk));
     if (!part) co_return std::unexpected(part.error());
     for (auto& answer : *part) answers.push_back(std::move(answer));
   }
   co_return answers;
 }
 
-asio::awaitable<Result<std::vector<std::string>>> LoadBalancer::send_exchange(std::vector<std::string> commands) {
+asio::awaitable<Result<std::vector<std::string>>> LoadBalancer::send_exchange(RuntimeApi* api,
+                                                                             std::vector<std::string> commands) {
   // An exchange that could not connect sent nothing: trying again is always
   // safe. One that timed out may have run; only reads are sent again.
   const bool reads_only =
@@ -94,7 +95,7 @@ asio::awaitable<Result<std::vector<std::string>>> LoadBalancer::send_exchange(st
   const auto deadline = m_clock.now() + m_patience;
   auto pause = std::chrono::milliseconds(100);
   for (;;) {
-    auto answers = co_await m_api->run(commands);
+    auto answers = co_await api->run(commands);
     if (answers) co_return answers;
     const auto kind = answers.error().kind;
     const bool retry = kind == ErrorKind::unreachable || (kind == ErrorKind::timeout && reads_only);

@@ -175,7 +175,10 @@ class LoadBalancer {
   Error in_context(const Error& error) const { return error.with_context(m_name); }
   // Sends a batch in exchanges of bounded size, in order.
   boost::asio::awaitable<Result<std::vector<std::string>>> send(std::vector<std::string> commands);
-  boost::asio::awaitable<Result<std::vector<std::string>>> send_exchange(std::vector<std::string> commands);
+  // One exchange with `api` (the runtime API, or the master CLI), retried
+  // within the patience while it cannot connect (and, for reads, times out).
+  boost::asio::awaitable<Result<std::vector<std::string>>> send_exchange(RuntimeApi* api,
+                                                                         std::vector<std::string> commands);
   // Sends commands that must each succeed; the first error fails the batch.
   // Then persists the backend's new state (when persisting).
   boost::asio::awaitable<Result<Applied>> apply(std::vector<std::string> commands);

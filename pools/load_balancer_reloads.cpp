@@ -94,14 +94,16 @@ asio::awaitable<Result<std::unordered_map<std::string, std::uint64_t>>> LoadBala
   std::unordered_map<std::string, std::uint64_t> sessions;
   if (!m_master) co_return sessions;
   if (auto error = check_names(names)) co_return std::unexpected(*error);
-  auto proc = co_await m_master->run(commands_of("show proc"));
-  if (!proc) co_return std::unexpected(proc.error().with_context(m_name + " (master CLI)"));
+  // The master CLI refuses connections for a moment at every reload (about
+  // 140 ms measured): these reads are retried within the patience too.
+  auto proc = co_await send_exchange(m_master.get(), commands_of("show proc"));
+  if (!proc) co_return std::unexpected(proc.error().with_context("master CLI"));
   const auto workers = parse_old_workers(proc->front());
   if (workers.empty()) co_return sessions;
   std::vector<std::string> reads;
   for (const auto& worker : workers) reads.push_back(fmt::format("@!{} show stat {} 4 -1", worker.pid, m_backend));
-  auto answers = co_await m_master->run(reads);
-  if (!answers) co_return std::unexpected(answers.error().with_context(m_name + " (master CLI)"));
+  auto answers = co_await send_exchange(m_master.get(), reads);
+  if (!answers) co_return std::unexpected(answers.error().with_context("master CLI"));
   const std::unordered_set<std::string> wanted(names.begin(), names.end());
   for (const auto& answer : *answers) {
     // A worker that ended between the two reads has no sessions left.

@@ -13,9 +13,18 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// A YAML flow list of double-quoted strings, quotes and backslashes escaped
+// (a persist check may be a shell script).
 std::string yaml_list(const std::vector<std::string>& items) {
   std::string out = "[";
-  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", \"" : "\"") + items[i] + "\"";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    out += i ? ", \"" : "\"";
+    for (const char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += "\"";
+  }
   return out + "]";
 }
 
@@ -43,10 +52,17 @@ Stack::Stack(StackOptions options) : m_options(std::move(options)) {
     m_dir.write("servers/" + name + "/address", "127.0.0.1:" + std::to_string(port) + "\n");
     servers.push_back({name, "127.0.0.1:" + std::to_string(port), ""});
   }
+  if (m_options.maintenance) m_dir.write("maintenance.map", "");
   for (std::size_t i = 0; i < m_options.lbs; ++i) {
     HaproxyOptions lb;
     lb.servers = servers;
     lb.server_options = m_options.server_options;
+    lb.master_worker = m_options.master_worker;
+    lb.maintenance_map = m_options.maintenance;
+    if (m_options.maintenance) lb.maintenance_map_file = maintenance_map();
+    if (m_options.edit_lb_config) {
+      lb.edit_config = [this, i](const std::string& text) { return m_options.edit_lb_config(i, text); };
+    }
     m_lbs.push_back(std::make_unique<HaproxyFixture>(lb));
   }
   // Both LBs see every old server UP before the test starts.
@@ -81,6 +97,11 @@ void Stack::write_config() {
     // lb1 on the unix socket, the others over tcp.
     yaml << "  - name: lb" << i + 1 << "\n    runtime_api: "
          << (i == 0 ? m_lbs[i]->runtime_api_unix() : m_lbs[i]->runtime_api_tcp()) << "\n    backend: app\n";
+    if (m_options.master_worker) yaml << "    master_api: " << m_lbs[i]->master_api() << "\n";
+    if (m_options.persist) {
+      yaml << "    persist:\n      file: " << m_lbs[i]->config_file().string() << "\n";
+      if (!m_options.persist_check.empty()) yaml << "      check: " << yaml_list(m_options.persist_check) << "\n";
+    }
   }
   std::vector<std::string> command{LBCTL_APP_BINARY, "--port", "{port}", "--dir", "{dir}", "--name", "{name}",
                                    "--version", "v2"};
@@ -99,6 +120,7 @@ void Stack::write_config() {
          << "  backup:\n    command: [\"pg_dump\", \"-Fc\", \"-f\", \"{backup_dir}/{service}-{cutover_id}.dump\", "
             "\"{database_url}\"]\n    dir: backups\n";
   }
+  if (m_options.maintenance) yaml << "maintenance:\n  map: " << maintenance_map().string() << "\n";
   yaml << "terminate:\n  delay: 0s\nmin_healthy: 1\n" << m_options.extra_config;
   m_config_file = m_dir.write("lbctl.yaml", yaml.str());
 }
@@ -107,6 +129,10 @@ std::vector<std::string> Stack::old_names() const {
   std::vector<std::string> names;
   for (std::size_t i = 1; i <= m_options.old_servers; ++i) names.push_back("old-" + std::to_string(i));
   return names;
+}
+
+std::filesystem::path Stack::maintenance_map() const {
+  return m_options.maintenance ? m_dir.path() / "maintenance.map" : std::filesystem::path();
 }
 
 std::vector<std::pair<std::string, std::string>> Stack::env() const {

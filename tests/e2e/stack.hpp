@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -28,6 +29,18 @@ struct StackOptions {
   std::string extra_config;
   // Arguments added to the new servers' command (e.g. a health file that is not served).
   std::vector<std::string> new_server_args;
+  // Each LB gets `persist: {file: <its haproxy.cfg>, check: persist_check}`
+  // (no `check` when persist_check is empty).
+  bool persist = false;
+  std::vector<std::string> persist_check{"haproxy", "-c", "-f", "{file}"};
+  // HAProxy as Debian's unit runs it (master CLI, SIGUSR2 reloads), and
+  // `master_api:` for each LB in the config.
+  bool master_worker = false;
+  // The maintenance page: one map file every LB loads (as each LB host has
+  // the same path), `maintenance: {map: ...}` in the config.
+  bool maintenance = false;
+  // Edits LB i's generated haproxy.cfg before HAProxy starts from it.
+  std::function<std::string(std::size_t, const std::string&)> edit_lb_config;
 };
 
 struct LbctlRun {
@@ -46,6 +59,8 @@ class Stack {
   PostgresFixture& postgres() { return m_postgres; }
   std::filesystem::path base_dir() const { return m_dir.path() / "servers"; }
   std::vector<std::string> old_names() const;
+  // The maintenance map every LB loads (empty path without StackOptions::maintenance).
+  std::filesystem::path maintenance_map() const;
 
   // Runs `lbctl ARGS... -c CONFIG` (the environment carries the database URLs).
   LbctlRun lbctl(std::vector<std::string> args, std::chrono::milliseconds timeout = std::chrono::minutes(3));

@@ -1,9 +1,14 @@
 #include "tests/support/haproxy_fixture.hpp"
 
+#include <arpa/inet.h>
+#include <cctype>
+#include <csignal>
 #include <fstream>
+#include <netinet/in.h>
 #include <sstream>
 #include <stdexcept>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -21,12 +26,77 @@ std::vector<std::string> split(const std::string& line, char sep) {
   return out;
 }
 
+// Sends one line on a connected socket and reads the answer until EOF. The
+// master CLI, unlike the stats socket, waits for another line after the
+// answer: `end_input` shuts our write side. A stuck answer ends after 10 s.
+std::string exchange(int fd, const std::string& line, bool end_input) {
+  const std::string request = line + "\n";
+  const timeval limit{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  if (end_input) ::shutdown(fd, SHUT_WR);
+  std::string answer;
+  char buffer[8192];
+  for (;;) {
+    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n <= 0) break;
+    answer.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return answer;
+}
+
+std::string unix_command(const std::string& path, const std::string& line, bool end_input = false) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return {};
+  }
+  return exchange(fd, line, end_input);
+}
+
+std::string tcp_command(std::uint16_t port, const std::string& line) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return {};
+  }
+  return exchange(fd, line, false);
+}
+
+std::string maintenance_line(const std::string& map) {
+  return "http-request return status 503 content-type \"text/plain\" lf-string \"%[str(maintenance),map(" + map +
+         ")]\" if { str(maintenance),map(" + map + ") -m found }";
+}
+
 }  // namespace
+
+std::uint64_t pid_in_show_info(const std::string& show_info) {
+  std::istringstream lines(show_info);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind("Pid: ", 0) == 0) return std::stoull(line.substr(5));
+  }
+  return 0;
+}
 
 HaproxyFixture::HaproxyFixture(HaproxyOptions options) : m_options(std::move(options)) {
   m_socket = (m_dir.path() / "admin.sock").string();
+  m_master_socket = (m_dir.path() / "master.sock").string();
   m_admin_port = free_port();
   m_frontend_port = free_port();
+  if (m_options.maintenance_map) {
+    m_map_file = m_options.maintenance_map_file.empty() ? m_dir.path() / "maintenance.map"
+                                                        : m_options.maintenance_map_file;
+    if (!std::filesystem::exists(m_map_file)) std::ofstream(m_map_file).flush();
+  }
   std::ostringstream cfg;
   cfg << "global\n"
       << "  stats socket " << m_socket << " mode 600 level admin\n"
@@ -44,6 +114,7 @@ HaproxyFixture::HaproxyFixture(HaproxyOptions options) : m_options(std::move(opt
       << "  option redispatch\n"
       << "frontend fe\n"
       << "  bind 127.0.0.1:" << m_frontend_port << "\n";
+  if (m_options.maintenance_map) cfg << "  " << maintenance_line(m_map_file.string()) << "\n";
   for (const auto& line : m_options.extra_frontend) cfg << "  " << line << "\n";
   cfg << "  default_backend " << m_options.backend << "\n"
       << "backend " << m_options.backend << "\n"
@@ -55,44 +126,108 @@ HaproxyFixture::HaproxyFixture(HaproxyOptions options) : m_options(std::move(opt
     cfg << "  server " << server.name << " " << server.address << " "
         << (server.options.empty() ? m_options.server_options : server.options) << "\n";
   }
-  const auto config_file = m_dir.write("haproxy.cfg", cfg.str());
-  m_process = std::make_unique<ChildProcess>(
-      std::vector<std::string>{"haproxy", "-f", config_file.string(), "-db"}, m_dir.path() / "haproxy.log");
+  const std::string text = m_options.edit_config ? m_options.edit_config(cfg.str()) : cfg.str();
+  m_config_file = m_dir.write("haproxy.cfg", text);
+  start();
+}
+
+HaproxyFixture::~HaproxyFixture() { stop(); }
+
+void HaproxyFixture::start() {
+  std::vector<std::string> argv{"haproxy"};
+  if (m_options.master_worker) argv.insert(argv.end(), {"-W", "-S", m_master_socket});
+  argv.insert(argv.end(), {"-db", "-f", m_config_file.string()});
+  // The log is appended to: a restart's lines follow the first start's.
+  m_process = std::make_unique<ChildProcess>(argv, m_dir.path() / "haproxy.log");
   const bool ready = eventually(
-      [&] { return m_process->running() && command("show info").find("Name: HAProxy") != std::string::npos; }, 10s);
+      [&] {
+        return m_process->running() && command("show info").find("Name: HAProxy") != std::string::npos &&
+               command_tcp("show info").find("Name: HAProxy") != std::string::npos;
+      },
+      10s);
   if (!ready || !wait_for_port(m_frontend_port, 5s)) {
     throw std::runtime_error("haproxy did not start: " + read_file(m_dir.path() / "haproxy.log"));
   }
 }
 
-HaproxyFixture::~HaproxyFixture() { stop(); }
-
 void HaproxyFixture::stop() {
+  // SIGTERM to the master stops its workers (old ones included) too; the
+  // process group is killed after it in any case.
   if (m_process) m_process->stop(2s);
   m_process.reset();
 }
 
-std::string HaproxyFixture::command(const std::string& line) const {
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", m_socket.c_str());
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return {};
-  }
-  const std::string request = line + "\n";
-  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-  std::string answer;
-  char buffer[8192];
-  for (;;) {
-    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-    if (n <= 0) break;
-    answer.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return answer;
+void HaproxyFixture::restart() {
+  stop();
+  start();
 }
+
+std::uint64_t HaproxyFixture::wait_for_new_worker(std::uint64_t before) {
+  std::uint64_t now = 0;
+  // Both sockets are the new worker's: the master hands the listeners over.
+  const bool reloaded = eventually(
+      [&] {
+        now = pid_in_show_info(command("show info"));
+        return now != 0 && now != before && pid_in_show_info(command_tcp("show info")) == now;
+      },
+      10s);
+  // The master re-executed itself and refuses its CLI's connections for a
+  // while (~140 ms measured here): back once it lists the new worker.
+  const bool master_back = reloaded && eventually(
+      [&] {
+        const auto workers = pids_in_show_proc(show_proc(), "# workers");
+        return workers.size() == 1 && workers.front() == now;
+      },
+      10s);
+  if (!reloaded || !master_back) {
+    throw std::runtime_error("haproxy did not reload (worker " + std::to_string(before) +
+                             "): " + read_file(m_dir.path() / "haproxy.log"));
+  }
+  return now;
+}
+
+std::uint64_t HaproxyFixture::reload() {
+  if (!m_options.master_worker || !m_process) throw std::logic_error("reload() needs a running master-worker HAProxy");
+  const auto before = worker_pid();
+  m_process->signal(SIGUSR2);
+  return wait_for_new_worker(before);
+}
+
+std::uint64_t HaproxyFixture::reload_via_master_cli() {
+  if (!m_options.master_worker || !m_process) throw std::logic_error("reload() needs a running master-worker HAProxy");
+  const auto before = worker_pid();
+  master_command("reload");  // 2.6 answers nothing: the master re-executes itself
+  return wait_for_new_worker(before);
+}
+
+std::string HaproxyFixture::command(const std::string& line) const { return unix_command(m_socket, line); }
+
+std::string HaproxyFixture::command_tcp(const std::string& line) const { return tcp_command(m_admin_port, line); }
+
+std::string HaproxyFixture::master_command(const std::string& line) const {
+  return unix_command(m_master_socket, line, true);
+}
+
+std::uint64_t HaproxyFixture::worker_pid() const { return pid_in_show_info(command("show info")); }
+
+std::vector<std::uint64_t> pids_in_show_proc(const std::string& show_proc, const std::string& section) {
+  std::istringstream lines(show_proc);
+  std::string line;
+  std::vector<std::uint64_t> pids;
+  bool in_section = false;
+  while (std::getline(lines, line)) {
+    if (line.rfind('#', 0) == 0) {
+      in_section = line == section;
+      continue;
+    }
+    if (in_section && !line.empty() && std::isdigit(static_cast<unsigned char>(line[0]))) {
+      pids.push_back(std::stoull(line));
+    }
+  }
+  return pids;
+}
+
+std::vector<std::uint64_t> HaproxyFixture::old_workers() const { return pids_in_show_proc(show_proc(), "# old workers"); }
 
 std::string HaproxyFixture::stat_field(const std::string& server, const std::string& field) const {
   std::istringstream lines(command("show stat " + m_options.backend + " 4 -1"));

@@ -71,17 +71,25 @@ TEST_CASE("a check that fails leaves the old file and returns its output", "[int
 
 TEST_CASE("haproxy -c as the check refuses a file HAProxy would not load", "[integration][persist]") {
   test::TempDir dir;
+  // haproxy -c also wants a listener (exit 2 without: "will not start"); it binds nothing.
   const std::string good = "defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\n"
+                           "frontend fe\n    bind 127.0.0.1:1\n    default_backend app\n"
                            "backend app\n    server a 127.0.0.1:1\n";
   const auto file = dir.write("haproxy.cfg", good);
   boost::asio::io_context io;
   PosixProcessRunner processes;
-  LocalFileStore store(processes, {"haproxy", "-c", "-q", "-f", "{file}"}, 10s);
+  LocalFileStore store(processes, {"haproxy", "-c", "-f", "{file}"}, 10s);
   REQUIRE(test::run_async(io, store.check(file.string(), good)).has_value());
-  auto refused = test::run_async(io, store.write(file.string(), good + "    server a 127.0.0.1:2 bogus-keyword\n", true));
+  const std::string bad = good + "    server b 127.0.0.1:2 bogus-keyword\n";
+  auto refused = test::run_async(io, store.write(file.string(), bad, true));
   REQUIRE_FALSE(refused.has_value());
-  CHECK(refused.error().message.find("bogus-keyword") != std::string::npos);
+  CHECK(refused.error().message.find("unknown keyword 'bogus-keyword'") != std::string::npos);
   CHECK(test::read_file(file) == good);
+  // -q silences HAProxy's reason: the message says so instead of nothing.
+  LocalFileStore quiet(processes, {"haproxy", "-c", "-q", "-f", "{file}"}, 10s);
+  auto silent = test::run_async(io, quiet.write(file.string(), bad, true));
+  REQUIRE_FALSE(silent.has_value());
+  CHECK(silent.error().message.find("-q keeps HAProxy from saying why") != std::string::npos);
 }
 
 TEST_CASE("a symlinked config stays a symlink; the file it points at is replaced", "[integration][persist]") {

@@ -36,7 +36,7 @@ TEST_CASE("the reference example loads with the values it documents", "[config]"
   CHECK(config.load_balancers[0].unreachable_timeout == 30s);
   REQUIRE(config.load_balancers[0].persist.has_value());
   CHECK(config.load_balancers[0].persist->file == "/etc/haproxy/haproxy.cfg");
-  CHECK(config.load_balancers[0].persist->check == std::vector<std::string>{"haproxy", "-c", "-q", "-f", "{file}"});
+  CHECK(config.load_balancers[0].persist->check == std::vector<std::string>{"haproxy", "-c", "-f", "{file}"});
   REQUIRE(config.load_balancers[1].persist.has_value());
   CHECK(config.load_balancers[1].persist->remote());
   CHECK(config.load_balancers[1].persist->carries_any_file());
