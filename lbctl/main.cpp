@@ -1,3 +1,3 @@
-#include "lbctl/cli.hpp"
+#include "lbctl/cli/cli.hpp"
 
 int main(int argc, char** argv) { return lbctl::run_cli(argc, argv); }

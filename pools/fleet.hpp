@@ -14,6 +14,18 @@
 
 namespace lbctl::pools {
 
+// A wait on every LB at once (see Fleet::wait_until).
+struct FleetWait {
+  std::vector<std::vector<std::string>> names_per_lb;  // in fleet order
+  StatPredicate done;
+  std::string what;  // "UP on every load balancer", for the timeout's message
+  std::chrono::milliseconds timeout{0};
+  std::chrono::milliseconds poll{0};
+  // Sees every read of the fleet first; a failure stops the wait with it
+  // (an abort asked for, an LB that was reloaded). May be empty.
+  std::function<Result<void>(const std::vector<std::vector<ServerStat>>&)> on_read;
+};
+
 template <class T>
 struct PerLb {
   std::string lb;
@@ -42,6 +54,11 @@ class Fleet {
   boost::asio::awaitable<Result<std::vector<T>>> all(std::function<boost::asio::awaitable<Result<T>>(LoadBalancer&)> op) {
     co_return collect(co_await each<T>(std::move(op)));
   }
+
+  // Reads every LB's stats every `wait.poll` until each LB's named servers
+  // satisfy `wait.done`; `timeout` names each LB and server that did not,
+  // with its status and check.
+  boost::asio::awaitable<Result<void>> wait_until(FleetWait wait, Clock& clock);
 
   template <class T>
   static Result<std::vector<T>> collect(std::vector<PerLb<T>> results) {

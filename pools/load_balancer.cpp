@@ -128,11 +128,8 @@ asio::awaitable<Result<Applied>> LoadBalancer::apply(std::vector<std::string> co
     }
   }
   applied.commands = std::move(commands);
-  if (m_file && !applied.commands.front().starts_with("add map") && !applied.commands.front().starts_with("del map")) {
-    if (auto persisted = co_await ensure_persisted(); !persisted) {
-      co_return std::unexpected(persisted.error().with_context(
-          fmt::format("{}: the change was made on the LB, but persisting it failed", m_name)));
-    }
+  if (!applied.commands.front().starts_with("add map") && !applied.commands.front().starts_with("del map")) {
+    if (auto persisted = co_await persist_batch(); !persisted) co_return std::unexpected(persisted.error());
   }
   co_return applied;
 }
@@ -181,9 +178,7 @@ asio::awaitable<Result<BackendState>> LoadBalancer::snapshot() {
 asio::awaitable<Result<Applied>> LoadBalancer::ensure_added(std::vector<NewServer> servers, ServerOptions options) {
   // The line each server gets in the persisted file, also for those already
   // there (a resumed cutover).
-  std::string option_text;
-  for (const auto& token : options.tokens) option_text += (option_text.empty() ? "" : " ") + token;
-  for (const auto& server : servers) m_line_options[server.name] = option_text;
+  for (const auto& server : servers) m_line_options[server.name] = options.text();
   auto op = [this, servers, options]() { return ensure_added_once(servers, options); };
   co_return co_await retrying(op);
 }
@@ -226,8 +221,6 @@ asio::awaitable<Result<Applied>> LoadBalancer::ensure_added_once(std::vector<New
   if (!state) co_return std::unexpected(state.error());
   std::unordered_map<std::uint64_t, std::string> id_owner;
   for (const auto& admin : state->admin) id_owner.emplace(admin.id, admin.name);
-  std::string option_text;
-  for (const auto& token : options.tokens) option_text += " " + token;
   std::vector<std::string> commands;
   for (const auto& server : servers) {
     if (const auto* existing = state->stat(server.name)) {
@@ -242,8 +235,7 @@ asio::awaitable<Result<Applied>> LoadBalancer::ensure_added_once(std::vector<New
       co_return fail(ErrorKind::conflict, fmt::format("{}: id {} is taken by server {}/{}", m_name, server.id,
                                                       m_backend, owner->second));
     }
-    commands.push_back(
-        fmt::format("add server {} {} id {}{}", target(server.name), server.address, server.id, option_text));
+    commands.push_back(add_server_command(m_backend, server.name, server.address, server.id, options));
   }
   co_return co_await apply(std::move(commands));
 }
@@ -260,13 +252,13 @@ asio::awaitable<Result<Applied>> LoadBalancer::ensure_health_enabled_once(std::v
       co_return fail(ErrorKind::conflict, fmt::format("{}: no server {}/{}", m_name, m_backend, name));
     }
     if (!stat->check_status.empty()) continue;
-    commands.push_back(fmt::format("enable health {}", target(name)));
+    commands.push_back(enable_health_command(m_backend, name));
     // A server born `disabled` in the config file (a reload brought it back
     // from the persisted file) has its checks paused while in MAINT, unlike
     // one added at runtime. DRAIN lets them run and still sends it no new
     // traffic; `state ready` follows once its check passes.
     if ((admin->admin_state & k_admin_config_maint) != 0 && (admin->admin_state & k_admin_forced_maint) != 0) {
-      commands.push_back(fmt::format("set server {} state drain", target(name)));
+      commands.push_back(set_state_command(m_backend, name, AdminTarget::drain));
     }
   }
   co_return co_await apply(std::move(commands));
@@ -284,15 +276,6 @@ bool state_holds(const ServerAdmin& admin, AdminTarget target) {
       return (admin.admin_state & k_admin_forced_maint) != 0;
   }
   return false;
-}
-
-std::string_view state_word(AdminTarget target) {
-  switch (target) {
-    case AdminTarget::ready: return "ready";
-    case AdminTarget::drain: return "drain";
-    case AdminTarget::maint: return "maint";
-  }
-  return "ready";
 }
 
 }  // namespace
@@ -316,7 +299,7 @@ asio::awaitable<Result<Applied>> LoadBalancer::ensure_states_once(
     const auto* admin = state->admin_of(name);
     if (admin == nullptr) co_return fail(ErrorKind::conflict, fmt::format("{}: no server {}/{}", m_name, m_backend, name));
     if (!state_holds(*admin, target_state)) {
-      commands.push_back(fmt::format("set server {} state {}", target(name), state_word(target_state)));
+      commands.push_back(set_state_command(m_backend, name, target_state));
     }
   }
   co_return co_await apply(std::move(commands));
@@ -336,7 +319,7 @@ asio::awaitable<Result<Applied>> LoadBalancer::ensure_weight_once(
   for (const auto& [name, weight] : weights) {
     const auto* admin = state->admin_of(name);
     if (admin == nullptr) co_return fail(ErrorKind::conflict, fmt::format("{}: no server {}/{}", m_name, m_backend, name));
-    if (admin->user_weight != weight) commands.push_back(fmt::format("set weight {} {}", target(name), weight));
+    if (admin->user_weight != weight) commands.push_back(set_weight_command(m_backend, name, weight));
   }
   co_return co_await apply(std::move(commands));
 }
@@ -350,96 +333,10 @@ asio::awaitable<Result<Applied>> LoadBalancer::shutdown_sessions_once(std::vecto
   for (const auto& name : names) {
     const auto it = by_name.find(name);
     if (it != by_name.end() && it->second->scur + it->second->qcur > 0) {
-      commands.push_back(fmt::format("shutdown sessions server {}", target(name)));
+      commands.push_back(shutdown_sessions_command(m_backend, name));
     }
   }
   co_return co_await apply(std::move(commands));
-}
-
-asio::awaitable<Result<Applied>> LoadBalancer::ensure_deleted(std::vector<std::string> names,
-                                                              std::chrono::milliseconds timeout,
-                                                              std::chrono::milliseconds poll) {
-  if (auto error = check_names(names)) co_return std::unexpected(*error);
-  const auto deadline = m_clock.now() + timeout;
-  const auto patience_ends = m_clock.now() + m_patience;
-  Applied applied;
-  std::vector<std::string> pending = names;
-  for (;;) {
-    auto state = co_await snapshot();
-    if (!state) co_return std::unexpected(state.error());
-    std::vector<std::string> commands;
-    for (const auto& name : pending) {
-      const auto* admin = state->admin_of(name);
-      if (admin == nullptr) continue;  // already gone
-      if ((admin->admin_state & k_admin_forced_maint) == 0) {
-        commands.push_back(fmt::format("set server {} state maint", target(name)));
-      }
-      commands.push_back(fmt::format("del server {}", target(name)));
-    }
-    if (commands.empty()) co_return applied;
-    auto answers = co_await send(commands);
-    // Timed out mid-batch: read again and send what is still missing.
-    if (!answers && answers.error().kind == ErrorKind::timeout && m_clock.now() < patience_ends) continue;
-    if (!answers) co_return std::unexpected(answers.error());
-    std::vector<std::string> still_connected;
-    std::size_t done = applied.commands.size();
-    for (std::size_t i = 0; i < commands.size(); ++i) {
-      const bool is_del = commands[i].starts_with("del server");
-      if (is_del && is_still_connected((*answers)[i])) {
-        still_connected.push_back(commands[i].substr(commands[i].find('/') + 1));
-        continue;
-      }
-      if (auto error = answer_error((*answers)[i])) {
-        co_return fail(ErrorKind::refused, fmt::format("{}: '{}' refused: {}", m_name, commands[i], *error));
-      }
-      applied.commands.push_back(commands[i]);
-    }
-    if (m_file && applied.commands.size() > done) {
-      if (auto persisted = co_await ensure_persisted(); !persisted) {
-        co_return std::unexpected(persisted.error().with_context(
-            fmt::format("{}: the change was made on the LB, but persisting it failed", m_name)));
-      }
-    }
-    if (still_connected.empty()) co_return applied;
-    if (m_clock.now() >= deadline) {
-      std::string list;
-      for (const auto& name : still_connected) list += (list.empty() ? "" : ", ") + name;
-      co_return fail(ErrorKind::timeout, fmt::format("{}: {} still had connections after {} ms; not deleted", m_name,
-                                                     list, timeout.count()));
-    }
-    pending = std::move(still_connected);
-    co_await m_clock.sleep_for(poll);
-  }
-}
-
-asio::awaitable<Result<std::vector<ServerStat>>> LoadBalancer::wait_until(std::vector<std::string> names,
-                                                                          StatPredicate done,
-                                                                          std::string waiting_for,
-                                                                          std::chrono::milliseconds timeout,
-                                                                          std::chrono::milliseconds poll) {
-  if (auto error = check_names(names)) co_return std::unexpected(*error);
-  const auto deadline = m_clock.now() + timeout;
-  for (;;) {
-    auto stats = co_await this->stats();
-    if (!stats) co_return std::unexpected(stats.error());
-    std::string missing;
-    const auto by_name = index_by_name(*stats);
-    for (const auto& name : names) {
-      const auto it = by_name.find(name);
-      if (it == by_name.end()) {
-        missing += fmt::format("{}{} (absent)", missing.empty() ? "" : ", ", name);
-      } else if (!done(*it->second)) {
-        missing += fmt::format("{}{} ({}{}{})", missing.empty() ? "" : ", ", name, it->second->status,
-                               it->second->check_status.empty() ? "" : ", check ", it->second->check_status);
-      }
-    }
-    if (missing.empty()) co_return stats;
-    if (m_clock.now() >= deadline) {
-      co_return fail(ErrorKind::timeout, fmt::format("{}: after {} ms, not yet {}: {}", m_name, timeout.count(),
-                                                     waiting_for, missing));
-    }
-    co_await m_clock.sleep_for(poll);
-  }
 }
 
 }  // namespace lbctl::pools

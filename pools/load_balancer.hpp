@@ -14,6 +14,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "pools/commands.hpp"
 #include "pools/haproxy_cfg.hpp"
 #include "pools/runtime_api.hpp"
 #include "pools/server_options.hpp"
@@ -27,7 +28,6 @@ struct NewServer {
   std::uint64_t id = 0;  // explicit and never reused: stick tables fall back to ids
 };
 
-enum class AdminTarget { ready, drain, maint };
 
 // The commands an ensure sent; empty when everything already held.
 struct Applied {
@@ -192,9 +192,10 @@ class LoadBalancer {
   boost::asio::awaitable<Result<Applied>> ensure_health_enabled_once(std::vector<std::string> names);
   boost::asio::awaitable<Result<Applied>> shutdown_sessions_once(std::vector<std::string> names);
   boost::asio::awaitable<Result<Applied>> ensure_addresses_once(std::vector<std::pair<std::string, std::string>> addresses);
+  // After a batch changed the backend: the file rewritten, or why not.
+  boost::asio::awaitable<Result<void>> persist_batch();
   boost::asio::awaitable<Result<Applied>> persist_map(std::string map, std::string key, std::optional<std::string> value,
                                                       Applied applied);
-  std::string target(std::string_view server) const { return m_backend + "/" + std::string(server); }
 
   std::string m_name;
   std::string m_backend;

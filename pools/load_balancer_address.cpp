@@ -36,7 +36,7 @@ asio::awaitable<Result<Applied>> LoadBalancer::ensure_addresses_once(
     const auto host_port = parse_address(address);
     std::string host = host_port->host;  // an IPv6 address goes bare: `addr ::1 port 80`
     std::erase_if(host, [](char c) { return c == '[' || c == ']'; });
-    commands.push_back(fmt::format("set server {}/{} addr {} port {}", m_backend, name, host, host_port->port));
+    commands.push_back(set_address_command(m_backend, name, host, host_port->port));
   }
   co_return co_await apply(std::move(commands));
 }

@@ -44,6 +44,16 @@ asio::awaitable<Result<bool>> LoadBalancer::ensure_persisted() {
   co_return co_await m_file->ensure(desired_lines(*live));
 }
 
+asio::awaitable<Result<void>> LoadBalancer::persist_batch() {
+  if (!m_file) co_return Result<void>{};
+  auto persisted = co_await ensure_persisted();
+  if (!persisted) {
+    co_return std::unexpected(persisted.error().with_context(
+        fmt::format("{}: the change was made on the LB, but persisting it failed", m_name)));
+  }
+  co_return Result<void>{};
+}
+
 asio::awaitable<Result<Applied>> LoadBalancer::persist_map(std::string map, std::string key,
                                                            std::optional<std::string> value, Applied applied) {
   if (!m_file) co_return applied;

@@ -3,6 +3,7 @@
 // keyword is checked against an allow-list, and every value against a
 // conservative alphabet, before any byte is sent.
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,7 +17,19 @@ struct ServerOptions {
   std::optional<int> inter_ms;      // `inter`, when given
   std::optional<int> rise;
   std::optional<int> fall;
+
+  // HAProxy's values when the options leave them out (2 s, 2, 3).
+  std::chrono::milliseconds inter() const { return std::chrono::milliseconds(inter_ms.value_or(2000)); }
+  int rise_count() const { return rise.value_or(2); }
+  int fall_count() const { return fall.value_or(3); }
+  // The options as text, as they go on a line ("check inter 1s rise 2").
+  std::string text() const;
 };
+
+// How often to read HAProxy while waiting on its checks: a quarter of the
+// check interval, between 50 ms and 500 ms (a check result changes no
+// faster, and a thousand servers' stats are not read more than twice a second).
+std::chrono::milliseconds check_poll(std::chrono::milliseconds inter);
 
 // Parses and checks `text`; on failure returns the problem in words
 // ("'enabled' is not allowed: ..."), never echoing anything unprintable.

@@ -78,6 +78,22 @@ std::unordered_map<std::string_view, const ServerStat*> index_by_name(const std:
   return index;
 }
 
+std::string not_yet(const std::vector<ServerStat>& stats, const std::vector<std::string>& names,
+                    const std::function<bool(const ServerStat&)>& done) {
+  std::string missing;
+  const auto by_name = index_by_name(stats);
+  for (const auto& name : names) {
+    const auto it = by_name.find(name);
+    if (it == by_name.end()) {
+      missing += fmt::format("{}{} (absent)", missing.empty() ? "" : ", ", name);
+    } else if (!done(*it->second)) {
+      missing += fmt::format("{}{} ({}{}{})", missing.empty() ? "" : ", ", name, it->second->status,
+                             it->second->check_status.empty() ? "" : ", check ", it->second->check_status);
+    }
+  }
+  return missing;
+}
+
 bool ServerStat::is_up() const { return starts_with(status, "UP") || status == "no check"; }
 bool ServerStat::is_fully_up() const { return status == "UP" || status == "no check"; }
 bool ServerStat::is_nolb() const { return starts_with(status, "NOLB"); }

@@ -4,6 +4,7 @@
 // state` (the admin flags and ids that show stat does not carry).
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -44,6 +45,11 @@ struct ServerStat {
   // The last check passed at layer 7, 6 or 4.
   bool check_passed() const;
 };
+
+// "v2-1 (MAINT, check L4CON), v2-2 (absent)": the named servers for which
+// `done` does not hold yet, as `stats` shows them; "" when it holds for all.
+std::string not_yet(const std::vector<ServerStat>& stats, const std::vector<std::string>& names,
+                    const std::function<bool(const ServerStat&)>& done);
 
 // Servers by name, for lookups that would otherwise scan the list for each
 // name (1,000-server pools).

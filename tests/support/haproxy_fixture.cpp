@@ -99,7 +99,10 @@ HaproxyFixture::HaproxyFixture(HaproxyOptions options) : m_options(std::move(opt
   }
   std::ostringstream cfg;
   cfg << "global\n"
-      << "  stats socket " << m_socket << " mode 600 level admin\n"
+      // expose-fd listeners: a reload hands the listening sockets to the new
+      // worker (as configs/haproxy.cfg does), so no connection is reset.
+      << "  stats socket " << m_socket << " mode 600 level admin"
+      << (m_options.master_worker ? " expose-fd listeners" : "") << "\n"
       << "  stats socket ipv4@127.0.0.1:" << m_admin_port << " level admin\n";
   for (const auto& line : m_options.extra_global) cfg << "  " << line << "\n";
   cfg << "defaults\n"

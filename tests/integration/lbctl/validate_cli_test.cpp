@@ -8,7 +8,7 @@
 
 #include "tests/support/child_process.hpp"
 #include "tests/support/temp_dir.hpp"
-#include "tests/unit/lbctl/config_test_support.hpp"
+#include "tests/unit/lbctl/config/config_test_support.hpp"
 
 using namespace lbctl::test;
 using namespace std::chrono_literals;

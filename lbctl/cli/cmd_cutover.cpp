@@ -1,0 +1,128 @@
+// `lbctl cutover` and `lbctl resume`: run a cutover (or finish an
+// interrupted one) with the real adapters, reporting as it goes.
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <iostream>
+
+#include "core/run.hpp"
+#include "lbctl/cli/cli.hpp"
+#include "lbctl/cli/db_setup.hpp"
+#include "lbctl/cli/exit_codes.hpp"
+#include "lbctl/cli/output.hpp"
+#include "lbctl/cutover/cutover.hpp"
+#include "lbctl/cutover/plan_report.hpp"
+#include "lbctl/cutover/step_table.hpp"
+#include "lbctl/cli/wiring.hpp"
+
+namespace lbctl::cli {
+
+namespace asio = boost::asio;
+
+namespace {
+
+struct CutoverArgs {
+  std::string file;
+  bool json = false;
+  bool yes = false;
+  bool no_backup = false;
+};
+
+// The first SIGINT/SIGTERM asks the cutover to roll back (as `lbctl abort`
+// would); a second one leaves at once, and `lbctl resume` or `lbctl abort`
+// finish later.
+// Also waits for the webhooks at the end (at most their timeout).
+asio::awaitable<CutoverOutcome> with_signals(asio::awaitable<CutoverOutcome> task, Wiring& wiring,
+                                             CommandReporting& reporting) {
+  auto executor = co_await asio::this_coro::executor;
+  auto signals = std::make_shared<asio::signal_set>(executor, SIGINT, SIGTERM);
+  auto asked = std::make_shared<bool>(false);
+  std::function<void(const boost::system::error_code&, int)> on_signal;
+  on_signal = [signals, asked, &wiring, &on_signal](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    if (*asked) {
+      std::cerr << "\nlbctl: stopped; the cutover is interrupted: run `lbctl resume` or `lbctl abort`\n";
+      std::_Exit(k_exit_operator);
+    }
+    *asked = true;
+    std::cerr << "\nlbctl: rolling back (interrupt again to stop at once and leave it for `lbctl resume`)\n";
+    (void)wiring.journal().request_abort(wiring.config().service);
+    signals->async_wait(on_signal);
+  };
+  signals->async_wait(on_signal);
+  auto outcome = co_await std::move(task);
+  boost::system::error_code ignored;
+  signals->cancel(ignored);
+  co_await reporting.flush();
+  co_return outcome;
+}
+
+int finish_with(const CutoverOutcome& outcome, bool json) {
+  if (json) {
+    nlohmann::json line = {{"event", "exit"}, {"cutover_id", outcome.cutover_id}, {"exit_code", exit_code_for(outcome.outcome)},
+                           {"message", outcome.message}};
+    std::cout << line.dump() << "\n";
+  } else if (outcome.outcome != Outcome::done) {
+    std::cerr << "lbctl: " << outcome.message << "\n";
+  }
+  return exit_code_for(outcome.outcome);
+}
+
+int run(const CutoverArgs& args, bool resume) {
+  const Config config = load_config(args.file);
+  raise_open_file_limit();
+  asio::io_context io;
+  Wiring wiring(config, io);
+  if (auto opened = wiring.open_journal(); !opened) {
+    std::cerr << "lbctl: " << opened.error().message << "\n";
+    return exit_code_for(opened.error());
+  }
+  if (!resume && !args.yes && !args.json && interactive()) {
+    auto report = run_to_end(io, gather_plan(config, wiring.fleet(), wiring.provider(), wiring.migrator(), wiring.journal(), 0));
+    if (!report) {
+      std::cerr << "lbctl: " << report.error().message << "\n";
+      return exit_code_for(Error{report.error().kind, ""});
+    }
+    std::cout << render_plan(*report, config);
+    if (!confirm("Start the cutover?")) {
+      std::cerr << "lbctl: not started; nothing changed\n";
+      return k_exit_failed;
+    }
+  }
+  CommandReporting reporting(config, args.json, wiring.poster(), wiring.clock(), io.get_executor());
+  CutoverOptions options;
+  options.no_backup = args.no_backup;
+  auto deps = wiring.deps(reporting.sink());
+  auto task = resume ? resume_cutover(deps) : run_cutover(deps, options);
+  const auto outcome = run_to_end(io, with_signals(std::move(task), wiring, reporting));
+  return finish_with(outcome, args.json);
+}
+
+}  // namespace
+
+void add_cutover_command(CLI::App& app, Action& action) {
+  auto args = std::make_shared<CutoverArgs>();
+  auto* cutover = app.add_subcommand("cutover", "Replace the old pool with a new one on every load balancer");
+  cutover->add_option("-c,--config", args->file, "The config file (YAML)")->required();
+  cutover->add_flag("--json", args->json, "One JSON object per event, on stdout");
+  cutover->add_flag("--yes,-y", args->yes, "Do not show the plan and ask first (on a terminal)");
+  cutover->add_flag("--no-backup", args->no_backup, "Migrate without running migrations.backup (says so)");
+  cutover->footer(
+      "Steps: " + step_names(CutoverMode::blue_green) + ".\nA failure from freeze to detach rolls back by itself.\n"
+      "mode: maintenance (" + step_names(CutoverMode::maintenance) + ")\nswaps the pools behind a 503 page with both "
+      "migration phases in one transaction.\n"
+      "Ctrl-C asks for a rollback; twice leaves it interrupted for `lbctl resume` or `lbctl abort`.\n"
+      "Exit codes: 0 done; 1 failed and rolled back cleanly; 2 usage or config error; 3 stopped and needs an\n"
+      "operator; 4 another cutover holds the lock (named); 5 a dependency was unreachable before any change.");
+  cutover->callback([&action, args] { action = [args] { return run(*args, false); }; });
+
+  auto* resume = app.add_subcommand("resume", "Finish the service's interrupted cutover from its journal");
+  resume->add_option("-c,--config", args->file, "The config file (YAML)")->required();
+  resume->add_flag("--json", args->json, "One JSON object per event, on stdout");
+  resume->footer("Looks at the load balancers first, then goes on from the journaled step (or finishes a rollback).\n"
+                 "Exit codes as for cutover.");
+  resume->callback([&action, args] { action = [args] { return run(*args, true); }; });
+}
+
+}  // namespace lbctl::cli

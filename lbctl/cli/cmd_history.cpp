@@ -1,0 +1,129 @@
+// `lbctl history -c FILE [--json] [--limit N]`: the service's past cutovers,
+// from the journal, so from any machine.
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "core/time_format.hpp"
+#include "lbctl/cli/cli.hpp"
+#include "lbctl/config/config.hpp"
+#include "lbctl/cli/db_setup.hpp"
+#include "lbctl/cli/exit_codes.hpp"
+#include "lbctl/cli/table.hpp"
+
+namespace lbctl::cli {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+struct HistoryArgs {
+  std::string file;
+  bool json = false;
+  std::size_t limit = 20;
+};
+
+std::string iso(db::JournalTime t) { return format_time(t, TimeFormat::iso); }
+
+// How long it ran: to its end, or to its last sign of life when it stopped
+// unfinished, or until now while it runs.
+milliseconds duration_of(const db::Cutover& c) {
+  const db::JournalTime end = c.finished_at                            ? *c.finished_at
+                              : c.status == db::CutoverStatus::running ? std::chrono::system_clock::now()
+                                                                       : c.heartbeat_at;
+  return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(end - c.started_at));
+}
+
+// 850ms, 12.3s, 4m05s, 2h03m
+std::string human(milliseconds d) {
+  const auto s = d.count() / 1000;
+  char buffer[32];
+  if (d.count() < 1000) return std::to_string(d.count()) + "ms";
+  if (s < 60) {
+    std::snprintf(buffer, sizeof buffer, "%.1fs", static_cast<double>(d.count()) / 1000.0);
+  } else if (s < 3600) {
+    std::snprintf(buffer, sizeof buffer, "%lldm%02llds", static_cast<long long>(s / 60),
+                  static_cast<long long>(s % 60));
+  } else {
+    std::snprintf(buffer, sizeof buffer, "%lldh%02lldm", static_cast<long long>(s / 3600),
+                  static_cast<long long>((s % 3600) / 60));
+  }
+  return buffer;
+}
+
+// Errors can span lines (Postgres context); one line per cutover.
+std::string one_line(std::string text) {
+  for (char& c : text) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return text;
+}
+
+nlohmann::json to_json(const db::Cutover& c) {
+  nlohmann::json j = {{"id", c.id},
+                      {"service", c.service},
+                      {"status", db::to_string(c.status)},
+                      {"step", c.step},
+                      {"mode", c.mode},
+                      {"host", c.host},
+                      {"pid", c.pid},
+                      {"started_at", iso(c.started_at)},
+                      {"finished_at", c.finished_at ? nlohmann::json(iso(*c.finished_at)) : nlohmann::json()},
+                      {"duration_ms", duration_of(c).count()},
+                      {"error", c.error.empty() ? nlohmann::json() : nlohmann::json(c.error)}};
+  if (c.abort_requested_at) j["abort_requested_at"] = iso(*c.abort_requested_at);
+  return j;
+}
+
+int show_history(const HistoryArgs& args) {
+  const Config config = load_config(args.file);
+  auto journal = db::PgJournal::open(journal_options(config));
+  if (!journal) {
+    std::cerr << "error: " << journal.error().message << "\n";
+    return exit_code_for(journal.error());
+  }
+  auto cutovers = (*journal)->history(config.service, args.limit);
+  if (!cutovers) {
+    std::cerr << "error: " << cutovers.error().message << "\n";
+    return exit_code_for(cutovers.error());
+  }
+  if (args.json) {
+    for (const auto& c : *cutovers) std::cout << to_json(c).dump() << "\n";
+    return k_exit_done;
+  }
+  if (cutovers->empty()) {
+    std::cout << "no cutovers recorded for service " << config.service << "\n";
+    return k_exit_done;
+  }
+  if (stdout_is_terminal()) {
+    Table table({"ID", "STATUS", "STARTED", "DURATION", "STEP", "HOST", "ERROR"});
+    for (const auto& c : *cutovers) {
+      table.add({std::to_string(c.id), std::string(db::to_string(c.status)), db::format_utc(c.started_at),
+                 human(duration_of(c)), c.step, c.host + ":" + std::to_string(c.pid), one_line(c.error)});
+    }
+    std::cout << table.render();
+    return k_exit_done;
+  }
+  for (const auto& c : *cutovers) {
+    std::cout << c.id << " " << db::to_string(c.status) << " started=" << iso(c.started_at)
+              << " duration=" << human(duration_of(c)) << " step=" << c.step << " host=" << c.host << " pid=" << c.pid;
+    if (!c.error.empty()) std::cout << " error=" << one_line(c.error);
+    std::cout << "\n";
+  }
+  return k_exit_done;
+}
+
+}  // namespace
+
+void add_history_command(CLI::App& app, Action& action) {
+  auto* command = app.add_subcommand("history", "List the service's past cutovers, newest first");
+  auto args = std::make_shared<HistoryArgs>();
+  command->add_option("-c,--config", args->file, "The config file (YAML)")->required();
+  command->add_flag("--json", args->json, "One JSON object per cutover, one per line");
+  command->add_option("--limit", args->limit, "How many cutovers to show (default 20)")->check(CLI::Range(1, 10000));
+  command->footer("Exit codes: 0 shown; 2 config error; 5 the state database was unreachable.");
+  command->callback([&action, args] { action = [args] { return show_history(*args); }; });
+}
+
+}  // namespace lbctl::cli

@@ -1,0 +1,53 @@
+// `lbctl plan -c FILE [--json]`: what a cutover would do now; changes nothing.
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "core/run.hpp"
+#include "lbctl/cli/cli.hpp"
+#include "lbctl/cli/db_setup.hpp"
+#include "lbctl/cli/exit_codes.hpp"
+#include "lbctl/cutover/plan_report.hpp"
+#include "lbctl/cli/wiring.hpp"
+
+namespace lbctl::cli {
+
+namespace {
+
+int show_plan(const std::string& file, bool json) {
+  const Config config = load_config(file);
+  boost::asio::io_context io;
+  Wiring wiring(config, io);
+  if (auto opened = wiring.open_journal(); !opened) {
+    std::cerr << "lbctl: " << opened.error().message << "\n";
+    return exit_code_for(opened.error());
+  }
+  auto report = run_to_end(io, gather_plan(config, wiring.fleet(), wiring.provider(), wiring.migrator(), wiring.journal(), 0));
+  wiring.journal().release();
+  if (!report) {
+    if (json) std::cout << nlohmann::json{{"error", report.error().message}}.dump() << "\n";
+    std::cerr << "lbctl: " << report.error().message << "\n";
+    return exit_code_for(Error{report.error().kind, ""});
+  }
+  if (json) {
+    std::cout << plan_json(*report, config).dump() << "\n";
+  } else {
+    std::cout << render_plan(*report, config);
+  }
+  return k_exit_done;
+}
+
+}  // namespace
+
+void add_plan_command(CLI::App& app, Action& action) {
+  auto* command = app.add_subcommand("plan", "Show exactly what a cutover would do now; change nothing");
+  auto file = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
+  command->add_option("-c,--config", *file, "The config file (YAML)")->required();
+  command->add_flag("--json", *json, "One JSON object instead of text");
+  command->footer("Reaches every load balancer, the state and migrations databases. Exit codes: 0 a cutover could\n"
+                  "start; 1 the fleet is not in a state to start from; 2 config error; 5 something unreachable.");
+  command->callback([&action, file, json] { action = [file, json] { return show_plan(*file, *json); }; });
+}
+
+}  // namespace lbctl::cli

@@ -1,0 +1,53 @@
+#include "lbctl/cli/fleet_setup.hpp"
+
+#include "pools/backend_file.hpp"
+#include "pools/haproxy_socket.hpp"
+
+namespace lbctl {
+
+pools::RuntimeApiEndpoint to_endpoint(const RuntimeApiAddress& address) {
+  pools::RuntimeApiEndpoint endpoint;
+  if (address.kind == RuntimeApiAddress::Kind::unix_socket) {
+    endpoint.kind = pools::RuntimeApiEndpoint::Kind::unix_socket;
+    endpoint.path = address.path;
+  } else {
+    endpoint.kind = pools::RuntimeApiEndpoint::Kind::tcp;
+    endpoint.host = address.host;
+    endpoint.port = address.port;
+  }
+  return endpoint;
+}
+
+namespace {
+
+std::shared_ptr<pools::BackendFile> make_backend_file(const LoadBalancerConfig& lb, ProcessRunner& processes) {
+  const auto& persist = *lb.persist;
+  std::shared_ptr<pools::ConfigStore> store;
+  if (persist.remote()) {
+    store = std::make_shared<pools::CommandStore>(processes, persist.read, persist.write, persist.check,
+                                                  persist.timeout);
+  } else {
+    store = std::make_shared<pools::LocalFileStore>(processes, persist.check, persist.timeout);
+  }
+  return std::make_shared<pools::BackendFile>(std::move(store), persist.file.string(), lb.backend,
+                                              persist.carries_any_file());
+}
+
+}  // namespace
+
+pools::Fleet make_fleet(const Config& config, Clock& clock, ProcessRunner& processes) {
+  std::vector<std::unique_ptr<pools::LoadBalancer>> lbs;
+  for (const auto& lb : config.load_balancers) {
+    auto api = std::make_shared<pools::SocketRuntimeApi>(to_endpoint(lb.runtime_api), lb.timeout);
+    auto balancer = std::make_unique<pools::LoadBalancer>(lb.name, lb.backend, std::move(api), clock);
+    if (lb.master_api) {
+      balancer->use_master(std::make_shared<pools::SocketRuntimeApi>(to_endpoint(*lb.master_api), lb.timeout,
+                                                                     pools::CliDialect::master));
+    }
+    if (lb.persist) balancer->persist_to(make_backend_file(lb, processes), config.new_pool.server_options);
+    lbs.push_back(std::move(balancer));
+  }
+  return pools::Fleet(std::move(lbs));
+}
+
+}  // namespace lbctl

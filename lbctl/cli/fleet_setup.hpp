@@ -1,0 +1,20 @@
+#pragma once
+// Builds the HAProxy fleet the config describes: one LoadBalancer per
+// load_balancers[] entry, each on its own runtime API socket, with its master
+// CLI and its persisted configuration file when the config names them.
+
+#include <memory>
+
+#include "core/clock.hpp"
+#include "core/process.hpp"
+#include "lbctl/config/config.hpp"
+#include "pools/fleet.hpp"
+
+namespace lbctl {
+
+pools::RuntimeApiEndpoint to_endpoint(const RuntimeApiAddress& address);
+
+// `processes` runs the persist commands (check, read, write); it must outlive the fleet.
+pools::Fleet make_fleet(const Config& config, Clock& clock, ProcessRunner& processes);
+
+}  // namespace lbctl

@@ -1,0 +1,54 @@
+#include "lbctl/cli/wiring.hpp"
+
+#include <sys/resource.h>
+
+#include "lbctl/cli/db_setup.hpp"
+#include "lbctl/cli/fleet_setup.hpp"
+#include "lbctl/cli/provider_setup.hpp"
+
+namespace lbctl {
+
+namespace asio = boost::asio;
+
+Wiring::Wiring(const Config& config, asio::io_context& io)
+    : m_config(config), m_fleet(make_fleet(config, m_clock, m_processes)), m_prober(io) {
+  m_provider = make_provider(config, m_processes, m_clock);
+  if (config.migrations) {
+    m_migrator = std::make_unique<db::PgMigrator>(migrator_options(config, false), m_clock);
+    if (auto options = backup_options(config)) {
+      m_backup = std::make_unique<db::CommandBackup>(*options, m_processes, m_clock);
+    }
+  }
+}
+
+Result<void> Wiring::open_journal() {
+  if (m_journal) return {};
+  auto journal = db::PgJournal::open(journal_options(m_config));
+  if (!journal) return std::unexpected(journal.error().with_context("state database"));
+  m_journal = std::move(*journal);
+  return {};
+}
+
+CutoverDeps Wiring::deps(EventSink& events) {
+  CutoverDeps deps{m_config, m_fleet, *m_provider, m_prober, *m_journal, m_migrator.get(), {}, m_processes,
+                   m_clock,  events,  this_host(), static_cast<int>(::getpid())};
+  if (m_backup) {
+    deps.backup = [this](std::int64_t cutover_id) -> asio::awaitable<Result<std::string>> {
+      const db::BackupRequest request{m_config.service, cutover_id, m_config.migrations->database_url};
+      auto result = co_await m_backup->run(request);
+      if (!result) co_return std::unexpected(result.error());
+      co_return result->file.string();
+    };
+  }
+  return deps;
+}
+
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+}  // namespace lbctl

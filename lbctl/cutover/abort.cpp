@@ -1,0 +1,83 @@
+#include "lbctl/cutover/abort.hpp"
+
+#include <fmt/format.h>
+
+#include "core/duration.hpp"
+#include "lbctl/cutover/cutover.hpp"
+
+namespace lbctl {
+
+namespace asio = boost::asio;
+
+namespace {
+
+CutoverOutcome refused(const Error& error) { return CutoverOutcome{outcome_for(error.kind), 0, error.message}; }
+
+// How a cutover's row reads once it ended, as abort's outcome.
+CutoverOutcome after_rollback(const db::Cutover& row) {
+  switch (row.status) {
+    case db::CutoverStatus::rolled_back:
+      return {Outcome::done, row.id, row.error.empty() ? std::string("rolled back") : "rolled back: " + row.error};
+    case db::CutoverStatus::completed:
+      return {Outcome::failed, row.id, fmt::format("cutover {} completed before it could roll back", row.id)};
+    case db::CutoverStatus::needs_operator: return {Outcome::needs_operator, row.id, row.error};
+    case db::CutoverStatus::running:
+    case db::CutoverStatus::interrupted: break;
+  }
+  return {Outcome::needs_operator, row.id, fmt::format("cutover {} did not end", row.id)};
+}
+
+// Follows the live holder's rollback through the journal. nullopt when its
+// process went away meanwhile (the row reads interrupted): roll back here.
+asio::awaitable<std::optional<CutoverOutcome>> follow_holder(CutoverDeps& deps, const db::Cutover& holder,
+                                                             const AbortOptions& options) {
+  const auto deadline = options.timeout ? std::optional(deps.clock.now() + *options.timeout) : std::nullopt;
+  std::int64_t seen = 0;
+  for (;;) {
+    co_await deps.clock.sleep_for(options.poll);
+    if (auto events = deps.journal.events(holder.id, seen, 100)) {
+      for (const auto& e : *events) {
+        seen = e.id;
+        if (options.on_event) options.on_event(e);
+      }
+    }
+    auto row = deps.journal.get(holder.id);
+    if (row && row->status == db::CutoverStatus::interrupted) co_return std::nullopt;
+    if (row && row->status != db::CutoverStatus::running) co_return after_rollback(*row);
+    if (deadline && deps.clock.now() >= *deadline) {
+      co_return CutoverOutcome{Outcome::locked, holder.id,
+                               fmt::format("{} has not finished rolling back after {}; it goes on (`lbctl status` "
+                                           "follows it)",
+                                           db::describe(holder), format_duration(*options.timeout))};
+    }
+  }
+}
+
+}  // namespace
+
+asio::awaitable<CutoverOutcome> abort_cutover(CutoverDeps deps, AbortOptions options) {
+  auto latest = deps.journal.latest(deps.config.service);
+  if (!latest) co_return refused(latest.error());
+  if (!*latest || db::is_finished((*latest)->status)) {
+    co_return CutoverOutcome{
+        Outcome::usage, 0,
+        fmt::format("no cutover of service {} to abort{}", deps.config.service,
+                    *latest ? fmt::format(" (the last one is {})", db::to_string((*latest)->status)) : std::string())};
+  }
+  const db::Cutover holder = **latest;
+  if (holder.status == db::CutoverStatus::running) {
+    if (auto asked = deps.journal.request_abort(deps.config.service); !asked) co_return refused(asked.error());
+    if (auto followed = co_await follow_holder(deps, holder, options)) co_return *followed;
+  }
+  // Its process is gone: roll back here.
+  auto rolled = co_await rollback_cutover(deps);
+  if (rolled.outcome == Outcome::locked || rolled.outcome == Outcome::unreachable) co_return rolled;
+  auto row = deps.journal.get(holder.id);
+  if (!row || rolled.outcome == Outcome::needs_operator) {
+    rolled.outcome = rolled.outcome == Outcome::failed ? Outcome::done : rolled.outcome;
+    co_return rolled;
+  }
+  co_return after_rollback(*row);
+}
+
+}  // namespace lbctl

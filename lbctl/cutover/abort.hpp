@@ -1,0 +1,31 @@
+#pragma once
+// `lbctl abort`, the protocol: a running cutover is asked, through the
+// journal, to roll back (it sees the request within one poll and does it
+// itself, and this follows its events until it ends); one whose process is
+// gone is rolled back here. Works from any machine.
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <functional>
+#include <optional>
+
+#include "lbctl/cutover/step.hpp"
+
+namespace lbctl {
+
+struct AbortOptions {
+  // How long to wait for a live holder to roll back; nullopt: until it ends.
+  std::optional<std::chrono::milliseconds> timeout;
+  // How often the journal is read meanwhile.
+  std::chrono::milliseconds poll{500};
+  // Each of the holder's events, as it journals them.
+  std::function<void(const db::Event&)> on_event;
+};
+
+// done: rolled back (by its holder or here); failed: it completed first;
+// usage: nothing to abort; needs_operator: the rollback needs a person (or
+// the cutover is past the point of no return); locked: the holder is still
+// rolling back after the timeout; unreachable: the state database or an LB.
+boost::asio::awaitable<CutoverOutcome> abort_cutover(CutoverDeps deps, AbortOptions options);
+
+}  // namespace lbctl

@@ -1,0 +1,157 @@
+// The ways into a cutover: a new one, taking over an interrupted one to
+// finish it (resume) or to roll it back (abort), and the rollback itself.
+
+#include "lbctl/cutover/cutover.hpp"
+
+#include <fmt/format.h>
+
+#include "lbctl/config/config_snapshot.hpp"
+#include "lbctl/cutover/drive.hpp"
+#include "lbctl/cutover/hooks.hpp"
+#include "lbctl/cutover/step_table.hpp"
+#include "lbctl/cutover/steps.hpp"
+
+namespace lbctl {
+
+namespace asio = boost::asio;
+
+asio::awaitable<CutoverOutcome> roll_back_run(CutoverRun& run, std::string reason) {
+  auto& progress = run.progress();
+  if (progress.failure.step.empty()) progress.failure = {run.row().step, reason};
+  run.emit(Step::rollback, EventKind::rolling_back, "rolling back: " + reason, {{"reason", reason}});
+  if (auto entered = run.enter(Step::rollback); !entered) co_return journal_failed(run, entered.error());
+  run.be_patient();
+  Result<void> rolled;
+  for (int reloads = 0;; ++reloads) {
+    // The rollback ensures everything it needs itself: a reload mid-way only
+    // means running it again.
+    run.mark_reloads();
+    rolled = co_await roll_back(run);
+    if (rolled || reloads >= k_max_reloads_per_step) break;
+    if (!run.reload_interrupted()) {
+      const bool reloaded = co_await reloaded_meanwhile(run);
+      if (!reloaded) break;
+    }
+    run.emit(Step::rollback, EventKind::reloaded, "a load balancer reloaded during the rollback: rolling back again");
+  }
+  if (run.lost_lock()) co_return lost_lock(run);
+  const std::string original = progress.failure.message.empty() ? reason : progress.failure.message;
+  if (!rolled) {
+    const std::string message = fmt::format("rollback failed: {} (after: {}); run `lbctl abort` to retry the rollback",
+                                            rolled.error().message, original);
+    finish(run, db::CutoverStatus::needs_operator, message);
+    run.emit(Step::rollback, EventKind::failed, message);
+    co_return outcome(run, Outcome::needs_operator, message);
+  }
+  co_await record_lbs(run, Step::rollback);
+  std::string hook_name = "on_rollback";
+  if (auto hooked = co_await run_hook(run, run.config().hooks.on_rollback, std::move(hook_name), Step::rollback); !hooked) {
+    run.emit(Step::rollback, EventKind::warning, hooked.error().message);
+  }
+  finish(run, db::CutoverStatus::rolled_back, original);
+  run.emit(Step::rollback, EventKind::rolled_back, "rolled back: " + original);
+  co_return outcome(run, Outcome::failed, "rolled back: " + original);
+}
+
+namespace {
+
+// The journal itself refused (locked, unreachable, nothing to resume).
+CutoverOutcome journal_refusal(const Error& error) { return CutoverOutcome{outcome_for(error.kind), 0, error.message}; }
+
+// True when a migration the cutover found pending at preflight has been
+// applied since (so abort cannot undo it).
+bool migrations_committed(CutoverRun& run) {
+  if (!run.migrator()) return false;
+  for (auto phase : {db::Phase::pre, db::Phase::post}) {
+    const auto recorded = run.progress().migrations.find(std::string(db::to_string(phase)));
+    const std::size_t was = recorded == run.progress().migrations.end() ? 0 : recorded->second.size();
+    auto plan = run.migrator()->plan(phase);
+    if (!plan) return true;  // cannot tell: assume the worst
+    const bool counts = phase == db::Phase::post || run.config().mode == CutoverMode::maintenance;
+    if (counts && plan->pending.size() < was) return true;
+  }
+  return false;
+}
+
+// abort of a run whose process is gone: refused past the point of no return;
+// before any change, nothing to undo.
+asio::awaitable<CutoverOutcome> abort_taken_over(CutoverRun& run, Step step) {
+  const Flow flow = flow_for(run.config());
+  if (flow.past_no_return(step) || (step == flow.commits_migrations() && migrations_committed(run))) {
+    co_return outcome(run, Outcome::needs_operator,
+                      fmt::format("cutover {} is past the point of no return (step {}): its migrations committed; run "
+                                  "`lbctl resume` to finish it",
+                                  run.id(), run.row().step));
+  }
+  if (flow.before_changes(step)) {
+    finish(run, db::CutoverStatus::rolled_back, "aborted before any change");
+    run.emit(step, EventKind::rolled_back, "aborted before any change to the load balancers");
+    co_return outcome(run, Outcome::failed, "aborted before any change");
+  }
+  co_return co_await roll_back_run(run, "aborted by `lbctl abort`");
+}
+
+asio::awaitable<CutoverOutcome> take_over(CutoverDeps deps, bool roll_back_it) {
+  auto row = deps.journal.adopt(deps.config.service, deps.host, deps.pid);
+  if (!row) co_return journal_refusal(row.error());
+  auto progress = read_progress(row->progress_json);
+  if (!progress) {
+    deps.journal.release();
+    co_return CutoverOutcome{Outcome::needs_operator, row->id, fmt::format("cutover {}: {}", row->id, progress.error().message)};
+  }
+  CutoverRun run(deps, CutoverOptions{}, std::move(*row), std::move(*progress));
+  if (run.row().config_json != config_snapshot(deps.config).dump()) {
+    run.emit(Step::preflight, EventKind::warning,
+             "the config differs from the one this cutover started with; continuing with the current file");
+  }
+  const auto step = parse_step(run.row().step).value_or(Step::preflight);
+  // Look at the load balancers before touching anything.
+  auto view = co_await run.fleet_stats(step);
+  if (!view) {
+    deps.journal.release();
+    co_return outcome(run, Outcome::unreachable, view.error().message);
+  }
+  run.set_running();
+  run.emit(step, roll_back_it ? EventKind::abort : EventKind::resume,
+           fmt::format("{} cutover {} at step {}", roll_back_it ? "rolling back" : "resuming", run.id(), run.row().step));
+  CutoverOutcome result;
+  if (step == Step::rollback) {
+    // Named first: GCC 12 frees a ?: temporary inside co_await twice.
+    std::string reason = run.row().error.empty() ? std::string("resumed rollback") : run.row().error;
+    result = co_await roll_back_run(run, std::move(reason));
+  } else if (roll_back_it) {
+    result = co_await abort_taken_over(run, step);
+  } else {
+    result = co_await drive(run, step, true);
+  }
+  deps.journal.release();
+  co_return result;
+}
+
+}  // namespace
+
+asio::awaitable<CutoverOutcome> run_cutover(CutoverDeps deps, CutoverOptions options) {
+  db::NewCutover request;
+  request.service = deps.config.service;
+  request.host = deps.host;
+  request.pid = deps.pid;
+  request.mode = std::string(to_string(deps.config.mode));
+  request.config_json = config_snapshot(deps.config).dump();
+  request.step = std::string(to_string(Step::preflight));
+  auto row = deps.journal.begin(request);
+  if (!row) co_return journal_refusal(row.error());
+  CutoverRun run(deps, options, std::move(*row));
+  run.emit(Step::preflight, EventKind::started,
+           fmt::format("cutover {} of service {} started on {} (pid {})", run.id(), deps.config.service, deps.host,
+                       deps.pid));
+  for (const auto& warning : config_warnings(deps.config)) run.emit(Step::preflight, EventKind::warning, warning);
+  auto result = co_await drive(run, Step::preflight, false);
+  deps.journal.release();
+  co_return result;
+}
+
+asio::awaitable<CutoverOutcome> resume_cutover(CutoverDeps deps) { return take_over(std::move(deps), false); }
+
+asio::awaitable<CutoverOutcome> rollback_cutover(CutoverDeps deps) { return take_over(std::move(deps), true); }
+
+}  // namespace lbctl

@@ -1,0 +1,119 @@
+#pragma once
+// One cutover while it runs: its journal row and its typed progress (the
+// resume record), the collaborators by name, and what every step needs:
+// journaling, events, abort and lock checks, reload tracking, and reads and
+// waits across the fleet. Internal to the controller.
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lbctl/cutover/progress.hpp"
+#include "lbctl/cutover/step.hpp"
+#include "pools/server_options.hpp"
+
+namespace lbctl {
+
+class CutoverRun {
+ public:
+  CutoverRun(CutoverDeps deps, CutoverOptions options, db::Cutover row, CutoverProgress progress = {});
+
+  // The collaborators.
+  const Config& config() const { return m_deps.config; }
+  pools::Fleet& fleet() { return m_deps.fleet; }
+  pools::Provider& provider() { return m_deps.provider; }
+  health::HttpProber& prober() { return m_deps.prober; }
+  db::Journal& journal() { return m_deps.journal; }
+  db::Migrator* migrator() { return m_deps.migrator; }
+  Clock& clock() { return m_deps.clock; }
+  ProcessRunner& processes() { return m_deps.processes; }
+  EventSink& events() { return m_deps.events; }
+  // Runs the backup; empty when none is configured.
+  const std::function<boost::asio::awaitable<Result<std::string>>(std::int64_t)>& backup() const { return m_deps.backup; }
+  const CutoverOptions& options() const { return m_options; }
+  // The new pool's `server_options`, parsed (validated with the config).
+  const pools::ServerOptions& server_options() const { return m_server_options; }
+
+  // The record.
+  std::int64_t id() const { return m_row.id; }
+  const db::Cutover& row() const { return m_row; }
+  CutoverProgress& progress() { return m_progress; }
+  const CutoverProgress& progress() const { return m_progress; }
+  std::vector<std::string> old_names() const { return m_progress.old_names(); }
+  std::vector<std::string> new_names() const { return m_progress.new_names(); }
+  // Saves the row (step, status, progress, error) with its version.
+  Result<void> save();
+  // Journals the step as current and reports it started.
+  Result<void> enter(Step step);
+  // Journals the run's end (completed, rolled back, needs_operator).
+  Result<void> finish(db::CutoverStatus status, const std::string& error);
+  void set_running() { m_row.status = db::CutoverStatus::running; }
+  void set_lb_snapshot(std::string json) { m_row.lb_snapshot_json = std::move(json); }
+  // Saves the pool's servers, each in `state` ("cloned", "draining", ...).
+  void record_servers(db::Pool pool, const std::string& state);
+
+  // Reports an event to the sinks, and to the journal unless `journal` is false.
+  void emit(Step step, EventKind kind, std::string text, nlohmann::json details = nlohmann::json::object(),
+            bool journal = true);
+  // One event per LB for a batch of commands sent to it.
+  void emit_commands(Step step, const std::vector<pools::Applied>& per_lb);
+
+  // True once `lbctl abort` asked for this cutover (polled from the journal,
+  // with the heartbeat, at most every 100 ms). Also true when the service
+  // lock was lost.
+  bool stop_requested();
+  bool lost_lock() const { return m_lost_lock; }
+  bool abort_seen() const { return m_abort_seen; }
+
+  // From here on an LB that does not answer is retried for its
+  // unreachable_timeout before an operation fails (preflight fails at once:
+  // nothing has changed, and exit 5 says so).
+  void be_patient();
+  // Reloads. mark_reloads() remembers each LB's process; look_for_reloads()
+  // asks every LB which process answers now and names those that changed
+  // since the mark (empty: none).
+  void mark_reloads();
+  boost::asio::awaitable<Result<std::vector<std::string>>> look_for_reloads();
+  std::vector<std::string> reloaded_since_mark() const;
+  bool reload_interrupted() const { return m_reload_interrupted; }
+
+  // One stats read per LB; emits the LB view. Fails (cancelled, and
+  // reload_interrupted() turns true) when an LB was reloaded or restarted
+  // since mark_reloads(): what the step did there may be gone, so the
+  // controller re-ensures it and runs the step again.
+  boost::asio::awaitable<Result<std::vector<std::vector<pools::ServerStat>>>> fleet_stats(Step step);
+  // Waits until `done` holds for each LB's named servers (Fleet::wait_until),
+  // showing each read, stopping on a reload and, when `abortable`, on an
+  // abort (rollback's own waits are not).
+  boost::asio::awaitable<Result<void>> wait_fleet(std::vector<std::vector<std::string>> names_per_lb,
+                                                  pools::StatPredicate done, std::string what,
+                                                  std::chrono::milliseconds timeout, std::chrono::milliseconds poll,
+                                                  Step step, bool abortable = true);
+  // The same names on every LB.
+  std::vector<std::vector<std::string>> on_every_lb(const std::vector<std::string>& names) const;
+  // Sleeps `duration`, asking the LBs every `poll` whether one was reloaded;
+  // fails like fleet_stats when one was.
+  boost::asio::awaitable<Result<void>> sleep_watching_reloads(std::chrono::milliseconds duration,
+                                                              std::chrono::milliseconds poll);
+  // Wall time now, in ms since the epoch (what the progress record keeps).
+  std::int64_t wall_ms() const;
+
+ private:
+  Result<void> noticed_reload();
+  void emit_lb_view(Step step, const std::vector<std::vector<pools::ServerStat>>& stats);
+
+  CutoverDeps m_deps;
+  CutoverOptions m_options;
+  db::Cutover m_row;
+  CutoverProgress m_progress;
+  pools::ServerOptions m_server_options;
+  std::optional<Clock::TimePoint> m_last_poll;
+  bool m_abort_seen = false;
+  bool m_lost_lock = false;
+  std::vector<std::uint64_t> m_reloads_mark;
+  bool m_reload_interrupted = false;
+};
+
+}  // namespace lbctl

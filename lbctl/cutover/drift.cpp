@@ -1,0 +1,133 @@
+#include "lbctl/cutover/drift.hpp"
+
+#include <fmt/format.h>
+#include <unordered_map>
+
+namespace lbctl {
+
+std::string admin_word(const pools::ServerAdmin& admin) {
+  if ((admin.admin_state & pools::k_admin_forced_maint) != 0) return "maint";
+  if ((admin.admin_state & pools::k_admin_forced_drain) != 0) return "drain";
+  return "ready";
+}
+
+pools::AdminTarget admin_target(const std::string& word) {
+  if (word == "maint") return pools::AdminTarget::maint;
+  if (word == "drain") return pools::AdminTarget::drain;
+  return pools::AdminTarget::ready;
+}
+
+RecordedBackend record_of(const pools::LoadBalancer& lb, const pools::BackendState& live) {
+  RecordedBackend record;
+  for (const auto& line : lb.desired_lines(live)) {
+    RecordedServer server;
+    server.name = line.name;
+    server.address = line.address;
+    server.id = line.id;
+    server.weight = line.weight;
+    server.options = line.options;
+    if (const auto* admin = live.admin_of(line.name)) server.admin = admin_word(*admin);
+    record.servers.push_back(std::move(server));
+  }
+  return record;
+}
+
+db::LbRecord to_journal(const pools::LoadBalancer& lb, const pools::BackendState& live, std::int64_t cutover_id) {
+  db::LbRecord record;
+  record.lb = lb.name();
+  record.backend = lb.backend();
+  record.state_json = nlohmann::json(record_of(lb, live)).dump();
+  record.cutover_id = cutover_id;
+  return record;
+}
+
+std::optional<RecordedBackend> from_journal(const db::LbRecord& record) {
+  const auto json = nlohmann::json::parse(record.state_json, nullptr, false);
+  if (!json.is_object() || json.value("format", 0) != 1) return std::nullopt;
+  try {
+    return json.get<RecordedBackend>();
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
+namespace {
+
+Drift item(const std::string& lb, const std::string& server, std::string kind, std::string recorded, std::string live,
+           std::string text) {
+  return Drift{lb, server, std::move(kind), std::move(recorded), std::move(live), fmt::format("{}: {}", lb, text)};
+}
+
+}  // namespace
+
+std::vector<Drift> drift_from_record(const std::string& lb, const RecordedBackend& recorded,
+                                     const pools::BackendState& live) {
+  std::vector<Drift> drift;
+  std::unordered_map<std::string, const RecordedServer*> by_name;
+  for (const auto& server : recorded.servers) {
+    by_name.emplace(server.name, &server);
+    const auto* stat = live.stat(server.name);
+    const auto* admin = live.admin_of(server.name);
+    if (stat == nullptr || admin == nullptr) {
+      drift.push_back(item(lb, server.name, "missing", server.address, "",
+                           fmt::format("{} is missing (lbctl left it at {}, {})", server.name, server.address,
+                                       server.admin)));
+      continue;
+    }
+    if (stat->address != server.address) {
+      drift.push_back(item(lb, server.name, "address", server.address, stat->address,
+                           fmt::format("{} is at {}, lbctl left it at {}", server.name, stat->address, server.address)));
+    }
+    if (const auto state = admin_word(*admin); state != server.admin) {
+      drift.push_back(item(lb, server.name, "state", server.admin, state,
+                           fmt::format("{} is {}, lbctl left it {}", server.name, state, server.admin)));
+    }
+    if (admin->user_weight != server.weight) {
+      drift.push_back(item(lb, server.name, "weight", std::to_string(server.weight), std::to_string(admin->user_weight),
+                           fmt::format("{} has weight {}, lbctl left it {}", server.name, admin->user_weight,
+                                       server.weight)));
+    }
+  }
+  for (const auto& stat : live.stats) {
+    if (by_name.contains(stat.name)) continue;
+    drift.push_back(item(lb, stat.name, "extra", "", stat.address,
+                         fmt::format("{} ({}, {}) is one too many: lbctl did not leave it there", stat.name,
+                                     stat.address, stat.status)));
+  }
+  return drift;
+}
+
+std::vector<Drift> drift_from_file(const std::string& lb, const std::string& file, const pools::CfgBackend& backend,
+                                   const pools::BackendState& live) {
+  std::vector<Drift> drift;
+  std::unordered_map<std::string, bool> in_file;
+  for (const auto& line : backend.servers) {
+    in_file.emplace(line.name, true);
+    const auto* admin = live.admin_of(line.name);
+    if (admin == nullptr) {
+      drift.push_back(item(lb, line.name, "file", line.text, "",
+                           fmt::format("{} says {} (line {}), which the LB does not have", file, line.name, line.line)));
+      continue;
+    }
+    const bool maint = (admin->admin_state & pools::k_admin_forced_maint) != 0;
+    if (maint != line.disabled) {
+      drift.push_back(item(lb, line.name, "file", line.disabled ? "disabled" : "enabled", maint ? "maint" : "ready",
+                           fmt::format("{} says {} is {} (line {}), the LB has it {}", file, line.name,
+                                       line.disabled ? "disabled" : "enabled", line.line, maint ? "in MAINT" : "ready")));
+    }
+    if (line.effective_weight() != admin->user_weight) {
+      drift.push_back(item(lb, line.name, "file", std::to_string(line.effective_weight()),
+                           std::to_string(admin->user_weight),
+                           fmt::format("{} gives {} weight {} (line {}), the LB {}", file, line.name,
+                                       line.effective_weight(), line.line, admin->user_weight)));
+    }
+  }
+  for (const auto& stat : live.stats) {
+    if (in_file.contains(stat.name)) continue;
+    drift.push_back(item(lb, stat.name, "file", "", stat.address,
+                         fmt::format("{} is on the LB but not in {}: a reload would drop it", stat.name, file)));
+  }
+  return drift;
+}
+
+}  // namespace lbctl

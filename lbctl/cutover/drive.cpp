@@ -1,0 +1,181 @@
+// The controller's loop, argo-rollouts' style: a flat, ordered list of steps
+// (the step table), each journaled before it starts; on failure the step's
+// row decides: stop (nothing changed), roll back, or stop for an operator.
+
+#include "lbctl/cutover/drive.hpp"
+
+#include <fmt/format.h>
+
+#include "lbctl/cutover/fleet_look.hpp"
+#include "lbctl/cutover/hooks.hpp"
+#include "lbctl/cutover/step_table.hpp"
+#include "lbctl/cutover/steps.hpp"
+
+namespace lbctl {
+
+namespace asio = boost::asio;
+
+CutoverOutcome outcome(const CutoverRun& run, Outcome kind, std::string message) {
+  return CutoverOutcome{kind, run.id(), std::move(message)};
+}
+
+CutoverOutcome lost_lock(const CutoverRun& run) {
+  return outcome(run, Outcome::needs_operator,
+                 "lost the service lock (the state database connection broke): stopped; run `lbctl resume` to finish");
+}
+
+CutoverOutcome journal_failed(const CutoverRun& run, const Error& error) {
+  if (run.lost_lock() || error.kind == ErrorKind::conflict) return lost_lock(run);
+  return outcome(run, Outcome::needs_operator,
+                 "could not journal the next step (" + error.message + "): stopped; run `lbctl resume` to finish");
+}
+
+void finish(CutoverRun& run, db::CutoverStatus status, const std::string& error) {
+  if (auto saved = run.finish(status, error); !saved) {
+    run.emit(Step::rollback, EventKind::warning, "could not journal the outcome: " + saved.error().message);
+  }
+}
+
+asio::awaitable<void> record_lbs(CutoverRun& run, Step step) {
+  if (run.lost_lock()) co_return;
+  auto recorded = co_await record_fleet(run.fleet(), run.journal(), run.config().service, run.id());
+  if (!recorded) run.emit(step, EventKind::warning, "could not record what the load balancers hold: " + recorded.error().message);
+}
+
+asio::awaitable<bool> reloaded_meanwhile(CutoverRun& run) {
+  auto reloaded = co_await run.look_for_reloads();
+  co_return reloaded && !reloaded->empty();
+}
+
+namespace {
+
+// Runs the step's function. An LB reloaded (or restarted) before or during
+// it gets back what the steps before had left there, and the step, an
+// ensure, runs again.
+asio::awaitable<Result<void>> run_through_reloads(CutoverRun& run, Step step, bool reensure) {
+  for (int reloads = 0;; ++reloads) {
+    if (step != Step::preflight) {
+      auto reloaded = co_await run.look_for_reloads();
+      if (!reloaded) co_return std::unexpected(reloaded.error());
+      if (!reloaded->empty()) {
+        run.emit(step, EventKind::reloaded,
+                 fmt::format("{} reloaded or restarted during {}: ensuring again what lbctl had left there",
+                             fmt::join(*reloaded, ", "), to_string(step)),
+                 {{"load_balancers", *reloaded}});
+        reensure = true;
+      }
+    }
+    run.mark_reloads();
+    Result<void> result;
+    if (reensure) result = co_await reensure_after_reload(run, step);
+    if (result) {
+      reensure = false;
+      result = co_await function_of(step)(run);
+    }
+    if (result || reloads >= k_max_reloads_per_step) co_return result;
+    if (!run.reload_interrupted()) {
+      const bool reloaded = co_await reloaded_meanwhile(run);
+      if (!reloaded) co_return result;
+    }
+  }
+}
+
+// Once every step is done: one more look, in case an LB reloaded during the
+// last steps (after their own reads).
+asio::awaitable<Result<void>> reensure_at_end(CutoverRun& run, Step last) {
+  for (int reloads = 0;; ++reloads) {
+    auto reloaded = co_await run.look_for_reloads();
+    if (!reloaded) co_return std::unexpected(reloaded.error());
+    if (reloaded->empty()) co_return Result<void>{};
+    run.emit(last, EventKind::reloaded,
+             fmt::format("{} reloaded or restarted: ensuring again what the cutover left there", fmt::join(*reloaded, ", ")),
+             {{"load_balancers", *reloaded}});
+    run.mark_reloads();
+    auto again = co_await reensure_after_reload(run, last);
+    if (!again && (!run.reload_interrupted() || reloads >= k_max_reloads_per_step)) co_return again;
+  }
+}
+
+// What the fleet looks like when a step past the rollback range fails.
+std::string operator_situation(const Config& config, const Flow& flow, Step step) {
+  if (config.mode == CutoverMode::maintenance && !flow.past_no_return(step)) return "the migrations did not commit";
+  if (config.mode == CutoverMode::maintenance && flow.index_of(step) < flow.index_of(Step::maintenance_off)) {
+    return "the migrations committed, so the old servers cannot take traffic again; maintenance stays on";
+  }
+  return "the old servers are detached, not terminated";
+}
+
+// A failed step, as its row in the step table says.
+asio::awaitable<CutoverOutcome> step_failed(CutoverRun& run, const Flow& flow, Step step, Error error) {
+  const std::string message = fmt::format("{}: {}", to_string(step), error.message);
+  run.emit(step, EventKind::step_failed, message, {{"kind", std::string(to_string(error.kind))}});
+  switch (flow.find(step)->on_failure) {
+    case OnFailure::stop: {
+      finish(run, db::CutoverStatus::rolled_back, message);
+      run.emit(step, EventKind::failed, "stopped before any change to the load balancers: " + message);
+      // A config the fleet cannot take is a usage error, not a lock.
+      Outcome kind = step == Step::preflight ? outcome_for(error.kind) : Outcome::failed;
+      if (kind == Outcome::locked) kind = Outcome::usage;
+      co_return outcome(run, kind, message);
+    }
+    case OnFailure::roll_back: {
+      // Named first: GCC 12 frees a ?: temporary inside co_await twice.
+      std::string reason = error.kind == ErrorKind::cancelled && run.abort_seen() ? "aborted by `lbctl abort`" : message;
+      co_return co_await roll_back_run(run, std::move(reason));
+    }
+    case OnFailure::stop_for_operator: break;
+  }
+  const std::string stop = fmt::format("{}; {}: run `lbctl resume` to retry from {}{}", message,
+                                       operator_situation(run.config(), flow, step), to_string(step),
+                                       flow.past_no_return(step) ? "" : ", or `lbctl abort` to roll back");
+  finish(run, db::CutoverStatus::needs_operator, stop);
+  run.emit(step, EventKind::failed, "stopped for an operator: " + stop);
+  co_return outcome(run, Outcome::needs_operator, stop);
+}
+
+// One step: its hooks, and its function through any reloads.
+asio::awaitable<Result<void>> run_step(CutoverRun& run, const FlowStep& row, bool reensure) {
+  if (auto before = co_await run_hook_at(run, row.before, row.step); !before) co_return before;
+  if (auto done = co_await run_through_reloads(run, row.step, reensure); !done) co_return done;
+  co_return co_await run_hook_at(run, row.after, row.step);
+}
+
+asio::awaitable<CutoverOutcome> completed(CutoverRun& run, const Flow& flow) {
+  // A reload during the last steps: the end state put back before saying so.
+  if (auto last = co_await reensure_at_end(run, flow.last()); !last) {
+    const std::string stop = "after terminate: " + last.error().message + "; run `lbctl reconcile` to repair the LBs";
+    finish(run, db::CutoverStatus::needs_operator, stop);
+    run.emit(flow.last(), EventKind::failed, "stopped for an operator: " + stop);
+    co_return outcome(run, Outcome::needs_operator, stop);
+  }
+  finish(run, db::CutoverStatus::completed, "");
+  run.emit(flow.last(), EventKind::completed,
+           fmt::format("cutover {} completed: {} replaced by {}", run.id(), fmt::join(run.old_names(), ", "),
+                       fmt::join(run.new_names(), ", ")));
+  co_return outcome(run, Outcome::done, "completed");
+}
+
+}  // namespace
+
+asio::awaitable<CutoverOutcome> drive(CutoverRun& run, Step from, bool resumed) {
+  const Flow flow = flow_for(run.config());
+  std::size_t start = flow.index_of(from);
+  if (start == flow.steps.size()) start = 0;
+  for (std::size_t i = start; i < flow.steps.size(); ++i) {
+    const FlowStep& row = flow.steps[i];
+    if (run.lost_lock()) co_return lost_lock(run);
+    if (flow.rolls_back(row.step) && run.stop_requested() && run.abort_seen()) {
+      co_return co_await roll_back_run(run, "aborted by `lbctl abort`");
+    }
+    if (auto entered = run.enter(row.step); !entered) co_return journal_failed(run, entered.error());
+    if (row.step != Step::preflight) run.be_patient();
+    auto result = co_await run_step(run, row, resumed && i == start);
+    if (run.lost_lock()) co_return lost_lock(run);
+    if (!result) co_return co_await step_failed(run, flow, row.step, result.error());
+    run.emit(row.step, EventKind::step_done, fmt::format("{} done", to_string(row.step)));
+    if (!flow.before_changes(row.step)) co_await record_lbs(run, row.step);
+  }
+  co_return co_await completed(run, flow);
+}
+
+}  // namespace lbctl

@@ -1,0 +1,38 @@
+#pragma once
+// One LB's view of its backend, as people and --json see it: the live
+// display, `status`, `servers` and `serve` all show this one shape.
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "pools/stats.hpp"
+
+namespace lbctl {
+
+struct ServerView {
+  std::string name;
+  std::string pool;  // "old", "new", or "" (not part of a cutover)
+  std::string address;
+  std::string status;
+  std::uint64_t weight = 0;
+  std::uint64_t sessions = 0;
+  std::string check_status;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ServerView, name, pool, address, status, weight, sessions,
+                                                check_status)
+
+struct LbView {
+  std::string name;
+  std::vector<ServerView> servers;
+  std::string error;  // when the LB did not answer
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LbView, name, servers, error)
+
+// `stats` as seen on LB `name`; `pool_of` names each server's pool.
+LbView lb_view(const std::string& name, const std::vector<pools::ServerStat>& stats,
+               const std::unordered_map<std::string, std::string>& pool_of);
+
+}  // namespace lbctl

@@ -1,0 +1,118 @@
+#include "lbctl/cutover/plan.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <set>
+
+#include "core/names.hpp"
+
+namespace lbctl {
+
+namespace {
+
+std::expected<CutoverPlan, PlanError> refuse(PlanProblem problem, std::string message) {
+  return std::unexpected(PlanError{problem, std::move(message)});
+}
+
+std::size_t count_up(const pools::BackendState& state, const std::set<std::string>& among) {
+  return static_cast<std::size_t>(std::count_if(state.stats.begin(), state.stats.end(), [&](const pools::ServerStat& s) {
+    return among.contains(s.name) && s.is_up();
+  }));
+}
+
+}  // namespace
+
+std::expected<CutoverPlan, PlanError> make_plan(const Config& config, const std::vector<LbState>& lbs,
+                                                std::uint64_t min_id) {
+  CutoverPlan plan;
+  plan.min_healthy = config.min_healthy;
+  std::string problem;
+  auto options = pools::parse_server_options(config.new_pool.server_options, &problem);
+  if (!options) return refuse(PlanProblem::config, "new_pool.server_options: " + problem);
+  plan.options = *options;
+  if (lbs.empty()) return refuse(PlanProblem::config, "no load balancers");
+
+  // The old pool: configured, or the first LB's backend as it is now.
+  if (config.old_pool.discover) {
+    for (const auto& s : lbs.front().state.stats) plan.old_servers.push_back({s.name, s.address});
+    if (plan.old_servers.empty()) {
+      return refuse(PlanProblem::state, fmt::format("{}: backend {} has no servers to replace (old_pool.discover)",
+                                                    lbs.front().lb, lbs.front().backend));
+    }
+  } else {
+    for (const auto& s : config.old_pool.servers) plan.old_servers.push_back({s.name, s.address});
+  }
+  std::set<std::string> old_names;
+  for (const auto& s : plan.old_servers) old_names.insert(s.name);
+
+  // Every LB must carry the same old pool: a cutover changes them together.
+  for (const auto& lb : lbs) {
+    for (const auto& old : plan.old_servers) {
+      const auto* stat = lb.state.stat(old.name);
+      if (stat == nullptr) {
+        return refuse(PlanProblem::state, fmt::format("{}: backend {} has no server {} (the old pool must be on every "
+                                                      "load balancer)",
+                                                      lb.lb, lb.backend, old.name));
+      }
+      if (stat->address != old.address) {
+        return refuse(PlanProblem::state, fmt::format("{}: server {} has address {}, but {} says {}", lb.lb, old.name,
+                                                      stat->address, config.old_pool.discover ? lbs.front().lb : "the config",
+                                                      old.address));
+      }
+    }
+  }
+
+  const std::size_t count =
+      config.new_pool.count ? static_cast<std::size_t>(*config.new_pool.count) : plan.old_servers.size();
+  for (std::size_t i = 1; i <= count; ++i) plan.new_names.push_back(fmt::format("{}{}", config.new_pool.name_prefix, i));
+  for (const auto& name : plan.new_names) {
+    if (name.size() > k_max_name_length) {
+      return refuse(PlanProblem::config, fmt::format("new server name {} is longer than {} characters", name,
+                                                     k_max_name_length));
+    }
+    if (old_names.contains(name)) {
+      return refuse(PlanProblem::config,
+                    fmt::format("new_pool.name_prefix: new server {} has the name of an old server; choose another "
+                                "prefix (e.g. the next version's)",
+                                name));
+    }
+    for (const auto& lb : lbs) {
+      if (lb.state.stat(name) != nullptr) {
+        return refuse(PlanProblem::config,
+                      fmt::format("new_pool.name_prefix: {} already has a server named {} in backend {}; choose "
+                                  "another prefix",
+                                  lb.lb, name, lb.backend));
+      }
+    }
+  }
+
+  std::uint64_t max_id = min_id == 0 ? 0 : min_id - 1;
+  for (const auto& lb : lbs) max_id = std::max(max_id, lb.state.max_id());
+  plan.first_id = max_id + 1;
+
+  // Capacity: servers taking traffic on each LB at each step.
+  CapacityStep now{"now", {}}, attached{"after attach", {}}, drained{"during drain", {}}, done{"after detach", {}};
+  for (const auto& lb : lbs) {
+    const std::size_t up = count_up(lb.state, old_names);
+    now.up_per_lb.push_back(up);
+    attached.up_per_lb.push_back(up + count);
+    drained.up_per_lb.push_back(count);
+    done.up_per_lb.push_back(count);
+    if (up < static_cast<std::size_t>(config.min_healthy)) {
+      return refuse(PlanProblem::state,
+                    fmt::format("{}: only {} old servers are UP, fewer than min_healthy {}; a cutover would start "
+                                "below it",
+                                lb.lb, up, config.min_healthy));
+    }
+  }
+  if (count < static_cast<std::size_t>(config.min_healthy)) {
+    return refuse(PlanProblem::config,
+                  fmt::format("new_pool.count {} is below min_healthy {}: the drain would leave fewer servers UP",
+                              count, config.min_healthy));
+  }
+  plan.capacity = {now, attached, drained, done};
+  return plan;
+}
+
+
+}  // namespace lbctl

@@ -1,0 +1,49 @@
+#pragma once
+// Looking before leaping: reach every LB, the state database and the
+// migrations database, work out the plan, and say what a cutover would do
+// now. Changes nothing. The controller's preflight uses the same gathering.
+
+#include <boost/asio/awaitable.hpp>
+#include <expected>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "db/journal.hpp"
+#include "db/migrator.hpp"
+#include "lbctl/config/config.hpp"
+#include "lbctl/cutover/plan.hpp"
+#include "lbctl/cutover/plan_files.hpp"
+#include "pools/fleet.hpp"
+#include "pools/provider.hpp"
+
+namespace lbctl {
+
+struct PlanReport {
+  CutoverPlan plan;
+  std::vector<LbState> lbs;
+  std::map<std::string, std::vector<std::string>> migrations;  // "pre"/"post" -> pending files
+  std::vector<FilePlan> files;  // the persisted configuration files
+  std::vector<std::string> warnings;  // what lbctl cannot do or see with this config (config_warnings)
+};
+
+// Everything a cutover needs to know before it changes anything. `journal`
+// gives the id floor (ids never reused); `exclude_cutover_id` is the running
+// cutover's own row.
+boost::asio::awaitable<std::expected<PlanReport, PlanFailure>> gather_plan(const Config& config, pools::Fleet& fleet,
+                                                                           const pools::Provider& provider,
+                                                                           db::Migrator* migrator,
+                                                                           db::Journal& journal,
+                                                                           std::int64_t exclude_cutover_id);
+
+// The lowest id new servers may take: above every id the service's earlier
+// cutovers gave out (HAProxy reuses deleted servers' ids; stick tables fall
+// back to ids, so lbctl never does).
+std::uint64_t id_floor(db::Journal& journal, const std::string& service, std::int64_t exclude_cutover_id);
+
+// What a cutover would do, for people.
+std::string render_plan(const PlanReport& report, const Config& config);
+nlohmann::json plan_json(const PlanReport& report, const Config& config);
+
+}  // namespace lbctl

@@ -1,0 +1,204 @@
+// Rollback: the old pool back in rotation first (re-added where already
+// detached, health files restored, admin states and weights as preflight
+// found them) and UP on every LB, then the new pool detached and terminated,
+// then the page off and scaling unfrozen. Every action is an ensure, so an
+// interrupted rollback resumes.
+
+#include <fmt/format.h>
+#include <unordered_map>
+
+#include "core/async.hpp"
+#include "lbctl/cutover/maintenance.hpp"
+#include "lbctl/cutover/steps.hpp"
+
+namespace lbctl {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Where each old server stood on one LB before the cutover: the admin state
+// an operator gave it (put back as it was, so a server taken out by hand
+// stays out), its weight, and whether it was UP (only those are waited for: a
+// server that was already DOWN would keep the rollback waiting for ever).
+struct OldPoolBefore {
+  std::vector<std::pair<std::string, pools::AdminTarget>> admin;
+  std::vector<std::pair<std::string, unsigned>> weights;
+  std::vector<std::string> up;
+};
+
+OldPoolBefore before_on(const CutoverRun& run, const LbSnapshot* snapshot) {
+  OldPoolBefore before;
+  for (const auto& name : run.old_names()) {
+    const auto* seen = snapshot ? snapshot->find(name) : nullptr;
+    if (seen == nullptr) {  // no snapshot (an older journal): ready, and waited for
+      before.admin.emplace_back(name, pools::AdminTarget::ready);
+      before.up.push_back(name);
+      continue;
+    }
+    before.weights.emplace_back(name, static_cast<unsigned>(seen->user_weight));
+    pools::ServerStat stat;
+    stat.status = seen->status;
+    if (seen->admin_state & pools::k_admin_forced_maint) {
+      before.admin.emplace_back(name, pools::AdminTarget::maint);
+    } else if (seen->admin_state & pools::k_admin_forced_drain) {
+      before.admin.emplace_back(name, pools::AdminTarget::drain);
+    } else {
+      before.admin.emplace_back(name, pools::AdminTarget::ready);
+      if (stat.is_up()) before.up.push_back(name);
+    }
+  }
+  return before;
+}
+
+std::vector<OldPoolBefore> old_pool_before(const CutoverRun& run, pools::Fleet& fleet) {
+  const auto snapshot = read_lb_snapshot(run.row().lb_snapshot_json);
+  std::vector<OldPoolBefore> per_lb;
+  for (std::size_t i = 0; i < fleet.size(); ++i) per_lb.push_back(before_on(run, i < snapshot.size() ? &snapshot[i] : nullptr));
+  return per_lb;
+}
+
+// Old servers already detached (a failure mid-detach) come back, checked
+// before they take traffic.
+asio::awaitable<Result<void>> readd_detached(CutoverRun& run, const std::vector<OldPoolBefore>& before) {
+  auto snapshots = co_await run.fleet().all<pools::BackendState>([](pools::LoadBalancer& lb) { return lb.snapshot(); });
+  if (!snapshots) co_return std::unexpected(snapshots.error());
+  std::uint64_t next_id = 0;
+  for (const auto& s : *snapshots) next_id = std::max(next_id, s.max_id());
+  for (const auto& s : run.progress().new_pool) next_id = std::max(next_id, s.id);
+  std::vector<pools::NewServer> readd;
+  for (const auto& server : run.progress().old_pool) {
+    const bool missing = std::any_of(snapshots->begin(), snapshots->end(),
+                                     [&](const pools::BackendState& b) { return b.stat(server.name) == nullptr; });
+    if (missing) readd.push_back({server.name, server.address, ++next_id});
+  }
+  if (readd.empty()) co_return Result<void>{};
+  if (auto prepared = co_await prepare_on_fleet(run, readd, Step::rollback); !prepared) co_return prepared;
+  std::vector<std::vector<std::string>> waited(before.size());
+  for (std::size_t i = 0; i < before.size(); ++i) {
+    for (const auto& s : readd) {
+      if (std::find(before[i].up.begin(), before[i].up.end(), s.name) != before[i].up.end()) waited[i].push_back(s.name);
+    }
+  }
+  co_return co_await run.wait_fleet(
+      waited, [](const pools::ServerStat& s) { return s.check_passed(); }, "passing HAProxy's check",
+      run.config().health.deadline, pools::check_poll(run.server_options().inter()), Step::rollback, false);
+}
+
+asio::awaitable<Result<void>> restore_health_files(CutoverRun& run) {
+  if (!run.progress().drain_started || run.config().drain.method != DrainConfig::Method::health_file) {
+    co_return Result<void>{};
+  }
+  const auto old = run.progress().old_servers();
+  std::vector<asio::awaitable<Result<void>>> restores;
+  for (const auto& server : old) restores.push_back(run.provider().restore_health_file(server));
+  auto restored = co_await when_all(std::move(restores));
+  for (std::size_t i = 0; i < restored.size(); ++i) {
+    if (!restored[i]) co_return std::unexpected(restored[i].error().with_context("restore the health file of " + old[i].name));
+  }
+  co_return Result<void>{};
+}
+
+asio::awaitable<Result<void>> restore_states(CutoverRun& run, const std::vector<OldPoolBefore>& before) {
+  std::unordered_map<std::string, const OldPoolBefore*> by_lb;
+  for (std::size_t i = 0; i < before.size(); ++i) by_lb[run.fleet().at(i).name()] = &before[i];
+  const bool weights = run.progress().weights_changed;
+  auto put_back = [by_lb, weights](pools::LoadBalancer& lb) -> asio::awaitable<Result<pools::Applied>> {
+    const auto* was = by_lb.at(lb.name());
+    auto states = co_await lb.ensure_states(was->admin);
+    if (!states || !weights) co_return states;
+    auto set = co_await lb.ensure_weight(was->weights);
+    if (!set) co_return set;
+    states->commands.insert(states->commands.end(), set->commands.begin(), set->commands.end());
+    co_return states;
+  };
+  auto restored = co_await run.fleet().all<pools::Applied>(put_back);
+  if (!restored) co_return std::unexpected(restored.error());
+  run.emit_commands(Step::rollback, *restored);
+  co_return Result<void>{};
+}
+
+asio::awaitable<Result<void>> old_pool_back(CutoverRun& run) {
+  const auto before = old_pool_before(run, run.fleet());
+  if (auto readded = co_await readd_detached(run, before); !readded) co_return readded;
+  if (auto files = co_await restore_health_files(run); !files) co_return files;
+  if (auto states = co_await restore_states(run, before); !states) co_return states;
+  const auto inter = run.server_options().inter();
+  std::vector<std::vector<std::string>> waited;
+  for (const auto& lb : before) waited.push_back(lb.up);
+  if (auto up = co_await run.wait_fleet(
+          waited, [](const pools::ServerStat& s) { return s.is_fully_up(); }, "UP again",
+          std::max(run.config().health.deadline, inter * 10), pools::check_poll(inter), Step::rollback, false);
+      !up) {
+    co_return up;
+  }
+  run.record_servers(db::Pool::old_pool, "serving");
+  std::vector<std::string> left_out;
+  for (std::size_t i = 0; i < before.size(); ++i) {
+    for (const auto& name : run.old_names()) {
+      if (std::find(before[i].up.begin(), before[i].up.end(), name) == before[i].up.end()) {
+        left_out.push_back(name + " on " + run.fleet().at(i).name());
+      }
+    }
+  }
+  run.emit(Step::rollback, EventKind::old_pool_up,
+           fmt::format("old servers back as they were before the cutover: {}{}", fmt::join(run.old_names(), ", "),
+                       left_out.empty() ? "" : fmt::format(" (not UP before, so not waited for: {})", fmt::join(left_out, ", "))));
+  co_return Result<void>{};
+}
+
+asio::awaitable<Result<void>> new_pool_out(CutoverRun& run) {
+  const auto names = run.new_names();
+  const auto& drain = run.config().drain;
+  const auto poll = std::min<std::chrono::milliseconds>(drain.poll, 1s);
+  const auto timeout = drain.timeout;
+  auto delete_gracefully = [names, timeout, poll](pools::LoadBalancer& lb) { return lb.ensure_deleted(names, timeout, poll); };
+  auto deleted = co_await run.fleet().all<pools::Applied>(delete_gracefully);
+  if (!deleted && deleted.error().kind == ErrorKind::timeout && drain.on_timeout == DrainConfig::OnTimeout::force) {
+    auto cut = [names](pools::LoadBalancer& lb) { return lb.shutdown_sessions(names); };
+    (void)co_await run.fleet().all<pools::Applied>(cut);
+    auto delete_now = [names, poll](pools::LoadBalancer& lb) { return lb.ensure_deleted(names, 30s, poll); };
+    deleted = co_await run.fleet().all<pools::Applied>(delete_now);
+  }
+  if (!deleted) co_return std::unexpected(deleted.error());
+  run.record_servers(db::Pool::new_pool, "detached");
+  const auto cloned = run.progress().cloned();
+  std::vector<asio::awaitable<Result<void>>> terminations;
+  for (const auto& server : cloned) terminations.push_back(run.provider().terminate(server));
+  auto terminated = co_await when_all(std::move(terminations));
+  for (std::size_t i = 0; i < terminated.size(); ++i) {
+    if (!terminated[i]) co_return std::unexpected(terminated[i].error().with_context("terminate " + cloned[i].name));
+  }
+  run.record_servers(db::Pool::new_pool, "terminated");
+  run.emit(Step::rollback, EventKind::new_pool_gone,
+           fmt::format("new servers detached and terminated: {}", fmt::join(names, ", ")));
+  co_return Result<void>{};
+}
+
+asio::awaitable<Result<void>> page_off_and_unfreeze(CutoverRun& run) {
+  auto& progress = run.progress();
+  if (progress.maintenance_on && run.config().maintenance) {
+    if (auto off = co_await maintenance_off(run.fleet(), run.config().maintenance->map); !off) co_return off;
+    progress.maintenance_on = false;
+    if (auto saved = run.save(); !saved) co_return saved;
+    run.emit(Step::rollback, EventKind::maintenance_off, "maintenance page off: the old servers take traffic again");
+  }
+  if (progress.frozen) {
+    auto unfrozen = co_await run.provider().unfreeze_scaling();
+    if (!unfrozen) co_return std::unexpected(unfrozen.error().with_context("unfreeze scaling"));
+    progress.frozen = false;
+    if (auto saved = run.save(); !saved) co_return saved;
+  }
+  co_return Result<void>{};
+}
+
+}  // namespace
+
+asio::awaitable<Result<void>> roll_back(CutoverRun& run) {
+  if (auto back = co_await old_pool_back(run); !back) co_return back;
+  if (auto out = co_await new_pool_out(run); !out) co_return out;
+  co_return co_await page_off_and_unfreeze(run);
+}
+
+}  // namespace lbctl

@@ -1,0 +1,82 @@
+#pragma once
+// The steps of a cutover, what the controller talks to, and how a run ended.
+// What each step does, in which order each mode runs them and what a failure
+// at each means is the step table (lbctl/cutover/step_table.hpp).
+
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "core/process.hpp"
+#include "db/journal.hpp"
+#include "db/migrator.hpp"
+#include "lbctl/config/config.hpp"
+#include "lbctl/cutover/events.hpp"
+#include "lbctl/cutover/outcome.hpp"
+#include "pools/fleet.hpp"
+#include "pools/provider.hpp"
+
+namespace lbctl {
+
+namespace health {
+class HttpProber;
+}
+
+enum class Step {
+  preflight,
+  backup,
+  pre_migrate,
+  freeze,
+  clone,
+  verify,
+  attach,
+  stages,
+  drain,
+  watch,
+  detach,
+  post_migrate,
+  unfreeze,
+  terminate,
+  rollback,
+  // mode: maintenance
+  maintenance_on,
+  migrate,  // pre and post in one transaction
+  maintenance_off,
+};
+
+std::string_view to_string(Step step);
+std::optional<Step> parse_step(std::string_view text);
+
+// Everything the controller talks to. References must outlive the run.
+struct CutoverDeps {
+  const Config& config;
+  pools::Fleet& fleet;
+  pools::Provider& provider;
+  lbctl::health::HttpProber& prober;
+  db::Journal& journal;
+  db::Migrator* migrator = nullptr;  // null when the config has no migrations
+  // Runs the backup before migrations; returns the backup file's path.
+  std::function<boost::asio::awaitable<Result<std::string>>(std::int64_t cutover_id)> backup;
+  ProcessRunner& processes;  // hooks
+  Clock& clock;
+  EventSink& events;
+  std::string host;  // recorded as the cutover's owner
+  int pid = 0;
+};
+
+struct CutoverOptions {
+  bool no_backup = false;
+};
+
+struct CutoverOutcome {
+  Outcome outcome = Outcome::done;
+  std::int64_t cutover_id = 0;
+  std::string message;
+};
+
+}  // namespace lbctl

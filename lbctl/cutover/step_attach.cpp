@@ -1,0 +1,63 @@
+// attach: the new servers into rotation on every LB, in HAProxy's safe order:
+// added in MAINT with their checks running, HAProxy's own check passed, then
+// ready, then UP everywhere. Leaving MAINT before the first check sends
+// traffic at once ("UP 1/3").
+
+#include <fmt/format.h>
+
+#include "lbctl/cutover/steps.hpp"
+
+namespace lbctl {
+
+namespace asio = boost::asio;
+
+asio::awaitable<Result<void>> prepare_on_fleet(CutoverRun& run, std::vector<pools::NewServer> servers, Step step) {
+  std::vector<std::string> names;
+  for (const auto& s : servers) names.push_back(s.name);
+  const auto options = run.server_options();
+  auto add_and_check = [servers, names, options](pools::LoadBalancer& lb) -> asio::awaitable<Result<pools::Applied>> {
+    auto add = co_await lb.ensure_added(servers, options);
+    if (!add) co_return add;
+    auto health = co_await lb.ensure_health_enabled(names);
+    if (!health) co_return health;
+    add->commands.insert(add->commands.end(), health->commands.begin(), health->commands.end());
+    co_return add;
+  };
+  auto added = co_await run.fleet().all<pools::Applied>(add_and_check);
+  if (!added) co_return std::unexpected(added.error());
+  run.emit_commands(step, *added);
+  co_return Result<void>{};
+}
+
+asio::awaitable<Result<void>> attach_new_pool(CutoverRun& run, Step step) {
+  const auto names = run.new_names();
+  const auto poll = pools::check_poll(run.server_options().inter());
+  const auto deadline = run.config().health.deadline;
+  std::vector<pools::NewServer> servers;
+  for (const auto& s : run.progress().new_pool) servers.push_back({s.name, s.address, s.id});
+  if (auto prepared = co_await prepare_on_fleet(run, servers, step); !prepared) co_return prepared;
+  if (auto passed = co_await run.wait_fleet(
+          run.on_every_lb(names), [](const pools::ServerStat& s) { return s.check_passed(); },
+          "passing HAProxy's check (L7OK)", deadline, poll, step);
+      !passed) {
+    co_return passed;
+  }
+  auto make_ready = [names](pools::LoadBalancer& lb) { return lb.ensure_state(names, pools::AdminTarget::ready); };
+  auto ready = co_await run.fleet().all<pools::Applied>(make_ready);
+  if (!ready) co_return std::unexpected(ready.error());
+  run.emit_commands(step, *ready);
+  co_return co_await run.wait_fleet(
+      run.on_every_lb(names), [](const pools::ServerStat& s) { return s.is_fully_up(); }, "UP on every load balancer",
+      deadline, poll, step);
+}
+
+asio::awaitable<Result<void>> step_attach(CutoverRun& run) {
+  if (auto attached = co_await attach_new_pool(run, Step::attach); !attached) co_return attached;
+  run.record_servers(db::Pool::new_pool, "attached");
+  run.emit(Step::attach, EventKind::attached,
+           fmt::format("{} new servers UP on all {} load balancers", run.progress().new_pool.size(),
+                       run.fleet().size()));
+  co_return Result<void>{};
+}
+
+}  // namespace lbctl

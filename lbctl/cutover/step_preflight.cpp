@@ -1,0 +1,60 @@
+// preflight: everything a cutover needs to know before it changes anything
+// (the plan: the old pool, the new names and ids, the capacity at each
+// step), saved so a resumed run knows it, and every LB's backend as it was,
+// so a rollback can put it back.
+
+#include <fmt/format.h>
+
+#include "lbctl/cutover/plan_report.hpp"
+#include "lbctl/cutover/steps.hpp"
+
+namespace lbctl {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::vector<LbSnapshot> snapshot_of(const std::vector<LbState>& lbs) {
+  std::vector<LbSnapshot> snapshot;
+  for (const auto& lb : lbs) {
+    LbSnapshot entry{lb.lb, lb.backend, {}};
+    for (const auto& s : lb.state.stats) {
+      const auto* admin = lb.state.admin_of(s.name);
+      entry.servers.push_back({s.name, s.address, s.status, s.weight, s.id, admin ? admin->admin_state : 0u,
+                               admin ? admin->user_weight : 0u, s.sessions()});
+    }
+    snapshot.push_back(std::move(entry));
+  }
+  return snapshot;
+}
+
+std::string capacity_text(const CutoverPlan& plan) {
+  std::vector<std::string> steps;
+  for (const auto& step : plan.capacity) steps.push_back(fmt::format("{}: {}", step.step, fmt::join(step.up_per_lb, "/")));
+  return fmt::format("{}", fmt::join(steps, "; "));
+}
+
+}  // namespace
+
+asio::awaitable<Result<void>> step_preflight(CutoverRun& run) {
+  auto report = co_await gather_plan(run.config(), run.fleet(), run.provider(), run.migrator(), run.journal(), run.id());
+  if (!report) co_return fail(report.error().kind, report.error().message);
+  const auto& plan = report->plan;
+  auto& progress = run.progress();
+  if (run.migrator()) progress.migrations = report->migrations;
+  progress.old_pool.clear();
+  for (const auto& s : plan.old_servers) progress.old_pool.push_back({s.name, s.address, 0});
+  progress.new_pool.clear();
+  for (std::size_t i = 0; i < plan.new_names.size(); ++i) progress.new_pool.push_back({plan.new_names[i], "", plan.id_of(i)});
+  run.set_lb_snapshot(nlohmann::json(snapshot_of(report->lbs)).dump());
+  run.record_servers(db::Pool::old_pool, "serving");
+  if (auto saved = run.save(); !saved) co_return saved;
+  run.emit(Step::preflight, EventKind::plan,
+           fmt::format("replacing {} old servers ({}) with {} new ({}) on {} load balancers; servers UP per LB: {}",
+                       progress.old_pool.size(), fmt::join(run.old_names(), ", "), progress.new_pool.size(),
+                       fmt::join(run.new_names(), ", "), report->lbs.size(), capacity_text(plan)),
+           {{"old", progress.old_pool}, {"new", progress.new_pool}});
+  co_return Result<void>{};
+}
+
+}  // namespace lbctl

@@ -1,0 +1,176 @@
+#include "lbctl/cutover/step_table.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+#include "core/enum_names.hpp"
+#include "lbctl/cutover/steps.hpp"
+
+namespace lbctl {
+
+namespace {
+
+struct StepInfo {
+  Step step;
+  std::string_view name;
+  StepFunction function;
+  std::string_view what;
+};
+
+constexpr StepInfo k_steps[] = {
+    {Step::preflight, "preflight", step_preflight,
+     "reach every LB, the provider and both databases; take the lock; snapshot the config and the LBs"},
+    {Step::backup, "backup", step_backup, "back up the application database when migrations are pending"},
+    {Step::pre_migrate, "pre_migrate", step_pre_migrate, "apply pre/ migrations (additive) in one transaction"},
+    {Step::freeze, "freeze", step_freeze, "freeze scaling, so no old-version server appears mid-cutover"},
+    {Step::clone, "clone", step_clone, "create the new servers"},
+    {Step::verify, "verify", step_verify, "check each new server directly (HTTP and database) while every LB adds it in MAINT"},
+    {Step::attach, "attach", step_attach, "HAProxy's own check passed, make the new servers ready, wait until UP on every LB"},
+    {Step::stages, "stages", step_stages, "shift weight to the new pool in stages, gated on its 5xx ratio"},
+    {Step::drain, "drain", step_drain, "take the old servers out of rotation; their sessions continue"},
+    {Step::watch, "watch", step_watch, "wait until the old servers' sessions end on every LB (and old workers)"},
+    {Step::detach, "detach", step_detach, "MAINT, then del server, on every LB"},
+    {Step::post_migrate, "post_migrate", step_post_migrate, "apply post/ migrations (drops) in one transaction"},
+    {Step::unfreeze, "unfreeze", step_unfreeze, "unfreeze scaling"},
+    {Step::terminate, "terminate", step_terminate, "terminate the old servers after terminate.delay"},
+    {Step::rollback, "rollback", nullptr, "the old pool back as it was, the new one detached and terminated"},
+    {Step::maintenance_on, "maintenance_on", step_maintenance_on, "the 503 maintenance page on every LB"},
+    {Step::migrate, "migrate", step_migrate, "apply pre/ and post/ migrations in one transaction"},
+    {Step::maintenance_off, "maintenance_off", step_maintenance_off, "the maintenance page off on every LB"},
+};
+
+const StepInfo& info(Step step) {
+  return *std::find_if(std::begin(k_steps), std::end(k_steps), [step](const StepInfo& s) { return s.step == step; });
+}
+
+using enum OnFailure;
+
+// Seed 003's runbook: prepare, bring the new pool in beside the old one,
+// drain the old one, and only then contract the schema and let go.
+const std::vector<FlowStep> k_blue_green = {
+    {Step::preflight, stop},
+    {Step::backup, stop},
+    {Step::pre_migrate, stop},
+    {Step::freeze, roll_back},
+    {Step::clone, roll_back},
+    {Step::verify, roll_back},
+    {Step::attach, roll_back, HookPoint::before_attach, HookPoint::after_attach},
+    {Step::stages, roll_back, HookPoint::none, HookPoint::none, false, true},
+    {Step::drain, roll_back, HookPoint::before_drain},
+    {Step::watch, roll_back},
+    {Step::detach, roll_back, HookPoint::none, HookPoint::after_detach},
+    {Step::post_migrate, stop_for_operator, HookPoint::none, HookPoint::after_post_migrate, true},
+    {Step::unfreeze, stop_for_operator},
+    {Step::terminate, stop_for_operator, HookPoint::none, HookPoint::after_cutover},
+};
+
+// Seed 000's: for schema changes old code cannot survive, the page goes up,
+// both phases commit in one transaction, the pools swap behind it. Once the
+// migrations commit the old code cannot serve again: stop, never roll back.
+// The page up is when workers that cache the schema stop (before_drain, seed
+// 002); once it is down, caches warm (after_cutover).
+const std::vector<FlowStep> k_maintenance = {
+    {Step::preflight, stop},
+    {Step::freeze, roll_back},
+    {Step::maintenance_on, roll_back, HookPoint::none, HookPoint::before_drain},
+    {Step::backup, roll_back},
+    {Step::migrate, roll_back, HookPoint::none, HookPoint::after_post_migrate, true},
+    {Step::clone, stop_for_operator},
+    {Step::verify, stop_for_operator},
+    {Step::attach, stop_for_operator, HookPoint::before_attach, HookPoint::after_attach},
+    {Step::detach, stop_for_operator, HookPoint::none, HookPoint::after_detach},
+    {Step::maintenance_off, stop_for_operator, HookPoint::none, HookPoint::after_cutover},
+    {Step::unfreeze, stop_for_operator},
+    {Step::terminate, stop_for_operator},
+};
+
+constexpr auto k_hook_points = enum_names<HookPoint>({
+    {HookPoint::none, ""},
+    {HookPoint::before_attach, "before_attach"},
+    {HookPoint::after_attach, "after_attach"},
+    {HookPoint::before_drain, "before_drain"},
+    {HookPoint::after_detach, "after_detach"},
+    {HookPoint::after_post_migrate, "after_post_migrate"},
+    {HookPoint::after_cutover, "after_cutover"},
+});
+
+const std::vector<FlowStep>& rows_of(CutoverMode mode) {
+  return mode == CutoverMode::maintenance ? k_maintenance : k_blue_green;
+}
+
+}  // namespace
+
+std::string_view to_string(Step step) { return info(step).name; }
+
+std::optional<Step> parse_step(std::string_view text) {
+  for (const auto& s : k_steps) {
+    if (s.name == text) return s.step;
+  }
+  return std::nullopt;
+}
+
+StepFunction function_of(Step step) { return info(step).function; }
+std::string_view describe(Step step) { return info(step).what; }
+
+std::size_t Flow::index_of(Step step) const {
+  return static_cast<std::size_t>(
+      std::find_if(steps.begin(), steps.end(), [step](const FlowStep& s) { return s.step == step; }) - steps.begin());
+}
+
+const FlowStep* Flow::find(Step step) const {
+  const auto i = index_of(step);
+  return i < steps.size() ? &steps[i] : nullptr;
+}
+
+bool Flow::before_changes(Step step) const {
+  const auto* s = find(step);
+  return s != nullptr && s->on_failure == OnFailure::stop;
+}
+
+bool Flow::rolls_back(Step step) const {
+  const auto* s = find(step);
+  return s != nullptr && s->on_failure == OnFailure::roll_back;
+}
+
+Step Flow::commits_migrations() const {
+  const auto it = std::find_if(steps.begin(), steps.end(), [](const FlowStep& s) { return s.commits_migrations; });
+  return it == steps.end() ? steps.back().step : it->step;
+}
+
+bool Flow::past_no_return(Step step) const { return index_of(step) > index_of(commits_migrations()); }
+
+Flow flow_for(const Config& config) {
+  Flow flow;
+  for (const auto& row : rows_of(config.mode)) {
+    if (row.only_with_stages && config.stages.empty()) continue;
+    flow.steps.push_back(row);
+  }
+  return flow;
+}
+
+std::string step_names(CutoverMode mode) {
+  std::vector<std::string> names;
+  for (const auto& row : rows_of(mode)) {
+    const auto name = std::string(to_string(row.step));
+    names.push_back(row.only_with_stages ? "[" + name + "]" : name);
+  }
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
+std::string_view to_string(HookPoint point) { return k_hook_points.name(point); }
+
+std::optional<HookCommand> hook_command(const Config& config, HookPoint point) {
+  const auto& hooks = config.hooks;
+  switch (point) {
+    case HookPoint::none: return std::nullopt;
+    case HookPoint::before_attach: return hooks.before_attach;
+    case HookPoint::after_attach: return hooks.after_attach;
+    case HookPoint::before_drain: return hooks.before_drain;
+    case HookPoint::after_detach: return hooks.after_detach;
+    case HookPoint::after_post_migrate: return hooks.after_post_migrate;
+    case HookPoint::after_cutover: return hooks.after_cutover;
+  }
+  return std::nullopt;
+}
+
+}  // namespace lbctl

@@ -1,0 +1,65 @@
+#pragma once
+// What a step is, in one place: its name, its function and what it does; and,
+// per mode, the order the steps run in, what a failure at each means and the
+// hooks around it. Each mode's rows, read top to bottom, are its runbook.
+
+#include <boost/asio/awaitable.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lbctl/cutover/step.hpp"
+
+namespace lbctl {
+
+class CutoverRun;
+using StepFunction = boost::asio::awaitable<Result<void>> (*)(CutoverRun&);
+
+// What a failure at a step means.
+enum class OnFailure {
+  stop,               // nothing on the load balancers changed yet: stop (pre-migrations, additive, stay)
+  roll_back,          // the old pool comes back by itself, the new one goes
+  stop_for_operator,  // the old servers are gone, or migrations old code cannot run on committed
+};
+
+// Where the config's hooks run.
+enum class HookPoint { none, before_attach, after_attach, before_drain, after_detach, after_post_migrate, after_cutover };
+
+struct FlowStep {
+  Step step;
+  OnFailure on_failure;
+  HookPoint before = HookPoint::none;
+  HookPoint after = HookPoint::none;
+  bool commits_migrations = false;  // past it, abort cannot undo the migrations
+  bool only_with_stages = false;    // runs only when the config has stages
+};
+
+// The steps of one config's mode, in order.
+struct Flow {
+  std::vector<FlowStep> steps;
+
+  std::size_t index_of(Step step) const;  // steps.size() when absent
+  const FlowStep* find(Step step) const;
+  bool before_changes(Step step) const;
+  bool rolls_back(Step step) const;
+  // Past the step that commits the migrations: abort is refused.
+  bool past_no_return(Step step) const;
+  Step commits_migrations() const;
+  Step last() const { return steps.back().step; }
+};
+
+Flow flow_for(const Config& config);
+
+// The step's function (nullptr for rollback, which the controller drives).
+StepFunction function_of(Step step);
+// One line: what the step does, for --help and plan.
+std::string_view describe(Step step);
+// "preflight, backup, ..., terminate": a mode's steps, [stages] marked optional.
+std::string step_names(CutoverMode mode);
+
+std::string_view to_string(HookPoint point);
+// The hook the config sets at `point`; nullopt when none.
+std::optional<HookCommand> hook_command(const Config& config, HookPoint point);
+
+}  // namespace lbctl
