@@ -2,7 +2,7 @@
 // until UP, drain and disable 20 old and wait) done by an Ansible playbook
 // with community.general.haproxy (Debian's ansible package) on one HAProxy
 // pair, and by `lbctl cutover` on another, side by side in the same run
-// (DESIGN.md, "Targets": Ansible takes at least 20x longer). The Ansible side
+// (the goal: Ansible takes at least 20x longer). The Ansible side
 // gets the new servers declared `disabled` in haproxy.cfg, since the module
 // cannot add servers, and its smallest wait_interval (1 s).
 //

@@ -1,6 +1,6 @@
 // Drain latency: from the moment the last held request on an old server ends
 // to the moment the detach begins, as the journal's events record it
-// (DESIGN.md, "Targets": one poll interval + 100 ms or less).
+// (the goal: one poll interval + 100 ms or less).
 //
 // Usage: bench_drain_latency [--runs N] [--poll-ms N] [--json FILE]
 

@@ -1,5 +1,5 @@
 // Health fan-out: 1,000 concurrent checks against loopback servers on one
-// thread (DESIGN.md, "Targets": within 1 s). The responders are tiny HTTP
+// thread (the goal: within 1 s). The responders are tiny HTTP
 // servers in child processes, forked before the checker starts, so they do
 // not share its thread or its io_context.
 //

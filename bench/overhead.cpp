@@ -2,7 +2,7 @@
 // 100ms, rise 2, fall 2; direct checks every 100ms, rise 2; static provider;
 // drain by HAProxy state; no sessions, no migrations), against the floor the
 // design imposes, computed from the same config: the direct check's rise x
-// interval plus HAProxy's rise x inter (DESIGN.md, "Targets": at most 0.2 s
+// interval plus HAProxy's rise x inter (the goal: at most 0.2 s
 // over the floor).
 //
 // Usage: bench_overhead [--runs N] [--json FILE]

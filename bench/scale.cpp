@@ -1,6 +1,6 @@
 // Scale: 1,000 old to 1,000 new servers across 3 LBs (check inter 1s), all
 // pointing at a handful of fast local listeners; lbctl's CPU time and peak
-// RSS as /usr/bin/time -v reports them (DESIGN.md, "Targets": at most 2 s of
+// RSS as /usr/bin/time -v reports them (the goal: at most 2 s of
 // CPU and 64 MiB).
 //
 // With --persist 1 every LB's haproxy.cfg is persisted (the same goals hold:
@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
   }
   const auto label = std::to_string(options.old_servers) + "->" + std::to_string(options.new_servers) + " on " +
                      std::to_string(options.lbs) + " LBs" + (options.persist ? ", persisted" : "");
-  // DESIGN.md's goals: up to 1,000 servers 2 s and 64 MiB; up to 10,000, 10 s and 256 MiB.
+  // The goals: up to 1,000 servers 2 s and 64 MiB; up to 10,000, 10 s and 256 MiB.
   const bool large = options.old_servers > 1000;
   const double cpu_goal = large ? 10.0 : 2.0;
   const double rss_goal = large ? 256.0 : 64.0;

@@ -157,27 +157,35 @@ asio::awaitable<void> read_all(asio::posix::stream_descriptor& from, std::string
 
 void withhold_from_children(std::vector<std::string> names) { withheld_names() = std::move(names); }
 
-asio::awaitable<Result<ProcessResult>> PosixProcessRunner::run(ProcessSpec spec) {
-  if (spec.argv.empty()) co_return fail(ErrorKind::invalid, "empty command");
-  const auto started = std::chrono::steady_clock::now();
-  int out_pipe[2];
-  int err_pipe[2];
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0) co_return fail(ErrorKind::refused, std::strerror(errno));
-  Fd out_read(out_pipe[0]), out_write(out_pipe[1]);
-  if (::pipe2(err_pipe, O_CLOEXEC) != 0) co_return fail(ErrorKind::refused, std::strerror(errno));
-  Fd err_read(err_pipe[0]), err_write(err_pipe[1]);
-  Fd in_read, in_write;
+namespace {
+
+// A started child: its pid, a pidfd that turns readable when it exits, and
+// the parent's ends of its pipes.
+struct Spawned {
+  pid_t pid = -1;
+  Fd exit_fd;
+  Fd out, err, in;  // `in` only with spec.input
+};
+
+Result<void> make_pipe(Fd& read_end, Fd& write_end) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return fail(ErrorKind::refused, std::strerror(errno));
+  read_end.fd = fds[0];
+  write_end.fd = fds[1];
+  return {};
+}
+
+Result<void> spawn(const ProcessSpec& spec, Spawned& child) {
+  Fd out_write, err_write, in_read;
+  if (auto made = make_pipe(child.out, out_write); !made) return made;
+  if (auto made = make_pipe(child.err, err_write); !made) return made;
   if (spec.input) {
     // A program that exits without reading all of its stdin must fail that
     // one command, not kill this process with SIGPIPE.
     static const bool sigpipe_ignored = (std::signal(SIGPIPE, SIG_IGN), true);
     (void)sigpipe_ignored;
-    int in_pipe[2];
-    if (::pipe2(in_pipe, O_CLOEXEC) != 0) co_return fail(ErrorKind::refused, std::strerror(errno));
-    in_read.fd = in_pipe[0];
-    in_write.fd = in_pipe[1];
+    if (auto made = make_pipe(in_read, child.in); !made) return made;
   }
-
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   if (spec.input) posix_spawn_file_actions_adddup2(&actions, in_read.fd, 0);
@@ -190,48 +198,53 @@ asio::awaitable<Result<ProcessResult>> PosixProcessRunner::run(ProcessSpec spec)
   posix_spawnattr_setpgroup(&attr, 0);
   child_signal_defaults(attr);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
   SpawnArgs args(spec.argv, spec.env);
-  pid_t pid = -1;
-  const int rc = posix_spawnp(&pid, args.argv[0], &actions, &attr, args.argv.data(), args.envp.data());
+  const int rc = posix_spawnp(&child.pid, args.argv[0], &actions, &attr, args.argv.data(), args.envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
-  out_write.reset();
-  err_write.reset();
-  in_read.reset();
-  if (rc != 0) {
-    co_return fail(ErrorKind::unreachable, fmt::format("cannot run '{}': {}", spec.argv[0], std::strerror(rc)));
-  }
-  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (pidfd < 0) {
-    ::kill(-pid, SIGKILL);
+  if (rc != 0) return fail(ErrorKind::unreachable, fmt::format("cannot run '{}': {}", spec.argv[0], std::strerror(rc)));
+  child.exit_fd.fd = static_cast<int>(::syscall(SYS_pidfd_open, child.pid, 0));
+  if (child.exit_fd.fd < 0) {
+    ::kill(-child.pid, SIGKILL);
     int status = 0;
-    ::waitpid(pid, &status, 0);
-    co_return fail(ErrorKind::refused, fmt::format("pidfd_open: {}", std::strerror(errno)));
+    ::waitpid(child.pid, &status, 0);
+    return fail(ErrorKind::refused, fmt::format("pidfd_open: {}", std::strerror(errno)));
   }
+  return {};
+}
 
+asio::awaitable<void> sleep_until(asio::steady_timer& wake, asio::steady_timer::time_point until) {
+  wake.expires_at(until);
+  boost::system::error_code ec;
+  co_await wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+}  // namespace
+
+asio::awaitable<Result<ProcessResult>> PosixProcessRunner::run(ProcessSpec spec) {
+  if (spec.argv.empty()) co_return fail(ErrorKind::invalid, "empty command");
+  const auto started = std::chrono::steady_clock::now();
+  Spawned child;
+  if (auto spawned = spawn(spec, child); !spawned) co_return std::unexpected(spawned.error());
   auto executor = co_await asio::this_coro::executor;
-  asio::posix::stream_descriptor out_stream(executor, out_read.release());
-  asio::posix::stream_descriptor err_stream(executor, err_read.release());
-  asio::posix::stream_descriptor exit_watch(executor, pidfd);
+  asio::posix::stream_descriptor out_stream(executor, child.out.release());
+  asio::posix::stream_descriptor err_stream(executor, child.err.release());
+  asio::posix::stream_descriptor exit_watch(executor, child.exit_fd.release());
+  std::optional<asio::posix::stream_descriptor> in_stream;
+  if (spec.input) in_stream.emplace(executor, child.in.release());
   asio::steady_timer wake(executor, asio::steady_timer::time_point::max());
   auto notify = [&wake] { wake.expires_at(asio::steady_timer::time_point::min()); };
 
   ProcessResult result;
-  int readers = 2;
-  std::optional<asio::posix::stream_descriptor> in_stream;
-  if (spec.input) {
-    in_stream.emplace(executor, in_write.release());
-    ++readers;  // counted with the readers: the run ends once it is done too
-  }
+  int pending = in_stream ? 3 : 2;  // the readers, and the stdin writer: the run ends once all are done
   bool exited = false;
-  auto reader_done = [&](std::exception_ptr) {
-    --readers;
+  auto done = [&](std::exception_ptr) {
+    --pending;
     notify();
   };
-  asio::co_spawn(executor, read_all(out_stream, result.out, false, spec.max_out, &result.out_truncated), reader_done);
-  asio::co_spawn(executor, read_all(err_stream, result.err, true, k_max_output, nullptr), reader_done);
-  if (in_stream) asio::co_spawn(executor, write_all(*in_stream, std::move(*spec.input)), reader_done);
+  asio::co_spawn(executor, read_all(out_stream, result.out, false, spec.max_out, &result.out_truncated), done);
+  asio::co_spawn(executor, read_all(err_stream, result.err, true, k_max_output, nullptr), done);
+  if (in_stream) asio::co_spawn(executor, write_all(*in_stream, std::move(*spec.input)), done);
   exit_watch.async_wait(asio::posix::stream_descriptor::wait_read, [&](boost::system::error_code) {
     exited = true;
     notify();
@@ -240,35 +253,25 @@ asio::awaitable<Result<ProcessResult>> PosixProcessRunner::run(ProcessSpec spec)
   const auto deadline = started + spec.timeout;
   bool timed_out = false;
   while (!exited) {
-    wake.expires_at(deadline);
-    boost::system::error_code ec;
-    co_await wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_await sleep_until(wake, deadline);
     if (!exited && std::chrono::steady_clock::now() >= deadline && !timed_out) {
       timed_out = true;
-      ::kill(-pid, SIGKILL);
-      ::kill(pid, SIGKILL);
+      ::kill(-child.pid, SIGKILL);
+      ::kill(child.pid, SIGKILL);
     }
   }
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  ::waitpid(child.pid, &status, 0);
   result.exit_code = exit_code_of(status);
 
   // A background child may still hold the pipes open: give the readers a
   // moment to see EOF, then stop reading.
   const auto grace_end = std::chrono::steady_clock::now() + 200ms;
-  while (readers > 0 && std::chrono::steady_clock::now() < grace_end) {
-    wake.expires_at(grace_end);
-    boost::system::error_code ec;
-    co_await wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  }
+  while (pending > 0 && std::chrono::steady_clock::now() < grace_end) co_await sleep_until(wake, grace_end);
   out_stream.close();
   err_stream.close();
   if (in_stream) in_stream->close();
-  while (readers > 0) {
-    wake.expires_at(asio::steady_timer::time_point::max());
-    boost::system::error_code ec;
-    co_await wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  }
+  while (pending > 0) co_await sleep_until(wake, asio::steady_timer::time_point::max());
   result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   if (timed_out) {
     std::string message = fmt::format("'{}' timed out after {} ms", spec.argv[0], spec.timeout.count());

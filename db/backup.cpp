@@ -43,7 +43,7 @@ boost::asio::awaitable<Result<BackupResult>> CommandBackup::run(const BackupRequ
   if (!argv) co_return std::unexpected(argv.error());
   if (argv->empty()) co_return fail(ErrorKind::invalid, "backup command: empty");
   BackupResult result;
-  result.command_line = redact_url(describe_argv(*argv), url);
+  result.command_line = redact_database_url(describe_argv(*argv), url);
   const auto file = backup_file_in(*argv, m_options.dir);
   if (!file) {
     co_return fail(ErrorKind::invalid, "backup command: none of its arguments is a file under {backup_dir} (" +
@@ -57,13 +57,13 @@ boost::asio::awaitable<Result<BackupResult>> CommandBackup::run(const BackupRequ
   auto ran = co_await m_runner.run(std::move(backup));
   if (!ran) {
     Error e = ran.error();
-    e.message = "backup command `" + result.command_line + "`: " + redact_url(e.message, url);
+    e.message = "backup command `" + result.command_line + "`: " + redact_database_url(e.message, url);
     co_return std::unexpected(std::move(e));
   }
   if (ran->exit_code != 0) {
     co_return fail(ErrorKind::refused, "backup command `" + result.command_line + "` exited with " +
                                            std::to_string(ran->exit_code) + ": " +
-                                           redact_url(tail_lines(ran->err), url));
+                                           redact_database_url(tail_lines(ran->err), url));
   }
   std::error_code ec;
   const auto size = std::filesystem::file_size(*file, ec);

@@ -85,7 +85,7 @@ Result<std::vector<std::string>> expand_backup_command(const std::vector<std::st
 // `text` with every occurrence of `database_url` replaced by
 // "{database_url}", and of its password (URI user:PASSWORD@ or password=...)
 // by "***".
-std::string redact_url(std::string_view text, std::string_view database_url);
+std::string redact_database_url(std::string_view text, std::string_view database_url);
 
 // The backup file an expanded argv names: the last argument that is a path
 // under `backup_dir`, alone or as --option=PATH or -fPATH.

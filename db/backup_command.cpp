@@ -1,6 +1,7 @@
 // The pure half of the backup: placeholders, redaction, finding the file.
 
 #include <algorithm>
+#include <libpq-fe.h>
 
 #include "db/backup.hpp"
 
@@ -12,24 +13,19 @@ namespace {
 
 bool is_placeholder_char(char c) { return (c >= 'a' && c <= 'z') || c == '_'; }
 
-// The password inside a libpq URL, "" when it has none.
+// The password inside a libpq connection string (a URL or key=value
+// words), "" when it has none: libpq's own parser reads it.
 std::string password_of(std::string_view url) {
-  if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-    const auto start = url.find("://") + 3;
-    const auto at = url.find('@', start);
-    if (at == std::string_view::npos) return {};
-    const auto colon = url.find(':', start);
-    if (colon == std::string_view::npos || colon > at) return {};
-    return std::string(url.substr(colon + 1, at - colon - 1));
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(std::string(url).c_str(), &error);
+  if (error) PQfreemem(error);
+  if (!options) return {};
+  std::string password;
+  for (auto* option = options; option->keyword; ++option) {
+    if (std::string_view(option->keyword) == "password" && option->val) password = option->val;
   }
-  const auto key = url.find("password=");
-  if (key == std::string_view::npos) return {};
-  std::string_view rest = url.substr(key + 9);
-  if (rest.starts_with('\'')) {
-    const auto close = rest.find('\'', 1);
-    return std::string(rest.substr(1, close == std::string_view::npos ? rest.size() : close - 1));
-  }
-  return std::string(rest.substr(0, rest.find(' ')));
+  PQconninfoFree(options);
+  return password;
 }
 
 void replace_all(std::string& text, std::string_view what, std::string_view with) {
@@ -77,7 +73,7 @@ Result<std::vector<std::string>> expand_backup_command(const std::vector<std::st
   return out;
 }
 
-std::string redact_url(std::string_view text, std::string_view database_url) {
+std::string redact_database_url(std::string_view text, std::string_view database_url) {
   std::string out(text);
   replace_all(out, database_url, "{database_url}");
   const std::string password = password_of(database_url);

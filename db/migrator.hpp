@@ -84,8 +84,8 @@ class Migrator {
 
   // As apply(), for several phases at once: every transactional file of
   // `phases`, in that order, in ONE transaction, then the no-transaction
-  // files. A maintenance-mode cutover applies pre/ and post/ so (seed 000:
-  // all migrations in one transaction, rolled back together on failure).
+  // files. A maintenance-mode cutover applies pre/ and post/ so: all its
+  // migrations in one transaction, rolled back together on failure.
   virtual boost::asio::awaitable<Result<PhaseReport>> apply_together(std::vector<Phase> phases,
                                                                      std::optional<std::int64_t> cutover_id) = 0;
 };

@@ -1,7 +1,6 @@
 #pragma once
-// SHA-256 (FIPS 180-4) for migration checksums. Written here rather than
-// linking OpenSSL's libcrypto: it is ~100 lines and keeps lbctl_db's
-// dependencies to libpqxx, libpq and nlohmann_json.
+// SHA-256 for migration checksums, from OpenSSL's libcrypto (which libpq
+// links already).
 
 #include <string>
 #include <string_view>

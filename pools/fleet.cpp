@@ -16,15 +16,15 @@ asio::awaitable<Result<void>> Fleet::wait_until(FleetWait wait, Clock& clock) {
     if (wait.on_read) {
       if (auto go_on = wait.on_read(*stats); !go_on) co_return go_on;
     }
-    std::string missing;
+    std::vector<std::string> missing;
     for (std::size_t i = 0; i < stats->size() && i < wait.names_per_lb.size(); ++i) {
       const std::string on_lb = not_yet((*stats)[i], wait.names_per_lb[i], wait.done);
-      if (!on_lb.empty()) missing += fmt::format("{}{}: {}", missing.empty() ? "" : "; ", m_lbs[i]->name(), on_lb);
+      if (!on_lb.empty()) missing.push_back(m_lbs[i]->name() + ": " + on_lb);
     }
     if (missing.empty()) co_return Result<void>{};
     if (clock.now() >= deadline) {
-      co_return fail(ErrorKind::timeout,
-                     fmt::format("not {} after {}: {}", wait.what, format_duration(wait.timeout), missing));
+      co_return fail(ErrorKind::timeout, fmt::format("not {} after {}: {}", wait.what, format_duration(wait.timeout),
+                                                     fmt::join(missing, "; ")));
     }
     co_await clock.sleep_for(wait.poll);
   }

@@ -53,10 +53,8 @@ asio::awaitable<Result<Applied>> LoadBalancer::ensure_deleted(std::vector<std::s
     }
     if (still_connected.empty()) co_return applied;
     if (m_clock.now() >= deadline) {
-      std::string list;
-      for (const auto& name : still_connected) list += (list.empty() ? "" : ", ") + name;
       co_return fail(ErrorKind::timeout, fmt::format("{}: {} still had connections after {} ms; not deleted", m_name,
-                                                     list, timeout.count()));
+                                                     fmt::join(still_connected, ", "), timeout.count()));
     }
     pending = std::move(still_connected);
     co_await m_clock.sleep_for(poll);

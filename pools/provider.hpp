@@ -1,7 +1,7 @@
 #pragma once
 // Where servers come from and go: the provider clones new servers, terminates
 // old ones, and removes or restores a server's health-check file (how a
-// server leaves HAProxy's rotation gracefully, seed 003 step 12). Every
+// server leaves HAProxy's rotation gracefully, its sessions kept). Every
 // operation is idempotent: a repeat finds the work done and does nothing.
 
 #include <boost/asio/awaitable.hpp>

@@ -34,7 +34,7 @@ Result<void> check_names(const std::vector<std::string>& names) {
 template <class T>
 Result<std::vector<T>> gather(std::vector<Result<std::vector<T>>> results) {
   std::vector<T> values;
-  std::string failures;
+  std::vector<std::string> failures;
   std::optional<ErrorKind> first_kind;
   for (auto& result : results) {
     if (result) {
@@ -42,10 +42,9 @@ Result<std::vector<T>> gather(std::vector<Result<std::vector<T>>> results) {
       continue;
     }
     if (!first_kind) first_kind = result.error().kind;
-    failures += failures.empty() ? "" : "\n";
-    failures += result.error().message;
+    failures.push_back(result.error().message);
   }
-  if (first_kind) return fail(*first_kind, failures);
+  if (first_kind) return fail(*first_kind, fmt::format("{}", fmt::join(failures, "\n")));
   return values;
 }
 

@@ -111,7 +111,7 @@ asio::awaitable<Result<std::vector<Server>>> LocalProvider::clone(std::vector<st
   auto results = co_await when_all(std::move(tasks));
 
   std::vector<Server> servers;
-  std::string failures;
+  std::vector<std::string> failures;
   std::optional<ErrorKind> first_kind;
   for (auto& result : results) {
     if (result) {
@@ -119,10 +119,9 @@ asio::awaitable<Result<std::vector<Server>>> LocalProvider::clone(std::vector<st
       continue;
     }
     if (!first_kind) first_kind = result.error().kind;
-    failures += failures.empty() ? "" : "\n";
-    failures += result.error().message;
+    failures.push_back(result.error().message);
   }
-  if (first_kind) co_return fail(*first_kind, "local provider: " + failures);
+  if (first_kind) co_return fail(*first_kind, fmt::format("local provider: {}", fmt::join(failures, "\n")));
   co_return servers;
 }
 

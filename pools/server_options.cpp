@@ -148,11 +148,7 @@ std::optional<ServerOptions> parse_server_options(std::string_view text, std::st
   return options;
 }
 
-std::string ServerOptions::text() const {
-  std::string joined;
-  for (const auto& token : tokens) joined += (joined.empty() ? "" : " ") + token;
-  return joined;
-}
+std::string ServerOptions::text() const { return fmt::format("{}", fmt::join(tokens, " ")); }
 
 std::chrono::milliseconds check_poll(std::chrono::milliseconds inter) {
   return std::clamp(inter / 4, std::chrono::milliseconds(50), std::chrono::milliseconds(500));

@@ -80,18 +80,18 @@ std::unordered_map<std::string_view, const ServerStat*> index_by_name(const std:
 
 std::string not_yet(const std::vector<ServerStat>& stats, const std::vector<std::string>& names,
                     const std::function<bool(const ServerStat&)>& done) {
-  std::string missing;
+  std::vector<std::string> missing;
   const auto by_name = index_by_name(stats);
   for (const auto& name : names) {
     const auto it = by_name.find(name);
     if (it == by_name.end()) {
-      missing += fmt::format("{}{} (absent)", missing.empty() ? "" : ", ", name);
+      missing.push_back(name + " (absent)");
     } else if (!done(*it->second)) {
-      missing += fmt::format("{}{} ({}{}{})", missing.empty() ? "" : ", ", name, it->second->status,
-                             it->second->check_status.empty() ? "" : ", check ", it->second->check_status);
+      const auto& s = *it->second;
+      missing.push_back(fmt::format("{} ({}{}{})", name, s.status, s.check_status.empty() ? "" : ", check ", s.check_status));
     }
   }
-  return missing;
+  return fmt::format("{}", fmt::join(missing, ", "));
 }
 
 bool ServerStat::is_up() const { return starts_with(status, "UP") || status == "no check"; }

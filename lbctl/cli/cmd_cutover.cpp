@@ -12,7 +12,7 @@
 #include "lbctl/cli/exit_codes.hpp"
 #include "lbctl/cli/output.hpp"
 #include "lbctl/cutover/cutover.hpp"
-#include "lbctl/cutover/plan_report.hpp"
+#include "lbctl/cli/plan_render.hpp"
 #include "lbctl/cutover/step_table.hpp"
 #include "lbctl/cli/wiring.hpp"
 

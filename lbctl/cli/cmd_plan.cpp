@@ -7,7 +7,7 @@
 #include "lbctl/cli/cli.hpp"
 #include "lbctl/cli/db_setup.hpp"
 #include "lbctl/cli/exit_codes.hpp"
-#include "lbctl/cutover/plan_report.hpp"
+#include "lbctl/cli/plan_render.hpp"
 #include "lbctl/cli/wiring.hpp"
 
 namespace lbctl::cli {

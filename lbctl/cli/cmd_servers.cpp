@@ -11,7 +11,7 @@
 #include "lbctl/config/config.hpp"
 #include "lbctl/cli/exit_codes.hpp"
 #include "lbctl/cutover/fleet_look.hpp"
-#include "lbctl/cli/table.hpp"
+#include "lbctl/cli/lb_table.hpp"
 #include "lbctl/cli/wiring.hpp"
 
 namespace lbctl::cli {
@@ -27,12 +27,6 @@ boost::asio::awaitable<FleetLook> look(Wiring& wiring) {
   auto records = wiring.journal().lb_records(wiring.config().service);
   if (!records) co_return co_await look_at_fleet(wiring.config(), wiring.fleet(), std::nullopt, records.error().message);
   co_return co_await look_at_fleet(wiring.config(), wiring.fleet(), *records, "");
-}
-
-nlohmann::json server_json(const pools::ServerStat& s) {
-  return {{"name", s.name},         {"address", s.address},   {"status", s.status},
-          {"weight", s.weight},     {"sessions", s.sessions()}, {"scur", s.scur},
-          {"qcur", s.qcur},         {"srv_icur", s.srv_icur}, {"check_status", s.check_status}};
 }
 
 int show_servers(const Config& config, bool json) {
@@ -53,17 +47,12 @@ int show_servers(const Config& config, bool json) {
       document["load_balancers"].push_back(std::move(entry));
       continue;
     }
-    entry["servers"] = nlohmann::json::array();
-    Table table({"SERVER", "ADDRESS", "STATUS", "WEIGHT", "SESSIONS", "CHECK"});
-    for (const auto& s : look.live->stats) {
-      entry["servers"].push_back(server_json(s));
-      table.add({s.name, s.address, s.status, std::to_string(s.weight), std::to_string(s.sessions()),
-                 s.check_status.empty() ? "-" : s.check_status});
-    }
+    const LbView view = lb_view(lb.name, look.live->stats, {});
+    entry["servers"] = view.servers;
     if (!json) {
       std::cout << lb.name << " (backend " << lb.backend << ", " << lb.runtime_api.to_string() << "): "
-                << look.live->stats.size() << " servers\n"
-                << table.render("  ");
+                << view.servers.size() << " servers\n"
+                << render_lb_view(view, "  ");
       for (const auto& d : look.drift) std::cout << "  drift: " << d.text << "\n";
     }
     document["load_balancers"].push_back(std::move(entry));

@@ -44,7 +44,7 @@ nlohmann::json webhook_body(const Event& event, const std::string& service, cons
           {"attachments", nlohmann::json::array({{{"fallback", text}, {"fields", fields}}})}};
 }
 
-std::string redact_url(std::string_view url) {
+std::string webhook_origin(std::string_view url) {
   const auto scheme = url.find("://");
   if (scheme == std::string_view::npos) return "(webhook)";
   const auto host_start = scheme + 3;
@@ -99,7 +99,7 @@ asio::awaitable<bool> WebhookNotifier::deliver(Target& target, const std::string
     co_await m_clock.sleep_for(pause);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
   }
-  m_log << fmt::format("lbctl: webhook {}: '{}' not delivered within {}: {}\n", redact_url(target.config.url), name,
+  m_log << fmt::format("lbctl: webhook {}: '{}' not delivered within {}: {}\n", webhook_origin(target.config.url), name,
                        format_duration(target.config.timeout), last.empty() ? "no time left" : last)
         << std::flush;
   co_return false;
@@ -109,7 +109,7 @@ asio::awaitable<void> WebhookNotifier::send_queue(std::size_t index) {
   auto& target = m_targets[index];
   while (!target.queue.empty()) {
     if (m_flush_deadline && m_clock.now() >= *m_flush_deadline) {
-      m_log << fmt::format("lbctl: webhook {}: {} notifications dropped at exit\n", redact_url(target.config.url),
+      m_log << fmt::format("lbctl: webhook {}: {} notifications dropped at exit\n", webhook_origin(target.config.url),
                            target.queue.size())
             << std::flush;
       target.dropped += target.queue.size();

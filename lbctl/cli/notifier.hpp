@@ -31,7 +31,7 @@ std::optional<std::string> webhook_event(const Event& event);
 nlohmann::json webhook_body(const Event& event, const std::string& service, const std::string& name);
 
 // "https://hooks.slack.com/..." (scheme and host only).
-std::string redact_url(std::string_view url);
+std::string webhook_origin(std::string_view url);
 
 class WebhookNotifier final : public EventSink {
  public:

@@ -4,7 +4,7 @@
 #include <fmt/format.h>
 
 #include "core/time_format.hpp"
-#include "lbctl/cli/table.hpp"
+#include "lbctl/cli/lb_table.hpp"
 
 namespace lbctl {
 
@@ -72,13 +72,9 @@ void TerminalSink::redraw() {
     block += fmt::format("\x1b[1m> {}\x1b[0m ({}s)\n", m_step, in_step.count());
   }
   if (m_view.is_object() && m_view.contains("load_balancers")) {
-    for (const auto& lb : m_view["load_balancers"]) {
-      Table table({"SERVER", "POOL", "STATUS", "SESSIONS", "CHECK"});
-      for (const auto& s : lb.value("servers", nlohmann::json::array())) {
-        table.add({s.value("name", ""), s.value("pool", ""), s.value("status", ""),
-                   std::to_string(s.value("sessions", 0)), s.value("check_status", "")});
-      }
-      block += "  " + lb.value("name", std::string("?")) + "\n" + table.render("    ");
+    for (const auto& json : m_view["load_balancers"]) {
+      const auto view = json.get<LbView>();
+      block += "  " + view.name + "\n" + render_lb_view(view, "    ");
     }
   }
   if (m_drain.is_object()) block += "  drain " + drain_bar(m_drain) + "\n";

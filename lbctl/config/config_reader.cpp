@@ -263,11 +263,11 @@ std::vector<std::string> argv(Reader& reader, const Value& value,
                               std::initializer_list<std::string_view> placeholders) {
   auto result = argv(reader, value);
   if (const auto unknown = pools::find_unknown_placeholder(result, placeholders)) {
-    std::string known;
-    for (const auto& key : placeholders) known += fmt::format("{}{{{}}}", known.empty() ? "" : " ", key);
+    std::vector<std::string> known;
+    for (const auto& key : placeholders) known.push_back("{" + std::string(key) + "}");
     reader.fail(list(reader, value).at(unknown->index),
                 fmt::format("unknown placeholder {{{}}}; expected {}", unknown->key,
-                            known.empty() ? "none here" : "one of " + known));
+                            known.empty() ? std::string("none here") : fmt::format("one of {}", fmt::join(known, " "))));
   }
   return result;
 }

@@ -10,7 +10,7 @@ LbView lb_view(const std::string& name, const std::vector<pools::ServerStat>& st
   for (const auto& s : stats) {
     const auto pool = pool_of.find(s.name);
     view.servers.push_back({s.name, pool == pool_of.end() ? "" : pool->second, s.address, s.status, s.weight,
-                            s.sessions(), s.check_status});
+                            s.sessions(), s.scur, s.qcur, s.srv_icur, s.check_status});
   }
   return view;
 }

@@ -18,11 +18,14 @@ struct ServerView {
   std::string address;
   std::string status;
   std::uint64_t weight = 0;
-  std::uint64_t sessions = 0;
+  std::uint64_t sessions = 0;  // scur + qcur: user sessions, what a drain waits for
+  std::uint64_t scur = 0;
+  std::uint64_t qcur = 0;
+  std::uint64_t srv_icur = 0;  // idle connections HAProxy keeps to it
   std::string check_status;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ServerView, name, pool, address, status, weight, sessions,
-                                                check_status)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ServerView, name, pool, address, status, weight, sessions, scur, qcur,
+                                                srv_icur, check_status)
 
 struct LbView {
   std::string name;

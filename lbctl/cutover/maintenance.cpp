@@ -17,12 +17,10 @@ std::string maintenance_text(const std::string& message, std::optional<Duration>
 asio::awaitable<Result<void>> check_maintenance_map(pools::Fleet& fleet, std::string map) {
   auto loaded = co_await fleet.all<std::vector<std::string>>([](pools::LoadBalancer& lb) { return lb.maps(); });
   if (!loaded) co_return std::unexpected(loaded.error());
-  std::string missing;
+  std::vector<std::string> missing;
   for (std::size_t i = 0; i < loaded->size(); ++i) {
     const auto& maps = (*loaded)[i];
-    if (std::find(maps.begin(), maps.end(), map) == maps.end()) {
-      missing += (missing.empty() ? "" : ", ") + fleet.at(i).name();
-    }
+    if (std::find(maps.begin(), maps.end(), map) == maps.end()) missing.push_back(fleet.at(i).name());
   }
   if (missing.empty()) co_return Result<void>{};
   co_return fail(ErrorKind::invalid,
@@ -30,7 +28,7 @@ asio::awaitable<Result<void>> check_maintenance_map(pools::Fleet& fleet, std::st
                              "http-request return status 503 content-type \"text/plain\" lf-string "
                              "\"%[str(maintenance),map({})]\" if {{ str(maintenance),map({}) -m found }} "
                              "(see configs/haproxy.cfg), then reload HAProxy once",
-                             missing, map, map, map));
+                             fmt::join(missing, ", "), map, map, map));
 }
 
 asio::awaitable<Result<void>> maintenance_on(pools::Fleet& fleet, std::string map, std::string text) {
@@ -39,15 +37,15 @@ asio::awaitable<Result<void>> maintenance_on(pools::Fleet& fleet, std::string ma
     return lb.ensure_map_value(map, k_maintenance_key, text);
   };
   auto results = co_await fleet.each<pools::Applied>(set_page);
-  std::string failures;
+  std::vector<std::string> failures;
   for (const auto& r : results) {
-    if (!r.result) failures += (failures.empty() ? "" : "; ") + r.result.error().message;
+    if (!r.result) failures.push_back(r.result.error().message);
   }
   if (failures.empty()) co_return Result<void>{};
   // All or nothing: the LBs that switched go back.
   auto clear_page = [map](pools::LoadBalancer& lb) { return lb.ensure_map_key_absent(map, k_maintenance_key); };
   (void)co_await fleet.each<pools::Applied>(clear_page);
-  co_return fail(ErrorKind::refused, "maintenance stays off everywhere: " + failures);
+  co_return fail(ErrorKind::refused, fmt::format("maintenance stays off everywhere: {}", fmt::join(failures, "; ")));
 }
 
 asio::awaitable<Result<void>> maintenance_off(pools::Fleet& fleet, std::string map) {

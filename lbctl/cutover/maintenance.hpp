@@ -1,5 +1,5 @@
 #pragma once
-// Maintenance mode (seeds 000 and 002): every LB answers every request with a
+// Maintenance mode: every LB answers every request with a
 // 503 page carrying a message and the expected end, switched through the
 // runtime API without a reload. The page's text lives in an HAProxy map that
 // the frontend consults (configs/haproxy.cfg shows the lines).

@@ -22,8 +22,7 @@ std::vector<pools::DesiredServer> after_cutover(const pools::LoadBalancer& lb, c
   for (auto& server : lb.desired_lines(state.state)) {
     if (!old.contains(server.name)) desired.push_back(std::move(server));
   }
-  std::string options;
-  for (const auto& token : plan.options.tokens) options += (options.empty() ? "" : " ") + token;
+  const std::string options = plan.options.text();
   for (std::size_t i = 0; i < plan.new_names.size(); ++i) {
     desired.push_back({plan.new_names[i], "ADDRESS:PORT", plan.id_of(i), options, false, 1});
   }

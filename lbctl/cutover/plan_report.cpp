@@ -91,8 +91,7 @@ asio::awaitable<std::expected<PlanReport, PlanFailure>> gather_plan(const Config
   co_return report;
 }
 
-namespace {
-
+// The health file the drain removes on `server`, as people find it.
 std::string health_file_of(const Config& config, const pools::Server& server) {
   switch (config.provider.type) {
     case ProviderConfig::Type::local:
@@ -131,88 +130,6 @@ std::vector<std::string> commands_for(const PlanReport& report, const Config& co
     out.push_back(pools::del_server_command(lb.backend, s.name));
   }
   return out;
-}
-
-std::string joined(const std::vector<std::size_t>& counts) {
-  std::string text;
-  for (auto c : counts) text += (text.empty() ? "" : "/") + std::to_string(c);
-  return text;
-}
-
-}  // namespace
-
-std::string render_plan(const PlanReport& report, const Config& config) {
-  const auto& plan = report.plan;
-  std::string out = fmt::format("Plan for service {} (nothing has changed):\n", config.service);
-  std::string old_list;
-  for (const auto& s : plan.old_servers) old_list += fmt::format("{}{} ({})", old_list.empty() ? "" : ", ", s.name, s.address);
-  out += fmt::format("  old pool: {}\n", old_list);
-  out += fmt::format("  new pool: {} (ids {}-{}), cloned by the {} provider\n", fmt::join(plan.new_names, ", "),
-                     plan.first_id, plan.first_id + plan.new_names.size() - 1,
-                     to_string(config.provider.type));
-  if (config.migrations) {
-    for (const auto& phase : {"pre", "post"}) {
-      const auto it = report.migrations.find(phase);
-      const bool none = it == report.migrations.end() || it->second.empty();
-      out += fmt::format("  {}-migrations: {}\n", phase, none ? std::string("none pending") : fmt::format("{}", fmt::join(it->second, ", ")));
-    }
-    out += fmt::format("  backup: {}\n", config.migrations->backup ? "before migrating" : "none configured");
-  }
-  for (const auto& lb : report.lbs) {
-    out += fmt::format("  {} (backend {}), commands:\n", lb.lb, lb.backend);
-    for (const auto& command : commands_for(report, config, lb)) out += "    " + command + "\n";
-  }
-  if (config.drain.method == DrainConfig::Method::health_file) {
-    out += "  health files to remove (old servers leave rotation, their sessions continue):\n";
-    for (const auto& s : plan.old_servers) out += fmt::format("    {}: {}\n", s.name, health_file_of(config, s));
-  }
-  std::string capacity;
-  for (const auto& step : plan.capacity) {
-    capacity += fmt::format("{}{} {}", capacity.empty() ? "" : "; ", step.step, joined(step.up_per_lb));
-  }
-  out += fmt::format("  servers UP per LB: {} (min_healthy {})\n", capacity, plan.min_healthy);
-  if (!config.stages.empty()) {
-    std::string stages;
-    for (const auto& s : config.stages) {
-      stages += fmt::format("{}{}% for {}", stages.empty() ? "" : ", ", s.weight_percent, format_duration(s.hold));
-    }
-    out += fmt::format("  stages: {}\n", stages);
-  }
-  out += fmt::format("  then: terminate the old servers after {}\n", format_duration(config.terminate_delay));
-  for (const auto& file : report.files) {
-    out += fmt::format("  {}: persisted to {}{}; once the cutover completes it says:\n", file.lb, file.file,
-                       file.checked ? " (each rewrite checked first)" : "");
-    std::string indented;
-    for (std::size_t pos = 0; pos < file.diff.size();) {
-      const auto end = std::min(file.diff.find('\n', pos), file.diff.size());
-      indented += "    " + file.diff.substr(pos, end - pos) + "\n";
-      pos = end + 1;
-    }
-    out += file.diff.empty() ? std::string("    (no change)\n") : indented;
-  }
-  for (const auto& warning : report.warnings) out += "  warning: " + warning + "\n";
-  return out;
-}
-
-nlohmann::json plan_json(const PlanReport& report, const Config& config) {
-  const auto& plan = report.plan;
-  auto old_pool = nlohmann::json::array();
-  for (const auto& s : plan.old_servers) {
-    old_pool.push_back({{"name", s.name}, {"address", s.address}, {"health_file", health_file_of(config, s)}});
-  }
-  auto new_pool = nlohmann::json::array();
-  for (std::size_t i = 0; i < plan.new_names.size(); ++i) new_pool.push_back({{"name", plan.new_names[i]}, {"id", plan.id_of(i)}});
-  auto lbs = nlohmann::json::array();
-  for (const auto& lb : report.lbs) lbs.push_back({{"name", lb.lb}, {"backend", lb.backend}, {"commands", commands_for(report, config, lb)}});
-  auto capacity = nlohmann::json::array();
-  for (const auto& step : plan.capacity) capacity.push_back({{"step", step.step}, {"up_per_lb", step.up_per_lb}});
-  auto files = nlohmann::json::array();
-  for (const auto& file : report.files) {
-    files.push_back({{"lb", file.lb}, {"file", file.file}, {"diff", file.diff}, {"checked", file.checked}});
-  }
-  return {{"service", config.service}, {"old_pool", old_pool},     {"new_pool", new_pool},
-          {"load_balancers", lbs},     {"migrations", report.migrations}, {"capacity", capacity},
-          {"min_healthy", plan.min_healthy}, {"persisted_files", files}, {"warnings", report.warnings}};
 }
 
 }  // namespace lbctl

@@ -42,8 +42,10 @@ boost::asio::awaitable<std::expected<PlanReport, PlanFailure>> gather_plan(const
 // back to ids, so lbctl never does).
 std::uint64_t id_floor(db::Journal& journal, const std::string& service, std::int64_t exclude_cutover_id);
 
-// What a cutover would do, for people.
-std::string render_plan(const PlanReport& report, const Config& config);
-nlohmann::json plan_json(const PlanReport& report, const Config& config);
+// The runtime API commands a cutover would send to `lb`, built by the same
+// functions the cutover sends them with (annotated where they wait).
+std::vector<std::string> commands_for(const PlanReport& report, const Config& config, const LbState& lb);
+// The health file the drain removes on `server`, as people find it.
+std::string health_file_of(const Config& config, const pools::Server& server);
 
 }  // namespace lbctl

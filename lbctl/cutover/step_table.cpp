@@ -45,7 +45,7 @@ const StepInfo& info(Step step) {
 
 using enum OnFailure;
 
-// Seed 003's runbook: prepare, bring the new pool in beside the old one,
+// The runbook release engineers follow by hand: prepare, bring the new pool in beside the old one,
 // drain the old one, and only then contract the schema and let go.
 const std::vector<FlowStep> k_blue_green = {
     {Step::preflight, stop},
@@ -64,11 +64,11 @@ const std::vector<FlowStep> k_blue_green = {
     {Step::terminate, stop_for_operator, HookPoint::none, HookPoint::after_cutover},
 };
 
-// Seed 000's: for schema changes old code cannot survive, the page goes up,
+// For schema changes old code cannot survive, the page goes up,
 // both phases commit in one transaction, the pools swap behind it. Once the
 // migrations commit the old code cannot serve again: stop, never roll back.
-// The page up is when workers that cache the schema stop (before_drain, seed
-// 002); once it is down, caches warm (after_cutover).
+// The page up is when workers that cache the schema stop (before_drain);
+// once it is down, caches warm (after_cutover).
 const std::vector<FlowStep> k_maintenance = {
     {Step::preflight, stop},
     {Step::freeze, roll_back},

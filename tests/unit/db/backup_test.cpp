@@ -81,12 +81,12 @@ TEST_CASE("an unknown backup placeholder is an error naming it", "[db][backup]")
 
 TEST_CASE("redaction hides the database URL and its password", "[db][backup]") {
   const std::string url = "postgresql://app:s3cret@db1/shop";
-  CHECK(redact_url("pg_dump -f x " + url, url) == "pg_dump -f x {database_url}");
-  CHECK(redact_url("FATAL: bad password s3cret for app", url) == "FATAL: bad password *** for app");
+  CHECK(redact_database_url("pg_dump -f x " + url, url) == "pg_dump -f x {database_url}");
+  CHECK(redact_database_url("FATAL: bad password s3cret for app", url) == "FATAL: bad password *** for app");
   const std::string keywords = "host=db1 user=app password='pa ss' dbname=shop";
-  CHECK(redact_url("pg_dump " + keywords, keywords) == "pg_dump {database_url}");
-  CHECK(redact_url("got 'pa ss'", keywords) == "got '***'");
-  CHECK(redact_url("nothing secret", "host=/tmp dbname=shop") == "nothing secret");
+  CHECK(redact_database_url("pg_dump " + keywords, keywords) == "pg_dump {database_url}");
+  CHECK(redact_database_url("got 'pa ss'", keywords) == "got '***'");
+  CHECK(redact_database_url("nothing secret", "host=/tmp dbname=shop") == "nothing secret");
 }
 
 TEST_CASE("the backup file is the argument under the backup folder", "[db][backup]") {

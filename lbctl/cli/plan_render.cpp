@@ -1,0 +1,96 @@
+#include "lbctl/cli/plan_render.hpp"
+
+#include <fmt/format.h>
+
+namespace lbctl {
+
+namespace {
+
+std::string pools_text(const PlanReport& report, const Config& config) {
+  const auto& plan = report.plan;
+  std::vector<std::string> old_list;
+  for (const auto& s : plan.old_servers) old_list.push_back(fmt::format("{} ({})", s.name, s.address));
+  std::string out = fmt::format("  old pool: {}\n", fmt::join(old_list, ", "));
+  out += fmt::format("  new pool: {} (ids {}-{}), cloned by the {} provider\n", fmt::join(plan.new_names, ", "),
+                     plan.first_id, plan.first_id + plan.new_names.size() - 1, to_string(config.provider.type));
+  if (!config.migrations) return out;
+  for (const auto& phase : {"pre", "post"}) {
+    const auto it = report.migrations.find(phase);
+    const bool none = it == report.migrations.end() || it->second.empty();
+    out += fmt::format("  {}-migrations: {}\n", phase,
+                       none ? std::string("none pending") : fmt::format("{}", fmt::join(it->second, ", ")));
+  }
+  out += fmt::format("  backup: {}\n", config.migrations->backup ? "before migrating" : "none configured");
+  return out;
+}
+
+std::string steps_text(const PlanReport& report, const Config& config) {
+  const auto& plan = report.plan;
+  std::string out;
+  for (const auto& lb : report.lbs) {
+    out += fmt::format("  {} (backend {}), commands:\n", lb.lb, lb.backend);
+    for (const auto& command : commands_for(report, config, lb)) out += "    " + command + "\n";
+  }
+  if (config.drain.method == DrainConfig::Method::health_file) {
+    out += "  health files to remove (old servers leave rotation, their sessions continue):\n";
+    for (const auto& s : plan.old_servers) out += fmt::format("    {}: {}\n", s.name, health_file_of(config, s));
+  }
+  std::vector<std::string> capacity;
+  for (const auto& step : plan.capacity) capacity.push_back(fmt::format("{} {}", step.step, fmt::join(step.up_per_lb, "/")));
+  out += fmt::format("  servers UP per LB: {} (min_healthy {})\n", fmt::join(capacity, "; "), plan.min_healthy);
+  if (!config.stages.empty()) {
+    std::vector<std::string> stages;
+    for (const auto& s : config.stages) stages.push_back(fmt::format("{}% for {}", s.weight_percent, format_duration(s.hold)));
+    out += fmt::format("  stages: {}\n", fmt::join(stages, ", "));
+  }
+  out += fmt::format("  then: terminate the old servers after {}\n", format_duration(config.terminate_delay));
+  return out;
+}
+
+std::string files_text(const PlanReport& report) {
+  std::string out;
+  for (const auto& file : report.files) {
+    out += fmt::format("  {}: persisted to {}{}; once the cutover completes it says:\n", file.lb, file.file,
+                       file.checked ? " (each rewrite checked first)" : "");
+    if (file.diff.empty()) out += "    (no change)\n";
+    for (std::size_t pos = 0; pos < file.diff.size();) {
+      const auto end = std::min(file.diff.find('\n', pos), file.diff.size());
+      out += "    " + file.diff.substr(pos, end - pos) + "\n";
+      pos = end + 1;
+    }
+  }
+  for (const auto& warning : report.warnings) out += "  warning: " + warning + "\n";
+  return out;
+}
+
+}  // namespace
+
+std::string render_plan(const PlanReport& report, const Config& config) {
+  return fmt::format("Plan for service {} (nothing has changed):\n", config.service) + pools_text(report, config) +
+         steps_text(report, config) + files_text(report);
+}
+
+nlohmann::json plan_json(const PlanReport& report, const Config& config) {
+  const auto& plan = report.plan;
+  auto old_pool = nlohmann::json::array();
+  for (const auto& s : plan.old_servers) {
+    old_pool.push_back({{"name", s.name}, {"address", s.address}, {"health_file", health_file_of(config, s)}});
+  }
+  auto new_pool = nlohmann::json::array();
+  for (std::size_t i = 0; i < plan.new_names.size(); ++i) new_pool.push_back({{"name", plan.new_names[i]}, {"id", plan.id_of(i)}});
+  auto lbs = nlohmann::json::array();
+  for (const auto& lb : report.lbs) {
+    lbs.push_back({{"name", lb.lb}, {"backend", lb.backend}, {"commands", commands_for(report, config, lb)}});
+  }
+  auto capacity = nlohmann::json::array();
+  for (const auto& step : plan.capacity) capacity.push_back({{"step", step.step}, {"up_per_lb", step.up_per_lb}});
+  auto files = nlohmann::json::array();
+  for (const auto& file : report.files) {
+    files.push_back({{"lb", file.lb}, {"file", file.file}, {"diff", file.diff}, {"checked", file.checked}});
+  }
+  return {{"service", config.service},   {"old_pool", old_pool}, {"new_pool", new_pool},
+          {"load_balancers", lbs},       {"migrations", report.migrations}, {"capacity", capacity},
+          {"min_healthy", plan.min_healthy}, {"persisted_files", files}, {"warnings", report.warnings}};
+}
+
+}  // namespace lbctl

@@ -1,0 +1,125 @@
+#include "lbctl/cutover/service_status.hpp"
+
+#include <unordered_map>
+
+#include "core/time_format.hpp"
+#include "lbctl/cutover/drain_progress.hpp"
+#include "lbctl/cutover/fleet_look.hpp"
+#include "lbctl/cutover/step.hpp"
+
+namespace lbctl {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::int64_t seconds_since(db::JournalTime t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - t).count();
+}
+
+std::string iso(db::JournalTime t) { return format_time(t, TimeFormat::iso_ms); }
+
+CutoverSummary summary_of(const db::Cutover& c) {
+  CutoverSummary s{c.id, std::string(db::to_string(c.status)), c.step, seconds_since(c.step_started_at),
+                   iso(c.started_at), "", 0, c.host, c.pid, seconds_since(c.heartbeat_at), c.error, ""};
+  if (c.finished_at) {
+    s.finished_at = iso(*c.finished_at);
+    s.duration_s = std::chrono::duration_cast<std::chrono::seconds>(*c.finished_at - c.started_at).count();
+  }
+  if (c.abort_requested_at) s.abort_requested_at = iso(*c.abort_requested_at);
+  return s;
+}
+
+// The drain's progress from the journaled drain_progress samples.
+nlohmann::json drain_from_events(const std::vector<db::Event>& events) {
+  DrainProgress progress(std::chrono::seconds(30));
+  bool any = false;
+  const auto kind = to_string(EventKind::drain_progress);
+  for (const auto& e : events) {
+    if (e.kind != kind) continue;
+    auto detail = nlohmann::json::parse(e.detail_json, nullptr, false);
+    if (!detail.is_object()) continue;
+    const auto at = std::chrono::steady_clock::time_point(
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(e.at.time_since_epoch()));
+    progress.add(at, detail.value("sessions_left", std::uint64_t{0}));
+    any = true;
+  }
+  return any ? progress.details() : nlohmann::json(nullptr);
+}
+
+std::optional<LastEvent> last_event_of(const std::vector<db::Event>& events) {
+  const auto drain = to_string(EventKind::drain_progress);
+  for (auto it = events.rbegin(); it != events.rend(); ++it) {
+    auto detail = nlohmann::json::parse(it->detail_json, nullptr, false);
+    if (detail.is_object() && detail.contains("text") && it->kind != drain) {
+      return LastEvent{iso(it->at), it->step, detail["text"].get<std::string>()};
+    }
+  }
+  return std::nullopt;
+}
+
+void read_cutover(ServiceStatus& status, db::Journal& journal, const db::Cutover& c) {
+  status.cutover = summary_of(c);
+  if (auto records = journal.servers(c.id)) {
+    for (const auto& s : *records) status.servers.push_back({s.name, std::string(db::to_string(s.pool)), s.address, s.state});
+  }
+  if (auto events = journal.recent_events(c.id, 200)) {
+    if (c.step == to_string(Step::watch)) status.drain = drain_from_events(*events);
+    status.last_event = last_event_of(*events);
+  }
+}
+
+}  // namespace
+
+void to_json(nlohmann::json& json, const CutoverSummary& s) {
+  json = {{"id", s.id},       {"status", s.status}, {"step", s.step}, {"seconds_in_step", s.seconds_in_step},
+          {"started_at", s.started_at}, {"host", s.host}, {"pid", s.pid},
+          {"heartbeat_seconds_ago", s.heartbeat_seconds_ago}, {"error", s.error}};
+  if (!s.finished_at.empty()) {
+    json["finished_at"] = s.finished_at;
+    json["duration_s"] = s.duration_s;
+  }
+  if (!s.abort_requested_at.empty()) json["abort_requested_at"] = s.abort_requested_at;
+}
+
+void to_json(nlohmann::json& json, const ServiceStatus& s) {
+  json = {{"service", s.service}, {"cutover", nullptr}, {"load_balancers", s.load_balancers}, {"drift", s.drift}};
+  if (!s.error.empty()) json["error"] = s.error;
+  if (s.cutover) {
+    json["cutover"] = *s.cutover;
+    json["servers"] = s.servers;
+    json["drain"] = s.drain;
+  }
+  if (s.last_event) json["last_event"] = *s.last_event;
+  if (!s.drift_note.empty()) json["drift_note"] = s.drift_note;
+}
+
+asio::awaitable<ServiceStatus> gather_status(const Config& config, pools::Fleet& fleet, db::Journal& journal) {
+  ServiceStatus status;
+  status.service = config.service;
+  auto latest = journal.latest(config.service);
+  if (!latest) {
+    status.error = latest.error().message;
+    co_return status;
+  }
+  if (*latest) read_cutover(status, journal, **latest);
+  std::optional<std::vector<db::LbRecord>> records;
+  if (status.running()) {
+    status.drift_note = "not measured while a cutover changes the load balancers";
+  } else if (auto read = journal.lb_records(config.service)) {
+    records = std::move(*read);
+  } else {
+    status.drift_note = "not compared with the journal: " + read.error().message;
+  }
+  const auto look = co_await look_at_fleet(config, fleet, records, "");
+  std::unordered_map<std::string, std::string> pool_of;
+  for (const auto& s : status.servers) pool_of[s.name] = s.pool;
+  for (const auto& lb : look.lbs) {
+    LbView view = lb.live ? lb_view(lb.lb, lb.live->stats, pool_of) : LbView{lb.lb, {}, lb.error};
+    status.load_balancers.push_back(std::move(view));
+  }
+  if (!status.running()) status.drift = look.all_drift();
+  co_return status;
+}
+
+}  // namespace lbctl

@@ -1,0 +1,74 @@
+// The resume record: typed, versioned, and a record the first release wrote
+// (untyped JSON, the pools under "old" and "new") still resumes.
+
+#include <catch2/catch.hpp>
+
+#include "lbctl/cutover/progress.hpp"
+
+using namespace lbctl;
+
+TEST_CASE("a resume record written by the previous format is read into the typed one", "[lbctl][progress]") {
+  // As lbctl 0.1 journaled it mid-drain, after a forced cut and a stage.
+  const std::string format_1 = R"({
+    "old": [{"name": "old-1", "address": "127.0.0.1:9001"}, {"name": "old-2", "address": "127.0.0.1:9002"}],
+    "new": [{"name": "v2-1", "address": "127.0.0.1:9100", "id": 1000}, {"name": "v2-2", "address": "", "id": 1001}],
+    "migrations": {"pre": ["20261121_01_add_total.sql"], "post": []},
+    "backup_path": "/var/backups/shop-7.dump",
+    "frozen": true,
+    "drain_started": true,
+    "watch_started_ms": 1795620628000,
+    "cut_sessions": [{"lb": "lb1", "server": "old-1", "scur": 3, "qcur": 1}],
+    "stage": 1,
+    "weights_changed": true,
+    "failure": {"step": "watch", "message": "drain.timeout passed"},
+    "maintenance_on": false
+  })";
+  auto read = read_progress(format_1);
+  REQUIRE(read.has_value());
+  const auto& p = *read;
+  CHECK(p.format == CutoverProgress::k_format);
+  REQUIRE(p.old_pool.size() == 2);
+  CHECK(p.old_pool[1].name == "old-2");
+  CHECK(p.old_pool[1].address == "127.0.0.1:9002");
+  REQUIRE(p.new_pool.size() == 2);
+  CHECK(p.new_pool[0].id == 1000);
+  CHECK(p.cloned().size() == 1);
+  CHECK(p.migrations.at("pre") == std::vector<std::string>{"20261121_01_add_total.sql"});
+  CHECK(p.migrations_pending());
+  CHECK(p.backup_path == "/var/backups/shop-7.dump");
+  CHECK(p.frozen);
+  CHECK(p.drain_started);
+  CHECK(p.watch_started_ms == 1795620628000);
+  REQUIRE(p.cut_sessions.size() == 1);
+  CHECK(p.cut_sessions[0].scur == 3);
+  CHECK(p.stage == 1);
+  CHECK(p.weights_changed);
+  CHECK(p.failure.step == "watch");
+  CHECK(p.terminate_after_ms == 0);  // not set yet: its default
+}
+
+TEST_CASE("a record round-trips through the journal's text", "[lbctl][progress]") {
+  CutoverProgress p;
+  p.old_pool = {{"old-1", "127.0.0.1:9001", 0}};
+  p.new_pool = {{"v2-1", "127.0.0.1:9100", 1000}};
+  p.terminate_after_ms = 42;
+  p.maintenance_text = "Upgrading (expected back by 2026-11-25 18:00 UTC)";
+  auto back = read_progress(write_progress(p));
+  REQUIRE(back.has_value());
+  CHECK(write_progress(*back) == write_progress(p));
+  CHECK(back->new_names() == std::vector<std::string>{"v2-1"});
+}
+
+TEST_CASE("an empty record is a fresh one; an unreadable or newer one is refused", "[lbctl][progress]") {
+  auto fresh = read_progress("");
+  REQUIRE(fresh.has_value());
+  CHECK(fresh->old_pool.empty());
+  auto garbage = read_progress("[1, 2]");
+  REQUIRE_FALSE(garbage.has_value());
+  CHECK(garbage.error().kind == ErrorKind::invalid);
+  auto wrong_type = read_progress(R"({"old": "old-1"})");
+  REQUIRE_FALSE(wrong_type.has_value());
+  auto newer = read_progress(R"({"format": 99})");
+  REQUIRE_FALSE(newer.has_value());
+  CHECK(newer.error().message.find("newer lbctl") != std::string::npos);
+}
