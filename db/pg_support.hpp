@@ -42,6 +42,16 @@ std::string with_connect_timeout(const std::string& url, std::chrono::seconds ti
 // and sql_error and the rest -> refused. `what` says what was being done.
 Error to_error(const std::exception& e, std::string_view what);
 
+// Runs `body` (which returns Result<T>) and maps what libpqxx throws.
+template <class F>
+auto guarded(std::string_view what, F&& body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    return std::unexpected(to_error(e, what));
+  }
+}
+
 // Postgres's first message line without its "ERROR:  " prefix.
 std::string server_message(std::string_view what);
 
