@@ -10,6 +10,8 @@
 #include <pqxx/pqxx>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/error.hpp"
 #include "db/journal.hpp"
@@ -34,6 +36,17 @@ inline constexpr std::int32_t k_space_migration_run = 0x6c62'6d31;   // "lbm1": 
 // holder can be named. Fails with unreachable; the message never holds the URL.
 Result<std::unique_ptr<pqxx::connection>> connect(const std::string& url, const std::string& application_name,
                                                   std::chrono::seconds timeout);
+
+// A connection string as libpq's environment variables (PGHOST, PGUSER,
+// PGPASSWORD, ...), so a program lbctl starts (psql) connects without the URL
+// in its argv, where `ps` shows it to every local user. Keywords that have no
+// variable come back in `rest` (key=value, for -d; never the password).
+// invalid when libpq cannot parse it (the message does not quote it).
+struct LibpqEnvironment {
+  std::vector<std::pair<std::string, std::string>> variables;
+  std::string rest;
+};
+Result<LibpqEnvironment> libpq_environment(const std::string& url);
 
 // `url` with connect_timeout set, in URI or key=value form.
 std::string with_connect_timeout(const std::string& url, std::chrono::seconds timeout);
