@@ -31,6 +31,7 @@ void add_status_command(CLI::App& app, Action& action);
 void add_abort_command(CLI::App& app, Action& action);
 void add_maintenance_command(CLI::App& app, Action& action);
 void add_reconcile_command(CLI::App& app, Action& action);
+void add_restore_command(CLI::App& app, Action& action);
 
 }  // namespace cli
 }  // namespace lbctl
