@@ -140,7 +140,7 @@ TEST_CASE("an interrupted no-transaction file: repair lists it, --done clears it
   CHECK(applied(*pre) == Strings{"pre/2_more.sql"});
 }
 
-TEST_CASE("--undo forgets an unfinished file so the next run applies it again",
+TEST_CASE("an unfinished file repaired with --undo is forgotten, so the next run applies it again",
           "[integration][db][migrations][repair]") {
   Setup s;
   s.pg.execute("CREATE TABLE orders (id int)", "app");
