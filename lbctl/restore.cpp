@@ -35,6 +35,18 @@ asio::awaitable<Result<bool>> page_is_on(pools::Fleet& fleet, std::string map) {
   co_return std::all_of(values->begin(), values->end(), [](const auto& v) { return v.has_value(); });
 }
 
+// Turns the page on unless every LB shows it already; true when this call
+// turned it on (so a failed restore turns it off again).
+asio::awaitable<Result<bool>> page_on_for_restore(RestoreDeps deps) {
+  const MaintenanceConfig& page = *deps.config.maintenance;
+  auto was_on = co_await page_is_on(deps.fleet, page.map);
+  if (!was_on) co_return std::unexpected(was_on.error());
+  if (*was_on) co_return false;
+  const std::string text = maintenance_text(page.message, page.duration, deps.clock.wall_now());
+  if (auto on = co_await maintenance_on(deps.fleet, page.map, text); !on) co_return std::unexpected(on.error());
+  co_return true;
+}
+
 int exit_code_of_restore(const Error& e) {
   // The connection broke mid-restore: nobody knows whether it committed.
   if (e.kind == ErrorKind::cancelled) return k_exit_operator;
@@ -91,21 +103,14 @@ asio::awaitable<RestoreOutcome> run_restore(RestoreDeps deps, PreparedRestore pr
   const auto& page = deps.config.maintenance;
   bool turned_on = false;
   if (page && !page->map.empty()) {
-    auto was_on = co_await page_is_on(deps.fleet, page->map);
-    if (was_on && !*was_on) {
-      const std::string text = maintenance_text(page->message, page->duration, deps.clock.wall_now());
-      auto on = co_await maintenance_on(deps.fleet, page->map, text);
-      if (on)
-        turned_on = true;
-      else
-        was_on = std::unexpected(on.error());
-    }
-    if (!was_on) {
-      out.exit_code = exit_code_for(was_on.error());
-      out.message = "maintenance page: " + was_on.error().message + "; nothing restored";
+    auto on = co_await page_on_for_restore(deps);
+    if (!on) {
+      out.exit_code = exit_code_for(on.error());
+      out.message = "maintenance page: " + on.error().message + "; nothing restored";
       finish(db::RestoreStatus::failed, out.message);
       co_return out;
     }
+    turned_on = *on;
     out.page_was_on = !turned_on;
     out.page_on = true;
   }

@@ -149,4 +149,19 @@ TEST_CASE("restore refuses without --yes off a terminal, a cutover without a bac
   CHECK(missing.exit_code == 2);
   CHECK(contains(missing.out, "no cutover 99"));
   CHECK(schema_of(s.pg, "app") == schema_now);
+
+  // With --json: the preview, then the result, one object per line.
+  auto json = s.lbctl({"restore", "-c", s.config, "--cutover", std::to_string(cutover.id), "--yes", "--json"});
+  INFO(json.out);
+  CHECK(json.exit_code == 0);
+  std::vector<nlohmann::json> lines;
+  std::istringstream in(json.out);
+  for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0]["event"] == "preview");
+  CHECK(lines[0]["pending_again"].size() == 2);
+  CHECK(lines[0]["tables"][0]["table"] == "public.items");
+  CHECK(lines[1]["event"] == "restored");
+  CHECK(lines[1]["maintenance_page_on"] == false);
+  CHECK(lines[1]["pending"].size() == 2);
 }
