@@ -2,7 +2,6 @@
 
 #include "core/time_format.hpp"
 
-
 namespace lbctl::db {
 
 std::string_view to_string(CutoverStatus status) {
@@ -26,6 +25,16 @@ std::optional<CutoverStatus> parse_cutover_status(std::string_view text) {
 
 bool is_finished(CutoverStatus status) {
   return status == CutoverStatus::completed || status == CutoverStatus::rolled_back;
+}
+
+std::string_view to_string(RestoreStatus status) {
+  switch (status) {
+    case RestoreStatus::running: return "running";
+    case RestoreStatus::interrupted: return "interrupted";
+    case RestoreStatus::done: return "done";
+    case RestoreStatus::failed: return "failed";
+  }
+  return "unknown";
 }
 
 std::string_view to_string(Pool pool) { return pool == Pool::old_pool ? "old" : "new"; }

@@ -89,6 +89,38 @@ struct LbRecord {
   JournalTime updated_at{};  // set by the journal
 };
 
+// A restore of the application database from the backup a cutover took
+// (`lbctl restore`). Stored: running, done, failed; `interrupted` is only
+// read: a running row whose service lock nobody holds (its lbctl died).
+enum class RestoreStatus { running, interrupted, done, failed };
+std::string_view to_string(RestoreStatus status);
+
+struct NewRestore {
+  std::string service;
+  std::int64_t cutover_id = 0;  // whose backup
+  std::string backup_path;
+  std::optional<JournalTime> backup_taken_at;
+  std::string run_by;  // who ran it: "alice@web1"
+  std::string host;
+  int pid = 0;
+};
+
+struct Restore {
+  std::int64_t id = 0;
+  std::string service;
+  std::int64_t cutover_id = 0;
+  std::string backup_path;
+  std::optional<JournalTime> backup_taken_at;
+  RestoreStatus status = RestoreStatus::running;
+  std::string run_by;
+  std::string host;
+  int pid = 0;
+  JournalTime started_at{};
+  std::optional<JournalTime> finished_at;
+  std::string error;               // "" = none
+  std::string detail_json = "{}";  // what it restored and what was lost, the controller's shape
+};
+
 // "cutover 12 (host web1, pid 4242, started 2026-11-21 10:15:30 UTC, at
 // step drain)": how a lock's holder or an unfinished cutover is named.
 std::string describe(const Cutover& cutover);
@@ -182,6 +214,17 @@ class Journal {
   virtual Result<Cutover> get(std::int64_t cutover_id) = 0;
   // The service's cutovers, newest first, at most `limit`.
   virtual Result<std::vector<Cutover>> history(const std::string& service, std::size_t limit) = 0;
+
+  // Records a restore as running; the caller holds the service lock (see
+  // lock_service), so a restore whose lbctl died reads interrupted. Returns
+  // it. invalid for a bad service name or a cutover id that does not exist.
+  virtual Result<Restore> begin_restore(const NewRestore& restore) = 0;
+  // Records how it ended: done or failed (with `error`), and `detail_json`.
+  // invalid for another status, bad JSON, or an unknown id.
+  virtual Result<void> finish_restore(std::int64_t restore_id, RestoreStatus status, std::string_view error,
+                                      std::string_view detail_json) = 0;
+  // The service's restores, newest first, at most `limit` (no lock needed).
+  virtual Result<std::vector<Restore>> restores(const std::string& service, std::size_t limit) = 0;
 };
 
 }  // namespace lbctl::db

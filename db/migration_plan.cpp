@@ -47,14 +47,20 @@ Result<PhasePlan> make_phase_plan(Phase phase, std::vector<MigrationFile> files,
     }
     if (file == files.end()) continue;  // applied, since removed from the folder: nothing to check
     if (file->name != record.name) {
-      return fail(ErrorKind::invalid, file->label() + " has the version of the applied " + folder + record.name +
-                                          ": applied files are never renamed; give a new file a new version");
+      return fail(
+          ErrorKind::invalid,
+          file->label() + " has the version of the applied " + folder + record.name +
+              ": applied files are never renamed; give a new file a new version (or, if the rename was on purpose, "
+              "`lbctl migrate repair --accept " +
+              file->label() + "`)");
     }
     if (file->sha256 != record.sha256) {
       return fail(ErrorKind::invalid, file->label() + " was changed after it was applied (sha256 " +
                                           short_sum(record.sha256) + "... then, " + short_sum(file->sha256) +
                                           "... now): applied files are immutable; undo the edit and put the change "
-                                          "in a new file");
+                                          "in a new file (or, if the database already has the change, `lbctl "
+                                          "migrate repair --accept " +
+                                          file->label() + "`)");
     }
     settled[index] = true;
   }

@@ -26,6 +26,10 @@ struct AppliedMigration {
   std::chrono::system_clock::time_point applied_at{};
   std::optional<std::int64_t> duration_ms;
   std::optional<std::int64_t> cutover_id;
+  // How the row came to be: "applied" (lbctl ran the file), "baseline"
+  // (recorded by `migrate baseline`, never run by lbctl), "repair" (marked
+  // done by `migrate repair --done` after an operator checked).
+  std::string origin = "applied";
 };
 
 std::string_view to_string(AppliedMigration::Status status);

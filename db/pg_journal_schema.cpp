@@ -77,6 +77,26 @@ CREATE TABLE lbctl.lb_records (
   PRIMARY KEY (service, lb)
 );
 )sql"},
+    SchemaStep{3, R"sql(
+-- Restores of the application database from the backup a cutover took
+-- (`lbctl restore`), so `lbctl history` shows them.
+CREATE TABLE lbctl.restores (
+  id bigserial PRIMARY KEY,
+  service text NOT NULL REFERENCES lbctl.services (name),
+  cutover_id bigint NOT NULL REFERENCES lbctl.cutovers (id),
+  backup_path text NOT NULL,
+  backup_taken_at timestamptz,
+  status text NOT NULL CHECK (status IN ('running', 'done', 'failed')),
+  run_by text NOT NULL,
+  host text NOT NULL,
+  pid integer NOT NULL,
+  started_at timestamptz NOT NULL DEFAULT now(),
+  finished_at timestamptz,
+  error text,
+  detail jsonb NOT NULL DEFAULT '{}'
+);
+CREATE INDEX restores_by_service ON lbctl.restores (service, id DESC);
+)sql"},
 };
 
 constexpr int k_latest = k_schema_steps.back().version;

@@ -34,14 +34,4 @@ Cutover read_cutover(const pqxx::row& row);
 // Creates or upgrades schema lbctl on `connection`.
 Result<void> ensure_schema(pqxx::connection& connection);
 
-// Runs `body` (which returns Result<T>) and maps what libpqxx throws.
-template <class F>
-auto guarded(std::string_view what, F&& body) -> decltype(body()) {
-  try {
-    return body();
-  } catch (const std::exception& e) {
-    return std::unexpected(to_error(e, what));
-  }
-}
-
 }  // namespace lbctl::db

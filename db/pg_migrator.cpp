@@ -12,7 +12,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-constexpr AdvisoryKey k_run_lock{k_space_migration_run, 0};
+using history::k_run_lock;
 
 // Where and why a file failed.
 struct FileFailure {
@@ -141,10 +141,11 @@ Result<PhasePlan> plan_on(pqxx::connection& connection, std::vector<MigrationFil
 
 std::string unfinished_text(const std::vector<AppliedMigration>& unfinished) {
   const AppliedMigration& m = unfinished.front();
-  return std::string(to_string(m.phase)) + "/" + m.name + " was recorded running at " + format_utc(m.applied_at) +
+  const std::string label = std::string(to_string(m.phase)) + "/" + m.name;
+  return label + " was recorded running at " + format_utc(m.applied_at) +
          " and never finished (the run applying it died): check whether its change took effect (for CREATE INDEX "
-         "CONCURRENTLY: pg_index.indisvalid), then set its row in " +
-         k_history_table + " to status 'done', or drop what it left and delete the row to run it again";
+         "CONCURRENTLY: pg_index.indisvalid), then `lbctl migrate repair --done " +
+         label + "`, or drop what it left and `lbctl migrate repair --undo " + label + "` to run it again";
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/clock.hpp"
+#include "db/migration_repair.hpp"
 #include "db/migrator.hpp"
 
 namespace lbctl::db {
@@ -38,6 +39,24 @@ class PgMigrator final : public Migrator {
   boost::asio::awaitable<Result<PhaseReport>> apply(Phase phase, std::optional<std::int64_t> cutover_id) override;
   boost::asio::awaitable<Result<PhaseReport>> apply_together(std::vector<Phase> phases,
                                                              std::optional<std::int64_t> cutover_id) override;
+
+  // Adopting a database that already has its schema, and repairs
+  // (pg_migration_repair.cpp; see migration_repair.hpp). Not on Migrator:
+  // only `lbctl migrate` uses them, and it runs on the real database.
+
+  // Records the files up to and including `through` (both phases) as
+  // applied, origin "baseline", without running them, in one transaction
+  // under the run lock; with `dry_run` only says which. `by` (who ran it) is
+  // recorded in lbctl_schema_history_edits. Fails with invalid as
+  // baseline_files(); conflict when a run holds the run lock; unreachable.
+  Result<std::vector<MigrationFile>> baseline(const std::string& through, bool dry_run, const std::string& by);
+  // What needs repair; changes nothing.
+  Result<RepairList> repairs();
+  // One repair (see RepairAction) under the run lock, recorded with `by`;
+  // with `dry_run` only checked and returned. Fails with invalid as
+  // plan_repair(); conflict when a run holds the run lock (an unfinished
+  // file may be running right now); unreachable.
+  Result<RepairDone> repair(RepairAction action, const std::string& file, const std::string& by, bool dry_run);
 
  private:
   boost::asio::awaitable<Result<PhaseReport>> apply_phases(std::vector<Phase> phases,

@@ -1,5 +1,7 @@
 #include "db/pg_support.hpp"
 
+#include <libpq-fe.h>
+
 #include <nlohmann/json.hpp>
 
 namespace lbctl::db {
@@ -21,6 +23,34 @@ std::string with_connect_timeout(const std::string& url, std::chrono::seconds ti
     return url + (url.find('?') == std::string::npos ? "?" : "&") + value;
   }
   return url.empty() ? value : url + " " + value;
+}
+
+Result<LibpqEnvironment> libpq_environment(const std::string& url) {
+  char* problem = nullptr;
+  PQconninfoOption* options = PQconninfoParse(url.c_str(), &problem);
+  if (problem != nullptr) PQfreemem(problem);
+  if (options == nullptr) return fail(ErrorKind::invalid, "libpq cannot parse the database URL");
+  LibpqEnvironment out;
+  for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr || o->val[0] == '\0') continue;
+    if (o->envvar != nullptr) {
+      out.variables.emplace_back(o->envvar, o->val);
+      continue;
+    }
+    if (std::string_view(o->keyword).find("password") != std::string_view::npos) {
+      PQconninfoFree(options);
+      return fail(ErrorKind::invalid, std::string("the database URL's ") + o->keyword +
+                                          " has no libpq environment variable: it would show in psql's argv");
+    }
+    std::string value;
+    for (const char* c = o->val; *c != '\0'; ++c) {
+      if (*c == '\'' || *c == '\\') value += '\\';
+      value += *c;
+    }
+    out.rest += (out.rest.empty() ? "" : " ") + std::string(o->keyword) + "='" + value + "'";
+  }
+  PQconninfoFree(options);
+  return out;
 }
 
 Result<std::unique_ptr<pqxx::connection>> connect(const std::string& url, const std::string& application_name,

@@ -10,6 +10,8 @@
 #include <pqxx/pqxx>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/error.hpp"
 #include "db/journal.hpp"
@@ -35,12 +37,33 @@ inline constexpr std::int32_t k_space_migration_run = 0x6c62'6d31;   // "lbm1": 
 Result<std::unique_ptr<pqxx::connection>> connect(const std::string& url, const std::string& application_name,
                                                   std::chrono::seconds timeout);
 
+// A connection string as libpq's environment variables (PGHOST, PGUSER,
+// PGPASSWORD, ...), so a program lbctl starts (psql) connects without the URL
+// in its argv, where `ps` shows it to every local user. Keywords that have no
+// variable come back in `rest` (key=value, for -d; never the password).
+// invalid when libpq cannot parse it (the message does not quote it).
+struct LibpqEnvironment {
+  std::vector<std::pair<std::string, std::string>> variables;
+  std::string rest;
+};
+Result<LibpqEnvironment> libpq_environment(const std::string& url);
+
 // `url` with connect_timeout set, in URI or key=value form.
 std::string with_connect_timeout(const std::string& url, std::chrono::seconds timeout);
 
 // Maps what libpqxx threw: broken_connection -> unreachable, in_doubt_error
 // and sql_error and the rest -> refused. `what` says what was being done.
 Error to_error(const std::exception& e, std::string_view what);
+
+// Runs `body` (which returns Result<T>) and maps what libpqxx throws.
+template <class F>
+auto guarded(std::string_view what, F&& body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    return std::unexpected(to_error(e, what));
+  }
+}
 
 // Postgres's first message line without its "ERROR:  " prefix.
 std::string server_message(std::string_view what);

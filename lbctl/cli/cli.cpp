@@ -36,6 +36,7 @@ int run_cli(int argc, char** argv) {
   cli::add_abort_command(app, action);
   cli::add_maintenance_command(app, action);
   cli::add_reconcile_command(app, action);
+  cli::add_restore_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -23,6 +23,7 @@ void add_validate_command(CLI::App& app, Action& action);
 void add_servers_command(CLI::App& app, Action& action);
 void add_check_command(CLI::App& app, Action& action);
 void add_migrate_command(CLI::App& app, Action& action);
+void add_migrate_history_commands(CLI::App& migrate, Action& action);  // migrate baseline, migrate repair
 void add_history_command(CLI::App& app, Action& action);
 void add_cutover_command(CLI::App& app, Action& action);  // cutover and resume
 void add_plan_command(CLI::App& app, Action& action);
@@ -30,6 +31,7 @@ void add_status_command(CLI::App& app, Action& action);
 void add_abort_command(CLI::App& app, Action& action);
 void add_maintenance_command(CLI::App& app, Action& action);
 void add_reconcile_command(CLI::App& app, Action& action);
+void add_restore_command(CLI::App& app, Action& action);
 
 }  // namespace cli
 }  // namespace lbctl

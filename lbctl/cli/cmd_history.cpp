@@ -1,5 +1,5 @@
-// `lbctl history -c FILE [--json] [--limit N]`: the service's past cutovers,
-// from the journal, so from any machine.
+// `lbctl history -c FILE [--json] [--limit N]`: the service's past cutovers
+// and restores, from the journal, so from any machine.
 
 #include <CLI/CLI.hpp>
 #include <iostream>
@@ -11,6 +11,7 @@
 #include "lbctl/cli/db_setup.hpp"
 #include "lbctl/cli/exit_codes.hpp"
 #include "lbctl/cli/table.hpp"
+#include "lbctl/cli/restore_report.hpp"
 
 namespace lbctl::cli {
 
@@ -88,9 +89,21 @@ int show_history(const HistoryArgs& args) {
     std::cerr << "error: " << cutovers.error().message << "\n";
     return exit_code_for(cutovers.error());
   }
+  auto restores = (*journal)->restores(config.service, args.limit);
+  if (!restores) {
+    std::cerr << "error: " << restores.error().message << "\n";
+    return exit_code_for(restores.error());
+  }
+  // Restores come after the cutovers, newest first, one line each ("restore N ...").
+  const auto show_restores = [&] {
+    for (const auto& r : *restores) {
+      std::cout << (args.json ? restore_history_json(r).dump() : restore_history_line(r)) << "\n";
+    }
+    return k_exit_done;
+  };
   if (args.json) {
     for (const auto& c : *cutovers) std::cout << to_json(c).dump() << "\n";
-    return k_exit_done;
+    return show_restores();
   }
   if (cutovers->empty()) {
     std::cout << "no cutovers recorded for service " << config.service << "\n";
@@ -103,7 +116,7 @@ int show_history(const HistoryArgs& args) {
                  human(duration_of(c)), c.step, c.host + ":" + std::to_string(c.pid), one_line(c.error)});
     }
     std::cout << table.render();
-    return k_exit_done;
+    return show_restores();
   }
   for (const auto& c : *cutovers) {
     std::cout << c.id << " " << db::to_string(c.status) << " started=" << iso(c.started_at)
@@ -111,17 +124,19 @@ int show_history(const HistoryArgs& args) {
     if (!c.error.empty()) std::cout << " error=" << one_line(c.error);
     std::cout << "\n";
   }
-  return k_exit_done;
+  return show_restores();
 }
 
 }  // namespace
 
 void add_history_command(CLI::App& app, Action& action) {
-  auto* command = app.add_subcommand("history", "List the service's past cutovers, newest first");
+  auto* command = app.add_subcommand("history", "List the service's past cutovers, then its restores, newest first");
   auto args = std::make_shared<HistoryArgs>();
   command->add_option("-c,--config", args->file, "The config file (YAML)")->required();
-  command->add_flag("--json", args->json, "One JSON object per cutover, one per line");
-  command->add_option("--limit", args->limit, "How many cutovers to show (default 20)")->check(CLI::Range(1, 10000));
+  command->add_flag("--json", args->json,
+                    "One JSON object per cutover (then per restore, \"kind\": \"restore\"), one per line");
+  command->add_option("--limit", args->limit, "How many cutovers (and restores) to show (default 20)")
+      ->check(CLI::Range(1, 10000));
   command->footer("Exit codes: 0 shown; 2 config error; 5 the state database was unreachable.");
   command->callback([&action, args] { action = [args] { return show_history(*args); }; });
 }

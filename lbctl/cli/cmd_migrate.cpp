@@ -1,5 +1,6 @@
 // `lbctl migrate pre|post -c FILE [--dry-run] [--json] [--no-backup]
-// [--allow-out-of-order]`: one migration phase outside a cutover.
+// [--allow-out-of-order]`: one migration phase outside a cutover. `migrate
+// baseline` and `migrate repair` live in cmd_migrate_history.cpp.
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
@@ -11,6 +12,7 @@
 #include "lbctl/config/config.hpp"
 #include "lbctl/cli/db_setup.hpp"
 #include "lbctl/cli/exit_codes.hpp"
+#include "lbctl/cli/migrate_output.hpp"
 
 namespace lbctl::cli {
 
@@ -25,34 +27,7 @@ struct MigrateArgs {
   bool allow_out_of_order = false;
 };
 
-// Human lines on stdout, or one JSON object per line; errors on stderr too.
-class Output {
- public:
-  explicit Output(bool json) : m_json(json) {}
-  // A null event is a human-only line.
-  void line(const std::string& text, nlohmann::json event) {
-    if (m_json) {
-      if (!event.is_null()) std::cout << event.dump() << "\n" << std::flush;
-    } else {
-      std::cout << text << "\n" << std::flush;
-    }
-  }
-  int error(const Error& e, int exit_code) {
-    if (m_json) {
-      std::cout << nlohmann::json{{"event", "error"},
-                                  {"kind", to_string(e.kind)},
-                                  {"message", e.message},
-                                  {"exit_code", exit_code}}
-                       .dump()
-                << "\n";
-    }
-    std::cerr << "error: " << e.message << "\n";
-    return exit_code;
-  }
-
- private:
-  bool m_json;
-};
+using Output = MigrateOutput;
 
 std::string ms(std::chrono::milliseconds d) { return std::to_string(d.count()) + "ms"; }
 
@@ -96,9 +71,10 @@ int run_migrate(const MigrateArgs& args) {
     }
     return out.error(
         Error{ErrorKind::conflict, label + " was recorded running at " + db::format_utc(m.applied_at) +
-                                       " and never finished: check whether its change took effect, then "
-                                       "set its row in " +
-                                       db::k_history_table + " to status 'done', or undo it and delete the row"},
+                                       " and never finished: check whether its change took effect, then `lbctl migrate "
+                                       "repair --done " +
+                                       label + "`, or undo it and `lbctl migrate repair --undo " + label +
+                                       "` (`lbctl migrate repair` lists what needs repair)"},
         k_exit_operator);
   }
   if (args.dry_run) return k_exit_done;
@@ -157,12 +133,12 @@ int run_migrate(const MigrateArgs& args) {
 }  // namespace
 
 void add_migrate_command(CLI::App& app, Action& action) {
-  auto* command = app.add_subcommand("migrate", "Apply one migration phase (pre or post) outside a cutover");
+  auto* command = app.add_subcommand(
+      "migrate", "Apply one migration phase (pre or post) outside a cutover; or baseline, or repair, its history");
   auto args = std::make_shared<MigrateArgs>();
   command->add_option("phase", args->phase, "pre (additive, before new code) or post (after old servers are gone)")
-      ->required()
       ->check(CLI::IsMember({"pre", "post"}));
-  command->add_option("-c,--config", args->file, "The config file (YAML)")->required();
+  command->add_option("-c,--config", args->file, "The config file (YAML)");
   command->add_flag("--dry-run", args->dry_run, "List the pending files and their checksums; change nothing");
   command->add_flag("--json", args->json, "One JSON object per line");
   command->add_flag("--no-backup", args->no_backup, "Skip migrations.backup (says so)");
@@ -170,8 +146,16 @@ void add_migrate_command(CLI::App& app, Action& action) {
   command->footer(
       "Exit codes: 0 applied (or nothing to do); 1 a migration failed and its phase was rolled back, or the backup "
       "failed; 2 config, usage or invalid migration files; 3 a no-transaction file never finished: check it; 4 "
-      "another run holds the run lock; 5 the database was unreachable.");
-  command->callback([&action, args] { action = [args] { return run_migrate(*args); }; });
+      "another run holds the run lock; 5 the database was unreachable.\n`lbctl migrate baseline --help`: a database "
+      "that already has the files' schema; `lbctl migrate repair --help`: after an operator checked by hand.");
+  add_migrate_history_commands(*command, action);
+  // CLI11 runs a chosen subcommand's callback first: baseline and repair set the action then.
+  command->callback([&action, args, command] {
+    if (!command->get_subcommands().empty()) return;
+    if (args->phase.empty()) throw CLI::RequiredError("phase (pre or post), or baseline or repair");
+    if (args->file.empty()) throw CLI::RequiredError("--config");
+    action = [args] { return run_migrate(*args); };
+  });
 }
 
 }  // namespace lbctl::cli

@@ -50,6 +50,12 @@ class FakeJournal final : public db::Journal {
   Result<std::optional<db::Cutover>> latest(const std::string& service) override;
   Result<db::Cutover> get(std::int64_t cutover_id) override;
   Result<std::vector<db::Cutover>> history(const std::string& service, std::size_t limit) override;
+  // Logged as "begin_restore shop cutover=1", "finish_restore 1 done",
+  // "restores shop" (fake_journal_restores.cpp).
+  Result<db::Restore> begin_restore(const db::NewRestore& restore) override;
+  Result<void> finish_restore(std::int64_t restore_id, db::RestoreStatus status, std::string_view error,
+                              std::string_view detail_json) override;
+  Result<std::vector<db::Restore>> restores(const std::string& service, std::size_t limit) override;
 
   // --- the world, for tests ---
 
@@ -81,6 +87,7 @@ class FakeJournal final : public db::Journal {
 
   // The rows, servers and events as stored.
   const std::map<std::int64_t, db::Cutover>& rows() const { return m_rows; }
+  const std::map<std::int64_t, db::Restore>& restore_rows() const { return m_restores; }
   std::vector<db::Event> all_events(std::int64_t cutover_id) const;
   // The service whose lock this journal holds, if any.
   std::optional<std::string> held_service() const { return m_held; }
@@ -96,6 +103,7 @@ class FakeJournal final : public db::Journal {
   std::map<std::int64_t, db::Cutover> m_rows;
   std::map<std::int64_t, std::map<std::string, db::ServerRecord>> m_servers;
   std::map<std::string, std::map<std::string, db::LbRecord>> m_lb_records;
+  std::map<std::int64_t, db::Restore> m_restores;
   std::vector<db::Event> m_events;
   std::set<std::string> m_locked;  // services whose lock someone holds
   std::optional<std::string> m_held;
