@@ -9,11 +9,15 @@ set(CPACK_PACKAGE_NAME lbctl)
 set(CPACK_PACKAGE_VENDOR "lbctl")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "blue-green cutover controller for servers behind HAProxy")
+# The extended description, wrapped as Debian wants it (lines under 80).
 set(CPACK_PACKAGE_DESCRIPTION
-    "lbctl replaces a pool of application servers behind HAProxy with a new one: it clones and health-checks "
-    "the new servers, attaches them through HAProxy's runtime API, drains the old servers' sessions, runs the "
-    "database migrations before and after, and rolls back by itself on failure. Every step is journaled in "
-    "PostgreSQL, so an interrupted cutover can be resumed or rolled back from any machine.")
+    "lbctl replaces a pool of application servers behind HAProxy with a new\n"
+    "one: it clones and health-checks the new servers, attaches them through\n"
+    "HAProxy's runtime API, drains the old servers' sessions, runs the database\n"
+    "migrations before and after, and rolls back by itself on failure. Every\n"
+    "step is journaled in PostgreSQL, so an interrupted cutover can be resumed\n"
+    "or rolled back from any machine.")
+string(REPLACE ";" "" CPACK_PACKAGE_DESCRIPTION "${CPACK_PACKAGE_DESCRIPTION}")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_GENERATOR DEB)

@@ -38,7 +38,8 @@ OptionDoc option_doc(const CLI::Formatter& formatter, const CLI::Option& option)
     doc.label = formatter.make_option_name(&option, false) + formatter.make_option_opts(&option);
   }
   doc.description = formatter.make_option_desc(&option);
-  doc.takes_value = option.get_type_size() != 0;
+  // A flag expects no items; get_type_size() is 1 for flags too.
+  doc.takes_value = option.get_items_expected_max() != 0;
   return doc;
 }
 

@@ -23,8 +23,10 @@ std::string spec_text(const std::string& text) {
   return single_quoted(out);
 }
 
+// "_lbctl", "_lbctl_maintenance_on".
 std::string function_name(const std::string& path) {
   std::string name = "_lbctl";
+  if (!path.empty()) name += '_';
   for (const char c : path) name += c == ' ' || c == '-' ? '_' : c;
   return name;
 }

@@ -27,6 +27,8 @@ expect "--json" lbctl rollback --js
 expect "post pre" lbctl migrate p
 expect "--dry-run" lbctl migrate pre --dr
 expect "" lbctl maintenance on --message ""
+# A flag takes no value: what follows it is completed as usual.
+expect "--config" lbctl validate --json --con
 # Every command lbctl --help lists is offered first.
 top=$(complete_words lbctl "")
 for command in $("$lbctl" --help | awk '/^Subcommands:/ {on=1; next} on && /^  [a-z]/ {sub(/,$/, "", $1); print $1}'); do

@@ -41,6 +41,11 @@ TEST_CASE("the command tree holds every command, nested ones and aliases, in def
                                   [](const OptionDoc& o) { return o.positional == "phase"; });
   REQUIRE(phase != migrate.options.end());
   CHECK(phase->choices == std::vector<std::string>{"pre", "post"});
+  for (const auto& option : migrate.options) {
+    const bool is_flag = option.label.starts_with("--dry-run") || option.label.starts_with("--json");
+    if (is_flag) CHECK_FALSE(option.takes_value);
+    if (option.label.starts_with("-c,--config")) CHECK(option.takes_value);
+  }
 }
 
 TEST_CASE("option labels are the ones --help prints", "[docgen]") {
@@ -90,5 +95,7 @@ TEST_CASE("zsh completion has a function per command and dispatches subcommands"
   CHECK_THAT(script, Contains("_lbctl_maintenance_on() {"));
   CHECK_THAT(script, Contains("    abort|rollback) _lbctl_abort ;;"));
   CHECK_THAT(script, Contains("'(-c --config)'{-c,--config}'["));
+  CHECK_THAT(script, Contains("]:file:_files'"));
+  CHECK_THAT(script, Contains("'--json[One JSON object per line]' \\\n"));
   CHECK_THAT(script, Contains("':phase:(pre post)'"));
 }
