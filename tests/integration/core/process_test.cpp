@@ -13,7 +13,7 @@ TEST_CASE("a program's exit code and output come back, without a shell", "[integ
   boost::asio::io_context io;
   PosixProcessRunner runner;
   // A shell would expand $HOME and split on ';': argv passes them through.
-  auto result = test::run_async(io, runner.run({{"echo", "$HOME;", "x"}, {}, 5s}));
+  auto result = test::run_async(io, runner.run({{"echo", "$HOME;", "x"}, {}, 5s, std::nullopt}));
   REQUIRE(result.has_value());
   CHECK(result->exit_code == 0);
   CHECK(result->out == "$HOME; x\n");
@@ -22,7 +22,7 @@ TEST_CASE("a program's exit code and output come back, without a shell", "[integ
 TEST_CASE("a non-zero exit is reported with stderr, not as an error", "[integration][process]") {
   boost::asio::io_context io;
   PosixProcessRunner runner;
-  auto result = test::run_async(io, runner.run({{"ls", "/no/such/path"}, {}, 5s}));
+  auto result = test::run_async(io, runner.run({{"ls", "/no/such/path"}, {}, 5s, std::nullopt}));
   REQUIRE(result.has_value());
   CHECK(result->exit_code != 0);
   CHECK(result->err.find("/no/such/path") != std::string::npos);
@@ -31,7 +31,7 @@ TEST_CASE("a non-zero exit is reported with stderr, not as an error", "[integrat
 TEST_CASE("a program that cannot be found is unreachable", "[integration][process]") {
   boost::asio::io_context io;
   PosixProcessRunner runner;
-  auto result = test::run_async(io, runner.run({{"/no/such/program"}, {}, 5s}));
+  auto result = test::run_async(io, runner.run({{"/no/such/program"}, {}, 5s, std::nullopt}));
   REQUIRE_FALSE(result.has_value());
   CHECK(result.error().kind == ErrorKind::unreachable);
   CHECK(result.error().message.find("/no/such/program") != std::string::npos);
@@ -42,7 +42,7 @@ TEST_CASE("a program past its timeout is killed and reported with its stderr", "
   PosixProcessRunner runner;
   const auto started = std::chrono::steady_clock::now();
   auto result = test::run_async(
-      io, runner.run({{"python3", "-c", "import sys,time; print('stuck here', file=sys.stderr, flush=True); time.sleep(30)"}, {}, 700ms}));
+      io, runner.run({{"python3", "-c", "import sys,time; print('stuck here', file=sys.stderr, flush=True); time.sleep(30)"}, {}, 700ms, std::nullopt}));
   REQUIRE_FALSE(result.has_value());
   CHECK(result.error().kind == ErrorKind::timeout);
   CHECK(result.error().message.find("stuck here") != std::string::npos);
@@ -52,7 +52,7 @@ TEST_CASE("a program past its timeout is killed and reported with its stderr", "
 TEST_CASE("environment variables given are added for the program", "[integration][process]") {
   boost::asio::io_context io;
   PosixProcessRunner runner;
-  auto result = test::run_async(io, runner.run({{"printenv", "LBCTL_TEST_VALUE"}, {{"LBCTL_TEST_VALUE", "a b;c"}}, 5s}));
+  auto result = test::run_async(io, runner.run({{"printenv", "LBCTL_TEST_VALUE"}, {{"LBCTL_TEST_VALUE", "a b;c"}}, 5s, std::nullopt}));
   REQUIRE(result.has_value());
   CHECK(result->out == "a b;c\n");
 }
@@ -63,9 +63,9 @@ TEST_CASE("variables withheld from children are not inherited, unless a spec set
   withhold_from_children({"LBCTL_TEST_WITHHELD"});
   boost::asio::io_context io;
   PosixProcessRunner runner;
-  auto inherited = test::run_async(io, runner.run({{"env"}, {}, 5s}));
+  auto inherited = test::run_async(io, runner.run({{"env"}, {}, 5s, std::nullopt}));
   auto explicit_value =
-      test::run_async(io, runner.run({{"printenv", "LBCTL_TEST_WITHHELD"}, {{"LBCTL_TEST_WITHHELD", "given"}}, 5s}));
+      test::run_async(io, runner.run({{"printenv", "LBCTL_TEST_WITHHELD"}, {{"LBCTL_TEST_WITHHELD", "given"}}, 5s, std::nullopt}));
   withhold_from_children({});
   ::unsetenv("LBCTL_TEST_WITHHELD");
   ::unsetenv("LBCTL_TEST_PASSED");
@@ -81,7 +81,7 @@ TEST_CASE("a background child holding the pipe does not hang the run", "[integra
   PosixProcessRunner runner;
   const auto started = std::chrono::steady_clock::now();
   auto result = test::run_async(io, runner.run({{"python3", "-c",
-      "import os,time\nif os.fork()==0:\n  time.sleep(3)\n  os._exit(0)\nprint('parent done')"}, {}, 10s}));
+      "import os,time\nif os.fork()==0:\n  time.sleep(3)\n  os._exit(0)\nprint('parent done')"}, {}, 10s, std::nullopt}));
   REQUIRE(result.has_value());
   CHECK(result->out.find("parent done") != std::string::npos);
   CHECK(std::chrono::steady_clock::now() - started < 2s);
