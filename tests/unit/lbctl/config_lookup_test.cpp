@@ -94,7 +94,7 @@ TEST_CASE("a nested command without -c takes the default config too", "[config_l
   CHECK(parse({"maintenance", "on", "--message", "back soon"}).config == "/srv/shop.yaml");
 }
 
-TEST_CASE("-c wins over LBCTL_CONFIG and nothing is said", "[config_lookup]") {
+TEST_CASE("a given -c wins over LBCTL_CONFIG and nothing is said", "[config_lookup]") {
   ScopedEnv env{"LBCTL_CONFIG", std::string("/srv/shop.yaml")};
   const auto parsed = parse({"plan", "-c", "mine.yaml"});
   CHECK(parsed.config == "mine.yaml");
