@@ -31,7 +31,7 @@ expect() {
 }
 expect "cutover:Replace the old pool" 2 lbctl cu
 expect "on:Every request gets a 503 page" 3 lbctl maintenance ""
-expect "{-c,--config}" 3 lbctl validate --
+expect "(-c --config)--config[" 3 lbctl validate --
 expect ":file:_files" 3 lbctl rollback -c
 expect "--message" 4 lbctl maintenance on --
 expect ":phase:(pre post)" 3 lbctl migrate ""
