@@ -24,8 +24,8 @@ std::vector<std::string_view> lines_of(std::string_view text) {
   return lines;
 }
 
-// The file's lines without the backend's server lines, each without its
-// '\r' (the last line's line end may change when a server line follows it).
+// The file's lines without the backend's server lines, each without the
+// '\r's that end it (haproxy_map_target.cpp says why).
 std::vector<std::string_view> other_lines(std::string_view text, const CfgBackend& backend) {
   auto lines = lines_of(text);
   std::vector<std::string_view> kept;
@@ -36,7 +36,7 @@ std::vector<std::string_view> other_lines(std::string_view text, const CfgBacken
       continue;
     }
     auto line = lines[i];
-    if (line.ends_with('\r')) line.remove_suffix(1);
+    while (line.ends_with('\r')) line.remove_suffix(1);
     kept.push_back(line);
   }
   return kept;

@@ -11,7 +11,10 @@ namespace {
 
 using namespace lbctl::pools;
 
-// The lines that are not `key`'s, each without its '\r'.
+// The lines that are not `key`'s, each without the '\r's that end it: where
+// a line's end changes (the new last line of a file that ended without a
+// newline), which '\r' belonged to the line end is a matter of reading, and
+// HAProxy stops reading a line at its first '\r' anyway.
 std::vector<std::string_view> other_lines(std::string_view text, std::string_view key) {
   std::vector<std::string_view> kept;
   while (!text.empty()) {
@@ -19,7 +22,7 @@ std::vector<std::string_view> other_lines(std::string_view text, std::string_vie
     auto line = text.substr(0, end);
     text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
     if (map_file_value(line, key)) continue;
-    if (line.ends_with('\r')) line.remove_suffix(1);
+    while (line.ends_with('\r')) line.remove_suffix(1);
     kept.push_back(line);
   }
   return kept;
