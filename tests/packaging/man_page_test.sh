@@ -9,8 +9,9 @@ page="$build/docgen/out/lbctl.1.gz"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# A width no paragraph reaches: each is one line, neither wrapped nor justified.
-MANWIDTH=3000 man --warnings=all -l "$page" >"$work/page" 2>"$work/warnings"
+# A width no paragraph reaches: each is one line, neither wrapped nor justified;
+# the C locale, so groff writes `\-` as the ASCII hyphen --help prints.
+LC_ALL=C MANWIDTH=3000 man --warnings=all -l "$page" >"$work/page" 2>"$work/warnings"
 if [ -s "$work/warnings" ]; then echo "groff warnings:"; cat "$work/warnings"; exit 1; fi
 # man -l on a terminal-width page too: what a user sees.
 MANWIDTH=80 man -l "$page" | grep -q 'lbctl cutover'
