@@ -23,6 +23,7 @@ done
 extra=$(cd "$prefix" && find . -type f | sed 's|^\./||' | sort | grep -vxF -f <(printf '%s\n' "${expected[@]}") || true)
 if [ -n "$extra" ]; then echo "not expected in the install tree:"; echo "$extra"; status=1; fi
 [ -x "$prefix/bin/lbctl" ] || { echo "bin/lbctl is not executable"; status=1; }
-"$prefix/bin/lbctl" --version | grep -q '^lbctl ' || { echo "the installed lbctl does not run"; status=1; }
+version=$("$prefix/bin/lbctl" --version) || true
+[[ $version == "lbctl "* ]] || { echo "the installed lbctl does not run: '$version'"; status=1; }
 gzip -t "$prefix/share/man/man1/lbctl.1.gz" "$prefix/share/doc/lbctl/changelog.gz"
 exit $status

@@ -14,7 +14,8 @@ trap 'rm -rf "$work"' EXIT
 LC_ALL=C MANWIDTH=3000 man --warnings=all -l "$page" >"$work/page" 2>"$work/warnings"
 if [ -s "$work/warnings" ]; then echo "groff warnings:"; cat "$work/warnings"; exit 1; fi
 # man -l on a terminal-width page too: what a user sees.
-MANWIDTH=80 man -l "$page" | grep -q 'lbctl cutover'
+MANWIDTH=80 man -l "$page" >"$work/page80"
+grep -q 'lbctl cutover' "$work/page80"
 squeeze() { tr -s ' \t\n' ' '; }
 squeeze <"$work/page" >"$work/page.flat"
 
@@ -30,7 +31,7 @@ check_command() {
   # shellcheck disable=SC2086 # the path is words on purpose
   help=$("$lbctl" $path --help)
   expect "lbctl $path" "a command"
-  description=$(printf '%s\n' "$help" | head -n 1)
+  description=${help%%$'\n'*}
   expect "$(printf '%s' "$description" | squeeze)" "the description of $path"
   # Option lines: "  -c,--config TEXT   The config file ..." (wrapped descriptions continue below).
   while IFS= read -r line; do

@@ -23,9 +23,11 @@ status=0
 expect() {
   local want=$1 current=$2
   shift 2
-  if ! offered "$current" "$@" | grep -qF -- "$want"; then
+  local got
+  got=$(offered "$current" "$@")
+  if [[ $got != *"$want"* ]]; then
     echo "zsh: lbctl ${*:2} (word $current) does not offer: $want"
-    offered "$current" "$@" | sed 's/^/  got: /' | head -n 5
+    printf '%s\n' "$got" | sed 's/^/  got: /'
     status=1
   fi
 }
