@@ -114,8 +114,15 @@ std::size_t line_of_nul(std::string_view text) {
 
 void LineWriter::write(std::string_view content, std::string_view eol) {
   if (m_eol_at != std::string::npos && (m_text.empty() || m_text.back() != '\n')) {
-    m_text.resize(m_eol_at);
-    m_text += m_eol;
+    // The line before ended the old text without a newline. A lone '\r' it
+    // ended with stays (found by fuzzing: replacing it dropped a byte of a
+    // line that should not change); a newline after it makes it "\r\n".
+    if (m_text.size() > m_eol_at && m_text.back() == '\r') {
+      m_text += '\n';
+    } else {
+      m_text.resize(m_eol_at);
+      m_text += m_eol;
+    }
   }
   m_line_at = m_text.size();
   m_text += content;

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string_view>
 
+#include "pools/prompt_mode.hpp"
 #include "pools/runtime_api.hpp"
 
 namespace lbctl::pools {
@@ -32,12 +33,5 @@ class SocketRuntimeApi final : public RuntimeApi {
   std::chrono::milliseconds m_timeout;
   CliDialect m_dialect;
 };
-
-// True for one line, or a payload command ("... <<" then non-empty lines).
-bool is_well_formed(std::string_view command);
-
-// Splits the prompt-mode stream into answers: each answer ends with "\n> ".
-// Returns the answers complete so far; `rest` keeps the unfinished tail.
-std::vector<std::string> split_prompt_answers(std::string& stream);
 
 }  // namespace lbctl::pools

@@ -16,6 +16,7 @@
 #include "core/error.hpp"
 #include "pools/commands.hpp"
 #include "pools/haproxy_cfg.hpp"
+#include "pools/reload_answers.hpp"
 #include "pools/runtime_api.hpp"
 #include "pools/server_options.hpp"
 #include "pools/stats.hpp"
@@ -52,27 +53,6 @@ struct BackendState {
 };
 
 using StatPredicate = std::function<bool(const ServerStat&)>;
-
-// Which HAProxy process answers: `show info`'s Pid and Start_time_sec. It
-// changes on every reload (a new worker) and restart.
-struct LbIdentity {
-  std::uint64_t pid = 0;
-  std::uint64_t start_time = 0;
-
-  bool known() const { return pid != 0; }
-  bool operator==(const LbIdentity&) const = default;
-};
-
-// Reads Pid and Start_time_sec from a `show info` answer (zeros when absent).
-LbIdentity parse_identity(std::string_view show_info);
-
-// A worker a reload left behind, still finishing its sessions (`show proc`
-// on the master CLI lists it with a reload count above 0).
-struct OldWorker {
-  std::uint64_t pid = 0;
-  unsigned reloads = 0;
-};
-std::vector<OldWorker> parse_old_workers(std::string_view show_proc);
 
 class BackendFile;
 

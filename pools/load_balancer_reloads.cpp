@@ -1,7 +1,6 @@
 // LoadBalancer and reloads: which process answers (`show info`), and the
 // sessions that workers a reload left behind still hold (the master CLI).
 
-#include <charconv>
 #include <unordered_set>
 #include <fmt/format.h>
 
@@ -14,23 +13,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-std::uint64_t number_after(std::string_view text, std::string_view label) {
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    const auto line = text.substr(pos, end - pos);
-    pos = end + 1;
-    if (!line.starts_with(label)) continue;
-    auto value = line.substr(label.size());
-    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-    std::uint64_t number = 0;
-    std::from_chars(value.data(), value.data() + value.size(), number);
-    return number;
-  }
-  return 0;
-}
-
 std::vector<std::string> commands_of(std::string first) {
   std::vector<std::string> commands;
   commands.push_back(std::move(first));
@@ -38,39 +20,6 @@ std::vector<std::string> commands_of(std::string first) {
 }
 
 }  // namespace
-
-LbIdentity parse_identity(std::string_view show_info) {
-  return LbIdentity{number_after(show_info, "Pid:"), number_after(show_info, "Start_time_sec:")};
-}
-
-std::vector<OldWorker> parse_old_workers(std::string_view show_proc) {
-  // "# old workers" heads the list (2.6); each line: PID, type, reloads, ...
-  std::vector<OldWorker> workers;
-  bool in_old = false;
-  std::size_t pos = 0;
-  while (pos < show_proc.size()) {
-    std::size_t end = show_proc.find('\n', pos);
-    if (end == std::string_view::npos) end = show_proc.size();
-    auto line = show_proc.substr(pos, end - pos);
-    pos = end + 1;
-    if (line.starts_with("#")) {
-      in_old = line.starts_with("# old workers");
-      continue;
-    }
-    if (!in_old) continue;
-    OldWorker worker;
-    const auto [after_pid, pid_error] = std::from_chars(line.data(), line.data() + line.size(), worker.pid);
-    if (pid_error != std::errc() || worker.pid == 0) continue;
-    auto rest = line.substr(static_cast<std::size_t>(after_pid - line.data()));
-    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
-    if (!rest.starts_with("worker")) continue;
-    rest.remove_prefix(6);
-    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
-    std::from_chars(rest.data(), rest.data() + rest.size(), worker.reloads);
-    workers.push_back(worker);
-  }
-  return workers;
-}
 
 void LoadBalancer::note_identity(std::string_view show_info) {
   const auto seen = parse_identity(show_info);

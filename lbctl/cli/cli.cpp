@@ -6,25 +6,22 @@
 #include <iostream>
 
 #include "core/process.hpp"
+#include "lbctl/cli/build_info.hpp"
 #include "lbctl/config/config.hpp"
+#include "lbctl/cli/config_lookup.hpp"
 #include "lbctl/cli/exit_codes.hpp"
 
 namespace lbctl {
 
-int run_cli(int argc, char** argv) {
-  // A program that exits before reading its stdin (a persist `write`
-  // command) must fail that command, not kill lbctl.
-  std::signal(SIGPIPE, SIG_IGN);
-  // Hooks, providers and the backup get lbctl's environment without its secrets.
-  withhold_from_children({"LBCTL_STATE_DATABASE_URL", "LBCTL_MIGRATIONS_DATABASE_URL"});
-  CLI::App app{"lbctl: blue-green cutovers for application servers behind HAProxy", "lbctl"};
+void build_cli(CLI::App& app, cli::Action& action) {
   app.require_subcommand(1);
-  app.set_version_flag("--version", "lbctl 0.1.0");
-  app.footer("Every command takes -c CONFIG (configs/example.yaml documents every key) and --json.\n"
+  app.set_version_flag("--version", build_info::version_line());
+  app.footer("Every command takes -c CONFIG (without it: $LBCTL_CONFIG, then ./lbctl.yaml; configs/example.yaml,\n"
+             "installed in share/doc/lbctl/examples/, documents every key) and --json.\n"
+             "Colour only on a terminal, and not when NO_COLOR is set.\n"
              "Exit codes: 0 done; 1 failed and rolled back cleanly; 2 usage or config error; 3 stopped and needs\n"
              "an operator; 4 another cutover holds the lock; 5 a dependency was unreachable before any change.\n"
              "`lbctl COMMAND --help` for each command.");
-  cli::Action action;
   cli::add_validate_command(app, action);
   cli::add_servers_command(app, action);
   cli::add_check_command(app, action);
@@ -37,6 +34,18 @@ int run_cli(int argc, char** argv) {
   cli::add_maintenance_command(app, action);
   cli::add_reconcile_command(app, action);
   cli::add_restore_command(app, action);
+  make_config_options_optional(app);
+}
+
+int run_cli(int argc, char** argv) {
+  // A program that exits before reading its stdin (a persist `write`
+  // command) must fail that command, not kill lbctl.
+  std::signal(SIGPIPE, SIG_IGN);
+  // Hooks, providers and the backup get lbctl's environment without its secrets.
+  withhold_from_children({"LBCTL_STATE_DATABASE_URL", "LBCTL_MIGRATIONS_DATABASE_URL"});
+  CLI::App app{k_cli_description, "lbctl"};
+  cli::Action action;
+  build_cli(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -50,6 +59,7 @@ int run_cli(int argc, char** argv) {
     return k_exit_usage;
   }
   try {
+    apply_default_config(app, std::cerr);
     return action ? action() : k_exit_usage;
   } catch (const ConfigError& e) {
     std::cerr << e.what() << "\n";

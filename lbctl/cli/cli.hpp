@@ -18,6 +18,17 @@ namespace cli {
 // the work to run in `action`, which returns the exit code.
 using Action = std::function<int()>;
 
+}  // namespace cli
+
+inline constexpr const char* k_cli_description = "lbctl: blue-green cutovers for application servers behind HAProxy";
+
+// Every command, option and help text of `app` (constructed with
+// k_cli_description): run_cli parses with it, and docgen/ writes the man page
+// and shell completions from it, so --help and those never disagree.
+void build_cli(CLI::App& app, cli::Action& action);
+
+namespace cli {
+
 // One per command, each defined in lbctl/cmd_<name>.cpp.
 void add_validate_command(CLI::App& app, Action& action);
 void add_servers_command(CLI::App& app, Action& action);

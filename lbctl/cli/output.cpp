@@ -5,13 +5,14 @@
 #include <iostream>
 #include <unistd.h>
 
+#include "lbctl/cli/colour.hpp"
 #include "lbctl/cli/table.hpp"
 
 namespace lbctl {
 
 std::unique_ptr<EventSink> make_output_sink(bool json, std::ostream& out) {
   if (json) return std::make_unique<JsonLinesSink>(out);
-  if (stdout_is_terminal()) return std::make_unique<TerminalSink>(out);
+  if (stdout_is_terminal()) return std::make_unique<TerminalSink>(out, stdout_colour_wanted());
   return std::make_unique<PlainSink>(out);
 }
 

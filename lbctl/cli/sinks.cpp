@@ -69,7 +69,9 @@ void TerminalSink::redraw() {
   std::string block;
   if (!m_step.empty()) {
     const auto in_step = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - m_step_started);
-    block += fmt::format("\x1b[1m> {}\x1b[0m ({}s)\n", m_step, in_step.count());
+    const auto* bold = m_colour ? "\x1b[1m" : "";
+    const auto* plain = m_colour ? "\x1b[0m" : "";
+    block += fmt::format("{}> {}{} ({}s)\n", bold, m_step, plain, in_step.count());
   }
   if (m_view.is_object() && m_view.contains("load_balancers")) {
     for (const auto& json : m_view["load_balancers"]) {

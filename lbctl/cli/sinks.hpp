@@ -37,16 +37,17 @@ class PlainSink final : public EventSink {
 
 // A live display for terminals: the log of steps above, and below it the
 // current step, each LB's view of each server and the drain's bar, redrawn
-// in place.
+// in place. The current step is bold only with `colour` (lbctl/colour.hpp).
 class TerminalSink final : public EventSink {
  public:
-  explicit TerminalSink(std::ostream& out) : m_out(out) {}
+  TerminalSink(std::ostream& out, bool colour) : m_out(out), m_colour(colour) {}
   void emit(const Event& event) override;
   bool wants_views() const override { return true; }
 
  private:
   void redraw();
   std::ostream& m_out;
+  bool m_colour;
   std::size_t m_drawn_lines = 0;
   std::string m_step;
   std::chrono::system_clock::time_point m_step_started{};

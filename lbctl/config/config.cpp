@@ -12,6 +12,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "lbctl/config/config_document.hpp"
 #include "lbctl/config/config_reader.hpp"
 #include "lbctl/config/config_sections.hpp"
 
@@ -25,23 +26,6 @@ std::optional<std::string> env_value(const char* variable) {
   const char* value = std::getenv(variable);
   if (value == nullptr || *value == '\0') return std::nullopt;
   return std::string(value);
-}
-
-YAML::Node load_document(const Reader& reader, const std::string& text) {
-  std::vector<YAML::Node> documents;
-  try {
-    documents = YAML::LoadAll(text);
-  } catch (const YAML::Exception& e) {
-    reader.fail(e.mark, "", "malformed YAML: " + e.msg);
-  }
-  if (documents.empty()) {
-    reader.fail(YAML::Mark::null_mark(), "", "the file holds no settings; expected a map with service, state, "
-                                             "load_balancers and provider");
-  }
-  if (documents.size() > 1) {
-    reader.fail(documents[1].Mark(), "", "a second YAML document (after ---); expected the config as one document");
-  }
-  return documents.front();
 }
 
 void read_state(Reader& reader, const Section& root, Config& config) {

@@ -108,11 +108,33 @@ TEST_CASE("lbctl validate of a missing file exits 2 and says it cannot be read",
   CHECK(run.err == missing + ": cannot read the config file: No such file or directory\n");
 }
 
-TEST_CASE("lbctl validate without -c is a usage error", "[integration][config]") {
+TEST_CASE("lbctl validate without -c, LBCTL_CONFIG or ./lbctl.yaml is a usage error naming all three", "[integration][config]") {
   TempDir dir;
-  const Run run = run_lbctl(dir, {"validate"});
+  const Run run = run_lbctl(dir, {"validate"}, {"-u", "LBCTL_CONFIG"}, dir.path().string());
   CHECK(run.exit_code == 2);
-  CHECK(run.err.find("--config") != std::string::npos);
+  CHECK(run.out.empty());
+  CHECK(run.err == "lbctl validate: no config file: give -c FILE, set LBCTL_CONFIG, or put lbctl.yaml in the current "
+                   "folder\n");
+}
+
+TEST_CASE("lbctl validate without -c reads LBCTL_CONFIG and says so on stderr", "[integration][config]") {
+  TempDir dir;
+  const auto file = dir.write("shop.yaml", k_minimal_config);
+  dir.write("lbctl.yaml", "not: this one\n");
+  const Run run = run_lbctl(dir, {"validate", "--json"}, {"LBCTL_CONFIG=" + file.string()}, dir.path().string());
+  CHECK(run.exit_code == 0);
+  CHECK(nlohmann::json::parse(run.out)["ok"] == true);
+  // The first line; the minimal config's warnings (no persist, no master_api) follow.
+  CHECK(run.err.starts_with("lbctl: using config " + file.string() + " (from LBCTL_CONFIG)\n"));
+}
+
+TEST_CASE("lbctl validate without -c or LBCTL_CONFIG reads ./lbctl.yaml and says so", "[integration][config]") {
+  TempDir dir;
+  dir.write("lbctl.yaml", k_minimal_config);
+  const Run run = run_lbctl(dir, {"validate"}, {"-u", "LBCTL_CONFIG"}, dir.path().string());
+  CHECK(run.exit_code == 0);
+  CHECK(run.out.starts_with("ok: shop: 1 load balancer (lb1 app)"));
+  CHECK(run.err.starts_with("lbctl: using config ./lbctl.yaml (found in the current folder)\n"));
 }
 
 TEST_CASE("lbctl validate takes the state URL from LBCTL_STATE_DATABASE_URL and never prints it", "[integration][config]") {

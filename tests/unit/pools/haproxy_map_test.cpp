@@ -84,6 +84,12 @@ TEST_CASE("a map file without a final newline still has none", "[pools][haproxy_
   CHECK(rewritten("a 1\n\nb 2", "b", std::nullopt) == "a 1\n\n");  // the blank line stays a line
 }
 
+TEST_CASE("a last line that ends in a lone CR keeps it when a line is added after it", "[pools][haproxy_cfg]") {
+  // Found by the haproxy_map fuzz target: the CR was replaced by the newline.
+  CHECK(rewritten("other 0\r", "maintenance", std::string("on")) == "other 0\r\nmaintenance on\r");
+  CHECK(rewritten("# notes\r\r", "maintenance", std::string("on")) == "# notes\r\r\nmaintenance on\r");
+}
+
 TEST_CASE("map_file_value reads a map line as HAProxy does", "[pools][haproxy_cfg]") {
   CHECK(map_file_value(k_map, "api.example.com") == "app_blue");
   CHECK(map_file_value(k_map, "www.example.com") == "app_blue   # not a comment: part of the value");

@@ -198,3 +198,16 @@ TEST_CASE("an empty key is shown quoted", "[config]") {
   CHECK(config_error(k_minimal_config + "drain: {\"\": 1}\n") ==
         "shop.yaml:8:9: drain.\"\": unknown key (expected one of: method, poll, timeout, on_timeout)");
 }
+
+TEST_CASE("a NUL byte is refused at its place, not taken as the end of the file", "[config]") {
+  // yaml-cpp reads "shop" and stops at the NUL, dropping what follows.
+  CHECK(config_error(k_minimal_config + std::string("min_healthy: 1\0\nstages: nonsense\n", 33)) ==
+        "shop.yaml:8:15: a NUL byte: a config file is text");
+}
+
+TEST_CASE("a stray comma line is an error, not an endless run of empty documents", "[config]") {
+  // yaml-cpp 0.7's LoadAll never returns on these (found by the config fuzz target).
+  CHECK(config_error("\n,\n    ") ==
+        "shop.yaml:2:1: a second YAML document (after ---); expected the config as one document");
+  CHECK(config_error(k_minimal_config + ",\n") == "shop.yaml:8:1: malformed YAML: end of map not found");
+}

@@ -1,0 +1,33 @@
+#pragma once
+// What HAProxy says about its processes, read apart from the transport:
+// `show info` (which process answers) and the master CLI's `show proc`
+// (the workers a reload left behind).
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace lbctl::pools {
+
+// Which HAProxy process answers: `show info`'s Pid and Start_time_sec. It
+// changes on every reload (a new worker) and restart.
+struct LbIdentity {
+  std::uint64_t pid = 0;
+  std::uint64_t start_time = 0;
+
+  bool known() const { return pid != 0; }
+  bool operator==(const LbIdentity&) const = default;
+};
+
+// Reads Pid and Start_time_sec from a `show info` answer (zeros when absent).
+LbIdentity parse_identity(std::string_view show_info);
+
+// A worker a reload left behind, still finishing its sessions (`show proc`
+// on the master CLI lists it with a reload count above 0).
+struct OldWorker {
+  std::uint64_t pid = 0;
+  unsigned reloads = 0;
+};
+std::vector<OldWorker> parse_old_workers(std::string_view show_proc);
+
+}  // namespace lbctl::pools

@@ -1,0 +1,4 @@
+ALTER TABLE orders DROP COLUMN legacy_total;
+ALTER TABLE orders RENAME COLUMN item TO name;
+ALTER TABLE orders ALTER COLUMN total SET DATA TYPE bigint;
+DROP INDEX CONCURRENTLY orders_item_idx

@@ -1,0 +1,8 @@
+CREATE OR REPLACE FUNCTION add(a integer, b integer) RETURNS integer
+LANGUAGE SQL
+BEGIN ATOMIC
+  SELECT CASE WHEN a > 0 THEN a + b ELSE b END;
+END;
+CREATE FUNCTION f() RETURNS text AS $body$ SELECT 'x;y'; $body$ LANGUAGE sql;
+SELECT E'it\'s; fine', "Drop" FROM t WHERE x = $1;
+ALTER TABLE orders ALTER COLUMN item DROP NOT NULL;
