@@ -168,6 +168,17 @@ class Journal {
   // another lbctl may take over, so the caller must stop).
   virtual Result<void> heartbeat(std::int64_t cutover_id) = 0;
 
+  // After the state database's connection broke (a restart, a failover):
+  // takes cutover `cutover_id`'s service lock again (keeps it when this
+  // session still holds it) and returns the row as stored. The row must be
+  // the one this lbctl last wrote: `version`, or version + 1 while `host` and
+  // `pid` still own it (a save that committed but whose answer was lost).
+  // Fails with conflict naming the holder when another session holds the
+  // lock, or when the row was taken over or changed meanwhile; unreachable
+  // while the database still is.
+  virtual Result<Cutover> reacquire(std::int64_t cutover_id, std::int64_t version, const std::string& host,
+                                    int pid) = 0;
+
   // Adds or replaces (by name) one server of the cutover.
   virtual Result<void> save_server(std::int64_t cutover_id, const ServerRecord& server) = 0;
   // The same for many servers at once, in one round trip and one commit (a

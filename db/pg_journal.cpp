@@ -2,10 +2,19 @@
 
 #include "db/pg_journal.hpp"
 
+#include <poll.h>
+
 #include "core/names.hpp"
 #include "db/pg_journal_state.hpp"
 
 namespace lbctl::db {
+
+bool server_closed(pqxx::connection& db) {
+  const int fd = db.sock();
+  if (fd < 0) return true;
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0;
+}
 
 namespace {
 
@@ -102,7 +111,7 @@ class ReleaseUnlessKept {
 Result<Cutover> PgJournal::begin(const NewCutover& cutover) {
   if (!is_valid_name(cutover.service)) return fail(ErrorKind::invalid, "bad service name '" + cutover.service + "'");
   if (!is_json(cutover.config_json)) return fail(ErrorKind::invalid, "the config snapshot is not valid JSON");
-  return guarded("starting a cutover", [&]() -> Result<Cutover> {
+  return guarded_on(*m_state, "starting a cutover", [&]() -> Result<Cutover> {
     if (auto locked = take_service_lock(*m_state, cutover.service, cutover.host, cutover.pid); !locked) {
       return std::unexpected(locked.error());
     }
@@ -122,7 +131,7 @@ Result<Cutover> PgJournal::begin(const NewCutover& cutover) {
 
 Result<Cutover> PgJournal::adopt(const std::string& service, const std::string& host, int pid) {
   if (!is_valid_name(service)) return fail(ErrorKind::invalid, "bad service name '" + service + "'");
-  return guarded("taking over a cutover", [&]() -> Result<Cutover> {
+  return guarded_on(*m_state, "taking over a cutover", [&]() -> Result<Cutover> {
     if (auto locked = take_service_lock(*m_state, service, host, pid); !locked) return std::unexpected(locked.error());
     ReleaseUnlessKept guard(*this);
     const auto active = active_cutover(*m_state->db, service);
@@ -141,7 +150,7 @@ Result<Cutover> PgJournal::adopt(const std::string& service, const std::string& 
 
 Result<void> PgJournal::lock_service(const std::string& service, const std::string& host, int pid) {
   if (!is_valid_name(service)) return fail(ErrorKind::invalid, "bad service name '" + service + "'");
-  return guarded("locking service " + service, [&]() -> Result<void> {
+  return guarded_on(*m_state, "locking service " + service, [&]() -> Result<void> {
     if (auto locked = take_service_lock(*m_state, service, host, pid); !locked) return std::unexpected(locked.error());
     ReleaseUnlessKept guard(*this);
     if (auto active = active_cutover(*m_state->db, service)) return std::unexpected(unfinished_cutover_error(*active));
@@ -158,7 +167,7 @@ Result<void> PgJournal::save(Cutover& cutover) {
   if (!cutover.lb_snapshot_json.empty() && !is_json(cutover.lb_snapshot_json)) {
     return fail(ErrorKind::invalid, "the LB snapshot is not valid JSON");
   }
-  return guarded("saving cutover " + std::to_string(cutover.id), [&]() -> Result<void> {
+  return guarded_on(*m_state, "saving cutover " + std::to_string(cutover.id), [&]() -> Result<void> {
     pqxx::nontransaction tx(*m_state->db);
     const auto rows = tx.exec_params(
         "UPDATE lbctl.cutovers AS c SET status = $3, step = $4, "
@@ -193,12 +202,69 @@ Result<void> PgJournal::heartbeat(std::int64_t cutover_id) {
     return fail(ErrorKind::conflict, "lost the lock of service " + service +
                                          " (its database connection broke): another lbctl may take over; stopping");
   }
-  return guarded("heartbeat", [&]() -> Result<void> {
+  return guarded_on(*m_state, "heartbeat", [&]() -> Result<void> {
     pqxx::nontransaction tx(*m_state->db);
     const auto rows =
         tx.exec_params("UPDATE lbctl.cutovers SET heartbeat_at = now() WHERE id = $1 RETURNING id", cutover_id);
     if (rows.empty()) return fail(ErrorKind::invalid, "no cutover " + std::to_string(cutover_id));
     return {};
+  });
+}
+
+namespace {
+
+// The reads-and-writes connection, opened again when the server closed it (a
+// restart of the database closes every session).
+Result<void> ensure_connected(PgJournal::State& state) {
+  if (state.db && !server_closed(*state.db)) return {};
+  auto db = connect(state.options.database_url, application_name("lbctl journal", state.options.host, state.options.pid),
+                    state.options.connect_timeout);
+  if (!db) return std::unexpected(db.error().with_context("state database"));
+  state.db = std::move(*db);
+  return {};
+}
+
+// The row `reacquire` found is still this lbctl's own.
+Result<void> still_ours(const Cutover& stored, std::int64_t version, const std::string& host, int pid) {
+  const bool ours = stored.host == host && stored.pid == pid;
+  if (ours && (stored.version == version || stored.version == version + 1) &&
+      (stored.status == CutoverStatus::running || stored.status == CutoverStatus::interrupted)) {
+    return {};
+  }
+  return fail(ErrorKind::conflict,
+              "cutover " + std::to_string(stored.id) + " changed while the state database was out of reach (now " +
+                  std::string(to_string(stored.status)) + ", version " + std::to_string(stored.version) +
+                  ", this lbctl had " + std::to_string(version) + "; owner host " + stored.host + ", pid " +
+                  std::to_string(stored.pid) + "): this lbctl no longer owns it and must stop");
+}
+
+}  // namespace
+
+Result<Cutover> PgJournal::reacquire(std::int64_t cutover_id, std::int64_t version, const std::string& host, int pid) {
+  return guarded("taking the service lock again", [&]() -> Result<Cutover> {
+    if (auto connected = ensure_connected(*m_state); !connected) return std::unexpected(connected.error());
+    const auto names =
+        pqxx::nontransaction(*m_state->db).exec_params("SELECT service FROM lbctl.cutovers WHERE id = $1", cutover_id);
+    if (names.empty()) return fail(ErrorKind::invalid, "no cutover " + std::to_string(cutover_id));
+    const auto service = names[0][0].as<std::string>();
+    const bool kept = m_state->lock && m_state->lock_service == service && m_state->lock->holds(m_state->lock_key);
+    if (!kept) {
+      m_state->lock.reset();  // its connection broke: the server let the lock go with it
+      m_state->lock_service.clear();
+      if (auto locked = take_service_lock(*m_state, service, host, pid); !locked) {
+        return std::unexpected(locked.error());
+      }
+    }
+    pqxx::nontransaction tx(*m_state->db);
+    const auto rows =
+        tx.exec_params("SELECT " + k_cutover_columns + " FROM lbctl.cutovers c WHERE c.id = $1", cutover_id);
+    const Cutover stored = read_cutover(rows[0]);
+    if (auto ours = still_ours(stored, version, host, pid); !ours) {
+      release();
+      return std::unexpected(ours.error());
+    }
+    tx.exec_params("UPDATE lbctl.cutovers SET heartbeat_at = now() WHERE id = $1", cutover_id);
+    return stored;
   });
 }
 

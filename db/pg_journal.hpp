@@ -40,6 +40,7 @@ class PgJournal final : public Journal {
   Result<Cutover> adopt(const std::string& service, const std::string& host, int pid) override;
   Result<void> save(Cutover& cutover) override;
   Result<void> heartbeat(std::int64_t cutover_id) override;
+  Result<Cutover> reacquire(std::int64_t cutover_id, std::int64_t version, const std::string& host, int pid) override;
   Result<void> save_server(std::int64_t cutover_id, const ServerRecord& server) override;
   Result<void> save_servers(std::int64_t cutover_id, const std::vector<ServerRecord>& servers) override;
   Result<std::vector<ServerRecord>> servers(std::int64_t cutover_id) override;

@@ -73,7 +73,7 @@ Cutover read_cutover(const pqxx::row& row) {
 }
 
 Result<std::optional<Cutover>> PgJournal::latest(const std::string& service) {
-  return guarded("reading the journal", [&]() -> Result<std::optional<Cutover>> {
+  return guarded_on(*m_state, "reading the journal", [&]() -> Result<std::optional<Cutover>> {
     pqxx::nontransaction tx(*m_state->db);
     const auto rows = tx.exec_params("SELECT " + journal_sql::k_cutover_columns +
                                          " FROM lbctl.cutovers c WHERE c.service = $1 ORDER BY c.id DESC LIMIT 1",
@@ -84,7 +84,7 @@ Result<std::optional<Cutover>> PgJournal::latest(const std::string& service) {
 }
 
 Result<Cutover> PgJournal::get(std::int64_t cutover_id) {
-  return guarded("reading the journal", [&]() -> Result<Cutover> {
+  return guarded_on(*m_state, "reading the journal", [&]() -> Result<Cutover> {
     pqxx::nontransaction tx(*m_state->db);
     const auto rows = tx.exec_params(
         "SELECT " + journal_sql::k_cutover_columns + " FROM lbctl.cutovers c WHERE c.id = $1", cutover_id);
@@ -94,7 +94,7 @@ Result<Cutover> PgJournal::get(std::int64_t cutover_id) {
 }
 
 Result<std::vector<Cutover>> PgJournal::history(const std::string& service, std::size_t limit) {
-  return guarded("reading the journal", [&]() -> Result<std::vector<Cutover>> {
+  return guarded_on(*m_state, "reading the journal", [&]() -> Result<std::vector<Cutover>> {
     pqxx::nontransaction tx(*m_state->db);
     const auto rows = tx.exec_params("SELECT " + journal_sql::k_cutover_columns +
                                          " FROM lbctl.cutovers c WHERE c.service = $1 ORDER BY c.id DESC LIMIT $2",
@@ -107,7 +107,7 @@ Result<std::vector<Cutover>> PgJournal::history(const std::string& service, std:
 
 Result<void> PgJournal::save_server(std::int64_t cutover_id, const ServerRecord& server) {
   if (!is_valid_name(server.name)) return fail(ErrorKind::invalid, "bad server name '" + server.name + "'");
-  return guarded("recording server " + server.name, [&]() -> Result<void> {
+  return guarded_on(*m_state, "recording server " + server.name, [&]() -> Result<void> {
     pqxx::nontransaction tx(*m_state->db);
     const std::string haproxy_id = server.haproxy_id ? std::to_string(*server.haproxy_id) : "";
     try {
@@ -154,7 +154,7 @@ Result<void> PgJournal::save_servers(std::int64_t cutover_id, const std::vector<
     states.push_back(server.state);
     ids.push_back(server.haproxy_id ? std::to_string(*server.haproxy_id) : "");
   }
-  return guarded("recording " + std::to_string(servers.size()) + " servers", [&]() -> Result<void> {
+  return guarded_on(*m_state, "recording " + std::to_string(servers.size()) + " servers", [&]() -> Result<void> {
     pqxx::nontransaction tx(*m_state->db);
     try {
       tx.exec_params(
@@ -173,7 +173,7 @@ Result<void> PgJournal::save_servers(std::int64_t cutover_id, const std::vector<
 }
 
 Result<std::vector<ServerRecord>> PgJournal::servers(std::int64_t cutover_id) {
-  return guarded("reading the journal", [&]() -> Result<std::vector<ServerRecord>> {
+  return guarded_on(*m_state, "reading the journal", [&]() -> Result<std::vector<ServerRecord>> {
     pqxx::nontransaction tx(*m_state->db);
     const auto rows = tx.exec_params("SELECT pool, name, address, state, haproxy_id, " + us("updated_at") +
                                          " FROM lbctl.cutover_servers WHERE cutover_id = $1"
@@ -197,7 +197,7 @@ Result<std::vector<ServerRecord>> PgJournal::servers(std::int64_t cutover_id) {
 Result<std::int64_t> PgJournal::add_event(std::int64_t cutover_id, std::string_view step, std::string_view kind,
                                           std::string_view detail_json) {
   if (!is_json(detail_json)) return not_json("the event's detail");
-  return guarded("recording an event", [&]() -> Result<std::int64_t> {
+  return guarded_on(*m_state, "recording an event", [&]() -> Result<std::int64_t> {
     pqxx::nontransaction tx(*m_state->db);
     try {
       const auto rows = tx.exec_params(
@@ -211,7 +211,7 @@ Result<std::int64_t> PgJournal::add_event(std::int64_t cutover_id, std::string_v
 }
 
 Result<std::vector<Event>> PgJournal::events(std::int64_t cutover_id, std::int64_t after_id, std::size_t limit) {
-  return guarded("reading the journal", [&]() -> Result<std::vector<Event>> {
+  return guarded_on(*m_state, "reading the journal", [&]() -> Result<std::vector<Event>> {
     pqxx::nontransaction tx(*m_state->db);
     const auto rows = tx.exec_params(
         "SELECT " + k_event_columns + " FROM lbctl.events WHERE cutover_id = $1 AND id > $2 ORDER BY id LIMIT $3",
@@ -223,7 +223,7 @@ Result<std::vector<Event>> PgJournal::events(std::int64_t cutover_id, std::int64
 }
 
 Result<std::vector<Event>> PgJournal::recent_events(std::int64_t cutover_id, std::size_t limit) {
-  return guarded("reading the journal", [&]() -> Result<std::vector<Event>> {
+  return guarded_on(*m_state, "reading the journal", [&]() -> Result<std::vector<Event>> {
     pqxx::nontransaction tx(*m_state->db);
     const auto rows = tx.exec_params("SELECT * FROM (SELECT " + k_event_columns +
                                          " FROM lbctl.events WHERE cutover_id = $1 ORDER BY id DESC LIMIT $2) e"
@@ -236,7 +236,7 @@ Result<std::vector<Event>> PgJournal::recent_events(std::int64_t cutover_id, std
 }
 
 Result<std::int64_t> PgJournal::request_abort(const std::string& service) {
-  return guarded("requesting an abort", [&]() -> Result<std::int64_t> {
+  return guarded_on(*m_state, "requesting an abort", [&]() -> Result<std::int64_t> {
     pqxx::nontransaction tx(*m_state->db);
     const auto rows = tx.exec_params(
         "UPDATE lbctl.cutovers SET abort_requested_at = coalesce(abort_requested_at, now()) "
@@ -248,7 +248,7 @@ Result<std::int64_t> PgJournal::request_abort(const std::string& service) {
 }
 
 Result<bool> PgJournal::abort_requested(std::int64_t cutover_id) {
-  return guarded("reading the journal", [&]() -> Result<bool> {
+  return guarded_on(*m_state, "reading the journal", [&]() -> Result<bool> {
     pqxx::nontransaction tx(*m_state->db);
     const auto rows =
         tx.exec_params("SELECT abort_requested_at IS NOT NULL FROM lbctl.cutovers WHERE id = $1", cutover_id);

@@ -9,7 +9,7 @@ Result<void> PgJournal::save_lb_records(const std::string& service, const std::v
   for (const auto& record : records) {
     if (!is_json(record.state_json)) return fail(ErrorKind::invalid, "the record of " + record.lb + " is not valid JSON");
   }
-  return guarded("recording what lbctl left on the load balancers", [&]() -> Result<void> {
+  return guarded_on(*m_state, "recording what lbctl left on the load balancers", [&]() -> Result<void> {
     pqxx::work tx(*m_state->db);
     tx.exec_params("INSERT INTO lbctl.services (name) VALUES ($1) ON CONFLICT (name) DO NOTHING", service);
     for (const auto& record : records) {
@@ -26,7 +26,7 @@ Result<void> PgJournal::save_lb_records(const std::string& service, const std::v
 }
 
 Result<std::vector<LbRecord>> PgJournal::lb_records(const std::string& service) {
-  return guarded("reading what lbctl left on the load balancers", [&]() -> Result<std::vector<LbRecord>> {
+  return guarded_on(*m_state, "reading what lbctl left on the load balancers", [&]() -> Result<std::vector<LbRecord>> {
     pqxx::nontransaction tx(*m_state->db);
     const auto rows = tx.exec_params(
         "SELECT lb, backend, state::text, COALESCE(cutover_id, 0), "

@@ -63,7 +63,7 @@ std::string epoch_us_text(const std::optional<JournalTime>& t) {
 
 Result<Restore> PgJournal::begin_restore(const NewRestore& restore) {
   if (!is_valid_name(restore.service)) return fail(ErrorKind::invalid, "bad service name '" + restore.service + "'");
-  return guarded("recording the restore", [&]() -> Result<Restore> {
+  return guarded_on(*m_state, "recording the restore", [&]() -> Result<Restore> {
     pqxx::nontransaction tx(*m_state->db);
     try {
       const auto rows = tx.exec_params(
@@ -86,7 +86,7 @@ Result<void> PgJournal::finish_restore(std::int64_t restore_id, RestoreStatus st
     return fail(ErrorKind::invalid, "a restore ends done or failed, not " + std::string(to_string(status)));
   }
   if (!is_json(detail_json)) return fail(ErrorKind::invalid, "the restore's detail is not valid JSON");
-  return guarded("recording the end of restore " + std::to_string(restore_id), [&]() -> Result<void> {
+  return guarded_on(*m_state, "recording the end of restore " + std::to_string(restore_id), [&]() -> Result<void> {
     pqxx::nontransaction tx(*m_state->db);
     const auto rows = tx.exec_params(
         "UPDATE lbctl.restores SET status = $2, error = NULLIF($3, ''), detail = $4::jsonb, finished_at = now() "
@@ -98,7 +98,7 @@ Result<void> PgJournal::finish_restore(std::int64_t restore_id, RestoreStatus st
 }
 
 Result<std::vector<Restore>> PgJournal::restores(const std::string& service, std::size_t limit) {
-  return guarded("reading the journal", [&]() -> Result<std::vector<Restore>> {
+  return guarded_on(*m_state, "reading the journal", [&]() -> Result<std::vector<Restore>> {
     pqxx::nontransaction tx(*m_state->db);
     const auto rows = tx.exec_params(
         "SELECT " + k_restore_columns + " FROM lbctl.restores r WHERE r.service = $1 ORDER BY r.id DESC LIMIT $2",

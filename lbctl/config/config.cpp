@@ -33,9 +33,10 @@ void read_state(Reader& reader, const Section& root, Config& config) {
   constexpr std::string_view expected = "the state database's connection string (or set LBCTL_STATE_DATABASE_URL)";
   if (auto state = root.get("state")) {
     const Section section(reader, *state);
-    section.allow({"database_url"});
+    section.allow({"database_url", "reconnect_timeout"});
     if (auto url = section.get("database_url")) config.state_database_url = secret_text(reader, *url);
     else if (!from_env) section.missing("database_url", expected);
+    if (auto timeout = section.get("reconnect_timeout")) config.state_reconnect_timeout = duration(reader, *timeout, false);
   } else if (!from_env) {
     root.missing("state.database_url", expected);
   }

@@ -172,6 +172,9 @@ struct Config {
   std::filesystem::path file;  // where it was read from
   std::string service;
   std::string state_database_url;  // LBCTL_STATE_DATABASE_URL overrides
+  // How long a cutover rides out the state database being out of reach
+  // (reconnecting, the lock taken again) before it stops for an operator.
+  Duration state_reconnect_timeout{60000};
   std::vector<LoadBalancerConfig> load_balancers;
   OldPoolConfig old_pool;
   NewPoolConfig new_pool;

@@ -19,7 +19,7 @@ asio::awaitable<CutoverOutcome> roll_back_run(CutoverRun& run, std::string reaso
   auto& progress = run.progress();
   if (progress.failure.step.empty()) progress.failure = {run.row().step, reason};
   run.emit(Step::rollback, EventKind::rolling_back, "rolling back: " + reason, {{"reason", reason}});
-  if (auto entered = run.enter(Step::rollback); !entered) co_return journal_failed(run, entered.error());
+  if (auto entered = co_await run.enter(Step::rollback); !entered) co_return journal_failed(run, entered.error());
   run.be_patient();
   Result<void> rolled;
   for (int reloads = 0;; ++reloads) {
@@ -39,7 +39,7 @@ asio::awaitable<CutoverOutcome> roll_back_run(CutoverRun& run, std::string reaso
   if (!rolled) {
     const std::string message = fmt::format("rollback failed: {} (after: {}); run `lbctl abort` to retry the rollback",
                                             rolled.error().message, original);
-    finish(run, db::CutoverStatus::needs_operator, message);
+    co_await finish(run, db::CutoverStatus::needs_operator, message);
     run.emit(Step::rollback, EventKind::failed, message);
     co_return outcome(run, Outcome::needs_operator, message);
   }
@@ -48,7 +48,7 @@ asio::awaitable<CutoverOutcome> roll_back_run(CutoverRun& run, std::string reaso
   if (auto hooked = co_await run_hook(run, run.config().hooks.on_rollback, std::move(hook_name), Step::rollback); !hooked) {
     run.emit(Step::rollback, EventKind::warning, hooked.error().message);
   }
-  finish(run, db::CutoverStatus::rolled_back, original);
+  co_await finish(run, db::CutoverStatus::rolled_back, original);
   run.emit(Step::rollback, EventKind::rolled_back, "rolled back: " + original);
   co_return outcome(run, Outcome::failed, "rolled back: " + original);
 }
@@ -84,7 +84,7 @@ asio::awaitable<CutoverOutcome> abort_taken_over(CutoverRun& run, Step step) {
                                   run.id(), run.row().step));
   }
   if (flow.before_changes(step)) {
-    finish(run, db::CutoverStatus::rolled_back, "aborted before any change");
+    co_await finish(run, db::CutoverStatus::rolled_back, "aborted before any change");
     run.emit(step, EventKind::rolled_back, "aborted before any change to the load balancers");
     co_return outcome(run, Outcome::failed, "aborted before any change");
   }

@@ -33,28 +33,113 @@ void CutoverRun::emit(Step step, EventKind kind, std::string text, nlohmann::jso
   if (journal && m_row.id != 0 && !m_lost_lock) {
     nlohmann::json stored = e.details;
     stored["text"] = e.text;
-    (void)m_deps.journal.add_event(m_row.id, e.step, e.name(), stored.dump());
+    auto write = [this, id = m_row.id, step = e.step, kind = std::string(e.name()), json = stored.dump()]() {
+      auto added = m_deps.journal.add_event(id, step, kind, json);
+      return added ? Result<void>{} : Result<void>(std::unexpected(added.error()));
+    };
+    if (m_db_lost_at) m_unjournaled.push_back(std::move(write));
+    else if (auto added = write(); !added && added.error().kind == ErrorKind::unreachable) {
+      keep_for_later(std::move(write), added.error());
+    }
   }
   m_deps.events.emit(e);
 }
 
-Result<void> CutoverRun::save() {
-  if (m_lost_lock) return fail(ErrorKind::conflict, "lost the service lock");
-  m_row.progress_json = write_progress(m_progress);
-  return m_deps.journal.save(m_row);
+void CutoverRun::keep_for_later(std::function<Result<void>()> write, const Error& error) {
+  m_unjournaled.push_back(std::move(write));
+  database_lost(error);
 }
 
-Result<void> CutoverRun::enter(Step step) {
+void CutoverRun::database_lost(const Error& error) {
+  if (m_db_lost_at || m_lost_lock) return;
+  m_db_lost_at = m_deps.clock.now();
+  m_db_backoff = 250ms;
+  m_db_next_try = *m_db_lost_at + m_db_backoff;
+  emit(current_step(), EventKind::state_database_lost,
+       fmt::format("the state database is out of reach ({}): the load balancers stay as they are; reconnecting for "
+                   "up to {}",
+                   error.message, format_duration(config().state_reconnect_timeout)),
+       {{"error", error.message}});
+}
+
+bool CutoverRun::try_reconnect() {
+  if (!m_db_lost_at) return true;
+  if (m_lost_lock) return false;
+  const auto now = m_deps.clock.now();
+  if (now < m_db_next_try) return false;
+  auto back = m_deps.journal.reacquire(m_row.id, m_row.version, m_row.host, m_row.pid);
+  if (!back && back.error().kind == ErrorKind::unreachable) {
+    if (now - *m_db_lost_at >= config().state_reconnect_timeout) {
+      m_lost_lock = true;
+      m_lost_lock_reason = fmt::format("the state database was out of reach for longer than state.reconnect_timeout "
+                                       "({}; last: {})",
+                                       format_duration(config().state_reconnect_timeout), back.error().message);
+      return false;
+    }
+    m_db_backoff = std::min<std::chrono::milliseconds>(m_db_backoff * 2, 5s);
+    m_db_next_try = now + m_db_backoff;
+    return false;
+  }
+  if (!back) {
+    m_lost_lock = true;
+    m_lost_lock_reason = "the state database came back but " + back.error().message;
+    return false;
+  }
+  const auto out_for = std::chrono::duration_cast<std::chrono::milliseconds>(now - *m_db_lost_at);
+  m_row.version = back->version;
+  m_db_lost_at.reset();
+  auto pending = std::move(m_unjournaled);
+  m_unjournaled.clear();
+  for (auto& write : pending) (void)write();
+  emit(current_step(), EventKind::state_database_back,
+       fmt::format("the state database is back after {:.1f} s: the service lock is held again and the journal is as "
+                   "this lbctl left it; {} journal writes made meanwhile saved",
+                   static_cast<double>(out_for.count()) / 1000.0, pending.size()),
+       {{"out_ms", out_for.count()}, {"replayed", pending.size()}});
+  return true;
+}
+
+asio::awaitable<Result<void>> CutoverRun::ride_out_outage() {
+  while (m_db_lost_at && !m_lost_lock) {
+    if (try_reconnect()) break;
+    const auto due = std::chrono::duration_cast<std::chrono::milliseconds>(m_db_next_try - m_deps.clock.now());
+    co_await m_deps.clock.sleep_for(std::max<std::chrono::milliseconds>(due, 10ms));
+  }
+  if (m_lost_lock) co_return fail(ErrorKind::conflict, m_lost_lock_reason);
+  co_return Result<void>{};
+}
+
+asio::awaitable<Result<void>> CutoverRun::save() {
+  co_return co_await journal_through_outage([this]() -> asio::awaitable<Result<void>> {
+    m_row.progress_json = write_progress(m_progress);
+    co_return m_deps.journal.save(m_row);
+  });
+}
+
+asio::awaitable<Result<void>> CutoverRun::journal_through_outage(
+    std::function<asio::awaitable<Result<void>>()> write) {
+  for (;;) {
+    if (m_lost_lock) co_return fail(ErrorKind::conflict, m_lost_lock_reason);
+    if (m_db_lost_at) {
+      if (auto back = co_await ride_out_outage(); !back) co_return back;
+    }
+    auto written = co_await write();
+    if (written || written.error().kind != ErrorKind::unreachable) co_return written;
+    database_lost(written.error());
+  }
+}
+
+asio::awaitable<Result<void>> CutoverRun::enter(Step step) {
   m_row.step = std::string(to_string(step));
-  if (auto saved = save(); !saved) return saved;
+  if (auto saved = co_await save(); !saved) co_return saved;
   emit(step, EventKind::step_started, fmt::format("{} started", to_string(step)));
-  return {};
+  co_return Result<void>{};
 }
 
-Result<void> CutoverRun::finish(db::CutoverStatus status, const std::string& error) {
+asio::awaitable<Result<void>> CutoverRun::finish(db::CutoverStatus status, const std::string& error) {
   m_row.status = status;
   m_row.error = error;
-  return save();
+  co_return co_await save();
 }
 
 void CutoverRun::record_servers(db::Pool pool, const std::string& state) {
@@ -65,7 +150,11 @@ void CutoverRun::record_servers(db::Pool pool, const std::string& state) {
     if (pool == db::Pool::new_pool) id = static_cast<int>(s.id);
     records.push_back({pool, s.name, s.address, state, id, {}});
   }
-  (void)m_deps.journal.save_servers(m_row.id, records);
+  auto write = [this, id = m_row.id, records = std::move(records)]() { return m_deps.journal.save_servers(id, records); };
+  if (m_db_lost_at) m_unjournaled.push_back(std::move(write));
+  else if (auto saved = write(); !saved && saved.error().kind == ErrorKind::unreachable) {
+    keep_for_later(std::move(write), saved.error());
+  }
 }
 
 void CutoverRun::emit_commands(Step step, const std::vector<pools::Applied>& per_lb) {
@@ -96,11 +185,20 @@ bool CutoverRun::stop_requested() {
   // The journal is asked at most every 100 ms, however often steps poll.
   if (m_last_poll && now - *m_last_poll < 100ms) return false;
   m_last_poll = now;
-  if (auto beat = m_deps.journal.heartbeat(m_row.id); !beat && beat.error().kind == ErrorKind::conflict) {
-    m_lost_lock = true;
-    return true;
+  if (m_db_lost_at) {
+    (void)try_reconnect();
+    return m_lost_lock;
   }
-  if (auto asked = m_deps.journal.abort_requested(m_row.id); asked && *asked) m_abort_seen = true;
+  // A lock lost with its connection, or a database out of reach: ridden
+  // out (the lock is taken again if nobody else took it).
+  if (auto beat = m_deps.journal.heartbeat(m_row.id);
+      !beat && (beat.error().kind == ErrorKind::conflict || beat.error().kind == ErrorKind::unreachable)) {
+    database_lost(beat.error());
+    return m_lost_lock;
+  }
+  auto asked = m_deps.journal.abort_requested(m_row.id);
+  if (!asked && asked.error().kind == ErrorKind::unreachable) database_lost(asked.error());
+  if (asked && *asked) m_abort_seen = true;
   return m_abort_seen;
 }
 

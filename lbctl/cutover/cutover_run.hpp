@@ -43,12 +43,15 @@ class CutoverRun {
   const CutoverProgress& progress() const { return m_progress; }
   std::vector<std::string> old_names() const { return m_progress.old_names(); }
   std::vector<std::string> new_names() const { return m_progress.new_names(); }
-  // Saves the row (step, status, progress, error) with its version.
-  Result<void> save();
+  // Saves the row (step, status, progress, error) with its version. While
+  // the state database is out of reach it waits (reconnecting, the lock
+  // taken again, the row checked) up to state.reconnect_timeout, so nothing
+  // that depends on the save starts before it is durable.
+  boost::asio::awaitable<Result<void>> save();
   // Journals the step as current and reports it started.
-  Result<void> enter(Step step);
+  boost::asio::awaitable<Result<void>> enter(Step step);
   // Journals the run's end (completed, rolled back, needs_operator).
-  Result<void> finish(db::CutoverStatus status, const std::string& error);
+  boost::asio::awaitable<Result<void>> finish(db::CutoverStatus status, const std::string& error);
   void set_running() { m_row.status = db::CutoverStatus::running; }
   void set_lb_snapshot(std::string json) { m_row.lb_snapshot_json = std::move(json); }
   // Saves the pool's servers, each in `state` ("cloned", "draining", ...).
@@ -62,9 +65,16 @@ class CutoverRun {
 
   // True once `lbctl abort` asked for this cutover (polled from the journal,
   // with the heartbeat, at most every 100 ms). Also true when the service
-  // lock was lost.
+  // lock was lost for good. A state database out of reach is not a reason to
+  // stop: it is retried (at most every backoff) while waits go on reading
+  // the LBs, until state.reconnect_timeout.
   bool stop_requested();
   bool lost_lock() const { return m_lost_lock; }
+  // A journal write outside save(): when it fails because the state
+  // database is out of reach, waits for it (as save() does) and tries again.
+  boost::asio::awaitable<Result<void>> journal_through_outage(std::function<boost::asio::awaitable<Result<void>>()> write);
+  // Why the lock was lost for good ("" when it was not).
+  const std::string& lost_lock_reason() const { return m_lost_lock_reason; }
   bool abort_seen() const { return m_abort_seen; }
 
   // From here on an LB that does not answer is retried for its
@@ -102,6 +112,16 @@ class CutoverRun {
 
  private:
   Result<void> noticed_reload();
+  // The state database: its connection broke (once per outage: an event,
+  // the backoff reset); one attempt to reconnect when one is due (true when
+  // back); waits until it is back or the run lost its lock for good.
+  void database_lost(const Error& error);
+  Step current_step() const { return parse_step(m_row.step).value_or(Step::preflight); }
+  bool try_reconnect();
+  boost::asio::awaitable<Result<void>> ride_out_outage();
+  // A journal write that failed because the database was out of reach:
+  // kept, and replayed in order once it is back.
+  void keep_for_later(std::function<Result<void>()> write, const Error& error);
   void emit_lb_view(Step step, const std::vector<std::vector<pools::ServerStat>>& stats);
 
   CutoverDeps m_deps;
@@ -112,6 +132,11 @@ class CutoverRun {
   std::optional<Clock::TimePoint> m_last_poll;
   bool m_abort_seen = false;
   bool m_lost_lock = false;
+  std::string m_lost_lock_reason;
+  std::optional<Clock::TimePoint> m_db_lost_at;
+  Clock::TimePoint m_db_next_try{};
+  std::chrono::milliseconds m_db_backoff{0};
+  std::vector<std::function<Result<void>()>> m_unjournaled;
   std::vector<std::uint64_t> m_reloads_mark;
   bool m_reload_interrupted = false;
 };

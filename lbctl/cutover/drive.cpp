@@ -20,8 +20,11 @@ CutoverOutcome outcome(const CutoverRun& run, Outcome kind, std::string message)
 }
 
 CutoverOutcome lost_lock(const CutoverRun& run) {
+  const std::string why =
+      run.lost_lock_reason().empty() ? "the state database connection broke" : run.lost_lock_reason();
   return outcome(run, Outcome::needs_operator,
-                 "lost the service lock (the state database connection broke): stopped; run `lbctl resume` to finish");
+                 "lost the service lock (" + why +
+                     "): stopped, the load balancers as this lbctl left them; run `lbctl resume` to finish");
 }
 
 CutoverOutcome journal_failed(const CutoverRun& run, const Error& error) {
@@ -30,16 +33,17 @@ CutoverOutcome journal_failed(const CutoverRun& run, const Error& error) {
                  "could not journal the next step (" + error.message + "): stopped; run `lbctl resume` to finish");
 }
 
-void finish(CutoverRun& run, db::CutoverStatus status, const std::string& error) {
-  if (auto saved = run.finish(status, error); !saved) {
+asio::awaitable<void> finish(CutoverRun& run, db::CutoverStatus status, const std::string& error) {
+  if (auto saved = co_await run.finish(status, error); !saved) {
     run.emit(Step::rollback, EventKind::warning, "could not journal the outcome: " + saved.error().message);
   }
 }
 
 asio::awaitable<void> record_lbs(CutoverRun& run, Step step) {
   if (run.lost_lock()) co_return;
-  auto recorded = co_await record_fleet(run.fleet(), run.journal(), run.config().service, run.id());
-  if (!recorded) run.emit(step, EventKind::warning, "could not record what the load balancers hold: " + recorded.error().message);
+  auto recorded = co_await run.journal_through_outage(
+      [&run]() { return record_fleet(run.fleet(), run.journal(), run.config().service, run.id()); });
+  if (!recorded && !run.lost_lock()) run.emit(step, EventKind::warning, "could not record what the load balancers hold: " + recorded.error().message);
 }
 
 asio::awaitable<bool> reloaded_meanwhile(CutoverRun& run) {
@@ -111,7 +115,7 @@ asio::awaitable<CutoverOutcome> step_failed(CutoverRun& run, const Flow& flow, S
   run.emit(step, EventKind::step_failed, message, {{"kind", std::string(to_string(error.kind))}});
   switch (flow.find(step)->on_failure) {
     case OnFailure::stop: {
-      finish(run, db::CutoverStatus::rolled_back, message);
+      co_await finish(run, db::CutoverStatus::rolled_back, message);
       run.emit(step, EventKind::failed, "stopped before any change to the load balancers: " + message);
       // A config the fleet cannot take is a usage error, not a lock.
       Outcome kind = step == Step::preflight ? outcome_for(error.kind) : Outcome::failed;
@@ -128,7 +132,7 @@ asio::awaitable<CutoverOutcome> step_failed(CutoverRun& run, const Flow& flow, S
   const std::string stop = fmt::format("{}; {}: run `lbctl resume` to retry from {}{}", message,
                                        operator_situation(run.config(), flow, step), to_string(step),
                                        flow.past_no_return(step) ? "" : ", or `lbctl abort` to roll back");
-  finish(run, db::CutoverStatus::needs_operator, stop);
+  co_await finish(run, db::CutoverStatus::needs_operator, stop);
   run.emit(step, EventKind::failed, "stopped for an operator: " + stop);
   co_return outcome(run, Outcome::needs_operator, stop);
 }
@@ -144,11 +148,11 @@ asio::awaitable<CutoverOutcome> completed(CutoverRun& run, const Flow& flow) {
   // A reload during the last steps: the end state put back before saying so.
   if (auto last = co_await reensure_at_end(run, flow.last()); !last) {
     const std::string stop = "after terminate: " + last.error().message + "; run `lbctl reconcile` to repair the LBs";
-    finish(run, db::CutoverStatus::needs_operator, stop);
+    co_await finish(run, db::CutoverStatus::needs_operator, stop);
     run.emit(flow.last(), EventKind::failed, "stopped for an operator: " + stop);
     co_return outcome(run, Outcome::needs_operator, stop);
   }
-  finish(run, db::CutoverStatus::completed, "");
+  co_await finish(run, db::CutoverStatus::completed, "");
   run.emit(flow.last(), EventKind::completed,
            fmt::format("cutover {} completed: {} replaced by {}", run.id(), fmt::join(run.old_names(), ", "),
                        fmt::join(run.new_names(), ", ")));
@@ -167,7 +171,7 @@ asio::awaitable<CutoverOutcome> drive(CutoverRun& run, Step from, bool resumed) 
     if (flow.rolls_back(row.step) && run.stop_requested() && run.abort_seen()) {
       co_return co_await roll_back_run(run, "aborted by `lbctl abort`");
     }
-    if (auto entered = run.enter(row.step); !entered) co_return journal_failed(run, entered.error());
+    if (auto entered = co_await run.enter(row.step); !entered) co_return journal_failed(run, entered.error());
     if (row.step != Step::preflight) run.be_patient();
     auto result = co_await run_step(run, row, resumed && i == start);
     if (run.lost_lock()) co_return lost_lock(run);

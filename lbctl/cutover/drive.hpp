@@ -27,7 +27,7 @@ CutoverOutcome lost_lock(const CutoverRun& run);
 // The journal refused a write: without it a crash could not be resumed.
 CutoverOutcome journal_failed(const CutoverRun& run, const Error& error);
 // Saves the final status; the run ends either way (a failed save is reported).
-void finish(CutoverRun& run, db::CutoverStatus status, const std::string& error);
+boost::asio::awaitable<void> finish(CutoverRun& run, db::CutoverStatus status, const std::string& error);
 // What every LB holds now, recorded as what lbctl left there.
 boost::asio::awaitable<void> record_lbs(CutoverRun& run, Step step);
 // True when an LB was reloaded since the run's mark (a failure may come from

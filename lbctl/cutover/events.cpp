@@ -16,6 +16,8 @@ constexpr auto k_event_kinds = enum_names<EventKind>({
     {EventKind::step_done, "step_done"},
     {EventKind::step_failed, "step_failed"},
     {EventKind::reloaded, "reloaded"},
+    {EventKind::state_database_lost, "state_database_lost"},
+    {EventKind::state_database_back, "state_database_back"},
     {EventKind::haproxy, "haproxy"},
     {EventKind::lb_view, "lb_view"},
     {EventKind::backup, "backup"},

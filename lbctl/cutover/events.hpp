@@ -26,6 +26,8 @@ enum class EventKind {
   step_done,
   step_failed,
   reloaded,      // an LB's process changed (a reload or restart) mid-cutover
+  state_database_lost,  // the journal's connection broke: the fleet stays as it is
+  state_database_back,  // reconnected, the lock taken again, the row checked
   haproxy,       // a batch of runtime API commands sent to one LB
   lb_view,       // every server on every LB (live displays only; never journaled)
   backup,

@@ -181,14 +181,14 @@ asio::awaitable<Result<void>> page_off_and_unfreeze(CutoverRun& run) {
   if (progress.maintenance_on && run.config().maintenance) {
     if (auto off = co_await maintenance_off(run.fleet(), run.config().maintenance->map); !off) co_return off;
     progress.maintenance_on = false;
-    if (auto saved = run.save(); !saved) co_return saved;
+    if (auto saved = co_await run.save(); !saved) co_return saved;
     run.emit(Step::rollback, EventKind::maintenance_off, "maintenance page off: the old servers take traffic again");
   }
   if (progress.frozen) {
     auto unfrozen = co_await run.provider().unfreeze_scaling();
     if (!unfrozen) co_return std::unexpected(unfrozen.error().with_context("unfreeze scaling"));
     progress.frozen = false;
-    if (auto saved = run.save(); !saved) co_return saved;
+    if (auto saved = co_await run.save(); !saved) co_return saved;
   }
   co_return Result<void>{};
 }

@@ -29,7 +29,7 @@ asio::awaitable<Result<void>> step_clone(CutoverRun& run) {
     }
     new_pool[i].address = (*cloned)[i].address;
   }
-  if (auto saved = run.save(); !saved) co_return saved;
+  if (auto saved = co_await run.save(); !saved) co_return saved;
   run.record_servers(db::Pool::new_pool, "cloned");
   std::vector<std::string> list;
   for (const auto& s : new_pool) list.push_back(s.name + "=" + s.address);

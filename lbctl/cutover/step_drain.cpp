@@ -42,7 +42,7 @@ asio::awaitable<Result<void>> remove_health_files(CutoverRun& run) {
 
 asio::awaitable<Result<void>> step_drain(CutoverRun& run) {
   run.progress().drain_started = true;
-  if (auto saved = run.save(); !saved) co_return saved;
+  if (auto saved = co_await run.save(); !saved) co_return saved;
   if (run.config().drain.method == DrainConfig::Method::haproxy) co_return co_await set_drain_state(run);
   if (auto removed = co_await remove_health_files(run); !removed) co_return removed;
   // HAProxy marks a server NOLB at its first check that answers 404 (seen on

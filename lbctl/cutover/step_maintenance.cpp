@@ -21,7 +21,7 @@ asio::awaitable<Result<void>> step_maintenance_on(CutoverRun& run) {
   if (progress.maintenance_text.empty()) {
     progress.maintenance_text = maintenance_text(page->message, page->duration, run.clock().wall_now());
   }
-  if (auto saved = run.save(); !saved) co_return saved;
+  if (auto saved = co_await run.save(); !saved) co_return saved;
   const std::string text = progress.maintenance_text;
   if (auto on = co_await maintenance_on(run.fleet(), page->map, text); !on) co_return on;
   run.emit(Step::maintenance_on, EventKind::maintenance_on, fmt::format("maintenance page on every LB: \"{}\"", text),
@@ -35,7 +35,7 @@ asio::awaitable<Result<void>> step_maintenance_off(CutoverRun& run) {
     if (auto off = co_await maintenance_off(run.fleet(), page->map); !off) co_return off;
   }
   run.progress().maintenance_on = false;
-  if (auto saved = run.save(); !saved) co_return saved;
+  if (auto saved = co_await run.save(); !saved) co_return saved;
   run.emit(Step::maintenance_off, EventKind::maintenance_off, "maintenance page off: traffic flows to the new servers");
   co_return Result<void>{};
 }

@@ -29,7 +29,7 @@ asio::awaitable<Result<void>> step_backup(CutoverRun& run) {
   auto path = co_await run.backup()(run.id());
   if (!path) co_return std::unexpected(path.error().with_context("backup"));
   progress.backup_path = *path;
-  if (auto saved = run.save(); !saved) co_return saved;
+  if (auto saved = co_await run.save(); !saved) co_return saved;
   run.emit(Step::backup, EventKind::backup, fmt::format("backup written to {}", *path), {{"path", *path}});
   co_return Result<void>{};
 }

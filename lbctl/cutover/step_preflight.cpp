@@ -48,7 +48,7 @@ asio::awaitable<Result<void>> step_preflight(CutoverRun& run) {
   for (std::size_t i = 0; i < plan.new_names.size(); ++i) progress.new_pool.push_back({plan.new_names[i], "", plan.id_of(i)});
   run.set_lb_snapshot(nlohmann::json(snapshot_of(report->lbs)).dump());
   run.record_servers(db::Pool::old_pool, "serving");
-  if (auto saved = run.save(); !saved) co_return saved;
+  if (auto saved = co_await run.save(); !saved) co_return saved;
   run.emit(Step::preflight, EventKind::plan,
            fmt::format("replacing {} old servers ({}) with {} new ({}) on {} load balancers; servers UP per LB: {}",
                        progress.old_pool.size(), fmt::join(run.old_names(), ", "), progress.new_pool.size(),

@@ -85,7 +85,7 @@ asio::awaitable<Result<void>> step_stages(CutoverRun& run) {
   for (std::size_t i = progress.stage; i < stages.size(); ++i) {
     progress.stage = i;
     progress.weights_changed = true;
-    if (auto saved = run.save(); !saved) co_return saved;
+    if (auto saved = co_await run.save(); !saved) co_return saved;
     if (auto set = co_await apply_stage_weights(run, i, true, Step::stages); !set) co_return set;
     const auto weights = stage_weights(stages[i].weight_percent, progress.old_pool.size(), progress.new_pool.size());
     run.emit(Step::stages, EventKind::stage,
@@ -97,7 +97,7 @@ asio::awaitable<Result<void>> step_stages(CutoverRun& run) {
     if (auto held = co_await hold_stage(run, i); !held) co_return held;
   }
   progress.stage = stages.size();
-  if (auto saved = run.save(); !saved) co_return saved;
+  if (auto saved = co_await run.save(); !saved) co_return saved;
   co_return Result<void>{};
 }
 

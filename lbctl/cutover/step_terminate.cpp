@@ -46,7 +46,7 @@ asio::awaitable<Result<void>> step_terminate(CutoverRun& run) {
   auto& progress = run.progress();
   if (progress.terminate_after_ms == 0) {
     progress.terminate_after_ms = run.wall_ms() + run.config().terminate_delay.count();
-    if (auto saved = run.save(); !saved) co_return saved;
+    if (auto saved = co_await run.save(); !saved) co_return saved;
   }
   const auto left = std::chrono::milliseconds(progress.terminate_after_ms - run.wall_ms());
   if (left.count() > 0) {

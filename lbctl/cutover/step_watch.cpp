@@ -64,7 +64,7 @@ asio::awaitable<Result<void>> cut_sessions(CutoverRun& run, std::vector<SessionC
   if (!cut) co_return std::unexpected(cut.error());
   run.emit_commands(Step::watch, *cut);
   run.progress().cut_sessions = counts;
-  if (auto saved = run.save(); !saved) co_return saved;
+  if (auto saved = co_await run.save(); !saved) co_return saved;
   const auto& timeout = run.config().drain.timeout;
   run.emit(Step::watch, EventKind::sessions_cut,
            fmt::format("drain.timeout {} passed: cut {} sessions ({})", format_duration(timeout), total(counts),
@@ -79,7 +79,7 @@ asio::awaitable<Result<void>> step_watch(CutoverRun& run) {
   const auto& drain = run.config().drain;
   if (run.progress().watch_started_ms == 0) {
     run.progress().watch_started_ms = run.wall_ms();
-    if (auto saved = run.save(); !saved) co_return saved;
+    if (auto saved = co_await run.save(); !saved) co_return saved;
   }
   const std::int64_t deadline_ms = run.progress().watch_started_ms + drain.timeout.count();
   DrainProgress progress;

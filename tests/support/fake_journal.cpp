@@ -25,6 +25,9 @@ db::JournalTime FakeJournal::now() const {
 }
 
 std::optional<Error> FakeJournal::injected(const std::string& method) {
+  if (m_down) {
+    return Error{ErrorKind::unreachable, "state database: lost the connection to the database: server closed the connection"};
+  }
   auto it = m_failures.find(method);
   if (it == m_failures.end() || it->second.empty()) return std::nullopt;
   Error e = it->second.front();
@@ -161,6 +164,29 @@ Result<void> FakeJournal::heartbeat(std::int64_t cutover_id) {
   if (it == m_rows.end()) return no_cutover(cutover_id);
   it->second.heartbeat_at = now();
   return {};
+}
+
+Result<Cutover> FakeJournal::reacquire(std::int64_t cutover_id, std::int64_t version, const std::string& host,
+                                       int pid) {
+  calls.push_back("reacquire " + std::to_string(cutover_id) + " v" + std::to_string(version));
+  if (auto e = injected("reacquire")) return std::unexpected(*e);
+  auto it = m_rows.find(cutover_id);
+  if (it == m_rows.end()) return no_cutover(cutover_id);
+  const std::string service = it->second.service;
+  if (m_held != service) {
+    m_held.reset();
+    if (auto locked = take_lock(service); !locked) return std::unexpected(locked.error());
+  }
+  const Cutover& stored = it->second;
+  const bool ours = stored.host == host && stored.pid == pid;
+  if (!ours || stored.status != CutoverStatus::running || stored.version < version || stored.version > version + 1) {
+    release();
+    return fail(ErrorKind::conflict, "cutover " + std::to_string(cutover_id) +
+                                         " changed while the state database was out of reach: this lbctl no "
+                                         "longer owns it and must stop");
+  }
+  it->second.heartbeat_at = now();
+  return read(stored);
 }
 
 Result<void> FakeJournal::save_server(std::int64_t cutover_id, const db::ServerRecord& server) {
@@ -348,6 +374,14 @@ void FakeJournal::owner_died() {
 }
 
 void FakeJournal::lose_lock() { m_lose_lock = true; }
+
+void FakeJournal::go_down() {
+  m_down = true;
+  if (m_held) m_locked.erase(*m_held);
+  m_held.reset();
+}
+
+void FakeJournal::come_back() { m_down = false; }
 
 void FakeJournal::other_writer(std::int64_t cutover_id) {
   auto it = m_rows.find(cutover_id);

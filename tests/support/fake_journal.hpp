@@ -32,6 +32,8 @@ class FakeJournal final : public db::Journal {
   Result<db::Cutover> adopt(const std::string& service, const std::string& host, int pid) override;
   Result<void> save(db::Cutover& cutover) override;
   Result<void> heartbeat(std::int64_t cutover_id) override;
+  Result<db::Cutover> reacquire(std::int64_t cutover_id, std::int64_t version, const std::string& host,
+                                int pid) override;
   Result<void> save_server(std::int64_t cutover_id, const db::ServerRecord& server) override;
   // Recorded as one "server ..." call per server, like save_server.
   Result<void> save_servers(std::int64_t cutover_id, const std::vector<db::ServerRecord>& servers) override;
@@ -79,6 +81,11 @@ class FakeJournal final : public db::Journal {
   // The next heartbeat finds the lock lost (conflict), as when the lock's
   // connection broke.
   void lose_lock();
+  // The state database stops (every call fails with unreachable, and the
+  // lock goes with the connection), then comes back.
+  void go_down();
+  void come_back();
+  bool down() const { return m_down; }
   // Another writer saved the cutover: its version moves on, so the next
   // save with the old version is refused.
   void other_writer(std::int64_t cutover_id);
@@ -108,6 +115,7 @@ class FakeJournal final : public db::Journal {
   std::set<std::string> m_locked;  // services whose lock someone holds
   std::optional<std::string> m_held;
   bool m_lose_lock = false;
+  bool m_down = false;
   std::map<std::string, std::deque<Error>> m_failures;
   std::int64_t m_next_id = 1;
   std::int64_t m_next_event = 1;

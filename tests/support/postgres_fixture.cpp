@@ -37,10 +37,15 @@ PostgresFixture::PostgresFixture() {
   auto init = run_command(as_postgres({k_pg_bin + "initdb", "-D", m_data_dir, "-A", "trust", "-U", "postgres",
                                        "--no-sync", "-E", "UTF8", "--locale=C"}));
   if (init.exit_code != 0) throw std::runtime_error("initdb failed: " + init.out);
-  auto start = run_command(as_postgres({k_pg_bin + "pg_ctl", "-D", m_data_dir, "-l", m_data_dir + "/log", "-w",
-                                        "-o", "-k " + m_socket_dir + " -c listen_addresses= -c fsync=off -p 5432",
-                                        "start"}));
-  if (start.exit_code != 0) throw std::runtime_error("pg_ctl start failed: " + start.out);
+  start();
+}
+
+void PostgresFixture::start() {
+  if (m_running) return;
+  auto started = run_command(as_postgres({k_pg_bin + "pg_ctl", "-D", m_data_dir, "-l", m_data_dir + "/log", "-w",
+                                          "-o", "-k " + m_socket_dir + " -c listen_addresses= -c fsync=off -p 5432",
+                                          "start"}));
+  if (started.exit_code != 0) throw std::runtime_error("pg_ctl start failed: " + started.out);
   m_running = true;
 }
 

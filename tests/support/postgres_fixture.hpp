@@ -24,7 +24,10 @@ class PostgresFixture {
   std::string query_value(const std::string& sql, const std::string& dbname = "postgres");
   // pg_dump --schema-only, for before/after comparisons.
   std::string dump_schema(const std::string& dbname);
+  // Stops it at once (as a crash or a failover would: every session gone);
+  // start() brings the same cluster back.
   void stop();
+  void start();
 
  private:
   TempDir m_dir;
