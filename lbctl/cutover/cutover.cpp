@@ -91,8 +91,33 @@ asio::awaitable<CutoverOutcome> abort_taken_over(CutoverRun& run, Step step) {
   co_return co_await roll_back_run(run, "aborted by `lbctl abort`");
 }
 
+// Nothing to take over: how the service's last cutover ended, with that
+// outcome's exit code (a resume after a crash that came just after the end
+// is told the end, not a usage error); invalid when it never had one.
+CutoverOutcome already_ended(db::Journal& journal, const std::string& service, const Error& refusal, bool roll_back_it) {
+  auto last = journal.latest(service);
+  if (!last || !*last) return journal_refusal(refusal);
+  const db::Cutover& c = **last;
+  const std::string ended = c.finished_at ? " at " + db::format_utc(*c.finished_at) : std::string();
+  if (c.status == db::CutoverStatus::completed) {
+    return CutoverOutcome{roll_back_it ? Outcome::usage : Outcome::done, c.id,
+                          fmt::format("cutover {} of service {} already completed{}: nothing to {}", c.id, service,
+                                      ended, roll_back_it ? "roll back (it is past the point of no return)" : "resume")};
+  }
+  if (c.status == db::CutoverStatus::rolled_back) {
+    return CutoverOutcome{Outcome::failed, c.id,
+                          fmt::format("cutover {} of service {} was already rolled back{}{}: nothing to {}", c.id,
+                                      service, ended, c.error.empty() ? "" : " (" + c.error + ")",
+                                      roll_back_it ? "roll back" : "resume")};
+  }
+  return journal_refusal(refusal);
+}
+
 asio::awaitable<CutoverOutcome> take_over(CutoverDeps deps, bool roll_back_it) {
   auto row = deps.journal.adopt(deps.config.service, deps.host, deps.pid);
+  if (!row && row.error().kind == ErrorKind::invalid) {
+    co_return already_ended(deps.journal, deps.config.service, row.error(), roll_back_it);
+  }
   if (!row) co_return journal_refusal(row.error());
   auto progress = read_progress(row->progress_json);
   if (!progress) {

@@ -137,9 +137,36 @@ TEST_CASE("resume waits only what is left of terminate.delay", "[lbctl][cutover]
   CHECK(waited < 4min);
 }
 
-TEST_CASE("resume with nothing to resume is refused", "[lbctl][cutover][resume]") {
+
+TEST_CASE("resume with no cutover at all is a usage error", "[lbctl][cutover][resume]") {
   CutoverRig rig;
   const auto resumed = rig.resume();
-  CHECK(resumed.outcome != Outcome::done);
+  CHECK(resumed.outcome == Outcome::usage);
+  CHECK_THAT(resumed.message, Catch::Contains("has no interrupted cutover"));
   CHECK(rig.haproxies[0]->log().empty());
+}
+
+TEST_CASE("resume after a crash that came just after the end says how it ended, with that outcome",
+          "[lbctl][cutover][resume]") {
+  CutoverRig rig;
+  SECTION("completed: done (exit 0)") {
+    REQUIRE(rig.cutover().outcome == Outcome::done);
+    const auto log_size = rig.haproxies[0]->log().size();
+    const auto resumed = rig.resume();
+    CHECK(resumed.outcome == Outcome::done);
+    CHECK(resumed.cutover_id == 1);
+    CHECK_THAT(resumed.message, Catch::Contains("cutover 1 of service shop already completed at "));
+    CHECK_THAT(resumed.message, Catch::Contains("nothing to resume"));
+    CHECK(rig.haproxies[0]->log().size() == log_size);  // nothing sent
+    const auto aborted = rig.abort();
+    CHECK(aborted.outcome == Outcome::usage);
+    CHECK_THAT(aborted.message, Catch::Contains("past the point of no return"));
+  }
+  SECTION("rolled back: failed (exit 1)") {
+    rig.prober.set_fallback(FakeReply::status_code(500));
+    REQUIRE(rig.cutover().outcome == Outcome::failed);
+    const auto resumed = rig.resume();
+    CHECK(resumed.outcome == Outcome::failed);
+    CHECK_THAT(resumed.message, Catch::Contains("cutover 1 of service shop was already rolled back at "));
+  }
 }
