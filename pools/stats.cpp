@@ -167,6 +167,7 @@ Result<std::vector<ServerStat>> parse_show_stat(std::string_view text, std::stri
                      to_u64(field("hrsp_4xx")) + stat.hrsp_5xx + to_u64(field("hrsp_other"));
     stat.stot = to_u64(field("stot"));
     stat.id = to_u64(field("sid"));
+    stat.backup = field("bck") == "1";
     servers.push_back(std::move(stat));
   }
   if (!have_header) return fail(ErrorKind::invalid, "show stat: no header line in the answer");

@@ -29,6 +29,7 @@ struct ServerStat {
   std::uint64_t responses = 0;  // hrsp_1xx + 2xx + 3xx + 4xx + 5xx + other
   std::uint64_t stot = 0;
   std::uint64_t id = 0;  // sid
+  bool backup = false;   // a `backup` server (bck): takes traffic only when no other server is UP
 
   // User sessions still on it: current plus queued. HAProxy's pooled idle
   // connections (srv_icur) are not sessions: the MAINT transition before

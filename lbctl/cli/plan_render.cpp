@@ -11,6 +11,9 @@ std::string pools_text(const PlanReport& report, const Config& config) {
   std::vector<std::string> old_list;
   for (const auto& s : plan.old_servers) old_list.push_back(fmt::format("{} ({})", s.name, s.address));
   std::string out = fmt::format("  old pool: {}\n", fmt::join(old_list, ", "));
+  std::vector<std::string> left_out;
+  for (const auto& s : plan.left_out) left_out.push_back(fmt::format("{} ({})", s.name, s.why));
+  if (!left_out.empty()) out += fmt::format("  left alone: {}\n", fmt::join(left_out, ", "));
   out += fmt::format("  new pool: {} (ids {}-{}), cloned by the {} provider\n", fmt::join(plan.new_names, ", "),
                      plan.first_id, plan.first_id + plan.new_names.size() - 1, to_string(config.provider.type));
   if (!config.migrations) return out;
@@ -76,6 +79,8 @@ nlohmann::json plan_json(const PlanReport& report, const Config& config) {
   for (const auto& s : plan.old_servers) {
     old_pool.push_back({{"name", s.name}, {"address", s.address}, {"health_file", health_file_of(config, s)}});
   }
+  auto left_out = nlohmann::json::array();
+  for (const auto& s : plan.left_out) left_out.push_back({{"name", s.name}, {"why", s.why}});
   auto new_pool = nlohmann::json::array();
   for (std::size_t i = 0; i < plan.new_names.size(); ++i) new_pool.push_back({{"name", plan.new_names[i]}, {"id", plan.id_of(i)}});
   auto lbs = nlohmann::json::array();
@@ -88,7 +93,7 @@ nlohmann::json plan_json(const PlanReport& report, const Config& config) {
   for (const auto& file : report.files) {
     files.push_back({{"lb", file.lb}, {"file", file.file}, {"diff", file.diff}, {"checked", file.checked}});
   }
-  return {{"service", config.service},   {"old_pool", old_pool}, {"new_pool", new_pool},
+  return {{"service", config.service},   {"old_pool", old_pool}, {"left_alone", left_out}, {"new_pool", new_pool},
           {"load_balancers", lbs},       {"migrations", report.migrations}, {"capacity", capacity},
           {"min_healthy", plan.min_healthy}, {"persisted_files", files}, {"warnings", report.warnings}};
 }

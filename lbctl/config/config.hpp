@@ -70,6 +70,9 @@ struct ServerEntry {
 struct OldPoolConfig {
   bool discover = true;              // the backend's current servers (from the first LB)
   std::vector<ServerEntry> servers;  // when discover is false
+  // Servers discovery leaves out (and lbctl never touches): names or globs
+  // (`*`, `?`). `backup` servers are always left out.
+  std::vector<std::string> exclude;
 };
 
 struct NewPoolConfig {

@@ -53,11 +53,25 @@ std::vector<ServerEntry> read_servers(Reader& reader, const Value& value) {
 
 OldPoolConfig read_old_pool(Reader& reader, const Value& value) {
   const Section section(reader, value);
-  section.allow({"discover", "servers"});
+  section.allow({"discover", "servers", "exclude"});
   OldPoolConfig pool;
   const auto discover = section.get("discover");
   const auto servers = section.get("servers");
   pool.discover = discover ? boolean(reader, *discover) : !servers;
+  if (auto exclude = section.get("exclude")) {
+    if (!pool.discover) reader.fail(*exclude, "only with discover: true (a servers list already names the old pool)");
+    for (const auto& item : list(reader, *exclude)) {
+      const std::string pattern = text(reader, item);
+      std::string names = pattern;
+      std::erase_if(names, [](char c) { return c == '*' || c == '?'; });
+      if (pattern.empty() || pattern.size() > k_max_name_length || !is_valid_name_chars(names)) {
+        reader.fail(item, fmt::format("expected a server name or a glob of one (letters, digits, '.', '_', '-', "
+                                      "'*', '?'; at most {} characters), got {}",
+                                      k_max_name_length, show_value(pattern)));
+      }
+      pool.exclude.push_back(pattern);
+    }
+  }
   if (pool.discover && servers) {
     reader.fail(*servers, "cannot be given with discover: true; expected either discover: true or a servers list");
   }

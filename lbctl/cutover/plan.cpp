@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fmt/format.h>
+#include <fnmatch.h>
 #include <set>
 
 #include "core/names.hpp"
@@ -20,6 +21,15 @@ std::size_t count_up(const pools::BackendState& state, const std::set<std::strin
   }));
 }
 
+// Why discovery leaves `s` out of the old pool, if it does.
+std::optional<std::string> left_out_because(const OldPoolConfig& pool, const pools::ServerStat& s) {
+  if (s.backup) return std::string("backup server");
+  for (const auto& pattern : pool.exclude) {
+    if (::fnmatch(pattern.c_str(), s.name.c_str(), 0) == 0) return "old_pool.exclude: " + pattern;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::expected<CutoverPlan, PlanError> make_plan(const Config& config, const std::vector<LbState>& lbs,
@@ -34,10 +44,14 @@ std::expected<CutoverPlan, PlanError> make_plan(const Config& config, const std:
 
   // The old pool: configured, or the first LB's backend as it is now.
   if (config.old_pool.discover) {
-    for (const auto& s : lbs.front().state.stats) plan.old_servers.push_back({s.name, s.address});
+    for (const auto& s : lbs.front().state.stats) {
+      if (auto why = left_out_because(config.old_pool, s)) plan.left_out.push_back({s.name, *why});
+      else plan.old_servers.push_back({s.name, s.address});
+    }
     if (plan.old_servers.empty()) {
-      return refuse(PlanProblem::state, fmt::format("{}: backend {} has no servers to replace (old_pool.discover)",
-                                                    lbs.front().lb, lbs.front().backend));
+      return refuse(PlanProblem::state,
+                    fmt::format("{}: backend {} has no servers to replace (old_pool.discover{})", lbs.front().lb,
+                                lbs.front().backend, plan.left_out.empty() ? "" : "; every server is a backup or excluded"));
     }
   } else {
     for (const auto& s : config.old_pool.servers) plan.old_servers.push_back({s.name, s.address});

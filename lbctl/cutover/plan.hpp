@@ -26,8 +26,16 @@ struct CapacityStep {
   std::vector<std::size_t> up_per_lb;  // servers taking traffic, in fleet order
 };
 
+// A server of the backend that discovery left out of the old pool, and why:
+// "backup server" or "old_pool.exclude: PATTERN". lbctl never touches it.
+struct LeftOut {
+  std::string name;
+  std::string why;
+};
+
 struct CutoverPlan {
   std::vector<pools::Server> old_servers;
+  std::vector<LeftOut> left_out;
   std::vector<std::string> new_names;
   std::uint64_t first_id = 0;  // new server i gets first_id + i
   pools::ServerOptions options;

@@ -49,11 +49,14 @@ asio::awaitable<Result<void>> step_preflight(CutoverRun& run) {
   run.set_lb_snapshot(nlohmann::json(snapshot_of(report->lbs)).dump());
   run.record_servers(db::Pool::old_pool, "serving");
   if (auto saved = co_await run.save(); !saved) co_return saved;
+  std::vector<std::string> left_alone;
+  for (const auto& s : plan.left_out) left_alone.push_back(fmt::format("{} ({})", s.name, s.why));
   run.emit(Step::preflight, EventKind::plan,
-           fmt::format("replacing {} old servers ({}) with {} new ({}) on {} load balancers; servers UP per LB: {}",
+           fmt::format("replacing {} old servers ({}) with {} new ({}) on {} load balancers; servers UP per LB: {}{}",
                        progress.old_pool.size(), fmt::join(run.old_names(), ", "), progress.new_pool.size(),
-                       fmt::join(run.new_names(), ", "), report->lbs.size(), capacity_text(plan)),
-           {{"old", progress.old_pool}, {"new", progress.new_pool}});
+                       fmt::join(run.new_names(), ", "), report->lbs.size(), capacity_text(plan),
+                       left_alone.empty() ? "" : fmt::format("; left alone: {}", fmt::join(left_alone, ", "))),
+           {{"old", progress.old_pool}, {"new", progress.new_pool}, {"left_alone", left_alone}});
   co_return Result<void>{};
 }
 

@@ -206,11 +206,11 @@ std::string FakeHaproxy::execute(const std::string& command) {
     if (w.size() < 3 || w[2] != m_backend) return "[3]: No such proxy.\n";
     std::string out =
         "# pxname,svname,qcur,qmax,scur,smax,slim,stot,status,weight,check_status,hrsp_1xx,hrsp_2xx,hrsp_3xx,"
-        "hrsp_4xx,hrsp_5xx,hrsp_other,type,sid,addr,srv_icur,\n";
+        "hrsp_4xx,hrsp_5xx,hrsp_other,type,sid,addr,srv_icur,bck,\n";
     for (const auto& s : m_servers) {
-      out += fmt::format("{},{},{},0,{},0,,0,{},{},{},0,{},0,0,{},0,2,{},{},0,\n", m_backend, s.name, s.qcur, s.scur,
+      out += fmt::format("{},{},{},0,{},0,,0,{},{},{},0,{},0,0,{},0,2,{},{},0,{},\n", m_backend, s.name, s.qcur, s.scur,
                          s.status(), (s.admin & 0x18) ? 0 : s.weight, s.check_status, s.responses - s.hrsp_5xx,
-                         s.hrsp_5xx, s.id, s.address);
+                         s.hrsp_5xx, s.id, s.address, s.backup ? 1 : 0);
     }
     return out;
   }
@@ -317,6 +317,14 @@ asio::awaitable<Result<std::vector<std::string>>> FakeHaproxy::run(std::vector<s
 void FakeHaproxy::set_app(const std::string& server, AppHealth health) {
   m_app[server] = health;
   if (auto* s = find(m_backend + "/" + server)) s->app = health;
+}
+
+void FakeHaproxy::set_backup(const std::string& server) {
+  for (auto* list : {&m_servers, &m_original}) {
+    for (auto& s : *list) {
+      if (s.name == server) s.backup = true;
+    }
+  }
 }
 
 void FakeHaproxy::set_sessions(const std::string& server, std::uint64_t scur) {

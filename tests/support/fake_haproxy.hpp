@@ -36,6 +36,7 @@ struct FakeServerState {
   std::uint64_t qcur = 0;
   std::uint64_t hrsp_5xx = 0;
   std::uint64_t responses = 0;
+  bool backup = false;  // `backup` in haproxy.cfg (bck 1)
 
   std::string status() const;
 };
@@ -55,6 +56,8 @@ class FakeHaproxy final : public pools::RuntimeApi {
   void set_reachable(bool reachable) { m_reachable = reachable; }
   void set_app(const std::string& server, AppHealth health);
   void set_sessions(const std::string& server, std::uint64_t scur);
+  // The config server is a `backup` server (show stat's bck).
+  void set_backup(const std::string& server);
   // The server's check interval (a config server's `inter`).
   void set_check_inter(const std::string& server, int inter_ms);
   void add_responses(const std::string& server, std::uint64_t total, std::uint64_t errors_5xx);

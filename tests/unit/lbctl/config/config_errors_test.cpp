@@ -211,3 +211,30 @@ TEST_CASE("a stray comma line is an error, not an endless run of empty documents
         "shop.yaml:2:1: a second YAML document (after ---); expected the config as one document");
   CHECK(config_error(k_minimal_config + ",\n") == "shop.yaml:8:1: malformed YAML: end of map not found");
 }
+
+TEST_CASE("old_pool.exclude takes names and globs, only with discovery", "[config]") {
+  CHECK(config_error(k_minimal_config + "old_pool:\n  exclude: [sorry, \"canary;rm\"]\n") ==
+        "shop.yaml:9:20: old_pool.exclude[1]: expected a server name or a glob of one (letters, digits, '.', '_', '-', "
+        "'*', '?'; at most 64 characters), got \"canary;rm\"");
+  CHECK(config_error(k_minimal_config +
+                     "old_pool:\n  servers: [{name: a, address: \"127.0.0.1:80\"}]\n  exclude: [a]\n") ==
+        "shop.yaml:10:12: old_pool.exclude: only with discover: true (a servers list already names the old pool)");
+}
+
+TEST_CASE("state.reconnect_timeout is a positive duration", "[config]") {
+  CHECK(config_error(R"(service: shop
+state: {database_url: "postgres://x@db/lbctl", reconnect_timeout: 0s}
+load_balancers:
+  - {name: lb1, runtime_api: "unix:/run/haproxy/admin.sock", backend: app}
+provider:
+  type: static
+  servers: [{name: v2-1, address: "127.0.0.1:8201"}]
+)") == "shop.yaml:2:67: state.reconnect_timeout: must be more than 0; expected a duration like 100ms, 2s, 5m or 1h");
+}
+
+TEST_CASE("state.reconnect_timeout is 60s when not given, and read when given", "[config]") {
+  CHECK(lbctl::parse_config(k_minimal_config, "shop.yaml").state_reconnect_timeout == std::chrono::seconds(60));
+  auto text = k_minimal_config;
+  text.replace(text.find("}\n"), 2, ", reconnect_timeout: 90s}\n");
+  CHECK(lbctl::parse_config(text, "shop.yaml").state_reconnect_timeout == std::chrono::seconds(90));
+}

@@ -349,3 +349,36 @@ TEST_CASE("a rollback puts every old server back as it was: MAINT stays MAINT, D
   REQUIRE(back);
   CHECK(back->text.find("not waited for: old-2 on lb1, old-3 on lb1, old-3 on lb2, old-4 on lb2") != std::string::npos);
 }
+
+TEST_CASE("a backup sorry-server and an excluded server are left alone by the cutover and by its rollback",
+          "[lbctl][cutover][backup]") {
+  const auto run = GENERATE(as<std::string>{}, "completed", "rolled back");
+  INFO(run);
+  CutoverRig rig;
+  rig.config.old_pool.exclude = {"pinned"};
+  for (auto& h : rig.haproxies) {
+    h->add_config_server("sorry", "127.0.0.1:9099");
+    h->set_backup("sorry");
+    h->add_config_server("pinned", "127.0.0.1:9098");
+  }
+  if (run == "rolled back") rig.prober.set_fallback(FakeReply::status_code(500));
+  const auto outcome = rig.cutover();
+  CHECK(outcome.outcome == (run == "completed" ? Outcome::done : Outcome::failed));
+  for (auto& h : rig.haproxies) {
+    for (const auto& m : h->mutations()) {
+      CHECK(m.find("sorry") == std::string::npos);
+      CHECK(m.find("pinned") == std::string::npos);
+    }
+    REQUIRE(h->server("sorry"));
+    CHECK(h->server("sorry")->status() == "UP");
+    CHECK(h->server("pinned")->status() == "UP");
+  }
+  // Nothing asked of the provider about the others.
+  for (const auto& call : rig.provider.calls()) {
+    CHECK(call.find("sorry") == std::string::npos);
+    CHECK(call.find("pinned") == std::string::npos);
+  }
+  const auto* plan = rig.recorder.first("preflight", "plan");
+  REQUIRE(plan);
+  CHECK_THAT(plan->text, Catch::Contains("left alone: sorry (backup server), pinned (old_pool.exclude: pinned)"));
+}

@@ -118,3 +118,35 @@ TEST_CASE("a configured old pool must be on every LB", "[lbctl][plan]") {
   config.old_pool.servers = {{"old-9", "127.0.0.1:9009"}};
   CHECK_FALSE(make_plan(config, {lb("lb1", {stat("old-1", "127.0.0.1:9001")})}, 1).has_value());
 }
+
+TEST_CASE("discovery leaves backup servers and old_pool.exclude out of the old pool, and says why", "[lbctl][plan]") {
+  auto config = base_config();
+  config.old_pool.exclude = {"canary-*", "pinned"};
+  auto sorry = stat("sorry", "127.0.0.1:9099", "UP", 9);
+  sorry.backup = true;
+  const auto servers = std::vector<pools::ServerStat>{stat("old-1", "127.0.0.1:9001", "UP", 1), sorry,
+                                                      stat("canary-7", "127.0.0.1:9007", "UP", 7),
+                                                      stat("pinned", "127.0.0.1:9008", "UP", 8),
+                                                      stat("old-2", "127.0.0.1:9002", "UP", 2)};
+  auto plan = make_plan(config, {lb("lb1", servers)}, 1000);
+  REQUIRE(plan.has_value());
+  REQUIRE(plan->old_servers.size() == 2);
+  CHECK(plan->old_servers[0].name == "old-1");
+  CHECK(plan->old_servers[1].name == "old-2");
+  CHECK(plan->new_names == std::vector<std::string>{"v2-1", "v2-2"});  // match_old counts only the old pool
+  REQUIRE(plan->left_out.size() == 3);
+  CHECK(plan->left_out[0].name == "sorry");
+  CHECK(plan->left_out[0].why == "backup server");
+  CHECK(plan->left_out[1].why == "old_pool.exclude: canary-*");
+  CHECK(plan->left_out[2].why == "old_pool.exclude: pinned");
+  // Capacity counts the old pool only.
+  CHECK(plan->capacity[0].up_per_lb == std::vector<std::size_t>{2});
+}
+
+TEST_CASE("a backend whose every server is a backup or excluded has nothing to replace", "[lbctl][plan]") {
+  auto config = base_config();
+  config.old_pool.exclude = {"*"};
+  auto plan = make_plan(config, {lb("lb1", {stat("old-1", "127.0.0.1:9001")})}, 1000);
+  REQUIRE_FALSE(plan.has_value());
+  CHECK_THAT(plan.error().message, Catch::Contains("every server is a backup or excluded"));
+}
