@@ -1,0 +1,60 @@
+// Fleets as they are: a backend that also holds a backup sorry-server and a
+// server another team owns (excluded by name), under load.
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <fstream>
+
+#include "tests/e2e/stack.hpp"
+#include "tests/support/app_server_fixture.hpp"
+
+using namespace lbctl::test;
+using namespace std::chrono_literals;
+using Strings = std::vector<std::string>;
+
+TEST_CASE("a backup sorry-server and a server excluded by name are left untouched: exit 0, 0 failed requests",
+          "[chaos][fleet]") {
+  AppServerFixture sorry(AppServerOptions{.name = "sorry"});
+  AppServerFixture pinned(AppServerOptions{.name = "pinned"});
+  StackOptions options;
+  options.edit_lb_config = [&](std::size_t, const std::string& generated) {
+    return generated + "  server sorry " + sorry.address() + " backup check inter 200ms\n" + "  server pinned " +
+           pinned.address() + " check inter 200ms fall 2 rise 2\n";
+  };
+  Stack stack(options);
+  auto config = read_file(stack.config_file());
+  const auto old_pool = config.find("old_pool:\n");
+  REQUIRE(old_pool != std::string::npos);
+  config.insert(old_pool + 10, "  exclude: [pin*]\n");
+  std::ofstream(stack.config_file()) << config;
+  REQUIRE(eventually([&] { return stack.lb(0).stat_field("pinned", "status") == "UP"; }, 10s));
+  TempDir logs;
+  Load load1(stack.lb(0).frontend_port(), logs / "wrk1.txt");
+  Load load2(stack.lb(1).frontend_port(), logs / "wrk2.txt");
+  const auto plan = stack.lbctl({"plan"});
+  INFO(plan.out);
+  CHECK(plan.out.find("left alone: sorry (backup server), pinned (old_pool.exclude: pin*)") != std::string::npos);
+  const auto run = stack.lbctl({"cutover", "--yes"});
+  INFO(run.out);
+  CHECK(run.exit_code == 0);
+  for (auto* load : {&load1, &load2}) {
+    const auto result = load->stop();
+    INFO(result.text);
+    CHECK(result.requests > 100);
+    CHECK(result.non_2xx + result.socket_errors == 0);
+  }
+  const Strings done{"lb1 pinned UP", "lb1 sorry UP", "lb1 v2-1 UP", "lb1 v2-2 UP",
+                     "lb2 pinned UP", "lb2 sorry UP", "lb2 v2-1 UP", "lb2 v2-2 UP"};
+  auto view = stack.fleet_view();
+  std::sort(view.begin(), view.end());
+  CHECK(view == done);
+  // Named once, where the plan says it was left alone; no command touched it.
+  CHECK(run.out.find("sorry") == run.out.rfind("sorry"));
+  CHECK(run.out.find("app/sorry") == std::string::npos);
+  CHECK(run.out.find("app/pinned") == std::string::npos);
+  CHECK(sorry.running());
+  CHECK(pinned.running());
+  CHECK_FALSE(stack.server_running("old-1"));
+  CHECK_FALSE(stack.server_running("v2-3"));  // two new servers for the two old ones
+}
