@@ -175,6 +175,24 @@ asio::awaitable<Result<BackendState>> LoadBalancer::snapshot() {
   co_return state;
 }
 
+asio::awaitable<Result<LoadBalancer::Abilities>> LoadBalancer::abilities() {
+  if (auto error = check_names(std::vector<std::string>())) co_return std::unexpected(*error);
+  std::vector<std::string> commands{std::string("show cli level"), fmt::format("show stat {} 2 -1", m_backend)};
+  auto answers = co_await send(std::move(commands));
+  if (!answers) co_return std::unexpected(answers.error());
+  Abilities abilities;
+  if (auto error = answer_error((*answers)[0])) {
+    co_return fail(ErrorKind::refused, fmt::format("{}: show cli level: {}", m_name, *error));
+  }
+  std::string level = answer_text((*answers)[0]);  // "[6]:admin" with severity-output number
+  std::erase_if(level, [](char c) { return c == ' ' || c == '\r'; });
+  abilities.cli_level = std::move(level);
+  auto algo = parse_backend_algo((*answers)[1], m_backend);
+  if (!algo) co_return std::unexpected(in_context(algo.error()));
+  abilities.algo = std::move(*algo);
+  co_return abilities;
+}
+
 asio::awaitable<Result<Applied>> LoadBalancer::ensure_added(std::vector<NewServer> servers, ServerOptions options) {
   // The line each server gets in the persisted file, also for those already
   // there (a resumed cutover).

@@ -70,6 +70,14 @@ class LoadBalancer {
   boost::asio::awaitable<Result<std::vector<ServerStat>>> stats();
   // Stats plus admin flags, ids and user weights, on one connection.
   boost::asio::awaitable<Result<BackendState>> snapshot();
+  // What this LB lets lbctl do, read before any change: the runtime API
+  // socket's level (`show cli level`: "admin", "operator" or "user") and the
+  // backend's balance algorithm ("" when HAProxy does not say).
+  struct Abilities {
+    std::string cli_level;
+    std::string algo;
+  };
+  boost::asio::awaitable<Result<Abilities>> abilities();
 
   // Adds each server absent from the backend (`add server ... id N <options>`,
   // which leaves it in MAINT). A server already there with the same address is

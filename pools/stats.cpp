@@ -1,5 +1,6 @@
 #include "pools/stats.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <fmt/format.h>
 #include <unordered_map>
@@ -172,6 +173,31 @@ Result<std::vector<ServerStat>> parse_show_stat(std::string_view text, std::stri
   }
   if (!have_header) return fail(ErrorKind::invalid, "show stat: no header line in the answer");
   return servers;
+}
+
+Result<std::string> parse_backend_algo(std::string_view text, std::string_view backend) {
+  if (auto error = answer_error(text)) return fail(ErrorKind::refused, *error);
+  std::vector<std::string_view> fields;
+  std::string scratch;
+  std::vector<std::string> header;
+  for (const auto line : split_lines(text)) {
+    if (line.empty()) continue;
+    if (starts_with(line, "# ")) {
+      split_csv(line.substr(2), fields, scratch);
+      header.assign(fields.begin(), fields.end());
+      continue;
+    }
+    if (header.empty()) return fail(ErrorKind::invalid, fmt::format("show stat: unexpected answer '{}'", line.substr(0, 120)));
+    split_csv(line, fields, scratch);
+    auto field = [&](std::string_view name) -> std::string_view {
+      const auto it = std::find(header.begin(), header.end(), name);
+      const auto index = static_cast<std::size_t>(it - header.begin());
+      return it == header.end() || index >= fields.size() ? std::string_view() : fields[index];
+    };
+    if (field("pxname") == backend && field("svname") == "BACKEND") return std::string(field("algo"));
+  }
+  if (header.empty()) return fail(ErrorKind::invalid, "show stat: no header line in the answer");
+  return std::string();
 }
 
 Result<std::vector<ServerAdmin>> parse_servers_state(std::string_view text, std::string_view backend) {

@@ -24,6 +24,55 @@ std::uint64_t id_floor(db::Journal& journal, const std::string& service, std::in
   return floor;
 }
 
+namespace {
+
+bool is_hash_algo(std::string_view algo) {
+  for (std::string_view hash : {"source", "uri", "url_param", "hdr", "rdp-cookie", "hash"}) {
+    if (algo.starts_with(hash)) return true;
+  }
+  return false;
+}
+
+// What an LB must allow, checked before the first change: a runtime API
+// socket at level admin, a backend whose algorithm takes servers at runtime,
+// and (for drain.method health_file) HTTP checks on the old servers. An
+// error naming the LB and what to change in its configuration, or warnings.
+std::optional<std::string> lb_cannot_take(const Config& config, const pools::LoadBalancer& lb,
+                                          const pools::LoadBalancer::Abilities& abilities, const LbState& state,
+                                          std::vector<std::string>& warnings) {
+  if (abilities.cli_level != "admin") {
+    return fmt::format("{}: its runtime API socket is at level {}: lbctl needs `level admin` on that `stats socket` "
+                       "line (HAProxy refuses add server, set server and del server below it)",
+                       lb.name(), abilities.cli_level.empty() ? std::string("(not said)") : abilities.cli_level);
+  }
+  if (abilities.algo == "static-rr") {
+    return fmt::format("{}: backend {} uses `balance static-rr`, a static algorithm: HAProxy adds servers at runtime "
+                       "only to a backend with a dynamic one (roundrobin, leastconn, first, random, or a hash with "
+                       "`hash-type consistent`); change `balance` in its configuration",
+                       lb.name(), lb.backend());
+  }
+  if (is_hash_algo(abilities.algo)) {
+    warnings.push_back(fmt::format("{}: backend {} balances by {}: HAProxy adds servers at runtime only with "
+                                   "`hash-type consistent`, which the runtime API does not show; without it the "
+                                   "first `add server` fails and the cutover rolls back",
+                                   lb.name(), lb.backend(), abilities.algo));
+  }
+  if (config.drain.method != DrainConfig::Method::health_file) return std::nullopt;
+  for (const auto& stat : state.state.stats) {
+    if (stat.backup || stat.check_status.empty() || stat.check_status.starts_with("L7")) continue;
+    if (stat.check_status == "INI" || stat.check_status.starts_with("L4CON") || stat.check_status.starts_with("L4TOUT") ||
+        stat.check_status == "SOCKERR") {
+      continue;  // no check has completed, or the server is down: says nothing of the check's kind
+    }
+    return fmt::format("{}: server {}'s check is {}, not an HTTP check: drain.method health_file needs `option "
+                       "httpchk` and `http-check disable-on-404` in backend {}, or set drain.method: haproxy",
+                       lb.name(), stat.name, stat.check_status, lb.backend());
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 asio::awaitable<std::expected<PlanReport, PlanFailure>> gather_plan(const Config& config, pools::Fleet& fleet,
                                                                    const pools::Provider& provider,
                                                                    db::Migrator* migrator, db::Journal& journal,
@@ -53,6 +102,17 @@ asio::awaitable<std::expected<PlanReport, PlanFailure>> gather_plan(const Config
     report.lbs.push_back({snapshots[i].lb, fleet.at(i).backend(), std::move(*snapshots[i].result)});
   }
   if (!unreachable.empty()) co_return Failure(PlanFailure{ErrorKind::unreachable, unreachable});
+  auto abilities = co_await fleet.each<pools::LoadBalancer::Abilities>([](pools::LoadBalancer& lb) { return lb.abilities(); });
+  std::vector<std::string> lb_warnings;
+  for (std::size_t i = 0; i < abilities.size() && i < report.lbs.size(); ++i) {
+    if (!abilities[i].result) {
+      const auto& error = abilities[i].result.error();
+      co_return Failure(PlanFailure{error.kind == ErrorKind::refused ? ErrorKind::invalid : error.kind, error.message});
+    }
+    if (auto refusal = lb_cannot_take(config, fleet.at(i), *abilities[i].result, report.lbs[i], lb_warnings)) {
+      co_return Failure(PlanFailure{ErrorKind::invalid, *refusal});
+    }
+  }
   if (config.maintenance && !config.maintenance->map.empty()) {
     if (auto known = co_await check_maintenance_map(fleet, config.maintenance->map); !known) {
       co_return Failure(PlanFailure{known.error().kind, "maintenance: " + known.error().message});
@@ -88,6 +148,8 @@ asio::awaitable<std::expected<PlanReport, PlanFailure>> gather_plan(const Config
   if (!files) co_return Failure(files.error());
   report.files = std::move(*files);
   report.warnings = config_warnings(config);
+  report.warnings.insert(report.warnings.end(), lb_warnings.begin(), lb_warnings.end());
+  report.fleet_warnings = std::move(lb_warnings);
   co_return report;
 }
 

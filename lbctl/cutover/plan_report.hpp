@@ -26,6 +26,7 @@ struct PlanReport {
   std::map<std::string, std::vector<std::string>> migrations;  // "pre"/"post" -> pending files
   std::vector<FilePlan> files;  // the persisted configuration files
   std::vector<std::string> warnings;  // what lbctl cannot do or see with this config (config_warnings)
+  std::vector<std::string> fleet_warnings;  // what it cannot see on the LBs (also in `warnings`)
 };
 
 // Everything a cutover needs to know before it changes anything. `journal`

@@ -49,6 +49,7 @@ asio::awaitable<Result<void>> step_preflight(CutoverRun& run) {
   run.set_lb_snapshot(nlohmann::json(snapshot_of(report->lbs)).dump());
   run.record_servers(db::Pool::old_pool, "serving");
   if (auto saved = co_await run.save(); !saved) co_return saved;
+  for (const auto& warning : report->fleet_warnings) run.emit(Step::preflight, EventKind::warning, warning);
   std::vector<std::string> left_alone;
   for (const auto& s : plan.left_out) left_alone.push_back(fmt::format("{} ({})", s.name, s.why));
   run.emit(Step::preflight, EventKind::plan,

@@ -58,3 +58,39 @@ TEST_CASE("a backup sorry-server and a server excluded by name are left untouche
   CHECK_FALSE(stack.server_running("old-1"));
   CHECK_FALSE(stack.server_running("v2-3"));  // two new servers for the two old ones
 }
+
+TEST_CASE("an LB with a static algorithm, or whose socket is not level admin: exit 2 before any change, plan says the "
+          "same",
+          "[chaos][fleet]") {
+  const auto which = GENERATE(as<std::string>{}, "static-rr on lb1", "operator socket on lb2");
+  INFO(which);
+  StackOptions options;
+  options.edit_lb_config = [&](std::size_t i, const std::string& generated) {
+    std::string text = generated;
+    if (which == "static-rr on lb1" && i == 0) {
+      const auto at = text.find("balance roundrobin");
+      text.replace(at, 18, "balance static-rr");
+    }
+    if (which == "operator socket on lb2" && i == 1) {
+      const auto at = text.find(" level admin", text.find("stats socket ipv4@"));
+      text.replace(at, 12, " level operator");
+    }
+    return text;
+  };
+  Stack stack(options);
+  const auto before = stack.fleet_view();
+  const std::string expected = which == "static-rr on lb1"
+                                   ? "lb1: backend app uses `balance static-rr`, a static algorithm"
+                                   : "lb2: its runtime API socket is at level operator: lbctl needs `level admin`";
+  const auto plan = stack.lbctl({"plan"});
+  INFO(plan.out);
+  CHECK(plan.exit_code == 2);
+  CHECK(plan.out.find(expected) != std::string::npos);
+  const auto run = stack.lbctl({"cutover", "--yes"});
+  INFO(run.out);
+  CHECK(run.exit_code == 2);
+  CHECK(run.out.find(expected) != std::string::npos);
+  CHECK(stack.fleet_view() == before);
+  CHECK_FALSE(stack.server_running("v2-1"));
+  CHECK_FALSE(stack.orders_has_column("total_cents"));  // no pre-migration ran
+}

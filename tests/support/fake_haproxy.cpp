@@ -202,8 +202,13 @@ std::string FakeHaproxy::execute(const std::string& command) {
     return fmt::format("Name: HAProxy\nVersion: 2.6.12\nPid: {}\nStart_time_sec: {}\n", m_pid, 1800000000 + m_pid);
   }
   if (w.size() >= 2 && w[1] == "map" && (w[0] == "show" || w[0] == "add" || w[0] == "del")) return execute_map(command);
+  if (w.size() == 3 && w[0] == "show" && w[1] == "cli" && w[2] == "level") return m_cli_level + "\n";
   if (w.size() >= 2 && w[0] == "show" && w[1] == "stat") {
     if (w.size() < 3 || w[2] != m_backend) return "[3]: No such proxy.\n";
+    if (w.size() >= 4 && w[3] == "2") {
+      return fmt::format("# pxname,svname,qcur,qmax,scur,smax,slim,stot,status,type,algo,\n{},BACKEND,0,0,0,0,,0,UP,1,{},\n",
+                         m_backend, m_algo);
+    }
     std::string out =
         "# pxname,svname,qcur,qmax,scur,smax,slim,stot,status,weight,check_status,hrsp_1xx,hrsp_2xx,hrsp_3xx,"
         "hrsp_4xx,hrsp_5xx,hrsp_other,type,sid,addr,srv_icur,bck,\n";

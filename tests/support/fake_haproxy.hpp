@@ -56,6 +56,9 @@ class FakeHaproxy final : public pools::RuntimeApi {
   void set_reachable(bool reachable) { m_reachable = reachable; }
   void set_app(const std::string& server, AppHealth health);
   void set_sessions(const std::string& server, std::uint64_t scur);
+  // `show cli level` ("admin" by default) and the backend's balance algorithm.
+  void set_cli_level(std::string level) { m_cli_level = std::move(level); }
+  void set_algo(std::string algo) { m_algo = std::move(algo); }
   // The config server is a `backup` server (show stat's bck).
   void set_backup(const std::string& server);
   // The server's check interval (a config server's `inter`).
@@ -102,6 +105,8 @@ class FakeHaproxy final : public pools::RuntimeApi {
 
   std::vector<FakeServerState> m_servers;
   std::vector<FakeServerState> m_original;
+  std::string m_cli_level = "admin";
+  std::string m_algo = "roundrobin";
   std::map<std::string, AppHealth> m_app;  // the app servers' health outlives reloads
   std::uint64_t m_pid = 4000;
   std::map<std::string, std::map<std::string, std::string>> m_maps;

@@ -268,3 +268,27 @@ TEST_CASE("a batch of many commands goes on one connection with one answer each"
   REQUIRE(stats.has_value());
   CHECK(stats->size() == 301);
 }
+
+TEST_CASE("abilities read the socket's level and the backend's algorithm from a real HAProxy", "[integration][pools]") {
+  AppServerFixture old_app({.name = "old-1"});
+  const auto [balance, operator_socket] =
+      GENERATE(std::make_tuple(std::string("roundrobin"), false), std::make_tuple(std::string("static-rr"), true),
+               std::make_tuple(std::string("source"), false));
+  INFO(balance << (operator_socket ? ", socket at level operator" : ""));
+  auto options = with_servers({&old_app});
+  options.balance = balance;
+  if (operator_socket) {
+    options.edit_config = [](const std::string& text) {
+      const auto at = text.find(" mode 600 level admin");
+      return text.substr(0, at) + " mode 600 level operator" + text.substr(at + 21);
+    };
+  }
+  HaproxyFixture haproxy(options);
+  boost::asio::io_context io;
+  SteadyClock clock;
+  LoadBalancer lb("lb1", "app", std::make_shared<SocketRuntimeApi>(unix_endpoint(haproxy), 2s), clock);
+  auto abilities = run_async(io, lb.abilities());
+  REQUIRE(abilities.has_value());
+  CHECK(abilities->cli_level == (operator_socket ? "operator" : "admin"));
+  CHECK(abilities->algo == balance);
+}

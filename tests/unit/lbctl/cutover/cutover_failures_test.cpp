@@ -382,3 +382,38 @@ TEST_CASE("a backup sorry-server and an excluded server are left alone by the cu
   REQUIRE(plan);
   CHECK_THAT(plan->text, Catch::Contains("left alone: sorry (backup server), pinned (old_pool.exclude: pinned)"));
 }
+
+TEST_CASE("an LB whose runtime API socket is not level admin is refused before any change: exit 2 naming it",
+          "[lbctl][cutover][abilities]") {
+  CutoverRig rig;
+  rig.haproxies[1]->set_cli_level("operator");
+  const auto outcome = rig.cutover();
+  CHECK(outcome.outcome == Outcome::usage);
+  CHECK_THAT(outcome.message, Catch::Contains("lb2: its runtime API socket is at level operator: lbctl needs `level admin`"));
+  for (auto& h : rig.haproxies) CHECK(h->mutations().empty());
+  CHECK(rig.provider.calls().empty());
+}
+
+TEST_CASE("a backend with a static algorithm is refused before any change: exit 2 naming the LB and the fix",
+          "[lbctl][cutover][abilities]") {
+  CutoverRig rig;
+  rig.haproxies[0]->set_algo("static-rr");
+  const auto outcome = rig.cutover();
+  CHECK(outcome.outcome == Outcome::usage);
+  CHECK_THAT(outcome.message, Catch::Contains("lb1: backend app uses `balance static-rr`, a static algorithm"));
+  CHECK_THAT(outcome.message, Catch::Contains("change `balance` in its configuration"));
+  for (auto& h : rig.haproxies) CHECK(h->mutations().empty());
+}
+
+TEST_CASE("a hash-balanced backend is warned about (hash-type is not visible), and the cutover goes on",
+          "[lbctl][cutover][abilities]") {
+  CutoverRig rig;
+  rig.haproxies[0]->set_algo("source");
+  const auto outcome = rig.cutover();
+  CHECK(outcome.outcome == Outcome::done);
+  bool warned = false;
+  for (const auto& e : rig.recorder.events) {
+    if (e.kind == EventKind::warning && e.text.find("lb1: backend app balances by source") != std::string::npos) warned = true;
+  }
+  CHECK(warned);
+}
