@@ -138,7 +138,7 @@ class CurlProber::Multi {
   // Adds one request to the multi handle (a GET, or a POST of `post_body`);
   // curl starts it from its timer.
   std::shared_ptr<Transfer> start(const std::string& url, milliseconds timeout,
-                                  const std::string* post_body = nullptr) {
+                                  const std::string* post_body = nullptr, const ProbeTls* tls = nullptr) {
     auto transfer = std::make_shared<Transfer>(m_io.get_executor());
     CURL* easy = curl_easy_init();
     if (easy == nullptr) {
@@ -156,6 +156,11 @@ class CurlProber::Multi {
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
     curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+    if (tls != nullptr && tls->https) {
+      if (!tls->ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, tls->ca_file.c_str());
+      curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, tls->verify ? 1L : 0L);
+      curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, tls->verify ? 2L : 0L);
+    }
     if (post_body == nullptr) {
       // http_proxy and friends must not capture checks aimed at loopback.
       curl_easy_setopt(easy, CURLOPT_PROXY, "");
@@ -297,7 +302,7 @@ class CurlProber::Multi {
   bool m_closing = false;
 };
 
-CurlProber::CurlProber(asio::io_context& io) : m_multi(std::make_unique<Multi>(io)) {}
+CurlProber::CurlProber(asio::io_context& io, ProbeTls tls) : m_multi(std::make_unique<Multi>(io)), m_tls(std::move(tls)) {}
 
 CurlProber::~CurlProber() = default;
 
@@ -306,7 +311,8 @@ std::size_t CurlProber::in_flight() const { return m_multi->in_flight(); }
 asio::awaitable<ProbeOutcome> CurlProber::get(std::string host, std::uint16_t port, std::string path,
                                               milliseconds timeout) {
   if (path.empty() || path.front() != '/') path.insert(0, "/");
-  auto transfer = m_multi->start(fmt::format("http://{}:{}{}", url_host(host), port, path), timeout);
+  auto transfer = m_multi->start(fmt::format("{}://{}:{}{}", m_tls.https ? "https" : "http", url_host(host), port, path),
+                                 timeout, nullptr, &m_tls);
   while (!transfer->outcome) {
     boost::system::error_code ec;
     co_await transfer->done.async_wait(asio::redirect_error(asio::use_awaitable, ec));

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "health/http_post.hpp"
+#include "health/policy.hpp"
 #include "health/probe.hpp"
 
 namespace lbctl::health {
@@ -16,7 +17,8 @@ namespace lbctl::health {
 class CurlProber final : public HttpProber, public HttpPoster {
  public:
   // Every transfer runs on `io`; the prober must be destroyed before it.
-  explicit CurlProber(boost::asio::io_context& io);
+  // `tls` applies to checks (get), never to webhook posts.
+  explicit CurlProber(boost::asio::io_context& io, ProbeTls tls = {});
   ~CurlProber() override;
   CurlProber(const CurlProber&) = delete;
   CurlProber& operator=(const CurlProber&) = delete;
@@ -37,6 +39,7 @@ class CurlProber final : public HttpProber, public HttpPoster {
  private:
   class Multi;
   std::unique_ptr<Multi> m_multi;
+  ProbeTls m_tls;
 };
 
 }  // namespace lbctl::health

@@ -10,7 +10,15 @@ namespace lbctl::health {
 
 using Duration = std::chrono::milliseconds;
 
+// How lbctl's own checks reach a server that speaks only HTTPS.
+struct ProbeTls {
+  bool https = false;   // health.scheme: https
+  std::string ca_file;  // health.ca_file: verify with this CA bundle; empty = the system's
+  bool verify = true;   // health.tls_verify: false skips the certificate and host name checks
+};
+
 struct CheckPolicy {
+  ProbeTls tls;
   std::string path = "/health-check.html";
   int expect_status = 200;
   std::string expect_body;    // a substring of the body; empty = any body

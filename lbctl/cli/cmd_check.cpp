@@ -148,7 +148,7 @@ int run_check(const CheckOptions& options) {
   });
   std::vector<Verdict> verdicts;
   {
-    health::CurlProber prober(io);
+    health::CurlProber prober(io, policy.tls);
     verdicts = run_to_end(io, verify_until_stopped(std::move(targets), policy, prober, clock, signals, stop));
   }
   const bool all_healthy = std::all_of(verdicts.begin(), verdicts.end(), [](const Verdict& v) { return v.healthy; });

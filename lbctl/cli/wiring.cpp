@@ -11,7 +11,7 @@ namespace lbctl {
 namespace asio = boost::asio;
 
 Wiring::Wiring(const Config& config, asio::io_context& io)
-    : m_config(config), m_fleet(make_fleet(config, m_clock, m_processes)), m_prober(io) {
+    : m_config(config), m_fleet(make_fleet(config, m_clock, m_processes)), m_prober(io, config.health.tls) {
   m_provider = make_provider(config, m_processes, m_clock);
   if (config.migrations) {
     m_migrator = std::make_unique<db::PgMigrator>(migrator_options(config, false), m_clock);

@@ -1,6 +1,7 @@
 // The sections about checks and the cutover's shape: health, drain,
 // migrations, stages, hooks, notifications, maintenance.
 
+#include <filesystem>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -42,8 +43,30 @@ HookCommand read_hook(Reader& reader, const Value& value) {
 
 HealthConfig read_health(Reader& reader, const Value& value) {
   const Section section(reader, value);
-  section.allow({"path", "expect_status", "expect_body", "database_path", "timeout", "interval", "rise", "deadline"});
+  section.allow({"scheme", "ca_file", "tls_verify", "path", "expect_status", "expect_body", "database_path", "timeout",
+                 "interval", "rise", "deadline"});
   HealthConfig health;
+  if (auto v = section.get("scheme")) {
+    const std::string scheme = text(reader, *v);
+    if (scheme != "http" && scheme != "https") {
+      reader.fail(*v, fmt::format("expected http or https, got {}", show_value(scheme)));
+    }
+    health.tls.https = scheme == "https";
+  }
+  if (auto v = section.get("ca_file")) {
+    if (!health.tls.https) reader.fail(*v, "only with scheme: https");
+    health.tls.ca_file = nonempty_text(reader, *v);
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(health.tls.ca_file, ec)) {
+      reader.fail(*v, fmt::format("{} is not a file (expected a PEM bundle of the CAs that signed the new servers' "
+                                  "certificates)",
+                                  show_value(health.tls.ca_file)));
+    }
+  }
+  if (auto v = section.get("tls_verify")) {
+    if (!health.tls.https) reader.fail(*v, "only with scheme: https");
+    health.tls.verify = boolean(reader, *v);
+  }
   if (auto v = section.get("path")) health.path = http_path(reader, *v);
   if (auto v = section.get("expect_status")) health.expect_status = static_cast<int>(integer(reader, *v, 100, 599));
   if (auto v = section.get("expect_body")) health.expect_body = text(reader, *v);

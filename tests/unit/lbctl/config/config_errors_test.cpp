@@ -238,3 +238,17 @@ TEST_CASE("state.reconnect_timeout is 60s when not given, and read when given", 
   text.replace(text.find("}\n"), 2, ", reconnect_timeout: 90s}\n");
   CHECK(lbctl::parse_config(text, "shop.yaml").state_reconnect_timeout == std::chrono::seconds(90));
 }
+
+TEST_CASE("health.scheme is http or https; ca_file and tls_verify only with https, ca_file an existing file",
+          "[config]") {
+  CHECK(config_error(k_minimal_config + "health:\n  scheme: ftp\n") ==
+        "shop.yaml:9:11: health.scheme: expected http or https, got \"ftp\"");
+  CHECK(config_error(k_minimal_config + "health:\n  tls_verify: false\n") ==
+        "shop.yaml:9:15: health.tls_verify: only with scheme: https");
+  CHECK(config_error(k_minimal_config + "health:\n  scheme: https\n  ca_file: /no/such/ca.pem\n") ==
+        "shop.yaml:10:12: health.ca_file: \"/no/such/ca.pem\" is not a file (expected a PEM bundle of the CAs that "
+        "signed the new servers' certificates)");
+  const auto config = lbctl::parse_config(k_minimal_config + "health:\n  scheme: https\n  tls_verify: false\n", "shop.yaml");
+  CHECK(config.health.tls.https);
+  CHECK_FALSE(config.health.tls.verify);
+}
