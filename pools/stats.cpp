@@ -179,6 +179,7 @@ Result<std::string> parse_backend_algo(std::string_view text, std::string_view b
   if (auto error = answer_error(text)) return fail(ErrorKind::refused, *error);
   std::vector<std::string_view> fields;
   std::string scratch;
+  scratch.reserve(text.size());  // split_csv's unquoted fields point into it: it must never move
   std::vector<std::string> header;
   for (const auto line : split_lines(text)) {
     if (line.empty()) continue;

@@ -1,4 +1,5 @@
-// `show stat` (CSV by header name) and `show servers state`: what an HAProxy,
+// `show stat` (CSV by header name, server rows and the backend's algo) and
+// `show servers state`: what an HAProxy,
 // any version, or anything listening on its socket answers.
 
 #include "pools/stats.hpp"
@@ -15,6 +16,8 @@ LBCTL_FUZZ_TARGET(stats) {
       (void)s.is_down(), (void)s.check_passed(), (void)s.sessions();
     }
   }
+  // The backend row's balance algorithm (preflight's check): a field of the input, never more.
+  if (auto algo = parse_backend_algo(input, "app")) LBCTL_FUZZ_CHECK(algo->size() <= input.size());
   if (auto state = parse_servers_state(input, "app")) {
     for (const auto& s : *state) (void)s.in_maint(), (void)s.in_drain();
   }
