@@ -1,5 +1,7 @@
 #include "tests/e2e/stack.hpp"
 
+#include <unistd.h>
+
 #include <csignal>
 #include <fstream>
 #include <regex>
@@ -12,6 +14,14 @@ namespace lbctl::test {
 using namespace std::chrono_literals;
 
 namespace {
+
+// The new servers' port range: 100 ports of 20000-29999 chosen by the test
+// process, so two stacks running at once (ctest -j2) do not race for the
+// same free port (one's health check would then reach the other's server).
+std::string new_server_ports() {
+  const int base = 20000 + 100 * static_cast<int>(::getpid() % 100);
+  return std::to_string(base) + "-" + std::to_string(base + 99);
+}
 
 // A YAML flow list of double-quoted strings, quotes and backslashes escaped
 // (a persist check may be a shell script).
@@ -115,7 +125,7 @@ void Stack::write_config() {
   command.insert(command.end(), m_options.new_server_args.begin(), m_options.new_server_args.end());
   yaml << "old_pool:\n  discover: true\n"
        << "new_pool:\n  count: match_old\n  name_prefix: v2-\n  server_options: \"" << m_options.server_options << "\"\n"
-       << "provider:\n  type: local\n  command: " << yaml_list(command) << "\n  ports: \"20000-29999\"\n"
+       << "provider:\n  type: local\n  command: " << yaml_list(command) << "\n  ports: \"" << new_server_ports() << "\"\n"
        << "  base_dir: servers\n  health_file: health-check.html\n"
        << "health:\n  path: /health-check.html\n  database_path: /health/db\n  timeout: 1s\n  interval: 200ms\n"
        << "  rise: 2\n  deadline: 15s\n";
