@@ -90,7 +90,15 @@ bool CutoverRun::try_reconnect() {
   m_db_lost_at.reset();
   auto pending = std::move(m_unjournaled);
   m_unjournaled.clear();
-  for (auto& write : pending) (void)write();
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    auto written = pending[i]();
+    if (written || written.error().kind != ErrorKind::unreachable) continue;
+    // Gone again: what is left waits for the next time it is back.
+    m_unjournaled.assign(std::make_move_iterator(pending.begin() + static_cast<std::ptrdiff_t>(i)),
+                         std::make_move_iterator(pending.end()));
+    database_lost(written.error());
+    return false;
+  }
   emit(current_step(), EventKind::state_database_back,
        fmt::format("the state database is back after {:.1f} s: the service lock is held again and the journal is as "
                    "this lbctl left it; {} journal writes made meanwhile saved",

@@ -146,3 +146,22 @@ TEST_CASE("a step-boundary save that finds the database out of reach waits for i
   CHECK(rig.recorder.saw("state_database_lost"));
   CHECK(rig.recorder.saw("state_database_back"));
 }
+
+TEST_CASE("a database that goes away again while lbctl saves what it journaled meanwhile keeps the rest for the next "
+          "time",
+          "[lbctl][cutover][outage]") {
+  CutoverRig rig;
+  rig.haproxies[0]->set_sessions("old-1", 1);
+  const auto outcome = run_with(rig, outage_during_watch(rig, 3s, 1s, [&] {
+    rig.journal.fail_next("add_event", Error{ErrorKind::unreachable, "state database: server closed the connection"});
+  }));
+  REQUIRE(outcome.outcome == Outcome::done);
+  long lost = 0;
+  for (const auto& e : rig.recorder.events) lost += e.name() == "state_database_lost" ? 1 : 0;
+  CHECK(lost == 2);
+  // Every event the run emitted while away reached the journal in the end.
+  const auto stored = rig.journal.all_events(outcome.cutover_id);
+  const auto stored_lost = std::count_if(stored.begin(), stored.end(), [](const auto& e) { return e.kind == "state_database_lost"; });
+  CHECK(stored_lost == 2);
+  CHECK(rig.journal.rows().at(outcome.cutover_id).status == db::CutoverStatus::completed);
+}
