@@ -8,7 +8,6 @@
 
 #include "core/time_format.hpp"
 #include <iostream>
-#include <thread>
 
 #include "core/run.hpp"
 #include "db/journal.hpp"
@@ -79,7 +78,7 @@ int show_status(const std::string& file, bool watch, bool json) {
       std::cout << render(status) << std::flush;
     }
     if (!watch || !status.running()) break;
-    std::this_thread::sleep_for(1s);
+    run_to_end(io, wiring.clock().sleep_for(1s));
     if (!json && !terminal) std::cout << "\n";
   }
   return k_exit_done;

@@ -51,16 +51,16 @@ const std::string k_head =
     "    default_backend app\n"
     "\n"
     "backend other\n"
-    "    server old-1 10.0.0.9:8080 check   # same name as app's\n"
+    "    server old-1 127.0.1.9:8080 check   # same name as app's\n"
     "\n"
     "backend app\n"
     "\tbalance   roundrobin\n"
     "    option httpchk GET /health\n"
     "    # blue pool\n";
 const std::string k_blue =
-    "    server old-1 10.0.0.1:8080 check  cookie a1\tweight 10\n"
-    "    server  old-2   10.0.0.2:8080 check cookie a2   # second\n"
-    "    server old-3 10.0.0.3:8080 check\n";
+    "    server old-1 127.0.1.1:8080 check  cookie a1\tweight 10\n"
+    "    server  old-2   127.0.1.2:8080 check cookie a2   # second\n"
+    "    server old-3 127.0.1.3:8080 check\n";
 const std::string k_tail =
     "\n"
     "    # green goes below\n"
@@ -74,15 +74,15 @@ const Servers k_blue_servers = {server("old-1", "", 10), server("old-2", ""), se
 }  // namespace
 
 TEST_CASE("a realistic file changes only in the backend's server lines", "[pools][haproxy_cfg]") {
-  const Servers servers = {server("old-1", "10.0.0.1:8080", 10), server("old-2", "10.0.0.2:8080", 1, true),
-                           server("new-1", "10.0.0.11:8080", 1, false, 5),
-                           server("new-2", "10.0.0.12:8080", 50, true, 6)};
+  const Servers servers = {server("old-1", "127.0.1.1:8080", 10), server("old-2", "127.0.1.2:8080", 1, true),
+                           server("new-1", "127.0.1.11:8080", 1, false, 5),
+                           server("new-2", "127.0.1.12:8080", 50, true, 6)};
   CHECK(rewritten(k_head + k_blue + k_tail, servers) ==
         k_head +
-            "    server old-1 10.0.0.1:8080 check  cookie a1\tweight 10\n"
-            "    server  old-2   10.0.0.2:8080 check cookie a2 disabled   # second\n"
-            "    server new-1 10.0.0.11:8080 id 5 check inter 1s fall 2 rise 2\n"
-            "    server new-2 10.0.0.12:8080 id 6 check inter 1s fall 2 rise 2 weight 50 disabled\n" +
+            "    server old-1 127.0.1.1:8080 check  cookie a1\tweight 10\n"
+            "    server  old-2   127.0.1.2:8080 check cookie a2 disabled   # second\n"
+            "    server new-1 127.0.1.11:8080 id 5 check inter 1s fall 2 rise 2\n"
+            "    server new-2 127.0.1.12:8080 id 6 check inter 1s fall 2 rise 2 weight 50 disabled\n" +
             k_tail);
 }
 
@@ -96,25 +96,25 @@ TEST_CASE("a file that already says what the LB holds comes back byte-equal", "[
 TEST_CASE("a server line that is not on the LB goes, with its line end", "[pools][haproxy_cfg]") {
   const Servers servers = {server("old-1", "", 10), server("old-3", "")};
   CHECK(rewritten(k_head + k_blue + k_tail, servers) ==
-        k_head + "    server old-1 10.0.0.1:8080 check  cookie a1\tweight 10\n" +
-            "    server old-3 10.0.0.3:8080 check\n" + k_tail);
+        k_head + "    server old-1 127.0.1.1:8080 check  cookie a1\tweight 10\n" +
+            "    server old-3 127.0.1.3:8080 check\n" + k_tail);
   CHECK(rewritten(k_head + k_blue + k_tail, {}) == k_head + k_tail);
 }
 
 TEST_CASE("new servers follow the last server line, in the order asked, indented like it", "[pools][haproxy_cfg]") {
   const std::string text =
-      "backend app\n    balance roundrobin\n  server a 10.0.0.1:80\n  # note\n  server b 10.0.0.2:80\n"
+      "backend app\n    balance roundrobin\n  server a 127.0.1.1:80\n  # note\n  server b 127.0.1.2:80\n"
       "  # after\n";
-  const Servers servers = {server("z", "10.0.0.26:80"), server("a", ""), server("c", "10.0.0.3:80"), server("b", "")};
+  const Servers servers = {server("z", "127.0.1.26:80"), server("a", ""), server("c", "127.0.1.3:80"), server("b", "")};
   CHECK(rewritten(text, servers) ==
-        "backend app\n    balance roundrobin\n  server a 10.0.0.1:80\n  # note\n  server b 10.0.0.2:80\n"
-        "  server z 10.0.0.26:80 check inter 1s fall 2 rise 2\n"
-        "  server c 10.0.0.3:80 check inter 1s fall 2 rise 2\n"
+        "backend app\n    balance roundrobin\n  server a 127.0.1.1:80\n  # note\n  server b 127.0.1.2:80\n"
+        "  server z 127.0.1.26:80 check inter 1s fall 2 rise 2\n"
+        "  server c 127.0.1.3:80 check inter 1s fall 2 rise 2\n"
         "  # after\n");
 }
 
 TEST_CASE("new servers take the place of the last server line when it goes", "[pools][haproxy_cfg]") {
-  const std::string text = "backend app\n    server blue-1 10.0.0.1:80\n    server blue-2 10.0.0.2:80\n\nbackend b\n";
+  const std::string text = "backend app\n    server blue-1 127.0.1.1:80\n    server blue-2 127.0.1.2:80\n\nbackend b\n";
   const Servers servers = {server("green-1", "10.0.1.1:80", 1, false, 3)};
   CHECK(rewritten(text, servers) ==
         "backend app\n    server green-1 10.0.1.1:80 id 3 check inter 1s fall 2 rise 2\n"
@@ -123,16 +123,16 @@ TEST_CASE("new servers take the place of the last server line when it goes", "[p
 
 TEST_CASE("the first server of a backend without any follows its last option", "[pools][haproxy_cfg]") {
   const std::string text = "backend app\n\tbalance roundrobin\n\n# the next section\nbackend b\n";
-  CHECK(rewritten(text, {server("a", "10.0.0.1:80")}) ==
-        "backend app\n\tbalance roundrobin\n\tserver a 10.0.0.1:80 check inter 1s fall 2 rise 2\n"
+  CHECK(rewritten(text, {server("a", "127.0.1.1:80")}) ==
+        "backend app\n\tbalance roundrobin\n\tserver a 127.0.1.1:80 check inter 1s fall 2 rise 2\n"
         "\n# the next section\nbackend b\n");
-  CHECK(rewritten("backend app\nbackend b\n", {server("a", "10.0.0.1:80")}) ==
-        "backend app\n    server a 10.0.0.1:80 check inter 1s fall 2 rise 2\nbackend b\n");
+  CHECK(rewritten("backend app\nbackend b\n", {server("a", "127.0.1.1:80")}) ==
+        "backend app\n    server a 127.0.1.1:80 check inter 1s fall 2 rise 2\nbackend b\n");
 }
 
 TEST_CASE("disabled is added before a trailing comment and removed with its blank", "[pools][haproxy_cfg]") {
-  const std::string live = "backend app\n    server old-1 10.0.0.1:80 cookie a1 check backup # keep me\n";
-  const std::string maint = "backend app\n    server old-1 10.0.0.1:80 cookie a1 check backup disabled # keep me\n";
+  const std::string live = "backend app\n    server old-1 127.0.1.1:80 cookie a1 check backup # keep me\n";
+  const std::string maint = "backend app\n    server old-1 127.0.1.1:80 cookie a1 check backup disabled # keep me\n";
   CHECK(rewritten(live, {server("old-1", "", 1, true)}) == maint);
   CHECK(rewritten(maint, {server("old-1", "", 1, false)}) == live);
   CHECK(rewritten("backend app\n  server a x:1 disabled\tcheck  disabled\n", {server("a", "")}) ==
@@ -140,9 +140,9 @@ TEST_CASE("disabled is added before a trailing comment and removed with its blan
 }
 
 TEST_CASE("`cookie disabled` is left alone when the server changes state", "[pools][haproxy_cfg]") {
-  const std::string text = "backend app\n    server a 10.0.0.1:80 cookie disabled check\n";
+  const std::string text = "backend app\n    server a 127.0.1.1:80 cookie disabled check\n";
   CHECK(rewritten(text, {server("a", "", 1, true)}) ==
-        "backend app\n    server a 10.0.0.1:80 cookie disabled check disabled\n");
+        "backend app\n    server a 127.0.1.1:80 cookie disabled check disabled\n");
 }
 
 TEST_CASE("a weight on the line is replaced and a missing one appended", "[pools][haproxy_cfg]") {
@@ -210,9 +210,9 @@ TEST_CASE("a blank line left last in a file without a final newline keeps its ne
 }
 
 TEST_CASE("a server line with quoted words and an escaped '#' keeps them", "[pools][haproxy_cfg]") {
-  const std::string text = "backend app\n  server \"web 1\" '10.0.0.1:80' cookie a\\#b # real comment\n";
+  const std::string text = "backend app\n  server \"web 1\" '127.0.1.1:80' cookie a\\#b # real comment\n";
   CHECK(rewritten(text, {server("web 1", "", 3, true)}) ==
-        "backend app\n  server \"web 1\" '10.0.0.1:80' cookie a\\#b weight 3 disabled # real comment\n");
+        "backend app\n  server \"web 1\" '127.0.1.1:80' cookie a\\#b weight 3 disabled # real comment\n");
 }
 
 TEST_CASE("rewriting refuses the files find_backend refuses", "[pools][haproxy_cfg]") {

@@ -23,7 +23,7 @@ TEST_CASE("find_backend reads each server line's name, address, weight, disabled
       "    server web-1 10.9.9.9:80 weight 99\n"
       "backend app\n"
       "    balance roundrobin\n"
-      "    server web-1 10.0.0.1:8080 check weight 10 id 7   # first\n"
+      "    server web-1 127.0.1.1:8080 check weight 10 id 7   # first\n"
       "\tserver web-2 [::1]:8080 cookie disabled disabled\n"
       "    server web-3 host-3.internal:80 disabled enabled\n";
   auto backend = find_backend(text, "app");
@@ -35,9 +35,9 @@ TEST_CASE("find_backend reads each server line's name, address, weight, disabled
   REQUIRE(backend->servers.size() == 3);
   const auto& web1 = backend->servers[0];
   CHECK(web1.name == "web-1");
-  CHECK(web1.address == "10.0.0.1:8080");
+  CHECK(web1.address == "127.0.1.1:8080");
   CHECK(web1.line == 5);
-  CHECK(web1.text == "    server web-1 10.0.0.1:8080 check weight 10 id 7   # first");
+  CHECK(web1.text == "    server web-1 127.0.1.1:8080 check weight 10 id 7   # first");
   CHECK(web1.weight == 10u);
   CHECK(web1.id == 7u);
   CHECK_FALSE(web1.disabled);
@@ -51,7 +51,7 @@ TEST_CASE("find_backend reads each server line's name, address, weight, disabled
 TEST_CASE("the value of another keyword is never read as `disabled`, `weight` or `id`", "[pools][haproxy_cfg]") {
   const std::string text =
       "backend app\n"
-      "    server a 10.0.0.1:80 cookie disabled agent-send weight on-error id check\n";
+      "    server a 127.0.1.1:80 cookie disabled agent-send weight on-error id check\n";
   auto backend = find_backend(text, "app");
   REQUIRE(backend.has_value());
   CHECK_FALSE(backend->servers[0].disabled);
@@ -62,17 +62,17 @@ TEST_CASE("the value of another keyword is never read as `disabled`, `weight` or
 TEST_CASE("quoted words and escaped '#' are read as HAProxy reads them", "[pools][haproxy_cfg]") {
   const std::string text =
       "backend app\n"
-      "    server \"web 1\" '10.0.0.1:80' check cookie a\\#b weight \"5\" # a real comment weight 9\n";
+      "    server \"web 1\" '127.0.1.1:80' check cookie a\\#b weight \"5\" # a real comment weight 9\n";
   auto backend = find_backend(text, "app");
   REQUIRE(backend.has_value());
   REQUIRE(backend->servers.size() == 1);
   CHECK(backend->servers[0].name == "web 1");
-  CHECK(backend->servers[0].address == "10.0.0.1:80");
+  CHECK(backend->servers[0].address == "127.0.1.1:80");
   CHECK(backend->servers[0].weight == 5u);
 }
 
 TEST_CASE("a listen section is found like a backend", "[pools][haproxy_cfg]") {
-  const std::string text = "frontend app\n    bind :80\nlisten app\n    bind :81\n    server a 10.0.0.1:80\n";
+  const std::string text = "frontend app\n    bind :80\nlisten app\n    bind :81\n    server a 127.0.1.1:80\n";
   auto backend = find_backend(text, "app");
   REQUIRE(backend.has_value());
   CHECK(backend->kind == "listen");
@@ -81,10 +81,10 @@ TEST_CASE("a listen section is found like a backend", "[pools][haproxy_cfg]") {
 }
 
 TEST_CASE("CRLF line ends never reach a word or a server line's text", "[pools][haproxy_cfg]") {
-  const std::string text = "backend app\r\n    server a 10.0.0.1:80 weight 3\r\n    server b 10.0.0.2:80 disabled\r\n";
+  const std::string text = "backend app\r\n    server a 127.0.1.1:80 weight 3\r\n    server b 127.0.1.2:80 disabled\r\n";
   auto backend = find_backend(text, "app");
   REQUIRE(backend.has_value());
-  CHECK(backend->servers[0].text == "    server a 10.0.0.1:80 weight 3");
+  CHECK(backend->servers[0].text == "    server a 127.0.1.1:80 weight 3");
   CHECK(backend->servers[0].weight == 3u);
   CHECK(backend->servers[1].disabled);
 }
@@ -93,7 +93,7 @@ TEST_CASE("default weight comes from the section's default-server, above the def
           "[pools][haproxy_cfg]") {
   const std::string text =
       "defaults\n    default-server weight 20\n"
-      "backend app\n    server a 10.0.0.1:80\n    default-server inter 1s weight 30\n    server b 10.0.0.2:80\n";
+      "backend app\n    server a 127.0.1.1:80\n    default-server inter 1s weight 30\n    server b 127.0.1.2:80\n";
   auto backend = find_backend(text, "app");
   REQUIRE(backend.has_value());
   CHECK(backend->default_weight == 30);
@@ -107,10 +107,10 @@ TEST_CASE("default weight comes from the last defaults section above, or the one
   const std::string text =
       "defaults base\n    default-server weight 40\n"
       "defaults\n    mode http\n"
-      "backend plain\n    server a 10.0.0.1:80\n"
-      "backend named from base\n    server a 10.0.0.1:80\n"
+      "backend plain\n    server a 127.0.1.1:80\n"
+      "backend named from base\n    server a 127.0.1.1:80\n"
       "defaults child from base\n    timeout client 5s\n"
-      "backend chained\n    server a 10.0.0.1:80\n";
+      "backend chained\n    server a 127.0.1.1:80\n";
   CHECK(find_backend(text, "plain")->default_weight == 1);  // a defaults section without `from` starts afresh
   CHECK(find_backend(text, "named")->default_weight == 40);
   CHECK(find_backend(text, "chained")->default_weight == 40);
@@ -119,7 +119,7 @@ TEST_CASE("default weight comes from the last defaults section above, or the one
 TEST_CASE("default-server disabled in defaults makes lines without a state start in maintenance",
           "[pools][haproxy_cfg]") {
   const std::string text =
-      "defaults\n  default-server disabled\nbackend app\n  server a 10.0.0.1:80\n  server b 10.0.0.2:80 enabled\n";
+      "defaults\n  default-server disabled\nbackend app\n  server a 127.0.1.1:80\n  server b 127.0.1.2:80 enabled\n";
   auto backend = find_backend(text, "app");
   REQUIRE(backend.has_value());
   CHECK(backend->default_disabled);
@@ -133,55 +133,55 @@ TEST_CASE("a missing backend is an error that names it", "[pools][haproxy_cfg]")
 }
 
 TEST_CASE("a backend defined twice is an error naming both lines", "[pools][haproxy_cfg]") {
-  const std::string text = "backend app\n    server a 10.0.0.1:80\n\nlisten app\n    bind :80\n";
+  const std::string text = "backend app\n    server a 127.0.1.1:80\n\nlisten app\n    bind :80\n";
   CHECK(error_of(find_backend(text, "app")) == "line 4: a second `listen app` (the first is on line 1)");
 }
 
 TEST_CASE("a server-template in the backend is an error naming its line", "[pools][haproxy_cfg]") {
-  const std::string text = "backend app\n    server a 10.0.0.1:80\n    server-template web 3 10.0.0.10:80\n";
+  const std::string text = "backend app\n    server a 127.0.1.1:80\n    server-template web 3 127.0.1.10:80\n";
   CHECK_THAT(error_of(find_backend(text, "app")), Contains("line 3: `server-template` in backend `app`"));
 }
 
 TEST_CASE("a conditional block in the backend is an error naming its line", "[pools][haproxy_cfg]") {
-  const std::string text = "backend app\n.if defined(BLUE)\n    server a 10.0.0.1:80\n  .endif\n";
+  const std::string text = "backend app\n.if defined(BLUE)\n    server a 127.0.1.1:80\n  .endif\n";
   CHECK_THAT(error_of(find_backend(text, "app")), Contains("line 2: `.if` in backend `app`"));
-  const std::string around = "global\n.if defined(BLUE)\nbackend app\n    server a 10.0.0.1:80\n.else\n";
+  const std::string around = "global\n.if defined(BLUE)\nbackend app\n    server a 127.0.1.1:80\n.else\n";
   CHECK_THAT(error_of(find_backend(around, "app")), Contains("line 5: `.else`"));
 }
 
 TEST_CASE("a server name on two lines of the backend is an error naming both", "[pools][haproxy_cfg]") {
   const std::string text =
-      "backend app\n    server a 10.0.0.1:80\n    server b 10.0.0.2:80\n    server a 10.0.0.3:80\n";
+      "backend app\n    server a 127.0.1.1:80\n    server b 127.0.1.2:80\n    server a 127.0.1.3:80\n";
   CHECK(error_of(find_backend(text, "app")) == "line 4: server `a` again (the first is on line 2)");
 }
 
 TEST_CASE("a server line without an address is an error naming its line", "[pools][haproxy_cfg]") {
-  const std::string text = "backend app\n    server a 10.0.0.1:80\n    server b   # address lost\n";
+  const std::string text = "backend app\n    server a 127.0.1.1:80\n    server b   # address lost\n";
   CHECK(error_of(find_backend(text, "app")) == "line 3: `server` needs a name and an address");
 }
 
 TEST_CASE("a NUL byte anywhere in the file is an error naming its line", "[pools][haproxy_cfg]") {
-  const std::string text = std::string("global\n    maxconn 10\nbackend app\n    server a 10.0.0.1:80") + '\0' + "\n";
+  const std::string text = std::string("global\n    maxconn 10\nbackend app\n    server a 127.0.1.1:80") + '\0' + "\n";
   CHECK(error_of(find_backend(text, "app")) == "line 4: a NUL byte");
 }
 
 TEST_CASE("an unclosed quote or a weight that is not a number in the backend is an error", "[pools][haproxy_cfg]") {
-  CHECK(error_of(find_backend("backend app\n  server a \"10.0.0.1:80\n", "app")) == "line 2: a quote is not closed");
-  CHECK(error_of(find_backend("backend app\n  server a 10.0.0.1:80 weight x\n", "app")) ==
+  CHECK(error_of(find_backend("backend app\n  server a \"127.0.1.1:80\n", "app")) == "line 2: a quote is not closed");
+  CHECK(error_of(find_backend("backend app\n  server a 127.0.1.1:80 weight x\n", "app")) ==
         "line 2: weight `x` is not a number");
-  CHECK(error_of(find_backend("backend app\n  server a 10.0.0.1:80 id\n", "app")) == "line 2: `id` needs a value");
+  CHECK(error_of(find_backend("backend app\n  server a 127.0.1.1:80 id\n", "app")) == "line 2: `id` needs a value");
 }
 
 TEST_CASE("`from` naming no defaults section above is an error naming the header", "[pools][haproxy_cfg]") {
-  CHECK(error_of(find_backend("backend app from base\n  server a 10.0.0.1:80\ndefaults base\n", "app")) ==
+  CHECK(error_of(find_backend("backend app from base\n  server a 127.0.1.1:80\ndefaults base\n", "app")) ==
         "line 1: `from base`: no defaults section of that name above it");
 }
 
 TEST_CASE("the problems of other sections are not the backend's", "[pools][haproxy_cfg]") {
   const std::string text =
-      "backend other\n  server-template w 3 10.0.0.1:80\n  server a 10.0.0.1:80\n  server a 10.0.0.1:80\n"
+      "backend other\n  server-template w 3 127.0.1.1:80\n  server a 127.0.1.1:80\n  server a 127.0.1.1:80\n"
       ".if defined(X)\n.endif\npeers mine\n  server a\n"
-      "backend app\n  server a 10.0.0.1:80\n";
+      "backend app\n  server a 127.0.1.1:80\n";
   CHECK(find_backend(text, "app").has_value());
 }
 
