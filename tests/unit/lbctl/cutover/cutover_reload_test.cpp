@@ -14,20 +14,6 @@ using Strings = std::vector<std::string>;
 
 namespace {
 
-const std::string k_head =
-    "# managed by hand, and by lbctl for backend app\n"
-    "global\n"
-    "    stats socket /run/haproxy/admin.sock mode 600 level admin\n"
-    "\n"
-    "frontend www\n"
-    "    bind 127.0.0.1:8080\n"
-    "    default_backend app\n"
-    "\n"
-    "backend app\n"
-    "    balance roundrobin\n"
-    "    option httpchk GET /health-check.html\n"
-    "    http-check disable-on-404\n";
-const std::string k_tail = "\nbackend other\n    server old-1 127.0.0.1:7001   # same name, another backend\n";
 
 // Runs the cutover while `when` is polled every 50 ms of simulated time;
 // `act` runs once, the first time `when` holds.
@@ -67,10 +53,10 @@ TEST_CASE("a completed cutover leaves each file naming the new pool, every other
   const auto outcome = rig.cutover();
   INFO(outcome.message);
   REQUIRE(outcome.outcome == Outcome::done);
-  const std::string expected = k_head +
+  const std::string expected = CutoverRig::cfg_head +
                                "    server v2-1 127.0.0.1:9100 id 1000 check inter 1s fall 2 rise 2\n"
                                "    server v2-2 127.0.0.1:9101 id 1001 check inter 1s fall 2 rise 2\n" +
-                               k_tail;
+                               CutoverRig::cfg_tail;
   CHECK(rig.store->text(CutoverRig::cfg_path(0)) == expected);
   CHECK(rig.store->text(CutoverRig::cfg_path(1)) == expected);
   // A reload (or restart) of each LB now comes back to the same servers.

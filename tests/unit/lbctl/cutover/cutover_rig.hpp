@@ -99,26 +99,29 @@ struct CutoverRig {
   // fake holds at the start (old-1, old-2, ...), among other sections.
   std::shared_ptr<FakeConfigStore> store = std::make_shared<FakeConfigStore>();
   static std::string cfg_path(std::size_t lb) { return "/etc/haproxy/lb" + std::to_string(lb + 1) + ".cfg"; }
+  // The file around the backend's server lines: the sections before them, and after.
+  static inline const std::string cfg_head =
+      "# managed by hand, and by lbctl for backend app\n"
+      "global\n"
+      "    stats socket /run/haproxy/admin.sock mode 600 level admin\n"
+      "\n"
+      "frontend www\n"
+      "    bind 127.0.0.1:8080\n"
+      "    default_backend app\n"
+      "\n"
+      "backend app\n"
+      "    balance roundrobin\n"
+      "    option httpchk GET /health-check.html\n"
+      "    http-check disable-on-404\n";
+  static inline const std::string cfg_tail =
+      "\nbackend other\n    server old-1 127.0.0.1:7001   # same name, another backend\n";
   static std::string cfg_text(std::size_t old_servers) {
-    std::string text =
-        "# managed by hand, and by lbctl for backend app\n"
-        "global\n"
-        "    stats socket /run/haproxy/admin.sock mode 600 level admin\n"
-        "\n"
-        "frontend www\n"
-        "    bind 127.0.0.1:8080\n"
-        "    default_backend app\n"
-        "\n"
-        "backend app\n"
-        "    balance roundrobin\n"
-        "    option httpchk GET /health-check.html\n"
-        "    http-check disable-on-404\n";
+    std::string text = cfg_head;
     for (std::size_t s = 1; s <= old_servers; ++s) {
       text += "    server old-" + std::to_string(s) + " 127.0.0.1:" + std::to_string(9000 + s) +
               " check inter 1000ms rise 2 fall 2\n";
     }
-    text += "\nbackend other\n    server old-1 127.0.0.1:7001   # same name, another backend\n";
-    return text;
+    return text + cfg_tail;
   }
   void persist_all(std::size_t old_servers = 2) {
     for (std::size_t i = 0; i < fleet->size(); ++i) {
