@@ -249,7 +249,36 @@ asio::awaitable<Result<std::vector<std::vector<pools::ServerStat>>>> CutoverRun:
   if (!stats) co_return stats;
   if (m_deps.events.wants_views()) emit_lb_view(step, *stats);
   if (auto reload = noticed_reload(); !reload) co_return std::unexpected(reload.error());
+  if (auto alive = new_pool_alive(step, *stats); !alive) co_return std::unexpected(alive.error());
   co_return stats;
+}
+
+std::chrono::milliseconds CutoverRun::new_pool_patience() const {
+  const auto inter = m_server_options.inter();
+  return inter * (m_server_options.rise_count() + m_server_options.fall_count()) * 2 + std::chrono::seconds(2);
+}
+
+Result<void> CutoverRun::new_pool_alive(Step step, const std::vector<std::vector<pools::ServerStat>>& stats) {
+  if (step != Step::stages && step != Step::drain && step != Step::watch) return {};
+  const auto now = m_deps.clock.now();
+  for (std::size_t i = 0; i < stats.size(); ++i) {
+    for (const auto& name : new_names()) {
+      const auto seen = std::find_if(stats[i].begin(), stats[i].end(), [&](const auto& s) { return s.name == name; });
+      const std::pair<std::size_t, std::string> key{i, name};
+      if (seen == stats[i].end() || !seen->is_down()) {
+        m_new_down_since.erase(key);
+        continue;
+      }
+      const auto since = m_new_down_since.try_emplace(key, now).first->second;
+      if (now - since < new_pool_patience()) continue;
+      return fail(ErrorKind::refused,
+                  fmt::format("new server {} ({}) died after attach: {} on {} for {} (last check {})", name,
+                              seen->address, seen->status, m_deps.fleet.at(i).name(),
+                              format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(now - since)),
+                              seen->check_status.empty() ? "none" : seen->check_status));
+    }
+  }
+  return {};
 }
 
 std::vector<std::vector<std::string>> CutoverRun::on_every_lb(const std::vector<std::string>& names) const {
@@ -264,6 +293,7 @@ asio::awaitable<Result<void>> CutoverRun::wait_fleet(std::vector<std::vector<std
   wait.on_read = [this, step, abortable, what](const std::vector<std::vector<pools::ServerStat>>& stats) -> Result<void> {
     if (m_deps.events.wants_views()) emit_lb_view(step, stats);
     if (auto reload = noticed_reload(); !reload) return reload;
+    if (auto alive = new_pool_alive(step, stats); !alive) return alive;
     if (abortable && stop_requested()) return fail(ErrorKind::cancelled, fmt::format("stopped while waiting for {}", what));
     return {};
   };

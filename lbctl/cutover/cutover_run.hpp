@@ -5,6 +5,7 @@
 // waits across the fleet. Internal to the controller.
 
 #include <chrono>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -107,6 +108,10 @@ class CutoverRun {
   // fails like fleet_stats when one was.
   boost::asio::awaitable<Result<void>> sleep_watching_reloads(std::chrono::milliseconds duration,
                                                               std::chrono::milliseconds poll);
+  // How long a new server may stay DOWN on an LB once attached before the
+  // cutover gives up on it: a check that failed a few times (a flap, a slow
+  // restart) gets time to rise again.
+  std::chrono::milliseconds new_pool_patience() const;
   // Wall time now, in ms since the epoch (what the progress record keeps).
   std::int64_t wall_ms() const;
 
@@ -123,6 +128,11 @@ class CutoverRun {
   // kept, and replayed in order once it is back.
   void keep_for_later(std::function<Result<void>()> write, const Error& error);
   void emit_lb_view(Step step, const std::vector<std::vector<pools::ServerStat>>& stats);
+  // From attach until detach (stages, drain, watch), every read of the fleet
+  // also asks whether a new server died: DOWN on an LB for longer than
+  // new_pool_patience() fails the step (and so rolls back), naming it and
+  // where.
+  Result<void> new_pool_alive(Step step, const std::vector<std::vector<pools::ServerStat>>& stats);
 
   CutoverDeps m_deps;
   CutoverOptions m_options;
@@ -139,6 +149,7 @@ class CutoverRun {
   std::vector<std::function<Result<void>()>> m_unjournaled;
   std::vector<std::uint64_t> m_reloads_mark;
   bool m_reload_interrupted = false;
+  std::map<std::pair<std::size_t, std::string>, Clock::TimePoint> m_new_down_since;  // (LB, server)
 };
 
 }  // namespace lbctl

@@ -58,6 +58,18 @@ void upgrade_from_format_1(nlohmann::json& record) {
   if (record.contains("new") && !record.contains("new_pool")) record["new_pool"] = record["new"];
   record.erase("old");
   record.erase("new");
+  record["format"] = 2;
+}
+
+// Format 2 did not say whose health files were removed: a drain that had
+// started removed them all.
+void upgrade_from_format_2(nlohmann::json& record) {
+  if (record.value("drain_started", false) && !record.contains("health_files_removed")) {
+    auto& removed = record["health_files_removed"] = nlohmann::json::array();
+    for (const auto& server : record.value("old_pool", nlohmann::json::array())) {
+      if (server.is_object() && server.contains("name")) removed.push_back(server["name"]);
+    }
+  }
   record["format"] = CutoverProgress::k_format;
 }
 
@@ -73,6 +85,7 @@ Result<CutoverProgress> read_progress(const std::string& text) {
                                                 format, CutoverProgress::k_format));
   }
   if (format < 2) upgrade_from_format_1(record);
+  if (format < 3) upgrade_from_format_2(record);
   try {
     return record.get<CutoverProgress>();
   } catch (const nlohmann::json::exception& e) {

@@ -39,7 +39,7 @@ struct FailureRecord {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FailureRecord, step, message)
 
 struct CutoverProgress {
-  static constexpr int k_format = 2;
+  static constexpr int k_format = 3;
   int format = k_format;
   std::vector<PoolServer> old_pool;
   std::vector<PoolServer> new_pool;
@@ -47,6 +47,10 @@ struct CutoverProgress {
   std::string backup_path;  // "" = no backup taken
   bool frozen = false;
   bool drain_started = false;
+  // drain.method health_file: the old servers whose health file lbctl
+  // removed (journaled before the removal; one that failed is taken off), so
+  // a rollback restores those and no other.
+  std::vector<std::string> health_files_removed;
   std::int64_t watch_started_ms = 0;  // wall time, ms since the epoch; 0 = not yet
   std::vector<SessionCount> cut_sessions;
   std::int64_t terminate_after_ms = 0;  // wall time; 0 = not yet
@@ -63,7 +67,7 @@ struct CutoverProgress {
   std::vector<std::string> new_names() const;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CutoverProgress, format, old_pool, new_pool, migrations, backup_path,
-                                                frozen, drain_started, watch_started_ms, cut_sessions,
+                                                frozen, drain_started, health_files_removed, watch_started_ms, cut_sessions,
                                                 terminate_after_ms, stage, weights_changed, failure, maintenance_on,
                                                 maintenance_text)
 

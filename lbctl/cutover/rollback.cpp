@@ -7,7 +7,6 @@
 #include <fmt/format.h>
 #include <unordered_map>
 
-#include "core/async.hpp"
 #include "lbctl/cutover/maintenance.hpp"
 #include "lbctl/cutover/steps.hpp"
 
@@ -86,18 +85,25 @@ asio::awaitable<Result<void>> readd_detached(CutoverRun& run, const std::vector<
       run.config().health.deadline, pools::check_poll(run.server_options().inter()), Step::rollback, false);
 }
 
-asio::awaitable<Result<void>> restore_health_files(CutoverRun& run) {
-  if (!run.progress().drain_started || run.config().drain.method != DrainConfig::Method::health_file) {
-    co_return Result<void>{};
+// Only the files lbctl removed; a restore that fails for one server goes on
+// with the others, and each failure is reported.
+asio::awaitable<PerServer> restore_health_files(CutoverRun& run) {
+  auto& progress = run.progress();
+  if (progress.health_files_removed.empty() || run.config().drain.method != DrainConfig::Method::health_file) {
+    co_return PerServer{};
   }
-  const auto old = run.progress().old_servers();
-  std::vector<asio::awaitable<Result<void>>> restores;
-  for (const auto& server : old) restores.push_back(run.provider().restore_health_file(server));
-  auto restored = co_await when_all(std::move(restores));
-  for (std::size_t i = 0; i < restored.size(); ++i) {
-    if (!restored[i]) co_return std::unexpected(restored[i].error().with_context("restore the health file of " + old[i].name));
+  std::vector<pools::Server> removed;
+  for (const auto& server : progress.old_servers()) {
+    const auto& names = progress.health_files_removed;
+    if (std::find(names.begin(), names.end(), server.name) != names.end()) removed.push_back(server);
   }
-  co_return Result<void>{};
+  auto& provider = run.provider();
+  auto restored = co_await on_each_server(removed, "restore the health file of",
+                                          [&provider](const pools::Server& s) { return provider.restore_health_file(s); });
+  std::erase_if(progress.health_files_removed, [&](const std::string& name) {
+    return std::find(restored.done.begin(), restored.done.end(), name) != restored.done.end();
+  });
+  co_return restored;
 }
 
 asio::awaitable<Result<void>> restore_states(CutoverRun& run, const std::vector<OldPoolBefore>& before) {
@@ -122,8 +128,11 @@ asio::awaitable<Result<void>> restore_states(CutoverRun& run, const std::vector<
 asio::awaitable<Result<void>> old_pool_back(CutoverRun& run) {
   const auto before = old_pool_before(run, run.fleet());
   if (auto readded = co_await readd_detached(run, before); !readded) co_return readded;
-  if (auto files = co_await restore_health_files(run); !files) co_return files;
+  // A health file that could not be restored leaves its server out, but the
+  // others' states are still put back before the failure is reported.
+  const auto files = co_await restore_health_files(run);
   if (auto states = co_await restore_states(run, before); !states) co_return states;
+  if (!files.ok()) co_return files.result();
   const auto inter = run.server_options().inter();
   std::vector<std::vector<std::string>> waited;
   for (const auto& lb : before) waited.push_back(lb.up);
@@ -163,13 +172,10 @@ asio::awaitable<Result<void>> new_pool_out(CutoverRun& run) {
   }
   if (!deleted) co_return std::unexpected(deleted.error());
   run.record_servers(db::Pool::new_pool, "detached");
-  const auto cloned = run.progress().cloned();
-  std::vector<asio::awaitable<Result<void>>> terminations;
-  for (const auto& server : cloned) terminations.push_back(run.provider().terminate(server));
-  auto terminated = co_await when_all(std::move(terminations));
-  for (std::size_t i = 0; i < terminated.size(); ++i) {
-    if (!terminated[i]) co_return std::unexpected(terminated[i].error().with_context("terminate " + cloned[i].name));
-  }
+  auto& provider = run.provider();
+  auto terminated = co_await on_each_server(run.progress().cloned(), "terminate",
+                                            [&provider](const pools::Server& s) { return provider.terminate(s); });
+  if (!terminated.ok()) co_return terminated.result();
   run.record_servers(db::Pool::new_pool, "terminated");
   run.emit(Step::rollback, EventKind::new_pool_gone,
            fmt::format("new servers detached and terminated: {}", fmt::join(names, ", ")));

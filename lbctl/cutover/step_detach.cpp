@@ -14,11 +14,10 @@ asio::awaitable<Result<void>> step_detach(CutoverRun& run) {
   const auto old_names = run.old_names();
   // A check that just failed once should not undo the cutover: a new server
   // that flapped gets time to rise again (the old ones are still attached).
-  const auto& options = run.server_options();
-  const auto settle = options.inter() * (options.rise_count() + options.fall_count()) * 2 + 2s;
   auto up = co_await run.wait_fleet(
       run.on_every_lb(run.new_names()), [](const pools::ServerStat& s) { return s.is_up(); },
-      "UP on every load balancer", settle, pools::check_poll(options.inter()), Step::detach, false);
+      "UP on every load balancer", run.new_pool_patience(), pools::check_poll(run.server_options().inter()),
+      Step::detach, false);
   if (!up) {
     co_return fail(ErrorKind::refused, "not detaching the old servers: a new server is not UP: " + up.error().message);
   }

@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 
-#include "core/async.hpp"
 #include "lbctl/cutover/steps.hpp"
 
 namespace lbctl {
@@ -25,12 +24,18 @@ asio::awaitable<Result<void>> set_drain_state(CutoverRun& run) {
 }
 
 asio::awaitable<Result<void>> remove_health_files(CutoverRun& run) {
-  const auto old = run.progress().old_servers();
-  std::vector<asio::awaitable<Result<void>>> removals;
-  for (const auto& server : old) removals.push_back(run.provider().remove_health_file(server));
-  auto removed = co_await when_all(std::move(removals));
-  for (std::size_t i = 0; i < removed.size(); ++i) {
-    if (!removed[i]) co_return std::unexpected(removed[i].error().with_context("remove the health file of " + old[i].name));
+  auto& progress = run.progress();
+  // Journaled first: after a crash mid-removal, a rollback restores them all.
+  progress.health_files_removed = run.old_names();
+  if (auto saved = co_await run.save(); !saved) co_return saved;
+  auto& provider = run.provider();
+  auto removed = co_await on_each_server(progress.old_servers(), "remove the health file of",
+                                         [&provider](const pools::Server& s) { return provider.remove_health_file(s); });
+  if (!removed.ok()) {
+    // The files that stayed are not restored by a rollback.
+    progress.health_files_removed = removed.done;
+    if (auto saved = co_await run.save(); !saved) co_return saved;
+    co_return removed.result();
   }
   run.record_servers(db::Pool::old_pool, "draining");
   run.emit(Step::drain, EventKind::health_files_removed,

@@ -57,17 +57,16 @@ asio::awaitable<Result<void>> step_terminate(CutoverRun& run) {
   }
   if (auto quiet = co_await wait_old_workers_done(run); !quiet) co_return quiet;
   const auto old = progress.old_servers();
-  std::vector<asio::awaitable<Result<void>>> terminations;
-  for (const auto& server : old) terminations.push_back(run.provider().terminate(server));
-  auto results = co_await when_all(std::move(terminations));
-  std::vector<std::string> failures;
-  std::vector<db::ServerRecord> terminated;
-  for (std::size_t i = 0; i < results.size(); ++i) {
-    if (results[i]) terminated.push_back({db::Pool::old_pool, old[i].name, old[i].address, "terminated", std::nullopt, {}});
-    else failures.push_back(old[i].name + ": " + results[i].error().message);
+  auto& provider = run.provider();
+  auto terminated = co_await on_each_server(old, "terminate",
+                                            [&provider](const pools::Server& s) { return provider.terminate(s); });
+  std::vector<db::ServerRecord> records;
+  for (const auto& server : old) {
+    if (std::find(terminated.done.begin(), terminated.done.end(), server.name) == terminated.done.end()) continue;
+    records.push_back({db::Pool::old_pool, server.name, server.address, "terminated", std::nullopt, {}});
   }
-  (void)run.journal().save_servers(run.id(), terminated);
-  if (!failures.empty()) co_return fail(ErrorKind::refused, fmt::format("terminate: {}", fmt::join(failures, "; ")));
+  (void)run.journal().save_servers(run.id(), records);
+  if (!terminated.ok()) co_return terminated.result();
   run.emit(Step::terminate, EventKind::terminated, fmt::format("terminated {}", fmt::join(run.old_names(), ", ")));
   co_return Result<void>{};
 }

@@ -5,6 +5,7 @@
 // (stop, roll back, or stop for an operator).
 
 #include <boost/asio/awaitable.hpp>
+#include <functional>
 #include <unordered_map>
 
 #include "lbctl/cutover/cutover_run.hpp"
@@ -47,6 +48,21 @@ boost::asio::awaitable<Result<void>> step_maintenance_off(CutoverRun& run);
 // rollback.cpp: the old pool back in rotation, then the new pool out and
 // terminated, and scaling unfrozen; min_healthy holds throughout.
 boost::asio::awaitable<Result<void>> roll_back(CutoverRun& run);
+
+// per_server.cpp: `action` on every server at once. `done` names those it
+// succeeded for; `failed` ("<what> NAME: why; ...") every one it did not, so a
+// failure for one server never hides the others' or stops them.
+struct PerServer {
+  std::vector<std::string> done;
+  std::string failed;  // "" when none failed
+  ErrorKind kind = ErrorKind::refused;  // the first failure's
+
+  bool ok() const { return failed.empty(); }
+  Result<void> result() const { return ok() ? Result<void>{} : fail(kind, failed); }
+};
+using ServerAction = std::function<boost::asio::awaitable<Result<void>>(const pools::Server&)>;
+boost::asio::awaitable<PerServer> on_each_server(std::vector<pools::Server> servers, std::string what,
+                                                          ServerAction action);
 
 // step_attach.cpp: the new pool on every LB in the safe order: added in
 // MAINT with checks running, HAProxy's check passed, then ready, then UP

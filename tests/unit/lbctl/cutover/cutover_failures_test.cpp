@@ -417,3 +417,72 @@ TEST_CASE("a hash-balanced backend is warned about (hash-type is not visible), a
   }
   CHECK(warned);
 }
+
+namespace {
+
+// Kills v2-2 on lb1 (its checks fail from then on) once the drain is watched.
+boost::asio::awaitable<CutoverOutcome> kill_new_server_mid_drain(CutoverRig& rig) {
+  while (!rig.recorder.first("watch", "drain_progress")) co_await rig.sim.clock.sleep_for(50ms);
+  rig.haproxies[0]->set_app("v2-2", AppHealth::down);
+  co_return CutoverOutcome{};
+}
+
+}  // namespace
+
+TEST_CASE("a new server that dies mid-drain rolls back at once, naming it and the LB, without waiting for the drain",
+          "[lbctl][cutover][rollback]") {
+  CutoverRig rig;
+  rig.config.drain.timeout = 30min;
+  rig.haproxies[0]->set_sessions("old-1", 4);  // the drain would take the whole timeout
+  std::vector<boost::asio::awaitable<CutoverOutcome>> tasks;
+  tasks.push_back(run_cutover(rig.deps(), {}));
+  tasks.push_back(kill_new_server_mid_drain(rig));
+  const auto started = rig.sim.clock.now();
+  auto results = rig.sim.run(when_all(std::move(tasks)));
+  INFO(results[0].message);
+  CHECK(results[0].outcome == Outcome::failed);
+  CHECK_THAT(results[0].message, Catch::Contains("new server v2-2 (127.0.0.1:9101) died after attach: DOWN on lb1"));
+  CHECK(rig.status_of(results[0].cutover_id) == db::CutoverStatus::rolled_back);
+  CHECK(rig.fleet_view() == k_original_view);
+  CHECK(rig.provider.running_servers() == Strings{"old-1", "old-2"});
+  // Given up on after its patience (a flap is waited for), long before drain.timeout.
+  CHECK(rig.sim.clock.now() - started < 5min);
+}
+
+TEST_CASE("a health file that could not be removed is not restored by the rollback; the others are",
+          "[lbctl][cutover][rollback]") {
+  CutoverRig rig(2, 3);
+  rig.provider.fail_next("remove_health_file", "old-2", Error{ErrorKind::refused, "ssh: connection refused"});
+  const auto outcome = rig.cutover();
+  INFO(outcome.message);
+  CHECK(outcome.outcome == Outcome::failed);
+  CHECK_THAT(outcome.message, Catch::Contains("remove the health file of old-2: ssh: connection refused"));
+  CHECK(rig.status_of(outcome.cutover_id) == db::CutoverStatus::rolled_back);
+  const auto calls = rig.provider.calls();
+  auto count = [&](const std::string& call) { return std::count(calls.begin(), calls.end(), call); };
+  CHECK(count("remove_health_file old-1") == 1);
+  CHECK(count("remove_health_file old-3") == 1);
+  CHECK(count("restore_health_file old-1") == 1);
+  CHECK(count("restore_health_file old-3") == 1);
+  CHECK(count("restore_health_file old-2") == 0);
+  CHECK(rig.provider.has_health_file("old-2"));
+  for (auto& h : rig.haproxies) {
+    for (const auto* name : {"old-1", "old-2", "old-3"}) CHECK(h->status(name) == "UP");
+  }
+}
+
+TEST_CASE("a rollback step that fails for some servers goes on with the others and reports each failure",
+          "[lbctl][cutover][rollback]") {
+  CutoverRig rig(2, 3);
+  rig.prober.set_fallback(FakeReply::status_code(500));  // verify fails: roll back
+  rig.provider.fail_next("terminate", "v2-1", Error{ErrorKind::refused, "cloud API: 503"});
+  rig.provider.fail_next("terminate", "v2-3", Error{ErrorKind::timeout, "cloud API: no answer in 30s"});
+  const auto outcome = rig.cutover();
+  INFO(outcome.message);
+  CHECK(outcome.outcome == Outcome::needs_operator);
+  CHECK_THAT(outcome.message, Catch::Contains("terminate v2-1: cloud API: 503"));
+  CHECK_THAT(outcome.message, Catch::Contains("terminate v2-3: cloud API: no answer in 30s"));
+  // v2-2 was terminated all the same, and the old pool is back.
+  CHECK(rig.provider.running_servers() == Strings{"old-1", "old-2", "old-3", "v2-1", "v2-3"});
+  for (auto& h : rig.haproxies) CHECK(h->status("old-1") == "UP");
+}

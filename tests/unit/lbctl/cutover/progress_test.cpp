@@ -45,6 +45,22 @@ TEST_CASE("a resume record written by the previous format is read into the typed
   CHECK(p.weights_changed);
   CHECK(p.failure.step == "watch");
   CHECK(p.terminate_after_ms == 0);  // not set yet: its default
+  // Formats 1 and 2 did not say whose health files were removed: a drain
+  // that had started removed them all.
+  CHECK(p.health_files_removed == std::vector<std::string>{"old-1", "old-2"});
+}
+
+TEST_CASE("a format-2 record before the drain removed no health file; one after it removed them all",
+          "[lbctl][progress]") {
+  const std::string before = R"({"format": 2, "old_pool": [{"name": "old-1"}], "drain_started": false})";
+  const std::string after = R"({"format": 2, "old_pool": [{"name": "old-1"}, {"name": "old-2"}], "drain_started": true})";
+  auto read_before = read_progress(before);
+  auto read_after = read_progress(after);
+  REQUIRE(read_before.has_value());
+  REQUIRE(read_after.has_value());
+  CHECK(read_before->health_files_removed.empty());
+  CHECK(read_after->health_files_removed == std::vector<std::string>{"old-1", "old-2"});
+  CHECK(read_after->format == 3);
 }
 
 TEST_CASE("a record round-trips through the journal's text", "[lbctl][progress]") {
