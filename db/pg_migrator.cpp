@@ -189,6 +189,75 @@ Result<PhasePlan> plan_phases(pqxx::connection& connection, const std::vector<st
 
 }  // namespace
 
+namespace {
+
+struct Session {
+  std::unique_ptr<pqxx::connection> connection;
+  PhasePlan plan;  // read under the run lock
+  std::vector<const MigrationFile*> in_transaction;
+  std::vector<const MigrationFile*> alone;
+};
+
+// The run lock on `connection`, polled in autocommit until lock_wait (from
+// `since`). The lock goes with the connection, whatever happens.
+boost::asio::awaitable<Result<void>> take_run_lock(pqxx::connection& connection, const MigratorOptions& options,
+                                                   Clock& clock, Clock::TimePoint since) {
+  auto waited = [&] { return std::chrono::duration_cast<milliseconds>(clock.now() - since); };
+  for (;;) {
+    std::optional<Error> error;
+    bool taken = false;
+    std::optional<std::string> holder;
+    try {
+      pqxx::nontransaction tx(connection);
+      taken = tx.exec_params("SELECT pg_try_advisory_lock($1, $2)", k_run_lock.space, k_run_lock.key)[0][0].as<bool>();
+      if (!taken && waited() >= options.lock_wait) holder = describe_lock_holder(tx, k_run_lock);
+    } catch (const std::exception& e) {
+      error = to_error(e, "taking the migration run lock");
+    }
+    if (error) co_return std::unexpected(*error);
+    if (taken) co_return Result<void>{};
+    if (waited() >= options.lock_wait) {
+      co_return fail(ErrorKind::conflict, "another migration run holds the run lock of the application database: " +
+                                              holder.value_or("a session that just let go") + "; waited " +
+                                              seconds_text(options.lock_wait) + " (migrations.lock_wait)");
+    }
+    co_await clock.sleep_for(std::min(options.lock_poll, options.lock_wait - waited()));
+  }
+}
+
+// `connection` (a new one when null) under the run lock, with the plan read
+// again under it: a run we waited for, or a COMMIT whose answer was lost,
+// may have applied everything.
+boost::asio::awaitable<Result<Session>> locked_session(std::unique_ptr<pqxx::connection> connection,
+                                                       const std::vector<Phase>& phases,
+                                                       const std::vector<std::vector<MigrationFile>>& files,
+                                                       const MigratorOptions& options, Clock& clock) {
+  const auto since = clock.now();
+  if (!connection) {
+    auto opened = connect_app(options, phases.front());
+    if (!opened) co_return std::unexpected(opened.error());
+    connection = std::move(*opened);
+  }
+  if (auto locked = co_await take_run_lock(*connection, options, clock, since); !locked) {
+    co_return std::unexpected(locked.error());
+  }
+  auto plan = plan_phases(*connection, files, phases, options.allow_out_of_order);
+  if (!plan) co_return std::unexpected(plan.error());
+  if (!plan->unfinished.empty()) co_return fail(ErrorKind::conflict, unfinished_text(plan->unfinished));
+  Session session{std::move(connection), std::move(*plan), {}, {}};
+  for (const auto& file : session.plan.pending) {
+    (file.no_transaction ? session.alone : session.in_transaction).push_back(&file);
+  }
+  co_return session;
+}
+
+bool still_pending(const Session& session, const std::string& label) {
+  return std::any_of(session.plan.pending.begin(), session.plan.pending.end(),
+                     [&](const MigrationFile& f) { return f.label() == label; });
+}
+
+}  // namespace
+
 boost::asio::awaitable<Result<PhaseReport>> PgMigrator::apply_phases(std::vector<Phase> phases,
                                                                      std::optional<std::int64_t> cutover_id) {
   const auto started = m_clock.now();
@@ -206,86 +275,83 @@ boost::asio::awaitable<Result<PhaseReport>> PgMigrator::apply_phases(std::vector
   }
   auto opened = connect_app(m_options, phases.front());
   if (!opened) co_return std::unexpected(opened.error());
-  pqxx::connection& connection = **opened;
 
   // Nothing to do is the common repeat: answer it without queueing for the lock.
-  auto plan = plan_phases(connection, files, phases, m_options.allow_out_of_order);
+  auto plan = plan_phases(**opened, files, phases, m_options.allow_out_of_order);
   if (!plan) co_return std::unexpected(plan.error());
   if (plan->pending.empty() && plan->unfinished.empty()) {
     report.elapsed = elapsed();
     co_return report;
   }
-
-  // The run lock, polled in autocommit until lock_wait.
-  for (;;) {
-    std::optional<Error> error;
-    bool taken = false;
-    std::optional<std::string> holder;
-    try {
-      pqxx::nontransaction tx(connection);
-      taken = tx.exec_params("SELECT pg_try_advisory_lock($1, $2)", k_run_lock.space, k_run_lock.key)[0][0].as<bool>();
-      if (!taken && elapsed() >= m_options.lock_wait) holder = describe_lock_holder(tx, k_run_lock);
-    } catch (const std::exception& e) {
-      error = to_error(e, "taking the migration run lock");
-    }
-    if (error) co_return std::unexpected(*error);
-    if (taken) break;
-    if (elapsed() >= m_options.lock_wait) {
-      co_return fail(ErrorKind::conflict, "another migration run holds the run lock of the application database: " +
-                                              holder.value_or("a session that just let go") + "; waited " +
-                                              seconds_text(m_options.lock_wait) + " (migrations.lock_wait)");
-    }
-    co_await m_clock.sleep_for(std::min(m_options.lock_poll, m_options.lock_wait - elapsed()));
-  }
+  auto session = co_await locked_session(std::move(*opened), phases, files, m_options, m_clock);
+  if (!session) co_return std::unexpected(session.error());
   report.lock_wait = elapsed();
-  // The lock goes with the connection at the end of this call, whatever happens.
 
-  // Again under the lock: a run we waited for may have applied everything.
-  plan = plan_phases(connection, files, phases, m_options.allow_out_of_order);
-  if (!plan) co_return std::unexpected(plan.error());
-  if (!plan->unfinished.empty()) co_return fail(ErrorKind::conflict, unfinished_text(plan->unfinished));
-
-  std::vector<const MigrationFile*> in_transaction;
-  std::vector<const MigrationFile*> alone;
-  for (const auto& file : plan->pending) (file.no_transaction ? alone : in_transaction).push_back(&file);
-
+  // The transaction, retried whole after a lock timeout, a deadlock or a
+  // lost connection (Postgres rolls an interrupted transaction back; one
+  // whose COMMIT went unanswered is settled by the plan read again).
   milliseconds backoff = m_options.retry_backoff;
-  while (!plan->pending.empty()) {
+  for (;;) {
     ++report.attempts;
-    Attempt attempt = run_transaction(connection, in_transaction, m_options.lock_timeout, cutover_id, m_clock);
+    Attempt attempt = run_transaction(*session->connection, session->in_transaction, m_options.lock_timeout,
+                                      cutover_id, m_clock);
     if (!attempt.failure) {
       report.applied = std::move(attempt.applied);
       break;
     }
     const FileFailure& f = *attempt.failure;
-    if (f.connection_lost) {
-      co_return fail(ErrorKind::unreachable, f.where() +
-                                                 "lost the connection to the application database; the "
-                                                 "phase's transaction was not committed: nothing was applied");
-    }
-    if (f.in_doubt) {
-      co_return fail(ErrorKind::refused, "the connection broke during COMMIT: " + folder +
-                                             " may or may not have been applied; check " + k_history_table);
-    }
-    if (!f.retryable()) {
+    const bool lost = f.connection_lost || f.in_doubt;
+    if (!lost && !f.retryable()) {
       co_return fail(ErrorKind::refused, f.text() + "; the transaction was rolled back: nothing from " + folder +
                                              " was applied, the schema is as it was");
     }
-    if (report.attempts > m_options.max_retries) {
-      co_return fail(ErrorKind::timeout, "gave up after " + std::to_string(report.attempts) +
-                                             " attempts: a lock stayed busy past lock_timeout " +
-                                             seconds_text(m_options.lock_timeout) + " each time (last: " + f.text() +
-                                             "); rolled back, nothing from " + folder + " was applied");
+    std::string last = f.text();
+    std::vector<AppliedFile> tried;
+    for (const MigrationFile* file : session->in_transaction) {
+      tried.push_back({file->label(), file->version.text(), file->sha256, false, milliseconds{0}});
     }
-    co_await m_clock.sleep_for(backoff);
-    backoff = std::min(backoff * 2, m_options.max_backoff);
+    for (;;) {
+      if (report.attempts > m_options.max_retries) {
+        if (!lost) {
+          co_return fail(ErrorKind::timeout, "gave up after " + std::to_string(report.attempts) +
+                                                 " attempts: a lock stayed busy past lock_timeout " +
+                                                 seconds_text(m_options.lock_timeout) + " each time (last: " + last +
+                                                 "); rolled back, nothing from " + folder + " was applied");
+        }
+        co_return fail(ErrorKind::unreachable,
+                       "gave up after " + std::to_string(report.attempts) +
+                           " attempts (migrations.max_retries " + std::to_string(m_options.max_retries) +
+                           "): lost the connection to the application database (last: " + last + "); " +
+                           (f.in_doubt ? "the connection broke during COMMIT: " + folder +
+                                             " may or may not have been applied; check " + k_history_table
+                                       : "the phase's transaction was not committed: nothing from " + folder +
+                                             " was applied"));
+      }
+      co_await m_clock.sleep_for(backoff);
+      backoff = std::min(backoff * 2, m_options.max_backoff);
+      if (!lost) break;
+      auto again = co_await locked_session(nullptr, phases, files, m_options, m_clock);
+      if (again) {
+        session = std::move(again);
+        break;
+      }
+      if (again.error().kind != ErrorKind::unreachable) co_return std::unexpected(again.error());
+      last = again.error().message;
+      ++report.attempts;
+    }
+    // A COMMIT whose answer was lost but which took effect: its files are
+    // no longer pending.
+    for (const auto& file : tried) {
+      if (!still_pending(*session, file.label)) report.applied.push_back(file);
+    }
+    if (!tried.empty() && report.applied.size() == tried.size()) break;
   }
 
-  for (const MigrationFile* file : alone) {
+  for (const MigrationFile* file : session->alone) {
     std::optional<FileFailure> failure;
     const auto file_started = m_clock.now();
     try {
-      pqxx::nontransaction tx(connection);
+      pqxx::nontransaction tx(*session->connection);
       history::record(tx, *file, AppliedMigration::Status::running, std::nullopt, cutover_id);
       failure = run_statements(tx, *file);
       const auto took = std::chrono::duration_cast<milliseconds>(m_clock.now() - file_started);
@@ -296,10 +362,14 @@ boost::asio::awaitable<Result<PhaseReport>> PgMigrator::apply_phases(std::vector
       failure = failure_of(e, file->label(), 0);
     }
     if (failure) {
+      // Not retried: it ran outside a transaction, and whatever it did so far
+      // stays. It is recorded running (or failed), so the next run refuses
+      // it until an operator has looked.
       std::string text = failure->text() +
                          "; it ran outside a transaction, so it may have left partial work "
                          "(CREATE INDEX CONCURRENTLY leaves an INVALID index: drop it before "
                          "running it again)";
+      if (failure->connection_lost) text += "; not retried: check it, then `lbctl migrate repair`";
       if (!report.applied.empty()) {
         text += "; applied before it: " + std::to_string(report.applied.size()) + " file(s) of " + folder;
       }
@@ -307,7 +377,7 @@ boost::asio::awaitable<Result<PhaseReport>> PgMigrator::apply_phases(std::vector
     }
   }
   try {
-    pqxx::nontransaction tx(connection);
+    pqxx::nontransaction tx(*session->connection);
     tx.exec_params("SELECT pg_advisory_unlock($1, $2)", k_run_lock.space, k_run_lock.key);
   } catch (const std::exception&) {
     // Closing the connection lets go of it too.
