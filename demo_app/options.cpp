@@ -1,9 +1,13 @@
 #include "demo_app/options.hpp"
 
 #include <boost/asio/ip/address.hpp>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <fcntl.h>
 #include <map>
 #include <system_error>
+#include <unistd.h>
 
 #include "demo_app/database_check.hpp"
 
@@ -21,10 +25,24 @@ std::optional<unsigned long> parse_number(std::string_view text) {
   return value;
 }
 
+// Why `path` cannot be read as a file, or nothing when it can. Checked here so that a
+// wrong --tls-cert stops the app at the start, not at its first client.
+std::optional<std::string> why_unreadable(const std::string& path) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec) return ec.message();
+  if (!std::filesystem::is_regular_file(status)) return "not a regular file";
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::strerror(errno);
+  ::close(fd);
+  return std::nullopt;
+}
+
 // Options that take a value, as given on the command line.
 const std::map<std::string_view, std::string_view> k_value_options = {
     {"--port", "N"},          {"--dir", "DIR"},       {"--bind", "ADDRESS"}, {"--name", "NAME"},
     {"--version", "TEXT"},    {"--health-file", "FILE"}, {"--db", "CONNINFO"}, {"--status", "CODE"},
+    {"--tls-cert", "FILE"},   {"--tls-key", "FILE"},
 };
 
 std::expected<void, std::string> apply(AppOptions& options, std::string_view flag, std::string_view value) {
@@ -57,6 +75,10 @@ std::expected<void, std::string> apply(AppOptions& options, std::string_view fla
     const auto status = parse_number(value);
     if (!status || *status < 200 || *status > 599) return Failure("--status must be an HTTP status from 200 to 599, not '" + std::string(value) + "'");
     options.status = static_cast<unsigned>(*status);
+  } else if (flag == "--tls-cert" || flag == "--tls-key") {
+    if (const auto problem = why_unreadable(std::string(value)))
+      return Failure(std::string(flag) + " '" + std::string(value) + "' cannot be read: " + *problem);
+    (flag == "--tls-cert" ? options.tls_cert : options.tls_key) = value;
   }
   return {};
 }
@@ -66,9 +88,12 @@ std::expected<void, std::string> apply(AppOptions& options, std::string_view fla
 std::string usage() {
   return "usage: lbctl-app --port N --dir DIR [--bind 127.0.0.1] [--name NAME] [--version TEXT]\n"
          "                 [--health-file health-check.html] [--db CONNINFO] [--status CODE]\n"
+         "                 [--tls-cert FILE --tls-key FILE]\n"
          "\n"
          "Serves GET /<health-file> from DIR (404 when absent), /version, /health/db,\n"
          "/slow?ms=N, and answers --status (default 200) on every other path.\n"
+         "With --tls-cert and --tls-key (PEM certificate chain and its private key),\n"
+         "it speaks only HTTPS on --port.\n"
          "The database conninfo may also come from the environment variable LBCTL_APP_DATABASE_URL.\n";
 }
 
@@ -96,6 +121,7 @@ std::expected<ParsedCommandLine, std::string> parse_command_line(std::span<const
   }
   if (!seen["--port"]) return Failure("--port is required");
   if (!seen["--dir"]) return Failure("--dir is required");
+  if (seen["--tls-cert"] != seen["--tls-key"]) return Failure("--tls-cert and --tls-key go together: give both or neither");
   if (!seen["--db"] && database_url_env != nullptr) options.database_url = database_url_env;
   // libpq's parse errors quote pieces of the string, which may hold a password: say only where it came from.
   if (!options.database_url.empty() && !is_valid_conninfo(options.database_url)) {

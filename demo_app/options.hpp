@@ -21,6 +21,10 @@ struct AppOptions {
   std::string health_file = "health-check.html";
   std::string database_url;  // libpq conninfo; empty = no database configured
   unsigned status = 200;     // the answer on every path that is not an endpoint
+  // PEM certificate chain and its private key: both set, --port speaks only
+  // HTTPS; both empty, only plain HTTP.
+  std::filesystem::path tls_cert;
+  std::filesystem::path tls_key;
 };
 
 // What the command line asked for: run with options, or print the usage and exit 0.

@@ -2,15 +2,22 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <cstdio>
 #include <exception>
+#include <openssl/ssl.h>
 
 namespace lbctl::demo_app {
 
@@ -19,6 +26,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using asio::ip::tcp;
 using boost::system::error_code;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
 
@@ -45,9 +53,51 @@ http::response<http::string_body> to_response(Reply reply, unsigned http_version
   return response;
 }
 
+// The client went away, or was sent away (shutdown, idle timeout), before the
+// handshake ended: port probes and TCP checks do it all day, not worth a log line.
+bool is_client_gone(const error_code& ec) {
+  return ec == asio::error::eof || ec == asio::ssl::error::stream_truncated || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe || ec == asio::error::operation_aborted || ec == beast::error::timeout;
+}
+
+// Plain HTTP: the TCP connection is all there is to set up. True when requests may follow.
+asio::awaitable<bool> begin_session(beast::tcp_stream&, const std::string&) { co_return true; }
+
+asio::awaitable<bool> begin_session(TlsStream& stream, const std::string& name) {
+  beast::get_lowest_layer(stream).expires_after(k_idle_timeout);
+  error_code ec;
+  co_await stream.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
+  // Plain HTTP on this port ends here ("http request"), as does a client that rejects our certificate.
+  if (ec && !is_client_gone(ec)) std::fprintf(stderr, "lbctl-app %s: TLS handshake failed: %s\n", name.c_str(), ec.message().c_str());
+  co_return !ec;
+}
+
+// Plain HTTP: a FIN after the last response.
+asio::awaitable<void> end_session(beast::tcp_stream& stream) {
+  error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  co_return;
+}
+
+// TLS: close_notify after the last response, so the client can tell the end
+// from a cut. Like nginx (no_wait_shutdown), we do not wait for the client's
+// own: marked as received, SSL_shutdown completes once ours is sent, and a
+// client that never answers holds neither the connection nor our shutdown.
+asio::awaitable<void> end_session(TlsStream& stream) {
+  SSL_set_shutdown(stream.native_handle(), SSL_get_shutdown(stream.native_handle()) | SSL_RECEIVED_SHUTDOWN);
+  beast::get_lowest_layer(stream).expires_after(k_write_timeout);
+  error_code ignored;
+  co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ignored));
+}
+
 }  // namespace
 
-Server::Server(AppOptions options) : m_options(std::move(options)), m_database(m_options.database_url) {}
+Server::Server(AppOptions options)
+    : m_options(std::move(options)),
+      m_tls(m_options.tls_cert.empty() ? nullptr : load_tls_context(m_options.tls_cert, m_options.tls_key)),
+      m_database(m_options.database_url) {}
+
+Server::~Server() = default;
 
 bool Server::listen() {
   error_code ec;
@@ -66,8 +116,8 @@ bool Server::listen() {
 
 int Server::run() {
   if (!listen()) return 1;
-  std::printf("lbctl-app %s %s listening on %s:%u, health file %s, database %s\n", m_options.name.c_str(),
-              m_options.version.c_str(), m_options.bind.c_str(), m_options.port,
+  std::printf("lbctl-app %s %s listening on %s:%u%s, health file %s, database %s\n", m_options.name.c_str(),
+              m_options.version.c_str(), m_options.bind.c_str(), m_options.port, m_tls ? " (HTTPS only)" : "",
               (m_options.dir / m_options.health_file).c_str(), m_options.database_url.empty() ? "not configured" : "configured");
   std::fflush(stdout);
   asio::co_spawn(m_io, accept_connections(), asio::detached);
@@ -148,8 +198,19 @@ asio::awaitable<void> Server::accept_connections() {
 }
 
 asio::awaitable<void> Server::serve(tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
-  Connection connection{&stream};
+  if (m_tls) {
+    TlsStream stream(std::move(socket), *m_tls);
+    co_await serve_requests(stream);
+  } else {
+    beast::tcp_stream stream(std::move(socket));
+    co_await serve_requests(stream);
+  }
+}
+
+template <class Stream>
+asio::awaitable<void> Server::serve_requests(Stream& stream) {
+  beast::tcp_stream& transport = beast::get_lowest_layer(stream);
+  Connection connection{&transport};
   m_connections.insert(&connection);
   struct Deregister {
     std::unordered_set<Connection*>& connections;
@@ -158,38 +219,41 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
   } deregister{m_connections, &connection};
 
   try {
+    // Accepted just before a signal, a connection missed its cancel: no handshake then.
+    bool open = false;
+    if (!m_stopping) open = co_await begin_session(stream, m_options.name);
     beast::flat_buffer buffer;
     error_code ec;
-    while (!m_stopping) {
+    while (open && !m_stopping) {
       http::request_parser<http::string_body> parser;
       parser.header_limit(k_header_limit);
       parser.body_limit(k_body_limit);
-      stream.expires_after(k_idle_timeout);
+      transport.expires_after(k_idle_timeout);
       co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (is_http_error(ec) && ec != http::error::end_of_stream) {
           auto response = to_response({400, "text/plain", "bad request: " + ec.message()}, 11, false, false);
-          stream.expires_after(k_write_timeout);
+          transport.expires_after(k_write_timeout);
           co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
         }
         break;
       }
       connection.busy = true;
-      stream.expires_never();  // /slow and /health/db take the time they take
+      transport.expires_never();  // /slow and /health/db take the time they take
       const Request& request = parser.get();
       Reply reply = co_await answer(request);
       const bool keep_alive = request.keep_alive() && !m_stopping;
       auto response = to_response(std::move(reply), request.version(), request.method() == http::verb::head, keep_alive);
-      stream.expires_after(k_write_timeout);
+      transport.expires_after(k_write_timeout);
       co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
       connection.busy = false;
       if (ec || !keep_alive) break;
     }
-    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (open) co_await end_session(stream);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "lbctl-app %s: connection dropped: %s\n", m_options.name.c_str(), e.what());
   }
-  stream.close();
+  transport.close();
   m_connections.erase(&connection);
   finish_if_idle();
 }

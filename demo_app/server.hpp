@@ -2,6 +2,7 @@
 // The HTTP/1.1 server of lbctl-app: one thread, one io_context, a coroutine per
 // connection, keep-alive (HAProxy and wrk reuse connections). SIGTERM/SIGINT stop
 // the accepting, close idle connections and let requests in flight finish.
+// With --tls-cert and --tls-key, the same over TLS, and nothing else on the port.
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
@@ -12,11 +13,13 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
+#include <memory>
 #include <unordered_set>
 
 #include "demo_app/database_check.hpp"
 #include "demo_app/options.hpp"
 #include "demo_app/routes.hpp"
+#include "demo_app/tls.hpp"
 
 namespace lbctl::demo_app {
 
@@ -28,7 +31,9 @@ inline constexpr std::chrono::seconds k_write_timeout{30};
 
 class Server {
  public:
+  // Throws std::runtime_error when the TLS certificate or key cannot be used.
   explicit Server(AppOptions options);
+  ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
@@ -41,13 +46,16 @@ class Server {
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
   struct Connection {
-    boost::beast::tcp_stream* stream = nullptr;
+    boost::beast::tcp_stream* stream = nullptr;  // under TLS, the TCP stream beneath it
     bool busy = false;  // a request is being answered
   };
 
   bool listen();
   boost::asio::awaitable<void> accept_connections();
   boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
+  // A plain or a TLS stream; defined and used in server.cpp only.
+  template <class Stream>
+  boost::asio::awaitable<void> serve_requests(Stream& stream);
   boost::asio::awaitable<Reply> answer(const Request& request);
   void wait_for_signal();
   void begin_shutdown();
@@ -55,6 +63,9 @@ class Server {
   std::size_t busy_connections() const;
 
   AppOptions m_options;
+  // Empty without --tls-cert. Declared before the io_context, whose coroutine
+  // frames hold the TLS streams made from it.
+  std::unique_ptr<boost::asio::ssl::context> m_tls;
   // Declared before the io_context: coroutine frames it destroys still deregister here.
   std::unordered_set<Connection*> m_connections;
   bool m_stopping = false;
