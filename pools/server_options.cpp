@@ -145,6 +145,14 @@ std::optional<ServerOptions> parse_server_options(std::string_view text, std::st
   }
   if (options.rise && *options.rise < 1) return refuse("'rise' must be at least 1");
   if (options.fall && *options.fall < 1) return refuse("'fall' must be at least 1");
+  // In a config file `ssl` carries over to the checks (when they keep the
+  // server's port); HAProxy 2.6's `add server` does not: tried, the check
+  // spoke plain HTTP to a TLS-only server (L7RSP) and it never came UP. So
+  // lbctl asks for what the file would have done.
+  auto has = [&](std::string_view token) {
+    return std::find(options.tokens.begin(), options.tokens.end(), token) != options.tokens.end();
+  };
+  if (has("ssl") && !has("check-ssl") && !has("port")) options.tokens.emplace_back("check-ssl");
   return options;
 }
 

@@ -193,6 +193,13 @@ void Stack::crash_old_server(std::size_t n) {
   server.wait(5s);  // reaped, as its supervisor would
 }
 
+void Stack::crash_server(const std::string& name) {
+  std::ifstream pid_file(base_dir() / name / "pid");
+  pid_t pid = 0;
+  if (!(pid_file >> pid) || pid <= 0) throw std::runtime_error("no pid for " + name);
+  ::kill(pid, SIGKILL);
+}
+
 bool Stack::server_running(const std::string& name) const {
   std::ifstream pid_file(base_dir() / name / "pid");
   pid_t pid = 0;

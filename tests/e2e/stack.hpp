@@ -72,6 +72,9 @@ class Stack {
   std::vector<std::string> fleet_view();
   // Kills old-N (1-based) as a crash would: its files stay, its port closes.
   void crash_old_server(std::size_t n);
+  // Kills the server whose pid is in base_dir/NAME/pid (a new server the
+  // local provider started) with SIGKILL, as a crash would.
+  void crash_server(const std::string& name);
   // True when a process in base_dir/NAME/pid is alive.
   bool server_running(const std::string& name) const;
   // A column of the app database's table `orders`, or "" when absent.

@@ -165,6 +165,17 @@ void HaproxyFixture::restart() {
   start();
 }
 
+void HaproxyFixture::signal_all(int sig) {
+  if (m_process) ::kill(-m_process->pid(), sig);
+}
+
+void HaproxyFixture::crash_and_restart() {
+  signal_all(SIGKILL);
+  if (m_process) m_process->stop(0ms);
+  m_process.reset();
+  start();
+}
+
 std::uint64_t HaproxyFixture::wait_for_new_worker(std::uint64_t before) {
   std::uint64_t now = 0;
   // Both sockets are the new worker's: the master hands the listeners over.

@@ -102,6 +102,12 @@ class HaproxyFixture {
   // it does not start.
   void restart();
   void stop();
+  // A signal to every HAProxy process (master and workers): SIGSTOP freezes
+  // it as a hung host would, SIGCONT thaws it.
+  void signal_all(int sig);
+  // Killed with SIGKILL (no goodbye to anyone), then started again from
+  // config_file() (what persist left there). Returns once it answers.
+  void crash_and_restart();
 
  private:
   void start();

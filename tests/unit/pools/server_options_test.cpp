@@ -60,3 +60,20 @@ TEST_CASE("addresses are HOST:PORT with a safe host and a port in range", "[pool
     CHECK_FALSE(parse_address(bad).has_value());
   }
 }
+
+TEST_CASE("ssl without check-ssl gets check-ssl, as a config file's server would check over TLS", "[pools][options]") {
+  std::string problem;
+  auto tls = parse_server_options("check inter 1s ssl verify none", &problem);
+  REQUIRE(tls);
+  CHECK(tls->text() == "check inter 1s ssl verify none check-ssl");
+  // Already there, or checks on another port (HAProxy does not inherit then): as given.
+  auto given = parse_server_options("check check-ssl ssl verify none", &problem);
+  REQUIRE(given);
+  CHECK(given->text() == "check check-ssl ssl verify none");
+  auto other_port = parse_server_options("check port 8081 ssl verify none", &problem);
+  REQUIRE(other_port);
+  CHECK(other_port->text() == "check port 8081 ssl verify none");
+  auto plain = parse_server_options("check inter 1s", &problem);
+  REQUIRE(plain);
+  CHECK(plain->text() == "check inter 1s");
+}
