@@ -11,9 +11,13 @@ namespace lbctl {
 namespace asio = boost::asio;
 
 Wiring::Wiring(const Config& config, asio::io_context& io)
-    : m_config(config), m_fleet(make_fleet(config, m_clock, m_processes)), m_prober(io, config.health.tls) {
+    : m_config(config),
+      m_fleet(make_fleet(config, m_clock, m_processes)),
+      m_prober(io, config.health.tls),
+      m_loop(io.get_executor()) {
   m_provider = make_provider(config, m_processes, m_clock);
   if (config.migrations) {
+    m_migrations_lane = std::make_unique<Lane>();
     m_migrator = std::make_unique<db::PgMigrator>(migrator_options(config, false), m_clock);
     if (auto options = backup_options(config)) {
       m_backup = std::make_unique<db::CommandBackup>(*options, m_processes, m_clock);
@@ -26,12 +30,17 @@ Result<void> Wiring::open_journal() {
   auto journal = db::PgJournal::open(journal_options(m_config));
   if (!journal) return std::unexpected(journal.error().with_context("state database"));
   m_journal = std::move(*journal);
+  m_journal_lane = std::make_unique<Lane>();
+  m_lane_journal = std::make_unique<db::LaneJournal>(*m_journal, m_journal_lane->executor());
   return {};
 }
 
 CutoverDeps Wiring::deps(EventSink& events) {
-  CutoverDeps deps{m_config, m_fleet, *m_provider, m_prober, *m_journal, m_migrator.get(), {}, m_processes,
+  CutoverDeps deps{m_config, m_fleet, *m_provider, m_prober, *m_lane_journal, m_migrator.get(), {}, m_processes,
                    m_clock,  events,  this_host(), static_cast<int>(::getpid())};
+  deps.journal_lane = Offload{m_loop, m_journal_lane->executor()};
+  deps.lane_journal = m_journal.get();
+  if (m_migrations_lane) deps.migrations_lane = Offload{m_loop, m_migrations_lane->executor()};
   if (m_backup) {
     deps.backup = [this](std::int64_t cutover_id) -> asio::awaitable<Result<std::string>> {
       const db::BackupRequest request{m_config.service, cutover_id, m_config.migrations->database_url};

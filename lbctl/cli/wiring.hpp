@@ -7,7 +7,9 @@
 #include <memory>
 
 #include "core/process.hpp"
+#include "core/offload.hpp"
 #include "db/backup.hpp"
+#include "db/lane_journal.hpp"
 #include "db/pg_journal.hpp"
 #include "db/pg_migrator.hpp"
 #include "health/curl_prober.hpp"
@@ -30,7 +32,8 @@ class Wiring {
   const Config& config() const { return m_config; }
   Clock& clock() { return m_clock; }
   pools::Fleet& fleet() { return m_fleet; }
-  db::Journal& journal() { return *m_journal; }
+  // Every call runs on the journal's lane (its own thread), the caller waiting.
+  db::Journal& journal() { return *m_lane_journal; }
   db::Migrator* migrator() { return m_migrator.get(); }
   pools::Provider& provider() { return *m_provider; }
   health::HttpProber& prober() { return m_prober; }
@@ -49,6 +52,11 @@ class Wiring {
   std::unique_ptr<db::PgJournal> m_journal;
   std::unique_ptr<db::PgMigrator> m_migrator;
   std::unique_ptr<db::CommandBackup> m_backup;
+  boost::asio::any_io_executor m_loop;
+  // The threads libpq blocks on, joined before the journal and the migrator go.
+  std::unique_ptr<Lane> m_journal_lane;
+  std::unique_ptr<Lane> m_migrations_lane;
+  std::unique_ptr<db::LaneJournal> m_lane_journal;
 };
 
 // Lets this process hold a descriptor per server and per LB connection: a

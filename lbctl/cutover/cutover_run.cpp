@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unordered_map>
 
+#include "core/off_loop.hpp"
 #include "lbctl/cutover/lb_view.hpp"
 
 namespace lbctl {
@@ -15,6 +16,7 @@ CutoverRun::CutoverRun(CutoverDeps deps, CutoverOptions options, db::Cutover row
   // Validated when the config was loaded; a default for configs built in code.
   std::string problem;
   if (auto parsed = pools::parse_server_options(config().new_pool.server_options, &problem)) m_server_options = *parsed;
+  m_lane_version = std::make_shared<std::int64_t>(m_row.version);
 }
 
 std::int64_t CutoverRun::wall_ms() const {
@@ -33,19 +35,29 @@ void CutoverRun::emit(Step step, EventKind kind, std::string text, nlohmann::jso
   if (journal && m_row.id != 0 && !m_lost_lock) {
     nlohmann::json stored = e.details;
     stored["text"] = e.text;
-    auto write = [this, id = m_row.id, step = e.step, kind = std::string(e.name()), json = stored.dump()]() {
-      auto added = m_deps.journal.add_event(id, step, kind, json);
+    journal_write([id = m_row.id, step = e.step, kind = std::string(e.name()), json = stored.dump()](db::Journal& j) {
+      auto added = j.add_event(id, step, kind, json);
       return added ? Result<void>{} : Result<void>(std::unexpected(added.error()));
-    };
-    if (m_db_lost_at) m_unjournaled.push_back(std::move(write));
-    else if (auto added = write(); !added && added.error().kind == ErrorKind::unreachable) {
-      keep_for_later(std::move(write), added.error());
-    }
+    });
   }
   m_deps.events.emit(e);
 }
 
-void CutoverRun::keep_for_later(std::function<Result<void>()> write, const Error& error) {
+void CutoverRun::journal_write(JournalWrite write) {
+  if (m_db_lost_at || m_reconnecting) {
+    m_unjournaled.push_back(std::move(write));
+    return;
+  }
+  auto& journal = lane_journal();
+  off_loop_then<Result<void>>(
+      m_deps.journal_lane, [&journal, write]() { return write(journal); },
+      [this, alive = std::weak_ptr<bool>(m_alive), write](Result<void> written) {
+        if (alive.expired()) return;
+        if (!written && written.error().kind == ErrorKind::unreachable) keep_for_later(write, written.error());
+      });
+}
+
+void CutoverRun::keep_for_later(JournalWrite write, const Error& error) {
   m_unjournaled.push_back(std::move(write));
   database_lost(error);
 }
@@ -62,12 +74,47 @@ void CutoverRun::database_lost(const Error& error) {
        {{"error", error.message}});
 }
 
-bool CutoverRun::try_reconnect() {
-  if (!m_db_lost_at) return true;
-  if (m_lost_lock) return false;
+bool CutoverRun::reconnect_due() const {
+  return m_db_lost_at && !m_lost_lock && !m_reconnecting && m_deps.clock.now() >= m_db_next_try;
+}
+
+std::function<CutoverRun::Reconnected()> CutoverRun::reconnect_attempt() {
+  m_reconnecting = true;
+  auto pending = std::move(m_unjournaled);
+  m_unjournaled.clear();
+  return [&journal = lane_journal(), version = m_lane_version, id = m_row.id, host = m_row.host, pid = m_row.pid,
+          pending = std::move(pending)]() mutable {
+    Reconnected attempt;
+    attempt.back = journal.reacquire(id, *version, host, pid);
+    if (!attempt.back) {
+      attempt.left = std::move(pending);
+      return attempt;
+    }
+    *version = attempt.back->version;
+    for (std::size_t i = 0; i < pending.size(); ++i) {
+      auto written = pending[i](journal);
+      if (written || written.error().kind != ErrorKind::unreachable) {
+        ++attempt.replayed;
+        continue;
+      }
+      // Gone again: what is left waits for the next time it is back.
+      attempt.left.assign(std::make_move_iterator(pending.begin() + static_cast<std::ptrdiff_t>(i)),
+                          std::make_move_iterator(pending.end()));
+      attempt.lost_again = written.error();
+      break;
+    }
+    return attempt;
+  };
+}
+
+bool CutoverRun::reconnected(Reconnected attempt) {
+  m_reconnecting = false;
+  // Writes made while the attempt was out come after those it carried.
+  attempt.left.insert(attempt.left.end(), std::make_move_iterator(m_unjournaled.begin()),
+                      std::make_move_iterator(m_unjournaled.end()));
+  m_unjournaled = std::move(attempt.left);
   const auto now = m_deps.clock.now();
-  if (now < m_db_next_try) return false;
-  auto back = m_deps.journal.reacquire(m_row.id, m_row.version, m_row.host, m_row.pid);
+  const auto& back = attempt.back;
   if (!back && back.error().kind == ErrorKind::unreachable) {
     if (now - *m_db_lost_at >= config().state_reconnect_timeout) {
       m_lost_lock = true;
@@ -88,39 +135,66 @@ bool CutoverRun::try_reconnect() {
   const auto out_for = std::chrono::duration_cast<std::chrono::milliseconds>(now - *m_db_lost_at);
   m_row.version = back->version;
   m_db_lost_at.reset();
-  auto pending = std::move(m_unjournaled);
-  m_unjournaled.clear();
-  for (std::size_t i = 0; i < pending.size(); ++i) {
-    auto written = pending[i]();
-    if (written || written.error().kind != ErrorKind::unreachable) continue;
-    // Gone again: what is left waits for the next time it is back.
-    m_unjournaled.assign(std::make_move_iterator(pending.begin() + static_cast<std::ptrdiff_t>(i)),
-                         std::make_move_iterator(pending.end()));
-    database_lost(written.error());
+  if (attempt.lost_again) {
+    database_lost(*attempt.lost_again);
     return false;
   }
+  auto later = std::move(m_unjournaled);
+  m_unjournaled.clear();
   emit(current_step(), EventKind::state_database_back,
        fmt::format("the state database is back after {:.1f} s: the service lock is held again and the journal is as "
                    "this lbctl left it; {} journal writes made meanwhile saved",
-                   static_cast<double>(out_for.count()) / 1000.0, pending.size()),
-       {{"out_ms", out_for.count()}, {"replayed", pending.size()}});
+                   static_cast<double>(out_for.count()) / 1000.0, attempt.replayed),
+       {{"out_ms", out_for.count()}, {"replayed", attempt.replayed}});
+  for (auto& write : later) journal_write(std::move(write));
   return true;
+}
+
+void CutoverRun::start_reconnect() {
+  if (!reconnect_due()) return;
+  off_loop_then<Reconnected>(m_deps.journal_lane, reconnect_attempt(),
+                             [this, alive = std::weak_ptr<bool>(m_alive)](Reconnected attempt) {
+                               if (!alive.expired()) (void)reconnected(std::move(attempt));
+                             });
 }
 
 asio::awaitable<Result<void>> CutoverRun::ride_out_outage() {
   while (m_db_lost_at && !m_lost_lock) {
-    if (try_reconnect()) break;
+    if (reconnect_due()) {
+      if (reconnected(co_await off_loop<Reconnected>(m_deps.journal_lane, reconnect_attempt()))) break;
+      continue;
+    }
+    // Not due yet, or an attempt from a poll is out: look again soon.
     const auto due = std::chrono::duration_cast<std::chrono::milliseconds>(m_db_next_try - m_deps.clock.now());
-    co_await m_deps.clock.sleep_for(std::max<std::chrono::milliseconds>(due, 10ms));
+    co_await m_deps.clock.sleep_for(m_reconnecting ? 10ms : std::max<std::chrono::milliseconds>(due, 10ms));
   }
   if (m_lost_lock) co_return fail(ErrorKind::conflict, m_lost_lock_reason);
   co_return Result<void>{};
 }
 
+// Built outside the coroutine: GCC 12 mishandles a lambda's init-captures
+// inside a coroutine body (a string freed twice, seen under ASan).
+std::function<CutoverRun::Saved()> CutoverRun::save_attempt() {
+  m_row.progress_json = write_progress(m_progress);
+  return [row = m_row, version = m_lane_version, &journal = lane_journal()]() mutable {
+    row.version = *version;
+    auto result = journal.save(row);
+    if (result) *version = row.version;
+    return Saved{result, row};
+  };
+}
+
 asio::awaitable<Result<void>> CutoverRun::save() {
   co_return co_await journal_through_outage([this]() -> asio::awaitable<Result<void>> {
-    m_row.progress_json = write_progress(m_progress);
-    co_return m_deps.journal.save(m_row);
+    auto saved = co_await off_loop<Saved>(m_deps.journal_lane, save_attempt());
+    if (saved.first) {
+      // What save() sets: the version and the times.
+      m_row.version = saved.second.version;
+      m_row.step_started_at = saved.second.step_started_at;
+      m_row.heartbeat_at = saved.second.heartbeat_at;
+      m_row.finished_at = saved.second.finished_at;
+    }
+    co_return saved.first;
   });
 }
 
@@ -158,11 +232,11 @@ void CutoverRun::record_servers(db::Pool pool, const std::string& state) {
     if (pool == db::Pool::new_pool) id = static_cast<int>(s.id);
     records.push_back({pool, s.name, s.address, state, id, {}});
   }
-  auto write = [this, id = m_row.id, records = std::move(records)]() { return m_deps.journal.save_servers(id, records); };
-  if (m_db_lost_at) m_unjournaled.push_back(std::move(write));
-  else if (auto saved = write(); !saved && saved.error().kind == ErrorKind::unreachable) {
-    keep_for_later(std::move(write), saved.error());
-  }
+  record_servers(std::move(records));
+}
+
+void CutoverRun::record_servers(std::vector<db::ServerRecord> records) {
+  journal_write([id = m_row.id, records = std::move(records)](db::Journal& j) { return j.save_servers(id, records); });
 }
 
 void CutoverRun::emit_commands(Step step, const std::vector<pools::Applied>& per_lb) {
@@ -194,20 +268,36 @@ bool CutoverRun::stop_requested() {
   if (m_last_poll && now - *m_last_poll < 100ms) return false;
   m_last_poll = now;
   if (m_db_lost_at) {
-    (void)try_reconnect();
+    start_reconnect();
     return m_lost_lock;
   }
+  if (m_polling) return false;
   // A lock lost with its connection, or a database out of reach: ridden
   // out (the lock is taken again if nobody else took it).
-  if (auto beat = m_deps.journal.heartbeat(m_row.id);
-      !beat && (beat.error().kind == ErrorKind::conflict || beat.error().kind == ErrorKind::unreachable)) {
-    database_lost(beat.error());
-    return m_lost_lock;
-  }
-  auto asked = m_deps.journal.abort_requested(m_row.id);
-  if (!asked && asked.error().kind == ErrorKind::unreachable) database_lost(asked.error());
-  if (asked && *asked) m_abort_seen = true;
-  return m_abort_seen;
+  m_polling = true;
+  using Polled = std::pair<Result<void>, Result<bool>>;
+  auto lost = [](const Result<void>& beat) {
+    return !beat && (beat.error().kind == ErrorKind::conflict || beat.error().kind == ErrorKind::unreachable);
+  };
+  off_loop_then<Polled>(
+      m_deps.journal_lane,
+      [&journal = lane_journal(), id = m_row.id, lost]() {
+        auto beat = journal.heartbeat(id);
+        if (lost(beat)) return Polled{beat, false};
+        return Polled{beat, journal.abort_requested(id)};
+      },
+      [this, alive = std::weak_ptr<bool>(m_alive), lost](Polled polled) {
+        if (alive.expired()) return;
+        m_polling = false;
+        const auto& [beat, asked] = polled;
+        if (lost(beat)) {
+          database_lost(beat.error());
+          return;
+        }
+        if (!asked && asked.error().kind == ErrorKind::unreachable) database_lost(asked.error());
+        if (asked && *asked) m_abort_seen = true;
+      });
+  return m_abort_seen || m_lost_lock;
 }
 
 void CutoverRun::be_patient() {

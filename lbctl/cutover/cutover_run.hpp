@@ -6,8 +6,10 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,8 @@ class CutoverRun {
   health::HttpProber& prober() { return m_deps.prober; }
   db::Journal& journal() { return m_deps.journal; }
   db::Migrator* migrator() { return m_deps.migrator; }
+  // Where the migrator's blocking work runs (inline when empty).
+  const Offload& migrations_lane() const { return m_deps.migrations_lane; }
   Clock& clock() { return m_deps.clock; }
   ProcessRunner& processes() { return m_deps.processes; }
   EventSink& events() { return m_deps.events; }
@@ -57,6 +61,8 @@ class CutoverRun {
   void set_lb_snapshot(std::string json) { m_row.lb_snapshot_json = std::move(json); }
   // Saves the pool's servers, each in `state` ("cloned", "draining", ...).
   void record_servers(db::Pool pool, const std::string& state);
+  // Saves these server records (a write that does not wait).
+  void record_servers(std::vector<db::ServerRecord> records);
 
   // Reports an event to the sinks, and to the journal unless `journal` is false.
   void emit(Step step, EventKind kind, std::string text, nlohmann::json details = nlohmann::json::object(),
@@ -73,6 +79,7 @@ class CutoverRun {
   bool lost_lock() const { return m_lost_lock; }
   // A journal write outside save(): when it fails because the state
   // database is out of reach, waits for it (as save() does) and tries again.
+  // (`write` uses journal(), which waits for the journal lane.)
   boost::asio::awaitable<Result<void>> journal_through_outage(std::function<boost::asio::awaitable<Result<void>>()> write);
   // Why the lock was lost for good ("" when it was not).
   const std::string& lost_lock_reason() const { return m_lost_lock_reason; }
@@ -116,17 +123,42 @@ class CutoverRun {
   std::int64_t wall_ms() const;
 
  private:
+  // A journal write, run on the journal lane (the journal it wraps).
+  using JournalWrite = std::function<Result<void>(db::Journal&)>;
+  // What one reconnection attempt found, on the lane: the row, the writes
+  // replayed, and those left when the database went away again.
+  struct Reconnected {
+    Result<db::Cutover> back;
+    std::size_t replayed = 0;
+    std::vector<JournalWrite> left;
+    std::optional<Error> lost_again;
+  };
+
   Result<void> noticed_reload();
+  // One save on the lane: the result and the row as saved.
+  using Saved = std::pair<Result<void>, db::Cutover>;
+  std::function<Saved()> save_attempt();
+  db::Journal& lane_journal() { return m_deps.lane_journal ? *m_deps.lane_journal : m_deps.journal; }
+  // Posts a write that nobody waits for (in order with every other journal
+  // call); kept for later while the database is out of reach.
+  void journal_write(JournalWrite write);
   // The state database: its connection broke (once per outage: an event,
-  // the backoff reset); one attempt to reconnect when one is due (true when
-  // back); waits until it is back or the run lost its lock for good.
+  // the backoff reset).
   void database_lost(const Error& error);
   Step current_step() const { return parse_step(m_row.step).value_or(Step::preflight); }
-  bool try_reconnect();
+  // Reconnecting: due when the backoff has passed and no attempt is out;
+  // the attempt (taking the writes kept meanwhile) runs on the lane, and
+  // reconnected() reads its outcome on the loop (true when back).
+  bool reconnect_due() const;
+  std::function<Reconnected()> reconnect_attempt();
+  bool reconnected(Reconnected attempt);
+  // From a poll: starts an attempt when one is due, without waiting.
+  void start_reconnect();
+  // Waits until the database is back or the run lost its lock for good.
   boost::asio::awaitable<Result<void>> ride_out_outage();
   // A journal write that failed because the database was out of reach:
   // kept, and replayed in order once it is back.
-  void keep_for_later(std::function<Result<void>()> write, const Error& error);
+  void keep_for_later(JournalWrite write, const Error& error);
   void emit_lb_view(Step step, const std::vector<std::vector<pools::ServerStat>>& stats);
   // From attach until detach (stages, drain, watch), every read of the fleet
   // also asks whether a new server died: DOWN on an LB for longer than
@@ -146,7 +178,14 @@ class CutoverRun {
   std::optional<Clock::TimePoint> m_db_lost_at;
   Clock::TimePoint m_db_next_try{};
   std::chrono::milliseconds m_db_backoff{0};
-  std::vector<std::function<Result<void>()>> m_unjournaled;
+  std::vector<JournalWrite> m_unjournaled;
+  bool m_reconnecting = false;  // an attempt is on the lane
+  bool m_polling = false;       // a heartbeat and abort poll is on the lane
+  // The row's version as last saved, touched only on the journal lane (saves
+  // and reconnections chain on it, whatever the loop does meanwhile).
+  std::shared_ptr<std::int64_t> m_lane_version;
+  // Completions that come back after the run is gone do nothing.
+  std::shared_ptr<bool> m_alive = std::make_shared<bool>(true);
   std::vector<std::uint64_t> m_reloads_mark;
   bool m_reload_interrupted = false;
   std::map<std::pair<std::size_t, std::string>, Clock::TimePoint> m_new_down_since;  // (LB, server)

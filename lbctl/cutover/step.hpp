@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "core/clock.hpp"
+#include "core/offload.hpp"
 #include "core/error.hpp"
 #include "core/process.hpp"
 #include "db/journal.hpp"
@@ -67,6 +68,14 @@ struct CutoverDeps {
   EventSink& events;
   std::string host;  // recorded as the cutover's owner
   int pid = 0;
+  // Blocking database work off the event loop (core/offload.hpp). With a
+  // journal lane, `journal` waits for the lane itself (db::LaneJournal) and
+  // `lane_journal` is the journal it wraps: the run's own writes (events,
+  // saves, the heartbeat) go there without blocking the loop. Migrations run
+  // on their own lane. Empty (unit tests): inline, as before.
+  Offload journal_lane{};
+  db::Journal* lane_journal = nullptr;
+  Offload migrations_lane{};
 };
 
 struct CutoverOptions {

@@ -5,11 +5,14 @@
 
 #include <fmt/format.h>
 
+#include "core/async.hpp"
+#include "core/off_loop.hpp"
 #include "lbctl/cutover/steps.hpp"
 
 namespace lbctl {
 
 namespace asio = boost::asio;
+using namespace std::chrono_literals;
 
 asio::awaitable<Result<void>> step_backup(CutoverRun& run) {
   auto& progress = run.progress();
@@ -44,9 +47,31 @@ void report_applied(CutoverRun& run, Step step, const db::PhaseReport& report, s
   }
 }
 
+// A migration runs on its own lane (its queries block); meanwhile the loop
+// goes on, and the lock's heartbeat with it.
+asio::awaitable<Result<db::PhaseReport>> keeping_alive(CutoverRun& run, asio::awaitable<Result<db::PhaseReport>> task) {
+  std::optional<Result<db::PhaseReport>> report;
+  auto apply = [&]() -> asio::awaitable<bool> {
+    report.emplace(co_await on_lane(run.migrations_lane(), std::move(task)));
+    co_return true;
+  };
+  auto beat = [&]() -> asio::awaitable<bool> {
+    while (!report) {
+      (void)run.stop_requested();
+      co_await run.clock().sleep_for(100ms);
+    }
+    co_return true;
+  };
+  std::vector<asio::awaitable<bool>> both;
+  both.push_back(apply());
+  both.push_back(beat());
+  co_await when_all(std::move(both));
+  co_return std::move(*report);
+}
+
 asio::awaitable<Result<void>> migrate(CutoverRun& run, db::Phase phase, Step step) {
   if (!run.migrator()) co_return Result<void>{};
-  auto report = co_await run.migrator()->apply(phase, run.id());
+  auto report = co_await keeping_alive(run, run.migrator()->apply(phase, run.id()));
   if (!report) co_return std::unexpected(report.error().with_context(fmt::format("{}-migrations", to_string(phase))));
   report_applied(run, step, *report, to_string(phase));
   co_return Result<void>{};
@@ -68,7 +93,7 @@ asio::awaitable<Result<void>> step_migrate(CutoverRun& run) {
   std::vector<db::Phase> phases;
   phases.push_back(db::Phase::pre);
   phases.push_back(db::Phase::post);
-  auto report = co_await run.migrator()->apply_together(phases, run.id());
+  auto report = co_await keeping_alive(run, run.migrator()->apply_together(phases, run.id()));
   if (!report) co_return std::unexpected(report.error().with_context("migrations (pre and post in one transaction)"));
   report_applied(run, Step::migrate, *report, "pre or post");
   co_return Result<void>{};

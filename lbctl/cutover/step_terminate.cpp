@@ -65,7 +65,7 @@ asio::awaitable<Result<void>> step_terminate(CutoverRun& run) {
     if (std::find(terminated.done.begin(), terminated.done.end(), server.name) == terminated.done.end()) continue;
     records.push_back({db::Pool::old_pool, server.name, server.address, "terminated", std::nullopt, {}});
   }
-  (void)run.journal().save_servers(run.id(), records);
+  run.record_servers(std::move(records));
   if (!terminated.ok()) co_return terminated.result();
   run.emit(Step::terminate, EventKind::terminated, fmt::format("terminated {}", fmt::join(run.old_names(), ", ")));
   co_return Result<void>{};

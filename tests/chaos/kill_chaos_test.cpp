@@ -63,6 +63,9 @@ TEST_CASE("lbctl killed with SIGKILL at 20 random instants, each followed by res
   std::mt19937 random(seed);
   Stack stack;
   TempDir logs;
+  Load load1(stack.lb(0).frontend_port(), logs / "wrk1.txt");
+  Load load2(stack.lb(1).frontend_port(), logs / "wrk2.txt");
+  UpSampler sampler(stack);
 
   // An undisturbed cutover first: its end state is the reference, its
   // length the span the kill instants are drawn from.
@@ -119,6 +122,14 @@ TEST_CASE("lbctl killed with SIGKILL at 20 random instants, each followed by res
     for (const auto& name : {prefix + "1", prefix + "2"}) CHECK_FALSE(stack.server_running(name));
     prefix = next;
   }
+  // Through every kill and resume, the LBs kept serving.
+  const auto lowest_up = sampler.stop();
+  const auto r1 = load1.stop();
+  const auto r2 = load2.stop();
+  CHECK(lowest_up >= 1);  // min_healthy: 1
+  CHECK(r1.requests > 100);
+  CHECK(r2.requests > 100);
+  CHECK(r1.non_2xx + r1.socket_errors + r2.non_2xx + r2.socket_errors == 0);
   std::string all;
   for (const auto& i : instants) all += i + "\n";
   WARN(landed << " kills over " << round << " cutovers (undisturbed cutover " << span.count() << " ms):\n" << all);
