@@ -251,6 +251,22 @@ boost::asio::awaitable<Result<Session>> locked_session(std::unique_ptr<pqxx::con
   co_return session;
 }
 
+// Connects and reads the plan; when something is pending, takes the run lock
+// and reads it again under it. nullopt: nothing to do.
+boost::asio::awaitable<Result<std::optional<Session>>> open_session(const std::vector<Phase>& phases,
+                                                                   const std::vector<std::vector<MigrationFile>>& files,
+                                                                   const MigratorOptions& options, Clock& clock) {
+  auto opened = connect_app(options, phases.front());
+  if (!opened) co_return std::unexpected(opened.error());
+  // Nothing to do is the common repeat: answer it without queueing for the lock.
+  auto plan = plan_phases(**opened, files, phases, options.allow_out_of_order);
+  if (!plan) co_return std::unexpected(plan.error());
+  if (plan->pending.empty() && plan->unfinished.empty()) co_return std::optional<Session>{};
+  auto session = co_await locked_session(std::move(*opened), phases, files, options, clock);
+  if (!session) co_return std::unexpected(session.error());
+  co_return std::optional<Session>(std::move(*session));
+}
+
 bool still_pending(const Session& session, const std::string& label) {
   return std::any_of(session.plan.pending.begin(), session.plan.pending.end(),
                      [&](const MigrationFile& f) { return f.label() == label; });
@@ -273,24 +289,39 @@ boost::asio::awaitable<Result<PhaseReport>> PgMigrator::apply_phases(std::vector
     if (!loaded) co_return std::unexpected(loaded.error());
     files.push_back(std::move(*loaded));
   }
-  auto opened = connect_app(m_options, phases.front());
-  if (!opened) co_return std::unexpected(opened.error());
-
-  // Nothing to do is the common repeat: answer it without queueing for the lock.
-  auto plan = plan_phases(**opened, files, phases, m_options.allow_out_of_order);
-  if (!plan) co_return std::unexpected(plan.error());
-  if (plan->pending.empty() && plan->unfinished.empty()) {
-    report.elapsed = elapsed();
-    co_return report;
+  // Connecting, reading the plan and taking the run lock are retried as the
+  // transaction is when the connection is lost (a restart, a failover).
+  milliseconds backoff = m_options.retry_backoff;
+  std::optional<Session> session;
+  for (;;) {
+    auto opened = co_await open_session(phases, files, m_options, m_clock);
+    if (opened && !*opened) {
+      report.elapsed = elapsed();
+      co_return report;
+    }
+    if (opened) {
+      session = std::move(**opened);
+      break;
+    }
+    if (opened.error().kind != ErrorKind::unreachable) co_return std::unexpected(opened.error());
+    if (report.attempts >= m_options.max_retries) {
+      if (report.attempts == 0) co_return std::unexpected(opened.error());
+      co_return fail(ErrorKind::unreachable, "gave up after " + std::to_string(report.attempts + 1) +
+                                                 " attempts (migrations.max_retries " +
+                                                 std::to_string(m_options.max_retries) + "): " +
+                                                 opened.error().message + "; nothing from " + folder +
+                                                 " was applied");
+    }
+    ++report.attempts;
+    co_await m_clock.sleep_for(backoff);
+    backoff = std::min(backoff * 2, m_options.max_backoff);
   }
-  auto session = co_await locked_session(std::move(*opened), phases, files, m_options, m_clock);
-  if (!session) co_return std::unexpected(session.error());
+  report.attempts = 0;  // from here: transactions tried
   report.lock_wait = elapsed();
 
   // The transaction, retried whole after a lock timeout, a deadlock or a
   // lost connection (Postgres rolls an interrupted transaction back; one
   // whose COMMIT went unanswered is settled by the plan read again).
-  milliseconds backoff = m_options.retry_backoff;
   for (;;) {
     ++report.attempts;
     Attempt attempt = run_transaction(*session->connection, session->in_transaction, m_options.lock_timeout,
@@ -332,7 +363,7 @@ boost::asio::awaitable<Result<PhaseReport>> PgMigrator::apply_phases(std::vector
       if (!lost) break;
       auto again = co_await locked_session(nullptr, phases, files, m_options, m_clock);
       if (again) {
-        session = std::move(again);
+        session = std::move(*again);
         break;
       }
       if (again.error().kind != ErrorKind::unreachable) co_return std::unexpected(again.error());

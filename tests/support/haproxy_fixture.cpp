@@ -115,6 +115,9 @@ HaproxyFixture::HaproxyFixture(HaproxyOptions options) : m_options(std::move(opt
       << "  timeout check 2s\n"
       << "  retries 3\n"
       << "  option redispatch\n"
+      // As configs/haproxy.cfg: a killed server's requests and reused idle
+      // connections are retried elsewhere.
+      << "  retry-on conn-failure empty-response\n"
       << "frontend fe\n"
       << "  bind 127.0.0.1:" << m_frontend_port << "\n";
   if (m_options.maintenance_map) cfg << "  " << maintenance_line(m_map_file.string()) << "\n";

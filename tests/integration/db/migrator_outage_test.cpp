@@ -162,3 +162,27 @@ TEST_CASE("a no-transaction file whose connection is killed mid-statement is nam
   CHECK(again.error().kind == ErrorKind::conflict);
   CHECK_THAT(again.error().message, Catch::Contains("pre/2_index.sql was recorded running"));
 }
+
+TEST_CASE("the application database restarted while the run lock is waited for: retried, then applied",
+          "[integration][db][migrations][faults]") {
+  Setup s;
+  s.dir.write("pre/1_a.sql", "CREATE TABLE after_wait (id int);");
+  // Another run holds the lock; the restart ends its session (and the lock).
+  auto holder = std::make_unique<pqxx::connection>(s.pg.url("app"));
+  pqxx::nontransaction(*holder).exec("SELECT pg_advisory_lock(x'6c626d31'::int, 0)");
+  std::thread restarter([&] {
+    std::this_thread::sleep_for(700ms);  // the migrator polls the lock meanwhile
+    s.pg.stop();
+    std::this_thread::sleep_for(3s);
+    s.pg.start();
+  });
+  auto options = s.options();
+  options.lock_wait = 10s;
+  options.max_retries = 6;
+  auto report = s.apply(options, Phase::pre);
+  restarter.join();
+  INFO((report ? std::string("ok") : report.error().message));
+  REQUIRE(report);
+  CHECK(report->applied.size() == 1);
+  CHECK(s.value("SELECT to_regclass('after_wait') IS NOT NULL") == "t");
+}
