@@ -38,7 +38,8 @@ boost::asio::awaitable<Result<BackupResult>> CommandBackup::run(const BackupRequ
   const std::string& url = request.database_url;
   const BackupPlaceholders values{m_options.dir.string(), request.service,
                                   request.cutover_id ? std::to_string(*request.cutover_id) : "none", url,
-                                  backup_timestamp(m_clock.wall_now())};
+                                  backup_timestamp(m_clock.wall_now()),
+                                  request.release.empty() ? "none" : request.release};
   auto argv = expand_backup_command(m_options.command, values);
   if (!argv) co_return std::unexpected(argv.error());
   if (argv->empty()) co_return fail(ErrorKind::invalid, "backup command: empty");

@@ -25,6 +25,7 @@ struct BackupRequest {
   std::string service;
   std::optional<std::int64_t> cutover_id;  // nullopt outside a cutover (`lbctl migrate`): {cutover_id} is "none"
   std::string database_url;                // the application database; a secret
+  std::string release = {};                // {release}: "none" outside a cutover
 };
 
 struct BackupResult {
@@ -74,9 +75,10 @@ struct BackupPlaceholders {
   std::string cutover_id;
   std::string database_url;
   std::string timestamp;
+  std::string release;
 };
 
-// Replaces {backup_dir} {service} {cutover_id} {database_url} {timestamp} in
+// Replaces {backup_dir} {service} {cutover_id} {database_url} {timestamp} {release} in
 // each argument. Fails with invalid for any other {word}; braces around
 // anything else stay as they are.
 Result<std::vector<std::string>> expand_backup_command(const std::vector<std::string>& argv,

@@ -61,10 +61,12 @@ Result<std::vector<std::string>> expand_backup_command(const std::vector<std::st
         expanded += values.database_url;
       } else if (name == "timestamp") {
         expanded += values.timestamp;
+      } else if (name == "release") {
+        expanded += values.release;
       } else {
         return fail(ErrorKind::invalid,
                     "backup command: unknown placeholder {" + std::string(name) +
-                        "} (known: {backup_dir} {service} {cutover_id} {database_url} {timestamp})");
+                        "} (known: {backup_dir} {service} {cutover_id} {database_url} {timestamp} {release})");
       }
       i = close;
     }

@@ -47,6 +47,8 @@ struct Cutover {
   std::optional<JournalTime> abort_requested_at;
   std::string error;         // "" = none
   std::int64_t version = 0;  // bumped by every write; save() must carry the current one
+  std::string release;       // what it deploys ("r<id>" when none was given); "" before schema 4
+  std::string old_release;   // the release of the service's last completed cutover ("" when none)
 };
 
 struct NewCutover {
@@ -56,6 +58,7 @@ struct NewCutover {
   std::string mode = "blue_green";
   std::string config_json = "{}";
   std::string step = "preflight";
+  std::string release = {};  // "": begin() names it r<id>
 };
 
 enum class Pool { old_pool, new_pool };
@@ -140,7 +143,9 @@ class Journal {
   virtual ~Journal() = default;
 
   // Takes the service lock (held until release() or the process dies) and
-  // records a new running cutover at `step`. Fails with conflict when another
+  // records a new running cutover at `step`, with its release (r<id> when
+  // none is given) and the release of the service's last completed cutover
+  // as its old release. Fails with conflict when another
   // session holds the lock (the message names its cutover id, host, pid and
   // start time) or when the service has an interrupted or needs_operator
   // cutover (named, with "run `lbctl resume` or `lbctl abort`"); invalid for

@@ -120,11 +120,17 @@ Result<Cutover> PgJournal::begin(const NewCutover& cutover) {
       return std::unexpected(unfinished_cutover_error(*active));
     }
     pqxx::nontransaction tx(*m_state->db);
+    // The id first: a release not given is named after it.
+    const auto id =
+        tx.exec("SELECT nextval(pg_get_serial_sequence('lbctl.cutovers', 'id'))")[0][0].as<std::int64_t>();
     const auto rows = tx.exec_params(
-        "INSERT INTO lbctl.cutovers AS c (service, status, step, mode, config, host, pid) "
-        "VALUES ($1, 'running', $2, $3, $4::jsonb, $5, $6) RETURNING " +
+        "INSERT INTO lbctl.cutovers AS c (id, service, status, step, mode, config, host, pid, release, old_release) "
+        "VALUES ($1, $2, 'running', $3, $4, $5::jsonb, $6, $7, coalesce(nullif($8, ''), 'r' || $1), "
+        "(SELECT p.release FROM lbctl.cutovers p WHERE p.service = $2 AND p.status = 'completed' "
+        "ORDER BY p.id DESC LIMIT 1)) RETURNING " +
             k_cutover_columns,
-        cutover.service, cutover.step, cutover.mode, cutover.config_json, cutover.host, cutover.pid);
+        id, cutover.service, cutover.step, cutover.mode, cutover.config_json, cutover.host, cutover.pid,
+        cutover.release);
     return guard.keep(read_cutover(rows[0]));
   });
 }

@@ -45,7 +45,7 @@ const std::string k_cutover_columns =
     std::to_string(k_space_service_lock) +
     " AND l.objid::bigint = s.id"
     " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-    " WHERE s.name = c.service))";
+    " WHERE s.name = c.service)), coalesce(c.release, ''), coalesce(c.old_release, '')";
 
 }  // namespace journal_sql
 
@@ -69,6 +69,8 @@ Cutover read_cutover(const pqxx::row& row) {
   c.abort_requested_at = optional_time_of(row[14]);
   c.error = row[15].as<std::string>();
   c.version = row[16].as<std::int64_t>();
+  c.release = row[18].as<std::string>();
+  c.old_release = row[19].as<std::string>();
   return c;
 }
 

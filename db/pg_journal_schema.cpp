@@ -97,6 +97,11 @@ CREATE TABLE lbctl.restores (
 );
 CREATE INDEX restores_by_service ON lbctl.restores (service, id DESC);
 )sql"},
+    SchemaStep{4, R"sql(
+-- The release each cutover deploys (--release, or r<id>) and the one it
+-- replaces (the last completed cutover's).
+ALTER TABLE lbctl.cutovers ADD COLUMN release text, ADD COLUMN old_release text;
+)sql"},
 };
 
 constexpr int k_latest = k_schema_steps.back().version;

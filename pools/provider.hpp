@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "pools/placeholders.hpp"
 #include "pools/server.hpp"
 
 namespace lbctl::pools {
@@ -40,6 +41,25 @@ class Provider {
   virtual Result<void> check() const = 0;
   // "local", "exec" or "static", for messages.
   virtual std::string kind() const = 0;
+
+  // The release being deployed and the one it replaces: {release} and
+  // {old_release} in the provider's commands. Set once a cutover knows them
+  // (empty until then).
+  void set_release(std::string release, std::string old_release) {
+    m_release = std::move(release);
+    m_old_release = std::move(old_release);
+  }
+
+ protected:
+  // Adds {release} and {old_release} to `values`.
+  void add_release(Placeholders& values) const {
+    values.emplace_back("release", m_release);
+    values.emplace_back("old_release", m_old_release);
+  }
+
+ private:
+  std::string m_release;
+  std::string m_old_release;
 };
 
 }  // namespace lbctl::pools

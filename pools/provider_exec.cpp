@@ -76,6 +76,7 @@ ExecProvider::ExecProvider(ExecProviderOptions options, ProcessRunner& runner)
 asio::awaitable<Result<ProcessResult>> ExecProvider::run(std::string operation, std::vector<std::string> argv,
                                                          Placeholders values) {
   values.emplace_back("service", m_options.service);
+  add_release(values);
   ProcessSpec spec;
   spec.argv = expand_argv(argv, values);
   spec.timeout = m_options.timeout;

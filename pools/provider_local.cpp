@@ -137,6 +137,7 @@ asio::awaitable<Result<Server>> LocalProvider::start(std::string name, std::uint
   values.emplace_back("dir", dir.path().string());
   values.emplace_back("name", name);
   values.emplace_back("host", m_options.host);
+  add_release(values);
   const auto argv = expand_argv(m_options.command, values);
   mark_log(dir, address);
   const auto pid = start_detached(argv, dir.path(), dir.log_file());

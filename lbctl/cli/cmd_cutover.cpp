@@ -13,6 +13,7 @@
 #include "lbctl/cli/output.hpp"
 #include "lbctl/cutover/cutover.hpp"
 #include "lbctl/cli/plan_render.hpp"
+#include "lbctl/cli/release.hpp"
 #include "lbctl/cutover/step_table.hpp"
 #include "lbctl/cli/wiring.hpp"
 
@@ -27,6 +28,7 @@ struct CutoverArgs {
   bool json = false;
   bool yes = false;
   bool no_backup = false;
+  std::string release;
 };
 
 // The first SIGINT/SIGTERM asks the cutover to roll back (as `lbctl abort`
@@ -71,6 +73,11 @@ int finish_with(const CutoverOutcome& outcome, bool json) {
 
 int run(const CutoverArgs& args, bool resume) {
   const Config config = load_config(args.file);
+  auto release = given_release(args.release, config);
+  if (!release) {
+    std::cerr << "lbctl: " << release.error().message << "\n";
+    return exit_code_for(release.error());
+  }
   raise_open_file_limit();
   asio::io_context io;
   Wiring wiring(config, io);
@@ -79,7 +86,13 @@ int run(const CutoverArgs& args, bool resume) {
     return exit_code_for(opened.error());
   }
   if (!resume && !args.yes && !args.json && interactive()) {
-    auto report = run_to_end(io, gather_plan(config, wiring.fleet(), wiring.provider(), wiring.migrator(), wiring.journal(), 0));
+    auto shown = planned_release(args.release, config, wiring.journal());
+    if (!shown) {
+      std::cerr << "lbctl: " << shown.error().message << "\n";
+      return exit_code_for(shown.error());
+    }
+    auto report = run_to_end(
+        io, gather_plan(config, wiring.fleet(), wiring.provider(), wiring.migrator(), wiring.journal(), 0, *shown));
     if (!report) {
       std::cerr << "lbctl: " << report.error().message << "\n";
       return exit_code_for(Error{report.error().kind, ""});
@@ -94,6 +107,7 @@ int run(const CutoverArgs& args, bool resume) {
   CutoverOptions options;
   options.no_backup = args.no_backup;
   auto deps = wiring.deps(reporting.sink());
+  deps.release = *release;
   auto task = resume ? resume_cutover(deps) : run_cutover(deps, options);
   const auto outcome = run_to_end(io, with_signals(std::move(task), wiring, reporting));
   return finish_with(outcome, args.json);
@@ -108,6 +122,9 @@ void add_cutover_command(CLI::App& app, Action& action) {
   cutover->add_flag("--json", args->json, "One JSON object per event, on stdout");
   cutover->add_flag("--yes,-y", args->yes, "Do not show the plan and ask first (on a terminal)");
   cutover->add_flag("--no-backup", args->no_backup, "Migrate without running migrations.backup (says so)");
+  cutover->add_option("--release", args->release,
+                      "The release deployed (1-64 of A-Za-z0-9._-; wins over the config's release:); names the new "
+                      "servers through {release} in new_pool.name_prefix. Default: r<cutover id>");
   cutover->footer(
       "Steps: " + step_names(CutoverMode::blue_green) + ".\nA failure from freeze to detach rolls back by itself.\n"
       "mode: maintenance (" + step_names(CutoverMode::maintenance) + ")\nswaps the pools behind a 503 page with both "

@@ -64,6 +64,8 @@ std::string one_line(std::string text) {
 nlohmann::json to_json(const db::Cutover& c) {
   nlohmann::json j = {{"id", c.id},
                       {"service", c.service},
+                      {"release", c.release},
+                      {"old_release", c.old_release},
                       {"status", db::to_string(c.status)},
                       {"step", c.step},
                       {"mode", c.mode},
@@ -110,16 +112,18 @@ int show_history(const HistoryArgs& args) {
     return k_exit_done;
   }
   if (stdout_is_terminal()) {
-    Table table({"ID", "STATUS", "STARTED", "DURATION", "STEP", "HOST", "ERROR"});
+    Table table({"ID", "RELEASE", "OLD RELEASE", "STATUS", "STARTED", "DURATION", "STEP", "HOST", "ERROR"});
     for (const auto& c : *cutovers) {
-      table.add({std::to_string(c.id), std::string(db::to_string(c.status)), db::format_utc(c.started_at),
-                 human(duration_of(c)), c.step, c.host + ":" + std::to_string(c.pid), one_line(c.error)});
+      table.add({std::to_string(c.id), c.release, c.old_release.empty() ? "-" : c.old_release,
+                 std::string(db::to_string(c.status)), db::format_utc(c.started_at), human(duration_of(c)), c.step,
+                 c.host + ":" + std::to_string(c.pid), one_line(c.error)});
     }
     std::cout << table.render();
     return show_restores();
   }
   for (const auto& c : *cutovers) {
-    std::cout << c.id << " " << db::to_string(c.status) << " started=" << iso(c.started_at)
+    std::cout << c.id << " " << db::to_string(c.status) << " release=" << (c.release.empty() ? "-" : c.release)
+              << " old_release=" << (c.old_release.empty() ? "-" : c.old_release) << " started=" << iso(c.started_at)
               << " duration=" << human(duration_of(c)) << " step=" << c.step << " host=" << c.host << " pid=" << c.pid;
     if (!c.error.empty()) std::cout << " error=" << one_line(c.error);
     std::cout << "\n";

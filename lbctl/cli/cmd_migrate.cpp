@@ -93,7 +93,7 @@ int run_migrate(const MigrateArgs& args) {
              {{"event", "backup_skipped"}, {"reason", "not configured"}});
   } else {
     db::CommandBackup backup(*backup_opts, runner, clock);
-    auto taken = run_to_end(io, backup.run({config.service, std::nullopt, config.migrations->database_url}));
+    auto taken = run_to_end(io, backup.run({config.service, std::nullopt, config.migrations->database_url, ""}));
     if (!taken) return out.error(taken.error().with_context("backup"), exit_code_for(taken.error()));
     out.line("backup: " + taken->file.string() + " (" + std::to_string(taken->bytes) + " bytes" +
                  (taken->custom_format ? ", pg_restore --list reads it" : "") + ") in " + ms(taken->elapsed),

@@ -40,6 +40,9 @@ std::string render_cutover(const ServiceStatus& s) {
     out += fmt::format("last cutover {} of {}: {} in {}s (ended at step {}), started {}\n", c.id, s.service, c.status,
                        c.duration_s, c.step, c.started_at);
   }
+  if (!c.release.empty()) {
+    out += "  release " + c.release + (c.old_release.empty() ? "" : " (replacing " + c.old_release + ")") + "\n";
+  }
   if (!c.error.empty()) out += "  " + c.error + "\n";
   if (s.last_event) out += fmt::format("  last: {} {}: {}\n", s.last_event->at, s.last_event->step, s.last_event->text);
   return out;

@@ -28,15 +28,18 @@ std::optional<std::string> webhook_event(const Event& event) {
 }
 
 nlohmann::json webhook_body(const Event& event, const std::string& service, const std::string& name) {
-  const std::string text = fmt::format("lbctl {} cutover {}: {}", service, event.cutover_id, event.text);
+  const std::string text = fmt::format("lbctl {} cutover {}{}: {}", service, event.cutover_id,
+                                       event.release.empty() ? "" : " (release " + event.release + ")", event.text);
   auto fields = nlohmann::json::array();
   fields.push_back({{"title", "service"}, {"value", service}, {"short", true}});
   fields.push_back({{"title", "cutover"}, {"value", std::to_string(event.cutover_id)}, {"short", true}});
+  fields.push_back({{"title", "release"}, {"value", event.release}, {"short", true}});
   fields.push_back({{"title", "event"}, {"value", name}, {"short", true}});
   fields.push_back({{"title", "step"}, {"value", event.step}, {"short", true}});
   return {{"text", text},
           {"service", service},
           {"cutover_id", event.cutover_id},
+          {"release", event.release},
           {"event", name},
           {"step", event.step},
           {"time", format_time(event.time, TimeFormat::iso_ms)},

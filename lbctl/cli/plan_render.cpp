@@ -10,7 +10,8 @@ std::string pools_text(const PlanReport& report, const Config& config) {
   const auto& plan = report.plan;
   std::vector<std::string> old_list;
   for (const auto& s : plan.old_servers) old_list.push_back(fmt::format("{} ({})", s.name, s.address));
-  std::string out = fmt::format("  old pool: {}\n", fmt::join(old_list, ", "));
+  std::string out = plan.release.empty() ? "" : fmt::format("  release: {}\n", plan.release);
+  out += fmt::format("  old pool: {}\n", fmt::join(old_list, ", "));
   std::vector<std::string> left_out;
   for (const auto& s : plan.left_out) left_out.push_back(fmt::format("{} ({})", s.name, s.why));
   if (!left_out.empty()) out += fmt::format("  left alone: {}\n", fmt::join(left_out, ", "));
@@ -93,7 +94,7 @@ nlohmann::json plan_json(const PlanReport& report, const Config& config) {
   for (const auto& file : report.files) {
     files.push_back({{"lb", file.lb}, {"file", file.file}, {"diff", file.diff}, {"checked", file.checked}});
   }
-  return {{"service", config.service},   {"old_pool", old_pool}, {"left_alone", left_out}, {"new_pool", new_pool},
+  return {{"service", config.service},   {"release", plan.release}, {"old_pool", old_pool}, {"left_alone", left_out}, {"new_pool", new_pool},
           {"load_balancers", lbs},       {"migrations", report.migrations}, {"capacity", capacity},
           {"min_healthy", plan.min_healthy}, {"persisted_files", files}, {"warnings", report.warnings}};
 }

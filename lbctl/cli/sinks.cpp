@@ -9,7 +9,7 @@
 namespace lbctl {
 
 void JsonLinesSink::emit(const Event& event) {
-  nlohmann::json line = {{"time", format_time(event.time, TimeFormat::iso_ms)}, {"cutover_id", event.cutover_id}, {"step", event.step},
+  nlohmann::json line = {{"time", format_time(event.time, TimeFormat::iso_ms)}, {"cutover_id", event.cutover_id}, {"release", event.release}, {"step", event.step},
                          {"event", event.name()},           {"text", event.text},             {"details", event.details}};
   m_out << line.dump() << "\n" << std::flush;
 }

@@ -42,8 +42,8 @@ CutoverDeps Wiring::deps(EventSink& events) {
   deps.lane_journal = m_journal.get();
   if (m_migrations_lane) deps.migrations_lane = Offload{m_loop, m_migrations_lane->executor()};
   if (m_backup) {
-    deps.backup = [this](std::int64_t cutover_id) -> asio::awaitable<Result<std::string>> {
-      const db::BackupRequest request{m_config.service, cutover_id, m_config.migrations->database_url};
+    deps.backup = [this](std::int64_t cutover_id, std::string release) -> asio::awaitable<Result<std::string>> {
+      const db::BackupRequest request{m_config.service, cutover_id, m_config.migrations->database_url, release};
       auto result = co_await m_backup->run(request);
       if (!result) co_return std::unexpected(result.error());
       co_return result->file.string();

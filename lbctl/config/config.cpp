@@ -77,7 +77,8 @@ void check_across_sections(const Reader& reader, const Config& config) {
       }
     }
   }
-  if (provider.type != ProviderConfig::Type::static_ && !config.old_pool.discover) {
+  const bool per_release = config.new_pool.name_prefix.find(k_release_placeholder) != std::string::npos;
+  if (provider.type != ProviderConfig::Type::static_ && !config.old_pool.discover && !per_release) {
     const long long largest = config.new_pool.count.value_or(static_cast<int>(old_servers.size()));
     for (std::size_t j = 0; j < old_servers.size(); ++j) {
       if (is_new_server_name(old_servers[j].name, config.new_pool.name_prefix, largest)) {
@@ -107,6 +108,17 @@ void check_across_sections(const Reader& reader, const Config& config) {
 
 }  // namespace
 
+std::string expand_release(std::string_view text, std::string_view release) {
+  std::string out;
+  std::size_t from = 0;
+  for (auto at = text.find(k_release_placeholder); at != std::string_view::npos;
+       at = text.find(k_release_placeholder, from)) {
+    out.append(text.substr(from, at - from)).append(release);
+    from = at + k_release_placeholder.size();
+  }
+  return out.append(text.substr(from));
+}
+
 std::string RuntimeApiAddress::to_string() const {
   if (kind == Kind::unix_socket) return "unix:" + path;
   return fmt::format("tcp:{}:{}", host, port);
@@ -120,11 +132,12 @@ Config parse_config(const std::string& yaml_text, const std::filesystem::path& f
   const std::filesystem::path folder = std::filesystem::absolute(file, ec).parent_path();
 
   const Section root(reader, Value{document, document.Mark(), ""});
-  root.allow({"service", "state", "mode", "load_balancers", "old_pool", "new_pool", "provider", "health", "drain",
+  root.allow({"service", "release", "state", "mode", "load_balancers", "old_pool", "new_pool", "provider", "health", "drain",
               "migrations", "terminate", "min_healthy", "stages", "hooks", "notifications", "maintenance"});
   Config config;
   config.file = file;
   config.service = name(reader, root.require("service", "the service's name, which names its lock and history"));
+  if (auto v = root.get("release")) config.release = name(reader, *v);
   read_state(reader, root, config);
   if (auto v = root.get("mode")) {
     const std::string mode = text(reader, *v);

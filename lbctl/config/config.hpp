@@ -75,9 +75,15 @@ struct OldPoolConfig {
   std::vector<std::string> exclude;
 };
 
+// The release placeholder, and its expansion in a name prefix.
+inline constexpr std::string_view k_release_placeholder = "{release}";
+std::string expand_release(std::string_view text, std::string_view release);
+
 struct NewPoolConfig {
   std::optional<int> count;  // nullopt = match_old
-  std::string name_prefix = "v2-";
+  // May hold {release}: each release's servers then have names of their own,
+  // so the same config runs release after release.
+  std::string name_prefix = "{release}-";
   std::string server_options = "check inter 1s fall 2 rise 2";
 };
 
@@ -174,6 +180,8 @@ enum class CutoverMode { blue_green, maintenance };
 struct Config {
   std::filesystem::path file;  // where it was read from
   std::string service;
+  // What a cutover deploys (`release:`; `--release` wins); "" = r<cutover id>.
+  std::string release;
   std::string state_database_url;  // LBCTL_STATE_DATABASE_URL overrides
   // How long a cutover rides out the state database being out of reach
   // (reconnecting, the lock taken again) before it stops for an operator.

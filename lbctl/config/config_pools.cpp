@@ -82,6 +82,26 @@ OldPoolConfig read_old_pool(Reader& reader, const Value& value) {
   return pool;
 }
 
+namespace {
+
+// A name's characters, and {release} anywhere in it.
+std::string name_prefix(Reader& reader, const Value& value) {
+  if (!value.node.IsScalar()) {
+    reader.fail(value, fmt::format("expected a name prefix (characters from [A-Za-z0-9._-], and {{release}}), got {}",
+                                   describe(value.node)));
+  }
+  const std::string prefix = value.node.Scalar();
+  const std::string bare = expand_release(prefix, "");
+  if (!is_valid_name_chars(bare) || bare.find('{') != std::string::npos || (bare.empty() && prefix.empty())) {
+    reader.fail(value, fmt::format("{} is not a valid name prefix; expected characters from [A-Za-z0-9._-], and "
+                                   "{{release}} where the release goes",
+                                   show_value(prefix)));
+  }
+  return prefix;
+}
+
+}  // namespace
+
 NewPoolConfig read_new_pool(Reader& reader, const Value& value) {
   const Section section(reader, value);
   section.allow({"count", "name_prefix", "server_options"});
@@ -98,10 +118,12 @@ NewPoolConfig read_new_pool(Reader& reader, const Value& value) {
       pool.count = static_cast<int>(n);
     }
   }
-  if (auto prefix = section.get("name_prefix")) pool.name_prefix = name(reader, *prefix);
-  // The largest name lbctl may make must still be a valid name.
+  if (auto prefix = section.get("name_prefix")) pool.name_prefix = name_prefix(reader, *prefix);
+  // The largest name lbctl may make must still be a valid name (a release
+  // counted as one character here; the names are checked again once it is
+  // known).
   const long long largest = pool.count ? *pool.count : k_max_pool_size;
-  const std::string longest = fmt::format("{}{}", pool.name_prefix, largest);
+  const std::string longest = fmt::format("{}{}", expand_release(pool.name_prefix, "r"), largest);
   if (longest.size() > k_max_name_length) {
     reader.fail_at(section.child_key("name_prefix"),
                    fmt::format("is too long: the new server {} would have {} characters; expected a prefix that "
@@ -128,10 +150,10 @@ ProviderConfig read_provider(Reader& reader, const Value& value, const std::file
   provider.type = *type_of;
   // The placeholders each command is given (pools/provider_exec.cpp).
   auto per_server_argv = [&](std::string_view key, std::vector<std::string>& into) {
-    if (auto v = section.get(key)) into = argv(reader, *v, {"service", "name", "address", "host", "port"});
+    if (auto v = section.get(key)) into = argv(reader, *v, {"service", "name", "address", "host", "port", "release", "old_release"});
   };
   auto service_argv = [&](std::string_view key, std::vector<std::string>& into) {
-    if (auto v = section.get(key)) into = argv(reader, *v, {"service"});
+    if (auto v = section.get(key)) into = argv(reader, *v, {"service", "release", "old_release"});
   };
   auto exec_commands = [&] {
     per_server_argv("terminate", provider.terminate);
@@ -145,7 +167,7 @@ ProviderConfig read_provider(Reader& reader, const Value& value, const std::file
     section.allow({"type", "command", "ports", "base_dir", "health_file", "start_timeout", "stop_grace"},
                   "a local provider");
     provider.command = argv(reader, section.require("command", "the server's argv, with {port}, {dir}, {name}"),
-                            {"port", "dir", "name", "host"});
+                            {"port", "dir", "name", "host", "release", "old_release"});
     const Value ports = section.require("ports", "a port range \"A-B\" for new servers");
     std::string problem;
     const auto range = parse_port_range(text(reader, ports), &problem);
@@ -168,7 +190,8 @@ ProviderConfig read_provider(Reader& reader, const Value& value, const std::file
                    "unfreeze_scaling", "timeout"},
                   "an exec provider");
     provider.clone = argv(reader, section.require("clone", "the argv that creates new servers"),
-                          {"service", "template", "template_address", "name", "count", "names"});
+                          {"service", "template", "template_address", "name", "count", "names", "release",
+                           "old_release"});
     if (!section.has("terminate")) section.missing("terminate", "the argv that terminates a server");
     exec_commands();
   } else {

@@ -121,7 +121,7 @@ MigrationsConfig read_migrations(Reader& reader, const Value& value, const std::
     backup_section.allow({"command", "dir"});
     BackupConfig backup;
     backup.command = argv(reader, backup_section.require("command", "the backup's argv, like [\"pg_dump\", ...]"),
-                          {"backup_dir", "service", "cutover_id", "database_url", "timestamp"});
+                          {"backup_dir", "service", "cutover_id", "database_url", "timestamp", "release"});
     backup.dir = resolve(folder, nonempty_text(reader, backup_section.require("dir", "the folder for backup files")));
     migrations.backup = std::move(backup);
   }

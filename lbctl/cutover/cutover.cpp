@@ -163,12 +163,15 @@ asio::awaitable<CutoverOutcome> run_cutover(CutoverDeps deps, CutoverOptions opt
   request.mode = std::string(to_string(deps.config.mode));
   request.config_json = config_snapshot(deps.config).dump();
   request.step = std::string(to_string(Step::preflight));
+  request.release = deps.release;
   auto row = deps.journal.begin(request);
   if (!row) co_return journal_refusal(row.error());
   CutoverRun run(deps, options, std::move(*row));
   run.emit(Step::preflight, EventKind::started,
-           fmt::format("cutover {} of service {} started on {} (pid {})", run.id(), deps.config.service, deps.host,
-                       deps.pid));
+           fmt::format("cutover {} of service {} started on {} (pid {}): release {}{}", run.id(), deps.config.service,
+                       deps.host, deps.pid, run.row().release,
+                       run.row().old_release.empty() ? "" : " replacing " + run.row().old_release),
+           {{"release", run.row().release}, {"old_release", run.row().old_release}});
   for (const auto& warning : config_warnings(deps.config)) run.emit(Step::preflight, EventKind::warning, warning);
   auto result = co_await drive(run, Step::preflight, false);
   deps.journal.release();

@@ -17,6 +17,7 @@ CutoverRun::CutoverRun(CutoverDeps deps, CutoverOptions options, db::Cutover row
   std::string problem;
   if (auto parsed = pools::parse_server_options(config().new_pool.server_options, &problem)) m_server_options = *parsed;
   m_lane_version = std::make_shared<std::int64_t>(m_row.version);
+  m_deps.provider.set_release(m_row.release, m_row.old_release);
 }
 
 std::int64_t CutoverRun::wall_ms() const {
@@ -27,6 +28,7 @@ void CutoverRun::emit(Step step, EventKind kind, std::string text, nlohmann::jso
   Event e;
   e.time = m_deps.clock.wall_now();
   e.cutover_id = m_row.id;
+  e.release = m_row.release;
   e.step = std::string(to_string(step));
   e.kind = kind;
   e.text = std::move(text);

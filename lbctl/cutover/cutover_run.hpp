@@ -36,7 +36,9 @@ class CutoverRun {
   ProcessRunner& processes() { return m_deps.processes; }
   EventSink& events() { return m_deps.events; }
   // Runs the backup; empty when none is configured.
-  const std::function<boost::asio::awaitable<Result<std::string>>(std::int64_t)>& backup() const { return m_deps.backup; }
+  const std::function<boost::asio::awaitable<Result<std::string>>(std::int64_t, std::string)>& backup() const {
+    return m_deps.backup;
+  }
   const CutoverOptions& options() const { return m_options; }
   // The new pool's `server_options`, parsed (validated with the config).
   const pools::ServerOptions& server_options() const { return m_server_options; }

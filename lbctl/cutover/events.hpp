@@ -67,6 +67,7 @@ std::optional<EventKind> parse_event_kind(std::string_view text);
 struct Event {
   std::chrono::system_clock::time_point time = std::chrono::system_clock::now();
   std::int64_t cutover_id = 0;
+  std::string release = {};  // the cutover's release
   std::string step;
   EventKind kind = EventKind::warning;
   std::string text;  // one line for humans

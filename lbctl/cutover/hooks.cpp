@@ -23,6 +23,8 @@ asio::awaitable<Result<void>> run_hook(CutoverRun& run, std::optional<HookComman
   spec.timeout = hook->timeout;
   spec.env.emplace_back("LBCTL_SERVICE", run.config().service);
   spec.env.emplace_back("LBCTL_CUTOVER_ID", std::to_string(run.id()));
+  spec.env.emplace_back("LBCTL_RELEASE", run.row().release);
+  spec.env.emplace_back("LBCTL_OLD_RELEASE", run.row().old_release);
   spec.env.emplace_back("LBCTL_STEP", std::string(to_string(step)));
   spec.env.emplace_back("LBCTL_HOOK", name);
   spec.env.emplace_back("LBCTL_OLD_SERVERS", server_list(run.progress().old_servers()));

@@ -33,7 +33,7 @@ std::optional<std::string> left_out_because(const OldPoolConfig& pool, const poo
 }  // namespace
 
 std::expected<CutoverPlan, PlanError> make_plan(const Config& config, const std::vector<LbState>& lbs,
-                                                std::uint64_t min_id) {
+                                                std::uint64_t min_id, std::string_view release) {
   CutoverPlan plan;
   plan.min_healthy = config.min_healthy;
   std::string problem;
@@ -78,17 +78,25 @@ std::expected<CutoverPlan, PlanError> make_plan(const Config& config, const std:
 
   const std::size_t count =
       config.new_pool.count ? static_cast<std::size_t>(*config.new_pool.count) : plan.old_servers.size();
-  for (std::size_t i = 1; i <= count; ++i) plan.new_names.push_back(fmt::format("{}{}", config.new_pool.name_prefix, i));
+  plan.release = std::string(release);
+  const std::string prefix = expand_release(config.new_pool.name_prefix, release);
+  const bool per_release = config.new_pool.name_prefix.find(k_release_placeholder) != std::string::npos;
+  for (std::size_t i = 1; i <= count; ++i) plan.new_names.push_back(fmt::format("{}{}", prefix, i));
   for (const auto& name : plan.new_names) {
     if (name.size() > k_max_name_length) {
-      return refuse(PlanProblem::config, fmt::format("new server name {} is longer than {} characters", name,
-                                                     k_max_name_length));
+      return refuse(PlanProblem::config, fmt::format("new server name {} is longer than {} characters{}", name,
+                                                     k_max_name_length,
+                                                     per_release ? ": choose a shorter --release or name_prefix" : ""));
     }
     if (old_names.contains(name)) {
       return refuse(PlanProblem::config,
-                    fmt::format("new_pool.name_prefix: new server {} has the name of an old server; choose another "
-                                "prefix (e.g. the next version's)",
-                                name));
+                    per_release
+                        ? fmt::format("new_pool.name_prefix: new server {} has the name of an old server: release {} "
+                                      "is the one deployed; give this release another name (--release)",
+                                      name, release)
+                        : fmt::format("new_pool.name_prefix: new server {} has the name of an old server; choose "
+                                      "another prefix (e.g. the next version's), or put {{release}} in it",
+                                      name));
     }
     for (const auto& lb : lbs) {
       if (lb.state.stat(name) != nullptr) {

@@ -37,6 +37,7 @@ struct CutoverPlan {
   std::vector<pools::Server> old_servers;
   std::vector<LeftOut> left_out;
   std::vector<std::string> new_names;
+  std::string release;  // what the new servers' names were made for
   std::uint64_t first_id = 0;  // new server i gets first_id + i
   pools::ServerOptions options;
   int min_healthy = 1;
@@ -67,8 +68,9 @@ struct PlanError {
 // every id the service ever used). Refuses a plan that would break
 // min_healthy, names that collide with servers already in a backend, an old
 // pool that differs between LBs, and a discovered pool that is empty.
+// `release` fills {release} in new_pool.name_prefix.
 std::expected<CutoverPlan, PlanError> make_plan(const Config& config, const std::vector<LbState>& lbs,
-                                                std::uint64_t min_id);
+                                                std::uint64_t min_id, std::string_view release = {});
 
 
 }  // namespace lbctl

@@ -31,12 +31,13 @@ struct PlanReport {
 
 // Everything a cutover needs to know before it changes anything. `journal`
 // gives the id floor (ids never reused); `exclude_cutover_id` is the running
-// cutover's own row.
+// cutover's own row; `release` names the new servers ({release}).
 boost::asio::awaitable<std::expected<PlanReport, PlanFailure>> gather_plan(const Config& config, pools::Fleet& fleet,
                                                                            const pools::Provider& provider,
                                                                            db::Migrator* migrator,
                                                                            db::Journal& journal,
-                                                                           std::int64_t exclude_cutover_id);
+                                                                           std::int64_t exclude_cutover_id,
+                                                                           std::string release);
 
 // The lowest id new servers may take: above every id the service's earlier
 // cutovers gave out (HAProxy reuses deleted servers' ids; stick tables fall

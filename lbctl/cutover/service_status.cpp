@@ -21,7 +21,7 @@ std::string iso(db::JournalTime t) { return format_time(t, TimeFormat::iso_ms); 
 
 CutoverSummary summary_of(const db::Cutover& c) {
   CutoverSummary s{c.id, std::string(db::to_string(c.status)), c.step, seconds_since(c.step_started_at),
-                   iso(c.started_at), "", 0, c.host, c.pid, seconds_since(c.heartbeat_at), c.error, ""};
+                   iso(c.started_at), "", 0, c.host, c.pid, seconds_since(c.heartbeat_at), c.error, "", c.release, c.old_release};
   if (c.finished_at) {
     s.finished_at = iso(*c.finished_at);
     s.duration_s = std::chrono::duration_cast<std::chrono::seconds>(*c.finished_at - c.started_at).count();
@@ -72,7 +72,8 @@ void read_cutover(ServiceStatus& status, db::Journal& journal, const db::Cutover
 }  // namespace
 
 void to_json(nlohmann::json& json, const CutoverSummary& s) {
-  json = {{"id", s.id},       {"status", s.status}, {"step", s.step}, {"seconds_in_step", s.seconds_in_step},
+  json = {{"id", s.id},       {"release", s.release}, {"old_release", s.old_release},
+          {"status", s.status}, {"step", s.step}, {"seconds_in_step", s.seconds_in_step},
           {"started_at", s.started_at}, {"host", s.host}, {"pid", s.pid},
           {"heartbeat_seconds_ago", s.heartbeat_seconds_ago}, {"error", s.error}};
   if (!s.finished_at.empty()) {

@@ -31,6 +31,8 @@ struct CutoverSummary {
   std::int64_t heartbeat_seconds_ago = 0;
   std::string error;
   std::string abort_requested_at;  // "" when none
+  std::string release;
+  std::string old_release;  // "" when it replaced none lbctl knows
 };
 
 struct JournaledServer {

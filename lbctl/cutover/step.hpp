@@ -62,12 +62,16 @@ struct CutoverDeps {
   db::Journal& journal;
   db::Migrator* migrator = nullptr;  // null when the config has no migrations
   // Runs the backup before migrations; returns the backup file's path.
-  std::function<boost::asio::awaitable<Result<std::string>>(std::int64_t cutover_id)> backup;
+  std::function<boost::asio::awaitable<Result<std::string>>(std::int64_t cutover_id, std::string release)> backup;
   ProcessRunner& processes;  // hooks
   Clock& clock;
   EventSink& events;
   std::string host;  // recorded as the cutover's owner
   int pid = 0;
+  // The release a new cutover deploys; "": the journal names it r<cutover id>.
+  // (Here rather than in CutoverOptions: GCC 12 miscopies a coroutine's
+  // by-value aggregate parameter built from `{}` when it holds a string.)
+  std::string release = {};
   // Blocking database work off the event loop (core/offload.hpp). With a
   // journal lane, `journal` waits for the lane itself (db::LaneJournal) and
   // `lane_journal` is the journal it wraps: the run's own writes (events,

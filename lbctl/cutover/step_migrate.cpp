@@ -29,7 +29,7 @@ asio::awaitable<Result<void>> step_backup(CutoverRun& run) {
     run.emit(Step::backup, EventKind::skipped, "no migrations.backup configured: migrating without a backup");
     co_return Result<void>{};
   }
-  auto path = co_await run.backup()(run.id());
+  auto path = co_await run.backup()(run.id(), run.row().release);
   if (!path) co_return std::unexpected(path.error().with_context("backup"));
   progress.backup_path = *path;
   if (auto saved = co_await run.save(); !saved) co_return saved;

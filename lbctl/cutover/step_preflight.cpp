@@ -37,7 +37,8 @@ std::string capacity_text(const CutoverPlan& plan) {
 }  // namespace
 
 asio::awaitable<Result<void>> step_preflight(CutoverRun& run) {
-  auto report = co_await gather_plan(run.config(), run.fleet(), run.provider(), run.migrator(), run.journal(), run.id());
+  auto report = co_await gather_plan(run.config(), run.fleet(), run.provider(), run.migrator(), run.journal(), run.id(),
+                                  run.row().release);
   if (!report) co_return fail(report.error().kind, report.error().message);
   const auto& plan = report->plan;
   auto& progress = run.progress();

@@ -89,6 +89,10 @@ Result<Cutover> FakeJournal::begin(const db::NewCutover& cutover) {
   c.pid = cutover.pid;
   c.started_at = c.step_started_at = c.heartbeat_at = now();
   c.version = 1;
+  c.release = cutover.release.empty() ? "r" + std::to_string(c.id) : cutover.release;
+  for (const auto& [id, row] : m_rows) {  // ordered by id: the last completed one wins
+    if (row.service == cutover.service && row.status == CutoverStatus::completed) c.old_release = row.release;
+  }
   m_rows[c.id] = c;
   return read(c);
 }

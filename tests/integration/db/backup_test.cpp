@@ -23,7 +23,7 @@ TEST_CASE("a pg_dump backup is written and pg_restore --list reads it", "[integr
                      "{database_url}"};
   CommandBackup backup(options, runner, clock);
 
-  auto result = lbctl::test::run_async(io, backup.run(BackupRequest{"shop", 3, pg.url("app")}));
+  auto result = lbctl::test::run_async(io, backup.run(BackupRequest{"shop", 3, pg.url("app"), "r3"}));
   REQUIRE(result);
   CHECK(result->custom_format);
   CHECK(result->bytes > 0);
@@ -45,7 +45,7 @@ TEST_CASE("a backup of an unreachable database fails without printing its URL", 
   options.command = {"pg_dump", "-Fc", "-f", "{backup_dir}/x.dump", "{database_url}"};
   CommandBackup backup(options, runner, clock);
   const std::string url = "host=/nonexistent port=5432 user=app password=hunter22 dbname=app connect_timeout=2";
-  auto result = lbctl::test::run_async(io, backup.run(BackupRequest{"shop", std::nullopt, url}));
+  auto result = lbctl::test::run_async(io, backup.run(BackupRequest{"shop", std::nullopt, url, ""}));
   REQUIRE_FALSE(result);
   CHECK(result.error().kind == lbctl::ErrorKind::refused);
   CHECK(result.error().message.find("hunter22") == std::string::npos);

@@ -33,7 +33,7 @@ inline RecordedCutover cutover_with_migrations(const std::filesystem::path& conf
   auto deps = wiring.deps(quiet);
   auto row = deps.journal.begin({config.service, "web1", 4242, "blue_green", "{}", "preflight"});
   REQUIRE(row);
-  auto path = run_to_end(io, deps.backup(row->id));
+  auto path = run_to_end(io, deps.backup(row->id, row->release));
   REQUIRE(path);
   row->step = "backup";
   row->progress_json = nlohmann::json{{"backup_path", *path}}.dump();

@@ -13,7 +13,7 @@ TEST_CASE("a batch of server records is saved in one go, and saved again updates
   pg.create_database("lbctl");
   auto journal = PgJournal::open(PgJournalOptions{pg.url("lbctl"), std::chrono::seconds(5), "host", 1});
   REQUIRE(journal.has_value());
-  auto cutover = (*journal)->begin(NewCutover{"shop", "host", 1, "blue_green", "{}", "preflight"});
+  auto cutover = (*journal)->begin(NewCutover{"shop", "host", 1, "blue_green", "{}", "preflight", ""});
   REQUIRE(cutover.has_value());
   std::vector<ServerRecord> servers;
   for (int i = 1; i <= 500; ++i) {

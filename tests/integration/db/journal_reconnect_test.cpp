@@ -20,7 +20,7 @@ std::unique_ptr<PgJournal> open_journal(const PostgresFixture& pg, const std::st
 }
 
 NewCutover new_cutover(const std::string& host = "h1", int pid = 111) {
-  return NewCutover{"shop", host, pid, "blue_green", R"({"service":"shop"})", "preflight"};
+  return NewCutover{"shop", host, pid, "blue_green", R"({"service":"shop"})", "preflight", ""};
 }
 
 }  // namespace

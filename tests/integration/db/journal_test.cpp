@@ -23,7 +23,7 @@ std::unique_ptr<PgJournal> open_journal(const PostgresFixture& pg, const std::st
 }
 
 NewCutover new_cutover(const std::string& service, const std::string& host = "h1", int pid = 111) {
-  return NewCutover{service, host, pid, "blue_green", R"({"service":")" + service + R"("})", "preflight"};
+  return NewCutover{service, host, pid, "blue_green", R"({"service":")" + service + R"("})", "preflight", ""};
 }
 
 // A process that begins a cutover on `service` and then waits to be killed.

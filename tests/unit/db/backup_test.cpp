@@ -14,7 +14,7 @@ using lbctl::Result;
 namespace {
 
 const BackupPlaceholders k_values{"/var/backups/lbctl", "shop", "12", "postgresql://app:s3cret@db1/shop",
-                                  "20261121T101530Z"};
+                                  "20261121T101530Z", "r12"};
 
 // Records each argv; "writes" the backup file the way the test says.
 class FakeRunner final : public lbctl::ProcessRunner {
@@ -57,7 +57,7 @@ struct BackupSetup {
 
   Result<BackupResult> run() {
     CommandBackup backup(options, runner, sim.clock);
-    return sim.run(backup.run(BackupRequest{"shop", 12, "postgresql://app:s3cret@db1/shop"}));
+    return sim.run(backup.run(BackupRequest{"shop", 12, "postgresql://app:s3cret@db1/shop", "r12"}));
   }
 };
 

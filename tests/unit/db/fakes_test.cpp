@@ -12,7 +12,7 @@ using lbctl::test::FakeMigrator;
 
 namespace {
 
-NewCutover shop() { return NewCutover{"shop", "web1", 42, "blue_green", "{}", "preflight"}; }
+NewCutover shop() { return NewCutover{"shop", "web1", 42, "blue_green", "{}", "preflight", ""}; }
 
 }  // namespace
 

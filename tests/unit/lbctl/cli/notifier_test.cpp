@@ -79,7 +79,7 @@ TEST_CASE("webhooks get the cutover's events in order, Slack-compatible", "[lbct
   CHECK(first["service"] == "shop");
   CHECK(first["cutover_id"] == 7);
   CHECK(first["step"] == "preflight");
-  CHECK(first["attachments"][0]["fields"].size() == 4);
+  CHECK(first["attachments"][0]["fields"].size() == 5);
   CHECK(log.str().empty());
 }
 

@@ -42,7 +42,7 @@ TEST_CASE("the reference example loads with the values it documents", "[config]"
   CHECK(config.load_balancers[1].persist->carries_any_file());
   CHECK(config.old_pool.discover);
   CHECK_FALSE(config.new_pool.count.has_value());
-  CHECK(config.new_pool.name_prefix == "v2-");
+  CHECK(config.new_pool.name_prefix == "{release}-");
   CHECK(config.new_pool.server_options == "check inter 1s fall 2 rise 2");
   CHECK(config.provider.type == ProviderConfig::Type::local);
   CHECK(config.provider.port_min == 18300);
@@ -89,7 +89,7 @@ TEST_CASE("keys left out take the documented defaults", "[config]") {
   CHECK(config.load_balancers[0].timeout == 5s);
   CHECK(config.old_pool.discover);
   CHECK_FALSE(config.new_pool.count.has_value());
-  CHECK(config.new_pool.name_prefix == "v2-");
+  CHECK(config.new_pool.name_prefix == "{release}-");
   CHECK(config.new_pool.server_options == "check inter 1s fall 2 rise 2");
   CHECK(config.health.path == "/health-check.html");
   CHECK(config.health.expect_status == 200);
@@ -233,14 +233,14 @@ TEST_CASE("a count given as an integer is kept", "[config]") {
 TEST_CASE("the summary names the service, load balancers, pools, provider, drain and migrations", "[config]") {
   NoUrlOverrides no_overrides;
   CHECK(summarize(load_config(k_example)) ==
-        "shop: 2 load balancers (lb1 app, lb2 app), old pool discovered, new pool match_old x v2-, provider local, "
+        "shop: 2 load balancers (lb1 app, lb2 app), old pool discovered, new pool match_old x {release}-, provider local, "
         "drain health_file, migrations on");
 }
 
 TEST_CASE("the summary counts stages, hooks, webhooks and the maintenance map", "[config]") {
   const Config config = parse_config(uncomment_optional_sections(read_file(k_example)), k_example);
   CHECK(summarize(config) ==
-        "shop: 2 load balancers (lb1 app, lb2 app), old pool discovered, new pool match_old x v2-, provider local, "
+        "shop: 2 load balancers (lb1 app, lb2 app), old pool discovered, new pool match_old x {release}-, provider local, "
         "drain health_file, migrations on, 2 stages, 7 hooks, 1 webhook, maintenance map set");
 }
 

@@ -181,8 +181,8 @@ TEST_CASE("a new pool count given as a list is a type error", "[config]") {
 
 TEST_CASE("a name prefix outside [A-Za-z0-9._-] is refused", "[config]") {
   CHECK(config_error(k_minimal_config + "new_pool: {name_prefix: \"v2 \"}\n") ==
-        "shop.yaml:8:25: new_pool.name_prefix: \"v2 \" is not a valid name; expected 1-64 characters from "
-        "[A-Za-z0-9._-]");
+        "shop.yaml:8:25: new_pool.name_prefix: \"v2 \" is not a valid name prefix; expected characters from "
+        "[A-Za-z0-9._-], and {release} where the release goes");
 }
 
 TEST_CASE("a name prefix that leaves no room for the largest index is refused", "[config]") {
@@ -265,7 +265,7 @@ TEST_CASE("a command item that is not text is a type error", "[config]") {
 TEST_CASE("a placeholder typo in the local command is refused at its item", "[config]") {
   CHECK(config_error(with_provider("provider:\n  type: local\n  command: [app, \"--port={prot}\"]\n"
                                    "  ports: \"1-2\"\n  base_dir: d\n")) ==
-        "shop.yaml:7:18: provider.command[1]: unknown placeholder {prot}; expected one of {port} {dir} {name} {host}");
+        "shop.yaml:7:18: provider.command[1]: unknown placeholder {prot}; expected one of {port} {dir} {name} {host} {release} {old_release}");
 }
 
 TEST_CASE("each exec provider command is checked against its own placeholders", "[config]") {
@@ -274,20 +274,20 @@ TEST_CASE("each exec provider command is checked against its own placeholders", 
   CHECK(config_error(with_provider(head + "  clone: [make, \"{address}\"]\n  terminate: [rm]\n") +
                      "drain: {method: haproxy}\n") ==
         "shop.yaml:7:17: provider.clone[1]: unknown placeholder {address}; expected one of {service} {template} "
-        "{template_address} {name} {count} {names}");
+        "{template_address} {name} {count} {names} {release} {old_release}");
   CHECK(config_error(with_provider(head + "  clone: [make]\n  terminate: [rm, \"{names}\"]\n") +
                      "drain: {method: haproxy}\n") ==
         "shop.yaml:8:19: provider.terminate[1]: unknown placeholder {names}; expected one of {service} {name} "
-        "{address} {host} {port}");
+        "{address} {host} {port} {release} {old_release}");
   CHECK(config_error(with_provider(head + "  clone: [make]\n  terminate: [rm]\n  freeze_scaling: [asg, \"{name}\"]\n") +
                      "drain: {method: haproxy}\n") ==
-        "shop.yaml:9:25: provider.freeze_scaling[1]: unknown placeholder {name}; expected one of {service}");
+        "shop.yaml:9:25: provider.freeze_scaling[1]: unknown placeholder {name}; expected one of {service} {release} {old_release}");
   CHECK(config_error(with_provider(head + "  clone: [make, \"{template_address}\", \"{count}\"]\n"
                                           "  terminate: [rm, \"{host}:{port}\"]\n"
                                           "  remove_health_file: [ssh, \"{host}\", rm, f]\n"
                                           "  restore_health_file: [ssh, \"{hots}\", touch, f]\n")) ==
         "shop.yaml:10:30: provider.restore_health_file[1]: unknown placeholder {hots}; expected one of {service} "
-        "{name} {address} {host} {port}");
+        "{name} {address} {host} {port} {release} {old_release}");
 }
 
 TEST_CASE("a key of another provider type is refused", "[config]") {
@@ -351,7 +351,22 @@ TEST_CASE("a static new server named like an old server is refused", "[config]")
 
 TEST_CASE("an old server named like a server the new pool will create is refused", "[config]") {
   CHECK(config_error(with_provider("provider:\n  type: local\n" + k_local_keys) +
-                     "old_pool: {servers: [{name: v2-1, address: \"127.0.0.1:80\"}]}\n") ==
+                     "old_pool: {servers: [{name: v2-1, address: \"127.0.0.1:80\"}]}\nnew_pool: {name_prefix: v2-}\n") ==
         "shop.yaml:10:29: old_pool.servers[0].name: \"v2-1\" is a name the new pool will use (name_prefix \"v2-\"); "
         "expected a name_prefix that no old server starts with");
+}
+
+TEST_CASE("name_prefix may hold {release}; a misspelt placeholder or other characters are refused", "[config][release]") {
+  CHECK(lbctl::parse_config(k_minimal_config + "new_pool: {name_prefix: \"shop-{release}-\"}\n", "shop.yaml").new_pool.name_prefix == "shop-{release}-");
+  CHECK(config_error(k_minimal_config + "new_pool: {name_prefix: \"{relase}-\"}\n") ==
+        "shop.yaml:8:25: new_pool.name_prefix: \"{relase}-\" is not a valid name prefix; expected characters from "
+        "[A-Za-z0-9._-], and {release} where the release goes");
+}
+
+TEST_CASE("release: is a name of 1-64 characters from [A-Za-z0-9._-]", "[config][release]") {
+  CHECK(lbctl::parse_config(k_minimal_config + "release: \"2026.11.25-rc_1\"\n", "shop.yaml").release == "2026.11.25-rc_1");
+  CHECK(config_error(k_minimal_config + "release: \"v 2\"\n") ==
+        "shop.yaml:8:10: release: \"v 2\" is not a valid name; expected 1-64 characters from [A-Za-z0-9._-]");
+  CHECK(config_error(k_minimal_config + "release: " + std::string(65, 'a') + "\n").find("release: ") !=
+        std::string::npos);
 }

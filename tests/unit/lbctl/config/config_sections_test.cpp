@@ -86,7 +86,7 @@ TEST_CASE("a placeholder typo in the backup command is refused at its item", "[c
   CHECK(config_error(k_minimal_config + "migrations:\n  database_url: x\n  dir: m\n"
                                         "  backup: {dir: b, command: [pg_dump, \"{database}\"]}\n") ==
         "shop.yaml:11:39: migrations.backup.command[1]: unknown placeholder {database}; expected one of {backup_dir} "
-        "{service} {cutover_id} {database_url} {timestamp}");
+        "{service} {cutover_id} {database_url} {timestamp} {release}");
 }
 
 TEST_CASE("a backup without dir is refused", "[config]") {

@@ -45,6 +45,12 @@ struct Recorder final : EventSink {
     }
     return nullptr;
   }
+  const Event* last(std::string_view step, std::string_view event) const {
+    for (auto e = events.rbegin(); e != events.rend(); ++e) {
+      if (e->step == step && e->name() == event) return &*e;
+    }
+    return nullptr;
+  }
 };
 
 struct CutoverRig {
@@ -141,12 +147,15 @@ struct CutoverRig {
     migrator.set_pending(db::Phase::post, post);
   }
 
+  std::string release;  // what the next cutover() deploys ("": r<id>)
+
   CutoverDeps deps() {
     CutoverDeps d{config, *fleet, provider, prober, journal, with_migrations ? &migrator : nullptr, {}, processes,
                   sim.clock, recorder, "test-host", 4242};
+    d.release = release;
     if (with_migrations) {
-      d.backup = [this](std::int64_t id) -> boost::asio::awaitable<Result<std::string>> {
-        db::BackupRequest request{config.service, id, "secret-url"};
+      d.backup = [this](std::int64_t id, std::string name) -> boost::asio::awaitable<Result<std::string>> {
+        db::BackupRequest request{config.service, id, "secret-url", name};
         auto result = co_await backup.run(request);
         if (!result) co_return std::unexpected(result.error());
         co_return result->file.string();
