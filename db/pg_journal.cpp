@@ -125,7 +125,7 @@ Result<Cutover> PgJournal::begin(const NewCutover& cutover) {
         tx.exec("SELECT nextval(pg_get_serial_sequence('lbctl.cutovers', 'id'))")[0][0].as<std::int64_t>();
     const auto rows = tx.exec_params(
         "INSERT INTO lbctl.cutovers AS c (id, service, status, step, mode, config, host, pid, release, old_release) "
-        "VALUES ($1, $2, 'running', $3, $4, $5::jsonb, $6, $7, coalesce(nullif($8, ''), 'r' || $1), "
+        "VALUES ($1::bigint, $2, 'running', $3, $4, $5::jsonb, $6, $7, coalesce(nullif($8, ''), 'r' || $1::bigint), "
         "(SELECT p.release FROM lbctl.cutovers p WHERE p.service = $2 AND p.status = 'completed' "
         "ORDER BY p.id DESC LIMIT 1)) RETURNING " +
             k_cutover_columns,

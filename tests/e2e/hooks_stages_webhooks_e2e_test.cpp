@@ -116,7 +116,7 @@ TEST_CASE("a webhook receiver gets the events in order", "[e2e][webhooks]") {
   for (const auto& post : posts) {
     seen.push_back(post["event"].get<std::string>() + ":" + post["step"].get<std::string>());
     CHECK(post["service"] == "shop");
-    CHECK(post["text"].get<std::string>().rfind("lbctl shop cutover 1: ", 0) == 0);
+    CHECK(post["text"].get<std::string>().rfind("lbctl shop cutover 1 (release r1): ", 0) == 0);
   }
   CHECK(seen == Strings{"started:preflight", "step:preflight", "step:backup", "step:pre_migrate", "step:freeze",
                         "step:clone",        "step:verify",     "step:attach", "step:drain",       "step:watch",

@@ -43,9 +43,9 @@ TEST_CASE("lbctl history lists the service's cutovers, newest first, with outcom
   std::getline(lines, newest);
   std::getline(lines, oldest);
   CHECK_FALSE(std::getline(lines, extra));
-  CHECK(newest.starts_with("2 rolled_back started="));
+  CHECK(newest.starts_with("2 rolled_back release=r2 old_release=r1 started="));
   CHECK(newest.find(" step=verify host=web1 pid=4243 error=v2-1: expected 200, got 503") != std::string::npos);
-  CHECK(oldest.starts_with("1 completed started="));
+  CHECK(oldest.starts_with("1 completed release=r1 old_release=- started="));
   CHECK(oldest.find(" duration=") != std::string::npos);
   CHECK(oldest.find(" step=terminate ") != std::string::npos);
 }

@@ -353,3 +353,30 @@ TEST_CASE("release lets the next cutover of the service begin", "[integration][d
   CHECK((*history)[0].id == next->id);
   CHECK((*history)[1].status == CutoverStatus::completed);
 }
+
+TEST_CASE("a state database at schema 3 is upgraded to 4: its cutovers read with no release, new ones get theirs",
+          "[integration][db][journal][release]") {
+  PostgresFixture pg;
+  {
+    auto journal = PgJournal::open({pg.url(), std::chrono::seconds(5), "web1", 1});
+    REQUIRE(journal);
+    auto first = (*journal)->begin(new_cutover("shop", "web1", 1));
+    REQUIRE(first);
+    first->status = CutoverStatus::completed;
+    REQUIRE((*journal)->save(*first));
+    (*journal)->release();
+  }
+  // As lbctl wrote it before releases existed.
+  pg.execute("ALTER TABLE lbctl.cutovers DROP COLUMN release, DROP COLUMN old_release; "
+             "UPDATE lbctl.schema_version SET version = 3");
+  auto journal = PgJournal::open({pg.url(), std::chrono::seconds(5), "web1", 2});
+  REQUIRE(journal);
+  CHECK(pg.query_value("SELECT version FROM lbctl.schema_version") == "4");
+  auto old = (*journal)->get(1);
+  REQUIRE(old);
+  CHECK(old->release.empty());
+  auto next = (*journal)->begin(new_cutover("shop", "web1", 2));
+  REQUIRE(next);
+  CHECK(next->release == "r" + std::to_string(next->id));
+  CHECK(next->old_release.empty());  // the completed one had none
+}
