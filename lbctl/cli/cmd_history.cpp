@@ -2,7 +2,9 @@
 // and restores, from the journal, so from any machine.
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "core/time_format.hpp"
@@ -61,6 +63,45 @@ std::string one_line(std::string text) {
   return text;
 }
 
+// Each step's time, in the order the steps first ran, from the journaled
+// step_started / step_done events (a step run again after a reload or a
+// resume adds up; one that never finished counts to the cutover's end).
+std::vector<std::pair<std::string, milliseconds>> step_durations(db::Journal& journal, const db::Cutover& c) {
+  std::vector<std::pair<std::string, milliseconds>> steps;
+  auto events = journal.events(c.id, 0, 100000);
+  if (!events) return steps;
+  std::map<std::string, db::JournalTime> open;
+  auto add = [&](const std::string& step, milliseconds d) {
+    auto it = std::find_if(steps.begin(), steps.end(), [&](const auto& s) { return s.first == step; });
+    if (it == steps.end()) steps.emplace_back(step, std::max(d, milliseconds(0)));
+    else it->second += std::max(d, milliseconds(0));
+  };
+  for (const auto& e : *events) {
+    if (e.kind == "step_started") {
+      open[e.step] = e.at;
+      add(e.step, milliseconds(0));
+    } else if (e.kind == "step_done" && open.contains(e.step)) {
+      add(e.step, std::chrono::duration_cast<milliseconds>(e.at - open[e.step]));
+      open.erase(e.step);
+    }
+  }
+  const auto end = c.started_at + duration_of(c);
+  for (const auto& [step, since] : open) add(step, std::chrono::duration_cast<milliseconds>(end - since));
+  return steps;
+}
+
+nlohmann::json steps_json(const std::vector<std::pair<std::string, milliseconds>>& steps) {
+  auto out = nlohmann::json::array();
+  for (const auto& [step, d] : steps) out.push_back({{"step", step}, {"duration_ms", d.count()}});
+  return out;
+}
+
+std::string steps_text(const std::vector<std::pair<std::string, milliseconds>>& steps) {
+  std::string out;
+  for (const auto& [step, d] : steps) out += (out.empty() ? "" : ",") + step + ":" + human(d);
+  return out;
+}
+
 nlohmann::json to_json(const db::Cutover& c) {
   nlohmann::json j = {{"id", c.id},
                       {"service", c.service},
@@ -104,7 +145,11 @@ int show_history(const HistoryArgs& args) {
     return k_exit_done;
   };
   if (args.json) {
-    for (const auto& c : *cutovers) std::cout << to_json(c).dump() << "\n";
+    for (const auto& c : *cutovers) {
+      auto j = to_json(c);
+      j["steps"] = steps_json(step_durations(**journal, c));
+      std::cout << j.dump() << "\n";
+    }
     return show_restores();
   }
   if (cutovers->empty()) {
@@ -125,6 +170,7 @@ int show_history(const HistoryArgs& args) {
     std::cout << c.id << " " << db::to_string(c.status) << " release=" << (c.release.empty() ? "-" : c.release)
               << " old_release=" << (c.old_release.empty() ? "-" : c.old_release) << " started=" << iso(c.started_at)
               << " duration=" << human(duration_of(c)) << " step=" << c.step << " host=" << c.host << " pid=" << c.pid;
+    if (const auto steps = step_durations(**journal, c); !steps.empty()) std::cout << " steps=" << steps_text(steps);
     if (!c.error.empty()) std::cout << " error=" << one_line(c.error);
     std::cout << "\n";
   }

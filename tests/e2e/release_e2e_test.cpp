@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -49,6 +50,17 @@ TEST_CASE("one config, --release r1, r2, r3 then twice none: five completed cuto
     const auto row = nlohmann::json::parse(line, nullptr, false);
     if (!row.is_object() || !row.contains("release")) continue;
     CHECK(row["status"] == "completed");
+    // Each step's duration, in order.
+    Strings steps;
+    long total_ms = 0;
+    for (const auto& step : row["steps"]) {
+      steps.push_back(step["step"]);
+      total_ms += step["duration_ms"].get<long>();
+    }
+    CHECK(steps.front() == "preflight");
+    CHECK(steps.back() == "terminate");
+    CHECK(std::find(steps.begin(), steps.end(), "watch") != steps.end());
+    CHECK(total_ms <= row["duration_ms"].get<long>() + 50);
     releases.push_back(row["release"]);
     old_releases.push_back(row["old_release"]);
   }

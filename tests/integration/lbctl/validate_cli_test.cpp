@@ -42,7 +42,7 @@ TEST_CASE("lbctl validate accepts the reference example and prints its summary",
   TempDir dir;
   const Run run = run_lbctl(dir, {"validate", "-c", k_example}, {"-u", "LBCTL_STATE_DATABASE_URL"});
   CHECK(run.exit_code == 0);
-  CHECK(run.out == "ok: shop: 2 load balancers (lb1 app, lb2 app), old pool discovered, new pool match_old x v2-, "
+  CHECK(run.out == "ok: shop: 2 load balancers (lb1 app, lb2 app), old pool discovered, new pool match_old x {release}-, "
                    "provider local, drain health_file, migrations on\n");
   CHECK(run.err.empty());
 }
