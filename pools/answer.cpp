@@ -42,6 +42,16 @@ std::optional<std::string> answer_error(std::string_view answer) {
   return answer_text(answer);
 }
 
+bool says_no_such_server(std::string_view answer) {
+  bool gone = false;
+  for_each_line(answer, [&](std::string_view line) {
+    std::string_view rest;
+    severity_of(line, &rest);
+    if (rest.starts_with("No such server")) gone = true;
+  });
+  return gone;
+}
+
 std::string answer_text(std::string_view answer) {
   std::string text;
   for_each_line(answer, [&](std::string_view line) {

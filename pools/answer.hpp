@@ -12,6 +12,9 @@ namespace lbctl::pools {
 // HAProxy's error text, as it wrote it minus the "[N]: " prefix, when the
 // answer is an error; nullopt otherwise.
 std::optional<std::string> answer_error(std::string_view answer);
+// True when the answer says the server is not there ("No such server."):
+// for a command whose aim is that it be gone, that aim is met.
+bool says_no_such_server(std::string_view answer);
 
 // The answer without "[N]: " prefixes and trailing newlines.
 std::string answer_text(std::string_view answer);

@@ -43,6 +43,10 @@ asio::awaitable<Result<Applied>> LoadBalancer::ensure_deleted(std::vector<std::s
         still_connected.push_back(commands[i].substr(commands[i].find('/') + 1));
         continue;
       }
+      // Gone already: a batch cut off by a timeout may still have run on an
+      // LB that was only slow (seen: an LB frozen mid-detach, then thawed,
+      // ran the first batch after the retry had read it).
+      if (says_no_such_server((*answers)[i])) continue;
       if (auto error = answer_error((*answers)[i])) {
         co_return fail(ErrorKind::refused, fmt::format("{}: '{}' refused: {}", m_name, commands[i], *error));
       }

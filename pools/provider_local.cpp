@@ -162,9 +162,11 @@ asio::awaitable<Result<Server>> LocalProvider::await_listening(std::string name,
   const std::string host = without_brackets(target->host);
   const auto deadline = m_clock.now() + m_options.start_timeout;
   for (;;) {
-    // Alive after connecting too: the answer must come from our process, not
-    // from whoever else took the port meanwhile.
-    if (co_await accepts_connections(host, target->port, k_probe_timeout) && process_alive(pid)) {
+    // Alive after connecting too, and the listener its own: the answer must
+    // come from our process, not from whoever took the port meanwhile (seen:
+    // another test's HAProxy bound it while a sanitized server was starting).
+    if (co_await accepts_connections(host, target->port, k_probe_timeout) && process_alive(pid) &&
+        listener_is_ours(pid, target->port)) {
       co_return Server{name, address};
     }
     if (!process_alive(pid)) {

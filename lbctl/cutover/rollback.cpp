@@ -127,10 +127,12 @@ asio::awaitable<Result<void>> restore_states(CutoverRun& run, const std::vector<
 
 asio::awaitable<Result<void>> old_pool_back(CutoverRun& run) {
   const auto before = old_pool_before(run, run.fleet());
-  if (auto readded = co_await readd_detached(run, before); !readded) co_return readded;
-  // A health file that could not be restored leaves its server out, but the
-  // others' states are still put back before the failure is reported.
+  // Health files first: an old server re-added after a detach must pass
+  // HAProxy's check before it takes traffic, and without its file it never
+  // would. One that could not be restored leaves its server out, but the
+  // others are still put back before the failure is reported.
   const auto files = co_await restore_health_files(run);
+  if (auto readded = co_await readd_detached(run, before); !readded) co_return readded;
   if (auto states = co_await restore_states(run, before); !states) co_return states;
   if (!files.ok()) co_return files.result();
   const auto inter = run.server_options().inter();

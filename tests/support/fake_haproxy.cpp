@@ -198,6 +198,10 @@ std::string FakeHaproxy::execute_map(const std::string& command) {
 
 std::string FakeHaproxy::execute(const std::string& command) {
   const auto w = words(command.substr(0, command.find('\n')));
+  if (!m_delete_before_change.empty() && w.size() >= 2 && (w[0] == "set" || w[0] == "del") && w[1] == "server") {
+    const std::string gone = std::exchange(m_delete_before_change, std::string());
+    std::erase_if(m_servers, [&](const auto& s) { return s.name == gone; });
+  }
   if (w.size() == 2 && w[0] == "show" && w[1] == "info") {
     return fmt::format("Name: HAProxy\nVersion: 2.6.12\nPid: {}\nStart_time_sec: {}\n", m_pid, 1800000000 + m_pid);
   }

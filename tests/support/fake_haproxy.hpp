@@ -61,6 +61,9 @@ class FakeHaproxy final : public pools::RuntimeApi {
   void set_algo(std::string algo) { m_algo = std::move(algo); }
   // The config server is a `backup` server (show stat's bck).
   void set_backup(const std::string& server);
+  // Deletes `server` just before the next `set server`/`del server` command
+  // runs: a batch that an earlier, timed-out exchange already carried out.
+  void delete_before_next_change(const std::string& server) { m_delete_before_change = server; }
   // The server's check interval (a config server's `inter`).
   void set_check_inter(const std::string& server, int inter_ms);
   void add_responses(const std::string& server, std::uint64_t total, std::uint64_t errors_5xx);
@@ -105,6 +108,7 @@ class FakeHaproxy final : public pools::RuntimeApi {
 
   std::vector<FakeServerState> m_servers;
   std::vector<FakeServerState> m_original;
+  std::string m_delete_before_change;
   std::string m_cli_level = "admin";
   std::string m_algo = "roundrobin";
   std::map<std::string, AppHealth> m_app;  // the app servers' health outlives reloads

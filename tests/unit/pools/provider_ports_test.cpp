@@ -1,4 +1,13 @@
+#include <arpa/inet.h>
 #include <catch2/catch.hpp>
+#include <csignal>
+#include <netinet/in.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pools/tcp_probe.hpp"
 
 #include "pools/port_picker.hpp"
 
@@ -45,4 +54,30 @@ TEST_CASE("a one-port range and the top of the port space work", "[pools][ports]
 
 TEST_CASE("can_bind refuses a host that is not an IP literal", "[pools][ports]") {
   CHECK_FALSE(can_bind("localhost", 18300));
+}
+
+TEST_CASE("a listener is ours only when our process (or its group) holds the socket", "[pools][ports]") {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(::listen(fd, 1) == 0);
+  socklen_t length = sizeof address;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  const auto port = ntohs(address.sin_port);
+  CHECK(lbctl::pools::listener_is_ours(::getpid(), port));
+  // Another process (not a group leader, not holding the socket) is not it.
+  pid_t other = 0;
+  char sleep_arg0[] = "sleep";
+  char sleep_arg1[] = "5";
+  char* argv[] = {sleep_arg0, sleep_arg1, nullptr};
+  REQUIRE(::posix_spawnp(&other, "sleep", nullptr, nullptr, argv, environ) == 0);
+  CHECK_FALSE(lbctl::pools::listener_is_ours(other, port));
+  ::kill(other, SIGKILL);
+  ::waitpid(other, nullptr, 0);
+  ::close(fd);
+  CHECK_FALSE(lbctl::pools::listener_is_ours(::getpid(), port));
 }
