@@ -103,6 +103,16 @@ Stack::~Stack() {
     pid_t pid = 0;
     if (pid_file >> pid && pid > 0) ::kill(pid, SIGKILL);
   }
+  // And one whose pid was never recorded (lbctl killed between starting it
+  // and writing its pid file): any process running in a server's folder.
+  const std::string servers = base_dir().string() + "/";
+  std::error_code ec;
+  for (const auto& proc : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = proc.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const auto cwd = std::filesystem::read_symlink(proc.path() / "cwd", ec);
+    if (!ec && (cwd.string() + "/").starts_with(servers)) ::kill(std::stoi(name), SIGKILL);
+  }
 }
 
 void Stack::write_config() {
