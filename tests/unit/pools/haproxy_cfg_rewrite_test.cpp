@@ -115,9 +115,9 @@ TEST_CASE("new servers follow the last server line, in the order asked, indented
 
 TEST_CASE("new servers take the place of the last server line when it goes", "[pools][haproxy_cfg]") {
   const std::string text = "backend app\n    server blue-1 127.0.1.1:80\n    server blue-2 127.0.1.2:80\n\nbackend b\n";
-  const Servers servers = {server("green-1", "10.0.1.1:80", 1, false, 3)};
+  const Servers servers = {server("green-1", "127.0.2.1:80", 1, false, 3)};
   CHECK(rewritten(text, servers) ==
-        "backend app\n    server green-1 10.0.1.1:80 id 3 check inter 1s fall 2 rise 2\n"
+        "backend app\n    server green-1 127.0.2.1:80 id 3 check inter 1s fall 2 rise 2\n"
         "\nbackend b\n");
 }
 

@@ -20,7 +20,7 @@ TEST_CASE("find_backend reads each server line's name, address, weight, disabled
           "[pools][haproxy_cfg]") {
   const std::string text =
       "backend other\n"
-      "    server web-1 10.9.9.9:80 weight 99\n"
+      "    server web-1 127.0.9.9:80 weight 99\n"
       "backend app\n"
       "    balance roundrobin\n"
       "    server web-1 127.0.1.1:8080 check weight 10 id 7   # first\n"
