@@ -49,6 +49,22 @@ struct Cutover {
   std::int64_t version = 0;  // bumped by every write; save() must carry the current one
   std::string release;       // what it deploys ("r<id>" when none was given); "" before schema 4
   std::string old_release;   // the release of the service's last completed cutover ("" when none)
+  // `lbctl promote` / `lbctl undo` (request_promote, request_undo): when, and
+  // who ("alice@web1"); the first request is kept. None before schema 5.
+  std::optional<JournalTime> promote_requested_at;
+  std::string promote_requested_by = {};
+  std::optional<JournalTime> undo_requested_at;
+  std::string undo_requested_by = {};
+};
+
+// What other lbctl processes asked of a cutover through the journal, from
+// any machine: `lbctl abort`, `lbctl promote`, `lbctl undo`.
+struct Requests {
+  bool abort = false;
+  bool promote = false;
+  std::string promote_by = {};  // "alice@web1"
+  bool undo = false;
+  std::string undo_by = {};
 };
 
 struct NewCutover {
@@ -206,6 +222,18 @@ class Journal {
   virtual Result<std::int64_t> request_abort(const std::string& service) = 0;
   // True once request_abort() was called for this cutover.
   virtual Result<bool> abort_requested(std::int64_t cutover_id) = 0;
+  // Asks the service's unfinished cutover (running, interrupted or
+  // needs_operator) to end its promotion pause (promote) or to put the old
+  // pool back during its undo window (undo), recording when and `by`
+  // ("alice@web1"); works from any machine. Returns its id; a repeat keeps
+  // the first request's time and author. invalid when the service has no
+  // such cutover, or `by` is empty. The controller decides whether the
+  // request can be carried out (the caller checks the step first).
+  virtual Result<std::int64_t> request_promote(const std::string& service, const std::string& by) = 0;
+  virtual Result<std::int64_t> request_undo(const std::string& service, const std::string& by) = 0;
+  // Every request made of this cutover so far (abort, promote, undo), in one
+  // read: what the running cutover polls. invalid for an unknown id.
+  virtual Result<Requests> requests(std::int64_t cutover_id) = 0;
 
   // Takes the service lock without starting a cutover (for `lbctl
   // reconcile`): conflict naming the holder when another session holds it,

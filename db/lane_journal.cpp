@@ -54,6 +54,15 @@ Result<std::int64_t> LaneJournal::request_abort(const std::string& service) {
 Result<bool> LaneJournal::abort_requested(std::int64_t id) {
   return on_lane([&](Journal& j) { return j.abort_requested(id); });
 }
+Result<std::int64_t> LaneJournal::request_promote(const std::string& service, const std::string& by) {
+  return on_lane([&](Journal& j) { return j.request_promote(service, by); });
+}
+Result<std::int64_t> LaneJournal::request_undo(const std::string& service, const std::string& by) {
+  return on_lane([&](Journal& j) { return j.request_undo(service, by); });
+}
+Result<Requests> LaneJournal::requests(std::int64_t id) {
+  return on_lane([&](Journal& j) { return j.requests(id); });
+}
 Result<void> LaneJournal::lock_service(const std::string& service, const std::string& host, int pid) {
   return on_lane([&](Journal& j) { return j.lock_service(service, host, pid); });
 }

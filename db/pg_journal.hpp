@@ -50,6 +50,9 @@ class PgJournal final : public Journal {
   Result<std::vector<Event>> recent_events(std::int64_t cutover_id, std::size_t limit) override;
   Result<std::int64_t> request_abort(const std::string& service) override;
   Result<bool> abort_requested(std::int64_t cutover_id) override;
+  Result<std::int64_t> request_promote(const std::string& service, const std::string& by) override;
+  Result<std::int64_t> request_undo(const std::string& service, const std::string& by) override;
+  Result<Requests> requests(std::int64_t cutover_id) override;
   Result<void> lock_service(const std::string& service, const std::string& host, int pid) override;
   void release() override;
   Result<void> save_lb_records(const std::string& service, const std::vector<LbRecord>& records) override;

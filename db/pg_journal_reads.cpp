@@ -45,7 +45,9 @@ const std::string k_cutover_columns =
     std::to_string(k_space_service_lock) +
     " AND l.objid::bigint = s.id"
     " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-    " WHERE s.name = c.service)), coalesce(c.release, ''), coalesce(c.old_release, '')";
+    " WHERE s.name = c.service)), coalesce(c.release, ''), coalesce(c.old_release, ''), " +
+    us("c.promote_requested_at") + ", coalesce(c.promote_requested_by, ''), " + us("c.undo_requested_at") +
+    ", coalesce(c.undo_requested_by, '')";
 
 }  // namespace journal_sql
 
@@ -71,6 +73,10 @@ Cutover read_cutover(const pqxx::row& row) {
   c.version = row[16].as<std::int64_t>();
   c.release = row[18].as<std::string>();
   c.old_release = row[19].as<std::string>();
+  c.promote_requested_at = optional_time_of(row[20]);
+  c.promote_requested_by = row[21].as<std::string>();
+  c.undo_requested_at = optional_time_of(row[22]);
+  c.undo_requested_by = row[23].as<std::string>();
   return c;
 }
 
@@ -256,6 +262,53 @@ Result<bool> PgJournal::abort_requested(std::int64_t cutover_id) {
         tx.exec_params("SELECT abort_requested_at IS NOT NULL FROM lbctl.cutovers WHERE id = $1", cutover_id);
     if (rows.empty()) return fail(ErrorKind::invalid, "no cutover " + std::to_string(cutover_id));
     return rows[0][0].as<bool>();
+  });
+}
+
+namespace {
+
+// request_promote() and request_undo(): `what` is "promote" or "undo", the
+// prefix of its two columns (a fixed word, never the caller's text).
+Result<std::int64_t> request(PgJournal::State& state, const std::string& what, const std::string& service,
+                             const std::string& by) {
+  if (by.empty()) return fail(ErrorKind::invalid, "a request to " + what + " must name who makes it");
+  return guarded_on(state, "requesting " + what, [&]() -> Result<std::int64_t> {
+    pqxx::nontransaction tx(*state.db);
+    const std::string at = what + "_requested_at";
+    const std::string who = what + "_requested_by";
+    const auto rows = tx.exec_params(
+        "UPDATE lbctl.cutovers SET " + at + " = coalesce(" + at + ", now()), " + who + " = coalesce(" + who +
+            ", $2) WHERE service = $1 AND status IN ('running', 'needs_operator') RETURNING id",
+        service, by);
+    if (rows.empty()) {
+      return fail(ErrorKind::invalid, "service " + service + " has no unfinished cutover to " + what);
+    }
+    return rows[0][0].as<std::int64_t>();
+  });
+}
+
+}  // namespace
+
+Result<std::int64_t> PgJournal::request_promote(const std::string& service, const std::string& by) {
+  return request(*m_state, "promote", service, by);
+}
+
+Result<std::int64_t> PgJournal::request_undo(const std::string& service, const std::string& by) {
+  return request(*m_state, "undo", service, by);
+}
+
+Result<Requests> PgJournal::requests(std::int64_t cutover_id) {
+  return guarded_on(*m_state, "reading the journal", [&]() -> Result<Requests> {
+    pqxx::nontransaction tx(*m_state->db);
+    const auto rows = tx.exec_params(
+        "SELECT abort_requested_at IS NOT NULL, promote_requested_at IS NOT NULL, "
+        "coalesce(promote_requested_by, ''), undo_requested_at IS NOT NULL, coalesce(undo_requested_by, '') "
+        "FROM lbctl.cutovers WHERE id = $1",
+        cutover_id);
+    if (rows.empty()) return fail(ErrorKind::invalid, "no cutover " + std::to_string(cutover_id));
+    const auto& row = rows[0];
+    return Requests{row[0].as<bool>(), row[1].as<bool>(), row[2].as<std::string>(), row[3].as<bool>(),
+                    row[4].as<std::string>()};
   });
 }
 

@@ -102,6 +102,12 @@ CREATE INDEX restores_by_service ON lbctl.restores (service, id DESC);
 -- replaces (the last completed cutover's).
 ALTER TABLE lbctl.cutovers ADD COLUMN release text, ADD COLUMN old_release text;
 )sql"},
+    SchemaStep{5, R"sql(
+-- `lbctl promote` and `lbctl undo` from any machine: when, and who
+-- ("alice@web1"); the first request is kept.
+ALTER TABLE lbctl.cutovers ADD COLUMN promote_requested_at timestamptz, ADD COLUMN promote_requested_by text,
+  ADD COLUMN undo_requested_at timestamptz, ADD COLUMN undo_requested_by text;
+)sql"},
 };
 
 constexpr int k_latest = k_schema_steps.back().version;

@@ -259,23 +259,6 @@ Result<std::vector<db::Event>> FakeJournal::recent_events(std::int64_t cutover_i
   return all;
 }
 
-Result<std::int64_t> FakeJournal::request_abort(const std::string& service) {
-  calls.push_back("request_abort " + service);
-  if (auto e = injected("request_abort")) return std::unexpected(*e);
-  Cutover* c = active(service);
-  if (!c) return fail(ErrorKind::invalid, "service " + service + " has no running cutover to abort");
-  if (!c->abort_requested_at) c->abort_requested_at = now();
-  return c->id;
-}
-
-Result<bool> FakeJournal::abort_requested(std::int64_t cutover_id) {
-  calls.push_back("abort_requested " + std::to_string(cutover_id));
-  if (auto e = injected("abort_requested")) return std::unexpected(*e);
-  auto it = m_rows.find(cutover_id);
-  if (it == m_rows.end()) return no_cutover(cutover_id);
-  return it->second.abort_requested_at.has_value();
-}
-
 Result<void> FakeJournal::lock_service(const std::string& service, const std::string&, int) {
   calls.push_back("lock_service " + service);
   if (auto e = injected("lock_service")) return std::unexpected(*e);

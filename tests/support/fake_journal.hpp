@@ -6,7 +6,8 @@
 //   begin shop | adopt shop | save 1 v1 running attach | heartbeat 1 |
 //   server 1 new v2-1 attached | event 1 attach started | events 1 after 0 |
 //   recent_events 1 | servers 1 | request_abort shop | abort_requested 1 |
-//   release | latest shop | get 1 | history shop
+//   request_promote shop alice@web1 | request_undo shop alice@web1 |
+//   requests 1 | release | latest shop | get 1 | history shop
 // ("save ID vVERSION STATUS STEP" shows the version the caller sent).
 // Simulate the world with hold_lock(), owner_died(), lose_lock(),
 // other_writer() and fail_next().
@@ -42,8 +43,12 @@ class FakeJournal final : public db::Journal {
                                  std::string_view detail_json) override;
   Result<std::vector<db::Event>> events(std::int64_t cutover_id, std::int64_t after_id, std::size_t limit) override;
   Result<std::vector<db::Event>> recent_events(std::int64_t cutover_id, std::size_t limit) override;
+  // The requests of other lbctl processes (fake_journal_requests.cpp).
   Result<std::int64_t> request_abort(const std::string& service) override;
   Result<bool> abort_requested(std::int64_t cutover_id) override;
+  Result<std::int64_t> request_promote(const std::string& service, const std::string& by) override;
+  Result<std::int64_t> request_undo(const std::string& service, const std::string& by) override;
+  Result<db::Requests> requests(std::int64_t cutover_id) override;
   Result<void> lock_service(const std::string& service, const std::string& host, int pid) override;
   void release() override;
   // Logged as "records shop lb1,lb2" (apart from the "save" calls).

@@ -63,6 +63,15 @@ class LockHolder {
   bool m_started = false;
 };
 
+// Makes the state database look as an lbctl of schema `version` (3 or 4) left it.
+void as_schema(PostgresFixture& pg, int version) {
+  std::string ddl =
+      "ALTER TABLE lbctl.cutovers DROP COLUMN promote_requested_at, DROP COLUMN promote_requested_by, "
+      "DROP COLUMN undo_requested_at, DROP COLUMN undo_requested_by";
+  if (version < 4) ddl += ", DROP COLUMN release, DROP COLUMN old_release";
+  pg.execute(ddl + "; UPDATE lbctl.schema_version SET version = " + std::to_string(version));
+}
+
 }  // namespace
 
 TEST_CASE("the journal creates its schema on first open and reuses it", "[integration][db][journal]") {
@@ -307,21 +316,6 @@ TEST_CASE("events are read after an id or as the last few", "[integration][db][j
   CHECK((*recent)[1].id == ids[4]);
 }
 
-TEST_CASE("an abort requested from another machine is seen by the owner", "[integration][db][journal]") {
-  PostgresFixture pg;
-  auto owner = open_journal(pg, "web1", 1);
-  auto cutover = owner->begin(new_cutover("shop", "web1", 1));
-  REQUIRE(cutover);
-  CHECK_FALSE(*owner->abort_requested(cutover->id));
-  auto operator_journal = open_journal(pg, "laptop", 2);
-  CHECK(*operator_journal->request_abort("shop") == cutover->id);
-  CHECK(*owner->abort_requested(cutover->id));
-  // The request does not bump the version: the owner's next save still works.
-  cutover->step = "rollback";
-  CHECK(owner->save(*cutover));
-  CHECK(operator_journal->request_abort("blog").error().kind == ErrorKind::invalid);
-}
-
 TEST_CASE("heartbeat reports a lost lock", "[integration][db][journal]") {
   PostgresFixture pg;
   auto journal = open_journal(pg);
@@ -366,12 +360,10 @@ TEST_CASE("a state database at schema 3 is upgraded to 4: its cutovers read with
     REQUIRE((*journal)->save(*first));
     (*journal)->release();
   }
-  // As lbctl wrote it before releases existed.
-  pg.execute("ALTER TABLE lbctl.cutovers DROP COLUMN release, DROP COLUMN old_release; "
-             "UPDATE lbctl.schema_version SET version = 3");
+  as_schema(pg, 3);  // as lbctl wrote it before releases existed
   auto journal = PgJournal::open({pg.url(), std::chrono::seconds(5), "web1", 2});
   REQUIRE(journal);
-  CHECK(pg.query_value("SELECT version FROM lbctl.schema_version") == "4");
+  CHECK(pg.query_value("SELECT version FROM lbctl.schema_version") == std::to_string(PgJournal::schema_version()));
   auto old = (*journal)->get(1);
   REQUIRE(old);
   CHECK(old->release.empty());
@@ -379,4 +371,39 @@ TEST_CASE("a state database at schema 3 is upgraded to 4: its cutovers read with
   REQUIRE(next);
   CHECK(next->release == "r" + std::to_string(next->id));
   CHECK(next->old_release.empty());  // the completed one had none
+}
+
+TEST_CASE("a state database at schema 4 is upgraded to 5 keeping its cutovers",
+          "[integration][db][journal][release]") {
+  PostgresFixture pg;
+  {
+    auto journal = open_journal(pg, "web1", 1);
+    auto first = journal->begin(new_cutover("shop", "web1", 1));
+    REQUIRE(first);
+    first->status = CutoverStatus::completed;
+    REQUIRE(journal->save(*first));
+    journal->release();
+    REQUIRE(journal->begin(new_cutover("shop", "web1", 1)));
+    REQUIRE(journal->request_abort("shop"));
+    journal->release();
+  }
+  as_schema(pg, 4);  // as lbctl wrote it before promote and undo requests existed
+  auto journal = open_journal(pg, "web1", 2);
+  CHECK(PgJournal::schema_version() == 5);
+  CHECK(pg.query_value("SELECT version FROM lbctl.schema_version") == "5");
+  auto history = journal->history("shop", 10);
+  REQUIRE(history);
+  REQUIRE(history->size() == 2);
+  CHECK((*history)[1].status == CutoverStatus::completed);
+  CHECK((*history)[1].release == "r" + std::to_string((*history)[1].id));
+  CHECK((*history)[0].status == CutoverStatus::interrupted);
+  CHECK((*history)[0].old_release == (*history)[1].release);
+  CHECK((*history)[0].abort_requested_at);
+  CHECK_FALSE((*history)[0].promote_requested_at);
+  CHECK((*history)[0].undo_requested_by.empty());
+  CHECK(*journal->request_promote("shop", "alice@web1") == (*history)[0].id);
+  auto requests = journal->requests((*history)[0].id);
+  REQUIRE(requests);
+  CHECK(requests->abort);
+  CHECK(requests->promote_by == "alice@web1");
 }

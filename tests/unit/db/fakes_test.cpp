@@ -68,6 +68,34 @@ TEST_CASE("the fake journal fails the next call of a method when told to", "[db]
   CHECK(journal.begin(shop()));
 }
 
+TEST_CASE("the fake journal keeps the first promote and undo request", "[db][fakes]") {
+  FakeJournal journal;
+  CHECK(journal.request_promote("shop", "alice@web1").error().message ==
+        "service shop has no unfinished cutover to promote");
+  auto cutover = journal.begin(shop());
+  REQUIRE(cutover);
+  CHECK(*journal.request_promote("shop", "alice@web1") == cutover->id);
+  CHECK(*journal.request_promote("shop", "bob@web2") == cutover->id);
+  CHECK(journal.request_undo("shop", "").error().kind == ErrorKind::invalid);
+  journal.owner_died();  // an interrupted cutover takes requests too
+  CHECK(*journal.request_undo("shop", "bob@web2") == cutover->id);
+  auto requests = journal.requests(cutover->id);
+  REQUIRE(requests);
+  CHECK_FALSE(requests->abort);
+  CHECK(requests->promote);
+  CHECK(requests->promote_by == "alice@web1");
+  CHECK(requests->undo);
+  CHECK(requests->undo_by == "bob@web2");
+  CHECK(journal.get(cutover->id)->promote_requested_at);
+  CHECK(journal.requests(99).error().message == "no cutover 99");
+  journal.fail_next("requests", Error{ErrorKind::unreachable, "state database: down"});
+  CHECK(journal.requests(cutover->id).error().kind == ErrorKind::unreachable);
+  CHECK(journal.calls_starting("request") ==
+        std::vector<std::string>{"request_promote shop alice@web1", "request_promote shop alice@web1",
+                                 "request_promote shop bob@web2", "request_undo shop ", "request_undo shop bob@web2",
+                                 "requests 1", "requests 99", "requests 1"});
+}
+
 TEST_CASE("the fake migrator applies pending files once and records the order", "[db][fakes]") {
   lbctl::test::Simulation sim;
   FakeMigrator migrator;
