@@ -31,6 +31,8 @@ void build_cli(CLI::App& app, cli::Action& action) {
   cli::add_plan_command(app, action);
   cli::add_status_command(app, action);
   cli::add_abort_command(app, action);
+  cli::add_promote_command(app, action);
+  cli::add_undo_command(app, action);
   cli::add_maintenance_command(app, action);
   cli::add_reconcile_command(app, action);
   cli::add_restore_command(app, action);

@@ -40,6 +40,8 @@ void add_cutover_command(CLI::App& app, Action& action);  // cutover and resume
 void add_plan_command(CLI::App& app, Action& action);
 void add_status_command(CLI::App& app, Action& action);
 void add_abort_command(CLI::App& app, Action& action);
+void add_promote_command(CLI::App& app, Action& action);  // cmd_promote.cpp
+void add_undo_command(CLI::App& app, Action& action);     // cmd_promote.cpp
 void add_maintenance_command(CLI::App& app, Action& action);
 void add_reconcile_command(CLI::App& app, Action& action);
 void add_restore_command(CLI::App& app, Action& action);

@@ -55,6 +55,16 @@ void check_across_sections(const Reader& reader, const Config& config) {
   if (config.mode == CutoverMode::maintenance && !config.maintenance) {
     reader.fail_at("mode", "maintenance needs the maintenance section with its map; expected maintenance.map");
   }
+  if (config.mode == CutoverMode::maintenance && config.promotion.manual()) {
+    reader.fail_at("promotion.mode",
+                   "manual pauses with both pools serving, which mode: maintenance never has (the page is up); "
+                   "expected auto, or mode: blue_green");
+  }
+  if (config.mode == CutoverMode::maintenance && config.promotion.undo_window.count() > 0) {
+    reader.fail_at("promotion.undo_window",
+                   "mode: maintenance commits the migrations before the new servers start, so the old ones cannot "
+                   "come back; expected 0s, or mode: blue_green");
+  }
   const ProviderConfig& provider = config.provider;
   if (provider.type == ProviderConfig::Type::exec && config.drain.method == DrainConfig::Method::health_file) {
     for (auto [key, argv] : {std::pair{"remove_health_file", &provider.remove_health_file},
@@ -133,7 +143,7 @@ Config parse_config(const std::string& yaml_text, const std::filesystem::path& f
 
   const Section root(reader, Value{document, document.Mark(), ""});
   root.allow({"service", "release", "state", "mode", "load_balancers", "old_pool", "new_pool", "provider", "health", "drain",
-              "migrations", "terminate", "min_healthy", "stages", "hooks", "notifications", "maintenance"});
+              "migrations", "terminate", "min_healthy", "stages", "promotion", "hooks", "notifications", "maintenance"});
   Config config;
   config.file = file;
   config.service = name(reader, root.require("service", "the service's name, which names its lock and history"));
@@ -165,6 +175,7 @@ Config parse_config(const std::string& yaml_text, const std::filesystem::path& f
     config.min_healthy = static_cast<int>(integer(reader, *v, 0, std::numeric_limits<int>::max()));
   }
   if (auto v = root.get("stages")) config.stages = read_stages(reader, *v);
+  if (auto v = root.get("promotion")) config.promotion = read_promotion(reader, *v);
   if (auto v = root.get("hooks")) config.hooks = read_hooks(reader, *v);
   if (auto v = root.get("notifications")) config.notifications = read_notifications(reader, *v);
   if (auto v = root.get("maintenance")) config.maintenance = read_maintenance(reader, *v);

@@ -177,6 +177,21 @@ struct MaintenanceConfig {
 
 enum class CutoverMode { blue_green, maintenance };
 
+// The promotion gate and the undo window (section `promotion`).
+struct PromotionConfig {
+  enum class Mode { automatic, manual };
+  // manual: the cutover pauses after attach (and the stages), both pools
+  // serving, until `lbctl promote`, `lbctl abort` or a timer.
+  Mode mode = Mode::automatic;
+  Duration auto_promote_after{0};  // manual only; 0: never
+  Duration auto_abort_after{0};    // manual only; 0: never
+  // After detach the old servers stay running and ready this long, and
+  // `lbctl undo` puts them back; post-migrations and terminate wait. 0: none.
+  Duration undo_window{0};
+
+  bool manual() const { return mode == Mode::manual; }
+};
+
 struct Config {
   std::filesystem::path file;  // where it was read from
   std::string service;
@@ -197,6 +212,7 @@ struct Config {
   int min_healthy = 1;
   CutoverMode mode = CutoverMode::blue_green;
   std::vector<StageConfig> stages;
+  PromotionConfig promotion;
   HooksConfig hooks;
   NotificationsConfig notifications;
   std::optional<MaintenanceConfig> maintenance;
@@ -208,10 +224,12 @@ std::string_view to_string(CutoverMode mode);
 std::string_view to_string(ProviderConfig::Type type);
 std::string_view to_string(DrainConfig::Method method);
 std::string_view to_string(DrainConfig::OnTimeout action);
+std::string_view to_string(PromotionConfig::Mode mode);  // "auto", "manual"
 std::optional<CutoverMode> parse_mode(std::string_view text);
 std::optional<ProviderConfig::Type> parse_provider_type(std::string_view text);
 std::optional<DrainConfig::Method> parse_drain_method(std::string_view text);
 std::optional<DrainConfig::OnTimeout> parse_on_timeout(std::string_view text);
+std::optional<PromotionConfig::Mode> parse_promotion_mode(std::string_view text);
 
 // Reads and validates `file`; throws ConfigError.
 Config load_config(const std::filesystem::path& file);

@@ -29,6 +29,11 @@ constexpr auto k_on_timeout = enum_names<DrainConfig::OnTimeout>({
     {DrainConfig::OnTimeout::force, "force"},
 });
 
+constexpr auto k_promotion_modes = enum_names<PromotionConfig::Mode>({
+    {PromotionConfig::Mode::automatic, "auto"},
+    {PromotionConfig::Mode::manual, "manual"},
+});
+
 }  // namespace
 
 std::string_view to_string(CutoverMode mode) { return k_modes.name(mode); }
@@ -39,5 +44,7 @@ std::optional<CutoverMode> parse_mode(std::string_view text) { return k_modes.pa
 std::optional<ProviderConfig::Type> parse_provider_type(std::string_view text) { return k_provider_types.parse(text); }
 std::optional<DrainConfig::Method> parse_drain_method(std::string_view text) { return k_drain_methods.parse(text); }
 std::optional<DrainConfig::OnTimeout> parse_on_timeout(std::string_view text) { return k_on_timeout.parse(text); }
+std::string_view to_string(PromotionConfig::Mode mode) { return k_promotion_modes.name(mode); }
+std::optional<PromotionConfig::Mode> parse_promotion_mode(std::string_view text) { return k_promotion_modes.parse(text); }
 
 }  // namespace lbctl

@@ -143,6 +143,34 @@ std::vector<StageConfig> read_stages(Reader& reader, const Value& value) {
   return stages;
 }
 
+PromotionConfig read_promotion(Reader& reader, const Value& value) {
+  const Section section(reader, value);
+  section.allow({"mode", "auto_promote_after", "auto_abort_after", "undo_window"});
+  PromotionConfig promotion;
+  if (auto v = section.get("mode")) {
+    const std::string mode = text(reader, *v);
+    const auto parsed = parse_promotion_mode(mode);
+    if (!parsed) reader.fail(*v, fmt::format("{} is not a promotion mode; expected auto or manual", show_value(mode)));
+    promotion.mode = *parsed;
+  }
+  for (auto [key, slot] : {std::pair{"auto_promote_after", &promotion.auto_promote_after},
+                           std::pair{"auto_abort_after", &promotion.auto_abort_after}}) {
+    const auto v = section.get(key);
+    if (!v) continue;
+    *slot = duration(reader, *v, true);
+    if (slot->count() > 0 && !promotion.manual()) {
+      reader.fail(*v, "a timer of the promotion pause, which only mode: manual has; expected mode: manual, or 0s");
+    }
+  }
+  if (promotion.auto_promote_after.count() > 0 && promotion.auto_promote_after == promotion.auto_abort_after) {
+    reader.fail(*section.get("auto_abort_after"),
+                "equal to auto_promote_after, so which one acts is a coin toss; expected two different durations "
+                "(the first to run out acts)");
+  }
+  if (auto v = section.get("undo_window")) promotion.undo_window = duration(reader, *v, true);
+  return promotion;
+}
+
 HooksConfig read_hooks(Reader& reader, const Value& value) {
   const Section section(reader, value);
   section.allow({"before_attach", "after_attach", "before_drain", "after_detach", "after_post_migrate", "after_cutover",

@@ -52,6 +52,11 @@ nlohmann::json config_snapshot(const Config& c) {
         {"on_timeout", to_string(c.drain.on_timeout)}}},
       {"terminate", {{"delay", format_duration(c.terminate_delay)}}},
       {"min_healthy", c.min_healthy},
+      {"promotion",
+       {{"mode", to_string(c.promotion.mode)},
+        {"auto_promote_after", format_duration(c.promotion.auto_promote_after)},
+        {"auto_abort_after", format_duration(c.promotion.auto_abort_after)},
+        {"undo_window", format_duration(c.promotion.undo_window)}}},
       {"mode", to_string(c.mode)},
   };
   if (c.migrations) {

@@ -27,10 +27,10 @@ CutoverOutcome after_rollback(const db::Cutover& row) {
   return {Outcome::needs_operator, row.id, fmt::format("cutover {} did not end", row.id)};
 }
 
-// Follows the live holder's rollback through the journal. nullopt when its
-// process went away meanwhile (the row reads interrupted): roll back here.
-asio::awaitable<std::optional<CutoverOutcome>> follow_holder(CutoverDeps& deps, const db::Cutover& holder,
-                                                             const AbortOptions& options) {
+}  // namespace
+
+asio::awaitable<std::optional<CutoverOutcome>> follow_rollback(CutoverDeps& deps, const db::Cutover& holder,
+                                                               const AbortOptions& options) {
   const auto deadline = options.timeout ? std::optional(deps.clock.now() + *options.timeout) : std::nullopt;
   std::int64_t seen = 0;
   for (;;) {
@@ -53,8 +53,6 @@ asio::awaitable<std::optional<CutoverOutcome>> follow_holder(CutoverDeps& deps, 
   }
 }
 
-}  // namespace
-
 asio::awaitable<CutoverOutcome> abort_cutover(CutoverDeps deps, AbortOptions options) {
   auto latest = deps.journal.latest(deps.config.service);
   if (!latest) co_return refused(latest.error());
@@ -67,7 +65,7 @@ asio::awaitable<CutoverOutcome> abort_cutover(CutoverDeps deps, AbortOptions opt
   const db::Cutover holder = **latest;
   if (holder.status == db::CutoverStatus::running) {
     if (auto asked = deps.journal.request_abort(deps.config.service); !asked) co_return refused(asked.error());
-    if (auto followed = co_await follow_holder(deps, holder, options)) co_return *followed;
+    if (auto followed = co_await follow_rollback(deps, holder, options)) co_return *followed;
   }
   // Its process is gone: roll back here.
   auto rolled = co_await rollback_cutover(deps);

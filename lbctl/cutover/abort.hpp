@@ -28,4 +28,11 @@ struct AbortOptions {
 // rolling back after the timeout; unreachable: the state database or an LB.
 boost::asio::awaitable<CutoverOutcome> abort_cutover(CutoverDeps deps, AbortOptions options);
 
+// Follows a live holder's rollback through the journal (its events to
+// options.on_event) until the cutover ends: how the row ended, as abort's
+// outcome (done: rolled back). nullopt when its process went away meanwhile
+// (the row reads interrupted). locked after options.timeout.
+boost::asio::awaitable<std::optional<CutoverOutcome>> follow_rollback(CutoverDeps& deps, const db::Cutover& holder,
+                                                                      const AbortOptions& options);
+
 }  // namespace lbctl

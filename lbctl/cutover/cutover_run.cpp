@@ -115,7 +115,7 @@ std::chrono::milliseconds CutoverRun::new_pool_patience() const {
 }
 
 Result<void> CutoverRun::new_pool_alive(Step step, const std::vector<std::vector<pools::ServerStat>>& stats) {
-  if (step != Step::stages && step != Step::drain && step != Step::watch) return {};
+  if (step != Step::stages && step != Step::promote && step != Step::drain && step != Step::watch) return {};
   const auto now = m_deps.clock.now();
   for (std::size_t i = 0; i < stats.size(); ++i) {
     for (const auto& name : new_names()) {

@@ -86,6 +86,9 @@ class CutoverRun {
   // Why the lock was lost for good ("" when it was not).
   const std::string& lost_lock_reason() const { return m_lost_lock_reason; }
   bool abort_seen() const { return m_abort_seen; }
+  // What `lbctl promote` and `lbctl undo` asked, as last polled (with the
+  // abort request, by stop_requested()).
+  const db::Requests& requests() const { return m_requests; }
 
   // From here on an LB that does not answer is retried for its
   // unreachable_timeout before an operation fails (preflight fails at once:
@@ -175,6 +178,7 @@ class CutoverRun {
   pools::ServerOptions m_server_options;
   std::optional<Clock::TimePoint> m_last_poll;
   bool m_abort_seen = false;
+  db::Requests m_requests;
   bool m_lost_lock = false;
   std::string m_lost_lock_reason;
   std::optional<Clock::TimePoint> m_db_lost_at;

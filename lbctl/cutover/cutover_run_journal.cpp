@@ -223,7 +223,7 @@ bool CutoverRun::stop_requested() {
   // A lock lost with its connection, or a database out of reach: ridden
   // out (the lock is taken again if nobody else took it).
   m_polling = true;
-  using Polled = std::pair<Result<void>, Result<bool>>;
+  using Polled = std::pair<Result<void>, Result<db::Requests>>;
   auto lost = [](const Result<void>& beat) {
     return !beat && (beat.error().kind == ErrorKind::conflict || beat.error().kind == ErrorKind::unreachable);
   };
@@ -231,8 +231,8 @@ bool CutoverRun::stop_requested() {
       m_deps.journal_lane,
       [&journal = lane_journal(), id = m_row.id, lost]() {
         auto beat = journal.heartbeat(id);
-        if (lost(beat)) return Polled{beat, false};
-        return Polled{beat, journal.abort_requested(id)};
+        if (lost(beat)) return Polled{beat, db::Requests{}};
+        return Polled{beat, journal.requests(id)};
       },
       [this, alive = std::weak_ptr<bool>(m_alive), lost](Polled polled) {
         if (alive.expired()) return;
@@ -243,7 +243,9 @@ bool CutoverRun::stop_requested() {
           return;
         }
         if (!asked && asked.error().kind == ErrorKind::unreachable) database_lost(asked.error());
-        if (asked && *asked) m_abort_seen = true;
+        if (!asked) return;
+        m_requests = *asked;
+        if (asked->abort) m_abort_seen = true;
       });
   return m_abort_seen || m_lost_lock;
 }

@@ -125,6 +125,9 @@ asio::awaitable<CutoverOutcome> step_failed(CutoverRun& run, const Flow& flow, S
     case OnFailure::roll_back: {
       // Named first: GCC 12 frees a ?: temporary inside co_await twice.
       std::string reason = error.kind == ErrorKind::cancelled && run.abort_seen() ? "aborted by `lbctl abort`" : message;
+      if (error.kind == ErrorKind::cancelled && step == Step::undo_window && !run.progress().undone_by.empty()) {
+        reason = "undone after promotion by " + run.progress().undone_by;
+      }
       co_return co_await roll_back_run(run, std::move(reason));
     }
     case OnFailure::stop_for_operator: break;

@@ -44,6 +44,10 @@ enum class EventKind {
   attached,
   stage,
   stage_passed,
+  paused,        // promotion.mode manual: waiting for `lbctl promote`
+  promoted,      // the pause ended: by `lbctl promote` or auto_promote_after
+  undo_window,   // the old servers detached but kept ready until the window closes
+  undo_closed,   // the undo window passed: the old servers may go
   health_files_removed,
   drain_progress,
   drained,

@@ -59,6 +59,16 @@ struct CutoverProgress {
   FailureRecord failure;  // empty step: none
   bool maintenance_on = false;
   std::string maintenance_text;  // the page as first set, so a re-ensure shows the same end time
+  // promotion.mode manual: when the pause began (wall ms; 0 = not yet; its
+  // timers count from it, across a resume), when it ended and by whom
+  // ("alice@web1", or "auto_promote_after 10m").
+  std::int64_t paused_at_ms = 0;
+  std::int64_t promoted_at_ms = 0;
+  std::string promoted_by;
+  // promotion.undo_window: when it closes (wall ms; 0 = not opened), and who
+  // undid the cutover in it ("" = nobody).
+  std::int64_t undo_until_ms = 0;
+  std::string undone_by;
 
   bool migrations_pending() const;
   std::vector<pools::Server> old_servers() const;
@@ -69,7 +79,8 @@ struct CutoverProgress {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CutoverProgress, format, old_pool, new_pool, migrations, backup_path,
                                                 frozen, drain_started, health_files_removed, watch_started_ms, cut_sessions,
                                                 terminate_after_ms, stage, weights_changed, failure, maintenance_on,
-                                                maintenance_text)
+                                                maintenance_text, paused_at_ms, promoted_at_ms, promoted_by,
+                                                undo_until_ms, undone_by)
 
 // Every LB's backend as preflight found it (the journal's lb_snapshot): what
 // rollback puts back (admin states, weights), and which old servers were UP.

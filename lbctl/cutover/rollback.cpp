@@ -58,19 +58,43 @@ std::vector<OldPoolBefore> old_pool_before(const CutoverRun& run, pools::Fleet& 
   return per_lb;
 }
 
-// Old servers already detached (a failure mid-detach) come back, checked
+// The id an old server had before the cutover, when it had the same one on
+// every LB and none of them uses it now (stick tables keep server ids: its
+// sessions come back to it); else 0.
+std::uint64_t old_id(const std::vector<LbSnapshot>& before, const std::vector<pools::BackendState>& now,
+                     const std::string& name) {
+  std::uint64_t id = 0;
+  for (const auto& lb : before) {
+    const auto* seen = lb.find(name);
+    if (seen == nullptr || seen->id == 0 || (id != 0 && seen->id != id)) return 0;
+    id = seen->id;
+  }
+  for (const auto& lb : now) {
+    if (std::any_of(lb.stats.begin(), lb.stats.end(), [id](const pools::ServerStat& s) { return s.id == id; })) return 0;
+  }
+  return id;
+}
+
+// Old servers already detached (a failure mid-detach, or an undo after
+// promotion) come back with their old ids where they are free, checked
 // before they take traffic.
 asio::awaitable<Result<void>> readd_detached(CutoverRun& run, const std::vector<OldPoolBefore>& before) {
   auto snapshots = co_await run.fleet().all<pools::BackendState>([](pools::LoadBalancer& lb) { return lb.snapshot(); });
   if (!snapshots) co_return std::unexpected(snapshots.error());
+  const auto preflight = read_lb_snapshot(run.row().lb_snapshot_json);
   std::uint64_t next_id = 0;
   for (const auto& s : *snapshots) next_id = std::max(next_id, s.max_id());
   for (const auto& s : run.progress().new_pool) next_id = std::max(next_id, s.id);
+  for (const auto& lb : preflight) {
+    for (const auto& s : lb.servers) next_id = std::max(next_id, s.id);
+  }
   std::vector<pools::NewServer> readd;
   for (const auto& server : run.progress().old_pool) {
     const bool missing = std::any_of(snapshots->begin(), snapshots->end(),
                                      [&](const pools::BackendState& b) { return b.stat(server.name) == nullptr; });
-    if (missing) readd.push_back({server.name, server.address, ++next_id});
+    if (!missing) continue;
+    const std::uint64_t id = preflight.size() == snapshots->size() ? old_id(preflight, *snapshots, server.name) : 0;
+    readd.push_back({server.name, server.address, id != 0 ? id : ++next_id});
   }
   if (readd.empty()) co_return Result<void>{};
   if (auto prepared = co_await prepare_on_fleet(run, readd, Step::rollback); !prepared) co_return prepared;
@@ -85,8 +109,8 @@ asio::awaitable<Result<void>> readd_detached(CutoverRun& run, const std::vector<
       run.config().health.deadline, pools::check_poll(run.server_options().inter()), Step::rollback, false);
 }
 
-// Only the files lbctl removed; a restore that fails for one server goes on
-// with the others, and each failure is reported.
+}  // namespace
+
 asio::awaitable<PerServer> restore_health_files(CutoverRun& run) {
   auto& progress = run.progress();
   if (progress.health_files_removed.empty() || run.config().drain.method != DrainConfig::Method::health_file) {
@@ -105,6 +129,8 @@ asio::awaitable<PerServer> restore_health_files(CutoverRun& run) {
   });
   co_return restored;
 }
+
+namespace {
 
 asio::awaitable<Result<void>> restore_states(CutoverRun& run, const std::vector<OldPoolBefore>& before) {
   std::unordered_map<std::string, const OldPoolBefore*> by_lb;

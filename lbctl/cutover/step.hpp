@@ -37,9 +37,11 @@ enum class Step {
   verify,
   attach,
   stages,
+  promote,      // promotion.mode manual: paused, both pools serving, until promoted
   drain,
   watch,
   detach,
+  undo_window,  // promotion.undo_window: the old servers kept ready to come back
   post_migrate,
   unfreeze,
   terminate,

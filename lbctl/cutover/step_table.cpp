@@ -27,9 +27,13 @@ constexpr StepInfo k_steps[] = {
     {Step::verify, "verify", step_verify, "check each new server directly (HTTP and database) while every LB adds it in MAINT"},
     {Step::attach, "attach", step_attach, "HAProxy's own check passed, make the new servers ready, wait until UP on every LB"},
     {Step::stages, "stages", step_stages, "shift weight to the new pool in stages, gated on its 5xx ratio"},
+    {Step::promote, "promote", step_promote,
+     "promotion.mode manual: pause with both pools serving until `lbctl promote`, `lbctl abort` or a timer"},
     {Step::drain, "drain", step_drain, "take the old servers out of rotation; their sessions continue"},
     {Step::watch, "watch", step_watch, "wait until the old servers' sessions end on every LB (and old workers)"},
     {Step::detach, "detach", step_detach, "MAINT, then del server, on every LB"},
+    {Step::undo_window, "undo_window", step_undo_window,
+     "promotion.undo_window: keep the old servers running and ready; `lbctl undo` puts them back"},
     {Step::post_migrate, "post_migrate", step_post_migrate, "apply post/ migrations (drops) in one transaction"},
     {Step::unfreeze, "unfreeze", step_unfreeze, "unfreeze scaling"},
     {Step::terminate, "terminate", step_terminate, "terminate the old servers after terminate.delay"},
@@ -55,10 +59,13 @@ const std::vector<FlowStep> k_blue_green = {
     {Step::clone, roll_back},
     {Step::verify, roll_back},
     {Step::attach, roll_back, HookPoint::before_attach, HookPoint::after_attach},
-    {Step::stages, roll_back, HookPoint::none, HookPoint::none, false, true},
+    {Step::stages, roll_back, HookPoint::none, HookPoint::none, false, FlowStep::Needs::stages},
+    {Step::promote, roll_back, HookPoint::none, HookPoint::none, false, FlowStep::Needs::manual_promotion},
     {Step::drain, roll_back, HookPoint::before_drain},
     {Step::watch, roll_back},
     {Step::detach, roll_back, HookPoint::none, HookPoint::after_detach},
+    // An undo (or an abort) in the window is a rollback: the old pool back, the new one out.
+    {Step::undo_window, roll_back, HookPoint::none, HookPoint::none, false, FlowStep::Needs::undo_window},
     {Step::post_migrate, stop_for_operator, HookPoint::none, HookPoint::after_post_migrate, true},
     {Step::unfreeze, stop_for_operator},
     {Step::terminate, stop_for_operator, HookPoint::none, HookPoint::after_cutover},
@@ -139,11 +146,24 @@ Step Flow::commits_migrations() const {
 
 bool Flow::past_no_return(Step step) const { return index_of(step) > index_of(commits_migrations()); }
 
+namespace {
+
+bool has(const Config& config, FlowStep::Needs needs) {
+  switch (needs) {
+    case FlowStep::Needs::nothing: return true;
+    case FlowStep::Needs::stages: return !config.stages.empty();
+    case FlowStep::Needs::manual_promotion: return config.promotion.manual();
+    case FlowStep::Needs::undo_window: return config.promotion.undo_window.count() > 0;
+  }
+  return true;
+}
+
+}  // namespace
+
 Flow flow_for(const Config& config) {
   Flow flow;
   for (const auto& row : rows_of(config.mode)) {
-    if (row.only_with_stages && config.stages.empty()) continue;
-    flow.steps.push_back(row);
+    if (has(config, row.needs)) flow.steps.push_back(row);
   }
   return flow;
 }
@@ -152,7 +172,7 @@ std::string step_names(CutoverMode mode) {
   std::vector<std::string> names;
   for (const auto& row : rows_of(mode)) {
     const auto name = std::string(to_string(row.step));
-    names.push_back(row.only_with_stages ? "[" + name + "]" : name);
+    names.push_back(row.needs != FlowStep::Needs::nothing ? "[" + name + "]" : name);
   }
   return fmt::format("{}", fmt::join(names, ", "));
 }

@@ -32,7 +32,9 @@ struct FlowStep {
   HookPoint before = HookPoint::none;
   HookPoint after = HookPoint::none;
   bool commits_migrations = false;  // past it, abort cannot undo the migrations
-  bool only_with_stages = false;    // runs only when the config has stages
+  // What the config must have for the step to run.
+  enum class Needs { nothing, stages, manual_promotion, undo_window };
+  Needs needs = Needs::nothing;
 };
 
 // The steps of one config's mode, in order.

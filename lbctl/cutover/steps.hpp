@@ -33,6 +33,10 @@ boost::asio::awaitable<Result<void>> step_stages(CutoverRun& run);
 // The weights of stage `stage` on every LB (the old pool's too while it is there).
 boost::asio::awaitable<Result<void>> apply_stage_weights(CutoverRun& run, std::size_t stage, bool old_pool_there,
                                                          Step step);
+// step_promotion.cpp: the pause before the drain (promotion.mode manual),
+// and the undo window after detach (promotion.undo_window).
+boost::asio::awaitable<Result<void>> step_promote(CutoverRun& run);
+boost::asio::awaitable<Result<void>> step_undo_window(CutoverRun& run);
 // step_drain.cpp
 boost::asio::awaitable<Result<void>> step_drain(CutoverRun& run);
 // step_watch.cpp
@@ -63,6 +67,11 @@ struct PerServer {
 using ServerAction = std::function<boost::asio::awaitable<Result<void>>(const pools::Server&)>;
 boost::asio::awaitable<PerServer> on_each_server(std::vector<pools::Server> servers, std::string what,
                                                           ServerAction action);
+
+// rollback.cpp: the health files of the old servers lbctl removed them from
+// (progress.health_files_removed), restored; each restored one is taken off
+// the list (the caller saves), a failure for one goes on with the others.
+boost::asio::awaitable<PerServer> restore_health_files(CutoverRun& run);
 
 // step_attach.cpp: the new pool on every LB in the safe order: added in
 // MAINT with checks running, HAProxy's check passed, then ready, then UP

@@ -36,6 +36,25 @@ TEST_CASE("a blue-green cutover runs seed 003's order, stages only when configur
                                            "terminate"});
 }
 
+TEST_CASE("a manual promotion pauses after the stages; an undo window follows detach", "[lbctl][step_table]") {
+  Config config;
+  config.stages.push_back(StageConfig{});
+  config.promotion.mode = PromotionConfig::Mode::manual;
+  config.promotion.undo_window = std::chrono::minutes(10);
+  const auto flow = flow_for(config);
+  CHECK(names(flow) == Strings{"preflight", "backup", "pre_migrate", "freeze", "clone", "verify", "attach", "stages",
+                               "promote", "drain", "watch", "detach", "undo_window", "post_migrate", "unfreeze",
+                               "terminate"});
+  // Both before the point of no return: abort (and undo) roll back from either.
+  CHECK(flow.rolls_back(Step::promote));
+  CHECK(flow.rolls_back(Step::undo_window));
+  CHECK_FALSE(flow.past_no_return(Step::undo_window));
+  config.promotion.mode = PromotionConfig::Mode::automatic;
+  config.promotion.undo_window = std::chrono::milliseconds(0);
+  CHECK(flow_for(config).find(Step::promote) == nullptr);
+  CHECK(flow_for(config).find(Step::undo_window) == nullptr);
+}
+
 TEST_CASE("blue-green: freeze to detach rolls back; post_migrate is the point of no return", "[lbctl][step_table]") {
   Config config;
   config.stages.push_back(StageConfig{});
@@ -96,6 +115,6 @@ TEST_CASE("every step has a name that parses back, a description and, but rollba
 
 TEST_CASE("--help lists each mode's steps from the table", "[lbctl][step_table]") {
   CHECK(step_names(CutoverMode::blue_green) ==
-        "preflight, backup, pre_migrate, freeze, clone, verify, attach, [stages], drain, watch, detach, post_migrate, "
-        "unfreeze, terminate");
+        "preflight, backup, pre_migrate, freeze, clone, verify, attach, [stages], [promote], drain, watch, detach, "
+        "[undo_window], post_migrate, unfreeze, terminate");
 }

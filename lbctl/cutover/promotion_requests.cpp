@@ -1,0 +1,204 @@
+#include "lbctl/cutover/promotion_requests.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <variant>
+
+#include "core/duration.hpp"
+#include "core/time_format.hpp"
+#include "lbctl/cutover/cutover.hpp"
+#include "lbctl/cutover/progress.hpp"
+
+namespace lbctl {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+CutoverOutcome refused(const Error& error) { return CutoverOutcome{outcome_for(error.kind), 0, error.message}; }
+
+CutoverOutcome usage(std::int64_t id, std::string message) { return {Outcome::usage, id, std::move(message)}; }
+
+// The promotion settings the cutover started with (its config snapshot): a
+// cutover started by an lbctl before promotion existed had neither.
+PromotionConfig started_with(const db::Cutover& row) {
+  PromotionConfig promotion;
+  const auto snapshot = nlohmann::json::parse(row.config_json, nullptr, false);
+  if (!snapshot.is_object() || !snapshot.contains("promotion") || !snapshot["promotion"].is_object()) return promotion;
+  const auto& p = snapshot["promotion"];
+  if (p.contains("mode") && p["mode"].is_string()) {
+    promotion.mode = parse_promotion_mode(p["mode"].get<std::string>()).value_or(PromotionConfig::Mode::automatic);
+  }
+  if (p.contains("undo_window") && p["undo_window"].is_string()) {
+    promotion.undo_window = parse_duration(p["undo_window"].get<std::string>()).value_or(Duration{0});
+  }
+  return promotion;
+}
+
+std::string at(std::int64_t wall_ms) {
+  return format_time(std::chrono::system_clock::time_point(std::chrono::milliseconds(wall_ms)), TimeFormat::human);
+}
+
+std::int64_t wall_ms(Clock& clock) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock.wall_now().time_since_epoch()).count();
+}
+
+// The service's unfinished cutover and its resume record; an outcome when
+// there is none.
+struct Target {
+  db::Cutover row;
+  CutoverProgress progress;
+  Step step = Step::preflight;
+};
+
+std::variant<Target, CutoverOutcome> target(CutoverDeps& deps, std::string_view what) {
+  auto latest = deps.journal.latest(deps.config.service);
+  if (!latest) return refused(latest.error());
+  if (!*latest) return usage(0, fmt::format("no cutover of service {} to {}", deps.config.service, what));
+  Target t{**latest, {}, parse_step((*latest)->step).value_or(Step::preflight)};
+  auto progress = read_progress(t.row.progress_json);
+  if (!progress) return CutoverOutcome{Outcome::needs_operator, t.row.id, fmt::format("cutover {}: {}", t.row.id, progress.error().message)};
+  t.progress = std::move(*progress);
+  return t;
+}
+
+// Events journaled since `seen`, to options.on_event.
+void pass_events(CutoverDeps& deps, std::int64_t id, std::int64_t& seen, const AbortOptions& options) {
+  auto events = deps.journal.events(id, seen, 100);
+  if (!events) return;
+  for (const auto& e : *events) {
+    seen = e.id;
+    if (options.on_event) options.on_event(e);
+  }
+}
+
+asio::awaitable<CutoverOutcome> wait_for_promotion(CutoverDeps& deps, const db::Cutover& holder,
+                                                   const AbortOptions& options) {
+  const auto deadline = deps.clock.now() + options.timeout.value_or(30s);
+  auto recent = deps.journal.recent_events(holder.id, 1);
+  std::int64_t seen = recent && !recent->empty() ? recent->back().id : 0;
+  for (;;) {
+    co_await deps.clock.sleep_for(options.poll);
+    pass_events(deps, holder.id, seen, options);
+    auto row = deps.journal.get(holder.id);
+    if (!row) co_return refused(row.error());
+    const auto progress = read_progress(row->progress_json);
+    if (progress && progress->promoted_at_ms != 0) {
+      co_return CutoverOutcome{Outcome::done, holder.id,
+                               fmt::format("cutover {} promoted by {}: draining the old servers", holder.id,
+                                           progress->promoted_by)};
+    }
+    if (row->status == db::CutoverStatus::interrupted) {
+      co_return CutoverOutcome{Outcome::done, holder.id,
+                               fmt::format("promote recorded for cutover {}; its process went away: `lbctl resume` "
+                                           "carries it on, promoted",
+                                           holder.id)};
+    }
+    if (row->status != db::CutoverStatus::running) {
+      co_return CutoverOutcome{Outcome::failed, holder.id,
+                               fmt::format("cutover {} ended {} before it was promoted{}", holder.id,
+                                           db::to_string(row->status), row->error.empty() ? "" : ": " + row->error)};
+    }
+    if (deps.clock.now() >= deadline) {
+      co_return CutoverOutcome{Outcome::locked, holder.id,
+                               fmt::format("promote recorded, but {} has not acted on it after {}; it will at its next "
+                                           "poll (`lbctl status` shows it)",
+                                           db::describe(*row), format_duration(options.timeout.value_or(30s)))};
+    }
+  }
+}
+
+}  // namespace
+
+asio::awaitable<CutoverOutcome> promote_cutover(CutoverDeps deps, AbortOptions options, std::string by) {
+  auto found = target(deps, "promote");
+  if (auto* ended = std::get_if<CutoverOutcome>(&found)) co_return *ended;
+  const Target t = std::get<Target>(std::move(found));
+  const auto& row = t.row;
+  if (db::is_finished(row.status)) {
+    co_return usage(row.id, fmt::format("no cutover of service {} to promote (the last one, {}, {})", deps.config.service,
+                                        row.id, db::to_string(row.status)));
+  }
+  if (!started_with(row).manual()) {
+    co_return usage(row.id, fmt::format("cutover {} does not pause for promotion (it started with promotion.mode auto)",
+                                        row.id));
+  }
+  if (t.progress.promoted_at_ms != 0) {
+    co_return CutoverOutcome{Outcome::done, row.id,
+                             fmt::format("cutover {} was already promoted by {} at {}", row.id, t.progress.promoted_by,
+                                         at(t.progress.promoted_at_ms))};
+  }
+  if (t.step == Step::rollback || !t.progress.failure.step.empty()) {
+    co_return usage(row.id, fmt::format("cutover {} is rolling back ({}): nothing to promote", row.id,
+                                        t.progress.failure.message));
+  }
+  if (auto asked = deps.journal.request_promote(deps.config.service, by); !asked) co_return refused(asked.error());
+  if (row.status == db::CutoverStatus::interrupted || row.status == db::CutoverStatus::needs_operator) {
+    co_return CutoverOutcome{Outcome::done, row.id,
+                             fmt::format("promote recorded for cutover {} ({}): `lbctl resume` carries it on, promoted",
+                                         row.id, db::to_string(row.status))};
+  }
+  if (t.step != Step::promote) {
+    co_return CutoverOutcome{Outcome::done, row.id,
+                             fmt::format("promote recorded for cutover {} (at step {}): it goes on to the drain without "
+                                         "pausing",
+                                         row.id, row.step)};
+  }
+  co_return co_await wait_for_promotion(deps, row, options);
+}
+
+asio::awaitable<CutoverOutcome> undo_cutover(CutoverDeps deps, AbortOptions options, std::string by) {
+  auto found = target(deps, "undo");
+  if (auto* ended = std::get_if<CutoverOutcome>(&found)) co_return *ended;
+  const Target t = std::get<Target>(std::move(found));
+  const auto& row = t.row;
+  const auto& p = t.progress;
+  const auto window = started_with(row).undo_window;
+  if (row.status == db::CutoverStatus::rolled_back) {
+    if (!p.undone_by.empty()) {
+      co_return CutoverOutcome{Outcome::done, row.id, fmt::format("cutover {} was already undone by {}", row.id, p.undone_by)};
+    }
+    co_return usage(row.id, fmt::format("cutover {} was rolled back ({}): nothing to undo", row.id, row.error));
+  }
+  if (window.count() <= 0) {
+    co_return usage(row.id, fmt::format("cutover {} has no undo window (promotion.undo_window was 0s when it started): "
+                                        "{}",
+                                        row.id, row.status == db::CutoverStatus::completed
+                                                    ? "it is past the point of no return"
+                                                    : "`lbctl abort` rolls it back until post_migrate"));
+  }
+  const std::int64_t now = wall_ms(deps.clock);
+  if (row.status == db::CutoverStatus::completed || (p.undo_until_ms != 0 && now >= p.undo_until_ms) ||
+      (t.step != Step::undo_window && t.step != Step::rollback && p.undo_until_ms != 0)) {
+    const std::string closed = p.undo_until_ms != 0 ? at(p.undo_until_ms) : std::string("when post_migrate began");
+    co_return usage(row.id, fmt::format("cutover {}'s undo window closed at {}: post_migrate is the point of no return "
+                                        "(the old servers may be gone)",
+                                        row.id, closed));
+  }
+  if (p.undo_until_ms == 0 && t.step != Step::rollback) {
+    co_return usage(row.id, fmt::format("cutover {} has not detached the old servers yet (step {}): `lbctl abort` rolls "
+                                        "it back",
+                                        row.id, row.step));
+  }
+  if (t.step == Step::undo_window) {
+    if (auto asked = deps.journal.request_undo(deps.config.service, by); !asked) co_return refused(asked.error());
+  }
+  std::optional<CutoverOutcome> result;
+  if (row.status == db::CutoverStatus::running) result = co_await follow_rollback(deps, row, options);
+  if (!result) result = co_await resume_cutover(deps);  // its process is gone: the undo (or its rollback) runs here
+  auto after = deps.journal.get(row.id);
+  if (after && after->status == db::CutoverStatus::completed) {
+    co_return usage(row.id, fmt::format("cutover {}'s undo window closed at {} before it saw the undo: post_migrate is "
+                                        "the point of no return",
+                                        row.id, at(p.undo_until_ms)));
+  }
+  if (after && after->status == db::CutoverStatus::rolled_back) {
+    co_return CutoverOutcome{Outcome::done, row.id,
+                             fmt::format("cutover {} undone: the old pool is back on every load balancer ({})", row.id,
+                                         after->error)};
+  }
+  co_return *result;
+}
+
+}  // namespace lbctl
