@@ -14,6 +14,7 @@
 #include "lbctl/cli/exit_codes.hpp"
 #include "lbctl/cli/table.hpp"
 #include "lbctl/cli/restore_report.hpp"
+#include "lbctl/cutover/progress.hpp"
 
 namespace lbctl::cli {
 
@@ -102,6 +103,28 @@ std::string steps_text(const std::vector<std::pair<std::string, milliseconds>>& 
   return out;
 }
 
+// Who promoted it (`lbctl promote`'s user@host, or auto_promote_after) and
+// who undid it after the promotion; "" when nobody.
+struct Deciders {
+  std::string promoted_by;
+  std::string undone_by;
+};
+
+Deciders deciders_of(const db::Cutover& c) {
+  const auto progress = read_progress(c.progress_json);
+  if (!progress) return {};
+  return {progress->promoted_by, progress->undone_by};
+}
+
+std::string deciders_text(const Deciders& d) {
+  std::string out;
+  if (!d.promoted_by.empty()) out = "promoted by " + d.promoted_by;
+  if (!d.undone_by.empty()) out += (out.empty() ? "" : "; ") + std::string("undone by ") + d.undone_by;
+  return out;
+}
+
+nlohmann::json or_null(const std::string& text) { return text.empty() ? nlohmann::json() : nlohmann::json(text); }
+
 nlohmann::json to_json(const db::Cutover& c) {
   nlohmann::json j = {{"id", c.id},
                       {"service", c.service},
@@ -117,6 +140,9 @@ nlohmann::json to_json(const db::Cutover& c) {
                       {"duration_ms", duration_of(c).count()},
                       {"error", c.error.empty() ? nlohmann::json() : nlohmann::json(c.error)}};
   if (c.abort_requested_at) j["abort_requested_at"] = iso(*c.abort_requested_at);
+  const auto deciders = deciders_of(c);
+  j["promoted_by"] = or_null(deciders.promoted_by);
+  j["undone_by"] = or_null(deciders.undone_by);
   return j;
 }
 
@@ -157,11 +183,12 @@ int show_history(const HistoryArgs& args) {
     return k_exit_done;
   }
   if (stdout_is_terminal()) {
-    Table table({"ID", "RELEASE", "OLD RELEASE", "STATUS", "STARTED", "DURATION", "STEP", "HOST", "ERROR"});
+    Table table({"ID", "RELEASE", "OLD RELEASE", "STATUS", "STARTED", "DURATION", "STEP", "HOST", "DECIDED", "ERROR"});
     for (const auto& c : *cutovers) {
+      const auto decided = deciders_text(deciders_of(c));
       table.add({std::to_string(c.id), c.release, c.old_release.empty() ? "-" : c.old_release,
                  std::string(db::to_string(c.status)), db::format_utc(c.started_at), human(duration_of(c)), c.step,
-                 c.host + ":" + std::to_string(c.pid), one_line(c.error)});
+                 c.host + ":" + std::to_string(c.pid), decided.empty() ? "-" : decided, one_line(c.error)});
     }
     std::cout << table.render();
     return show_restores();
@@ -170,6 +197,9 @@ int show_history(const HistoryArgs& args) {
     std::cout << c.id << " " << db::to_string(c.status) << " release=" << (c.release.empty() ? "-" : c.release)
               << " old_release=" << (c.old_release.empty() ? "-" : c.old_release) << " started=" << iso(c.started_at)
               << " duration=" << human(duration_of(c)) << " step=" << c.step << " host=" << c.host << " pid=" << c.pid;
+    const auto deciders = deciders_of(c);
+    if (!deciders.promoted_by.empty()) std::cout << " promoted_by=" << one_line(deciders.promoted_by);
+    if (!deciders.undone_by.empty()) std::cout << " undone_by=" << one_line(deciders.undone_by);
     if (const auto steps = step_durations(**journal, c); !steps.empty()) std::cout << " steps=" << steps_text(steps);
     if (!c.error.empty()) std::cout << " error=" << one_line(c.error);
     std::cout << "\n";

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "core/duration.hpp"
 #include "core/time_format.hpp"
 #include <iostream>
 
@@ -26,6 +27,36 @@ namespace {
 
 using namespace std::chrono_literals;
 
+std::string left_of(const nlohmann::json& j, const char* key) {
+  return format_duration(std::chrono::milliseconds(j.value(key, std::int64_t{0})));
+}
+
+// The promotion gate and the undo window, one line each, when they apply.
+std::string render_promotion(const nlohmann::json& p) {
+  if (!p.is_object()) return "";
+  const std::string state = p.value("state", std::string());
+  std::string out;
+  if (state == "paused") {
+    out += fmt::format("  paused, waiting for promote since {} ({}): `lbctl promote` goes on, `lbctl abort` rolls back\n",
+                       p.value("paused_at", std::string()), p.value("timers", std::string()));
+  }
+  if (p.contains("promote_requested_by")) {
+    out += "  promote requested by " + p["promote_requested_by"].get<std::string>() + "\n";
+  }
+  if (p.contains("promoted_by")) {
+    out += fmt::format("  promoted by {} at {}\n", p["promoted_by"].get<std::string>(), p.value("promoted_at", std::string()));
+  }
+  if (state == "undo_window") {
+    out += fmt::format("  undo window open until {} ({} left): `lbctl undo` puts the old servers back\n",
+                       p.value("undo_until", std::string()), left_of(p, "undo_left_ms"));
+  } else if (state == "undone") {
+    out += "  undone after promotion by " + p.value("undone_by", std::string()) + "\n";
+  } else if (state == "closed") {
+    out += "  undo window closed at " + p.value("undo_until", std::string()) + "\n";
+  }
+  return out;
+}
+
 std::string render_cutover(const ServiceStatus& s) {
   const auto& c = *s.cutover;
   std::string out;
@@ -43,6 +74,7 @@ std::string render_cutover(const ServiceStatus& s) {
   if (!c.release.empty()) {
     out += "  release " + c.release + (c.old_release.empty() ? "" : " (replacing " + c.old_release + ")") + "\n";
   }
+  out += render_promotion(c.promotion);
   if (!c.error.empty()) out += "  " + c.error + "\n";
   if (s.last_event) out += fmt::format("  last: {} {}: {}\n", s.last_event->at, s.last_event->step, s.last_event->text);
   return out;

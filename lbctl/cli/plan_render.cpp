@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "lbctl/cutover/step_table.hpp"
+
 namespace lbctl {
 
 namespace {
@@ -28,6 +30,24 @@ std::string pools_text(const PlanReport& report, const Config& config) {
   return out;
 }
 
+// The promotion gate and the undo window, as the plan says them; "" when neither.
+std::string promotion_text(const PromotionConfig& p) {
+  std::string out;
+  if (p.manual()) {
+    std::vector<std::string> timers;
+    if (p.auto_promote_after.count() > 0) timers.push_back("auto promote after " + format_duration(p.auto_promote_after));
+    if (p.auto_abort_after.count() > 0) timers.push_back("auto abort after " + format_duration(p.auto_abort_after));
+    out += fmt::format("  then: pause with both pools serving until `lbctl promote` ({}); `lbctl abort` rolls back\n",
+                       timers.empty() ? std::string("no timers: it waits") : fmt::format("{}", fmt::join(timers, ", ")));
+  }
+  if (p.undo_window.count() > 0) {
+    out += fmt::format("  after detach: the old servers kept running and ready for {} (`lbctl undo` puts them back); "
+                       "post-migrations and terminate wait\n",
+                       format_duration(p.undo_window));
+  }
+  return out;
+}
+
 std::string steps_text(const PlanReport& report, const Config& config) {
   const auto& plan = report.plan;
   std::string out;
@@ -47,6 +67,7 @@ std::string steps_text(const PlanReport& report, const Config& config) {
     for (const auto& s : config.stages) stages.push_back(fmt::format("{}% for {}", s.weight_percent, format_duration(s.hold)));
     out += fmt::format("  stages: {}\n", fmt::join(stages, ", "));
   }
+  out += promotion_text(config.promotion);
   out += fmt::format("  then: terminate the old servers after {}\n", format_duration(config.terminate_delay));
   return out;
 }
@@ -94,7 +115,13 @@ nlohmann::json plan_json(const PlanReport& report, const Config& config) {
   for (const auto& file : report.files) {
     files.push_back({{"lb", file.lb}, {"file", file.file}, {"diff", file.diff}, {"checked", file.checked}});
   }
-  return {{"service", config.service},   {"release", plan.release}, {"old_pool", old_pool}, {"left_alone", left_out}, {"new_pool", new_pool},
+  std::vector<std::string> steps;
+  for (const auto& row : flow_for(config).steps) steps.emplace_back(to_string(row.step));
+  const nlohmann::json promotion = {{"mode", to_string(config.promotion.mode)},
+                                    {"auto_promote_after", format_duration(config.promotion.auto_promote_after)},
+                                    {"auto_abort_after", format_duration(config.promotion.auto_abort_after)},
+                                    {"undo_window", format_duration(config.promotion.undo_window)}};
+  return {{"service", config.service},   {"release", plan.release}, {"steps", steps}, {"promotion", promotion}, {"old_pool", old_pool}, {"left_alone", left_out}, {"new_pool", new_pool},
           {"load_balancers", lbs},       {"migrations", report.migrations}, {"capacity", capacity},
           {"min_healthy", plan.min_healthy}, {"persisted_files", files}, {"warnings", report.warnings}};
 }

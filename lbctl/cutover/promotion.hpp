@@ -7,6 +7,9 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json_fwd.hpp>
+
+#include "db/journal.hpp"
 #include "lbctl/config/config.hpp"
 
 namespace lbctl {
@@ -26,5 +29,16 @@ PauseTimers pause_timers(const PromotionConfig& promotion, std::int64_t paused_a
 
 // "auto promote in 9m58s, auto abort in 29m58s"; "no timers" when none is set.
 std::string describe(const PauseTimers& timers);
+
+// The promotion settings a cutover started with (its config snapshot): one
+// started by an lbctl before promotion existed had neither a pause nor a
+// window.
+PromotionConfig promotion_started_with(const db::Cutover& row);
+
+// What `status` (and its JSON) shows of a cutover's promotion gate and undo
+// window at wall time `now_ms`: mode, state (waiting, paused, promoted,
+// undo_window, undone, closed), when and by whom, the time left on each
+// timer and in the window. null for a cutover that has neither.
+nlohmann::json promotion_status(const db::Cutover& row, std::int64_t now_ms);
 
 }  // namespace lbctl

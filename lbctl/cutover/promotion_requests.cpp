@@ -8,6 +8,7 @@
 #include "core/time_format.hpp"
 #include "lbctl/cutover/cutover.hpp"
 #include "lbctl/cutover/progress.hpp"
+#include "lbctl/cutover/promotion.hpp"
 
 namespace lbctl {
 
@@ -19,22 +20,6 @@ namespace {
 CutoverOutcome refused(const Error& error) { return CutoverOutcome{outcome_for(error.kind), 0, error.message}; }
 
 CutoverOutcome usage(std::int64_t id, std::string message) { return {Outcome::usage, id, std::move(message)}; }
-
-// The promotion settings the cutover started with (its config snapshot): a
-// cutover started by an lbctl before promotion existed had neither.
-PromotionConfig started_with(const db::Cutover& row) {
-  PromotionConfig promotion;
-  const auto snapshot = nlohmann::json::parse(row.config_json, nullptr, false);
-  if (!snapshot.is_object() || !snapshot.contains("promotion") || !snapshot["promotion"].is_object()) return promotion;
-  const auto& p = snapshot["promotion"];
-  if (p.contains("mode") && p["mode"].is_string()) {
-    promotion.mode = parse_promotion_mode(p["mode"].get<std::string>()).value_or(PromotionConfig::Mode::automatic);
-  }
-  if (p.contains("undo_window") && p["undo_window"].is_string()) {
-    promotion.undo_window = parse_duration(p["undo_window"].get<std::string>()).value_or(Duration{0});
-  }
-  return promotion;
-}
 
 std::string at(std::int64_t wall_ms) {
   return format_time(std::chrono::system_clock::time_point(std::chrono::milliseconds(wall_ms)), TimeFormat::human);
@@ -120,7 +105,7 @@ asio::awaitable<CutoverOutcome> promote_cutover(CutoverDeps deps, AbortOptions o
     co_return usage(row.id, fmt::format("no cutover of service {} to promote (the last one, {}, {})", deps.config.service,
                                         row.id, db::to_string(row.status)));
   }
-  if (!started_with(row).manual()) {
+  if (!promotion_started_with(row).manual()) {
     co_return usage(row.id, fmt::format("cutover {} does not pause for promotion (it started with promotion.mode auto)",
                                         row.id));
   }
@@ -154,7 +139,7 @@ asio::awaitable<CutoverOutcome> undo_cutover(CutoverDeps deps, AbortOptions opti
   const Target t = std::get<Target>(std::move(found));
   const auto& row = t.row;
   const auto& p = t.progress;
-  const auto window = started_with(row).undo_window;
+  const auto window = promotion_started_with(row).undo_window;
   if (row.status == db::CutoverStatus::rolled_back) {
     if (!p.undone_by.empty()) {
       co_return CutoverOutcome{Outcome::done, row.id, fmt::format("cutover {} was already undone by {}", row.id, p.undone_by)};

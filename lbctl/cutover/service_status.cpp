@@ -5,6 +5,7 @@
 #include "core/time_format.hpp"
 #include "lbctl/cutover/drain_progress.hpp"
 #include "lbctl/cutover/fleet_look.hpp"
+#include "lbctl/cutover/promotion.hpp"
 #include "lbctl/cutover/step.hpp"
 
 namespace lbctl {
@@ -27,6 +28,8 @@ CutoverSummary summary_of(const db::Cutover& c) {
     s.duration_s = std::chrono::duration_cast<std::chrono::seconds>(*c.finished_at - c.started_at).count();
   }
   if (c.abort_requested_at) s.abort_requested_at = iso(*c.abort_requested_at);
+  s.promotion = promotion_status(
+      c, std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
   return s;
 }
 
@@ -81,6 +84,7 @@ void to_json(nlohmann::json& json, const CutoverSummary& s) {
     json["duration_s"] = s.duration_s;
   }
   if (!s.abort_requested_at.empty()) json["abort_requested_at"] = s.abort_requested_at;
+  if (!s.promotion.is_null()) json["promotion"] = s.promotion;
 }
 
 void to_json(nlohmann::json& json, const ServiceStatus& s) {

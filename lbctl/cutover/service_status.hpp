@@ -33,6 +33,9 @@ struct CutoverSummary {
   std::string abort_requested_at;  // "" when none
   std::string release;
   std::string old_release;  // "" when it replaced none lbctl knows
+  // The promotion gate and undo window (promotion_status()); null when the
+  // cutover has neither.
+  nlohmann::json promotion = nullptr;
 };
 
 struct JournaledServer {

@@ -76,7 +76,7 @@ asio::awaitable<Result<void>> step_promote(CutoverRun& run) {
     }
     const auto timers = pause_timers(promotion, progress.paused_at_ms, run.wall_ms());
     if (timers.promote_due()) {
-      std::string by = "auto_promote_after " + format_duration(promotion.auto_promote_after);
+      std::string by = "auto_promote_after=" + format_duration(promotion.auto_promote_after);
       co_return co_await promoted(run, std::move(by));
     }
     if (timers.abort_due()) {

@@ -87,7 +87,7 @@ TEST_CASE("auto_promote_after promotes by itself", "[lbctl][promotion]") {
   REQUIRE(paused != nullptr);
   REQUIRE(promoted != nullptr);
   CHECK(paused->text.find("auto promote in 30s, auto abort in 5m") != std::string::npos);
-  CHECK(promoted->text.find("auto_promote_after 30s") != std::string::npos);
+  CHECK(promoted->text.find("promoted by auto_promote_after=30s after 30s paused") != std::string::npos);
   const auto paused_for = promoted->time - paused->time;
   CHECK(paused_for >= 30s);
   CHECK(paused_for < 32s);
@@ -316,4 +316,49 @@ TEST_CASE("killed during an undo, resume finishes it", "[lbctl][promotion][undo]
   CHECK(resumed.message == "rolled back: undone after promotion by alice@web1");
   CHECK(rig.fleet_view() == k_original_view);
   CHECK(rig.provider.running_servers() == Strings{"old-1", "old-2"});
+}
+
+TEST_CASE("status shows the pause with its timers, then the undo window", "[lbctl][promotion]") {
+  db::Cutover row;
+  row.status = db::CutoverStatus::running;
+  row.step = "promote";
+  row.config_json =
+      R"({"promotion": {"mode": "manual", "auto_promote_after": "10m", "auto_abort_after": "1h", "undo_window": "5m"}})";
+  CutoverProgress progress;
+  progress.paused_at_ms = 1'000'000;
+  row.progress_json = write_progress(progress);
+  auto paused = promotion_status(row, 1'060'000);
+  CHECK(paused["state"] == "paused");
+  CHECK(paused["auto_promote_in_ms"] == 540000);
+  CHECK(paused["auto_abort_in_ms"] == 3540000);
+  CHECK(paused["timers"] == "auto promote in 9m, auto abort in 59m");
+  row.promote_requested_at = std::chrono::system_clock::now();
+  row.promote_requested_by = "alice@web1";
+  CHECK(promotion_status(row, 1'060'000)["promote_requested_by"] == "alice@web1");
+
+  progress.promoted_at_ms = 1'100'000;
+  progress.promoted_by = "alice@web1";
+  progress.undo_until_ms = 2'000'000;
+  row.step = "undo_window";
+  row.progress_json = write_progress(progress);
+  auto window = promotion_status(row, 1'700'000);
+  CHECK(window["state"] == "undo_window");
+  CHECK(window["undo_left_ms"] == 300000);
+  CHECK(window["promoted_by"] == "alice@web1");
+  CHECK_FALSE(window.contains("promote_requested_by"));
+  CHECK(promotion_status(row, 2'000'001)["state"] == "closed");
+  row.step = "post_migrate";
+  CHECK(promotion_status(row, 1'700'000)["state"] == "closed");
+
+  progress.undone_by = "bob@ops";
+  row.step = "rollback";
+  row.status = db::CutoverStatus::rolled_back;
+  row.progress_json = write_progress(progress);
+  CHECK(promotion_status(row, 1'700'000)["state"] == "undone");
+
+  db::Cutover plain;
+  plain.config_json = R"({"promotion": {"mode": "auto", "undo_window": "0s"}})";
+  CHECK(promotion_status(plain, 0).is_null());
+  plain.config_json = "{}";  // started by an lbctl before promotion existed
+  CHECK(promotion_status(plain, 0).is_null());
 }
