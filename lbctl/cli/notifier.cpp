@@ -18,6 +18,11 @@ std::optional<std::string> webhook_event(const Event& event) {
     case EventKind::started: return "started";
     case EventKind::step_started: return "step";
     case EventKind::step_failed: return "failed";
+    // The gate and the window: someone may have to act (promote, undo).
+    case EventKind::paused:
+    case EventKind::promoted:
+    case EventKind::undo_window:
+    case EventKind::undo_closed: return "promotion";
     case EventKind::failed:  // the rollback itself failed
       if (event.step == "rollback") return "failed";
       return std::nullopt;

@@ -161,7 +161,7 @@ struct HooksConfig {
 
 struct WebhookConfig {
   std::string url;                  // a secret: never printed whole
-  std::vector<std::string> events;  // started, step, failed, rolled_back, completed; empty = all
+  std::vector<std::string> events;  // started, step, promotion, failed, rolled_back, completed; empty = all
   Duration timeout{5000};
 };
 

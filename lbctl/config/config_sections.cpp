@@ -192,7 +192,8 @@ HooksConfig read_hooks(Reader& reader, const Value& value) {
 }
 
 NotificationsConfig read_notifications(Reader& reader, const Value& value) {
-  static constexpr std::array<std::string_view, 5> k_events = {"started", "step", "failed", "rolled_back", "completed"};
+  static constexpr std::array<std::string_view, 6> k_events = {"started",     "step",      "promotion",
+                                                               "failed",      "rolled_back", "completed"};
   const Section section(reader, value);
   section.allow({"webhooks"});
   NotificationsConfig notifications;
@@ -212,8 +213,8 @@ NotificationsConfig read_notifications(Reader& reader, const Value& value) {
       for (const Value& event : list(reader, *events)) {
         const std::string event_name = text(reader, event);
         if (std::find(k_events.begin(), k_events.end(), event_name) == k_events.end()) {
-          reader.fail(event, fmt::format("{} is not an event; expected some of started, step, failed, rolled_back, "
-                                         "completed",
+          reader.fail(event, fmt::format("{} is not an event; expected some of started, step, promotion, failed, "
+                                         "rolled_back, completed",
                                          show_value(event_name)));
         }
         webhook.events.push_back(event_name);

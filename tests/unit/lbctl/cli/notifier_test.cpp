@@ -100,6 +100,26 @@ TEST_CASE("a webhook gets only the events it asked for", "[lbctl][notifier]") {
   CHECK(poster.received[1]["event"] == "rolled_back");
 }
 
+TEST_CASE("the promotion gate and undo window reach webhooks as promotion", "[lbctl][notifier]") {
+  Simulation sim;
+  FakePoster poster(sim.clock);
+  std::ostringstream log;
+  WebhookNotifier notifier({webhook({"promotion"})}, "shop", poster, sim.clock, sim.io.get_executor(), log);
+  auto run = [&]() -> boost::asio::awaitable<void> {
+    notifier.emit(event("promote", "step_started", "promote started"));
+    notifier.emit(event("promote", "paused", "paused, waiting for promote"));
+    notifier.emit(event("promote", "promoted", "promoted by alice@web1"));
+    notifier.emit(event("undo_window", "undo_window", "old servers kept ready until ..."));
+    notifier.emit(event("undo_window", "undo_closed", "undo window closed"));
+    co_await notifier.flush();
+  };
+  sim.run(run());
+  Strings texts;
+  for (const auto& body : poster.received) texts.push_back(body["text"]);
+  CHECK(texts == Strings{"lbctl shop cutover 7: paused, waiting for promote", "lbctl shop cutover 7: promoted by alice@web1",
+                         "lbctl shop cutover 7: old servers kept ready until ...", "lbctl shop cutover 7: undo window closed"});
+}
+
 TEST_CASE("a failing receiver is retried with backoff, then dropped and logged without its URL", "[lbctl][notifier]") {
   Simulation sim;
   FakePoster poster(sim.clock);

@@ -173,7 +173,7 @@ TEST_CASE("an unknown webhook event is refused", "[config]") {
   CHECK(config_error(k_minimal_config + "notifications:\n  webhooks:\n    - url: https://h.example/x\n"
                                         "      events: [started, finished]\n") ==
         "shop.yaml:11:25: notifications.webhooks[0].events[1]: \"finished\" is not an event; expected some of started, "
-        "step, failed, rolled_back, completed");
+        "step, promotion, failed, rolled_back, completed");
   // timeout is the webhook's own key, not an event.
   CHECK(config_error(k_minimal_config + "notifications:\n  webhooks:\n    - url: https://h.example/x\n"
                                         "      events: [timeout]\n")
