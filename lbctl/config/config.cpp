@@ -12,6 +12,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "core/duration.hpp"
 #include "lbctl/config/config_document.hpp"
 #include "lbctl/config/config_reader.hpp"
 #include "lbctl/config/config_sections.hpp"
@@ -218,6 +219,8 @@ std::string summarize(const Config& config) {
                       to_string(config.drain.method), config.migrations ? "on" : "off");
   if (config.mode == CutoverMode::maintenance) line += ", mode maintenance";
   if (!config.stages.empty()) line += fmt::format(", {} stage{}", config.stages.size(), config.stages.size() == 1 ? "" : "s");
+  if (config.promotion.manual()) line += ", manual promotion";
+  if (config.promotion.undo_window.count() > 0) line += ", undo window " + format_duration(config.promotion.undo_window);
   const HooksConfig& h = config.hooks;
   const int hooks = h.before_attach.has_value() + h.after_attach.has_value() + h.before_drain.has_value() +
                     h.after_detach.has_value() + h.after_post_migrate.has_value() + h.after_cutover.has_value() +

@@ -241,7 +241,7 @@ TEST_CASE("the summary counts stages, hooks, webhooks and the maintenance map", 
   const Config config = parse_config(uncomment_optional_sections(read_file(k_example)), k_example);
   CHECK(summarize(config) ==
         "shop: 2 load balancers (lb1 app, lb2 app), old pool discovered, new pool match_old x {release}-, provider local, "
-        "drain health_file, migrations on, 2 stages, 7 hooks, 1 webhook, maintenance map set");
+        "drain health_file, migrations on, 2 stages, manual promotion, 7 hooks, 1 webhook, maintenance map set");
 }
 
 TEST_CASE("the summary of a static pool says how many servers it lists", "[config]") {
