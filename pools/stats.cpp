@@ -167,6 +167,11 @@ Result<std::vector<ServerStat>> parse_show_stat(std::string_view text, std::stri
     stat.responses = to_u64(field("hrsp_1xx")) + to_u64(field("hrsp_2xx")) + to_u64(field("hrsp_3xx")) +
                      to_u64(field("hrsp_4xx")) + stat.hrsp_5xx + to_u64(field("hrsp_other"));
     stat.stot = to_u64(field("stot"));
+    stat.eresp = to_u64(field("eresp"));
+    stat.econ = to_u64(field("econ"));
+    stat.wretr = to_u64(field("wretr"));
+    stat.rtime = to_u64(field("rtime"));
+    stat.ttime = to_u64(field("ttime"));
     stat.id = to_u64(field("sid"));
     stat.backup = field("bck") == "1";
     servers.push_back(std::move(stat));

@@ -28,6 +28,15 @@ struct ServerStat {
   std::uint64_t hrsp_5xx = 0;
   std::uint64_t responses = 0;  // hrsp_1xx + 2xx + 3xx + 4xx + 5xx + other
   std::uint64_t stot = 0;
+  // Failures HAProxy counts apart from the responses: response errors (the
+  // server closed or broke mid-response), connection errors, retries.
+  std::uint64_t eresp = 0;
+  std::uint64_t econ = 0;
+  std::uint64_t wretr = 0;
+  // Mean response time (first byte) and total session time, ms, over the
+  // last 1024 requests (0 until it has served some).
+  std::uint64_t rtime = 0;
+  std::uint64_t ttime = 0;
   std::uint64_t id = 0;  // sid
   bool backup = false;   // a `backup` server (bck): takes traffic only when no other server is UP
 

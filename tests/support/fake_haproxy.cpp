@@ -215,11 +215,11 @@ std::string FakeHaproxy::execute(const std::string& command) {
     }
     std::string out =
         "# pxname,svname,qcur,qmax,scur,smax,slim,stot,status,weight,check_status,hrsp_1xx,hrsp_2xx,hrsp_3xx,"
-        "hrsp_4xx,hrsp_5xx,hrsp_other,type,sid,addr,srv_icur,bck,\n";
+        "hrsp_4xx,hrsp_5xx,hrsp_other,type,sid,addr,srv_icur,bck,eresp,econ,rtime,\n";
     for (const auto& s : m_servers) {
-      out += fmt::format("{},{},{},0,{},0,,0,{},{},{},0,{},0,0,{},0,2,{},{},0,{},\n", m_backend, s.name, s.qcur, s.scur,
-                         s.status(), (s.admin & 0x18) ? 0 : s.weight, s.check_status, s.responses - s.hrsp_5xx,
-                         s.hrsp_5xx, s.id, s.address, s.backup ? 1 : 0);
+      out += fmt::format("{},{},{},0,{},0,,0,{},{},{},0,{},0,0,{},0,2,{},{},0,{},{},{},{},\n", m_backend, s.name, s.qcur,
+                         s.scur, s.status(), (s.admin & 0x18) ? 0 : s.weight, s.check_status, s.responses - s.hrsp_5xx,
+                         s.hrsp_5xx, s.id, s.address, s.backup ? 1 : 0, s.eresp, s.econ, s.rtime);
     }
     return out;
   }
@@ -352,6 +352,17 @@ void FakeHaproxy::add_responses(const std::string& server, std::uint64_t total, 
     s->responses += total;
     s->hrsp_5xx += errors_5xx;
   }
+}
+
+void FakeHaproxy::add_failures(const std::string& server, std::uint64_t eresp, std::uint64_t econ) {
+  if (auto* s = find(m_backend + "/" + server)) {
+    s->eresp += eresp;
+    s->econ += econ;
+  }
+}
+
+void FakeHaproxy::set_rtime(const std::string& server, std::uint64_t ms) {
+  if (auto* s = find(m_backend + "/" + server)) s->rtime = ms;
 }
 
 std::vector<std::string> FakeHaproxy::mutations() const {

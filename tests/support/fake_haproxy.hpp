@@ -36,6 +36,9 @@ struct FakeServerState {
   std::uint64_t qcur = 0;
   std::uint64_t hrsp_5xx = 0;
   std::uint64_t responses = 0;
+  std::uint64_t eresp = 0;
+  std::uint64_t econ = 0;
+  std::uint64_t rtime = 0;
   bool backup = false;  // `backup` in haproxy.cfg (bck 1)
 
   std::string status() const;
@@ -67,6 +70,9 @@ class FakeHaproxy final : public pools::RuntimeApi {
   // The server's check interval (a config server's `inter`).
   void set_check_inter(const std::string& server, int inter_ms);
   void add_responses(const std::string& server, std::uint64_t total, std::uint64_t errors_5xx);
+  // Response and connection errors (eresp, econ), and the mean response time (rtime, ms).
+  void add_failures(const std::string& server, std::uint64_t eresp, std::uint64_t econ);
+  void set_rtime(const std::string& server, std::uint64_t ms);
   // A map file HAProxy loaded at start (empty); `show map` lists it.
   void add_map_file(const std::string& path) { m_maps[path]; }
   // The map's entries (key -> value); empty when unknown.

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include "pools/answer.hpp"
 #include "pools/haproxy_socket.hpp"
 #include "pools/stats.hpp"
@@ -203,4 +205,36 @@ TEST_CASE("a check in progress still counts its last completed result", "[pools]
   CHECK_FALSE((*servers)[1].check_passed());
   CHECK((*servers)[2].check_passed());
   CHECK_FALSE((*servers)[2].check_running);
+}
+
+TEST_CASE("show stat's failure counters and mean times are read too", "[pools][stats]") {
+  // k_row_up with eresp, econ, wretr, rtime and ttime set, by column name.
+  std::vector<std::string> names;
+  std::vector<std::string> values;
+  const std::string header = k_header.substr(2, k_header.size() - 3);
+  const std::string row = k_row_up.substr(0, k_row_up.size() - 1);
+  for (std::size_t pos = 0, next; pos <= header.size(); pos = next + 1) {
+    next = std::min(header.find(',', pos), header.size());
+    names.push_back(header.substr(pos, next - pos));
+  }
+  for (std::size_t pos = 0, next; pos <= row.size(); pos = next + 1) {
+    next = std::min(row.find(',', pos), row.size());
+    values.push_back(row.substr(pos, next - pos));
+  }
+  const std::map<std::string, std::string> set{{"eresp", "3"}, {"econ", "4"}, {"wretr", "5"}, {"rtime", "42"}, {"ttime", "97"}};
+  std::string edited;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const auto it = i < names.size() ? set.find(names[i]) : set.end();
+    edited += (i == 0 ? "" : ",") + (it == set.end() ? values[i] : it->second);
+  }
+  auto servers = parse_show_stat(k_header + edited + "\n", "app");
+  REQUIRE(servers.has_value());
+  REQUIRE(servers->size() == 1);
+  const auto& s = servers->front();
+  CHECK(s.eresp == 3);
+  CHECK(s.econ == 4);
+  CHECK(s.wretr == 5);
+  CHECK(s.rtime == 42);
+  CHECK(s.ttime == 97);
+  CHECK(s.hrsp_5xx == 2);  // the rest as before
 }
