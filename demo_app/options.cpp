@@ -25,6 +25,28 @@ std::optional<unsigned long> parse_number(std::string_view text) {
   return value;
 }
 
+// A percentage from 0 to 100 in millionths of a percent: "2.5" -> 2'500'000. Decimal
+// digits read exactly (no double), so --error-percent 0.1 fails exactly 1 in 1000.
+std::optional<std::uint32_t> parse_percent(std::string_view text) {
+  const auto dot = text.find('.');
+  const std::string_view whole = text.substr(0, dot);
+  const std::string_view fraction = dot == std::string_view::npos ? std::string_view{} : text.substr(dot + 1);
+  if (whole.empty() || (dot != std::string_view::npos && fraction.empty()) ||
+      fraction.size() > static_cast<std::size_t>(k_error_percent_decimals) ||
+      fraction.find_first_not_of("0123456789") != std::string_view::npos || whole.find_first_not_of("0123456789") != std::string_view::npos)
+    return std::nullopt;
+  const auto percent = parse_number(whole);
+  if (!percent || *percent > 100) return std::nullopt;
+  std::uint64_t millionths = *percent * std::uint64_t{k_error_percent_scale};
+  std::uint64_t unit = k_error_percent_scale;
+  for (const char digit : fraction) {
+    unit /= 10;
+    millionths += static_cast<std::uint64_t>(digit - '0') * unit;
+  }
+  if (millionths > 100 * std::uint64_t{k_error_percent_scale}) return std::nullopt;
+  return static_cast<std::uint32_t>(millionths);
+}
+
 // Why `path` cannot be read as a file, or nothing when it can. Checked here so that a
 // wrong --tls-cert stops the app at the start, not at its first client.
 std::optional<std::string> why_unreadable(const std::string& path) {
@@ -42,7 +64,7 @@ std::optional<std::string> why_unreadable(const std::string& path) {
 const std::map<std::string_view, std::string_view> k_value_options = {
     {"--port", "N"},          {"--dir", "DIR"},       {"--bind", "ADDRESS"}, {"--name", "NAME"},
     {"--version", "TEXT"},    {"--health-file", "FILE"}, {"--db", "CONNINFO"}, {"--status", "CODE"},
-    {"--tls-cert", "FILE"},   {"--tls-key", "FILE"},
+    {"--tls-cert", "FILE"},   {"--tls-key", "FILE"},    {"--error-percent", "N"}, {"--delay-ms", "N"},
 };
 
 std::expected<void, std::string> apply(AppOptions& options, std::string_view flag, std::string_view value) {
@@ -75,6 +97,18 @@ std::expected<void, std::string> apply(AppOptions& options, std::string_view fla
     const auto status = parse_number(value);
     if (!status || *status < 200 || *status > 599) return Failure("--status must be an HTTP status from 200 to 599, not '" + std::string(value) + "'");
     options.status = static_cast<unsigned>(*status);
+  } else if (flag == "--error-percent") {
+    const auto millionths = parse_percent(value);
+    if (!millionths)
+      return Failure("--error-percent must be a percentage from 0 to 100 (like 5 or 2.5, at most " +
+                     std::to_string(k_error_percent_decimals) + " decimals), not '" + std::string(value) + "'");
+    options.error_percent_millionths = *millionths;
+  } else if (flag == "--delay-ms") {
+    const auto delay = parse_number(value);
+    if (!delay || *delay > static_cast<unsigned long>(k_max_delay.count()))
+      return Failure("--delay-ms must be a number of milliseconds from 0 to " + std::to_string(k_max_delay.count()) + ", not '" +
+                     std::string(value) + "'");
+    options.delay = std::chrono::milliseconds(*delay);
   } else if (flag == "--tls-cert" || flag == "--tls-key") {
     if (const auto problem = why_unreadable(std::string(value)))
       return Failure(std::string(flag) + " '" + std::string(value) + "' cannot be read: " + *problem);
@@ -88,10 +122,16 @@ std::expected<void, std::string> apply(AppOptions& options, std::string_view fla
 std::string usage() {
   return "usage: lbctl-app --port N --dir DIR [--bind 127.0.0.1] [--name NAME] [--version TEXT]\n"
          "                 [--health-file health-check.html] [--db CONNINFO] [--status CODE]\n"
-         "                 [--tls-cert FILE --tls-key FILE]\n"
+         "                 [--error-percent N] [--delay-ms N] [--tls-cert FILE --tls-key FILE]\n"
          "\n"
          "Serves GET /<health-file> from DIR (404 when absent), /version, /health/db,\n"
          "/slow?ms=N, and answers --status (default 200) on every other path.\n"
+         "On those other paths only (never the health file, /version, /health/db, /slow):\n"
+         "  --error-percent N  answer 500 to N% of the requests (0 to 100, default 0; may be\n"
+         "                     fractional, like 2.5), spread evenly, not at random: the\n"
+         "                     n-th request fails when floor(n*N/100) goes up\n"
+         "  --delay-ms N       hold every answer N ms (0 to 60000, default 0) without\n"
+         "                     holding up other connections\n"
          "With --tls-cert and --tls-key (PEM certificate chain and its private key),\n"
          "it speaks only HTTPS on --port.\n"
          "The database conninfo may also come from the environment variable LBCTL_APP_DATABASE_URL.\n";

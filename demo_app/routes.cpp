@@ -126,4 +126,14 @@ Reply slow_reply(std::chrono::milliseconds held) { return {200, "text/plain", "h
 
 Reply other_reply(const AppOptions& options) { return {options.status, "text/plain", options.name + " " + options.version}; }
 
+Reply injected_error_reply(const AppOptions& options) {
+  return {500, "text/plain", options.name + " " + options.version + ": injected error (--error-percent)"};
+}
+
+bool ErrorSchedule::next_fails() {
+  if (m_share == 0) return false;
+  m_count = (m_count + 1) % k_whole;
+  return m_count * m_share % k_whole < m_share;
+}
+
 }  // namespace lbctl::demo_app

@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <exception>
 #include <openssl/ssl.h>
+#include <string>
 
 namespace lbctl::demo_app {
 
@@ -94,6 +95,7 @@ asio::awaitable<void> end_session(TlsStream& stream) {
 
 Server::Server(AppOptions options)
     : m_options(std::move(options)),
+      m_errors(m_options.error_percent_millionths),
       m_tls(m_options.tls_cert.empty() ? nullptr : load_tls_context(m_options.tls_cert, m_options.tls_key)),
       m_database(m_options.database_url) {}
 
@@ -119,6 +121,13 @@ int Server::run() {
   std::printf("lbctl-app %s %s listening on %s:%u%s, health file %s, database %s\n", m_options.name.c_str(),
               m_options.version.c_str(), m_options.bind.c_str(), m_options.port, m_tls ? " (HTTPS only)" : "",
               (m_options.dir / m_options.health_file).c_str(), m_options.database_url.empty() ? "not configured" : "configured");
+  if (m_options.error_percent_millionths > 0 || m_options.delay.count() > 0) {
+    const auto whole = m_options.error_percent_millionths / k_error_percent_scale;
+    std::string fraction = std::to_string(m_options.error_percent_millionths % k_error_percent_scale + k_error_percent_scale).substr(1);
+    fraction.erase(fraction.find_last_not_of('0') + 1);
+    std::printf("lbctl-app %s on every other path: %u%s%s%% answered 500, answers held %lld ms\n", m_options.name.c_str(), whole,
+                fraction.empty() ? "" : ".", fraction.c_str(), static_cast<long long>(m_options.delay.count()));
+  }
   std::fflush(stdout);
   asio::co_spawn(m_io, accept_connections(), asio::detached);
   wait_for_signal();
@@ -239,7 +248,7 @@ asio::awaitable<void> Server::serve_requests(Stream& stream) {
         break;
       }
       connection.busy = true;
-      transport.expires_never();  // /slow and /health/db take the time they take
+      transport.expires_never();  // /slow, /health/db and --delay-ms take the time they take
       const Request& request = parser.get();
       Reply reply = co_await answer(request);
       const bool keep_alive = request.keep_alive() && !m_stopping;
@@ -269,19 +278,27 @@ asio::awaitable<Reply> Server::answer(const Request& request) {
       const DatabaseVerdict verdict = co_await m_database.check();
       co_return database_reply(verdict);
     }
-    case Endpoint::slow: {
-      asio::steady_timer timer(m_io);
-      timer.expires_after(route.hold);
-      error_code ec;
-      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    case Endpoint::slow:
+      co_await hold(route.hold);
       co_return slow_reply(route.hold);
-    }
     case Endpoint::bad_request:
       co_return Reply{400, "text/plain", route.problem};
     case Endpoint::other:
       break;
   }
+  // Counted on arrival, so which request fails follows the order they came in,
+  // however long each is held.
+  const bool fails = m_errors.next_fails();
+  if (m_options.delay.count() > 0) co_await hold(m_options.delay);
+  if (fails) co_return injected_error_reply(m_options);
   co_return other_reply(m_options);
+}
+
+asio::awaitable<void> Server::hold(std::chrono::milliseconds duration) {
+  asio::steady_timer timer(m_io);
+  timer.expires_after(duration);
+  error_code ec;
+  co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
 }
 
 }  // namespace lbctl::demo_app

@@ -57,12 +57,15 @@ class Server {
   template <class Stream>
   boost::asio::awaitable<void> serve_requests(Stream& stream);
   boost::asio::awaitable<Reply> answer(const Request& request);
+  // Waits `duration` on a timer (/slow, --delay-ms): the other connections go on meanwhile.
+  boost::asio::awaitable<void> hold(std::chrono::milliseconds duration);
   void wait_for_signal();
   void begin_shutdown();
   void finish_if_idle();
   std::size_t busy_connections() const;
 
   AppOptions m_options;
+  ErrorSchedule m_errors;  // --error-percent; one thread, so no lock
   // Empty without --tls-cert. Declared before the io_context, whose coroutine
   // frames hold the TLS streams made from it.
   std::unique_ptr<boost::asio::ssl::context> m_tls;

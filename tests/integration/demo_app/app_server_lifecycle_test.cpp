@@ -128,6 +128,14 @@ TEST_CASE("bad arguments are refused with exit 2 and a message naming the proble
       {{app, "--port", "8080", "--dir", d, "--health-file", "../etc/passwd"}, "--health-file"},
       {{app, "--port", "8080", "--dir", d, "--bind", "not-an-ip"}, "--bind"},
       {{app, "--port", "8080", "--port", "8081", "--dir", d}, "--port is given twice"},
+      {{app, "--port", "8080", "--dir", d, "--error-percent", "101"}, "--error-percent must be a percentage from 0 to 100"},
+      {{app, "--port", "8080", "--dir", d, "--error-percent", "x"}, "--error-percent must be a percentage from 0 to 100"},
+      {{app, "--port", "8080", "--dir", d, "--error-percent", "-5"}, "--error-percent"},
+      {{app, "--port", "8080", "--dir", d, "--error-percent", "2.5.1"}, "--error-percent"},
+      {{app, "--port", "8080", "--dir", d, "--error-percent"}, "--error-percent needs a value"},
+      {{app, "--port", "8080", "--dir", d, "--delay-ms", "-1"}, "--delay-ms must be a number of milliseconds from 0 to 60000"},
+      {{app, "--port", "8080", "--dir", d, "--delay-ms", "60001"}, "--delay-ms"},
+      {{app, "--port", "8080", "--dir", d, "--delay-ms", "1.5"}, "--delay-ms"},
   };
   for (const auto& c : cases) {
     INFO("expecting: " << c.message);
