@@ -125,7 +125,9 @@ asio::awaitable<CutoverOutcome> take_over(CutoverDeps deps, bool roll_back_it) {
     co_return CutoverOutcome{Outcome::needs_operator, row->id, fmt::format("cutover {}: {}", row->id, progress.error().message)};
   }
   CutoverRun run(deps, CutoverOptions{}, std::move(*row), std::move(*progress));
-  if (run.row().config_json != config_snapshot(deps.config).dump()) {
+  // Compared as JSON: the state database stores it as jsonb, which orders
+  // the keys and spacing its own way.
+  if (nlohmann::json::parse(run.row().config_json, nullptr, false) != config_snapshot(deps.config)) {
     run.emit(Step::preflight, EventKind::warning,
              "the config differs from the one this cutover started with; continuing with the current file");
   }

@@ -92,7 +92,16 @@ asio::awaitable<Result<void>> readd_detached(CutoverRun& run, const std::vector<
   for (const auto& server : run.progress().old_pool) {
     const bool missing = std::any_of(snapshots->begin(), snapshots->end(),
                                      [&](const pools::BackendState& b) { return b.stat(server.name) == nullptr; });
-    if (!missing) continue;
+    // Re-added by a rollback killed before it enabled the checks: present,
+    // but unchecked where preflight saw it checked. Prepared again (an
+    // ensure), so it passes HAProxy's check before it takes traffic.
+    bool unchecked = false;
+    for (std::size_t i = 0; i < snapshots->size() && i < preflight.size(); ++i) {
+      const auto* now = (*snapshots)[i].stat(server.name);
+      const auto* was = preflight[i].find(server.name);
+      if (now != nullptr && was != nullptr && now->check_status.empty() && was->status != "no check") unchecked = true;
+    }
+    if (!missing && !unchecked) continue;
     const std::uint64_t id = preflight.size() == snapshots->size() ? old_id(preflight, *snapshots, server.name) : 0;
     readd.push_back({server.name, server.address, id != 0 ? id : ++next_id});
   }

@@ -170,3 +170,29 @@ TEST_CASE("resume after a crash that came just after the end says how it ended, 
     CHECK_THAT(resumed.message, Catch::Contains("cutover 1 of service shop was already rolled back at "));
   }
 }
+
+TEST_CASE("resume compares the config as JSON, not as the journal spelled it", "[lbctl][cutover][resume]") {
+  CutoverRig rig;
+  rig.cutover_until_killed("watch");
+  // Postgres keeps the snapshot as jsonb: its own key order and spacing.
+  auto row = rig.journal.rows().at(1);
+  row.config_json = nlohmann::json::parse(row.config_json).dump(2);
+  rig.journal.seed(row);
+  auto warned = [&rig] {
+    return std::any_of(rig.recorder.events.begin(), rig.recorder.events.end(), [](const Event& e) {
+      return e.text.find("the config differs from the one this cutover started with") != std::string::npos;
+    });
+  };
+  rig.recorder.events.clear();
+  CHECK(rig.resume().outcome == Outcome::done);
+  CHECK_FALSE(warned());
+
+  CutoverRig changed;
+  changed.cutover_until_killed("watch");
+  changed.config.drain.poll = std::chrono::milliseconds(700);
+  changed.recorder.events.clear();
+  CHECK(changed.resume().outcome == Outcome::done);
+  CHECK(std::any_of(changed.recorder.events.begin(), changed.recorder.events.end(), [](const Event& e) {
+    return e.text.find("the config differs") != std::string::npos;
+  }));
+}

@@ -362,3 +362,36 @@ TEST_CASE("status shows the pause with its timers, then the undo window", "[lbct
   plain.config_json = "{}";  // started by an lbctl before promotion existed
   CHECK(promotion_status(plain, 0).is_null());
 }
+
+TEST_CASE("an undo killed between add server and enable health is checked on resume", "[lbctl][promotion][undo]") {
+  CutoverRig rig;
+  with_window(rig, 10min);
+  rig.recorder.crash_on_step = "rollback";  // journaled as rolling back, nothing done yet
+  auto undo = [&]() -> boost::asio::awaitable<CutoverOutcome> {
+    co_await until_seen(rig, "undo_window");
+    CHECK(rig.journal.request_undo("shop", "alice@web1"));
+    co_return CutoverOutcome{};
+  };
+  std::vector<boost::asio::awaitable<CutoverOutcome>> both;
+  both.push_back(run_cutover(rig.deps(), {}));
+  both.push_back(undo());
+  try {
+    rig.sim.run(when_all(std::move(both)));
+  } catch (const std::runtime_error&) {
+  }
+  REQUIRE(rig.recorder.crashed);
+  rig.recorder.crash_on_event.clear();
+  rig.journal.owner_died();
+  // What the killed rollback had done: the old servers added, their checks not enabled yet.
+  for (auto& h : rig.haproxies) {
+    auto added = rig.sim.run(h->run({"add server app/old-1 127.0.0.1:9001 check inter 1s fall 2 rise 2",
+                                     "add server app/old-2 127.0.0.1:9002 check inter 1s fall 2 rise 2"}));
+    REQUIRE(added);
+  }
+  REQUIRE(rig.haproxies[0]->status("old-1") == "MAINT");  // added in MAINT, checks off
+  REQUIRE(rig.journal.rows().at(1).step == "rollback");
+  const auto resumed = rig.resume();
+  INFO(resumed.message);
+  CHECK(resumed.outcome == Outcome::failed);
+  CHECK(rig.fleet_view() == k_original_view);  // UP (checked), not "no check"
+}
