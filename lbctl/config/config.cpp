@@ -144,7 +144,7 @@ Config parse_config(const std::string& yaml_text, const std::filesystem::path& f
 
   const Section root(reader, Value{document, document.Mark(), ""});
   root.allow({"service", "release", "state", "mode", "load_balancers", "old_pool", "new_pool", "provider", "health", "drain",
-              "migrations", "terminate", "min_healthy", "stages", "promotion", "hooks", "notifications", "maintenance"});
+              "migrations", "terminate", "min_healthy", "stages", "promotion", "analysis", "hooks", "notifications", "maintenance"});
   Config config;
   config.file = file;
   config.service = name(reader, root.require("service", "the service's name, which names its lock and history"));
@@ -177,6 +177,7 @@ Config parse_config(const std::string& yaml_text, const std::filesystem::path& f
   }
   if (auto v = root.get("stages")) config.stages = read_stages(reader, *v);
   if (auto v = root.get("promotion")) config.promotion = read_promotion(reader, *v);
+  if (auto v = root.get("analysis")) config.analysis = read_analysis(reader, *v);
   if (auto v = root.get("hooks")) config.hooks = read_hooks(reader, *v);
   if (auto v = root.get("notifications")) config.notifications = read_notifications(reader, *v);
   if (auto v = root.get("maintenance")) config.maintenance = read_maintenance(reader, *v);

@@ -177,6 +177,36 @@ struct MaintenanceConfig {
 
 enum class CutoverMode { blue_green, maintenance };
 
+// One metric of the analysis (`analysis.metrics[]`): from HAProxy's counters
+// (the new pool against the old one), a Prometheus query, or a command.
+struct AnalysisMetric {
+  enum class Source { haproxy, prometheus, command };
+  Source source = Source::haproxy;
+  std::string haproxy = {};               // error_ratio | response_time
+  std::string url = {};                   // prometheus: http://HOST:PORT (its HTTP API)
+  std::string query = {};                 // prometheus: PromQL giving one number
+  std::vector<std::string> command = {};  // argv; {release} {service} {cutover_id}
+  Duration timeout{30000};                // prometheus and command
+  std::optional<double> max = {};
+  std::optional<double> min = {};
+  std::optional<double> max_vs_old = {};  // haproxy: at most this multiple of the old pool's value
+  // haproxy: max_vs_old never fails a value under it (whole-ms times, rare
+  // errors); 5 (ms) for response_time, 0.001 for error_ratio.
+  double floor = 0;
+
+  // "error_ratio", "prometheus", "command": how messages name it.
+  std::string name() const;
+};
+
+struct AnalysisConfig {
+  Duration interval{10000};  // one measurement per interval
+  int failure_limit = 1;     // failed measurements in a row before the verdict is fail
+  std::uint64_t min_requests = 50;  // fewer new-pool responses in an interval: inconclusive
+  enum class OnInconclusive { pass, fail };
+  OnInconclusive on_inconclusive = OnInconclusive::fail;  // a stage's hold with no conclusive measurement
+  std::vector<AnalysisMetric> metrics;
+};
+
 // The promotion gate and the undo window (section `promotion`).
 struct PromotionConfig {
   enum class Mode { automatic, manual };
@@ -213,6 +243,7 @@ struct Config {
   CutoverMode mode = CutoverMode::blue_green;
   std::vector<StageConfig> stages;
   PromotionConfig promotion;
+  std::optional<AnalysisConfig> analysis;
   HooksConfig hooks;
   NotificationsConfig notifications;
   std::optional<MaintenanceConfig> maintenance;

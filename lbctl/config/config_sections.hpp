@@ -29,6 +29,8 @@ MigrationsConfig read_migrations(Reader& reader, const Value& value, const std::
                                  bool url_from_env);
 std::vector<StageConfig> read_stages(Reader& reader, const Value& value);
 PromotionConfig read_promotion(Reader& reader, const Value& value);
+// config_analysis.cpp
+AnalysisConfig read_analysis(Reader& reader, const Value& value);
 HooksConfig read_hooks(Reader& reader, const Value& value);
 NotificationsConfig read_notifications(Reader& reader, const Value& value);
 MaintenanceConfig read_maintenance(Reader& reader, const Value& value);

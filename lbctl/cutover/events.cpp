@@ -34,6 +34,7 @@ constexpr auto k_event_kinds = enum_names<EventKind>({
     {EventKind::attached, "attached"},
     {EventKind::stage, "stage"},
     {EventKind::stage_passed, "stage_passed"},
+    {EventKind::analysis, "analysis"},
     {EventKind::paused, "paused"},
     {EventKind::promoted, "promoted"},
     {EventKind::undo_window, "undo_window"},

@@ -44,6 +44,7 @@ enum class EventKind {
   attached,
   stage,
   stage_passed,
+  analysis,      // one measurement of the analysis: each metric, new and old values, limits, verdict
   paused,        // promotion.mode manual: waiting for `lbctl promote`
   promoted,      // the pause ended: by `lbctl promote` or auto_promote_after
   undo_window,   // the old servers detached but kept ready until the window closes

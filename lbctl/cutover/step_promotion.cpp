@@ -16,6 +16,7 @@
 
 #include "core/duration.hpp"
 #include "core/time_format.hpp"
+#include "lbctl/cutover/analysis_run.hpp"
 #include "lbctl/cutover/promotion.hpp"
 #include "lbctl/cutover/steps.hpp"
 
@@ -63,10 +64,13 @@ asio::awaitable<Result<void>> step_promote(CutoverRun& run) {
            {{"paused_at_ms", progress.paused_at_ms},
             {"auto_promote_after", format_duration(promotion.auto_promote_after)},
             {"auto_abort_after", format_duration(promotion.auto_abort_after)}});
+  AnalysisRun analysis(run, Step::promote);
   for (;;) {
-    // The fleet read: a new server that died, or a reload, ends the wait.
+    // The fleet read: a new server that died, or a reload, ends the wait; a
+    // failed analysis rolls back.
     auto stats = co_await run.fleet_stats(Step::promote);
     if (!stats) co_return std::unexpected(stats.error());
+    if (auto measured = co_await analysis.poll(*stats); !measured) co_return measured;
     if (run.stop_requested()) co_return fail(ErrorKind::cancelled, "stopped while paused for promotion");
     if (run.requests().promote) {
       // Named first: GCC 12 frees a ?: temporary inside co_await twice.
@@ -115,7 +119,15 @@ asio::awaitable<Result<void>> step_undo_window(CutoverRun& run) {
                        format_time(closes, TimeFormat::human), format_duration(window)),
            {{"undo_until_ms", progress.undo_until_ms}, {"old_servers", run.old_names()}});
   const auto poll = poll_of(run);
+  AnalysisRun analysis(run, Step::undo_window);
   for (;;) {
+    if (analysis.enabled()) {
+      // The new pool alone now: absolute limits decide (max_vs_old has no
+      // old pool to compare with). A fail verdict undoes the cutover.
+      auto stats = co_await run.fleet_stats(Step::undo_window);
+      if (!stats) co_return std::unexpected(stats.error());
+      if (auto measured = co_await analysis.poll(*stats); !measured) co_return measured;
+    }
     if (run.stop_requested()) co_return fail(ErrorKind::cancelled, "stopped in the undo window");
     if (run.requests().undo) {
       const auto& by = run.requests().undo_by;

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "lbctl/cutover/analysis_run.hpp"
 #include "lbctl/cutover/steps.hpp"
 #include "lbctl/cutover/weights.hpp"
 
@@ -53,9 +54,19 @@ asio::awaitable<Result<void>> hold_stage(CutoverRun& run, std::size_t i) {
   const Counters baseline = new_pool_counters(run, *baseline_stats);
   const auto hold_end = run.clock().now() + stage.hold;
   const auto poll = std::min<std::chrono::milliseconds>(run.config().drain.poll, 1s);
+  // A hold shorter than one interval is not analysed (not one measurement fits).
+  const auto& analysis_config = run.config().analysis;
+  const bool analysed = analysis_config && stage.hold >= analysis_config->interval;
+  AnalysisRun analysis(run, Step::stages);
+  if (analysed) (void)co_await analysis.poll(*baseline_stats);  // the baseline: never fails
   for (;;) {
     auto stats = co_await run.fleet_stats(Step::stages);
     if (!stats) co_return std::unexpected(stats.error());
+    if (analysed) {
+      if (auto measured = co_await analysis.poll(*stats); !measured) {
+        co_return fail(ErrorKind::refused, fmt::format("stage {}: {}", i + 1, measured.error().message));
+      }
+    }
     const Counters now = new_pool_counters(run, *stats);
     const std::uint64_t responses = now.responses - std::min(now.responses, baseline.responses);
     const std::uint64_t errors = now.errors - std::min(now.errors, baseline.errors);
@@ -67,6 +78,9 @@ asio::awaitable<Result<void>> hold_stage(CutoverRun& run, std::size_t i) {
     }
     if (run.stop_requested()) co_return fail(ErrorKind::cancelled, "stopped during a stage");
     if (run.clock().now() >= hold_end) {
+      if (analysed) {
+        if (auto concluded = analysis.end_of_hold(fmt::format("stage {}'s hold", i + 1)); !concluded) co_return concluded;
+      }
       run.emit(Step::stages, EventKind::stage_passed,
                fmt::format("stage {} held: {} responses from the new pool, {} 5xx", i + 1, responses, errors),
                {{"stage", i + 1}, {"responses", responses}, {"errors_5xx", errors}});

@@ -9,6 +9,9 @@ namespace lbctl::test {
 boost::asio::awaitable<Result<ProcessResult>> FakeProcessRunner::run(ProcessSpec spec) {
   co_await boost::asio::post(co_await boost::asio::this_coro::executor, boost::asio::use_awaitable);
   runs.push_back(spec);
+  if (!spec.argv.empty() && m_timeouts.contains(spec.argv.front())) {
+    co_return fail(ErrorKind::timeout, spec.argv.front() + " ran past its timeout");
+  }
   const auto it = spec.argv.empty() ? m_scripts.end() : m_scripts.find(spec.argv.front());
   co_return it == m_scripts.end() ? ProcessResult{} : it->second;
 }

@@ -3,6 +3,7 @@
 // environment, answers with scripted exit codes and output.
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,8 @@ class FakeProcessRunner final : public ProcessRunner {
 
   // The result for a command whose argv[0] is `program` (default: exit 0).
   void script(const std::string& program, ProcessResult result) { m_scripts[program] = std::move(result); }
+  // `program` runs past its timeout: the run fails with `timeout`, as the real runner's does.
+  void time_out(const std::string& program) { m_timeouts.insert(program); }
 
   std::vector<ProcessSpec> runs;
   // argv[0] of each run, in order.
@@ -25,6 +28,7 @@ class FakeProcessRunner final : public ProcessRunner {
 
  private:
   std::map<std::string, ProcessResult> m_scripts;
+  std::set<std::string> m_timeouts;
 };
 
 }  // namespace lbctl::test

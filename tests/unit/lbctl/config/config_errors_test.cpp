@@ -49,7 +49,7 @@ TEST_CASE("an unknown top-level key is named, with the closest known key", "[con
   CHECK(config_error(k_minimal_config + "helth:\n  rise: 2\n") ==
         "shop.yaml:8:1: helth: unknown key; did you mean health? (expected one of: service, release, state, mode, "
         "load_balancers, old_pool, new_pool, provider, health, drain, migrations, terminate, min_healthy, stages, "
-        "promotion, hooks, notifications, maintenance)");
+        "promotion, analysis, hooks, notifications, maintenance)");
 }
 
 TEST_CASE("an unknown key inside a section is named with its section", "[config]") {
