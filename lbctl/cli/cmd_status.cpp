@@ -77,6 +77,7 @@ std::string render_cutover(const ServiceStatus& s) {
   out += render_promotion(c.promotion);
   if (!c.error.empty()) out += "  " + c.error + "\n";
   if (s.last_event) out += fmt::format("  last: {} {}: {}\n", s.last_event->at, s.last_event->step, s.last_event->text);
+  if (!s.analysis_text.empty()) out += "  latest " + s.analysis_text + "\n";
   return out;
 }
 

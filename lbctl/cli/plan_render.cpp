@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "lbctl/cutover/analysis.hpp"
 #include "lbctl/cutover/step_table.hpp"
 
 namespace lbctl {
@@ -48,6 +49,29 @@ std::string promotion_text(const PromotionConfig& p) {
   return out;
 }
 
+// "error_ratio (max 0.01), prometheus sum(...) (max 5), command /bin/smoke (exit 0)"
+std::vector<std::string> metric_lines(const AnalysisConfig& analysis) {
+  std::vector<std::string> out;
+  for (const auto& m : analysis.metrics) {
+    std::string what = m.name();
+    if (m.source == AnalysisMetric::Source::prometheus) what += " " + m.query;
+    if (m.source == AnalysisMetric::Source::command) what += " " + describe_argv(m.command);
+    out.push_back(fmt::format("{} ({})", what, describe_limits(m)));
+  }
+  return out;
+}
+
+std::string analysis_text(const Config& config) {
+  if (!config.analysis) return "";
+  const auto& a = *config.analysis;
+  return fmt::format("  analysis: every {} in each stage's hold (of at least that), the promotion pause and the undo "
+                     "window; fail after {} failed measurement{} in a row; under {} new-pool responses inconclusive "
+                     "(a hold with no conclusive one: {}):\n    {}\n",
+                     format_duration(a.interval), a.failure_limit, a.failure_limit == 1 ? "" : "s", a.min_requests,
+                     a.on_inconclusive == AnalysisConfig::OnInconclusive::fail ? "fail" : "pass",
+                     fmt::join(metric_lines(a), "\n    "));
+}
+
 std::string steps_text(const PlanReport& report, const Config& config) {
   const auto& plan = report.plan;
   std::string out;
@@ -67,6 +91,7 @@ std::string steps_text(const PlanReport& report, const Config& config) {
     for (const auto& s : config.stages) stages.push_back(fmt::format("{}% for {}", s.weight_percent, format_duration(s.hold)));
     out += fmt::format("  stages: {}\n", fmt::join(stages, ", "));
   }
+  out += analysis_text(config);
   out += promotion_text(config.promotion);
   out += fmt::format("  then: terminate the old servers after {}\n", format_duration(config.terminate_delay));
   return out;
@@ -121,7 +146,16 @@ nlohmann::json plan_json(const PlanReport& report, const Config& config) {
                                     {"auto_promote_after", format_duration(config.promotion.auto_promote_after)},
                                     {"auto_abort_after", format_duration(config.promotion.auto_abort_after)},
                                     {"undo_window", format_duration(config.promotion.undo_window)}};
-  return {{"service", config.service},   {"release", plan.release}, {"steps", steps}, {"promotion", promotion}, {"old_pool", old_pool}, {"left_alone", left_out}, {"new_pool", new_pool},
+  nlohmann::json analysis = nullptr;
+  if (config.analysis) {
+    analysis = {{"interval", format_duration(config.analysis->interval)},
+                {"failure_limit", config.analysis->failure_limit},
+                {"min_requests", config.analysis->min_requests},
+                {"on_inconclusive", config.analysis->on_inconclusive == AnalysisConfig::OnInconclusive::fail ? "fail" : "pass"},
+                {"metrics", metric_lines(*config.analysis)}};
+  }
+  return {{"service", config.service},   {"release", plan.release}, {"steps", steps}, {"promotion", promotion},
+          {"analysis", analysis}, {"old_pool", old_pool}, {"left_alone", left_out}, {"new_pool", new_pool},
           {"load_balancers", lbs},       {"migrations", report.migrations}, {"capacity", capacity},
           {"min_healthy", plan.min_healthy}, {"persisted_files", files}, {"warnings", report.warnings}};
 }

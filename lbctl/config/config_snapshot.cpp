@@ -74,6 +74,14 @@ nlohmann::json config_snapshot(const Config& c) {
     }
     snapshot["stages"] = stages;
   }
+  if (c.analysis) {
+    auto metrics = nlohmann::json::array();
+    for (const auto& m : c.analysis->metrics) metrics.push_back(m.name());  // no URLs: they may carry credentials
+    snapshot["analysis"] = {{"interval", format_duration(c.analysis->interval)},
+                            {"failure_limit", c.analysis->failure_limit},
+                            {"min_requests", c.analysis->min_requests},
+                            {"metrics", metrics}};
+  }
   if (!c.notifications.webhooks.empty()) {
     snapshot["notifications"] = {{"webhooks", c.notifications.webhooks.size()}};
   }

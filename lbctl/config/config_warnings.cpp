@@ -36,6 +36,24 @@ std::vector<std::string> config_warnings(const Config& config) {
         "would drop or bring back the maintenance page",
         fmt::join(map_unpersisted, ", ")));
   }
+  if (config.analysis) {
+    const auto interval = config.analysis->interval;
+    std::vector<std::string> short_holds;
+    bool held = false;
+    for (std::size_t i = 0; i < config.stages.size(); ++i) {
+      if (config.stages[i].hold >= interval) held = true;
+      else short_holds.push_back(std::to_string(i + 1));
+    }
+    if (!held && !config.promotion.manual() && config.promotion.undo_window.count() <= 0) {
+      warnings.push_back(
+          "analysis never runs: it measures during a stage's hold (of at least analysis.interval), a manual promotion "
+          "pause or the undo window, and this config has none of them");
+    } else if (!short_holds.empty()) {
+      warnings.push_back(fmt::format("analysis: stage{} {} hold{} less than analysis.interval, so {} not analysed",
+                                     short_holds.size() == 1 ? "" : "s", fmt::join(short_holds, ", "),
+                                     short_holds.size() == 1 ? "s" : "", short_holds.size() == 1 ? "it is" : "they are"));
+    }
+  }
   return warnings;
 }
 

@@ -69,6 +69,17 @@ void read_cutover(ServiceStatus& status, db::Journal& journal, const db::Cutover
   if (auto events = journal.recent_events(c.id, 200)) {
     if (c.step == to_string(Step::watch)) status.drain = drain_from_events(*events);
     status.last_event = last_event_of(*events);
+    const auto analysis = to_string(EventKind::analysis);
+    for (auto it = events->rbegin(); it != events->rend(); ++it) {
+      if (it->kind != analysis) continue;
+      auto detail = nlohmann::json::parse(it->detail_json, nullptr, false);
+      if (!detail.is_object()) break;
+      status.analysis_text = detail.value("text", std::string());
+      detail.erase("text");
+      detail["at"] = iso(it->at);
+      status.analysis = detail;
+      break;
+    }
   }
 }
 
@@ -96,6 +107,7 @@ void to_json(nlohmann::json& json, const ServiceStatus& s) {
     json["drain"] = s.drain;
   }
   if (s.last_event) json["last_event"] = *s.last_event;
+  if (!s.analysis.is_null()) json["analysis"] = s.analysis;
   if (!s.drift_note.empty()) json["drift_note"] = s.drift_note;
 }
 

@@ -60,6 +60,10 @@ struct ServiceStatus {
   std::vector<JournaledServer> servers;
   nlohmann::json drain;  // DrainProgress::details() while watching; null otherwise
   std::optional<LastEvent> last_event;
+  // The analysis' latest measurement (its event's details: verdict and each
+  // metric's new and old values, limits, verdict) and text; null when none.
+  nlohmann::json analysis = nullptr;
+  std::string analysis_text;
   std::vector<LbView> load_balancers;
   std::vector<Drift> drift;
   std::string drift_note;
