@@ -55,6 +55,7 @@ Stack::Stack(StackOptions options) : m_options(std::move(options)) {
     const auto port = free_port();
     AppServerOptions app;
     app.name = name;
+    app.extra_args = m_options.old_server_args;
     auto argv = app_server_argv(app, port, dir);
     m_old_servers.push_back(std::make_unique<ChildProcess>(argv, dir / "log"));
     if (!wait_for_port(port, 10s)) throw std::runtime_error("old server " + name + " did not start");

@@ -29,6 +29,8 @@ struct StackOptions {
   std::string extra_config;
   // Arguments added to the new servers' command (e.g. a health file that is not served).
   std::vector<std::string> new_server_args;
+  // Arguments added to the old servers' command (e.g. --delay-ms 20).
+  std::vector<std::string> old_server_args;
   // Each LB gets `persist: {file: <its haproxy.cfg>, check: persist_check}`
   // (no `check` when persist_check is empty).
   bool persist = false;
