@@ -360,3 +360,51 @@ TEST_CASE("too little traffic: inconclusive, then on_inconclusive decides", "[lb
   Traffic more;
   CHECK(cutover_under(passing, more).outcome == Outcome::done);
 }
+
+TEST_CASE("a failed analysis in the promotion pause rolls back", "[lbctl][analysis][promotion]") {
+  CutoverRig rig;
+  auto ratio = haproxy_metric("error_ratio");
+  ratio.max = 0.01;
+  analyse(rig, {ratio});
+  rig.config.stages.clear();
+  rig.config.promotion.mode = PromotionConfig::Mode::manual;
+  Traffic traffic{.new_errors = 3};
+  const auto outcome = cutover_under(rig, traffic);
+  INFO(outcome.message);
+  CHECK(outcome.outcome == Outcome::failed);
+  CHECK(outcome.message.find("promote: analysis failed") != std::string::npos);
+  CHECK(rig.recorder.first("promote", "promoted") == nullptr);
+  CHECK(rig.fleet_view() == k_original_view);
+}
+
+TEST_CASE("a failed analysis in the undo window undoes the cutover", "[lbctl][analysis][undo]") {
+  CutoverRig rig;
+  auto ratio = haproxy_metric("error_ratio");
+  ratio.max = 0.01;
+  ratio.max_vs_old = 2;  // no old pool in the window: the absolute limit decides
+  analyse(rig, {ratio});
+  rig.config.stages.clear();
+  rig.config.promotion.undo_window = 5min;
+  Traffic traffic;
+  auto go_bad = [&]() -> boost::asio::awaitable<CutoverOutcome> {
+    while (!rig.recorder.saw("undo_window")) co_await rig.sim.clock.sleep_for(100ms);
+    traffic.new_errors = 4;
+    co_return CutoverOutcome{};
+  };
+  auto run = [&]() -> boost::asio::awaitable<CutoverOutcome> {
+    auto outcome = co_await run_cutover(rig.deps(), {});
+    traffic.stop = true;
+    co_return outcome;
+  };
+  std::vector<boost::asio::awaitable<CutoverOutcome>> all;
+  all.push_back(run());
+  all.push_back(flow(rig, traffic));
+  all.push_back(go_bad());
+  const auto outcome = rig.sim.run(when_all(std::move(all)))[0];
+  INFO(outcome.message);
+  CHECK(outcome.outcome == Outcome::failed);
+  CHECK(outcome.message.find("undo_window: analysis failed") != std::string::npos);
+  CHECK(outcome.message.find("error_ratio: new 0.04") != std::string::npos);
+  CHECK(rig.fleet_view() == k_original_view);
+  CHECK(rig.provider.running_servers() == Strings{"old-1", "old-2"});
+}
