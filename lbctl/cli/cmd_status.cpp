@@ -105,17 +105,29 @@ int show_status(const std::string& file, bool watch, bool json) {
     return exit_code_for(opened.error());
   }
   const bool terminal = stdout_is_terminal();
+  // --watch with no cutover under way (none yet, or the last one ended):
+  // waits for the next one to start, then follows it until it ends.
+  std::optional<std::int64_t> ended_before;
+  bool said_waiting = false;
   for (;;) {
     const auto status = run_to_end(io, gather_status(config, wiring.fleet(), wiring.journal()));
+    const std::int64_t id = status.cutover ? status.cutover->id : 0;
+    const bool finished = !status.cutover || status.cutover->status == "completed" ||
+                          status.cutover->status == "rolled_back";
+    if (!ended_before) ended_before = watch && finished && status.error.empty() ? id : -1;
+    const bool waiting = id <= *ended_before;
     if (json) {
       std::cout << nlohmann::json(status).dump() << "\n" << std::flush;
-    } else {
+    } else if (!waiting || !said_waiting || terminal) {
       if (watch && terminal) std::cout << "\x1b[H\x1b[2J";
-      std::cout << render(status) << std::flush;
+      std::cout << render(status);
+      if (waiting) std::cout << "waiting for a cutover of " << config.service << " to start (Ctrl-C to stop)\n";
+      std::cout << std::flush;
+      said_waiting = waiting;
     }
-    if (!watch || !status.running()) break;
+    if (!watch || (!waiting && !status.running())) break;
     run_to_end(io, wiring.clock().sleep_for(1s));
-    if (!json && !terminal) std::cout << "\n";
+    if (!json && !terminal && !waiting) std::cout << "\n";
   }
   return k_exit_done;
 }
@@ -128,7 +140,8 @@ void add_status_command(CLI::App& app, Action& action) {
   auto watch = std::make_shared<bool>(false);
   auto json = std::make_shared<bool>(false);
   command->add_option("-c,--config", *file, "The config file (YAML)")->required();
-  command->add_flag("--watch,-w", *watch, "Refresh every second until the cutover ends");
+  command->add_flag("--watch,-w", *watch,
+                    "Refresh every second until the cutover ends; with none under way, wait for the next to start");
   command->add_flag("--json", *json, "One JSON object (per refresh with --watch)");
   command->footer("Reads the journal, so it works from any machine, and asks every load balancer.\n"
                   "Exit codes: 0 shown; 2 config error; 5 the state database is unreachable.");
