@@ -52,7 +52,8 @@ TEST_CASE("lbctl validate accepts the example with every optional section uncomm
   const auto file = dir.write("full.yaml", uncomment_optional_sections(read_file(k_example)));
   const Run run = run_lbctl(dir, {"validate", "-c", file.string()});
   CHECK(run.exit_code == 0);
-  CHECK(run.out.ends_with("migrations on, 2 stages, 7 hooks, 1 webhook, maintenance map set\n"));
+  INFO(run.out);
+  CHECK(run.out.ends_with("migrations on, 2 stages, manual promotion, 7 hooks, 1 webhook, maintenance map set\n"));
   CHECK(run.out.find("hooks.example.com") == std::string::npos);
 }
 
