@@ -137,7 +137,9 @@ void Stack::write_config() {
   yaml << "old_pool:\n  discover: true\n"
        << "new_pool:\n  count: match_old\n  name_prefix: v2-\n  server_options: \"" << m_options.server_options << "\"\n"
        << "provider:\n  type: local\n  command: " << yaml_list(command) << "\n  ports: \"" << new_server_ports() << "\"\n"
-       << "  base_dir: servers\n  health_file: health-check.html\n"
+       // ASan-built servers starting while other tests put wrk through their LBs
+       // (ctest -j2 on 2 cores) have taken over 10 s, the default, to listen.
+       << "  base_dir: servers\n  health_file: health-check.html\n  start_timeout: 30s\n"
        << "health:\n  path: /health-check.html\n  database_path: /health/db\n  timeout: 1s\n  interval: 200ms\n"
        << "  rise: 2\n  deadline: 15s\n";
   if (m_options.extra_config.find("drain:") == std::string::npos) {

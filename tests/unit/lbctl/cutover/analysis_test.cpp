@@ -8,6 +8,7 @@
 #include "core/async.hpp"
 #include "lbctl/cutover/analysis.hpp"
 #include "lbctl/cutover/analysis_run.hpp"
+#include "lbctl/cutover/service_status.hpp"
 #include "tests/unit/lbctl/cutover/cutover_rig.hpp"
 
 using namespace lbctl;
@@ -407,4 +408,21 @@ TEST_CASE("a failed analysis in the undo window undoes the cutover", "[lbctl][an
   CHECK(outcome.message.find("error_ratio: new 0.04") != std::string::npos);
   CHECK(rig.fleet_view() == k_original_view);
   CHECK(rig.provider.running_servers() == Strings{"old-1", "old-2"});
+}
+
+TEST_CASE("status shows the latest measurement, in --json too", "[lbctl][analysis]") {
+  CutoverRig rig;
+  auto ratio = haproxy_metric("error_ratio");
+  ratio.max = 0.01;
+  analyse(rig, {ratio});
+  Traffic traffic;
+  REQUIRE(cutover_under(rig, traffic).outcome == Outcome::done);
+  const auto status = rig.sim.run(gather_status(rig.config, *rig.fleet, rig.journal));
+  REQUIRE(status.analysis.is_object());
+  CHECK(status.analysis["verdict"] == "pass");
+  CHECK(status.analysis["metrics"][0]["metric"] == "error_ratio");
+  CHECK(status.analysis["metrics"][0]["new"] == 0.0);
+  CHECK(status.analysis["metrics"][0]["threshold"] == "max 0.01");
+  CHECK(status.analysis_text.starts_with("analysis pass: error_ratio 0 (old 0) pass"));
+  CHECK(nlohmann::json(status)["analysis"] == status.analysis);
 }
