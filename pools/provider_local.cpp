@@ -23,9 +23,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// How long a SIGKILLed process may take to disappear (it may be in the
-// middle of a disk write).
-constexpr std::chrono::milliseconds k_kill_wait = 5s;
+// How long a SIGKILLed process may take to disappear: SIGKILL cannot be
+// ignored, but a process in the middle of a disk write, or torn down on a
+// starved machine, can take a while (seen: over 5 s, two cores under the full
+// test suite). A process gone sooner ends the wait sooner.
+constexpr std::chrono::milliseconds k_kill_wait = 30s;
 constexpr std::chrono::milliseconds k_probe_timeout = 1s;
 
 std::string host_port(const std::string& host, std::uint16_t port) {

@@ -95,8 +95,8 @@ bool running_at(Stack& stack, const std::string& step) {
 // Waits until the lbctl writing `log` printed `text` and the journal shows
 // it running at `step`.
 void wait_for(Stack& stack, const std::filesystem::path& log, const std::string& text, const std::string& step) {
-  if (!eventually([&] { return read_file(log).find(text) != std::string::npos; }, 90s)) {
-    FAIL("no \"" << text << "\" within 90s; output:\n" << read_file(log));
+  if (!eventually([&] { return read_file(log).find(text) != std::string::npos; }, 180s)) {
+    FAIL("no \"" << text << "\" within 180s; output:\n" << read_file(log));
   }
   if (!eventually([&] { return running_at(stack, step); }, 10s)) {
     FAIL("status does not show step " << step << " running: " << cutover_status(stack).dump() << "\noutput:\n"
@@ -186,7 +186,7 @@ TEST_CASE("manual promotion: paused with both pools UP until lbctl promote", "[e
   CHECK(promoted.exit_code == 0);
   CHECK(promoted.out.find("promoted by") != std::string::npos);
   CHECK(promoted.out.find("draining the old servers") != std::string::npos);
-  const auto code = cutover->wait(90s);
+  const auto code = cutover->wait(180s);
   INFO("cutover:\n" << read_file(logs / "cutover.txt"));
   CHECK(code == 0);
   check_completed(stack);
@@ -330,7 +330,7 @@ TEST_CASE("SIGKILL during the promotion pause: resume and promote finish it", "[
     std::this_thread::sleep_for(1s);
     CHECK(resumed->running());
     const auto promoted = stack.lbctl({"promote"});
-    const auto code = resumed->wait(90s);
+    const auto code = resumed->wait(180s);
     INFO("resume:\n" << read_file(logs / "resume.txt") << "\n--- promote:\n" << promoted.out);
     CHECK(promoted.exit_code == 0);
     CHECK(promoted.out.find("promoted by") != std::string::npos);
@@ -407,7 +407,7 @@ TEST_CASE("SIGKILL during an undo: the old pool comes back", "[e2e][promotion]")
   int code = -1;
   std::string finisher;
   if (then == "undo carries on") {
-    code = undo->wait(90s);
+    code = undo->wait(180s);
     finisher = read_file(logs / "undo.txt");
   } else {
     undo->wait(5s);
