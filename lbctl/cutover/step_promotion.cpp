@@ -140,9 +140,12 @@ asio::awaitable<Result<void>> step_undo_window(CutoverRun& run) {
                fmt::format("undo window closed: {} may go", fmt::join(run.old_names(), ", ")));
       co_return Result<void>{};
     }
-    // Reads every LB each poll: a reload meanwhile is repaired.
-    if (auto slept = co_await run.sleep_watching_reloads(std::min(poll, std::chrono::milliseconds(left)), poll); !slept) {
-      co_return slept;
+    const auto wait = std::min(poll, std::chrono::milliseconds(left));
+    if (analysis.enabled()) {
+      // This poll's fleet read already stops on a reload: no second read.
+      co_await run.clock().sleep_for(wait);
+    } else if (auto slept = co_await run.sleep_watching_reloads(wait, poll); !slept) {
+      co_return slept;  // a reload meanwhile: repaired, and the step runs again
     }
   }
 }
