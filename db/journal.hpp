@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -258,6 +259,8 @@ class Journal {
   virtual Result<Cutover> get(std::int64_t cutover_id) = 0;
   // The service's cutovers, newest first, at most `limit`.
   virtual Result<std::vector<Cutover>> history(const std::string& service, std::size_t limit) = 0;
+  // How many of the service's cutovers are in each status ("completed": 12, ...).
+  virtual Result<std::map<std::string, std::int64_t>> outcome_counts(const std::string& service) = 0;
 
   // Records a restore as running; the caller holds the service lock (see
   // lock_service), so a restore whose lbctl died reads interrupted. Returns

@@ -84,6 +84,9 @@ Result<Cutover> LaneJournal::get(std::int64_t id) {
 Result<std::vector<Cutover>> LaneJournal::history(const std::string& service, std::size_t limit) {
   return on_lane([&](Journal& j) { return j.history(service, limit); });
 }
+Result<std::map<std::string, std::int64_t>> LaneJournal::outcome_counts(const std::string& service) {
+  return on_lane([&](Journal& j) { return j.outcome_counts(service); });
+}
 Result<Restore> LaneJournal::begin_restore(const NewRestore& restore) {
   return on_lane([&](Journal& j) { return j.begin_restore(restore); });
 }

@@ -60,6 +60,7 @@ class PgJournal final : public Journal {
   Result<std::optional<Cutover>> latest(const std::string& service) override;
   Result<Cutover> get(std::int64_t cutover_id) override;
   Result<std::vector<Cutover>> history(const std::string& service, std::size_t limit) override;
+  Result<std::map<std::string, std::int64_t>> outcome_counts(const std::string& service) override;
   Result<Restore> begin_restore(const NewRestore& restore) override;
   Result<void> finish_restore(std::int64_t restore_id, RestoreStatus status, std::string_view error,
                               std::string_view detail_json) override;

@@ -113,6 +113,17 @@ Result<std::vector<Cutover>> PgJournal::history(const std::string& service, std:
   });
 }
 
+Result<std::map<std::string, std::int64_t>> PgJournal::outcome_counts(const std::string& service) {
+  return guarded_on(*m_state, "reading the journal", [&]() -> Result<std::map<std::string, std::int64_t>> {
+    pqxx::nontransaction tx(*m_state->db);
+    const auto rows =
+        tx.exec_params("SELECT status, count(*) FROM lbctl.cutovers WHERE service = $1 GROUP BY status", service);
+    std::map<std::string, std::int64_t> out;
+    for (const auto& row : rows) out[row[0].as<std::string>()] = row[1].as<std::int64_t>();
+    return out;
+  });
+}
+
 Result<void> PgJournal::save_server(std::int64_t cutover_id, const ServerRecord& server) {
   if (!is_valid_name(server.name)) return fail(ErrorKind::invalid, "bad server name '" + server.name + "'");
   return guarded_on(*m_state, "recording server " + server.name, [&]() -> Result<void> {

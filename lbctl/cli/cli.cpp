@@ -36,6 +36,7 @@ void build_cli(CLI::App& app, cli::Action& action) {
   cli::add_maintenance_command(app, action);
   cli::add_reconcile_command(app, action);
   cli::add_restore_command(app, action);
+  cli::add_serve_command(app, action);
   make_config_options_optional(app);
 }
 
@@ -44,7 +45,7 @@ int run_cli(int argc, char** argv) {
   // command) must fail that command, not kill lbctl.
   std::signal(SIGPIPE, SIG_IGN);
   // Hooks, providers and the backup get lbctl's environment without its secrets.
-  withhold_from_children({"LBCTL_STATE_DATABASE_URL", "LBCTL_MIGRATIONS_DATABASE_URL"});
+  withhold_from_children({"LBCTL_STATE_DATABASE_URL", "LBCTL_MIGRATIONS_DATABASE_URL", "LBCTL_SERVE_TOKEN"});
   CLI::App app{k_cli_description, "lbctl"};
   cli::Action action;
   build_cli(app, action);

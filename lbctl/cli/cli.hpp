@@ -45,6 +45,7 @@ void add_undo_command(CLI::App& app, Action& action);     // cmd_promote.cpp
 void add_maintenance_command(CLI::App& app, Action& action);
 void add_reconcile_command(CLI::App& app, Action& action);
 void add_restore_command(CLI::App& app, Action& action);
+void add_serve_command(CLI::App& app, Action& action);
 
 }  // namespace cli
 }  // namespace lbctl

@@ -4,7 +4,6 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <iostream>
-#include <map>
 #include <nlohmann/json.hpp>
 
 #include "core/time_format.hpp"
@@ -14,7 +13,7 @@
 #include "lbctl/cli/exit_codes.hpp"
 #include "lbctl/cli/table.hpp"
 #include "lbctl/cli/restore_report.hpp"
-#include "lbctl/cutover/progress.hpp"
+#include "lbctl/cutover/history.hpp"
 
 namespace lbctl::cli {
 
@@ -29,15 +28,6 @@ struct HistoryArgs {
 };
 
 std::string iso(db::JournalTime t) { return format_time(t, TimeFormat::iso); }
-
-// How long it ran: to its end, or to its last sign of life when it stopped
-// unfinished, or until now while it runs.
-milliseconds duration_of(const db::Cutover& c) {
-  const db::JournalTime end = c.finished_at                            ? *c.finished_at
-                              : c.status == db::CutoverStatus::running ? std::chrono::system_clock::now()
-                                                                       : c.heartbeat_at;
-  return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(end - c.started_at));
-}
 
 // 850ms, 12.3s, 4m05s, 2h03m
 std::string human(milliseconds d) {
@@ -64,56 +54,15 @@ std::string one_line(std::string text) {
   return text;
 }
 
-// Each step's time, in the order the steps first ran, from the journaled
-// step_started / step_done events (a step run again after a reload or a
-// resume adds up; one that never finished counts to the cutover's end).
-std::vector<std::pair<std::string, milliseconds>> step_durations(db::Journal& journal, const db::Cutover& c) {
-  std::vector<std::pair<std::string, milliseconds>> steps;
+StepDurations history_steps(db::Journal& journal, const db::Cutover& c) {
   auto events = journal.events(c.id, 0, 100000);
-  if (!events) return steps;
-  std::map<std::string, db::JournalTime> open;
-  auto add = [&](const std::string& step, milliseconds d) {
-    auto it = std::find_if(steps.begin(), steps.end(), [&](const auto& s) { return s.first == step; });
-    if (it == steps.end()) steps.emplace_back(step, std::max(d, milliseconds(0)));
-    else it->second += std::max(d, milliseconds(0));
-  };
-  for (const auto& e : *events) {
-    if (e.kind == "step_started") {
-      open[e.step] = e.at;
-      add(e.step, milliseconds(0));
-    } else if (e.kind == "step_done" && open.contains(e.step)) {
-      add(e.step, std::chrono::duration_cast<milliseconds>(e.at - open[e.step]));
-      open.erase(e.step);
-    }
-  }
-  const auto end = c.started_at + duration_of(c);
-  for (const auto& [step, since] : open) add(step, std::chrono::duration_cast<milliseconds>(end - since));
-  return steps;
+  return events ? step_durations(*events, c) : StepDurations{};
 }
 
-nlohmann::json steps_json(const std::vector<std::pair<std::string, milliseconds>>& steps) {
-  auto out = nlohmann::json::array();
-  for (const auto& [step, d] : steps) out.push_back({{"step", step}, {"duration_ms", d.count()}});
-  return out;
-}
-
-std::string steps_text(const std::vector<std::pair<std::string, milliseconds>>& steps) {
+std::string steps_text(const StepDurations& steps) {
   std::string out;
   for (const auto& [step, d] : steps) out += (out.empty() ? "" : ",") + step + ":" + human(d);
   return out;
-}
-
-// Who promoted it (`lbctl promote`'s user@host, or auto_promote_after) and
-// who undid it after the promotion; "" when nobody.
-struct Deciders {
-  std::string promoted_by;
-  std::string undone_by;
-};
-
-Deciders deciders_of(const db::Cutover& c) {
-  const auto progress = read_progress(c.progress_json);
-  if (!progress) return {};
-  return {progress->promoted_by, progress->undone_by};
 }
 
 std::string deciders_text(const Deciders& d) {
@@ -121,29 +70,6 @@ std::string deciders_text(const Deciders& d) {
   if (!d.promoted_by.empty()) out = "promoted by " + d.promoted_by;
   if (!d.undone_by.empty()) out += (out.empty() ? "" : "; ") + std::string("undone by ") + d.undone_by;
   return out;
-}
-
-nlohmann::json or_null(const std::string& text) { return text.empty() ? nlohmann::json() : nlohmann::json(text); }
-
-nlohmann::json to_json(const db::Cutover& c) {
-  nlohmann::json j = {{"id", c.id},
-                      {"service", c.service},
-                      {"release", c.release},
-                      {"old_release", c.old_release},
-                      {"status", db::to_string(c.status)},
-                      {"step", c.step},
-                      {"mode", c.mode},
-                      {"host", c.host},
-                      {"pid", c.pid},
-                      {"started_at", iso(c.started_at)},
-                      {"finished_at", c.finished_at ? nlohmann::json(iso(*c.finished_at)) : nlohmann::json()},
-                      {"duration_ms", duration_of(c).count()},
-                      {"error", c.error.empty() ? nlohmann::json() : nlohmann::json(c.error)}};
-  if (c.abort_requested_at) j["abort_requested_at"] = iso(*c.abort_requested_at);
-  const auto deciders = deciders_of(c);
-  j["promoted_by"] = or_null(deciders.promoted_by);
-  j["undone_by"] = or_null(deciders.undone_by);
-  return j;
 }
 
 int show_history(const HistoryArgs& args) {
@@ -172,8 +98,8 @@ int show_history(const HistoryArgs& args) {
   };
   if (args.json) {
     for (const auto& c : *cutovers) {
-      auto j = to_json(c);
-      j["steps"] = steps_json(step_durations(**journal, c));
+      auto j = history_json(c);
+      j["steps"] = steps_json(history_steps(**journal, c));
       std::cout << j.dump() << "\n";
     }
     return show_restores();
@@ -200,7 +126,7 @@ int show_history(const HistoryArgs& args) {
     const auto deciders = deciders_of(c);
     if (!deciders.promoted_by.empty()) std::cout << " promoted_by=" << one_line(deciders.promoted_by);
     if (!deciders.undone_by.empty()) std::cout << " undone_by=" << one_line(deciders.undone_by);
-    if (const auto steps = step_durations(**journal, c); !steps.empty()) std::cout << " steps=" << steps_text(steps);
+    if (const auto steps = history_steps(**journal, c); !steps.empty()) std::cout << " steps=" << steps_text(steps);
     if (!c.error.empty()) std::cout << " error=" << one_line(c.error);
     std::cout << "\n";
   }

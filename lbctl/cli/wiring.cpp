@@ -28,7 +28,7 @@ Wiring::Wiring(const Config& config, asio::io_context& io)
 Result<void> Wiring::open_journal() {
   if (m_journal) return {};
   auto journal = db::PgJournal::open(journal_options(m_config));
-  if (!journal) return std::unexpected(journal.error().with_context("state database"));
+  if (!journal) return std::unexpected(journal.error());  // it says "state database: ..."
   m_journal = std::move(*journal);
   m_journal_lane = std::make_unique<Lane>();
   m_lane_journal = std::make_unique<db::LaneJournal>(*m_journal, m_journal_lane->executor());

@@ -10,6 +10,7 @@ constexpr auto k_event_kinds = enum_names<EventKind>({
     {EventKind::started, "started"},
     {EventKind::resume, "resume"},
     {EventKind::abort, "abort"},
+    {EventKind::requested, "requested"},
     {EventKind::plan, "plan"},
     {EventKind::warning, "warning"},
     {EventKind::step_started, "step_started"},

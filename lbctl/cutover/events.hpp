@@ -20,6 +20,7 @@ enum class EventKind {
   started,       // a new cutover
   resume,        // taken over to finish
   abort,         // taken over to roll back
+  requested,     // promote, abort or undo asked (by whom, from where)
   plan,          // what preflight decided
   warning,
   step_started,

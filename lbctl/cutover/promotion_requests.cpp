@@ -7,6 +7,7 @@
 #include "core/duration.hpp"
 #include "core/time_format.hpp"
 #include "lbctl/cutover/cutover.hpp"
+#include "lbctl/cutover/events.hpp"
 #include "lbctl/cutover/progress.hpp"
 #include "lbctl/cutover/promotion.hpp"
 
@@ -37,15 +38,90 @@ struct Target {
   Step step = Step::preflight;
 };
 
-std::variant<Target, CutoverOutcome> target(CutoverDeps& deps, std::string_view what) {
-  auto latest = deps.journal.latest(deps.config.service);
+std::variant<Target, CutoverOutcome> target(db::Journal& journal, const std::string& service, std::string_view what) {
+  auto latest = journal.latest(service);
   if (!latest) return refused(latest.error());
-  if (!*latest) return usage(0, fmt::format("no cutover of service {} to {}", deps.config.service, what));
+  if (!*latest) return usage(0, fmt::format("no cutover of service {} to {}", service, what));
   Target t{**latest, {}, parse_step((*latest)->step).value_or(Step::preflight)};
   auto progress = read_progress(t.row.progress_json);
   if (!progress) return CutoverOutcome{Outcome::needs_operator, t.row.id, fmt::format("cutover {}: {}", t.row.id, progress.error().message)};
   t.progress = std::move(*progress);
   return t;
+}
+
+// Why `lbctl promote` (or serve's) cannot promote `t` now; nullopt when it can.
+std::optional<CutoverOutcome> promote_refusal(const Target& t, const std::string& service) {
+  const auto& row = t.row;
+  if (db::is_finished(row.status)) {
+    return usage(row.id, fmt::format("no cutover of service {} to promote (the last one, {}, {})", service,
+                                        row.id, db::to_string(row.status)));
+  }
+  if (!promotion_started_with(row).manual()) {
+    return usage(row.id, fmt::format("cutover {} does not pause for promotion (it started with promotion.mode auto)",
+                                        row.id));
+  }
+  if (t.progress.promoted_at_ms != 0) {
+    return CutoverOutcome{Outcome::done, row.id,
+                             fmt::format("cutover {} was already promoted by {} at {}", row.id, t.progress.promoted_by,
+                                         at(t.progress.promoted_at_ms))};
+  }
+  if (t.step == Step::rollback || !t.progress.failure.step.empty()) {
+    return usage(row.id, fmt::format("cutover {} is rolling back ({}): nothing to promote", row.id,
+                                        t.progress.failure.message));
+  }
+  return std::nullopt;
+}
+
+// What a recorded promote does when the holder is not pausing right now.
+CutoverOutcome promote_recorded(const Target& t) {
+  const auto& row = t.row;
+  if (row.status == db::CutoverStatus::interrupted || row.status == db::CutoverStatus::needs_operator) {
+    return CutoverOutcome{Outcome::done, row.id,
+                          fmt::format("promote recorded for cutover {} ({}): `lbctl resume` carries it on, promoted",
+                                      row.id, db::to_string(row.status))};
+  }
+  if (t.step != Step::promote) {
+    return CutoverOutcome{Outcome::done, row.id,
+                          fmt::format("promote recorded for cutover {} (at step {}): it goes on to the drain without "
+                                      "pausing",
+                                      row.id, row.step)};
+  }
+  return CutoverOutcome{Outcome::done, row.id,
+                        fmt::format("promote recorded for cutover {}: {} acts on it at its next poll", row.id,
+                                    db::describe(row))};
+}
+
+// Why `lbctl undo` (or serve's) cannot undo `t` at `now` (wall ms); nullopt when it can.
+std::optional<CutoverOutcome> undo_refusal(const Target& t, std::int64_t now) {
+  const auto& row = t.row;
+  const auto& p = t.progress;
+  const auto window = promotion_started_with(row).undo_window;
+  if (row.status == db::CutoverStatus::rolled_back) {
+    if (!p.undone_by.empty()) {
+      return CutoverOutcome{Outcome::done, row.id, fmt::format("cutover {} was already undone by {}", row.id, p.undone_by)};
+    }
+    return usage(row.id, fmt::format("cutover {} was rolled back ({}): nothing to undo", row.id, row.error));
+  }
+  if (window.count() <= 0) {
+    return usage(row.id, fmt::format("cutover {} has no undo window (promotion.undo_window was 0s when it started): "
+                                        "{}",
+                                        row.id, row.status == db::CutoverStatus::completed
+                                                    ? "it is past the point of no return"
+                                                    : "`lbctl abort` rolls it back until post_migrate"));
+  }
+  if (row.status == db::CutoverStatus::completed || (p.undo_until_ms != 0 && now >= p.undo_until_ms) ||
+      (t.step != Step::undo_window && t.step != Step::rollback && p.undo_until_ms != 0)) {
+    const std::string closed = p.undo_until_ms != 0 ? at(p.undo_until_ms) : std::string("when post_migrate began");
+    return usage(row.id, fmt::format("cutover {}'s undo window closed at {}: post_migrate is the point of no return "
+                                        "(the old servers may be gone)",
+                                        row.id, closed));
+  }
+  if (p.undo_until_ms == 0 && t.step != Step::rollback) {
+    return usage(row.id, fmt::format("cutover {} has not detached the old servers yet (step {}): `lbctl abort` rolls "
+                                        "it back",
+                                        row.id, row.step));
+  }
+  return std::nullopt;
 }
 
 // Events journaled since `seen`, to options.on_event.
@@ -97,75 +173,26 @@ asio::awaitable<CutoverOutcome> wait_for_promotion(CutoverDeps& deps, const db::
 }  // namespace
 
 asio::awaitable<CutoverOutcome> promote_cutover(CutoverDeps deps, AbortOptions options, std::string by) {
-  auto found = target(deps, "promote");
+  auto found = target(deps.journal, deps.config.service, "promote");
   if (auto* ended = std::get_if<CutoverOutcome>(&found)) co_return *ended;
   const Target t = std::get<Target>(std::move(found));
   const auto& row = t.row;
-  if (db::is_finished(row.status)) {
-    co_return usage(row.id, fmt::format("no cutover of service {} to promote (the last one, {}, {})", deps.config.service,
-                                        row.id, db::to_string(row.status)));
-  }
-  if (!promotion_started_with(row).manual()) {
-    co_return usage(row.id, fmt::format("cutover {} does not pause for promotion (it started with promotion.mode auto)",
-                                        row.id));
-  }
-  if (t.progress.promoted_at_ms != 0) {
-    co_return CutoverOutcome{Outcome::done, row.id,
-                             fmt::format("cutover {} was already promoted by {} at {}", row.id, t.progress.promoted_by,
-                                         at(t.progress.promoted_at_ms))};
-  }
-  if (t.step == Step::rollback || !t.progress.failure.step.empty()) {
-    co_return usage(row.id, fmt::format("cutover {} is rolling back ({}): nothing to promote", row.id,
-                                        t.progress.failure.message));
-  }
+  if (auto refusal = promote_refusal(t, deps.config.service)) co_return *refusal;
   if (auto asked = deps.journal.request_promote(deps.config.service, by); !asked) co_return refused(asked.error());
-  if (row.status == db::CutoverStatus::interrupted || row.status == db::CutoverStatus::needs_operator) {
-    co_return CutoverOutcome{Outcome::done, row.id,
-                             fmt::format("promote recorded for cutover {} ({}): `lbctl resume` carries it on, promoted",
-                                         row.id, db::to_string(row.status))};
-  }
-  if (t.step != Step::promote) {
-    co_return CutoverOutcome{Outcome::done, row.id,
-                             fmt::format("promote recorded for cutover {} (at step {}): it goes on to the drain without "
-                                         "pausing",
-                                         row.id, row.step)};
+  if (row.status == db::CutoverStatus::interrupted || row.status == db::CutoverStatus::needs_operator ||
+      t.step != Step::promote) {
+    co_return promote_recorded(t);
   }
   co_return co_await wait_for_promotion(deps, row, options);
 }
 
 asio::awaitable<CutoverOutcome> undo_cutover(CutoverDeps deps, AbortOptions options, std::string by) {
-  auto found = target(deps, "undo");
+  auto found = target(deps.journal, deps.config.service, "undo");
   if (auto* ended = std::get_if<CutoverOutcome>(&found)) co_return *ended;
   const Target t = std::get<Target>(std::move(found));
   const auto& row = t.row;
   const auto& p = t.progress;
-  const auto window = promotion_started_with(row).undo_window;
-  if (row.status == db::CutoverStatus::rolled_back) {
-    if (!p.undone_by.empty()) {
-      co_return CutoverOutcome{Outcome::done, row.id, fmt::format("cutover {} was already undone by {}", row.id, p.undone_by)};
-    }
-    co_return usage(row.id, fmt::format("cutover {} was rolled back ({}): nothing to undo", row.id, row.error));
-  }
-  if (window.count() <= 0) {
-    co_return usage(row.id, fmt::format("cutover {} has no undo window (promotion.undo_window was 0s when it started): "
-                                        "{}",
-                                        row.id, row.status == db::CutoverStatus::completed
-                                                    ? "it is past the point of no return"
-                                                    : "`lbctl abort` rolls it back until post_migrate"));
-  }
-  const std::int64_t now = wall_ms(deps.clock);
-  if (row.status == db::CutoverStatus::completed || (p.undo_until_ms != 0 && now >= p.undo_until_ms) ||
-      (t.step != Step::undo_window && t.step != Step::rollback && p.undo_until_ms != 0)) {
-    const std::string closed = p.undo_until_ms != 0 ? at(p.undo_until_ms) : std::string("when post_migrate began");
-    co_return usage(row.id, fmt::format("cutover {}'s undo window closed at {}: post_migrate is the point of no return "
-                                        "(the old servers may be gone)",
-                                        row.id, closed));
-  }
-  if (p.undo_until_ms == 0 && t.step != Step::rollback) {
-    co_return usage(row.id, fmt::format("cutover {} has not detached the old servers yet (step {}): `lbctl abort` rolls "
-                                        "it back",
-                                        row.id, row.step));
-  }
+  if (auto refusal = undo_refusal(t, wall_ms(deps.clock))) co_return *refusal;
   if (t.step == Step::undo_window) {
     if (auto asked = deps.journal.request_undo(deps.config.service, by); !asked) co_return refused(asked.error());
   }
@@ -184,6 +211,50 @@ asio::awaitable<CutoverOutcome> undo_cutover(CutoverDeps deps, AbortOptions opti
                                          after->error)};
   }
   co_return *result;
+}
+
+std::string_view to_string(Request request) {
+  switch (request) {
+    case Request::promote: return "promote";
+    case Request::abort: return "abort";
+    case Request::undo: return "undo";
+  }
+  return "?";
+}
+
+CutoverOutcome record_request(db::Journal& journal, const std::string& service, Request what, const std::string& by,
+                              std::int64_t now_ms) {
+  auto found = target(journal, service, to_string(what));
+  if (auto* ended = std::get_if<CutoverOutcome>(&found)) return *ended;
+  const Target t = std::get<Target>(std::move(found));
+  const auto& row = t.row;
+  if (what == Request::promote) {
+    if (auto refusal = promote_refusal(t, service)) return *refusal;
+  } else if (what == Request::undo) {
+    if (auto refusal = undo_refusal(t, now_ms)) return *refusal;
+  } else if (db::is_finished(row.status)) {
+    return usage(row.id, fmt::format("no cutover of service {} to abort (the last one, {}, {})", service, row.id,
+                                     db::to_string(row.status)));
+  }
+  if (what != Request::promote && row.status != db::CutoverStatus::running) {
+    // Nobody would act on it: the rollback has to run somewhere that reaches the fleet.
+    return CutoverOutcome{Outcome::locked, row.id,
+                          fmt::format("cutover {} is {}: its process is gone, so `lbctl {}` on a host that reaches "
+                                      "the load balancers carries it out",
+                                      row.id, db::to_string(row.status), to_string(what))};
+  }
+  Result<std::int64_t> asked = what == Request::promote ? journal.request_promote(service, by)
+                               : what == Request::undo  ? journal.request_undo(service, by)
+                                                        : journal.request_abort(service);
+  if (!asked) return refused(asked.error());
+  const std::string text = fmt::format("{} requested by {}", to_string(what), by);
+  nlohmann::json detail = {{"text", text}, {"request", to_string(what)}, {"by", by}};
+  // The request itself is journaled; this event says who asked (abort's column does not).
+  (void)journal.add_event(row.id, row.step, to_string(EventKind::requested), detail.dump());
+  if (what == Request::promote) return promote_recorded(t);
+  return CutoverOutcome{Outcome::done, row.id,
+                        fmt::format("{} recorded for cutover {}: {} acts on it at its next poll", to_string(what),
+                                    row.id, db::describe(row))};
 }
 
 }  // namespace lbctl

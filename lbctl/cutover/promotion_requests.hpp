@@ -24,4 +24,17 @@ boost::asio::awaitable<CutoverOutcome> promote_cutover(CutoverDeps deps, AbortOp
 // locked, unreachable: as abort.
 boost::asio::awaitable<CutoverOutcome> undo_cutover(CutoverDeps deps, AbortOptions options, std::string by);
 
+enum class Request { promote, abort, undo };
+std::string_view to_string(Request request);
+
+// What `serve` does for a web action: the refusals `lbctl promote`, `abort`
+// and `undo` give, then the request recorded in the journal with an event
+// saying who asked (`by`: where it came from); never waits for the holder
+// and never acts itself. done: recorded (or already done); usage: nothing
+// to do now (the message says why); locked: an abort or undo of a cutover
+// whose process is gone (a shell must run it); unreachable: the journal.
+// `now_ms`: wall time, for the undo window.
+CutoverOutcome record_request(db::Journal& journal, const std::string& service, Request what, const std::string& by,
+                              std::int64_t now_ms);
+
 }  // namespace lbctl

@@ -5,6 +5,7 @@
 #include "core/time_format.hpp"
 #include "lbctl/cutover/drain_progress.hpp"
 #include "lbctl/cutover/fleet_look.hpp"
+#include "lbctl/cutover/history.hpp"
 #include "lbctl/cutover/promotion.hpp"
 #include "lbctl/cutover/step.hpp"
 
@@ -23,10 +24,8 @@ std::string iso(db::JournalTime t) { return format_time(t, TimeFormat::iso_ms); 
 CutoverSummary summary_of(const db::Cutover& c) {
   CutoverSummary s{c.id, std::string(db::to_string(c.status)), c.step, seconds_since(c.step_started_at),
                    iso(c.started_at), "", 0, c.host, c.pid, seconds_since(c.heartbeat_at), c.error, "", c.release, c.old_release};
-  if (c.finished_at) {
-    s.finished_at = iso(*c.finished_at);
-    s.duration_s = std::chrono::duration_cast<std::chrono::seconds>(*c.finished_at - c.started_at).count();
-  }
+  if (c.finished_at) s.finished_at = iso(*c.finished_at);
+  s.duration_s = std::chrono::duration_cast<std::chrono::seconds>(duration_of(c)).count();
   if (c.abort_requested_at) s.abort_requested_at = iso(*c.abort_requested_at);
   s.promotion = promotion_status(
       c, std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
@@ -111,14 +110,28 @@ void to_json(nlohmann::json& json, const ServiceStatus& s) {
   if (!s.drift_note.empty()) json["drift_note"] = s.drift_note;
 }
 
+namespace {
+
+// Every LB's view of the backend; drift against `records` when given.
+asio::awaitable<void> look_at_lbs(ServiceStatus& status, const Config& config, pools::Fleet& fleet,
+                                  std::optional<std::vector<db::LbRecord>> records) {
+  const auto look = co_await look_at_fleet(config, fleet, records, "");
+  std::unordered_map<std::string, std::string> pool_of;
+  for (const auto& s : status.servers) pool_of[s.name] = s.pool;
+  for (const auto& lb : look.lbs) {
+    LbView view = lb.live ? lb_view(lb.lb, lb.live->stats, pool_of) : LbView{lb.lb, {}, lb.error};
+    status.load_balancers.push_back(std::move(view));
+  }
+  if (records) status.drift = look.all_drift();
+}
+
+}  // namespace
+
 asio::awaitable<ServiceStatus> gather_status(const Config& config, pools::Fleet& fleet, db::Journal& journal) {
   ServiceStatus status;
   status.service = config.service;
   auto latest = journal.latest(config.service);
-  if (!latest) {
-    status.error = latest.error().message;
-    co_return status;
-  }
+  if (!latest) co_return co_await gather_fleet_status(config, fleet, latest.error().message);
   if (*latest) read_cutover(status, journal, **latest);
   std::optional<std::vector<db::LbRecord>> records;
   if (status.running()) {
@@ -128,14 +141,16 @@ asio::awaitable<ServiceStatus> gather_status(const Config& config, pools::Fleet&
   } else {
     status.drift_note = "not compared with the journal: " + read.error().message;
   }
-  const auto look = co_await look_at_fleet(config, fleet, records, "");
-  std::unordered_map<std::string, std::string> pool_of;
-  for (const auto& s : status.servers) pool_of[s.name] = s.pool;
-  for (const auto& lb : look.lbs) {
-    LbView view = lb.live ? lb_view(lb.lb, lb.live->stats, pool_of) : LbView{lb.lb, {}, lb.error};
-    status.load_balancers.push_back(std::move(view));
-  }
-  if (!status.running()) status.drift = look.all_drift();
+  co_await look_at_lbs(status, config, fleet, std::move(records));
+  co_return status;
+}
+
+asio::awaitable<ServiceStatus> gather_fleet_status(const Config& config, pools::Fleet& fleet, std::string journal_error) {
+  ServiceStatus status;
+  status.service = config.service;
+  status.error = std::move(journal_error);
+  status.drift_note = "not compared with the journal: it did not answer";
+  co_await look_at_lbs(status, config, fleet, std::nullopt);
   co_return status;
 }
 

@@ -25,7 +25,7 @@ struct CutoverSummary {
   std::int64_t seconds_in_step = 0;
   std::string started_at;
   std::string finished_at;  // "" while it runs
-  std::int64_t duration_s = 0;
+  std::int64_t duration_s = 0;  // so far while it runs (--json shows it once it ended)
   std::string host;
   int pid = 0;
   std::int64_t heartbeat_seconds_ago = 0;
@@ -76,6 +76,10 @@ void to_json(nlohmann::json& json, const ServiceStatus& status);
 
 // Reads the journal, then every LB (and drift, unless a cutover is changing
 // the LBs right now: it repairs reloads itself).
+// When the journal does not answer, what gather_fleet_status() gives.
 boost::asio::awaitable<ServiceStatus> gather_status(const Config& config, pools::Fleet& fleet, db::Journal& journal);
+// Every LB, and `journal_error` (the journal did not answer): no cutover, no drift.
+boost::asio::awaitable<ServiceStatus> gather_fleet_status(const Config& config, pools::Fleet& fleet,
+                                                          std::string journal_error);
 
 }  // namespace lbctl

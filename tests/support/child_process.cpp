@@ -205,12 +205,21 @@ bool eventually_impl(const std::function<bool()>& condition, std::chrono::millis
 }
 
 HttpReply http_get(std::uint16_t port, const std::string& path, std::chrono::milliseconds timeout) {
+  return http_request(port, "GET", path, {}, "", timeout);
+}
+
+HttpReply http_request(std::uint16_t port, const std::string& method, const std::string& path,
+                       const std::vector<std::string>& headers, const std::string& body,
+                       std::chrono::milliseconds timeout) {
   HttpReply reply;
   const int fd = connect_loopback(port);
   if (fd < 0) return reply;
   timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  const std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  std::string request = method + " " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  for (const auto& header : headers) request += header + "\r\n";
+  if (!body.empty() || method == "POST") request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  request += "\r\n" + body;
   if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) < 0) {
     ::close(fd);
     return reply;
@@ -226,7 +235,11 @@ HttpReply http_get(std::uint16_t port, const std::string& path, std::chrono::mil
   if (response.rfind("HTTP/", 0) != 0 || response.size() < 12) return reply;
   reply.status = std::stoi(response.substr(9, 3));
   const auto header_end = response.find("\r\n\r\n");
-  if (header_end != std::string::npos) reply.body = response.substr(header_end + 4);
+  if (header_end != std::string::npos) {
+    const auto first_line_end = response.find("\r\n");
+    reply.headers = response.substr(first_line_end + 2, header_end + 2 - (first_line_end + 2));
+    reply.body = response.substr(header_end + 4);
+  }
   return reply;
 }
 

@@ -64,7 +64,12 @@ bool eventually(F condition, std::chrono::milliseconds timeout) {
 struct HttpReply {
   int status = 0;
   std::string body;
+  std::string headers;  // the header lines as sent, "Name: value\r\n" each
 };
 HttpReply http_get(std::uint16_t port, const std::string& path, std::chrono::milliseconds timeout = std::chrono::seconds(5));
+// Any method, with extra header lines ("Authorization: Bearer x") and a body.
+HttpReply http_request(std::uint16_t port, const std::string& method, const std::string& path,
+                       const std::vector<std::string>& headers = {}, const std::string& body = "",
+                       std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 }  // namespace lbctl::test

@@ -329,6 +329,16 @@ Result<std::vector<Cutover>> FakeJournal::history(const std::string& service, st
   return out;
 }
 
+Result<std::map<std::string, std::int64_t>> FakeJournal::outcome_counts(const std::string& service) {
+  calls.push_back("outcome_counts " + service);
+  if (auto e = injected("outcome_counts")) return std::unexpected(*e);
+  std::map<std::string, std::int64_t> out;
+  for (const auto& [id, row] : m_rows) {
+    if (row.service == service) ++out[std::string(db::to_string(read(row).status))];
+  }
+  return out;
+}
+
 std::vector<std::string> FakeJournal::calls_starting(std::string_view prefix) const {
   std::vector<std::string> out;
   for (const auto& c : calls) {

@@ -57,6 +57,7 @@ class FakeJournal final : public db::Journal {
   Result<std::optional<db::Cutover>> latest(const std::string& service) override;
   Result<db::Cutover> get(std::int64_t cutover_id) override;
   Result<std::vector<db::Cutover>> history(const std::string& service, std::size_t limit) override;
+  Result<std::map<std::string, std::int64_t>> outcome_counts(const std::string& service) override;
   // Logged as "begin_restore shop cutover=1", "finish_restore 1 done",
   // "restores shop" (fake_journal_restores.cpp).
   Result<db::Restore> begin_restore(const db::NewRestore& restore) override;

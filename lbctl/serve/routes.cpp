@@ -1,0 +1,307 @@
+#include "lbctl/serve/routes.hpp"
+
+#include <charconv>
+#include <fmt/format.h>
+#include <iostream>
+#include <openssl/crypto.h>
+
+#include "core/time_format.hpp"
+#include "lbctl/serve/assets.hpp"
+#include "lbctl/serve/metrics.hpp"
+
+namespace lbctl::serve {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::string_view k_api = "/api/v1/services";
+constexpr std::size_t k_events_limit = 1000;
+
+std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::optional<std::string> percent_decoded(std::string_view text, bool plus_is_space) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%') {
+      if (i + 2 >= text.size()) return std::nullopt;
+      const int hi = hex_value(text[i + 1]);
+      const int lo = hex_value(text[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else if (text[i] == '+' && plus_is_space) {
+      out += ' ';
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+std::optional<std::int64_t> to_int(std::string_view text) {
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 0) return std::nullopt;
+  return value;
+}
+
+Reply asset_reply(std::string_view name, unsigned status = 200) {
+  const auto* asset = find_asset(name);
+  if (asset == nullptr) return error_reply(404, "no such file");
+  Reply reply{status, std::string(asset->content_type), std::string(asset->body), {}};
+  reply.headers.emplace_back("Cache-Control", "no-cache");
+  return reply;
+}
+
+nlohmann::json event_json(const db::Event& e) {
+  auto detail = nlohmann::json::parse(e.detail_json, nullptr, false);
+  if (detail.is_discarded()) detail = nlohmann::json::object();
+  return {{"id", e.id},     {"cutover_id", e.cutover_id}, {"at", format_time(e.at, TimeFormat::iso_ms)},
+          {"step", e.step}, {"event", e.kind},           {"details", std::move(detail)}};
+}
+
+unsigned status_for(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::done: return 202;
+    case Outcome::unreachable: return 503;
+    case Outcome::usage:
+    case Outcome::locked:
+    case Outcome::needs_operator:
+    case Outcome::failed: return 409;
+  }
+  return 500;
+}
+
+std::optional<Request> parse_request(std::string_view what) {
+  if (what == "promote") return Request::promote;
+  if (what == "abort") return Request::abort;
+  if (what == "undo") return Request::undo;
+  return std::nullopt;
+}
+
+// Compared in constant time, so the answer's timing says nothing of the token.
+bool same_token(std::string_view given, const std::string& token) {
+  if (token.empty() || given.size() != token.size()) return false;
+  return CRYPTO_memcmp(given.data(), token.data(), token.size()) == 0;
+}
+
+}  // namespace
+
+const std::vector<std::pair<std::string, std::string>>& security_headers() {
+  static const std::vector<std::pair<std::string, std::string>> headers = {
+      {"Content-Security-Policy",
+       "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"},
+      {"X-Content-Type-Options", "nosniff"},
+      {"X-Frame-Options", "DENY"},
+      {"Referrer-Policy", "no-referrer"},
+  };
+  return headers;
+}
+
+std::optional<std::string> Target::param(std::string_view key) const {
+  for (const auto& [k, v] : query) {
+    if (k == key) return v;
+  }
+  return std::nullopt;
+}
+
+std::optional<Target> parse_target(std::string_view target) {
+  if (target.empty() || target.front() != '/') return std::nullopt;
+  Target out;
+  const auto question = target.find('?');
+  auto path = percent_decoded(target.substr(0, question), false);
+  if (!path) return std::nullopt;
+  out.path = std::move(*path);
+  if (question == std::string_view::npos) return out;
+  std::string_view query = target.substr(question + 1);
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    const auto eq = pair.find('=');
+    auto key = percent_decoded(pair.substr(0, eq), true);
+    auto value = percent_decoded(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1), true);
+    if (!key || !value) return std::nullopt;
+    out.query.emplace_back(std::move(*key), std::move(*value));
+  }
+  return out;
+}
+
+Reply json_reply(unsigned status, const nlohmann::json& body) {
+  Reply reply{status, "application/json", dump(body) + "\n", {}};
+  reply.headers.emplace_back("Cache-Control", "no-store");
+  return reply;
+}
+
+Reply error_reply(unsigned status, const std::string& message) { return json_reply(status, {{"error", message}}); }
+
+Router::Router(Hub& hub, Backend& backend, std::string token, std::string host)
+    : m_hub(hub), m_backend(backend), m_token(std::move(token)), m_host(std::move(host)) {}
+
+bool Router::is_stream(const HttpRequest& request) {
+  const auto target = parse_target(request.target);
+  return request.method == "GET" && target && target->path == "/api/v1/stream";
+}
+
+std::variant<std::vector<std::string>, Reply> Router::stream_services(const HttpRequest& request) const {
+  const auto target = parse_target(request.target);
+  if (!target) return error_reply(400, "a target that does not parse");
+  const auto service = target->param("service");
+  if (!service) return m_hub.services();
+  if (!m_hub.knows(*service)) return error_reply(404, fmt::format("no service `{}` here", *service));
+  return std::vector<std::string>{*service};
+}
+
+asio::awaitable<Reply> Router::answer(const HttpRequest& request) {
+  const auto target = parse_target(request.target);
+  if (!target) co_return error_reply(400, "a target that does not parse");
+  const std::string& path = target->path;
+  // /api/v1/services/NAME/WHAT
+  std::string service;
+  std::string what;
+  if (path.starts_with(k_api) && path.size() > k_api.size() + 1 && path[k_api.size()] == '/') {
+    const std::string_view rest = std::string_view(path).substr(k_api.size() + 1);
+    const auto slash = rest.find('/');
+    service = std::string(rest.substr(0, slash));
+    what = slash == std::string_view::npos ? "" : std::string(rest.substr(slash + 1));
+  }
+  if (request.method == "POST") {
+    if (!service.empty() && parse_request(what)) co_return co_await action(service, what, request);
+    Reply refused = error_reply(405, "only promote, abort and undo take a POST");
+    refused.headers.emplace_back("Allow", "GET, HEAD");
+    co_return refused;
+  }
+  if (request.method != "GET" && request.method != "HEAD") {
+    Reply refused = error_reply(405, fmt::format("{} is not answered here", request.method));
+    refused.headers.emplace_back("Allow", "GET, HEAD, POST");
+    co_return refused;
+  }
+  if (!service.empty() && what == "events") {
+    if (!m_hub.knows(service)) co_return error_reply(404, fmt::format("no service `{}` here", service));
+    co_return co_await events(service, *target);
+  }
+  co_return get(*target);
+}
+
+Reply Router::get(const Target& target) const {
+  const std::string& path = target.path;
+  if (path == "/") return asset_reply("index.html");
+  if (path.starts_with("/services/")) {
+    const bool known = m_hub.knows(path.substr(std::string_view("/services/").size()));
+    return asset_reply("index.html", known ? 200 : 404);
+  }
+  if (path.starts_with("/assets/")) {
+    const std::string name = path.substr(std::string_view("/assets/").size());
+    if (name == "index.html" || name.find('/') != std::string::npos) return error_reply(404, "no such file");
+    return asset_reply(name);
+  }
+  if (path == "/metrics") {
+    Reply reply{200, k_metrics_content_type, render_metrics(m_hub.polled()), {}};
+    reply.headers.emplace_back("Cache-Control", "no-store");
+    return reply;
+  }
+  if (path == k_api) {
+    auto services = nlohmann::json::array();
+    for (const auto& name : m_hub.services()) {
+      const auto snapshot = m_hub.snapshot(name);
+      if (snapshot) {
+        services.push_back(snapshot->live->summary_json());
+      } else {
+        services.push_back({{"service", name}, {"state", "unknown"}, {"cutover", nullptr},
+                            {"load_balancers", nlohmann::json::array()}, {"error", "not polled yet"}});
+      }
+    }
+    return json_reply(200, {{"services", std::move(services)}, {"actions_allowed", m_hub.actions_allowed()}});
+  }
+  if (!path.starts_with(std::string(k_api) + "/")) return error_reply(404, fmt::format("nothing at {}", path));
+  const std::string_view rest = std::string_view(path).substr(k_api.size() + 1);
+  const auto slash = rest.find('/');
+  const std::string service(rest.substr(0, slash));
+  const std::string what = slash == std::string_view::npos ? "" : std::string(rest.substr(slash + 1));
+  if (!m_hub.knows(service)) return error_reply(404, fmt::format("no service `{}` here", service));
+  const auto snapshot = m_hub.snapshot(service);
+  if (!snapshot) {
+    Reply wait = error_reply(503, fmt::format("service `{}` has not been polled yet", service));
+    wait.headers.emplace_back("Retry-After", "1");
+    return wait;
+  }
+  const auto& live = *snapshot->live;
+  if (what.empty()) return json_reply(200, live.status());
+  if (what == "live") {
+    Reply reply{200, "application/json", snapshot->live_text + "\n", {}};
+    reply.headers.emplace_back("Cache-Control", "no-store");
+    return reply;
+  }
+  if (what == "history") return json_reply(200, live.history());
+  return error_reply(404, fmt::format("nothing at {}", path));
+}
+
+asio::awaitable<Reply> Router::events(const std::string& service, const Target& target) {
+  std::int64_t since = 0;
+  if (const auto text = target.param("since")) {
+    const auto value = to_int(*text);
+    if (!value) co_return error_reply(400, fmt::format("since={}: expected an event id (a whole number)", *text));
+    since = *value;
+  }
+  std::size_t limit = k_events_limit;
+  if (const auto text = target.param("limit")) {
+    const auto value = to_int(*text);
+    if (!value || *value < 1 || *value > static_cast<std::int64_t>(k_events_limit)) {
+      co_return error_reply(400, fmt::format("limit={}: expected 1 to {}", *text, k_events_limit));
+    }
+    limit = static_cast<std::size_t>(*value);
+  }
+  std::int64_t cutover = 0;
+  if (const auto text = target.param("cutover")) {
+    const auto value = to_int(*text);
+    if (!value || *value == 0) co_return error_reply(400, fmt::format("cutover={}: expected a cutover id", *text));
+    cutover = *value;
+  } else if (const auto snapshot = m_hub.snapshot(service)) {
+    cutover = snapshot->live->cutover_id();
+  }
+  if (cutover == 0) co_return json_reply(200, {{"cutover_id", nullptr}, {"events", nlohmann::json::array()}, {"last_id", since}});
+  auto events = co_await m_backend.events(service, cutover, since, limit);
+  if (!events) co_return error_reply(events.error().kind == ErrorKind::invalid ? 404 : 503, events.error().message);
+  auto list = nlohmann::json::array();
+  std::int64_t last = since;
+  for (const auto& e : *events) {
+    list.push_back(event_json(e));
+    last = std::max(last, e.id);
+  }
+  co_return json_reply(200, {{"cutover_id", cutover}, {"events", std::move(list)}, {"last_id", last}});
+}
+
+asio::awaitable<Reply> Router::action(const std::string& service, const std::string& what, const HttpRequest& request) {
+  if (!m_hub.actions_allowed()) {
+    co_return error_reply(403, "actions are off: start `lbctl serve` with --allow-actions and a token");
+  }
+  constexpr std::string_view bearer = "Bearer ";
+  const std::string_view given = request.authorization.starts_with(bearer)
+                                     ? std::string_view(request.authorization).substr(bearer.size())
+                                     : std::string_view();
+  if (!same_token(given, m_token)) {
+    Reply refused = error_reply(401, "an action needs the header `Authorization: Bearer TOKEN` with serve's token");
+    refused.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"lbctl serve\"");
+    co_return refused;
+  }
+  if (!m_hub.knows(service)) co_return error_reply(404, fmt::format("no service `{}` here", service));
+  const std::string by = fmt::format("lbctl serve on {} (a request from {})", m_host, request.remote);
+  const auto outcome = co_await m_backend.request(service, *parse_request(what), by);
+  const unsigned status = status_for(outcome.outcome);
+  std::cerr << fmt::format("lbctl serve: {} of {} from {}: {} {}\n", what, service, request.remote, status,
+                           outcome.message);
+  if (status == 202) co_return json_reply(202, {{"ok", true}, {"cutover_id", outcome.cutover_id}, {"message", outcome.message}});
+  co_return json_reply(status, {{"error", outcome.message}, {"cutover_id", outcome.cutover_id}});
+}
+
+}  // namespace lbctl::serve

@@ -1,0 +1,86 @@
+#pragma once
+// What `serve` answers, apart from the sockets: the page and its assets,
+// /api/v1, /metrics and the actions. GET answers come from the hub (what
+// the pollers last saw); only the events since an id and the actions reach
+// the journal, through Backend.
+
+#include <boost/asio/awaitable.hpp>
+#include <optional>
+#include <variant>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/error.hpp"
+#include "db/journal.hpp"
+#include "lbctl/cutover/outcome.hpp"
+#include "lbctl/cutover/promotion_requests.hpp"
+#include "lbctl/cutover/step.hpp"
+#include "lbctl/serve/hub.hpp"
+
+namespace lbctl::serve {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query, as sent
+  std::string authorization;
+  std::string remote;  // the peer's address, for the journal
+};
+
+struct Reply {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// The journal, wherever it lives (the pollers' thread in `serve`).
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual boost::asio::awaitable<Result<std::vector<db::Event>>> events(const std::string& service,
+                                                                        std::int64_t cutover_id, std::int64_t after_id,
+                                                                        std::size_t limit) = 0;
+  virtual boost::asio::awaitable<CutoverOutcome> request(const std::string& service, Request what,
+                                                         const std::string& by) = 0;
+};
+
+// Every answer carries these: a Content-Security-Policy that allows this
+// origin's script, style and connections only, and no framing or sniffing.
+const std::vector<std::pair<std::string, std::string>>& security_headers();
+
+// "/a/b?x=1&y=2" -> path "/a/b" and the query's pairs, percent-decoded.
+struct Target {
+  std::string path;
+  std::vector<std::pair<std::string, std::string>> query;
+  std::optional<std::string> param(std::string_view key) const;
+};
+std::optional<Target> parse_target(std::string_view target);
+
+class Router {
+ public:
+  // `token`: what an action's `Authorization: Bearer` must say ("" with actions off).
+  Router(Hub& hub, Backend& backend, std::string token, std::string host);
+
+  boost::asio::awaitable<Reply> answer(const HttpRequest& request);
+
+  // GET /api/v1/stream[?service=NAME]: the services the stream follows, or
+  // the error to answer instead.
+  static bool is_stream(const HttpRequest& request);
+  std::variant<std::vector<std::string>, Reply> stream_services(const HttpRequest& request) const;
+
+ private:
+  Reply get(const Target& target) const;
+  boost::asio::awaitable<Reply> events(const std::string& service, const Target& target);
+  boost::asio::awaitable<Reply> action(const std::string& service, const std::string& what, const HttpRequest& request);
+
+  Hub& m_hub;
+  Backend& m_backend;
+  std::string m_token;
+  std::string m_host;
+};
+
+Reply json_reply(unsigned status, const nlohmann::json& body);
+Reply error_reply(unsigned status, const std::string& message);
+
+}  // namespace lbctl::serve
