@@ -19,5 +19,7 @@ TEST_CASE("scripts/demo runs a real cutover to its end with exit 0 and no failed
   CHECK(demo.out.find("failed requests: 0") != std::string::npos);
   CHECK(demo.out.find("long requests held through the drain: 6 of 6 finished with 200") != std::string::npos);
   CHECK(demo.out.find("completed") != std::string::npos);
+  CHECK(demo.out.find("== live page: http://127.0.0.1:") != std::string::npos);
+  CHECK(demo.out.find("lbctl_cutovers_total{service=\"demo\",outcome=\"completed\"} 1") != std::string::npos);
   CHECK(demo.out.find("total_cents") != std::string::npos);
 }
