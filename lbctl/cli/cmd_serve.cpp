@@ -14,6 +14,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 #include <fstream>
+#include <future>
+#include <optional>
 #include <iostream>
 #include <set>
 #include <thread>
@@ -37,6 +39,7 @@ using namespace std::chrono_literals;
 constexpr const char* k_token_env = "LBCTL_SERVE_TOKEN";
 constexpr std::size_t k_min_token = 16;
 constexpr std::chrono::milliseconds k_min_interval{200};
+constexpr std::chrono::seconds k_poller_grace{10};
 
 struct ServeArgs {
   std::vector<std::string> files;
@@ -61,6 +64,8 @@ struct Service {
   Wiring wiring;
   serve::ServiceLive live;
   bool journal_open = false;
+  // Between polls; cancelled when serve stops.
+  std::optional<asio::steady_timer> timer;
 };
 
 std::int64_t wall_ms() {
@@ -101,11 +106,12 @@ class PollerBackend final : public serve::Backend {
   std::map<std::string, Service*> m_services;
 };
 
-// Polls `service` every `interval` and hands each result to the hub.
+// Polls `service` every `interval` and hands each result to the hub, until
+// `stopping` (set, and the timer cancelled, on the pollers' thread).
 asio::awaitable<void> poll_forever(Service* service, serve::Hub* hub, asio::any_io_executor http,
-                                   std::chrono::milliseconds interval, bool actions) {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  for (;;) {
+                                   std::chrono::milliseconds interval, bool actions, const bool* stopping) {
+  service->timer.emplace(co_await asio::this_coro::executor);
+  while (!*stopping) {
     const auto started = std::chrono::steady_clock::now();
     if (!service->journal_open) {
       auto opened = service->wiring.open_journal();
@@ -123,10 +129,10 @@ asio::awaitable<void> poll_forever(Service* service, serve::Hub* hub, asio::any_
     asio::post(http, [hub, name = service->config.service, snapshot = std::move(snapshot)]() mutable {
       hub->publish(name, std::move(snapshot));
     });
-    timer.expires_at(started + interval);
+    if (*stopping) break;
+    service->timer->expires_at(started + interval);
     boost::system::error_code ec;
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) co_return;
+    co_await service->timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
 }
 
@@ -236,22 +242,38 @@ int serve_services(const ServeArgs& args) {
             << std::endl;
 
   auto work = asio::make_work_guard(poll_io);
+  bool stopping = false;  // the pollers' thread reads and writes it
   for (auto& service : services) {
-    asio::co_spawn(poll_io, poll_forever(service.get(), &hub, http_io.get_executor(), *interval, args.allow_actions),
+    asio::co_spawn(poll_io,
+                   poll_forever(service.get(), &hub, http_io.get_executor(), *interval, args.allow_actions, &stopping),
                    asio::detached);
   }
-  std::thread pollers([&poll_io] { poll_io.run(); });
+  std::promise<void> pollers_done;
+  auto pollers_ended = pollers_done.get_future();
+  std::thread pollers([&poll_io, &pollers_done] {
+    poll_io.run();
+    pollers_done.set_value();
+  });
 
+  // SIGINT/SIGTERM: no new connection, every open one closed, streams
+  // ended; run() returns once the last connection's coroutine did.
   asio::signal_set signals(http_io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (ec) return;
     std::cerr << "lbctl serve: stopping\n";
     server.stop();
-    http_io.stop();
   });
   asio::co_spawn(http_io, server.run(), asio::detached);
   http_io.run();
-  poll_io.stop();
+  // The pollers end their poll in flight (an LB's timeout at most), then stop.
+  asio::post(poll_io, [&] {
+    stopping = true;
+    for (auto& service : services) {
+      if (service->timer) service->timer->cancel();
+    }
+  });
+  work.reset();
+  if (pollers_ended.wait_for(k_poller_grace) != std::future_status::ready) poll_io.stop();
   pollers.join();
   return k_exit_done;
 }

@@ -2,17 +2,16 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-#include <cerrno>
 #include <chrono>
-#include <csignal>
 #include <cstdint>
 #include <fstream>
 #include <openssl/evp.h>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <string_view>
-#include <thread>
 
 #include "tests/support/child_process.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -26,6 +25,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 namespace beast = boost::beast;
+namespace http = beast::http;
 namespace websocket = beast::websocket;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
@@ -130,6 +130,26 @@ const Json& member(const Json& object, const char* key) {
   return it != object.end() ? *it : k_null;
 }
 
+// Whether a process of process group `group` still runs (zombies do not).
+bool group_running(pid_t group) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
+    const std::string stat = read_file(entry.path() / "stat");
+    const auto comm_end = stat.rfind(')');
+    if (comm_end == std::string::npos) continue;
+    std::istringstream fields(stat.substr(comm_end + 1));
+    char state = 0;
+    long parent = 0;
+    long pgrp = 0;
+    if (!(fields >> state >> parent >> pgrp)) continue;
+    if (pgrp == group && state != 'Z' && state != 'X') return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 struct ChromiumFixture::Impl {
@@ -159,10 +179,12 @@ struct ChromiumFixture::Impl {
   void stop_chromium() {
     if (!process) return;
     const pid_t group = process->pid();
-    process->stop(5s);
-    // Its renderers and helpers share its process group; let them go before
-    // the profile is removed under them.
-    if (group > 0) eventually([group] { return ::kill(-group, 0) != 0 && errno == ESRCH; }, 3s);
+    // Its profile is thrown away, so a clean shutdown does not matter: 1 s
+    // after SIGTERM the whole process group gets SIGKILL.
+    process->stop(1s);
+    // Its renderers and helpers share that group; let them die before the
+    // profile is removed under them (they stay zombies until init reaps them).
+    if (group > 0) eventually([group] { return !group_running(group); }, 2s);
     process.reset();
   }
 
@@ -179,13 +201,11 @@ struct ChromiumFixture::Impl {
     throw std::runtime_error("chromium: " + what + "; its log:\n" + log());
   }
 
-  // Runs one asynchronous operation on the websocket to completion, closing
-  // the connection (and throwing) when it does not finish by `deadline`:
-  // Beast's timeouts only apply to asynchronous operations.
+  // Runs one asynchronous operation on `stream` to completion, closing it
+  // (and throwing) when it does not finish by `deadline`: Beast's timeouts
+  // only apply to asynchronous operations.
   template <class Start>
-  void io(const char* what, Clock::time_point deadline, Start&& start) {
-    if (broken || !ws) throw std::runtime_error(std::string("chromium: devtools connection is closed (") + what + ")");
-    auto& stream = beast::get_lowest_layer(*ws);
+  void run(beast::tcp_stream& stream, const char* what, Clock::time_point deadline, Start&& start) {
     stream.expires_at(deadline);
     bool done = false;
     boost::system::error_code result;
@@ -196,13 +216,45 @@ struct ChromiumFixture::Impl {
     ioc.restart();
     ioc.run();
     if (!done || result) {
-      broken = true;
       const std::string reason = !done ? std::string("did not finish")
                                  : result == beast::error::timeout ? std::string("timed out")
                                                                    : result.message();
       throw std::runtime_error(std::string("chromium: devtools ") + what + " " + reason);
     }
     stream.expires_never();
+  }
+
+  // The same on the websocket, which is unusable after a failure.
+  template <class Start>
+  void io(const char* what, Clock::time_point deadline, Start&& start) {
+    if (broken || !ws) throw std::runtime_error(std::string("chromium: devtools connection is closed (") + what + ")");
+    try {
+      run(beast::get_lowest_layer(*ws), what, deadline, std::forward<Start>(start));
+    } catch (const std::runtime_error&) {
+      broken = true;
+      throw;
+    }
+  }
+
+  // GET http://127.0.0.1:port/target as HTTP/1.1 (the DevTools server
+  // refuses HTTP/1.0, so http_get cannot ask it); the body, or "" on failure.
+  std::string devtools_get(std::uint16_t port, const std::string& target, Clock::time_point deadline) {
+    try {
+      beast::tcp_stream stream(ioc);
+      const tcp::endpoint endpoint(net::ip::make_address_v4("127.0.0.1"), port);
+      run(stream, "connect", deadline, [&](auto handler) { stream.async_connect(endpoint, handler); });
+      http::request<http::empty_body> request(http::verb::get, target, 11);
+      request.set(http::field::host, "127.0.0.1:" + std::to_string(port));
+      run(stream, "request", deadline, [&](auto handler) { http::async_write(stream, request, handler); });
+      beast::flat_buffer buffer;
+      http::response<http::string_body> response;
+      run(stream, "response", deadline, [&](auto handler) { http::async_read(stream, buffer, response, handler); });
+      boost::system::error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      return response.result() == http::status::ok ? response.body() : std::string();
+    } catch (const std::runtime_error&) {
+      return {};
+    }
   }
 
   void connect(std::uint16_t port, const std::string& path, Clock::time_point deadline) {
@@ -269,7 +321,12 @@ struct ChromiumFixture::Impl {
     if (const auto details = reply.find("exceptionDetails"); details != reply.end()) {
       std::string text = string_field(*details, "text");
       const Json& exception = member(*details, "exception");
-      if (auto description = remote_object_text(exception); !description.empty()) text += " " + description;
+      // The text often repeats the description's first line ("Uncaught (in
+      // promise) Error: nope"); add only what it lacks (the stack).
+      if (const auto description = remote_object_text(exception); !description.empty()) {
+        const auto head = first_line(description);
+        text += text.find(head) != std::string::npos ? description.substr(head.size()) : " " + description;
+      }
       throw std::runtime_error("chromium: evaluating `" + expression.substr(0, 200) + "` threw: " + text);
     }
     const Json& result = member(reply, "result");
@@ -309,9 +366,8 @@ struct ChromiumFixture::Impl {
     eventually(
         [&] {
           if (!process->running()) return true;
-          const auto reply = http_get(port, "/json/list", std::min<std::chrono::milliseconds>(2s, left_until(deadline)));
-          const Json targets = Json::parse(reply.body, nullptr, false);
-          if (reply.status != 200 || !targets.is_array()) return false;
+          const Json targets = Json::parse(devtools_get(port, "/json/list", std::min(deadline, Clock::now() + 2s)), nullptr, false);
+          if (!targets.is_array()) return false;
           for (const auto& target : targets) {
             if (string_field(target, "type") != "page") continue;
             const auto candidate = devtools_path(string_field(target, "webSocketDebuggerUrl"));

@@ -49,7 +49,8 @@ class ChromiumFixture {
   // What the page logged so far, one line each: console calls
   // ("console.error: text (url:line)"), uncaught exceptions
   // ("exception: text (url:line)") and browser log entries such as CSP
-  // violations ("log.error security: text (url)"). Collected while a reply is
+  // violations ("log.error security: text (url)"; the 404 of the favicon
+  // the browser asks for by itself is left out). Collected while a reply is
   // awaited, so it is current as of the last evaluate/dom/screenshot.
   const std::vector<std::string>& console() const;
   // Chromium's own stdout+stderr.
