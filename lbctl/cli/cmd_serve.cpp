@@ -124,6 +124,11 @@ asio::awaitable<void> poll_forever(Service* service, serve::Hub* hub, asio::any_
     if (service->journal_open) {
       co_await serve::poll_service(service->config, service->wiring.fleet(), service->wiring.journal(), service->live,
                                    wall_ms());
+      if (!service->live.status().error.empty()) {
+        // The journal did not answer (Postgres restarted, failed over): a new connection at the next poll.
+        service->wiring.close_journal();
+        service->journal_open = false;
+      }
     }
     auto snapshot = serve::make_snapshot(service->live, actions);
     asio::post(http, [hub, name = service->config.service, snapshot = std::move(snapshot)]() mutable {

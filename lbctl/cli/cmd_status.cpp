@@ -110,7 +110,19 @@ int show_status(const std::string& file, bool watch, bool json) {
   std::optional<std::int64_t> ended_before;
   bool said_waiting = false;
   for (;;) {
-    const auto status = run_to_end(io, gather_status(config, wiring.fleet(), wiring.journal()));
+    auto opened = wiring.open_journal();  // again after a broken connection (only while watching)
+    const auto status = opened ? run_to_end(io, gather_status(config, wiring.fleet(), wiring.journal()))
+                               : run_to_end(io, gather_fleet_status(config, wiring.fleet(), opened.error().message));
+    if (watch && !status.error.empty()) {
+      // The state database restarted or failed over: the LBs meanwhile, and
+      // a new connection at the next refresh; the watch goes on.
+      wiring.close_journal();
+      if (json) std::cout << nlohmann::json(status).dump() << "\n";
+      else std::cout << (terminal ? "\x1b[H\x1b[2J" : "") << render(status) << (terminal ? "" : "\n");
+      std::cout << std::flush;
+      run_to_end(io, wiring.clock().sleep_for(1s));
+      continue;
+    }
     const std::int64_t id = status.cutover ? status.cutover->id : 0;
     const bool finished = !status.cutover || status.cutover->status == "completed" ||
                           status.cutover->status == "rolled_back";

@@ -25,6 +25,13 @@ Wiring::Wiring(const Config& config, asio::io_context& io)
   }
 }
 
+void Wiring::close_journal() {
+  // The lane's thread is joined before the journal it runs calls on goes.
+  m_lane_journal.reset();
+  m_journal_lane.reset();
+  m_journal.reset();
+}
+
 Result<void> Wiring::open_journal() {
   if (m_journal) return {};
   auto journal = db::PgJournal::open(journal_options(m_config));

@@ -28,6 +28,10 @@ class Wiring {
   // Connects to the state database (creating or upgrading schema lbctl).
   // unreachable when it cannot.
   Result<void> open_journal();
+  // Lets the journal go (its connection broke: a restart, a failover), so
+  // the next open_journal() connects again. Only between calls; never while
+  // a cutover holds the service lock through it.
+  void close_journal();
 
   const Config& config() const { return m_config; }
   Clock& clock() { return m_clock; }

@@ -38,6 +38,7 @@ ServiceLive::ServiceLive(std::string service, std::vector<std::string> flow, Liv
 void ServiceLive::start_cutover(std::int64_t id) {
   m_series_of = id;
   m_last_event_id = 0;
+  m_draining = false;
   m_step_events.clear();
   m_events.clear();
   m_drain.clear();
@@ -65,6 +66,11 @@ void ServiceLive::update(ServiceStatus status, std::int64_t now_ms) {
   const std::int64_t id = cutover_id();
   if (id != m_series_of) start_cutover(id);
   if (!m_status.running()) return;
+  // The series starts with the drain: before it, the old servers' sessions
+  // are the service's traffic, not what is left.
+  const auto& step = m_status.cutover->step;
+  m_draining = m_draining || step == "drain" || step == "watch";
+  if (!m_draining) return;
   for (const auto& lb : m_status.load_balancers) {
     if (!lb.error.empty()) continue;
     std::uint64_t sessions = 0;

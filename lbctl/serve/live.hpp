@@ -46,8 +46,8 @@ class ServiceLive {
   const std::map<std::string, std::int64_t>& outcomes() const { return m_outcomes; }
 
   // One poll's status, at wall time `now_ms`: a new cutover starts its
-  // timeline, series and events afresh; while one runs, each LB's old
-  // servers' sessions become a point.
+  // timeline, series and events afresh; from its drain on, while it runs,
+  // each LB's old servers' sessions become a point.
   void update(ServiceStatus status, std::int64_t now_ms);
   // The current cutover's events read since last_event_id(), oldest first.
   void add_events(const std::vector<db::Event>& events);
@@ -81,6 +81,7 @@ class ServiceLive {
   ServiceStatus m_status;
   std::int64_t m_series_of = -1;  // the cutover the timeline, series and events are of
   std::int64_t m_last_event_id = 0;
+  bool m_draining = false;  // the running cutover reached its drain: its points count
   std::int64_t m_version = 0;
   std::int64_t m_now_ms = 0;
   std::vector<db::Event> m_step_events;  // step_started / step_done / step_failed

@@ -91,10 +91,19 @@ TEST_CASE("serve: the page follows a real cutover; Prometheus scrapes it", "[e2e
   auto run = std::async(std::launch::async, [&] { return stack.lbctl({"cutover", "--yes"}); });
   std::vector<nlohmann::json> samples;
   double drain_seen = 0;
+  const auto build = std::filesystem::path(LBCTL_BINARY).parent_path().parent_path();
+  bool drain_shot = false;
   while (run.wait_for(250ms) != std::future_status::ready) {
     samples.push_back(nlohmann::json::parse(page.evaluate(k_page_probe).get<std::string>()));
     if (drain_seen == 0) drain_seen = prometheus.query_value("sum(lbctl_drain_sessions{service=\"shop\"})");
+    // The page mid-drain, its chart in view, for people to look at.
+    if (!drain_shot && samples.back()["points"].get<int>() >= 8) {
+      page.evaluate("document.querySelector('#drain').scrollIntoView()");
+      drain_shot = page.screenshot(build / "serve-e2e-drain.png") > 10000;
+      page.evaluate("window.scrollTo(0, 0)");
+    }
   }
+  CHECK(drain_shot);
   const auto result = run.get();
   INFO(result.out);
   REQUIRE(result.exit_code == 0);
@@ -106,7 +115,7 @@ TEST_CASE("serve: the page follows a real cutover; Prometheus scrapes it", "[e2e
         return samples.back()["running"].empty() && samples.back()["done"].size() >= 5;
       },
       30s));
-  const auto shot = std::filesystem::path(LBCTL_BINARY).parent_path().parent_path() / "serve-e2e.png";
+  const auto shot = build / "serve-e2e.png";
   CHECK(page.screenshot(shot) > 10000);
   INFO("screenshot: " << shot);
 
@@ -205,6 +214,16 @@ TEST_CASE("serve: the API against --json, the actions' 401 and 403, text stays t
   CHECK(later["events"].empty());
   const auto metrics = http_get(port, "/metrics");
   CHECK(metrics.body.find("lbctl_lb_up{service=\"shop\",lb=\"lb2\"} 1") != std::string::npos);
+
+  // Postgres restarts: the page says so and keeps showing the LBs, then serve connects again by itself.
+  stack.postgres().stop();
+  REQUIRE(eventually([&] { return get_json(port, "/api/v1/services")["services"][0]["state"] == "error"; }, 30s));
+  const auto down = http_get(port, "/metrics").body;
+  CHECK(down.find("lbctl_state_database_up{service=\"shop\"} 0") != std::string::npos);
+  CHECK(down.find("lbctl_lb_up{service=\"shop\",lb=\"lb1\"} 1") != std::string::npos);
+  stack.postgres().start();
+  REQUIRE(eventually([&] { return get_json(port, "/api/v1/services")["services"][0]["state"] == "idle"; }, 60s));
+  CHECK(get_json(port, "/api/v1/services/shop")["cutover"]["status"] == "completed");
 
   // Actions: the token in a header, or 401; with nothing to promote, 409.
   const std::string promote = "/api/v1/services/shop/promote";

@@ -157,8 +157,12 @@ TEST_CASE("serve: a cutover's timeline, drain series, events and history", "[lbc
     CHECK(row["duration_ms"].is_number());
   }
   REQUIRE(j["drain"]["lbs"].size() == 2);
+  const auto* drain = rig.recorder.first("drain", "step_started");
+  REQUIRE(drain != nullptr);
+  const auto drain_ms = std::chrono::duration_cast<std::chrono::milliseconds>(drain->time.time_since_epoch()).count();
   for (const auto& lb : j["drain"]["lbs"]) {
     CHECK(lb["points"].size() >= 4);
+    CHECK(lb["points"][0][0].get<std::int64_t>() >= drain_ms);  // the service's traffic before it is not "left"
     CHECK(lb["points"].back()[1] == 0);
   }
   CHECK(j["events"].back()["event"] == "completed");
