@@ -117,8 +117,9 @@ nlohmann::json ServiceLive::timeline_json() const {
     std::string state;
     if (step == c.step && running) {
       state = "running";
-    } else if (last == "step_done" || (last == "step_started" && (step != c.step || c.status == "completed"))) {
-      state = "done";  // a started step that a later one followed ended
+    } else if (last == "step_done" || (last == "step_started" && (step != c.step || c.status == "completed")) ||
+               (step == "rollback" && c.status == "rolled_back")) {
+      state = "done";  // a started step that a later one followed ended; a rollback that brought the old pool back
     } else if (!last.empty()) {
       state = "failed";  // failed, or where the process stopped
     } else {

@@ -250,6 +250,16 @@ TEST_CASE("serve: the API against --json, the actions' 401 and 403, text stays t
   CHECK(seen["images"] == 0);
   CHECK(seen["title"].get<std::string>() != "owned");
 
+  // The overview lists the service with its last cutover.
+  ChromiumFixture overview("http://127.0.0.1:" + std::to_string(port) + "/");
+  std::string row;
+  CHECK(eventually([&] {
+    row = overview.evaluate("(document.querySelector('tr[data-service=\"shop\"]') || {}).textContent || ''").get<std::string>();
+    return row.find("completed") != std::string::npos;
+  }, 30s));
+  INFO(row);
+  CHECK(row.find("2/2") != std::string::npos);  // LBs up
+
   // No secret anywhere: the database URLs, the token.
   const std::string everything = http_get(port, "/api/v1/services/shop/live").body + http_get(port, "/metrics").body +
                                  http_get(port, "/api/v1/services").body + page.dom() + read_file(dir / "serve.txt");

@@ -333,3 +333,29 @@ TEST_CASE("serve: an abort of a cutover whose process is gone is left to a shell
   CHECK(outcome.outcome == Outcome::locked);
   CHECK(outcome.message.find("`lbctl abort` on a host") != std::string::npos);
 }
+
+TEST_CASE("serve: a rolled-back cutover's timeline: failed, rollback, skipped", "[lbctl][serve]") {
+  CutoverRig rig;
+  rig.prober.script("127.0.0.1:9101", "/health-check.html", FakeReply::refused());
+  REQUIRE(rig.cutover().outcome == Outcome::failed);
+  ServiceLive live("shop", flow_steps(rig.config));
+  rig.sim.run(poll_service(rig.config, *rig.fleet, rig.journal, live, wall_ms_of(rig)));
+  std::map<std::string, std::string> state;
+  std::vector<std::string> order;
+  for (const auto& row : live.timeline_json()) {
+    state[row["step"]] = row["state"];
+    order.push_back(row["step"]);
+  }
+  INFO(live.timeline_json().dump());
+  CHECK(state["preflight"] == "done");
+  CHECK(state["clone"] == "done");
+  CHECK(state["verify"] == "failed");  // where it failed
+  CHECK(state["attach"] == "skipped");
+  CHECK(state["terminate"] == "skipped");
+  CHECK(order.back() == "rollback");  // not in the flow: after it
+  CHECK(state["rollback"] == "done");
+  CHECK(live.summary_json()["cutover"]["status"] == "rolled_back");
+  CHECK(live.outcomes().at("rolled_back") == 1);
+  CHECK(render_metrics({&live}).find("lbctl_cutovers_total{service=\"shop\",outcome=\"rolled_back\"} 1\n") !=
+        std::string::npos);
+}
