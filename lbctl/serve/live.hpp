@@ -59,6 +59,13 @@ class ServiceLive {
     m_history_key = std::move(key);
   }
   const std::string& history_key() const { return m_history_key; }
+  // A finished cutover's step times (they no longer change): read once.
+  const nlohmann::json* finished_steps(std::int64_t id) const {
+    const auto it = m_finished_steps.find(id);
+    return it == m_finished_steps.end() ? nullptr : &it->second;
+  }
+  void keep_finished_steps(std::int64_t id, nlohmann::json steps) { m_finished_steps[id] = std::move(steps); }
+  void forget_steps_before(std::int64_t id) { m_finished_steps.erase(m_finished_steps.begin(), m_finished_steps.lower_bound(id)); }
   const nlohmann::json& history() const { return m_history; }
   void set_outcomes(std::map<std::string, std::int64_t> outcomes) { m_outcomes = std::move(outcomes); }
 
@@ -89,6 +96,7 @@ class ServiceLive {
   std::vector<DrainSeries> m_drain;
   nlohmann::json m_history = nlohmann::json::array();
   std::string m_history_key;
+  std::map<std::int64_t, nlohmann::json> m_finished_steps;
   std::map<std::string, std::int64_t> m_outcomes;
 };
 

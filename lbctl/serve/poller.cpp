@@ -10,16 +10,23 @@ namespace {
 
 constexpr std::size_t k_events_per_read = 500;
 
-nlohmann::json read_history(db::Journal& journal, const std::string& service) {
+// history --json's objects; a finished cutover's steps are read once.
+nlohmann::json read_history(db::Journal& journal, const std::string& service, ServiceLive& live) {
   auto out = nlohmann::json::array();
   auto cutovers = journal.history(service, k_history_limit);
   if (!cutovers) return out;
   for (const auto& c : *cutovers) {
     auto j = history_json(c);
-    auto events = journal.events(c.id, 0, 100000);
-    j["steps"] = steps_json(events ? step_durations(*events, c) : StepDurations{});
+    if (const auto* known = live.finished_steps(c.id)) {
+      j["steps"] = *known;
+    } else {
+      auto events = journal.events(c.id, 0, 100000);
+      j["steps"] = steps_json(events ? step_durations(*events, c) : StepDurations{});
+      if (events && db::is_finished(c.status)) live.keep_finished_steps(c.id, j["steps"]);
+    }
     out.push_back(std::move(j));
   }
+  if (!cutovers->empty()) live.forget_steps_before(cutovers->back().id);  // newest first: the oldest shown
   return out;
 }
 
@@ -49,7 +56,7 @@ asio::awaitable<void> poll_service(const Config& config, pools::Fleet& fleet, db
     auto counts = journal.outcome_counts(config.service);
     if (!counts) co_return;  // read again at the next poll
     live.set_outcomes(std::move(*counts));
-    live.set_history(read_history(journal, config.service), key);
+    live.set_history(read_history(journal, config.service, live), key);
   }
 }
 

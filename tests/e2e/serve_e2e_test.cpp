@@ -293,3 +293,49 @@ TEST_CASE("serve: refuses what it cannot do, exit 2, before listening", "[e2e][s
   CHECK(short_token.exit_code == 2);
   CHECK(short_token.out.find("at least 16 characters") != std::string::npos);
 }
+
+TEST_CASE("serve: the page shows the promotion pause; its Promote button promotes", "[e2e][serve]") {
+  StackOptions options;
+  options.extra_config = "promotion:\n  mode: manual\n  auto_abort_after: 10m\n";
+  Stack stack(options);
+  TempDir dir;
+  const auto token_file = dir / "token";
+  std::ofstream(token_file) << "page-token-0123456789abcdef\n";
+  auto serve = stack.start_lbctl({"serve", "--listen", "127.0.0.1:0", "--interval", "300ms", "--allow-actions",
+                                  "--token-file", token_file.string()},
+                                 dir / "serve.txt");
+  const auto port = serve_port(dir / "serve.txt");
+  REQUIRE(port != 0);
+  auto run = std::async(std::launch::async, [&] { return stack.lbctl({"cutover", "--yes"}); });
+  ChromiumFixture page("http://127.0.0.1:" + std::to_string(port) + "/services/shop");
+  const std::string probe = R"js(JSON.stringify({
+    promotion: (document.querySelector('#promotion') || {}).textContent || '',
+    rows: [...document.querySelectorAll('table.lb[data-lb="lb1"] tr[data-server]')].map(tr => tr.textContent),
+    result: (document.querySelector('#action-result') || {}).textContent || ''}))js";
+  nlohmann::json seen;
+  REQUIRE(eventually([&] {
+    seen = nlohmann::json::parse(page.evaluate(probe).get<std::string>());
+    return seen["promotion"].get<std::string>().find("paused") != std::string::npos;
+  }, 120s));
+  INFO(seen.dump());
+  CHECK(seen["promotion"].get<std::string>().find("auto abort in") != std::string::npos);
+  // Both pools serve during the pause: old and new rows, all UP.
+  CHECK(seen["rows"].size() == 4);
+  for (const auto& row : seen["rows"]) CHECK(row.get<std::string>().find("UP") != std::string::npos);
+
+  page.evaluate(R"js((() => { const t = document.querySelector('#token'); t.value = 'page-token-0123456789abcdef';
+    t.dispatchEvent(new Event('input')); document.querySelector('button[data-action="promote"]').click(); return 1; })())js");
+  CHECK(eventually([&] {
+    seen = nlohmann::json::parse(page.evaluate(probe).get<std::string>());
+    return seen["result"].get<std::string>().find("promote recorded") != std::string::npos;
+  }, 30s));
+  const auto result = run.get();
+  INFO(result.out);
+  CHECK(result.exit_code == 0);
+  const auto history = stack.lbctl({"history", "--json"});
+  const auto last = nlohmann::json::parse(history.out.substr(0, history.out.find('\n')));
+  CHECK(last["promoted_by"].get<std::string>().find("lbctl serve on ") == 0);
+  CHECK(last["promoted_by"].get<std::string>().find("(a request from 127.0.0.1:") != std::string::npos);
+  CHECK(page.console().empty());
+  for (const auto& line : page.console()) WARN(line);
+}

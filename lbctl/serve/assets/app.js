@@ -248,7 +248,10 @@
       b.addEventListener('click', () => act(action));
       buttons.push(b);
     }
-    body.append(h('div', { class: 'actions' }, h('label', { for: 'token' }, 'Token'), input, buttons), result);
+    // A form, so the browser treats the token as a password field; it is never submitted.
+    const form = h('form', { class: 'actions', autocomplete: 'off' }, h('label', { for: 'token' }, 'Token'), input, buttons);
+    form.addEventListener('submit', (e) => { e.preventDefault(); });
+    body.append(form, result);
   }
 
   function layout(name) {
