@@ -123,7 +123,8 @@ nlohmann::json ServiceLive::timeline_json() const {
     } else if (!last.empty()) {
       state = "failed";  // failed, or where the process stopped
     } else {
-      state = finished || c.status == "needs_operator" ? "skipped" : "pending";
+      // Steps a rollback (running or done) or a stop will not reach.
+      state = finished || c.status == "needs_operator" || c.step == "rollback" ? "skipped" : "pending";
     }
     nlohmann::json row = {{"step", step}, {"state", state}, {"duration_ms", nullptr}};
     const auto d = std::find_if(durations.begin(), durations.end(), [&](const auto& s) { return s.first == step; });

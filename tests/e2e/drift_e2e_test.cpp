@@ -80,7 +80,7 @@ TEST_CASE("an LB reloaded behind lbctl's back shows drift, and reconcile --yes r
   CHECK(again.out.find("nothing to do") != std::string::npos);
 }
 
-TEST_CASE("a persisted file put back by hand is drift; reconcile rewrites it from what lbctl recorded", "[e2e][drift]") {
+TEST_CASE("a persisted file put back by hand is drift, reconcile rewrites it from what lbctl recorded", "[e2e][drift]") {
   StackOptions options;
   options.persist = true;
   options.migrations = false;

@@ -65,7 +65,7 @@ std::set<std::string> keys_of(const nlohmann::json& j) {
 
 }  // namespace
 
-TEST_CASE("serve: the page follows a real cutover; Prometheus scrapes it", "[e2e][serve]") {
+TEST_CASE("serve: the page follows a real cutover, Prometheus scrapes it", "[e2e][serve]") {
   Stack stack;
   TempDir logs;
   auto serve = stack.start_lbctl({"serve", "--listen", "127.0.0.1:0", "--interval", "300ms"}, logs / "serve.txt");
@@ -294,7 +294,7 @@ TEST_CASE("serve: refuses what it cannot do, exit 2, before listening", "[e2e][s
   CHECK(short_token.out.find("at least 16 characters") != std::string::npos);
 }
 
-TEST_CASE("serve: the page shows the promotion pause; its Promote button promotes", "[e2e][serve]") {
+TEST_CASE("serve: the page shows the promotion pause, its Promote button promotes", "[e2e][serve]") {
   StackOptions options;
   options.extra_config = "promotion:\n  mode: manual\n  auto_abort_after: 10m\n";
   Stack stack(options);

@@ -92,7 +92,7 @@ TEST_CASE("haproxy -c as the check refuses a file HAProxy would not load", "[int
   CHECK(silent.error().message.find("-q keeps HAProxy from saying why") != std::string::npos);
 }
 
-TEST_CASE("a symlinked config stays a symlink; the file it points at is replaced", "[integration][persist]") {
+TEST_CASE("a symlinked config stays a symlink, the file it points at is replaced", "[integration][persist]") {
   test::TempDir dir;
   const auto real = dir.write("real/haproxy.cfg", "old\n");
   const auto link = dir / "haproxy.cfg";

@@ -30,7 +30,7 @@ asio::awaitable<int> tick_until(const bool& done) {
 
 }  // namespace
 
-TEST_CASE("work that blocks for 300 ms on a lane leaves the loop running; the caller resumes on the loop",
+TEST_CASE("work that blocks for 300 ms on a lane leaves the loop running, the caller resumes on the loop",
           "[core][offload]") {
   asio::io_context io;
   Lane lane;
@@ -65,7 +65,7 @@ TEST_CASE("work that blocks for 300 ms on a lane leaves the loop running; the ca
   CHECK(ticks >= 15);
 }
 
-TEST_CASE("work posted to a lane without waiting runs in order; each completion runs on the loop", "[core][offload]") {
+TEST_CASE("work posted to a lane without waiting runs in order, each completion runs on the loop", "[core][offload]") {
   asio::io_context io;
   Lane lane;
   const Offload offload{io.get_executor(), lane.executor()};

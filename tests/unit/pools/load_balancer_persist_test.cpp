@@ -59,7 +59,7 @@ TEST_CASE("an added server is written with its id and options, and disabled whil
   CHECK(rig.store->writes().size() == 2);  // enable health changes nothing the file says
 }
 
-TEST_CASE("an old server's own line keeps its text; only disabled and weight change", "[pools][persist]") {
+TEST_CASE("an old server's own line keeps its text, only disabled and weight change", "[pools][persist]") {
   Rig rig;
   REQUIRE(rig.sim.run(rig.lb.ensure_weight({{"old-1", 5}})).has_value());
   CHECK(rig.file().find("    server old-1 127.0.0.1:9001 check inter 1000ms rise 2 fall 2 cookie o1 weight 5\n") !=

@@ -7,7 +7,7 @@
 
 using namespace lbctl;
 
-TEST_CASE("a --release flag wins over release:, which wins over none; a bad one is invalid (exit 2)",
+TEST_CASE("a --release flag wins over release:, which wins over none, a bad one is invalid (exit 2)",
           "[cli][release]") {
   Config config;
   config.service = "shop";

@@ -239,7 +239,7 @@ TEST_CASE("state.reconnect_timeout is 60s when not given, and read when given", 
   CHECK(lbctl::parse_config(text, "shop.yaml").state_reconnect_timeout == std::chrono::seconds(90));
 }
 
-TEST_CASE("health.scheme is http or https; ca_file and tls_verify only with https, ca_file an existing file",
+TEST_CASE("health.scheme is http or https, ca_file and tls_verify only with https, ca_file an existing file",
           "[config]") {
   CHECK(config_error(k_minimal_config + "health:\n  scheme: ftp\n") ==
         "shop.yaml:9:11: health.scheme: expected http or https, got \"ftp\"");

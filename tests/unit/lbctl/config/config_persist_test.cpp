@@ -42,7 +42,7 @@ TEST_CASE("a local persist file is resolved against the config's folder, with it
   CHECK(lb.persist->carries_any_file());
 }
 
-TEST_CASE("read and write reach a file on another host; {file} is its path there", "[config][persist]") {
+TEST_CASE("read and write reach a file on another host, {file} is its path there", "[config][persist]") {
   const Config config = load(R"(load_balancers:
   - name: lb1
     runtime_api: tcp:127.0.0.1:9999

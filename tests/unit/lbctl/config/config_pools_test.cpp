@@ -356,7 +356,7 @@ TEST_CASE("an old server named like a server the new pool will create is refused
         "expected a name_prefix that no old server starts with");
 }
 
-TEST_CASE("name_prefix may hold {release}; a misspelt placeholder or other characters are refused", "[config][release]") {
+TEST_CASE("name_prefix may hold {release}, a misspelt placeholder or other characters are refused", "[config][release]") {
   CHECK(lbctl::parse_config(k_minimal_config + "new_pool: {name_prefix: \"shop-{release}-\"}\n", "shop.yaml").new_pool.name_prefix == "shop-{release}-");
   CHECK(config_error(k_minimal_config + "new_pool: {name_prefix: \"{relase}-\"}\n") ==
         "shop.yaml:8:25: new_pool.name_prefix: \"{relase}-\" is not a valid name prefix; expected characters from "

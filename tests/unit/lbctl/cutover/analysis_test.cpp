@@ -316,7 +316,7 @@ TEST_CASE("a command metric: exit 1 fails, a value over max fails, a timeout is 
   }
 }
 
-TEST_CASE("a Prometheus query gates the stage; one that does not answer is inconclusive", "[lbctl][analysis]") {
+TEST_CASE("a Prometheus query gates the stage, one that does not answer is inconclusive", "[lbctl][analysis]") {
   AnalysisMetric query;
   query.source = AnalysisMetric::Source::prometheus;
   query.url = "http://127.0.0.1:9090";

@@ -449,7 +449,7 @@ TEST_CASE("a new server that dies mid-drain rolls back at once, naming it and th
   CHECK(rig.sim.clock.now() - started < 5min);
 }
 
-TEST_CASE("a health file that could not be removed is not restored by the rollback; the others are",
+TEST_CASE("a health file that could not be removed is not restored by the rollback, the others are",
           "[lbctl][cutover][rollback]") {
   CutoverRig rig(2, 3);
   rig.provider.fail_next("remove_health_file", "old-2", Error{ErrorKind::refused, "ssh: connection refused"});

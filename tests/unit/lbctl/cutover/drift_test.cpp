@@ -80,7 +80,7 @@ TEST_CASE("a persisted file that differs from the live LB is drift", "[lbctl][dr
   CHECK(drift[2].text == "lb1: c is on the LB but not in /etc/haproxy/haproxy.cfg: a reload would drop it");
 }
 
-TEST_CASE("a record survives the journal's JSON; anything else reads as no record", "[lbctl][drift]") {
+TEST_CASE("a record survives the journal's JSON, anything else reads as no record", "[lbctl][drift]") {
   db::LbRecord record;
   record.state_json = nlohmann::json(recorded({{"v2-1", "127.0.0.1:9100", 1000, "drain", 3, "check"}})).dump();
   const auto back = from_journal(record);

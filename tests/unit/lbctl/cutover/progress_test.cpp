@@ -50,7 +50,7 @@ TEST_CASE("a resume record written by the previous format is read into the typed
   CHECK(p.health_files_removed == std::vector<std::string>{"old-1", "old-2"});
 }
 
-TEST_CASE("a format-2 record before the drain removed no health file; one after it removed them all",
+TEST_CASE("a format-2 record before the drain removed no health file, one after it removed them all",
           "[lbctl][progress]") {
   const std::string before = R"({"format": 2, "old_pool": [{"name": "old-1"}], "drain_started": false})";
   const std::string after = R"({"format": 2, "old_pool": [{"name": "old-1"}, {"name": "old-2"}], "drain_started": true})";
@@ -75,7 +75,7 @@ TEST_CASE("a record round-trips through the journal's text", "[lbctl][progress]"
   CHECK(back->new_names() == std::vector<std::string>{"v2-1"});
 }
 
-TEST_CASE("an empty record is a fresh one; an unreadable or newer one is refused", "[lbctl][progress]") {
+TEST_CASE("an empty record is a fresh one, an unreadable or newer one is refused", "[lbctl][progress]") {
   auto fresh = read_progress("");
   REQUIRE(fresh.has_value());
   CHECK(fresh->old_pool.empty());

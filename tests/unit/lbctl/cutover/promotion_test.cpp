@@ -199,7 +199,7 @@ void with_window(CutoverRig& rig, std::chrono::milliseconds window) {
 
 }  // namespace
 
-TEST_CASE("undo in the window puts the old pool back with its ids; post not applied", "[lbctl][promotion][undo]") {
+TEST_CASE("undo in the window puts the old pool back with its ids, post not applied", "[lbctl][promotion][undo]") {
   CutoverRig rig;
   with_window(rig, 10min);
   std::uint64_t id_before = rig.haproxies[0]->server("old-1")->id;

@@ -50,7 +50,7 @@ TEST_CASE("a release deployed again collides with its own servers: refused befor
   CHECK(rig.provider.calls().empty());
 }
 
-TEST_CASE("hooks get LBCTL_RELEASE and LBCTL_OLD_RELEASE; events carry the release", "[lbctl][cutover][release]") {
+TEST_CASE("hooks get LBCTL_RELEASE and LBCTL_OLD_RELEASE, events carry the release", "[lbctl][cutover][release]") {
   CutoverRig rig;
   rig.config.new_pool.name_prefix = "{release}-";
   rig.release = "a1";

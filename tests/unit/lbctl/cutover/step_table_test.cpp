@@ -36,7 +36,7 @@ TEST_CASE("a blue-green cutover runs seed 003's order, stages only when configur
                                            "terminate"});
 }
 
-TEST_CASE("a manual promotion pauses after the stages; an undo window follows detach", "[lbctl][step_table]") {
+TEST_CASE("a manual promotion pauses after the stages, an undo window follows detach", "[lbctl][step_table]") {
   Config config;
   config.stages.push_back(StageConfig{});
   config.promotion.mode = PromotionConfig::Mode::manual;
@@ -55,7 +55,7 @@ TEST_CASE("a manual promotion pauses after the stages; an undo window follows de
   CHECK(flow_for(config).find(Step::undo_window) == nullptr);
 }
 
-TEST_CASE("blue-green: freeze to detach rolls back; post_migrate is the point of no return", "[lbctl][step_table]") {
+TEST_CASE("blue-green: freeze to detach rolls back, post_migrate is the point of no return", "[lbctl][step_table]") {
   Config config;
   config.stages.push_back(StageConfig{});
   const auto flow = flow_for(config);
