@@ -49,6 +49,7 @@ nlohmann::json get_json(std::uint16_t port, const std::string& path) {
 // What the test reads of the page each time: the running step, the old
 // servers' status on the first LB's table, the chart's points.
 const char* k_page_probe = R"js(JSON.stringify({
+  steps: [...document.querySelectorAll('#timeline li')].map(li => li.dataset.step),
   running: [...document.querySelectorAll('#timeline li.running')].map(li => li.dataset.step),
   done: [...document.querySelectorAll('#timeline li.done')].map(li => li.dataset.step),
   servers: Object.fromEntries([...document.querySelectorAll('table.lb[data-lb="lb1"] tr[data-server]')]
@@ -87,7 +88,16 @@ TEST_CASE("serve: the page follows a real cutover, Prometheus scrapes it", "[e2e
       }));
     }
   }
-  std::this_thread::sleep_for(300ms);
+  // All four on the old servers before the cutover starts (serve's own view says so).
+  const auto held_sessions = [&] {
+    std::uint64_t sessions = 0;
+    const auto status = get_json(port, "/api/v1/services/shop");
+    for (const auto& lb : status["load_balancers"]) {
+      for (const auto& server : lb["servers"]) sessions += server["sessions"].get<std::uint64_t>();
+    }
+    return sessions;
+  };
+  REQUIRE(eventually([&] { return held_sessions() == 4; }, 10s));
   auto run = std::async(std::launch::async, [&] { return stack.lbctl({"cutover", "--yes"}); });
   std::vector<nlohmann::json> samples;
   double drain_seen = 0;
@@ -128,9 +138,14 @@ TEST_CASE("serve: the page follows a real cutover, Prometheus scrapes it", "[e2e
   }
   INFO(nlohmann::json(running).dump());
   CHECK(running.size() >= 3);
-  const auto at = [&](const std::string& step) { return std::find(running.begin(), running.end(), step) - running.begin(); };
-  CHECK(at("attach") < at("watch"));
-  CHECK(at("watch") < static_cast<long>(running.size()));
+  CHECK(std::find(running.begin(), running.end(), "watch") != running.end());
+  // Each running step seen comes later in the flow (the timeline's order) than the one before it.
+  const auto flow = samples.back()["steps"].get<std::vector<std::string>>();
+  REQUIRE(flow.size() >= 10);
+  std::vector<long> places;
+  for (const auto& step : running) places.push_back(std::find(flow.begin(), flow.end(), step) - flow.begin());
+  CHECK(std::is_sorted(places.begin(), places.end()));
+  CHECK(std::adjacent_find(places.begin(), places.end()) == places.end());
   // An old server: NOLB while it drains, then gone from the table.
   bool nolb = false;
   bool gone_after_nolb = false;
