@@ -77,10 +77,10 @@ Reply answer(CutoverRig& rig, Router& router, std::string method, std::string ta
 // Once the cutover pauses: an undo (too early), then a promote, from the page.
 boost::asio::awaitable<CutoverOutcome> act_in_pause(CutoverRig& rig, Router& router, Reply& undo, Reply& promote) {
   while (!rig.recorder.saw("paused")) co_await rig.sim.clock.sleep_for(100ms);
-  const HttpRequest undo_request{"POST", "/api/v1/services/shop/undo", "Bearer 0123456789abcdef-token", "10.0.0.9:4000"};
+  const HttpRequest undo_request{"POST", "/api/v1/services/shop/undo", "Bearer 0123456789abcdef-token", "127.0.0.9:4000"};
   undo = co_await router.answer(undo_request);
   const HttpRequest promote_request{"POST", "/api/v1/services/shop/promote", "Bearer 0123456789abcdef-token",
-                                    "10.0.0.9:4000"};
+                                    "127.0.0.9:4000"};
   promote = co_await router.answer(promote_request);
   co_return CutoverOutcome{};
 }
@@ -313,11 +313,11 @@ TEST_CASE("serve: actions need --allow-actions and the token", "[lbctl][serve]")
   CHECK(promoted.status == 202);
   const auto* promoted_event = rig.recorder.first("promote", "promoted");
   REQUIRE(promoted_event != nullptr);
-  CHECK(promoted_event->text.find("lbctl serve on web1 (a request from 10.0.0.9:4000)") != std::string::npos);
+  CHECK(promoted_event->text.find("lbctl serve on web1 (a request from 127.0.0.9:4000)") != std::string::npos);
   auto events = rig.journal.events(outcome.cutover_id, 0, 1000).value();
   const auto requested = std::find_if(events.begin(), events.end(), [](const db::Event& e) { return e.kind == "requested"; });
   REQUIRE(requested != events.end());
-  CHECK(requested->detail_json.find("promote requested by lbctl serve on web1 (a request from 10.0.0.9:4000)") != std::string::npos);
+  CHECK(requested->detail_json.find("promote requested by lbctl serve on web1 (a request from 127.0.0.9:4000)") != std::string::npos);
 }
 
 TEST_CASE("serve: an abort of a cutover whose process is gone is left to a shell", "[lbctl][serve]") {
