@@ -52,13 +52,8 @@ struct ServeArgs {
 // One service: its config, its adapters on the pollers' io_context, what it
 // knows. Touched on the pollers' thread only.
 struct Service {
-  Service(Config c, asio::io_context& io) : config(std::move(c)), wiring(config, io), live(config.service, steps_of(config)) {}
-
-  static std::vector<std::string> steps_of(const Config& config) {
-    std::vector<std::string> steps;
-    for (const auto& row : flow_for(config).steps) steps.emplace_back(to_string(row.step));
-    return steps;
-  }
+  Service(Config c, asio::io_context& io)
+      : config(std::move(c)), wiring(config, io), live(config.service, flow_step_names(config)) {}
 
   Config config;
   Wiring wiring;

@@ -140,8 +140,7 @@ nlohmann::json plan_json(const PlanReport& report, const Config& config) {
   for (const auto& file : report.files) {
     files.push_back({{"lb", file.lb}, {"file", file.file}, {"diff", file.diff}, {"checked", file.checked}});
   }
-  std::vector<std::string> steps;
-  for (const auto& row : flow_for(config).steps) steps.emplace_back(to_string(row.step));
+  const auto steps = flow_step_names(config);
   const nlohmann::json promotion = {{"mode", to_string(config.promotion.mode)},
                                     {"auto_promote_after", format_duration(config.promotion.auto_promote_after)},
                                     {"auto_abort_after", format_duration(config.promotion.auto_abort_after)},

@@ -160,6 +160,12 @@ bool has(const Config& config, FlowStep::Needs needs) {
 
 }  // namespace
 
+std::vector<std::string> flow_step_names(const Config& config) {
+  std::vector<std::string> names;
+  for (const auto& row : flow_for(config).steps) names.emplace_back(to_string(row.step));
+  return names;
+}
+
 Flow flow_for(const Config& config) {
   Flow flow;
   for (const auto& row : rows_of(config.mode)) {

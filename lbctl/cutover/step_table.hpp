@@ -52,6 +52,8 @@ struct Flow {
 };
 
 Flow flow_for(const Config& config);
+// The names of flow_for(config)'s steps, in order.
+std::vector<std::string> flow_step_names(const Config& config);
 
 // The step's function (nullptr for rollback, which the controller drives).
 StepFunction function_of(Step step);

@@ -30,6 +30,14 @@ nlohmann::json event_json(const db::Event& e) {
 
 }  // namespace
 
+std::uint64_t old_pool_sessions(const LbView& lb) {
+  std::uint64_t sessions = 0;
+  for (const auto& server : lb.servers) {
+    if (server.pool == "old") sessions += server.sessions;
+  }
+  return sessions;
+}
+
 ServiceLive::ServiceLive(std::string service, std::vector<std::string> flow, LiveLimits limits)
     : m_service(std::move(service)), m_flow(std::move(flow)), m_limits(limits) {
   m_status.service = m_service;
@@ -73,16 +81,12 @@ void ServiceLive::update(ServiceStatus status, std::int64_t now_ms) {
   if (!m_draining) return;
   for (const auto& lb : m_status.load_balancers) {
     if (!lb.error.empty()) continue;
-    std::uint64_t sessions = 0;
-    for (const auto& server : lb.servers) {
-      if (server.pool == "old") sessions += server.sessions;
-    }
     auto it = std::find_if(m_drain.begin(), m_drain.end(), [&](const DrainSeries& s) { return s.lb == lb.name; });
     if (it == m_drain.end()) {
       m_drain.push_back(DrainSeries{lb.name, {}, DrainProgress(std::chrono::seconds(30))});
       it = std::prev(m_drain.end());
     }
-    add_point(*it, now_ms, sessions);
+    add_point(*it, now_ms, old_pool_sessions(lb));
   }
 }
 

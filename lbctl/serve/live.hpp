@@ -30,6 +30,9 @@ struct DrainSeries {
   DrainProgress progress{std::chrono::seconds(30)};
 };
 
+// Sessions still on the old pool's servers on `lb`: what the drain waits for.
+std::uint64_t old_pool_sessions(const LbView& lb);
+
 class ServiceLive {
  public:
   // `flow`: the steps a cutover of this service runs, in order (flow_for()).

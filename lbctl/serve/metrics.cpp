@@ -42,14 +42,6 @@ const CutoverSummary* running_cutover(const ServiceLive& s) {
   return s.status().running() ? &*s.status().cutover : nullptr;
 }
 
-std::uint64_t old_sessions(const LbView& lb) {
-  std::uint64_t sessions = 0;
-  for (const auto& server : lb.servers) {
-    if (server.pool == "old") sessions += server.sessions;
-  }
-  return sessions;
-}
-
 }  // namespace
 
 std::string escape_label(std::string_view value) {
@@ -78,7 +70,7 @@ std::string render_metrics(const std::vector<const ServiceLive*>& services) {
   w.family("lbctl_drain_sessions", "gauge", "Sessions left on the old servers, per load balancer (0 with no cutover)",
            services, [](const ServiceLive& s, Writer& out) {
              for (const auto& lb : s.status().load_balancers) {
-               if (lb.error.empty()) out.sample({{"service", s.service()}, {"lb", lb.name}}, static_cast<double>(old_sessions(lb)));
+               if (lb.error.empty()) out.sample({{"service", s.service()}, {"lb", lb.name}}, static_cast<double>(old_pool_sessions(lb)));
              }
            });
   w.family("lbctl_servers", "gauge", "Servers in the backend by pool (old, new, none) and HAProxy status", services,

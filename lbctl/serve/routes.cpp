@@ -53,6 +53,20 @@ std::optional<std::int64_t> to_int(std::string_view text) {
   return value;
 }
 
+// /api/v1/services/NAME[/WHAT]: NAME and WHAT ("" for none); nullopt for any other path.
+struct ServicePath {
+  std::string service;
+  std::string what;
+};
+
+std::optional<ServicePath> service_path(std::string_view path) {
+  if (!path.starts_with(k_api) || path.size() <= k_api.size() || path[k_api.size()] != '/') return std::nullopt;
+  const std::string_view rest = path.substr(k_api.size() + 1);
+  const auto slash = rest.find('/');
+  return ServicePath{std::string(rest.substr(0, slash)),
+                     slash == std::string_view::npos ? std::string() : std::string(rest.substr(slash + 1))};
+}
+
 Reply asset_reply(std::string_view name, unsigned status = 200) {
   const auto* asset = find_asset(name);
   if (asset == nullptr) return error_reply(404, "no such file");
@@ -165,16 +179,9 @@ std::variant<std::vector<std::string>, Reply> Router::stream_services(const Http
 asio::awaitable<Reply> Router::answer(const HttpRequest& request) {
   const auto target = parse_target(request.target);
   if (!target) co_return error_reply(400, "a target that does not parse");
-  const std::string& path = target->path;
-  // /api/v1/services/NAME/WHAT
-  std::string service;
-  std::string what;
-  if (path.starts_with(k_api) && path.size() > k_api.size() + 1 && path[k_api.size()] == '/') {
-    const std::string_view rest = std::string_view(path).substr(k_api.size() + 1);
-    const auto slash = rest.find('/');
-    service = std::string(rest.substr(0, slash));
-    what = slash == std::string_view::npos ? "" : std::string(rest.substr(slash + 1));
-  }
+  const auto api = service_path(target->path);
+  const std::string service = api ? api->service : "";
+  const std::string what = api ? api->what : "";
   if (request.method == "POST") {
     if (!service.empty() && parse_request(what)) co_return co_await action(service, what, request);
     Reply refused = error_reply(405, "only promote, abort and undo take a POST");
@@ -223,11 +230,9 @@ Reply Router::get(const Target& target) const {
     }
     return json_reply(200, {{"services", std::move(services)}, {"actions_allowed", m_hub.actions_allowed()}});
   }
-  if (!path.starts_with(std::string(k_api) + "/")) return error_reply(404, fmt::format("nothing at {}", path));
-  const std::string_view rest = std::string_view(path).substr(k_api.size() + 1);
-  const auto slash = rest.find('/');
-  const std::string service(rest.substr(0, slash));
-  const std::string what = slash == std::string_view::npos ? "" : std::string(rest.substr(slash + 1));
+  const auto api = service_path(path);
+  if (!api) return error_reply(404, fmt::format("nothing at {}", path));
+  const auto& [service, what] = *api;
   if (!m_hub.knows(service)) return error_reply(404, fmt::format("no service `{}` here", service));
   const auto snapshot = m_hub.snapshot(service);
   if (!snapshot) {

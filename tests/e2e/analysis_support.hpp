@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "tests/e2e/stack.hpp"
+#include "tests/e2e/under_load.hpp"
 #include "tests/support/prometheus_fixture.hpp"
 
 namespace lbctl::test::analysis_e2e {
@@ -23,8 +24,6 @@ using namespace std::chrono_literals;
 using Strings = std::vector<std::string>;
 using Json = nlohmann::json;
 
-inline const Strings k_original_view{"lb1 old-1 UP", "lb1 old-2 UP", "lb2 old-1 UP", "lb2 old-2 UP"};
-inline const Strings k_done_view{"lb1 v2-1 UP", "lb1 v2-2 UP", "lb2 v2-1 UP", "lb2 v2-2 UP"};
 
 inline constexpr auto k_error_ratio = "{haproxy: error_ratio, max: 0.01, max_vs_old: 2.0}";
 inline constexpr auto k_response_time = "{haproxy: response_time, max_vs_old: 1.5}";
@@ -89,12 +88,6 @@ inline std::set<std::string> reloaded_lbs(const std::string& out) {
   return lbs;
 }
 
-inline Strings sorted_view(Stack& stack) {
-  auto view = stack.fleet_view();
-  std::sort(view.begin(), view.end());
-  return view;
-}
-
 // One field of one row of the LB's `show stat` for the backend `app`
 // (`type`: 1 the frontends, 2 the backend, 4 the servers); "" when absent.
 inline std::string stat_of(HaproxyFixture& lb, const std::string& proxy, int type, const std::string& row,
@@ -128,43 +121,6 @@ inline long stat_number(HaproxyFixture& lb, const std::string& proxy, int type, 
   return std::stol(text);
 }
 
-// wrk through both LBs and the UP sampler, for the length of a test.
-class UnderLoad {
- public:
-  explicit UnderLoad(Stack& stack)
-      : m_load1(stack.lb(0).frontend_port(), m_logs / "wrk1.txt"),
-        m_load2(stack.lb(1).frontend_port(), m_logs / "wrk2.txt"),
-        m_sampler(stack) {}
-
-  // Never fewer than 2 servers UP on any LB; wrk's result through each LB.
-  std::vector<Load::Result> stop() {
-    const auto lowest = m_sampler.stop();
-    CHECK(m_sampler.samples() > 20);
-    CHECK(lowest >= 2);
-    std::vector<Load::Result> results;
-    for (auto* load : {&m_load1, &m_load2}) {
-      results.push_back(load->stop());
-      INFO(results.back().text);
-      CHECK(results.back().requests > 100);
-      CHECK(results.back().socket_errors == 0);
-    }
-    return results;
-  }
-
-  // 0 failed requests on either LB.
-  void check() {
-    for (const auto& result : stop()) {
-      INFO(result.text);
-      CHECK(result.non_2xx + result.socket_errors == 0);
-    }
-  }
-
- private:
-  TempDir m_logs;
-  Load m_load1;
-  Load m_load2;
-  UpSampler m_sampler;
-};
 
 // Rolled back: the old pool UP on both LBs at its full weight, the new one gone.
 inline void check_old_pool_back(Stack& stack) {

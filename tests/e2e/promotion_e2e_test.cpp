@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "tests/e2e/stack.hpp"
+#include "tests/e2e/under_load.hpp"
 
 using namespace lbctl::test;
 using namespace std::chrono_literals;
@@ -19,8 +20,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-const Strings k_original_view{"lb1 old-1 UP", "lb1 old-2 UP", "lb2 old-1 UP", "lb2 old-2 UP"};
-const Strings k_done_view{"lb1 v2-1 UP", "lb1 v2-2 UP", "lb2 v2-1 UP", "lb2 v2-2 UP"};
 const Strings k_both_view{"lb1 old-1 UP", "lb1 old-2 UP", "lb1 v2-1 UP", "lb1 v2-2 UP",
                           "lb2 old-1 UP", "lb2 old-2 UP", "lb2 v2-1 UP", "lb2 v2-2 UP"};
 
@@ -32,42 +31,6 @@ StackOptions with_promotion(const std::string& lines) {
   options.extra_config = "promotion:\n" + lines;
   return options;
 }
-
-// Every LB's servers, in name order (servers put back by a rollback may be
-// listed in another order than before).
-Strings sorted_view(Stack& stack) {
-  auto view = stack.fleet_view();
-  std::sort(view.begin(), view.end());
-  return view;
-}
-
-// wrk through both LBs and the UP sampler, for the length of a test.
-class UnderLoad {
- public:
-  explicit UnderLoad(Stack& stack)
-      : m_load1(stack.lb(0).frontend_port(), m_logs / "wrk1.txt"),
-        m_load2(stack.lb(1).frontend_port(), m_logs / "wrk2.txt"),
-        m_sampler(stack) {}
-
-  // 0 failed requests on either LB, never fewer than 2 servers UP on any.
-  void check() {
-    const auto lowest = m_sampler.stop();
-    CHECK(m_sampler.samples() > 20);
-    CHECK(lowest >= 2);
-    for (auto* load : {&m_load1, &m_load2}) {
-      const auto result = load->stop();
-      INFO(result.text);
-      CHECK(result.requests > 100);
-      CHECK(result.non_2xx + result.socket_errors == 0);
-    }
-  }
-
- private:
-  TempDir m_logs;
-  Load m_load1;
-  Load m_load2;
-  UpSampler m_sampler;
-};
 
 // `lbctl status --json`'s cutover object (null when unreadable).
 nlohmann::json cutover_status(Stack& stack) {

@@ -28,12 +28,6 @@ std::int64_t wall_ms_of(CutoverRig& rig) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(rig.sim.clock.wall_now().time_since_epoch()).count();
 }
 
-std::vector<std::string> flow_steps(const Config& config) {
-  std::vector<std::string> steps;
-  for (const auto& row : flow_for(config).steps) steps.emplace_back(to_string(row.step));
-  return steps;
-}
-
 // The journal, in the test's own thread: what PollerBackend does in serve.
 class RigBackend final : public Backend {
  public:
@@ -93,7 +87,7 @@ bool has_header(const Reply& reply, const std::string& name) {
 
 TEST_CASE("serve: a poll per interval, one show stat per LB, for any number of viewers", "[lbctl][serve]") {
   CutoverRig rig;
-  ServiceLive live("shop", flow_steps(rig.config));
+  ServiceLive live("shop", flow_step_names(rig.config));
   Hub hub({"shop"}, false);
   RigBackend backend(rig);
   Router router(hub, backend, "", "web1");
@@ -111,7 +105,7 @@ TEST_CASE("serve: a poll per interval, one show stat per LB, for any number of v
 
 TEST_CASE("serve: a cutover's timeline, drain series, events and history", "[lbctl][serve]") {
   CutoverRig rig;
-  ServiceLive live("shop", flow_steps(rig.config));
+  ServiceLive live("shop", flow_step_names(rig.config));
   Hub hub({"shop"}, false);
   for (auto& h : rig.haproxies) h->set_sessions("old-1", 3);
   bool stop = false;
@@ -177,7 +171,7 @@ TEST_CASE("serve: a cutover's timeline, drain series, events and history", "[lbc
 
 TEST_CASE("serve: /metrics in Prometheus' text format", "[lbctl][serve]") {
   CutoverRig rig;
-  ServiceLive live("shop", flow_steps(rig.config));
+  ServiceLive live("shop", flow_step_names(rig.config));
   for (auto& h : rig.haproxies) h->set_sessions("old-1", 2);
   rig.sim.run(poll_service(rig.config, *rig.fleet, rig.journal, live, wall_ms_of(rig)));
   auto text = render_metrics({&live});
@@ -209,7 +203,7 @@ TEST_CASE("serve: /metrics in Prometheus' text format", "[lbctl][serve]") {
 TEST_CASE("serve: the API's shapes and errors", "[lbctl][serve]") {
   CutoverRig rig;
   REQUIRE(rig.sim.run(run_cutover(rig.deps(), {})).outcome == Outcome::done);
-  ServiceLive live("shop", flow_steps(rig.config));
+  ServiceLive live("shop", flow_step_names(rig.config));
   Hub hub({"shop", "cart"}, false);
   RigBackend backend(rig);
   Router router(hub, backend, "", "web1");
@@ -282,7 +276,7 @@ TEST_CASE("serve: the page's script never writes HTML from data", "[lbctl][serve
 TEST_CASE("serve: actions need --allow-actions and the token", "[lbctl][serve]") {
   CutoverRig rig;
   rig.config.promotion.mode = PromotionConfig::Mode::manual;
-  ServiceLive live("shop", flow_steps(rig.config));
+  ServiceLive live("shop", flow_step_names(rig.config));
   Hub off({"shop"}, false);
   Hub on({"shop"}, true);
   RigBackend backend(rig);
@@ -338,7 +332,7 @@ TEST_CASE("serve: a rolled-back cutover's timeline: failed, rollback, skipped", 
   CutoverRig rig;
   rig.prober.script("127.0.0.1:9101", "/health-check.html", FakeReply::refused());
   REQUIRE(rig.cutover().outcome == Outcome::failed);
-  ServiceLive live("shop", flow_steps(rig.config));
+  ServiceLive live("shop", flow_step_names(rig.config));
   rig.sim.run(poll_service(rig.config, *rig.fleet, rig.journal, live, wall_ms_of(rig)));
   std::map<std::string, std::string> state;
   std::vector<std::string> order;
