@@ -132,7 +132,41 @@ std::vector<std::string> split(std::string_view text, std::string_view separator
   }
 }
 
+bool blank_or_control(char c) {
+  const auto byte = static_cast<unsigned char>(c);
+  return byte <= 0x20 || byte == 0x7f;
+}
+
+// In quotes, with control characters and quotes as \xNN: safe to print.
+std::string shown(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f || c == '"') {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\x%02x", byte);
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
 }  // namespace
+
+Result<void> unambiguous_schema_names(const BackupArchive& archive) {
+  for (const auto& e : archive.entries) {
+    const std::string& name = e.type == "SCHEMA" ? e.name : e.schema;
+    if (std::none_of(name.begin(), name.end(), blank_or_control)) continue;
+    return fail(ErrorKind::invalid,
+                "the backup holds a schema named " + shown(name) +
+                    " (as pg_restore --list prints it): a blank or a control character in a schema's name cannot be "
+                    "told from the words around it there, so lbctl cannot tell which objects the restore would "
+                    "replace; rename the schema, or restore this backup by hand with pg_restore; nothing changed");
+  }
+  return {};
+}
 
 bool BackupArchive::has(std::string_view type, std::string_view schema, std::string_view name) const {
   return std::any_of(entries.begin(), entries.end(),

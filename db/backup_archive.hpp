@@ -41,6 +41,12 @@ struct BackupArchive {
 // "Archive created at" header or no entry: not pg_restore's list.
 Result<BackupArchive> parse_archive_list(std::string_view text);
 
+// Refuses (invalid, naming it) a schema whose name holds a blank or a
+// control character: `pg_restore --list` separates its fields with spaces
+// and prints a newline as a space, so such a name cannot be told from the
+// words around it, and the restore could not know which objects are in it.
+Result<void> unambiguous_schema_names(const BackupArchive& archive);
+
 // A -L list with every entry of `archive` but those of schema `excluded`
 // (the schema itself, its objects, and comments and grants on it), which are
 // commented out. lbctl's journal lives in schema lbctl when the state and

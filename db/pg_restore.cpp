@@ -16,12 +16,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-std::string sql_literal(std::string_view text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
-  return out + "'";
-}
-
 // The drops, computed inside the transaction so nothing created between the
 // preview and the restore escapes them; gathered first, then run (IF EXISTS:
 // a CASCADE may have dropped one already).
@@ -77,24 +71,34 @@ $lbctl_restore$;
 
 }  // namespace
 
-std::string restore_preamble(const std::vector<std::string>& schemas, std::chrono::milliseconds lock_timeout) {
-  std::string array = "ARRAY[";
-  for (std::size_t i = 0; i < schemas.size(); ++i) array += (i ? ", " : "") + sql_literal(schemas[i]);
-  array += "]::text[]";
+std::string restore_preamble(std::chrono::milliseconds lock_timeout) {
+  // The schemas' names come from the archive, so they reach the server as
+  // data only: psql quotes the variable as a literal (`:'name'`), and the DO
+  // block reads it back from a setting. Nothing in a name can end a quote.
+  const std::string schemas = "pg_catalog.string_to_array(pg_catalog.current_setting('lbctl.restore_schemas'), E'\\n')";
   std::string drops(k_drops);
   drops.replace(drops.find("lbctl_outside_dependents"), std::string_view("lbctl_outside_dependents").size(),
-                outside_dependents_query(array));
+                outside_dependents_query(schemas));
   constexpr std::string_view k_placeholder = "lbctl_schemas";
   for (auto at = drops.find(k_placeholder); at != std::string::npos;
-       at = drops.find(k_placeholder, at + array.size())) {
-    drops.replace(at, k_placeholder.size(), array);
+       at = drops.find(k_placeholder, at + schemas.size())) {
+    drops.replace(at, k_placeholder.size(), schemas);
   }
   return "SET LOCAL standard_conforming_strings = on;\n"
          "SET LOCAL client_min_messages = warning;\n"
+         "SELECT pg_catalog.set_config('lbctl.restore_schemas', :'" +
+         std::string(k_schemas_variable) +
+         "', true);\n"
          // Qualified names in the DROPs (regprocedure, regtype print the schema).
          "SELECT pg_catalog.set_config('search_path', '', true);\n"
          "SET LOCAL lock_timeout = '" +
          std::to_string(lock_timeout.count()) + "ms';\n" + drops;
+}
+
+std::string schemas_variable(const std::vector<std::string>& schemas) {
+  std::string value;
+  for (const auto& schema : schemas) value += (value.empty() ? "" : "\n") + schema;
+  return std::string(k_schemas_variable) + "=" + value;
 }
 
 PgRestore::PgRestore(RestoreOptions options, ProcessRunner& runner, Clock& clock)
@@ -119,7 +123,7 @@ boost::asio::awaitable<Result<BackupArchive>> PgRestore::list_archive(std::files
 }
 
 boost::asio::awaitable<Result<std::string>> PgRestore::script_of(std::filesystem::path file, std::string list) {
-  auto dir = PrivateDir::create(file.parent_path());
+  auto dir = PrivateDir::create(file.parent_path(), "the restore");
   if (!dir) co_return std::unexpected(dir.error());
   const auto list_file = dir->write("values.list", list);
   if (!list_file) co_return std::unexpected(list_file.error());
@@ -137,7 +141,8 @@ boost::asio::awaitable<Result<std::string>> PgRestore::script_of(std::filesystem
   co_return std::move(ran->out);
 }
 
-boost::asio::awaitable<Result<int>> PgRestore::run_in_one_transaction(std::filesystem::path preamble,
+boost::asio::awaitable<Result<int>> PgRestore::run_in_one_transaction(std::vector<std::string> schemas,
+                                                                      std::filesystem::path preamble,
                                                                       std::filesystem::path script) {
   auto env = libpq_environment(m_options.database_url);
   if (!env) co_return std::unexpected(env.error());
@@ -147,6 +152,8 @@ boost::asio::awaitable<Result<int>> PgRestore::run_in_one_transaction(std::files
                std::string("-q"),
                std::string("-v"),
                std::string("ON_ERROR_STOP=1"),
+               std::string("-v"),
+               schemas_variable(schemas),
                std::string("--single-transaction"),
                std::string("-o"),
                std::string("/dev/null"),
@@ -219,6 +226,9 @@ Result<std::vector<std::string>> pending_now(pqxx::connection& connection, const
 
 boost::asio::awaitable<Result<RestoreReport>> PgRestore::restore(RestorePreview preview) {
   const auto started = m_clock.now();
+  if (auto named = unambiguous_schema_names(preview.archive); !named) {
+    co_return std::unexpected(named.error().with_context("the backup " + preview.file.string()));
+  }
   auto opened = connect(m_options.database_url, application_name("lbctl restore", m_options.host, m_options.pid),
                         m_options.connect_timeout);
   if (!opened) co_return std::unexpected(opened.error().with_context("application database"));
@@ -228,7 +238,7 @@ boost::asio::awaitable<Result<RestoreReport>> PgRestore::restore(RestorePreview 
                         [&]() -> Result<void> { return history::try_run_lock(**opened, "restore"); });
   if (!locked) co_return std::unexpected(locked.error());
 
-  auto dir = PrivateDir::create(preview.file.parent_path());
+  auto dir = PrivateDir::create(preview.file.parent_path(), "the restore");
   if (!dir) co_return std::unexpected(dir.error());
   auto list = dir->write("restore.list", restore_list(preview.archive, k_journal_schema));
   if (!list) co_return std::unexpected(list.error());
@@ -244,10 +254,10 @@ boost::asio::awaitable<Result<RestoreReport>> PgRestore::restore(RestorePreview 
     co_return fail(ErrorKind::refused, "pg_restore cannot read all of the backup " + preview.file.string() + ": " +
                                            tail_lines(written->err) + "; nothing changed");
   }
-  auto preamble = dir->write("preamble.sql", restore_preamble(preview.schemas, m_options.lock_timeout));
+  auto preamble = dir->write("preamble.sql", restore_preamble(m_options.lock_timeout));
   if (!preamble) co_return std::unexpected(preamble.error());
 
-  auto attempts = co_await run_in_one_transaction(*preamble, script);
+  auto attempts = co_await run_in_one_transaction(preview.schemas, *preamble, script);
   if (!attempts) co_return std::unexpected(attempts.error());
   RestoreReport report;
   report.attempts = *attempts;

@@ -13,6 +13,8 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/clock.hpp"
 #include "core/process.hpp"
@@ -53,7 +55,8 @@ class PgRestore final : public DatabaseRestore {
   boost::asio::awaitable<Result<std::string>> script_of(std::filesystem::path file, std::string list);
   // psql running the preamble and the script in one transaction, retried
   // after lock timeouts and deadlocks; returns the attempts.
-  boost::asio::awaitable<Result<int>> run_in_one_transaction(std::filesystem::path preamble,
+  boost::asio::awaitable<Result<int>> run_in_one_transaction(std::vector<std::string> schemas,
+                                                             std::filesystem::path preamble,
                                                              std::filesystem::path script);
 
   RestoreOptions m_options;
@@ -61,9 +64,16 @@ class PgRestore final : public DatabaseRestore {
   Clock& m_clock;
 };
 
-// The SQL psql runs first: drops every table, view, sequence, routine and
-// type of `schemas` (extension members aside), so that afterwards the
-// schemas hold exactly the archive's objects. Names are quoted as literals.
-std::string restore_preamble(const std::vector<std::string>& schemas, std::chrono::milliseconds lock_timeout);
+// The psql script run before the restore's own, in its transaction: drops
+// every table, view, sequence, function, procedure, aggregate, domain and
+// type of the backup's schemas (extension members aside), so that afterwards
+// the schemas hold exactly the archive's objects. The schemas' names are not
+// in the text: they come as the psql variable schemas_variable() sets
+// (`-v`), quoted by psql as a literal, so no name can end a quote.
+inline constexpr std::string_view k_schemas_variable = "lbctl_schemas";
+std::string restore_preamble(std::chrono::milliseconds lock_timeout);
+// The `-v` argument carrying `schemas` (one per line: a name never holds a
+// control character, see unambiguous_schema_names).
+std::string schemas_variable(const std::vector<std::string>& schemas);
 
 }  // namespace lbctl::db

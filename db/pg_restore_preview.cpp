@@ -148,6 +148,9 @@ boost::asio::awaitable<Result<RestorePreview>> PgRestore::preview(std::filesyste
   if (auto readable = check_file(backup, preview.bytes); !readable) co_return std::unexpected(readable.error());
   auto archive = co_await list_archive(backup);
   if (!archive) co_return std::unexpected(archive.error());
+  if (auto named = unambiguous_schema_names(*archive); !named) {
+    co_return std::unexpected(named.error().with_context("the backup " + backup.string()));
+  }
   preview.archive = std::move(*archive);
   preview.schemas = preview.archive.schemas(k_journal_schema);
   auto values = co_await script_of(backup, values_list(preview.archive, k_history_table));

@@ -1,39 +1,6 @@
 #include "db/pg_restore_support.hpp"
 
-#include <stdlib.h>
-
-#include <fstream>
-#include <system_error>
-
 namespace lbctl::db {
-
-Result<PrivateDir> PrivateDir::create(const std::filesystem::path& parent) {
-  std::string pattern = (parent.empty() ? std::filesystem::path(".") : parent) / ".lbctl-restore-XXXXXX";
-  // mkdtemp makes it mode 0700.
-  if (::mkdtemp(pattern.data()) == nullptr) {
-    const std::error_code ec(errno, std::generic_category());
-    return fail(ErrorKind::refused, "cannot create a private folder in " + parent.string() +
-                                        " for the restore: " + ec.message() + "; nothing changed");
-  }
-  return PrivateDir(std::filesystem::path(pattern));
-}
-
-PrivateDir::PrivateDir(PrivateDir&& other) noexcept : m_path(std::move(other.m_path)) { other.m_path.clear(); }
-
-PrivateDir::~PrivateDir() {
-  if (m_path.empty()) return;
-  std::error_code ec;
-  std::filesystem::remove_all(m_path, ec);
-}
-
-Result<std::filesystem::path> PrivateDir::write(const std::string& name, std::string_view text) const {
-  const auto file = m_path / name;
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  out.write(text.data(), static_cast<std::streamsize>(text.size()));
-  out.close();
-  if (!out) return fail(ErrorKind::refused, "cannot write " + file.string() + "; nothing changed");
-  return file;
-}
 
 std::string outside_dependents_query(const std::string& schemas_array) {
   // Each dependent's schema: a view through its rule, a constraint, trigger

@@ -1,6 +1,7 @@
 #pragma once
-// What PgRestore's two files share: a private folder for the files it hands
-// pg_restore and psql, and how it reads psql's failures. Internal to db/.
+// What PgRestore's two files share: the query for what depends on the
+// backup's schemas from outside them, and how it reads psql's failures.
+// Internal to db/.
 
 #include <filesystem>
 #include <string>
@@ -8,31 +9,12 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/private_files.hpp"
 
 namespace lbctl::db {
 
 // pg_restore's list and value reads can be long for a large schema.
 inline constexpr std::size_t k_large_output = std::size_t{256} << 20;
-
-// A folder only this user can read (mode 0700: a restore script holds the
-// whole database), beside the backup so it sits on storage sized for dumps;
-// removed with everything in it when the object goes.
-class PrivateDir {
- public:
-  static Result<PrivateDir> create(const std::filesystem::path& parent);
-  PrivateDir(PrivateDir&& other) noexcept;
-  PrivateDir& operator=(PrivateDir&&) = delete;
-  PrivateDir(const PrivateDir&) = delete;
-  ~PrivateDir();
-
-  const std::filesystem::path& path() const { return m_path; }
-  // Writes `text` to `name` inside it; refused when it cannot.
-  Result<std::filesystem::path> write(const std::string& name, std::string_view text) const;
-
- private:
-  explicit PrivateDir(std::filesystem::path path) : m_path(std::move(path)) {}
-  std::filesystem::path m_path;
-};
 
 // A query listing, as pg_describe_object words them ("view reports.v"),
 // the objects outside the schemas in `schemas_array` (an SQL text[]
