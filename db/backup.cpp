@@ -1,9 +1,14 @@
 // CommandBackup: runs the backup command and proves its file is usable.
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
+#include <sys/stat.h>
 #include <system_error>
+#include <unistd.h>
 
 #include "db/backup.hpp"
+#include "db/pg_support.hpp"
 
 namespace lbctl::db {
 
@@ -18,13 +23,30 @@ bool starts_with_pgdmp(const std::filesystem::path& file) {
   return in.gcount() == 5 && std::string_view(magic, 5) == "PGDMP";
 }
 
+// Dumps hold the application's data, and a restore runs what a dump says:
+// the folder is made mode 0700, and one that was there must be this user's
+// and writable by nobody else (another user could replace a dump in it).
 Result<void> ensure_private_dir(const std::filesystem::path& dir) {
   std::error_code ec;
-  if (std::filesystem::is_directory(dir, ec)) return {};
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return fail(ErrorKind::refused, "cannot create the backup folder " + dir.string() + ": " + ec.message());
-  // Dumps hold the application's data.
-  std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+  if (!std::filesystem::is_directory(dir, ec)) {
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return fail(ErrorKind::refused, "cannot create the backup folder " + dir.string() + ": " + ec.message());
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+  }
+  struct stat info {};
+  if (::stat(dir.c_str(), &info) != 0) {
+    return fail(ErrorKind::refused, "cannot look at the backup folder " + dir.string() + ": " + std::strerror(errno));
+  }
+  if (info.st_uid != ::geteuid()) {
+    return fail(ErrorKind::refused, "the backup folder " + dir.string() + " belongs to uid " +
+                                        std::to_string(info.st_uid) + ", not to lbctl's user (uid " +
+                                        std::to_string(::geteuid()) + "): its owner could read or replace the dumps");
+  }
+  if ((info.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    return fail(ErrorKind::refused, "the backup folder " + dir.string() +
+                                        " is writable by other users (chmod go-w it): they could replace a dump "
+                                        "that a restore would then run");
+  }
   return {};
 }
 
@@ -54,6 +76,7 @@ boost::asio::awaitable<Result<BackupResult>> CommandBackup::run(const BackupRequ
 
   ProcessSpec backup;
   backup.argv = *argv;
+  backup.env = libpq_secrets_of_this_process();
   backup.timeout = m_options.timeout;
   auto ran = co_await m_runner.run(std::move(backup));
   if (!ran) {
@@ -72,6 +95,8 @@ boost::asio::awaitable<Result<BackupResult>> CommandBackup::run(const BackupRequ
     co_return fail(ErrorKind::refused, "the backup command exited 0 but wrote no file " + file->string());
   }
   if (size == 0) co_return fail(ErrorKind::refused, "the backup file " + file->string() + " is empty");
+  // Whatever the command's umask: the dump is the owner's alone.
+  std::filesystem::permissions(*file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
   result.file = *file;
   result.bytes = size;
   result.custom_format = starts_with_pgdmp(*file);

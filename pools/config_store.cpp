@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/private_files.hpp"
 #include "pools/placeholders.hpp"
 
 namespace lbctl::pools {
@@ -37,20 +38,16 @@ struct TempFile {
   void keep() { path.clear(); }
 };
 
-Result<void> write_fully(int fd, std::string_view text, const std::string& where) {
-  while (!text.empty()) {
-    const ssize_t n = ::write(fd, text.data(), text.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail(ErrorKind::refused, fmt::format("{}: write: {}", where, std::strerror(errno)));
-    text.remove_prefix(static_cast<std::size_t>(n));
-  }
-  if (::fsync(fd) != 0) return fail(ErrorKind::refused, fmt::format("{}: fsync: {}", where, std::strerror(errno)));
-  return {};
-}
+// Whose the new file is: the file it replaces (its owner and mode, so the LB
+// reads it as before), or lbctl's alone (a copy only the check reads: it
+// holds the stats passwords).
+enum class Attributes { of_target, private_copy };
 
-// A temporary file next to `target` (same folder, so rename is atomic) with
-// the target's owner and mode, holding `text`.
-Result<void> make_sibling(TempFile& temp, const std::filesystem::path& target, std::string_view text) {
+// A temporary file next to `target` (same folder, so rename is atomic),
+// created by mkstemp (a new file, mode 0600, never one that was there),
+// holding `text`. Owner and mode are only ever taken from `target` itself.
+Result<void> make_sibling(TempFile& temp, const std::filesystem::path& target, std::string_view text,
+                          Attributes attributes) {
   const auto name = target.filename().string();
   std::string pattern = (target.parent_path() / ("." + name + ".lbctl-XXXXXX")).string();
   temp.fd = ::mkstemp(pattern.data());
@@ -60,7 +57,9 @@ Result<void> make_sibling(TempFile& temp, const std::filesystem::path& target, s
   }
   temp.path = pattern;
   struct stat old {};
-  if (::stat(target.c_str(), &old) == 0) {
+  if (attributes == Attributes::private_copy) {
+    // mkstemp's 0600 stands.
+  } else if (::stat(target.c_str(), &old) == 0) {
     if (::fchmod(temp.fd, old.st_mode & 07777) != 0 ||
         (::fchown(temp.fd, old.st_uid, old.st_gid) != 0 && (old.st_uid != ::geteuid() || old.st_gid != ::getegid()))) {
       return fail(ErrorKind::refused, fmt::format("{}: cannot keep its owner and mode: {}", target.string(),
@@ -90,8 +89,10 @@ std::string output_of(const ProcessResult& result) {
 
 asio::awaitable<Result<void>> run_config_check(ProcessRunner& processes, std::vector<std::string> check,
                                                std::string file, std::chrono::milliseconds timeout) {
+  auto argv = expand_argv(check, Placeholders{{"file", file}});
+  if (!argv) co_return std::unexpected(argv.error().with_context("check"));
   ProcessSpec spec;
-  spec.argv = expand_argv(check, Placeholders{{"file", file}});
+  spec.argv = std::move(*argv);
   spec.timeout = timeout;
   auto ran = co_await processes.run(std::move(spec));
   if (!ran) co_return std::unexpected(ran.error().with_context("check"));
@@ -129,7 +130,7 @@ asio::awaitable<Result<void>> LocalFileStore::write(std::string path, std::strin
   std::filesystem::path target = std::filesystem::weakly_canonical(path, ec);
   if (ec) target = path;
   TempFile temp;
-  if (auto made = make_sibling(temp, target, text); !made) co_return made;
+  if (auto made = make_sibling(temp, target, text, Attributes::of_target); !made) co_return made;
   if (check_first && !m_check.empty()) {
     if (auto checked = co_await run_config_check(m_processes, m_check, temp.path, m_timeout); !checked) {
       co_return std::unexpected(checked.error().with_context(path));
@@ -149,7 +150,7 @@ asio::awaitable<Result<void>> LocalFileStore::check(std::string path, std::strin
   std::filesystem::path target = std::filesystem::weakly_canonical(path, ec);
   if (ec) target = path;
   TempFile temp;
-  if (auto made = make_sibling(temp, target, text); !made) co_return made;
+  if (auto made = make_sibling(temp, target, text, Attributes::private_copy); !made) co_return made;
   auto checked = co_await run_config_check(m_processes, m_check, temp.path, m_timeout);
   if (!checked) co_return std::unexpected(checked.error().with_context(path));
   co_return Result<void>{};
@@ -164,13 +165,16 @@ CommandStore::CommandStore(ProcessRunner& processes, std::vector<std::string> re
       m_timeout(timeout) {}
 
 std::string CommandStore::describe(const std::string& path) const {
-  const auto argv = expand_argv(m_read, Placeholders{{"file", path}});
+  // For messages only: the placeholder as written where it cannot expand.
+  const auto argv = expand_argv(m_read, Placeholders{{"file", path}}).value_or(m_read);
   return fmt::format("{} (read with `{}`)", path.empty() ? std::string("the file") : path, describe_argv(argv));
 }
 
 asio::awaitable<Result<std::string>> CommandStore::read(std::string path) {
+  auto argv = expand_argv(m_read, Placeholders{{"file", path}});
+  if (!argv) co_return std::unexpected(argv.error().with_context(describe(path)));
   ProcessSpec spec;
-  spec.argv = expand_argv(m_read, Placeholders{{"file", path}});
+  spec.argv = std::move(*argv);
   spec.timeout = m_timeout;
   spec.max_out = std::size_t{256} << 20;
   auto ran = co_await m_processes.run(spec);
@@ -185,10 +189,18 @@ asio::awaitable<Result<std::string>> CommandStore::read(std::string path) {
 
 asio::awaitable<Result<void>> CommandStore::check(std::string path, std::string text) {
   if (m_check.empty()) co_return Result<void>{};
-  TempFile temp;
-  const auto folder = std::filesystem::temp_directory_path();
-  if (auto made = make_sibling(temp, folder / "lbctl-check.cfg", text); !made) co_return made;
-  auto checked = co_await run_config_check(m_processes, m_check, temp.path, m_timeout);
+  // The file lives on another host: its copy goes to a folder of lbctl's own
+  // in $TMPDIR, made fresh for this check (mode 0700), never to a fixed name
+  // there that another user could have made first.
+  std::error_code ec;
+  const auto temporary = std::filesystem::temp_directory_path(ec);
+  if (ec) co_return fail(ErrorKind::refused, fmt::format("{}: no folder for the check's copy: {}", describe(path), ec.message()));
+  auto dir = PrivateDir::create(temporary, "the persist check's copy");
+  if (!dir) co_return std::unexpected(dir.error().with_context(describe(path)));
+  const auto name = std::filesystem::path(path).filename().string();
+  auto copy = dir->write(name.empty() || name == "." || name == ".." ? std::string("haproxy.cfg") : name, text);
+  if (!copy) co_return std::unexpected(copy.error().with_context(describe(path)));
+  auto checked = co_await run_config_check(m_processes, m_check, copy->string(), m_timeout);
   if (!checked) co_return std::unexpected(checked.error().with_context(describe(path)));
   co_return Result<void>{};
 }
@@ -197,8 +209,10 @@ asio::awaitable<Result<void>> CommandStore::write(std::string path, std::string 
   if (check_first) {
     if (auto checked = co_await check(path, text); !checked) co_return checked;
   }
+  auto argv = expand_argv(m_write, Placeholders{{"file", path}});
+  if (!argv) co_return std::unexpected(argv.error().with_context(describe(path)));
   ProcessSpec spec;
-  spec.argv = expand_argv(m_write, Placeholders{{"file", path}});
+  spec.argv = std::move(*argv);
   spec.timeout = m_timeout;
   spec.input = std::move(text);
   auto ran = co_await m_processes.run(spec);

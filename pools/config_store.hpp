@@ -41,9 +41,10 @@ class ConfigStore {
 };
 
 // A file on this machine. The new text goes to a temporary file in the same
-// folder (so the rename is atomic), keeps the old file's owner and mode, is
-// fsynced, checked with {file} naming the temporary file, then renamed over
-// the old one, and the folder fsynced.
+// folder (mkstemp, so the rename is atomic and the name is new), takes the
+// old file's owner and mode, is fsynced, checked with {file} naming the
+// temporary file, then renamed over the old one, and the folder fsynced. A
+// check without a write uses a copy of lbctl's own (mode 0600) beside it.
 class LocalFileStore final : public ConfigStore {
  public:
   LocalFileStore(ProcessRunner& processes, std::vector<std::string> check, std::chrono::milliseconds timeout);
@@ -62,7 +63,8 @@ class LocalFileStore final : public ConfigStore {
 
 // A file on another host, through the user's commands (argv, never a shell):
 // `read` prints the file, `write` takes the new file on stdin; {file} in
-// either is the file's path there. The check runs here, on a temporary copy.
+// either is the file's path there. The check runs here, on a copy in a
+// folder made for it in $TMPDIR (mode 0700, removed after).
 class CommandStore final : public ConfigStore {
  public:
   CommandStore(ProcessRunner& processes, std::vector<std::string> read, std::vector<std::string> write,

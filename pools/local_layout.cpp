@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/names.hpp"
+#include "core/private_files.hpp"
 #include "core/process.hpp"
 
 namespace lbctl::pools {
@@ -27,20 +28,6 @@ std::optional<std::string> first_line(const fs::path& file) {
   std::getline(in, line);
   while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
   return line;
-}
-
-Result<void> write_atomically(const fs::path& file, const std::string& text) {
-  const fs::path temporary = file.string() + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) return fail(ErrorKind::refused, fmt::format("cannot write {}: {}", temporary.string(), std::strerror(errno)));
-  }
-  std::error_code ec;
-  fs::rename(temporary, file, ec);
-  if (ec) return fail(ErrorKind::refused, fmt::format("cannot write {}: {}", file.string(), ec.message()));
-  return {};
 }
 
 // How long ago `pid` started, from /proc/PID/stat's starttime (ticks since
@@ -104,10 +91,10 @@ std::optional<std::string> ServerDir::address() const {
   return text;
 }
 
-Result<void> ServerDir::write_pid(pid_t pid) const { return write_atomically(pid_file(), fmt::format("{}\n", pid)); }
+Result<void> ServerDir::write_pid(pid_t pid) const { return write_file_atomically(pid_file(), fmt::format("{}\n", pid)); }
 
 Result<void> ServerDir::write_address(const std::string& address) const {
-  return write_atomically(address_file(), address + "\n");
+  return write_file_atomically(address_file(), address + "\n");
 }
 
 Result<void> ServerDir::ensure_health_file() const {
@@ -115,7 +102,7 @@ Result<void> ServerDir::ensure_health_file() const {
   fs::create_directories(m_dir, ec);
   if (ec) return fail(ErrorKind::refused, fmt::format("cannot create {}: {}", m_dir.string(), ec.message()));
   if (fs::exists(m_health_file, ec)) return {};
-  return write_atomically(m_health_file, "ok\n");
+  return write_file_atomically(m_health_file, "ok\n");
 }
 
 void ServerDir::forget_process() const {
