@@ -12,6 +12,8 @@ bool is_valid_name_chars(std::string_view text) {
   return true;
 }
 
-bool is_valid_name(std::string_view name) { return !name.empty() && is_valid_name_chars(name); }
+// A leading '-' would read as an option wherever a name reaches a program's
+// argv (ssh HOST, a provider's {name}).
+bool is_valid_name(std::string_view name) { return !name.empty() && name.front() != '-' && is_valid_name_chars(name); }
 
 }  // namespace lbctl

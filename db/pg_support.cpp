@@ -1,5 +1,7 @@
 #include "db/pg_support.hpp"
 
+#include <cstdlib>
+
 #include <libpq-fe.h>
 
 #include <nlohmann/json.hpp>
@@ -25,12 +27,21 @@ std::string with_connect_timeout(const std::string& url, std::chrono::seconds ti
   return url.empty() ? value : url + " " + value;
 }
 
+std::vector<std::pair<std::string, std::string>> libpq_secrets_of_this_process() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const char* name : {"PGPASSWORD", "PGPASSFILE"}) {
+    if (const char* value = std::getenv(name); value != nullptr) out.emplace_back(name, value);
+  }
+  return out;
+}
+
 Result<LibpqEnvironment> libpq_environment(const std::string& url) {
   char* problem = nullptr;
   PQconninfoOption* options = PQconninfoParse(url.c_str(), &problem);
   if (problem != nullptr) PQfreemem(problem);
   if (options == nullptr) return fail(ErrorKind::invalid, "libpq cannot parse the database URL");
   LibpqEnvironment out;
+  out.variables = libpq_secrets_of_this_process();
   for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
     if (o->val == nullptr || o->val[0] == '\0') continue;
     if (o->envvar != nullptr) {

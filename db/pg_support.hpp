@@ -46,7 +46,14 @@ struct LibpqEnvironment {
   std::vector<std::pair<std::string, std::string>> variables;
   std::string rest;
 };
+// lbctl's own PGPASSWORD and PGPASSFILE come first (no child inherits them,
+// see withhold_from_children), so a URL without a password connects as lbctl
+// itself does; the URL's own values win.
 Result<LibpqEnvironment> libpq_environment(const std::string& url);
+
+// lbctl's own PGPASSWORD and PGPASSFILE, where set: the programs that connect
+// to the database for lbctl (pg_dump, psql) get them back explicitly.
+std::vector<std::pair<std::string, std::string>> libpq_secrets_of_this_process();
 
 // `url` with connect_timeout set, in URI or key=value form.
 std::string with_connect_timeout(const std::string& url, std::chrono::seconds timeout);

@@ -20,7 +20,7 @@ std::optional<Endpoint> split_host_port(std::string_view address) {
       return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.';
     });
   } else {
-    ok = host.size() <= 253 && std::all_of(host.begin(), host.end(), [](char c) {
+    ok = host.size() <= 253 && host.front() != '-' && std::all_of(host.begin(), host.end(), [](char c) {
            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' || c == '-';
          });
   }

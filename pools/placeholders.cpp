@@ -1,6 +1,9 @@
 #include "pools/placeholders.hpp"
 
 #include <algorithm>
+#include <fmt/format.h>
+
+#include "pools/clone_output.hpp"
 
 namespace lbctl::pools {
 
@@ -39,10 +42,22 @@ std::string expand_placeholders(std::string_view text, const Placeholders& value
   return out;
 }
 
-std::vector<std::string> expand_argv(const std::vector<std::string>& argv, const Placeholders& values) {
+Result<std::vector<std::string>> expand_argv(const std::vector<std::string>& argv, const Placeholders& values) {
   std::vector<std::string> out;
   out.reserve(argv.size());
-  for (const auto& arg : argv) out.push_back(expand_placeholders(arg, values));
+  for (std::size_t i = 0; i < argv.size(); ++i) {
+    out.push_back(expand_placeholders(argv[i], values));
+    if (i == 0 || !out.back().starts_with('-') || argv[i].starts_with('-')) continue;
+    // The '-' came from a value: the element started with a placeholder.
+    const auto close = argv[i].find('}');
+    const std::string key = close == std::string::npos ? std::string() : argv[i].substr(1, close - 1);
+    const std::string* value = find_value(key, values);
+    return fail(ErrorKind::invalid,
+                fmt::format("argument {} of `{}` would be {} ({{{}}} is {}): a value that starts with '-' would reach "
+                            "the program as an option; refused",
+                            i, argv.front(), quote_for_message(out.back()), key,
+                            value ? quote_for_message(*value) : std::string("empty")));
+  }
   return out;
 }
 

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/error.hpp"
+
 namespace lbctl::pools {
 
 // Key (without braces) and value, e.g. {"name", "v2-1"}.
@@ -22,7 +24,10 @@ using Placeholders = std::vector<std::pair<std::string, std::string>>;
 std::string expand_placeholders(std::string_view text, const Placeholders& values);
 
 // expand_placeholders on each element; the result has as many elements.
-std::vector<std::string> expand_argv(const std::vector<std::string>& argv, const Placeholders& values);
+// Refused (invalid) when a value that starts with '-' would start an
+// element: a host, name or address from outside must never reach a program
+// as an option (`ssh {host}` with host `-oProxyCommand=...`).
+Result<std::vector<std::string>> expand_argv(const std::vector<std::string>& argv, const Placeholders& values);
 
 // The first "{key}" in `argv` that looks like a placeholder (a key of
 // [a-z_]) but is not one of `known`: a typo that would reach the program as

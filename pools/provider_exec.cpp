@@ -77,8 +77,10 @@ asio::awaitable<Result<ProcessResult>> ExecProvider::run(std::string operation, 
                                                          Placeholders values) {
   values.emplace_back("service", m_options.service);
   add_release(values);
+  auto expanded = expand_argv(argv, values);
+  if (!expanded) co_return std::unexpected(expanded.error().with_context(fmt::format("exec provider: {} command", operation)));
   ProcessSpec spec;
-  spec.argv = expand_argv(argv, values);
+  spec.argv = std::move(*expanded);
   spec.timeout = m_options.timeout;
   const std::string what =
       fmt::format("exec provider: {} command '{}'", operation, spec.argv.empty() ? "" : spec.argv.front());

@@ -141,8 +141,12 @@ asio::awaitable<Result<Server>> LocalProvider::start(std::string name, std::uint
   values.emplace_back("host", m_options.host);
   add_release(values);
   const auto argv = expand_argv(m_options.command, values);
+  if (!argv) {
+    dir.forget_process();
+    co_return std::unexpected(argv.error().with_context(name));
+  }
   mark_log(dir, address);
-  const auto pid = start_detached(argv, dir.path(), dir.log_file());
+  const auto pid = start_detached(*argv, dir.path(), dir.log_file());
   if (!pid) {
     dir.forget_process();
     co_return std::unexpected(pid.error().with_context(name));

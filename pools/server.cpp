@@ -20,7 +20,9 @@ std::optional<HostPort> parse_address(std::string_view address) {
     });
     if (!ok) return std::nullopt;
   } else {
-    if (host.size() > 253) return std::nullopt;
+    // No DNS name starts with '-'; one that did would read as an option
+    // wherever the host reaches a program's argv.
+    if (host.size() > 253 || host.front() == '-') return std::nullopt;
     const bool ok = std::all_of(host.begin(), host.end(), [](char c) {
       return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' || c == '-';
     });

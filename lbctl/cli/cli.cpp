@@ -44,8 +44,11 @@ int run_cli(int argc, char** argv) {
   // A program that exits before reading its stdin (a persist `write`
   // command) must fail that command, not kill lbctl.
   std::signal(SIGPIPE, SIG_IGN);
-  // Hooks, providers and the backup get lbctl's environment without its secrets.
-  withhold_from_children({"LBCTL_STATE_DATABASE_URL", "LBCTL_MIGRATIONS_DATABASE_URL", "LBCTL_SERVE_TOKEN"});
+  // Hooks, providers and checks get lbctl's environment without its secrets;
+  // the programs that connect to the database for lbctl (pg_dump, psql) are
+  // handed libpq's back explicitly.
+  withhold_from_children({"LBCTL_STATE_DATABASE_URL", "LBCTL_MIGRATIONS_DATABASE_URL", "LBCTL_SERVE_TOKEN",
+                          "PGPASSWORD", "PGPASSFILE"});
   CLI::App app{k_cli_description, "lbctl"};
   cli::Action action;
   build_cli(app, action);

@@ -92,10 +92,11 @@ std::string name_prefix(Reader& reader, const Value& value) {
   }
   const std::string prefix = value.node.Scalar();
   const std::string bare = expand_release(prefix, "");
-  if (!is_valid_name_chars(bare) || bare.find('{') != std::string::npos || (bare.empty() && prefix.empty())) {
-    reader.fail(value, fmt::format("{} is not a valid name prefix; expected characters from [A-Za-z0-9._-], and "
+  if (!is_valid_name_chars(bare) || bare.find('{') != std::string::npos || (bare.empty() && prefix.empty()) ||
+      prefix.starts_with('-')) {
+    reader.fail(value, fmt::format("{} is not a valid name prefix; expected characters from [A-Za-z0-9._-], {}and "
                                    "{{release}} where the release goes",
-                                   show_value(prefix)));
+                                   show_value(prefix), prefix.starts_with('-') ? "not starting with '-', " : ""));
   }
   return prefix;
 }

@@ -190,8 +190,8 @@ std::string name(Reader& reader, const Value& value) {
   }
   const std::string result = value.node.Scalar();
   if (!is_valid_name(result)) {
-    reader.fail(value, fmt::format("{} is not a valid name; expected 1-64 characters from [A-Za-z0-9._-]",
-                                   show_value(result)));
+    reader.fail(value, fmt::format("{} is not a valid name; expected 1-64 characters from [A-Za-z0-9._-]{}",
+                                   show_value(result), result.starts_with('-') ? ", the first not '-'" : ""));
   }
   return result;
 }

@@ -123,10 +123,12 @@ asio::awaitable<MetricResult> AnalysisRun::query_prometheus(const AnalysisMetric
 }
 
 asio::awaitable<MetricResult> AnalysisRun::run_command(const AnalysisMetric& metric) {
+  auto argv = pools::expand_argv(metric.command, {{"release", m_run.row().release},
+                                                 {"service", m_run.config().service},
+                                                 {"cutover_id", std::to_string(m_run.id())}});
+  if (!argv) co_return inconclusive(metric, argv.error().message);
   ProcessSpec spec;
-  spec.argv = pools::expand_argv(metric.command, {{"release", m_run.row().release},
-                                                  {"service", m_run.config().service},
-                                                  {"cutover_id", std::to_string(m_run.id())}});
+  spec.argv = std::move(*argv);
   spec.timeout = metric.timeout;
   spec.max_out = 64 * 1024;
   auto result = co_await m_run.processes().run(spec);

@@ -60,6 +60,8 @@ TEST_CASE("hooks receive the cutover's facts as environment variables", "[e2e][h
   options.extra_config = "hooks:\n  before_attach: [\"" + k_data + "record_env_hook.py\", \"" + record + "\"]\n" +
                          "  after_cutover: {command: [\"" + k_data + "record_env_hook.py\", \"" + record +
                          "\"], timeout: 10s}\n";
+  // libpq's secrets in lbctl's environment (the local socket trusts, so they are not needed to connect).
+  options.env = {{"PGPASSWORD", "pg-secret"}, {"PGPASSFILE", "/nonexistent/pgpass"}};
   Stack stack(options);
   const auto run = stack.lbctl({"cutover", "--yes"});
   INFO(run.out);
@@ -76,6 +78,8 @@ TEST_CASE("hooks receive the cutover's facts as environment variables", "[e2e][h
   // lbctl's own secrets are withheld; the rest of its environment is passed on.
   CHECK_FALSE(calls[0].contains("LBCTL_STATE_DATABASE_URL"));
   CHECK_FALSE(calls[0].contains("LBCTL_MIGRATIONS_DATABASE_URL"));
+  CHECK_FALSE(calls[0].contains("PGPASSWORD"));
+  CHECK_FALSE(calls[0].contains("PGPASSFILE"));
   CHECK(calls[0]["LBCTL_APP_DATABASE_URL"] == "(set)");
 }
 

@@ -166,9 +166,11 @@ std::filesystem::path Stack::maintenance_map() const {
 }
 
 std::vector<std::pair<std::string, std::string>> Stack::env() const {
-  return {{"LBCTL_STATE_DATABASE_URL", m_postgres.url("lbctl")},
-          {"LBCTL_MIGRATIONS_DATABASE_URL", m_postgres.url("app")},
-          {"LBCTL_APP_DATABASE_URL", m_postgres.url("app")}};
+  std::vector<std::pair<std::string, std::string>> out{{"LBCTL_STATE_DATABASE_URL", m_postgres.url("lbctl")},
+                                                       {"LBCTL_MIGRATIONS_DATABASE_URL", m_postgres.url("app")},
+                                                       {"LBCTL_APP_DATABASE_URL", m_postgres.url("app")}};
+  out.insert(out.end(), m_options.env.begin(), m_options.env.end());
+  return out;
 }
 
 LbctlRun Stack::lbctl(std::vector<std::string> args, std::chrono::milliseconds timeout) {

@@ -41,6 +41,8 @@ struct StackOptions {
   // The maintenance page: one map file every LB loads (as each LB host has
   // the same path), `maintenance: {map: ...}` in the config.
   bool maintenance = false;
+  // More variables for every lbctl the stack runs (e.g. PGPASSWORD).
+  std::vector<std::pair<std::string, std::string>> env;
   // Edits LB i's generated haproxy.cfg before HAProxy starts from it.
   std::function<std::string(std::size_t, const std::string&)> edit_lb_config;
 };

@@ -30,13 +30,13 @@ TEST_CASE("durations format to their shortest exact spelling", "[core]") {
   CHECK(format_seconds(Duration(1234)) == "1.2s");
 }
 
-TEST_CASE("names are 1 to 64 characters of letters, digits, dot, underscore and dash", "[core]") {
+TEST_CASE("names are 1 to 64 letters, digits, dots, underscores and dashes, never a dash first", "[core]") {
   CHECK(is_valid_name("v2-1"));
   CHECK(is_valid_name("app_backend.eu-1"));
   CHECK(is_valid_name(std::string(64, 'a')));
   CHECK_FALSE(is_valid_name(std::string(65, 'a')));
   CHECK_FALSE(is_valid_name(""));
-  for (const char* hostile : {"a;b", "a b", "a\nb", "a\\b", "a/b", "a#b", "a$b", "a\tb", "ü"}) {
+  for (const char* hostile : {"a;b", "a b", "a\nb", "a\\b", "a/b", "a#b", "a$b", "a\tb", "ü", "-oProxyCommand", "-"}) {
     INFO(hostile);
     CHECK_FALSE(is_valid_name(hostile));
   }

@@ -22,11 +22,30 @@ TEST_CASE("placeholders are replaced inside each argv element", "[pools][placeho
   CHECK(expand_argv(argv, values()) == Strings{"serve", "--port=18301", "v2-1.18301", "--bind", "127.0.0.1"});
 }
 
+TEST_CASE("a value that would start an argument with a dash is refused, never passed as an option",
+          "[pools][placeholders][security]") {
+  Placeholders v;
+  v.emplace_back("host", "-oProxyCommand=touch /tmp/owned");
+  v.emplace_back("name", "-v");
+  const auto host = expand_argv(Strings{"ssh", "{host}", "true"}, v);
+  REQUIRE_FALSE(host);
+  CHECK(host.error().kind == lbctl::ErrorKind::invalid);
+  CHECK_THAT(host.error().message, Catch::Contains("{host}") && Catch::Contains("-oProxyCommand") &&
+                                       Catch::Contains("as an option"));
+  CHECK_FALSE(expand_argv(Strings{"stop", "{name}"}, v));
+  // Inside an argument, or after a literal option, the value is only a value.
+  CHECK(expand_argv(Strings{"ssh", "--", "x{host}", "--name={name}"}, v) ==
+        Strings{"ssh", "--", "x-oProxyCommand=touch /tmp/owned", "--name=-v"});
+  // An option the user wrote stays one.
+  CHECK(expand_argv(Strings{"app", "-p", "{port}"}, values()) == Strings{"app", "-p", "18301"});
+}
+
 TEST_CASE("a value with spaces and semicolons stays one argv element", "[pools][placeholders]") {
   const Strings argv{"serve", "--directory", "{dir}"};
   const auto expanded = expand_argv(argv, values());
-  REQUIRE(expanded.size() == 3);
-  CHECK(expanded[2] == "/srv/a b;rm -rf x");
+  REQUIRE(expanded);
+  REQUIRE(expanded->size() == 3);
+  CHECK((*expanded)[2] == "/srv/a b;rm -rf x");
 }
 
 TEST_CASE("unknown placeholders, empty braces and lone braces are kept as written", "[pools][placeholders]") {

@@ -55,7 +55,7 @@ TEST_CASE("addresses are HOST:PORT with a safe host and a port in range", "[pool
   CHECK(parse_address("app-1.internal:80")->host == "app-1.internal");
   CHECK(parse_address("[::1]:8080")->port == 8080);
   for (const char* bad : {"127.0.0.1", "127.0.0.1:0", "127.0.0.1:70000", ":80", "a b:80", "a;b:80", "h:8o",
-                          "127.0.0.1:80\n"}) {
+                          "127.0.0.1:80\n", "-oProxyCommand:22", "-v:80"}) {
     INFO(bad);
     CHECK_FALSE(parse_address(bad).has_value());
   }

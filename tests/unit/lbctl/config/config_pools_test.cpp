@@ -44,6 +44,12 @@ TEST_CASE("a backend name that would smuggle a second runtime API command is ref
         "expected 1-64 characters from [A-Za-z0-9._-]");
 }
 
+TEST_CASE("a name that starts with a dash is refused, as it would read as an option in argv", "[config][security]") {
+  CHECK(config_error(with_lbs("load_balancers:\n  - {name: \"-oProxyCommand\", runtime_api: \"unix:/s\", backend: app}\n")) ==
+        "shop.yaml:7:12: load_balancers[0].name: \"-oProxyCommand\" is not a valid name; expected 1-64 characters from "
+        "[A-Za-z0-9._-], the first not '-'");
+}
+
 TEST_CASE("a name longer than 64 characters is refused", "[config]") {
   const std::string long_name(65, 'b');
   CHECK(config_error(with_lbs("load_balancers:\n  - {name: lb1, runtime_api: \"unix:/s\", backend: " + long_name +
