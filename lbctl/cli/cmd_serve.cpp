@@ -28,6 +28,7 @@
 #include "lbctl/cutover/step_table.hpp"
 #include "lbctl/serve/http_server.hpp"
 #include "lbctl/serve/poller.hpp"
+#include "lbctl/serve/tls.hpp"
 
 namespace lbctl::cli {
 
@@ -47,6 +48,13 @@ struct ServeArgs {
   std::string interval = "1s";
   bool allow_actions = false;
   std::string token_file;
+  std::string tls_cert;
+  std::string tls_key;
+  bool insecure_plain_http = false;
+  std::vector<std::string> allow_hosts;
+  serve::HttpLimits limits;
+  std::string header_timeout = "10s";
+  std::string write_timeout = "30s";
 };
 
 // One service: its config, its adapters on the pollers' io_context, what it
@@ -71,7 +79,7 @@ std::int64_t wall_ms() {
 asio::awaitable<Result<std::vector<db::Event>>> read_events(Service* service, std::int64_t cutover, std::int64_t after,
                                                             std::size_t limit) {
   if (!service->journal_open) co_return fail(ErrorKind::unreachable, "the state database has not answered yet");
-  co_return service->wiring.journal().events(cutover, after, limit);
+  co_return serve::service_events(service->wiring.journal(), service->config.service, cutover, after, limit);
 }
 
 asio::awaitable<CutoverOutcome> record(Service* service, Request what, std::string by) {
@@ -152,129 +160,248 @@ std::optional<asio::ip::tcp::endpoint> parse_listen(const std::string& text) {
   return asio::ip::tcp::endpoint(address, static_cast<unsigned short>(port));
 }
 
-// The token from --token-file (its first line) or $LBCTL_SERVE_TOKEN; an
-// error message when there is none or it is too short.
-std::variant<std::string, std::string> read_token(const ServeArgs& args) {
-  using Out = std::variant<std::string, std::string>;
+// The token from --token-file (its first line) or $LBCTL_SERVE_TOKEN;
+// invalid when there is none, it is too short or not one word.
+Result<std::string> read_token(const ServeArgs& args) {
   std::string token;
   std::string from;
   if (!args.token_file.empty()) {
     std::ifstream in(args.token_file);
-    if (!in) return Out(std::in_place_index<1>, fmt::format("--token-file {}: cannot be read", args.token_file));
+    if (!in) return fail(ErrorKind::invalid, fmt::format("--token-file {}: cannot be read", args.token_file));
     std::getline(in, token);
     from = "--token-file " + args.token_file;
   } else if (const char* env = std::getenv(k_token_env); env != nullptr) {
     token = env;
     from = std::string("$") + k_token_env;
   } else {
-    return Out(std::in_place_index<1>,
-               fmt::format("--allow-actions needs a token: --token-file FILE or ${} (never on the command line)",
-                           k_token_env));
+    return fail(ErrorKind::invalid,
+                fmt::format("--allow-actions needs a token: --token-file FILE or ${} (never on the command line)",
+                            k_token_env));
   }
   while (!token.empty() && (token.back() == '\r' || token.back() == ' ' || token.back() == '\t')) token.pop_back();
   if (token.size() < k_min_token) {
-    return Out(std::in_place_index<1>, fmt::format("{}: a token of at least {} characters is needed", from, k_min_token));
+    return fail(ErrorKind::invalid, fmt::format("{}: a token of at least {} characters is needed", from, k_min_token));
   }
   if (token.find_first_of(" \t\"") != std::string::npos) {
-    return Out(std::in_place_index<1>, fmt::format("{}: the token must be one word (no blanks or quotes)", from));
+    return fail(ErrorKind::invalid, fmt::format("{}: the token must be one word (no blanks or quotes)", from));
   }
-  return Out(std::in_place_index<0>, std::move(token));
+  return token;
+}
+
+// A DNS name as a Host header would carry it.
+bool is_host_name(const std::string& name) {
+  return !name.empty() && name.size() <= 253 && name.front() != '-' && name.front() != '.' &&
+         name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == std::string::npos;
+}
+
+// What serve's network side is: TLS or not, the names it answers to, its
+// limits; a message (exit 2) when the options do not make a safe whole.
+std::optional<std::string> check_network(const ServeArgs& args, const asio::ip::tcp::endpoint& endpoint) {
+  if (args.tls_cert.empty() != args.tls_key.empty()) return "--tls-cert and --tls-key go together";
+  if (!endpoint.address().is_loopback() && args.tls_cert.empty() && !args.insecure_plain_http) {
+    return fmt::format("--listen {}: not a loopback address, and without TLS the pages, the events (hook output "
+                       "among them) and the actions' token would cross the network in clear; give --tls-cert and "
+                       "--tls-key, or --insecure-plain-http to accept that",
+                       args.listen);
+  }
+  for (const auto& name : args.allow_hosts) {
+    if (!is_host_name(name)) return fmt::format("--allow-host {}: expected a host name (letters, digits, '.', '-')", name);
+  }
+  const auto& c = args.limits.connections;
+  if (c.connections < 1 || c.connections_per_client < 1 || c.streams < 1 || c.streams_per_client < 1) {
+    return "--max-connections, --max-connections-per-client, --max-streams and --max-streams-per-client must be at least 1";
+  }
+  return std::nullopt;
+}
+
+// SIGHUP: the certificate and key read again; the old ones stay when they fail.
+void reload_tls_on_hangup(asio::signal_set& hangup, serve::HttpServer& server, const ServeArgs& args) {
+  hangup.async_wait([&hangup, &server, &args](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    if (auto tls = serve::load_tls(args.tls_cert, args.tls_key)) {
+      server.use_tls(std::move(*tls));
+      std::cerr << "lbctl serve: TLS certificate and key loaded again\n";
+    } else {
+      std::cerr << "lbctl serve: SIGHUP: " << tls.error().message << "; still using the previous ones\n";
+    }
+    reload_tls_on_hangup(hangup, server, args);
+  });
+}
+
+// A duration option of at least 200ms.
+Result<std::chrono::milliseconds> duration_option(std::string_view option, const std::string& text,
+                                                  std::string_view example) {
+  const auto value = parse_duration(text);
+  if (!value || *value < k_min_interval) {
+    return fail(ErrorKind::invalid,
+                fmt::format("{} {}: expected a duration of at least 200ms, e.g. {}", option, text, example));
+  }
+  return *value;
+}
+
+// What the options say, checked: every error is a usage error (exit 2).
+struct ServeSettings {
+  asio::ip::tcp::endpoint endpoint;
+  std::chrono::milliseconds interval{};
+  serve::HttpLimits limits;
+  std::shared_ptr<asio::ssl::context> tls;
+  std::string token;
+};
+
+Result<ServeSettings> settle(const ServeArgs& args) {
+  ServeSettings settings;
+  const auto endpoint = parse_listen(args.listen);
+  if (!endpoint) {
+    return fail(ErrorKind::invalid,
+                fmt::format("--listen {}: expected IP:PORT, e.g. 127.0.0.1:8480 or [::1]:8480", args.listen));
+  }
+  settings.endpoint = *endpoint;
+  if (const auto problem = check_network(args, *endpoint)) return fail(ErrorKind::invalid, *problem);
+  settings.limits = args.limits;
+  auto header_timeout = duration_option("--header-timeout", args.header_timeout, "10s");
+  if (!header_timeout) return std::unexpected(header_timeout.error());
+  settings.limits.header_timeout = *header_timeout;
+  auto write_timeout = duration_option("--write-timeout", args.write_timeout, "30s");
+  if (!write_timeout) return std::unexpected(write_timeout.error());
+  settings.limits.write_timeout = *write_timeout;
+  auto interval = duration_option("--interval", args.interval, "1s");
+  if (!interval) return std::unexpected(interval.error());
+  settings.interval = *interval;
+  if (!args.tls_cert.empty()) {
+    auto tls = serve::load_tls(args.tls_cert, args.tls_key);
+    if (!tls) return std::unexpected(tls.error());
+    settings.tls = std::move(*tls);
+  }
+  if (args.allow_actions) {
+    auto token = read_token(args);
+    if (!token) return std::unexpected(token.error());
+    settings.token = std::move(*token);
+  } else if (!args.token_file.empty()) {
+    return fail(ErrorKind::invalid, "--token-file is only used with --allow-actions");
+  }
+  return settings;
+}
+
+// Every file's config, each service once; a message when one is given twice.
+Result<std::vector<Config>> load_configs(const std::vector<std::string>& files) {
+  std::vector<Config> configs;
+  std::set<std::string> names;
+  for (const auto& file : files) {
+    configs.push_back(load_config(file));
+    if (!names.insert(configs.back().service).second) {
+      return fail(ErrorKind::invalid, fmt::format("{}: service `{}` is already served (by another -c file)", file,
+                                                  configs.back().service));
+    }
+  }
+  return configs;
+}
+
+// The pollers: their own io_context and thread, so a slow journal or LB
+// never stalls a page.
+class Pollers {
+ public:
+  Pollers() : m_work(asio::make_work_guard(m_io)) {}
+  asio::io_context& io() { return m_io; }
+
+  // One poll loop per service, each publishing to `hub` on `http`.
+  void start(std::vector<std::unique_ptr<Service>>& services, serve::Hub& hub, asio::any_io_executor http,
+             std::chrono::milliseconds interval, bool actions) {
+    m_services = &services;
+    for (auto& service : services) {
+      asio::co_spawn(m_io, poll_forever(service.get(), &hub, http, interval, actions, &m_stopping), asio::detached);
+    }
+    auto done = std::make_shared<std::promise<void>>();
+    m_ended = done->get_future();
+    m_thread = std::thread([this, done] {
+      m_io.run();
+      done->set_value();
+    });
+  }
+
+  // Each poller ends its poll in flight (an LB's timeout at most), then stops.
+  void stop() {
+    asio::post(m_io, [this] {
+      m_stopping = true;
+      for (auto& service : *m_services) {
+        if (service->timer) service->timer->cancel();
+      }
+    });
+    m_work.reset();
+    if (m_ended.wait_for(k_poller_grace) != std::future_status::ready) m_io.stop();
+    m_thread.join();
+  }
+
+ private:
+  asio::io_context m_io;
+  asio::executor_work_guard<asio::io_context::executor_type> m_work;
+  std::vector<std::unique_ptr<Service>>* m_services = nullptr;
+  bool m_stopping = false;  // the pollers' thread reads and writes it
+  std::future<void> m_ended;
+  std::thread m_thread;
+};
+
+void announce(const asio::ip::tcp::endpoint& bound, std::size_t services, bool tls, bool actions) {
+  const auto& address = bound.address();
+  const std::string host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+  std::cout << fmt::format("lbctl serve: {} service{} on {}://{}:{}/ (actions {})", services, services == 1 ? "" : "s",
+                           tls ? "https" : "http", host, bound.port(), actions ? "on" : "off")
+            << std::endl;
 }
 
 int serve_services(const ServeArgs& args) {
-  const auto endpoint = parse_listen(args.listen);
-  if (!endpoint) {
-    std::cerr << "lbctl serve: --listen " << args.listen << ": expected IP:PORT, e.g. 127.0.0.1:8480 or [::1]:8480\n";
+  auto settings = settle(args);
+  if (!settings) {
+    std::cerr << "lbctl serve: " << settings.error().message << "\n";
     return k_exit_usage;
   }
-  const auto interval = parse_duration(args.interval);
-  if (!interval || *interval < k_min_interval) {
-    std::cerr << "lbctl serve: --interval " << args.interval << ": expected a duration of at least 200ms, e.g. 1s\n";
+  auto configs = load_configs(args.files);
+  if (!configs) {
+    std::cerr << "lbctl serve: " << configs.error().message << "\n";
     return k_exit_usage;
-  }
-  std::string token;
-  if (args.allow_actions) {
-    auto read = read_token(args);
-    if (read.index() == 1) {
-      std::cerr << "lbctl serve: " << std::get<1>(read) << "\n";
-      return k_exit_usage;
-    }
-    token = std::move(std::get<0>(read));
-  } else if (!args.token_file.empty()) {
-    std::cerr << "lbctl serve: --token-file is only used with --allow-actions\n";
-    return k_exit_usage;
-  }
-  std::vector<Config> configs;
-  std::set<std::string> names;
-  for (const auto& file : args.files) {
-    configs.push_back(load_config(file));
-    if (!names.insert(configs.back().service).second) {
-      std::cerr << fmt::format("lbctl serve: {}: service `{}` is already served (by another -c file)\n", file,
-                               configs.back().service);
-      return k_exit_usage;
-    }
   }
   raise_open_file_limit();
 
-  asio::io_context poll_io;
+  Pollers pollers;
   std::vector<std::unique_ptr<Service>> services;
   std::map<std::string, Service*> by_name;
   std::vector<std::string> order;
-  for (auto& config : configs) {
-    services.push_back(std::make_unique<Service>(std::move(config), poll_io));
+  for (auto& config : *configs) {
+    services.push_back(std::make_unique<Service>(std::move(config), pollers.io()));
     by_name[services.back()->config.service] = services.back().get();
     order.push_back(services.back()->config.service);
   }
-
   asio::io_context http_io;
   serve::Hub hub(order, args.allow_actions);
-  PollerBackend backend(poll_io, by_name);
-  serve::Router router(hub, backend, token, who_runs_this());
-  serve::HttpServer server(http_io, router, hub);
-  const auto bound = server.listen(*endpoint);
+  PollerBackend backend(pollers.io(), by_name);
+  serve::Router router(hub, backend, settings->token, who_runs_this(),
+                       serve::HostAllowList(settings->endpoint.address().is_loopback(), args.allow_hosts));
+  serve::HttpServer server(http_io, router, hub, settings->limits);
+  if (settings->tls) server.use_tls(settings->tls);
+  const auto bound = server.listen(settings->endpoint);
   if (!bound) {
     std::cerr << "lbctl serve: " << bound.error().message << "\n";
     return exit_code_for(bound.error());
   }
-  const std::string host = bound->address().is_v6() ? "[" + bound->address().to_string() + "]" : bound->address().to_string();
-  std::cout << fmt::format("lbctl serve: {} service{} on http://{}:{}/ (actions {})", order.size(),
-                           order.size() == 1 ? "" : "s", host, bound->port(), args.allow_actions ? "on" : "off")
-            << std::endl;
-
-  auto work = asio::make_work_guard(poll_io);
-  bool stopping = false;  // the pollers' thread reads and writes it
-  for (auto& service : services) {
-    asio::co_spawn(poll_io,
-                   poll_forever(service.get(), &hub, http_io.get_executor(), *interval, args.allow_actions, &stopping),
-                   asio::detached);
-  }
-  std::promise<void> pollers_done;
-  auto pollers_ended = pollers_done.get_future();
-  std::thread pollers([&poll_io, &pollers_done] {
-    poll_io.run();
-    pollers_done.set_value();
-  });
+  announce(*bound, order.size(), settings->tls != nullptr, args.allow_actions);
+  pollers.start(services, hub, http_io.get_executor(), settings->interval, args.allow_actions);
 
   // SIGINT/SIGTERM: no new connection, every open one closed, streams
   // ended; run() returns once the last connection's coroutine did.
   asio::signal_set signals(http_io, SIGINT, SIGTERM);
+  asio::signal_set hangup(http_io);
+  if (settings->tls) {
+    hangup.add(SIGHUP);
+    reload_tls_on_hangup(hangup, server, args);
+  }
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (ec) return;
     std::cerr << "lbctl serve: stopping\n";
+    hangup.cancel();
     server.stop();
   });
   asio::co_spawn(http_io, server.run(), asio::detached);
   http_io.run();
-  // The pollers end their poll in flight (an LB's timeout at most), then stop.
-  asio::post(poll_io, [&] {
-    stopping = true;
-    for (auto& service : services) {
-      if (service->timer) service->timer->cancel();
-    }
-  });
-  work.reset();
-  if (pollers_ended.wait_for(k_poller_grace) != std::future_status::ready) poll_io.stop();
-  pollers.join();
+  pollers.stop();
   return k_exit_done;
 }
 
@@ -291,11 +418,32 @@ void add_serve_command(CLI::App& app, Action& action) {
                     "Let the page and POST /api/v1/services/NAME/{promote,abort,undo} act, with the token");
   command->add_option("--token-file", args->token_file,
                       "The actions' token: the file's first line (else $LBCTL_SERVE_TOKEN; never on the command line)");
+  command->add_option("--tls-cert", args->tls_cert,
+                      "Serve https: the certificate chain (PEM); SIGHUP loads it and the key again");
+  command->add_option("--tls-key", args->tls_key, "Serve https: the certificate's private key (PEM)");
+  command->add_flag("--insecure-plain-http", args->insecure_plain_http,
+                    "Allow plain http on a non-loopback --listen (pages and the token then cross the network in clear)");
+  command->add_option("--allow-host", args->allow_hosts,
+                      "A Host name the page is reached by (repeat); loopback names and IP addresses need none");
+  command->add_option("--max-connections", args->limits.connections.connections,
+                      "Connections held at once (default 512); past it the oldest idle one goes, else 503");
+  command->add_option("--max-connections-per-client", args->limits.connections.connections_per_client,
+                      "Connections held at once from one address (default 64)");
+  command->add_option("--max-streams", args->limits.connections.streams,
+                      "Event streams at once (default 128); past it, 503");
+  command->add_option("--max-streams-per-client", args->limits.connections.streams_per_client,
+                      "Event streams at once from one address (default 16)");
+  command->add_option("--header-timeout", args->header_timeout,
+                      "How long a request's header may take to arrive, idle waits included (default 10s)");
+  command->add_option("--write-timeout", args->write_timeout,
+                      "How long one write may wait for a client that does not read, a stream's included (default 30s)");
   command->footer(
       "Pages: / and /services/NAME (live, server-sent events). API: /api/v1/services, /api/v1/services/NAME\n"
       "(status --json), .../live, .../history, .../events?since=ID, /api/v1/stream. Metrics: /metrics.\n"
-      "Actions: POST with `Authorization: Bearer TOKEN`: 401 without it, 403 without --allow-actions.\n"
-      "Exit codes: 0 stopped by SIGINT/SIGTERM; 2 config or usage error; 5 cannot listen.");
+      "Actions: POST with `Authorization: Bearer TOKEN`: 401 without it, 403 without --allow-actions, 429 after\n"
+      "repeated wrong tokens from one address. A Host header serve does not answer to: 421.\n"
+      "Exit codes: 0 stopped by SIGINT/SIGTERM; 2 config or usage error (a non-loopback --listen without TLS\n"
+      "or --insecure-plain-http among them); 5 cannot listen.");
   command->callback([&action, args] { action = [args] { return serve_services(*args); }; });
 }
 

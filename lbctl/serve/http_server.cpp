@@ -3,6 +3,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -13,6 +15,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <fmt/format.h>
 #include <iostream>
 #include <map>
@@ -24,13 +27,16 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
 
 constexpr std::uint32_t k_header_limit = 16 * 1024;
 constexpr std::uint64_t k_body_limit = 64 * 1024;
-constexpr std::chrono::seconds k_idle_timeout{60};
-constexpr std::chrono::seconds k_write_timeout{30};
+constexpr std::chrono::seconds k_tls_goodbye{1};
+// A stream's socket buffers a few updates, no more: a client that stops
+// reading fills it soon, and the write deadline then ends the stream.
+constexpr int k_stream_send_buffer = 64 * 1024;
 
 template <class Body>
 void add_headers(http::response<Body>& response, const std::vector<std::pair<std::string, std::string>>& headers) {
@@ -49,17 +55,38 @@ http::response<http::string_body> to_response(Reply reply, unsigned version, boo
   return response;
 }
 
-std::string remote_of(const tcp::socket& socket) {
+// A read that ended because the client went away or waited too long, not
+// because it sent something wrong: no answer is owed.
+bool client_left(const error_code& ec) {
+  return ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+         ec == asio::error::connection_reset || ec == asio::error::eof || ec == asio::error::bad_descriptor ||
+         ec == asio::ssl::error::stream_truncated || ec.category() == asio::error::get_ssl_category();
+}
+
+template <class Stream>
+asio::awaitable<error_code> write_reply(Stream& stream, Reply reply, unsigned version, bool head, bool keep_alive,
+                                        std::chrono::milliseconds timeout) {
+  auto response = to_response(std::move(reply), version, head, keep_alive);
+  beast::get_lowest_layer(stream).expires_after(timeout);
   error_code ec;
-  const auto peer = socket.remote_endpoint(ec);
-  if (ec) return "an unknown address";
-  return fmt::format("{}:{}", peer.address().to_string(), peer.port());
+  co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
+  co_return ec;
+}
+
+const std::string& busy_answer() {
+  static const std::string answer = [] {
+    const std::string body = "{\"error\":\"serve holds as many connections as it allows; try again\"}\n";
+    return fmt::format("HTTP/1.1 503 Service Unavailable\r\nServer: lbctl\r\nContent-Type: application/json\r\n"
+                       "Retry-After: 5\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{}",
+                       body.size(), body);
+  }();
+  return answer;
 }
 
 }  // namespace
 
-HttpServer::HttpServer(asio::io_context& io, Router& router, Hub& hub)
-    : m_io(io), m_router(router), m_hub(hub), m_acceptor(io) {}
+HttpServer::HttpServer(asio::io_context& io, Router& router, Hub& hub, HttpLimits limits)
+    : m_io(io), m_router(router), m_hub(hub), m_limits(limits), m_acceptor(io), m_table(limits.connections) {}
 
 HttpServer::~HttpServer() = default;
 
@@ -76,12 +103,24 @@ Result<tcp::endpoint> HttpServer::listen(const tcp::endpoint& endpoint) {
   return m_acceptor.local_endpoint();
 }
 
+void HttpServer::use_tls(std::shared_ptr<asio::ssl::context> tls) { m_tls = std::move(tls); }
+
 void HttpServer::stop() {
   m_stopping = true;
   error_code ec;
   m_acceptor.close(ec);
-  for (auto* socket : m_sockets) socket->close(ec);
+  for (auto& [id, socket] : m_sockets) socket->close(ec);
   m_hub.wake_all();
+}
+
+void HttpServer::refuse(tcp::socket& socket) const {
+  error_code ec;
+  if (!m_tls) {
+    // Best effort, never waited for: the answer fits any socket buffer.
+    socket.non_blocking(true, ec);
+    socket.write_some(asio::buffer(busy_answer()), ec);
+  }
+  socket.close(ec);
 }
 
 asio::awaitable<void> HttpServer::run() {
@@ -95,99 +134,171 @@ asio::awaitable<void> HttpServer::run() {
       co_await backoff.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
+    const auto peer_endpoint = socket.remote_endpoint(ec);
+    if (ec) continue;  // gone already
+    Peer peer{++m_next_id, fmt::format("{}:{}", peer_endpoint.address().to_string(), peer_endpoint.port()),
+              peer_endpoint.address().to_string()};
+    const auto admission = m_table.admit(peer.client, peer.id);
+    if (admission.evict) {
+      if (const auto it = m_sockets.find(*admission.evict); it != m_sockets.end()) it->second->close(ec);
+    }
+    if (!admission.admitted) {
+      refuse(socket);
+      continue;
+    }
     socket.set_option(tcp::no_delay(true), ec);
-    asio::co_spawn(m_io, serve(std::move(socket)), asio::detached);
+    asio::co_spawn(m_io, serve(std::move(socket), std::move(peer)), asio::detached);
   }
 }
 
-asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
-  const std::string remote = remote_of(socket);
-  beast::tcp_stream stream(std::move(socket));
-  m_sockets.insert(&stream.socket());
+asio::awaitable<void> HttpServer::serve(tcp::socket socket, Peer peer) {
   struct Forget {
-    std::unordered_set<tcp::socket*>& sockets;
-    tcp::socket* socket;
-    ~Forget() { sockets.erase(socket); }
-  } forget{m_sockets, &stream.socket()};
+    HttpServer& server;
+    std::uint64_t id;
+    ~Forget() {
+      server.m_sockets.erase(id);
+      server.m_table.remove(id);
+    }
+  } forget{*this, peer.id};
+  // Taken over by a newer connection before this one started.
+  if (!m_table.holds(peer.id) || m_stopping) co_return;
+  error_code ignored;
   try {
-    beast::flat_buffer buffer;
-    error_code ec;
-    while (!m_stopping) {
-      http::request_parser<http::string_body> parser;
-      parser.header_limit(k_header_limit);
-      parser.body_limit(k_body_limit);
-      stream.expires_after(k_idle_timeout);
-      co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) {
-        if (ec != http::error::end_of_stream && ec != beast::error::timeout && ec != asio::error::operation_aborted &&
-            ec != asio::error::connection_reset && ec != asio::error::eof && !m_stopping) {
-          auto response = to_response(error_reply(400, "bad request: " + ec.message()), 11, false, false);
-          stream.expires_after(k_write_timeout);
-          co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
-        }
-        break;
+    if (auto tls = m_tls) {
+      TlsStream stream(std::move(socket), *tls);
+      auto& lowest = beast::get_lowest_layer(stream);
+      m_sockets[peer.id] = &lowest.socket();
+      lowest.expires_after(m_limits.header_timeout);
+      error_code ec;
+      co_await stream.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
+      bool goodbye = false;
+      if (!ec) goodbye = co_await converse(stream, peer);
+      if (goodbye) {
+        lowest.expires_after(k_tls_goodbye);
+        co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
       }
-      const auto& message = parser.get();
-      HttpRequest request{std::string(message.method_string()), std::string(message.target()),
-                          std::string(message[http::field::authorization]), remote};
-      if (Router::is_stream(request)) {
-        auto services = m_router.stream_services(request);
-        if (auto* refused = std::get_if<Reply>(&services)) {
-          auto response = to_response(std::move(*refused), message.version(), false, false);
-          stream.expires_after(k_write_timeout);
-          co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
-          break;
-        }
-        stream.expires_never();
-        co_await this->stream(stream.socket(), std::get<std::vector<std::string>>(std::move(services)));
-        break;
-      }
-      stream.expires_never();  // the events and the actions take the journal's time
-      Reply reply = co_await m_router.answer(request);
-      const bool keep_alive = message.keep_alive() && !m_stopping;
-      auto response = to_response(std::move(reply), message.version(), message.method() == http::verb::head, keep_alive);
-      stream.expires_after(k_write_timeout);
-      co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec || !keep_alive) break;
+      lowest.socket().close(ignored);
+    } else {
+      beast::tcp_stream stream(std::move(socket));
+      m_sockets[peer.id] = &stream.socket();
+      co_await converse(stream, peer);
+      stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      stream.socket().close(ignored);
     }
   } catch (const std::exception& e) {
-    std::cerr << "lbctl serve: connection from " << remote << " dropped: " << e.what() << "\n";
+    std::cerr << "lbctl serve: connection from " << peer.remote << " dropped: " << e.what() << "\n";
   }
-  error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  stream.socket().close(ignored);
 }
 
-asio::awaitable<void> HttpServer::stream(tcp::socket& socket, std::vector<std::string> services) {
+template <class Stream>
+asio::awaitable<bool> HttpServer::converse(Stream& stream, Peer peer) {
+  auto& lowest = beast::get_lowest_layer(stream);
+  beast::flat_buffer buffer;
+  error_code ec;
+  while (!m_stopping) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(k_header_limit);
+    parser.body_limit(k_body_limit);
+    m_table.waiting(peer.id, true);
+    lowest.expires_after(m_limits.header_timeout);
+    co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    m_table.waiting(peer.id, false);
+    if (!ec && !parser.is_done()) {
+      lowest.expires_after(m_limits.write_timeout);
+      co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (ec) {
+      if (client_left(ec) || m_stopping) co_return false;
+      co_await write_reply(stream, error_reply(400, "bad request: " + ec.message()), 11, false, false,
+                           m_limits.write_timeout);
+      co_return true;
+    }
+    const auto& message = parser.get();
+    const HttpRequest request{std::string(message.method_string()),
+                              std::string(message.target()),
+                              std::string(message[http::field::authorization]),
+                              peer.remote,
+                              std::string(message[http::field::host]),
+                              peer.client,
+                              std::chrono::steady_clock::now()};
+    if (Router::is_stream(request)) {
+      auto services = m_router.stream_services(request);
+      if (auto* refused = std::get_if<Reply>(&services)) {
+        co_await write_reply(stream, std::move(*refused), message.version(), false, false, m_limits.write_timeout);
+        co_return true;
+      }
+      if (!m_table.start_stream(peer.id)) {
+        Reply busy = error_reply(503, fmt::format("serve holds as many event streams as it allows ({} in all, {} per "
+                                                  "address); try again",
+                                                  m_table.limits().streams, m_table.limits().streams_per_client));
+        busy.headers.emplace_back("Retry-After", "5");
+        co_await write_reply(stream, std::move(busy), message.version(), false, false, m_limits.write_timeout);
+        co_return true;
+      }
+      co_await this->stream(stream, std::get<std::vector<std::string>>(std::move(services)));
+      co_return false;
+    }
+    lowest.expires_never();  // the events and the actions take the journal's time
+    Reply reply = co_await m_router.answer(request);
+    const bool keep_alive = message.keep_alive() && !m_stopping;
+    ec = co_await write_reply(stream, std::move(reply), message.version(), message.method() == http::verb::head,
+                              keep_alive, m_limits.write_timeout);
+    if (ec) co_return false;
+    if (!keep_alive) co_return true;
+  }
+  co_return false;
+}
+
+template <class Stream>
+asio::awaitable<void> HttpServer::stream(Stream& stream, std::vector<std::string> services) {
+  static constexpr std::string_view k_retry = "retry: 2000\n\n";
+  static constexpr std::string_view k_event = "event: live\ndata: ";
+  static constexpr std::string_view k_end = "\n\n";
+  // A comment keeps proxies from closing a quiet stream.
+  static constexpr std::string_view k_keepalive = ": keepalive\n\n";
+  auto& lowest = beast::get_lowest_layer(stream);
+  error_code ec;
+  lowest.socket().set_option(asio::socket_base::send_buffer_size(k_stream_send_buffer), ec);
   http::response<http::empty_body> header{http::status::ok, 11};
   header.set(http::field::server, "lbctl");
   header.set(http::field::content_type, "text/event-stream");
   add_headers(header, {{"Cache-Control", "no-store"}, {"X-Accel-Buffering", "no"}});
   header.keep_alive(false);  // the stream ends with the connection
   http::response_serializer<http::empty_body> serializer(header);
-  error_code ec;
-  co_await http::async_write_header(socket, serializer, asio::redirect_error(asio::use_awaitable, ec));
+  lowest.expires_after(m_limits.write_timeout);
+  co_await http::async_write_header(stream, serializer, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return;
   std::map<std::string, std::int64_t> sent;
-  std::string out = "retry: 2000\n\n";
+  bool first = true;
+  bool quiet = false;
   while (!m_stopping) {
+    // The snapshots themselves are written (no copy): a client that does not
+    // read holds at most the ones of one write until the write deadline.
+    std::vector<std::shared_ptr<const Snapshot>> held;
+    std::vector<asio::const_buffer> buffers;
+    if (first) buffers.push_back(asio::buffer(k_retry));
+    if (quiet) buffers.push_back(asio::buffer(k_keepalive));
     for (const auto& service : services) {
-      const auto snapshot = m_hub.snapshot(service);
+      auto snapshot = m_hub.snapshot(service);
       if (!snapshot || sent[service] == snapshot->live->version()) continue;
       sent[service] = snapshot->live->version();
-      out += "event: live\ndata: ";
-      out += snapshot->live_text;
-      out += "\n\n";
+      buffers.push_back(asio::buffer(k_event));
+      buffers.push_back(asio::buffer(snapshot->live_text));
+      buffers.push_back(asio::buffer(k_end));
+      held.push_back(std::move(snapshot));
     }
-    if (!out.empty()) {
-      co_await asio::async_write(socket, asio::buffer(out), asio::redirect_error(asio::use_awaitable, ec));
+    if (!buffers.empty()) {
+      lowest.expires_after(m_limits.write_timeout);
+      co_await asio::async_write(stream, buffers, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) co_return;
-      out.clear();
+      lowest.expires_never();
     }
+    first = false;
+    held.clear();
     auto timer = std::make_shared<asio::steady_timer>(m_io, k_stream_keepalive);
     m_hub.wait_on(timer);
     co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    if (!ec) out = ": keepalive\n\n";  // expired, not woken: a comment keeps proxies from closing it
+    quiet = !ec;  // expired, not woken
   }
 }
 

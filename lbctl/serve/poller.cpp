@@ -1,5 +1,7 @@
 #include "lbctl/serve/poller.hpp"
 
+#include <fmt/format.h>
+
 #include "lbctl/cutover/history.hpp"
 
 namespace lbctl::serve {
@@ -58,6 +60,16 @@ asio::awaitable<void> poll_service(const Config& config, pools::Fleet& fleet, db
     live.set_outcomes(std::move(*counts));
     live.set_history(read_history(journal, config.service, live), key);
   }
+}
+
+Result<std::vector<db::Event>> service_events(db::Journal& journal, const std::string& service,
+                                              std::int64_t cutover_id, std::int64_t after_id, std::size_t limit) {
+  auto cutover = journal.get(cutover_id);
+  if (!cutover) return std::unexpected(cutover.error());
+  if (cutover->service != service) {
+    return fail(ErrorKind::invalid, fmt::format("no cutover {} of service `{}`", cutover_id, service));
+  }
+  return journal.events(cutover_id, after_id, limit);
 }
 
 }  // namespace lbctl::serve

@@ -159,8 +159,17 @@ Reply json_reply(unsigned status, const nlohmann::json& body) {
 
 Reply error_reply(unsigned status, const std::string& message) { return json_reply(status, {{"error", message}}); }
 
-Router::Router(Hub& hub, Backend& backend, std::string token, std::string host)
-    : m_hub(hub), m_backend(backend), m_token(std::move(token)), m_host(std::move(host)) {}
+Router::Router(Hub& hub, Backend& backend, std::string token, std::string host, HostAllowList hosts)
+    : m_hub(hub), m_backend(backend), m_token(std::move(token)), m_host(std::move(host)), m_hosts(std::move(hosts)) {}
+
+std::optional<Reply> Router::refused_host(const HttpRequest& request) const {
+  if (m_hosts.allows(request.host)) return std::nullopt;
+  return error_reply(421, fmt::format("Host {} is not a name this serve answers to (it answers to {}); if it is "
+                                      "serve's name, start serve with --allow-host NAME",
+                                      nlohmann::json(request.host).dump(-1, ' ', false,
+                                                                        nlohmann::json::error_handler_t::replace),
+                                      m_hosts.describe()));
+}
 
 bool Router::is_stream(const HttpRequest& request) {
   const auto target = parse_target(request.target);
@@ -168,6 +177,7 @@ bool Router::is_stream(const HttpRequest& request) {
 }
 
 std::variant<std::vector<std::string>, Reply> Router::stream_services(const HttpRequest& request) const {
+  if (auto refused = refused_host(request)) return std::move(*refused);
   const auto target = parse_target(request.target);
   if (!target) return error_reply(400, "a target that does not parse");
   const auto service = target->param("service");
@@ -177,6 +187,7 @@ std::variant<std::vector<std::string>, Reply> Router::stream_services(const Http
 }
 
 asio::awaitable<Reply> Router::answer(const HttpRequest& request) {
+  if (auto refused = refused_host(request)) co_return std::move(*refused);
   const auto target = parse_target(request.target);
   if (!target) co_return error_reply(400, "a target that does not parse");
   const auto api = service_path(target->path);
@@ -275,6 +286,16 @@ asio::awaitable<Reply> Router::events(const std::string& service, const Target& 
     cutover = snapshot->live->cutover_id();
   }
   if (cutover == 0) co_return json_reply(200, {{"cutover_id", nullptr}, {"events", nlohmann::json::array()}, {"last_id", since}});
+  if (m_event_reads >= k_max_event_reads) {
+    Reply busy = error_reply(503, fmt::format("{} event reads are running; try again", m_event_reads));
+    busy.headers.emplace_back("Retry-After", "1");
+    co_return busy;
+  }
+  struct InFlight {
+    std::size_t& count;
+    explicit InFlight(std::size_t& c) : count(c) { ++count; }
+    ~InFlight() { --count; }
+  } in_flight(m_event_reads);
   auto events = co_await m_backend.events(service, cutover, since, limit);
   if (!events) co_return error_reply(events.error().kind == ErrorKind::invalid ? 404 : 503, events.error().message);
   auto list = nlohmann::json::array();
@@ -290,15 +311,25 @@ asio::awaitable<Reply> Router::action(const std::string& service, const std::str
   if (!m_hub.actions_allowed()) {
     co_return error_reply(403, "actions are off: start `lbctl serve` with --allow-actions and a token");
   }
+  if (const auto wait = m_throttle.wait(request.client, request.received_at)) {
+    Reply slow = error_reply(429, fmt::format("too many wrong tokens from {}: try again in {} s", request.client,
+                                              wait->count()));
+    slow.headers.emplace_back("Retry-After", std::to_string(wait->count()));
+    co_return slow;
+  }
   constexpr std::string_view bearer = "Bearer ";
   const std::string_view given = request.authorization.starts_with(bearer)
                                      ? std::string_view(request.authorization).substr(bearer.size())
                                      : std::string_view();
   if (!same_token(given, m_token)) {
+    m_throttle.failed(request.client, request.received_at);
+    std::cerr << fmt::format("lbctl serve: a wrong or missing token for {} of {} from {}\n", what, service,
+                             request.remote);
     Reply refused = error_reply(401, "an action needs the header `Authorization: Bearer TOKEN` with serve's token");
     refused.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"lbctl serve\"");
     co_return refused;
   }
+  m_throttle.succeeded(request.client);
   if (!m_hub.knows(service)) co_return error_reply(404, fmt::format("no service `{}` here", service));
   const std::string by = fmt::format("lbctl serve on {} (a request from {})", m_host, request.remote);
   const auto outcome = co_await m_backend.request(service, *parse_request(what), by);

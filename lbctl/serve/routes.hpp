@@ -16,6 +16,7 @@
 #include "lbctl/cutover/outcome.hpp"
 #include "lbctl/cutover/promotion_requests.hpp"
 #include "lbctl/cutover/step.hpp"
+#include "lbctl/serve/access.hpp"
 #include "lbctl/serve/hub.hpp"
 
 namespace lbctl::serve {
@@ -24,7 +25,10 @@ struct HttpRequest {
   std::string method;  // "GET", "POST", ...
   std::string target;  // path and query, as sent
   std::string authorization;
-  std::string remote;  // the peer's address, for the journal
+  std::string remote;  // the peer's address and port, for the journal
+  std::string host;    // the Host header ("" when absent)
+  std::string client;  // the peer's address alone: what limits count by
+  SteadyTime received_at{};
 };
 
 struct Reply {
@@ -59,8 +63,10 @@ std::optional<Target> parse_target(std::string_view target);
 
 class Router {
  public:
-  // `token`: what an action's `Authorization: Bearer` must say ("" with actions off).
-  Router(Hub& hub, Backend& backend, std::string token, std::string host);
+  // `token`: what an action's `Authorization: Bearer` must say ("" with
+  // actions off). `hosts`: the Host headers answered (421 for the rest).
+  Router(Hub& hub, Backend& backend, std::string token, std::string host,
+         HostAllowList hosts = HostAllowList(true, {}));
 
   boost::asio::awaitable<Reply> answer(const HttpRequest& request);
 
@@ -74,11 +80,20 @@ class Router {
   boost::asio::awaitable<Reply> events(const std::string& service, const Target& target);
   boost::asio::awaitable<Reply> action(const std::string& service, const std::string& what, const HttpRequest& request);
 
+  std::optional<Reply> refused_host(const HttpRequest& request) const;
+
   Hub& m_hub;
   Backend& m_backend;
   std::string m_token;
   std::string m_host;
+  HostAllowList m_hosts;
+  TokenThrottle m_throttle;
+  // Event reads run on the pollers' thread: a few at a time, so a flood of
+  // them never delays a poll.
+  std::size_t m_event_reads = 0;
 };
+
+inline constexpr std::size_t k_max_event_reads = 4;
 
 Reply json_reply(unsigned status, const nlohmann::json& body);
 Reply error_reply(unsigned status, const std::string& message);

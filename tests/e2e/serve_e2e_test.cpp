@@ -18,6 +18,7 @@
 #include "tests/e2e/stack.hpp"
 #include "tests/support/chromium_fixture.hpp"
 #include "tests/support/prometheus_fixture.hpp"
+#include "tests/support/test_certificates.hpp"
 
 using namespace lbctl::test;
 using namespace std::chrono_literals;
@@ -31,7 +32,7 @@ std::uint16_t serve_port(const std::filesystem::path& log, std::chrono::millisec
       [&] {
         std::smatch m;
         const std::string text = read_file(log);
-        static const std::regex url(R"(http://127\.0\.0\.1:([0-9]+)/)");
+        static const std::regex url(R"(https?://127\.0\.0\.1:([0-9]+)/)");
         if (std::regex_search(text, m, url)) port = static_cast<std::uint16_t>(std::stoi(m[1].str()));
         return port != 0;
       },
@@ -309,20 +310,27 @@ TEST_CASE("serve: refuses what it cannot do, exit 2, before listening", "[e2e][s
   CHECK(short_token.out.find("at least 16 characters") != std::string::npos);
 }
 
-TEST_CASE("serve: the page shows the promotion pause, its Promote button promotes", "[e2e][serve]") {
+TEST_CASE("serve over https: the page shows the promotion pause, its Promote button promotes", "[e2e][serve]") {
   StackOptions options;
   options.extra_config = "promotion:\n  mode: manual\n  auto_abort_after: 10m\n";
   Stack stack(options);
   TempDir dir;
   const auto token_file = dir / "token";
   std::ofstream(token_file) << "page-token-0123456789abcdef\n";
+  const TestCertificates certificates(dir / "tls");
+  const auto tls = certificates.server("serve");
   auto serve = stack.start_lbctl({"serve", "--listen", "127.0.0.1:0", "--interval", "300ms", "--allow-actions",
-                                  "--token-file", token_file.string()},
+                                  "--token-file", token_file.string(), "--tls-cert", tls.cert.string(), "--tls-key",
+                                  tls.key.string()},
                                  dir / "serve.txt");
   const auto port = serve_port(dir / "serve.txt");
   REQUIRE(port != 0);
+  REQUIRE(read_file(dir / "serve.txt").find("https://127.0.0.1:") != std::string::npos);
   auto run = std::async(std::launch::async, [&] { return stack.lbctl({"cutover", "--yes"}); });
-  ChromiumFixture page("http://127.0.0.1:" + std::to_string(port) + "/services/shop");
+  // The browser trusts serve's certificate alone (pinned by its key), as it would trust a CA's.
+  ChromiumOptions browser;
+  browser.flags.push_back("--ignore-certificate-errors-spki-list=" + spki_sha256_base64(tls.cert));
+  ChromiumFixture page("https://127.0.0.1:" + std::to_string(port) + "/services/shop", browser);
   const std::string probe = R"js(JSON.stringify({
     promotion: (document.querySelector('#promotion') || {}).textContent || '',
     rows: [...document.querySelectorAll('table.lb[data-lb="lb1"] tr[data-server]')].map(tr => tr.textContent),

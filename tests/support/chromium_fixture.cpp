@@ -344,13 +344,13 @@ struct ChromiumFixture::Impl {
       const auto attempt = std::to_string(logs.size());
       const auto profile = dir / ("profile-" + attempt);
       logs.emplace_back(flag, dir / ("chromium-" + attempt + ".log"));
-      process = std::make_unique<ChildProcess>(
-          std::vector<std::string>{options.binary, flag, "--remote-debugging-port=0", "--user-data-dir=" + profile.string(),
-                                   "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                                   "--no-default-browser-check", "--disable-extensions",
-                                   "--window-size=" + std::to_string(options.width) + "," + std::to_string(options.height),
-                                   url},
-          logs.back().second);
+      std::vector<std::string> argv{options.binary, flag, "--remote-debugging-port=0", "--user-data-dir=" + profile.string(),
+                                    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                                    "--no-default-browser-check", "--disable-extensions",
+                                    "--window-size=" + std::to_string(options.width) + "," + std::to_string(options.height)};
+      argv.insert(argv.end(), options.flags.begin(), options.flags.end());
+      argv.push_back(url);
+      process = std::make_unique<ChildProcess>(std::move(argv), logs.back().second);
       eventually(
           [&] {
             port = announced_port(profile, logs.back().second);

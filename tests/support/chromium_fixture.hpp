@@ -19,6 +19,9 @@ struct ChromiumOptions {
   std::string binary = "/usr/bin/chromium";
   int width = 1280;
   int height = 900;
+  // More command-line flags, e.g. --ignore-certificate-errors-spki-list=HASH
+  // to trust one test certificate (see spki_sha256_base64).
+  std::vector<std::string> flags;
 };
 
 class ChromiumFixture {

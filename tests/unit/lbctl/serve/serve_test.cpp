@@ -32,9 +32,9 @@ std::int64_t wall_ms_of(CutoverRig& rig) {
 class RigBackend final : public Backend {
  public:
   explicit RigBackend(CutoverRig& rig) : m_rig(rig) {}
-  boost::asio::awaitable<Result<std::vector<db::Event>>> events(const std::string&, std::int64_t cutover,
+  boost::asio::awaitable<Result<std::vector<db::Event>>> events(const std::string& service, std::int64_t cutover,
                                                                 std::int64_t after, std::size_t limit) override {
-    co_return m_rig.journal.events(cutover, after, limit);
+    co_return service_events(m_rig.journal, service, cutover, after, limit);
   }
   boost::asio::awaitable<CutoverOutcome> request(const std::string& service, Request what, const std::string& by) override {
     co_return record_request(m_rig.journal, service, what, by, wall_ms_of(m_rig));
@@ -65,16 +65,18 @@ boost::asio::awaitable<CutoverOutcome> poll_until(CutoverRig& rig, ServiceLive& 
 }
 
 Reply answer(CutoverRig& rig, Router& router, std::string method, std::string target, std::string authorization = "") {
-  return rig.sim.run(router.answer(HttpRequest{std::move(method), std::move(target), std::move(authorization), "127.0.0.1:5555"}));
+  return rig.sim.run(router.answer(HttpRequest{std::move(method), std::move(target), std::move(authorization),
+                                               "127.0.0.1:5555", "127.0.0.1:8480", "127.0.0.1", rig.sim.clock.now()}));
 }
 
 // Once the cutover pauses: an undo (too early), then a promote, from the page.
 boost::asio::awaitable<CutoverOutcome> act_in_pause(CutoverRig& rig, Router& router, Reply& undo, Reply& promote) {
   while (!rig.recorder.saw("paused")) co_await rig.sim.clock.sleep_for(100ms);
-  const HttpRequest undo_request{"POST", "/api/v1/services/shop/undo", "Bearer 0123456789abcdef-token", "127.0.0.9:4000"};
+  const HttpRequest undo_request{"POST", "/api/v1/services/shop/undo", "Bearer 0123456789abcdef-token",
+                                 "127.0.0.9:4000", "127.0.0.1", "127.0.0.9", rig.sim.clock.now()};
   undo = co_await router.answer(undo_request);
   const HttpRequest promote_request{"POST", "/api/v1/services/shop/promote", "Bearer 0123456789abcdef-token",
-                                    "127.0.0.9:4000"};
+                                    "127.0.0.9:4000", "127.0.0.1", "127.0.0.9", rig.sim.clock.now()};
   promote = co_await router.answer(promote_request);
   co_return CutoverOutcome{};
 }
@@ -352,4 +354,75 @@ TEST_CASE("serve: a rolled-back cutover's timeline: failed, rollback, skipped", 
   CHECK(live.outcomes().at("rolled_back") == 1);
   CHECK(render_metrics({&live}).find("lbctl_cutovers_total{service=\"shop\",outcome=\"rolled_back\"} 1\n") !=
         std::string::npos);
+}
+
+TEST_CASE("serve: a Host header it does not answer to gets 421, page, API and stream alike", "[lbctl][serve][security]") {
+  CutoverRig rig;
+  ServiceLive live("shop", flow_step_names(rig.config));
+  Hub hub({"shop"}, false);
+  RigBackend backend(rig);
+  Router router(hub, backend, "", "web1", HostAllowList(true, {"lbctl.internal"}));
+  rig.sim.run(poll_service(rig.config, *rig.fleet, rig.journal, live, wall_ms_of(rig)));
+  hub.publish("shop", make_snapshot(live, false));
+  const auto ask = [&](std::string host, std::string target) {
+    return rig.sim.run(router.answer(HttpRequest{"GET", std::move(target), "", "127.0.0.1:5555", std::move(host),
+                                                 "127.0.0.1", rig.sim.clock.now()}));
+  };
+  for (const char* target : {"/", "/api/v1/services/shop", "/metrics", "/api/v1/services/shop/events"}) {
+    INFO(target);
+    const auto rebound = ask("rebind.example.com", target);
+    CHECK(rebound.status == 421);
+    CHECK(rebound.body.find("--allow-host") != std::string::npos);
+    CHECK(ask("rebind.example.com:8480", target).status == 421);
+    CHECK(ask("127.0.0.1:8480", target).status == 200);
+    CHECK(ask("localhost:8480", target).status == 200);
+    CHECK(ask("[::1]:8480", target).status == 200);
+    CHECK(ask("LBCTL.internal", target).status == 200);
+  }
+  const HttpRequest stream{"GET", "/api/v1/stream", "", "127.0.0.1:5555", "rebind.example.com", "127.0.0.1", {}};
+  const auto refused = router.stream_services(stream);
+  REQUIRE(std::holds_alternative<Reply>(refused));
+  CHECK(std::get<Reply>(refused).status == 421);
+}
+
+TEST_CASE("serve: /events reads only the cutovers of the service in its path", "[lbctl][serve][security]") {
+  CutoverRig rig;
+  REQUIRE(rig.cutover().outcome == Outcome::done);
+  db::Cutover other;
+  other.service = "billing";
+  other.status = db::CutoverStatus::completed;
+  other.step = "terminate";
+  other.progress_json = "{}";
+  const auto billing = rig.journal.seed(other);
+  rig.journal.add_event(billing, "terminate", "completed", "{\"secret\": \"billing's hook output\"}");
+  ServiceLive live("shop", flow_step_names(rig.config));
+  Hub hub({"shop"}, false);
+  RigBackend backend(rig);
+  Router router(hub, backend, "", "web1");
+  rig.sim.run(poll_service(rig.config, *rig.fleet, rig.journal, live, wall_ms_of(rig)));
+  hub.publish("shop", make_snapshot(live, false));
+  const auto foreign = answer(rig, router, "GET", "/api/v1/services/shop/events?cutover=" + std::to_string(billing));
+  CHECK(foreign.status == 404);
+  CHECK(foreign.body.find("billing's hook output") == std::string::npos);
+  CHECK(answer(rig, router, "GET", "/api/v1/services/shop/events?cutover=1").status == 200);
+}
+
+TEST_CASE("serve: wrong tokens from one address are slowed down, others are not", "[lbctl][serve][security]") {
+  CutoverRig rig;
+  Hub hub({"shop"}, true);
+  RigBackend backend(rig);
+  Router router(hub, backend, "0123456789abcdef-token", "web1");
+  const auto post = [&](std::string client, std::string token) {
+    return rig.sim.run(router.answer(HttpRequest{"POST", "/api/v1/services/shop/promote", "Bearer " + token,
+                                                 client + ":4000", "127.0.0.1", client, rig.sim.clock.now()}));
+  };
+  for (int i = 0; i < TokenThrottle::k_free_failures; ++i) CHECK(post("127.0.0.7", "guess").status == 401);
+  CHECK(post("127.0.0.7", "guess").status == 401);  // counted: the next must wait 1 s
+  const auto slowed = post("127.0.0.7", "0123456789abcdef-token");
+  CHECK(slowed.status == 429);
+  CHECK(has_header(slowed, "Retry-After"));
+  // Another address is not held up, and the right token still works once the wait is over.
+  CHECK(post("127.0.0.8", "0123456789abcdef-token").status == 409);
+  rig.sim.run(rig.sim.clock.sleep_for(1100ms));
+  CHECK(post("127.0.0.7", "0123456789abcdef-token").status == 409);  // no cutover to promote: past the token
 }
