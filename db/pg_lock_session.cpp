@@ -16,10 +16,14 @@ std::string message_of(PGconn* pg) { return server_message(PQerrorMessage(pg)); 
 }  // namespace
 
 Result<std::unique_ptr<LockSession>> LockSession::open(const std::string& url, const std::string& application_name,
-                                                       std::chrono::seconds connect_timeout) {
+                                                       std::chrono::seconds connect_timeout,
+                                                       std::chrono::milliseconds partition,
+                                                       std::chrono::milliseconds released_after) {
   const std::string timeout = std::to_string(std::max<long long>(1, connect_timeout.count()));
+  // The URL's own values win: the parameters go into it only where it has none.
+  const std::string dbname = with_parameters(url, partition_parameters(partition));
   const char* keywords[] = {"dbname", "application_name", "connect_timeout", nullptr};
-  const char* values[] = {url.c_str(), application_name.c_str(), timeout.c_str(), nullptr};
+  const char* values[] = {dbname.c_str(), application_name.c_str(), timeout.c_str(), nullptr};
   // expand_dbname: the URL's own settings apply, then the ones above.
   PGconn* pg = PQconnectdbParams(keywords, values, 1);
   if (pg == nullptr) return fail(ErrorKind::unreachable, "cannot connect: out of memory");
@@ -28,10 +32,17 @@ Result<std::unique_ptr<LockSession>> LockSession::open(const std::string& url, c
     PQfinish(pg);
     return fail(ErrorKind::unreachable, std::move(message));
   }
-  // A machine that vanishes without closing its TCP connection should lose
-  // the lock in about half a minute, not after the kernel's two hours
-  // (ignored on unix sockets).
-  PQclear(PQexec(pg, "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3"));
+  // A machine that vanishes without closing its TCP connection loses the
+  // lock after `released_after`, not after the kernel's two hours (ignored
+  // on unix sockets): idle + 3 probes = released_after, and data the server
+  // sent that is never acknowledged counts the same.
+  const auto seconds = [](std::chrono::milliseconds d) { return std::to_string(std::max<long long>(1, d.count() / 1000)); };
+  const std::string server_side = "SET tcp_keepalives_idle = " + seconds(released_after / 2) +
+                                  "; SET tcp_keepalives_interval = " + seconds(released_after / 6) +
+                                  "; SET tcp_keepalives_count = 3; SET tcp_user_timeout = " +
+                                  std::to_string(released_after.count()) + "; SET statement_timeout = " +
+                                  std::to_string(partition.count() * 3);
+  PQclear(PQexec(pg, server_side.c_str()));
   return std::unique_ptr<LockSession>(new LockSession(new Conn{pg}));
 }
 

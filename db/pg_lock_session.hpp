@@ -16,8 +16,13 @@ namespace lbctl::db {
 class LockSession {
  public:
   // Connects; unreachable on failure (the message never holds the URL).
+  // This side sees a server that stopped answering within `partition`; the
+  // server frees the lock of a client it stopped hearing from after
+  // `released_after` (its keepalives and tcp_user_timeout).
   static Result<std::unique_ptr<LockSession>> open(const std::string& url, const std::string& application_name,
-                                                   std::chrono::seconds connect_timeout);
+                                                   std::chrono::seconds connect_timeout,
+                                                   std::chrono::milliseconds partition,
+                                                   std::chrono::milliseconds released_after);
   ~LockSession();
   LockSession(const LockSession&) = delete;
   LockSession& operator=(const LockSession&) = delete;

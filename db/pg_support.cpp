@@ -18,13 +18,43 @@ constexpr std::string_view k_locks_of_key =
 
 }  // namespace
 
-std::string with_connect_timeout(const std::string& url, std::chrono::seconds timeout) {
-  if (url.find("connect_timeout") != std::string::npos) return url;
-  const std::string value = "connect_timeout=" + std::to_string(std::max<std::int64_t>(1, timeout.count()));
-  if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-    return url + (url.find('?') == std::string::npos ? "?" : "&") + value;
+std::string with_parameters(std::string url, const std::vector<std::pair<std::string, std::string>>& parameters) {
+  const bool uri = url.starts_with("postgres://") || url.starts_with("postgresql://");
+  for (const auto& [key, value] : parameters) {
+    if (url.find(key + "=") != std::string::npos) continue;
+    const std::string pair = key + "=" + value;
+    if (uri) url += (url.find('?') == std::string::npos ? "?" : "&") + pair;
+    else url = url.empty() ? pair : url + " " + pair;
   }
-  return url.empty() ? value : url + " " + value;
+  return url;
+}
+
+std::string with_connect_timeout(const std::string& url, std::chrono::seconds timeout) {
+  return with_parameters(url, {{"connect_timeout", std::to_string(std::max<std::int64_t>(1, timeout.count()))}});
+}
+
+std::vector<std::pair<std::string, std::string>> partition_parameters(std::chrono::milliseconds partition) {
+  // idle + count x interval = partition: 2/5 idle, then 3 probes 1/5 apart.
+  const auto seconds = [](std::chrono::milliseconds d) {
+    return std::to_string(std::max<std::int64_t>(1, (d.count() + 999) / 1000));
+  };
+  return {{"keepalives", "1"},
+          {"keepalives_idle", seconds(partition * 2 / 5)},
+          {"keepalives_interval", seconds(partition / 5)},
+          {"keepalives_count", "3"},
+          {"tcp_user_timeout", std::to_string(partition.count())}};
+}
+
+Result<std::unique_ptr<pqxx::connection>> connect(const std::string& url, const std::string& application_name,
+                                                  std::chrono::seconds timeout, ClientTimeouts timeouts) {
+  auto connection = connect(with_parameters(url, partition_parameters(timeouts.partition)), application_name, timeout);
+  if (!connection) return connection;
+  try {
+    (*connection)->set_variable("statement_timeout", "'" + std::to_string(timeouts.statement.count()) + "ms'");
+  } catch (const std::exception& e) {
+    return std::unexpected(Error{ErrorKind::unreachable, "cannot connect: " + server_message(e.what())});
+  }
+  return connection;
 }
 
 std::vector<std::pair<std::string, std::string>> libpq_secrets_of_this_process() {

@@ -37,6 +37,23 @@ inline constexpr std::int32_t k_space_migration_run = 0x6c62'6d31;   // "lbm1": 
 Result<std::unique_ptr<pqxx::connection>> connect(const std::string& url, const std::string& application_name,
                                                   std::chrono::seconds timeout);
 
+// How a connection notices, from this side, a server that stopped answering
+// without closing it (a partition: no reset ever comes): TCP keepalives from
+// an idle connection and tcp_user_timeout for data sent but never
+// acknowledged, both sized so the loss is an error within `partition`; and
+// statement_timeout, set on the server, for a query that runs too long.
+struct ClientTimeouts {
+  std::chrono::milliseconds partition{10000};
+  std::chrono::milliseconds statement{30000};
+};
+// libpq's keywords and values for `timeouts` (keepalives, keepalives_idle,
+// keepalives_interval, keepalives_count, tcp_user_timeout); unix sockets
+// ignore them.
+std::vector<std::pair<std::string, std::string>> partition_parameters(std::chrono::milliseconds partition);
+// connect() with them, and statement_timeout set.
+Result<std::unique_ptr<pqxx::connection>> connect(const std::string& url, const std::string& application_name,
+                                                  std::chrono::seconds timeout, ClientTimeouts timeouts);
+
 // A connection string as libpq's environment variables (PGHOST, PGUSER,
 // PGPASSWORD, ...), so a program lbctl starts (psql) connects without the URL
 // in its argv, where `ps` shows it to every local user. Keywords that have no
@@ -57,6 +74,8 @@ std::vector<std::pair<std::string, std::string>> libpq_secrets_of_this_process()
 
 // `url` with connect_timeout set, in URI or key=value form.
 std::string with_connect_timeout(const std::string& url, std::chrono::seconds timeout);
+// `url` with each keyword the URL does not set already, in URI or key=value form.
+std::string with_parameters(std::string url, const std::vector<std::pair<std::string, std::string>>& parameters);
 
 // Maps what libpqxx threw: broken_connection -> unreachable, in_doubt_error
 // and sql_error and the rest -> refused. `what` says what was being done.

@@ -16,6 +16,8 @@ db::PgJournalOptions journal_options(const Config& config) {
   options.database_url = config.state_database_url;
   options.host = this_host();
   options.pid = static_cast<int>(::getpid());
+  options.partition_timeout = config.state_partition_timeout;
+  options.lease = config.state_lease;
   return options;
 }
 

@@ -34,10 +34,23 @@ void read_state(Reader& reader, const Section& root, Config& config) {
   constexpr std::string_view expected = "the state database's connection string (or set LBCTL_STATE_DATABASE_URL)";
   if (auto state = root.get("state")) {
     const Section section(reader, *state);
-    section.allow({"database_url", "reconnect_timeout"});
+    section.allow({"database_url", "reconnect_timeout", "partition_timeout", "lease"});
     if (auto url = section.get("database_url")) config.state_database_url = secret_text(reader, *url);
     else if (!from_env) section.missing("database_url", expected);
     if (auto timeout = section.get("reconnect_timeout")) config.state_reconnect_timeout = duration(reader, *timeout, false);
+    if (auto timeout = section.get("partition_timeout")) {
+      config.state_partition_timeout = duration(reader, *timeout, false);
+      if (config.state_partition_timeout < Duration(1000)) reader.fail(*timeout, "must be at least 1s");
+    }
+    const auto lease = section.get("lease");
+    if (lease) config.state_lease = duration(reader, *lease, false);
+    if (config.state_lease <= config.state_partition_timeout) {
+      const auto where = lease ? *lease : *section.get("partition_timeout");
+      reader.fail(where, fmt::format("state.lease ({}) must be longer than state.partition_timeout ({}): a runner cut "
+                                     "off from the state database must see it before its lease runs out",
+                                     format_duration(config.state_lease),
+                                     format_duration(config.state_partition_timeout)));
+    }
   } else if (!from_env) {
     root.missing("state.database_url", expected);
   }

@@ -231,6 +231,15 @@ struct Config {
   // How long a cutover rides out the state database being out of reach
   // (reconnecting, the lock taken again) before it stops for an operator.
   Duration state_reconnect_timeout{60000};
+  // How soon a connection to the state database that stopped answering (a
+  // partition, a dead switch: no reset) is an error: libpq's keepalives and
+  // tcp_user_timeout on both connections.
+  Duration state_partition_timeout{10000};
+  // A cutover's runner changes no LB unless its last confirmed heartbeat is
+  // younger than this; another lbctl takes a cutover over only once its
+  // heartbeat is older. The server frees a silent runner's lock only after
+  // lease + 10 s, so the runner has stopped before anyone can take over.
+  Duration state_lease{15000};
   std::vector<LoadBalancerConfig> load_balancers;
   OldPoolConfig old_pool;
   NewPoolConfig new_pool;

@@ -25,7 +25,9 @@ nlohmann::json config_snapshot(const Config& c) {
   nlohmann::json snapshot = {
       {"file", c.file.string()},
       {"service", c.service},
-      {"state", {{"database_url", k_redacted}, {"reconnect_timeout", format_duration(c.state_reconnect_timeout)}}},
+      {"state", {{"database_url", k_redacted}, {"reconnect_timeout", format_duration(c.state_reconnect_timeout)},
+                 {"partition_timeout", format_duration(c.state_partition_timeout)},
+                 {"lease", format_duration(c.state_lease)}}},
       {"load_balancers", lbs},
       {"old_pool", {{"discover", c.old_pool.discover}, {"servers", servers_json(c.old_pool.servers)}}},
       {"new_pool",
