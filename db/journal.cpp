@@ -11,20 +11,21 @@ std::string_view to_string(CutoverStatus status) {
     case CutoverStatus::completed: return "completed";
     case CutoverStatus::rolled_back: return "rolled_back";
     case CutoverStatus::needs_operator: return "needs_operator";
+    case CutoverStatus::stopped: return "stopped";
   }
   return "unknown";
 }
 
 std::optional<CutoverStatus> parse_cutover_status(std::string_view text) {
   for (auto s : {CutoverStatus::running, CutoverStatus::interrupted, CutoverStatus::completed,
-                 CutoverStatus::rolled_back, CutoverStatus::needs_operator}) {
+                 CutoverStatus::rolled_back, CutoverStatus::needs_operator, CutoverStatus::stopped}) {
     if (to_string(s) == text) return s;
   }
   return std::nullopt;
 }
 
 bool is_finished(CutoverStatus status) {
-  return status == CutoverStatus::completed || status == CutoverStatus::rolled_back;
+  return status == CutoverStatus::completed || status == CutoverStatus::rolled_back || status == CutoverStatus::stopped;
 }
 
 std::string_view to_string(RestoreStatus status) {
@@ -55,6 +56,14 @@ Error unfinished_cutover_error(const Cutover& c) {
   std::string text = "service " + c.service + ": " + describe(c) + what;
   if (!c.error.empty()) text += c.error + "; ";
   return Error{ErrorKind::conflict, text + "run `lbctl resume` to finish it or `lbctl abort` to roll it back"};
+}
+
+Error lease_not_run_out(const Cutover& holder, std::chrono::milliseconds lease) {
+  return Error{ErrorKind::conflict,
+               "service " + holder.service + ": " + describe(holder) +
+                   " may still be running, cut off from the state database: its lease (" +
+                   std::to_string(lease.count() / 1000) + " s from its last heartbeat, at " +
+                   format_utc(holder.heartbeat_at) + ") has not run out"};
 }
 
 }  // namespace lbctl::db

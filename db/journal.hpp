@@ -18,14 +18,15 @@
 
 namespace lbctl::db {
 
-// Stored: running, completed, rolled_back, needs_operator. `interrupted` is
-// only ever read: a running row whose service lock nobody holds (its lbctl
-// died, or lost its database connection).
-enum class CutoverStatus { running, interrupted, completed, rolled_back, needs_operator };
+// Stored: running, completed, rolled_back, needs_operator, stopped (ended
+// before changing any load balancer: preflight, backup or pre_migrate
+// failed). `interrupted` is only ever read: a running row whose service lock
+// nobody holds (its lbctl died, or lost its database connection).
+enum class CutoverStatus { running, interrupted, completed, rolled_back, needs_operator, stopped };
 
 std::string_view to_string(CutoverStatus status);
 std::optional<CutoverStatus> parse_cutover_status(std::string_view text);
-// completed or rolled_back: nothing left to do.
+// completed, rolled_back or stopped: nothing left to do.
 bool is_finished(CutoverStatus status);
 
 using JournalTime = std::chrono::system_clock::time_point;
@@ -56,6 +57,11 @@ struct Cutover {
   std::string promote_requested_by = {};
   std::optional<JournalTime> undo_requested_at;
   std::string undo_requested_by = {};
+  // Who runs it now: made fresh at every adoption (begin, adopt), written
+  // with the service lock held; every write of the owner is conditional on
+  // it, so a runner taken over is refused. "" when its runner gave it up, or
+  // before schema 6.
+  std::string owner_token = {};
 };
 
 // What other lbctl processes asked of a cutover through the journal, from
@@ -151,6 +157,8 @@ std::string describe(const Cutover& cutover);
 // finish it or `lbctl abort` to roll it back".
 Error lock_held_error(const Cutover& holder);
 Error unfinished_cutover_error(const Cutover& cutover);
+// adopt()'s refusal while a running cutover's lease has not run out.
+Error lease_not_run_out(const Cutover& holder, std::chrono::milliseconds lease);
 
 // "2026-11-21 10:15:30 UTC"
 std::string format_utc(JournalTime t);
@@ -171,30 +179,39 @@ class Journal {
 
   // Takes the service lock to finish (resume) or roll back (abort) the
   // service's interrupted or needs_operator cutover, and records `host` and
-  // `pid` as its owner. Returns it with its stored status (running or
-  // needs_operator) and a new version. Fails with conflict naming the holder
-  // when a live session has the lock; invalid when there is nothing to take
-  // over (the lock is then released).
+  // `pid` as its owner with a new owner token. Returns it with its stored
+  // status (running or needs_operator) and a new version. Fails with
+  // conflict naming the holder when a live session has the lock, or while a
+  // running cutover's lease has not run out (see lease_left); invalid when
+  // there is nothing to take over (the lock is then released).
   virtual Result<Cutover> adopt(const std::string& service, const std::string& host, int pid) = 0;
+  // How long until the lease of the service's running cutover runs out: its
+  // runner's last heartbeat + the lease, by the database's clock. 0 when it
+  // has run out, when the runner gave it up (owner_token empty), or when no
+  // cutover is running. adopt() refuses (conflict) until then.
+  virtual Result<std::chrono::milliseconds> lease_left(const std::string& service) = 0;
 
   // Writes status, step (moving step_started_at when the step changes),
-  // progress, lb_snapshot and error; sets finished_at when the status becomes
-  // completed or rolled_back. Only when `cutover.version` is the stored one:
-  // then bumps it and updates `cutover` (version, times). Fails with conflict
-  // when another writer got there first; invalid for bad JSON or a derived
-  // status (interrupted).
+  // progress, lb_snapshot and error, and beats (heartbeat_at); sets
+  // finished_at when the status becomes finished. Only when
+  // `cutover.version` is the stored one and this journal's owner token still
+  // owns the row: then bumps the version and updates `cutover` (version,
+  // times). Fails with conflict when another writer got there first or took
+  // the cutover over; invalid for bad JSON or a derived status (interrupted).
   virtual Result<void> save(Cutover& cutover) = 0;
 
   // Records that the owner is alive, and checks that this journal still holds
-  // the service lock: conflict when it lost it (its lock connection broke;
-  // another lbctl may take over, so the caller must stop).
+  // the service lock and the owner token: conflict when it lost either (its
+  // lock connection broke, or another lbctl took the cutover over, so the
+  // caller must stop).
   virtual Result<void> heartbeat(std::int64_t cutover_id) = 0;
 
   // After the state database's connection broke (a restart, a failover):
   // takes cutover `cutover_id`'s service lock again (keeps it when this
   // session still holds it) and returns the row as stored. The row must be
-  // the one this lbctl last wrote: `version`, or version + 1 while `host` and
-  // `pid` still own it (a save that committed but whose answer was lost).
+  // the one this lbctl last wrote: `version`, or version + 1 while this
+  // journal's owner token still owns it (a save that committed but whose
+  // answer was lost).
   // Fails with conflict naming the holder when another session holds the
   // lock, or when the row was taken over or changed meanwhile; unreachable
   // while the database still is.
@@ -242,7 +259,11 @@ class Journal {
   // release() lets go.
   virtual Result<void> lock_service(const std::string& service, const std::string& host, int pid) = 0;
 
-  // Lets go of the service lock and closes its connection; a no-op when not held.
+  // Lets go of the service lock and closes its connection; a no-op when not
+  // held. A running cutover this journal owns is given up too (its owner
+  // token cleared), so another lbctl may take it over at once rather than
+  // wait for the lease: unless the database stopped answering, when nothing
+  // more is sent to it.
   virtual void release() = 0;
 
   // Replaces what lbctl last left on these LBs of the service (by LB name),

@@ -20,6 +20,9 @@ Result<Cutover> LaneJournal::begin(const NewCutover& c) {
 Result<Cutover> LaneJournal::adopt(const std::string& service, const std::string& host, int pid) {
   return on_lane([&](Journal& j) { return j.adopt(service, host, pid); });
 }
+Result<std::chrono::milliseconds> LaneJournal::lease_left(const std::string& service) {
+  return on_lane([&](Journal& j) { return j.lease_left(service); });
+}
 Result<void> LaneJournal::save(Cutover& cutover) {
   return on_lane([&](Journal& j) { return j.save(cutover); });
 }

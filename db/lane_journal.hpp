@@ -18,6 +18,7 @@ class LaneJournal final : public Journal {
 
   Result<Cutover> begin(const NewCutover& cutover) override;
   Result<Cutover> adopt(const std::string& service, const std::string& host, int pid) override;
+  Result<std::chrono::milliseconds> lease_left(const std::string& service) override;
   Result<void> save(Cutover& cutover) override;
   Result<void> heartbeat(std::int64_t cutover_id) override;
   Result<Cutover> reacquire(std::int64_t cutover_id, std::int64_t version, const std::string& host, int pid) override;

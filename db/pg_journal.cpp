@@ -2,12 +2,33 @@
 
 #include "db/pg_journal.hpp"
 
+#include <fmt/format.h>
 #include <poll.h>
+#include <random>
 
 #include "core/names.hpp"
 #include "db/pg_journal_state.hpp"
 
 namespace lbctl::db {
+
+std::string new_owner_token() {
+  std::random_device random;
+  std::string token;
+  for (int i = 0; i < 4; ++i) token += fmt::format("{:08x}", static_cast<std::uint32_t>(random()));
+  return token;
+}
+
+std::unexpected<Error> taken_over(std::int64_t cutover_id) {
+  return fail(ErrorKind::conflict, "cutover " + std::to_string(cutover_id) +
+                                       " was taken over by another lbctl (its owner token changed): this lbctl no "
+                                       "longer owns it and must stop");
+}
+
+ClientTimeouts journal_timeouts(const PgJournalOptions& options) {
+  // Journal queries are short: three times the partition timeout is a
+  // server stuck, not a slow one.
+  return ClientTimeouts{options.partition_timeout, options.partition_timeout * 3};
+}
 
 bool server_closed(pqxx::connection& db) {
   const int fd = db.sock();
@@ -56,11 +77,12 @@ PgJournal::~PgJournal() { release(); }
 
 Result<std::unique_ptr<PgJournal>> PgJournal::open(PgJournalOptions options) {
   auto db = connect(options.database_url, application_name("lbctl journal", options.host, options.pid),
-                    options.connect_timeout);
+                    options.connect_timeout, journal_timeouts(options));
   if (!db) return std::unexpected(db.error().with_context("state database"));
   if (auto schema = ensure_schema(**db); !schema) return std::unexpected(schema.error().with_context("state database"));
   auto state = std::make_unique<State>();
   state->options = std::move(options);
+  state->nonce = new_owner_token().substr(0, 8);
   state->db = std::move(*db);
   return std::unique_ptr<PgJournal>(new PgJournal(std::move(state)));
 }
@@ -75,8 +97,10 @@ Result<void> take_service_lock(PgJournal::State& state, const std::string& servi
   }
   const AdvisoryKey key{k_space_service_lock, service_key(*state.db, service)};
   auto lock =
-      LockSession::open(state.options.database_url, application_name("lbctl cutover " + service, owner_host, owner_pid),
-                        state.options.connect_timeout);
+      LockSession::open(state.options.database_url,
+                        application_name("lbctl[" + state.nonce + "] cutover " + service, owner_host, owner_pid),
+                        state.options.connect_timeout, state.options.partition_timeout,
+                        state.options.lease + k_lock_release_margin);
   if (!lock) return std::unexpected(lock.error());
   auto taken = (*lock)->try_lock(key);
   if (!taken) return std::unexpected(taken.error());
@@ -123,14 +147,18 @@ Result<Cutover> PgJournal::begin(const NewCutover& cutover) {
     // The id first: a release not given is named after it.
     const auto id =
         tx.exec("SELECT nextval(pg_get_serial_sequence('lbctl.cutovers', 'id'))")[0][0].as<std::int64_t>();
+    const std::string token = new_owner_token();
     const auto rows = tx.exec_params(
-        "INSERT INTO lbctl.cutovers AS c (id, service, status, step, mode, config, host, pid, release, old_release) "
+        "INSERT INTO lbctl.cutovers AS c (id, service, status, step, mode, config, host, pid, release, old_release, "
+        "owner_token) "
         "VALUES ($1::bigint, $2, 'running', $3, $4, $5::jsonb, $6, $7, coalesce(nullif($8, ''), 'r' || $1::bigint), "
         "(SELECT p.release FROM lbctl.cutovers p WHERE p.service = $2 AND p.status = 'completed' "
-        "ORDER BY p.id DESC LIMIT 1)) RETURNING " +
+        "ORDER BY p.id DESC LIMIT 1), $9) RETURNING " +
             k_cutover_columns,
         id, cutover.service, cutover.step, cutover.mode, cutover.config_json, cutover.host, cutover.pid,
-        cutover.release);
+        cutover.release, token);
+    m_state->owned = id;
+    m_state->token = token;
     return guard.keep(read_cutover(rows[0]));
   });
 }
@@ -145,11 +173,20 @@ Result<Cutover> PgJournal::adopt(const std::string& service, const std::string& 
       return fail(ErrorKind::invalid, "service " + service + " has no interrupted cutover to resume or abort");
     }
     pqxx::nontransaction tx(*m_state->db);
+    // A running cutover whose runner still beats may be alive, cut off from
+    // the database but not from the LBs: it is taken over only once its lease
+    // ran out (it has stopped acting by then), and the new token refuses its
+    // later writes.
+    const std::string token = new_owner_token();
     const auto rows = tx.exec_params(
-        "UPDATE lbctl.cutovers AS c SET host = $2, pid = $3, heartbeat_at = now(), "
-        "version = version + 1 WHERE id = $1 RETURNING " +
+        "UPDATE lbctl.cutovers AS c SET host = $2, pid = $3, heartbeat_at = now(), owner_token = $4, "
+        "version = version + 1 WHERE id = $1 AND (status <> 'running' OR owner_token IS NULL "
+        "OR heartbeat_at <= now() - make_interval(secs => $5::double precision / 1000)) RETURNING " +
             k_cutover_columns,
-        active->id, host, pid);
+        active->id, host, pid, token, static_cast<double>(m_state->options.lease.count()));
+    if (rows.empty()) return std::unexpected(lease_not_run_out(*active, m_state->options.lease));
+    m_state->owned = active->id;
+    m_state->token = token;
     return guard.keep(read_cutover(rows[0]));
   });
 }
@@ -179,18 +216,21 @@ Result<void> PgJournal::save(Cutover& cutover) {
         "UPDATE lbctl.cutovers AS c SET status = $3, step = $4, "
         "step_started_at = CASE WHEN step = $4 THEN step_started_at ELSE now() END, "
         "progress = $5::jsonb, lb_snapshot = NULLIF($6, '')::jsonb, error = NULLIF($7, ''), "
-        "finished_at = CASE WHEN $3 IN ('completed', 'rolled_back') THEN coalesce(finished_at, now()) END, "
-        "version = version + 1 "
-        "WHERE id = $1 AND version = $2 RETURNING " +
-            k_cutover_columns,
+        "finished_at = CASE WHEN $3 IN ('completed', 'rolled_back', 'stopped') THEN coalesce(finished_at, now()) END, "
+        "heartbeat_at = now(), version = version + 1 "
+        "WHERE id = $1 AND version = $2 AND " +
+            k_owner_holds("$8") + " RETURNING " + k_cutover_columns,
         cutover.id, cutover.version, std::string(to_string(cutover.status)), cutover.step, cutover.progress_json,
-        cutover.lb_snapshot_json, cutover.error);
+        cutover.lb_snapshot_json, cutover.error, fence_of(*m_state, cutover.id));
     if (!rows.empty()) {
       cutover = read_cutover(rows[0]);
       return {};
     }
-    const auto now = tx.exec_params("SELECT version, host, pid FROM lbctl.cutovers WHERE id = $1", cutover.id);
+    const auto now = tx.exec_params("SELECT version, host, pid, coalesce(owner_token, '') FROM lbctl.cutovers WHERE id = $1",
+                                    cutover.id);
     if (now.empty()) return fail(ErrorKind::invalid, "no cutover " + std::to_string(cutover.id));
+    const std::string fence = fence_of(*m_state, cutover.id);
+    if (!fence.empty() && now[0][3].as<std::string>() != fence) return taken_over(cutover.id);
     return fail(ErrorKind::conflict, "cutover " + std::to_string(cutover.id) +
                                          " was changed by another writer (version " + now[0][0].as<std::string>() +
                                          ", this one had " + std::to_string(cutover.version) + "; owner now host " +
@@ -204,16 +244,24 @@ Result<void> PgJournal::heartbeat(std::int64_t cutover_id) {
   const bool held = m_state->lock->holds(m_state->lock_key);
   if (!held) {
     const std::string service = m_state->lock_service;
-    release();
+    // Its connection broke or stopped answering: it goes, without a word
+    // to a server that may not hear it; the cutover stays this journal's
+    // (reacquire() takes the lock again and checks the token).
+    m_state->lock.reset();
+    m_state->lock_service.clear();
     return fail(ErrorKind::conflict, "lost the lock of service " + service +
                                          " (its database connection broke): another lbctl may take over; stopping");
   }
   return guarded_on(*m_state, "heartbeat", [&]() -> Result<void> {
     pqxx::nontransaction tx(*m_state->db);
-    const auto rows =
-        tx.exec_params("UPDATE lbctl.cutovers SET heartbeat_at = now() WHERE id = $1 RETURNING id", cutover_id);
-    if (rows.empty()) return fail(ErrorKind::invalid, "no cutover " + std::to_string(cutover_id));
-    return {};
+    const auto rows = tx.exec_params("UPDATE lbctl.cutovers SET heartbeat_at = now() WHERE id = $1 AND " +
+                                         k_owner_holds("$2") + " RETURNING id",
+                                     cutover_id, fence_of(*m_state, cutover_id));
+    if (!rows.empty()) return {};
+    if (pqxx::nontransaction(*m_state->db).exec_params("SELECT 1 FROM lbctl.cutovers WHERE id = $1", cutover_id).empty()) {
+      return fail(ErrorKind::invalid, "no cutover " + std::to_string(cutover_id));
+    }
+    return taken_over(cutover_id);
   });
 }
 
@@ -224,15 +272,28 @@ namespace {
 Result<void> ensure_connected(PgJournal::State& state) {
   if (state.db && !server_closed(*state.db)) return {};
   auto db = connect(state.options.database_url, application_name("lbctl journal", state.options.host, state.options.pid),
-                    state.options.connect_timeout);
+                    state.options.connect_timeout, journal_timeouts(state.options));
   if (!db) return std::unexpected(db.error().with_context("state database"));
   state.db = std::move(*db);
   return {};
 }
 
-// The row `reacquire` found is still this lbctl's own.
-Result<void> still_ours(const Cutover& stored, std::int64_t version, const std::string& host, int pid) {
-  const bool ours = stored.host == host && stored.pid == pid;
+// This journal's own lock sessions from before the outage that the server
+// still keeps: behind a proxy (pgbouncer, an LB) the server never sees the
+// client go, so its keepalives cannot free the lock. Ended here (a role may
+// end its own sessions); true when there was one.
+bool end_lost_lock_sessions(PgJournal::State& state) {
+  const auto ended = pqxx::nontransaction(*state.db).exec_params(
+      "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 2000)) FROM pg_stat_activity "
+      "WHERE application_name LIKE $1 AND pid <> pg_backend_pid()",
+      "lbctl[" + state.nonce + "]%");
+  return ended[0][0].as<std::int64_t>() > 0;
+}
+
+// The row `reacquire` found is still this lbctl's own: its owner token, and
+// the version it last wrote (or the one after, a save whose answer was lost).
+Result<void> still_ours(const Cutover& stored, std::int64_t version, const std::string& token) {
+  const bool ours = !token.empty() && stored.owner_token == token;
   if (ours && (stored.version == version || stored.version == version + 1) &&
       (stored.status == CutoverStatus::running || stored.status == CutoverStatus::interrupted)) {
     return {};
@@ -249,36 +310,84 @@ Result<void> still_ours(const Cutover& stored, std::int64_t version, const std::
 Result<Cutover> PgJournal::reacquire(std::int64_t cutover_id, std::int64_t version, const std::string& host, int pid) {
   return guarded("taking the service lock again", [&]() -> Result<Cutover> {
     if (auto connected = ensure_connected(*m_state); !connected) return std::unexpected(connected.error());
-    const auto names =
-        pqxx::nontransaction(*m_state->db).exec_params("SELECT service FROM lbctl.cutovers WHERE id = $1", cutover_id);
-    if (names.empty()) return fail(ErrorKind::invalid, "no cutover " + std::to_string(cutover_id));
-    const auto service = names[0][0].as<std::string>();
-    const bool kept = m_state->lock && m_state->lock_service == service && m_state->lock->holds(m_state->lock_key);
-    if (!kept) {
-      m_state->lock.reset();  // its connection broke: the server let the lock go with it
-      m_state->lock_service.clear();
-      if (auto locked = take_service_lock(*m_state, service, host, pid); !locked) {
-        return std::unexpected(locked.error());
-      }
-    }
-    pqxx::nontransaction tx(*m_state->db);
-    const auto rows =
-        tx.exec_params("SELECT " + k_cutover_columns + " FROM lbctl.cutovers c WHERE c.id = $1", cutover_id);
-    const Cutover stored = read_cutover(rows[0]);
-    if (auto ours = still_ours(stored, version, host, pid); !ours) {
+    const auto read = [&] {
+      pqxx::nontransaction tx(*m_state->db);
+      const auto rows =
+          tx.exec_params("SELECT " + k_cutover_columns + " FROM lbctl.cutovers c WHERE c.id = $1", cutover_id);
+      return rows.empty() ? std::optional<Cutover>() : std::optional<Cutover>(read_cutover(rows[0]));
+    };
+    const auto before = read();
+    if (!before) return fail(ErrorKind::invalid, "no cutover " + std::to_string(cutover_id));
+    if (auto ours = still_ours(*before, version, fence_of(*m_state, cutover_id)); !ours) {
       release();
       return std::unexpected(ours.error());
     }
-    tx.exec_params("UPDATE lbctl.cutovers SET heartbeat_at = now() WHERE id = $1", cutover_id);
-    return stored;
+    const bool kept =
+        m_state->lock && m_state->lock_service == before->service && m_state->lock->holds(m_state->lock_key);
+    if (!kept) {
+      m_state->lock.reset();  // its connection broke: the server let the lock go with it, or will
+      m_state->lock_service.clear();
+      auto locked = take_service_lock(*m_state, before->service, host, pid);
+      if (!locked && locked.error().kind == ErrorKind::conflict && end_lost_lock_sessions(*m_state)) {
+        locked = take_service_lock(*m_state, before->service, host, pid);
+      }
+      if (!locked) {
+        if (locked.error().kind != ErrorKind::conflict) return std::unexpected(locked.error());
+        // The cutover is still ours (its token unchanged): the lock is held by
+        // this lbctl's own session from before, which the server has not
+        // found dead yet (a partition: no reset came), or by an lbctl about
+        // to take over once the lease ran out. Either way: not yet.
+        return fail(ErrorKind::unreachable, "the service lock is still held (" + locked.error().message +
+                                                "); this lbctl's session from before the outage, as far as the "
+                                                "journal says: the server frees it within state.lease + 10 s");
+      }
+    }
+    // Read again with the lock held: a take-over in between shows now.
+    const auto stored = read();
+    if (auto ours = still_ours(*stored, version, fence_of(*m_state, cutover_id)); !ours) {
+      release();
+      return std::unexpected(ours.error());
+    }
+    pqxx::nontransaction(*m_state->db)
+        .exec_params("UPDATE lbctl.cutovers SET heartbeat_at = now() WHERE id = $1 AND owner_token = $2", cutover_id,
+                     stored->owner_token);
+    m_state->silent = false;
+    return *stored;
   });
 }
 
 void PgJournal::release() {
-  if (!m_state || !m_state->lock) return;
-  m_state->lock->unlock(m_state->lock_key);
+  if (!m_state) return;
+  // A cutover left running is given up, so another lbctl need not wait for
+  // the lease; a database that stopped answering is sent nothing more (the
+  // lease then runs out by itself).
+  if (m_state->owned != 0 && !m_state->silent && m_state->db && !server_closed(*m_state->db)) {
+    (void)guarded("giving up the cutover", [&]() -> Result<void> {
+      pqxx::nontransaction(*m_state->db)
+          .exec_params("UPDATE lbctl.cutovers SET owner_token = NULL WHERE id = $1 AND owner_token = $2",
+                       m_state->owned, m_state->token);
+      return {};
+    });
+  }
+  m_state->owned = 0;
+  m_state->token.clear();
+  if (!m_state->lock) return;
+  if (!m_state->silent) m_state->lock->unlock(m_state->lock_key);
   m_state->lock.reset();
   m_state->lock_service.clear();
+}
+
+Result<std::chrono::milliseconds> PgJournal::lease_left(const std::string& service) {
+  return guarded_on(*m_state, "reading the lease", [&]() -> Result<std::chrono::milliseconds> {
+    pqxx::nontransaction tx(*m_state->db);
+    const auto rows = tx.exec_params(
+        "SELECT greatest(0, extract(epoch FROM heartbeat_at + make_interval(secs => $2::double precision / 1000) "
+        "- now()) * 1000)::bigint FROM lbctl.cutovers WHERE service = $1 AND status = 'running' "
+        "AND owner_token IS NOT NULL ORDER BY id DESC LIMIT 1",
+        service, static_cast<double>(m_state->options.lease.count()));
+    if (rows.empty()) return std::chrono::milliseconds(0);
+    return std::chrono::milliseconds(rows[0][0].as<std::int64_t>());
+  });
 }
 
 }  // namespace lbctl::db

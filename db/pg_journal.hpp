@@ -20,7 +20,15 @@ struct PgJournalOptions {
   // lock's holder can be named even before its row exists.
   std::string host;
   int pid = 0;
+  // A server that stops answering is an error within this (both connections).
+  std::chrono::milliseconds partition_timeout{10000};
+  // adopt() takes a cutover over only once its heartbeat is older; the
+  // server frees the lock of a runner it no longer hears from after
+  // lease + k_lock_release_margin.
+  std::chrono::milliseconds lease{15000};
 };
+
+inline constexpr std::chrono::seconds k_lock_release_margin{10};
 
 class PgJournal final : public Journal {
  public:
@@ -38,6 +46,7 @@ class PgJournal final : public Journal {
 
   Result<Cutover> begin(const NewCutover& cutover) override;
   Result<Cutover> adopt(const std::string& service, const std::string& host, int pid) override;
+  Result<std::chrono::milliseconds> lease_left(const std::string& service) override;
   Result<void> save(Cutover& cutover) override;
   Result<void> heartbeat(std::int64_t cutover_id) override;
   Result<Cutover> reacquire(std::int64_t cutover_id, std::int64_t version, const std::string& host, int pid) override;

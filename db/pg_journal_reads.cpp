@@ -47,7 +47,7 @@ const std::string k_cutover_columns =
     " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
     " WHERE s.name = c.service)), coalesce(c.release, ''), coalesce(c.old_release, ''), " +
     us("c.promote_requested_at") + ", coalesce(c.promote_requested_by, ''), " + us("c.undo_requested_at") +
-    ", coalesce(c.undo_requested_by, '')";
+    ", coalesce(c.undo_requested_by, ''), coalesce(c.owner_token, '')";
 
 }  // namespace journal_sql
 
@@ -77,6 +77,7 @@ Cutover read_cutover(const pqxx::row& row) {
   c.promote_requested_by = row[21].as<std::string>();
   c.undo_requested_at = optional_time_of(row[22]);
   c.undo_requested_by = row[23].as<std::string>();
+  c.owner_token = row[24].as<std::string>();
   return c;
 }
 
@@ -130,12 +131,15 @@ Result<void> PgJournal::save_server(std::int64_t cutover_id, const ServerRecord&
     pqxx::nontransaction tx(*m_state->db);
     const std::string haproxy_id = server.haproxy_id ? std::to_string(*server.haproxy_id) : "";
     try {
-      tx.exec_params(
+      const auto written = tx.exec_params(
           "INSERT INTO lbctl.cutover_servers (cutover_id, pool, name, address, state, haproxy_id) "
-          "VALUES ($1, $2, $3, $4, $5, NULLIF($6, '')::integer) "
-          "ON CONFLICT (cutover_id, name) DO UPDATE SET pool = EXCLUDED.pool, address = EXCLUDED.address, "
-          "state = EXCLUDED.state, haproxy_id = EXCLUDED.haproxy_id, updated_at = now()",
-          cutover_id, std::string(to_string(server.pool)), server.name, server.address, server.state, haproxy_id);
+          "SELECT $1, $2, $3, $4, $5, NULLIF($6, '')::integer WHERE " +
+              k_owner_holds("$7") +
+              " ON CONFLICT (cutover_id, name) DO UPDATE SET pool = EXCLUDED.pool, address = EXCLUDED.address, "
+              "state = EXCLUDED.state, haproxy_id = EXCLUDED.haproxy_id, updated_at = now()",
+          cutover_id, std::string(to_string(server.pool)), server.name, server.address, server.state, haproxy_id,
+          fence_of(*m_state, cutover_id));
+      if (written.affected_rows() == 0) return taken_over(cutover_id);
     } catch (const pqxx::foreign_key_violation&) {
       return fail(ErrorKind::invalid, "no cutover " + std::to_string(cutover_id));
     }
@@ -176,14 +180,17 @@ Result<void> PgJournal::save_servers(std::int64_t cutover_id, const std::vector<
   return guarded_on(*m_state, "recording " + std::to_string(servers.size()) + " servers", [&]() -> Result<void> {
     pqxx::nontransaction tx(*m_state->db);
     try {
-      tx.exec_params(
+      const auto written = tx.exec_params(
           "INSERT INTO lbctl.cutover_servers (cutover_id, pool, name, address, state, haproxy_id) "
           "SELECT $1, s.pool, s.name, s.address, s.state, NULLIF(s.id, '')::integer "
           "FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS s(pool, name, address, state, id) "
-          "ON CONFLICT (cutover_id, name) DO UPDATE SET pool = EXCLUDED.pool, address = EXCLUDED.address, "
-          "state = EXCLUDED.state, haproxy_id = EXCLUDED.haproxy_id, updated_at = now()",
+          "WHERE " +
+              k_owner_holds("$7") +
+              " ON CONFLICT (cutover_id, name) DO UPDATE SET pool = EXCLUDED.pool, address = EXCLUDED.address, "
+              "state = EXCLUDED.state, haproxy_id = EXCLUDED.haproxy_id, updated_at = now()",
           cutover_id, array_literal(pools), array_literal(names), array_literal(addresses), array_literal(states),
-          array_literal(ids));
+          array_literal(ids), fence_of(*m_state, cutover_id));
+      if (written.affected_rows() == 0) return taken_over(cutover_id);
     } catch (const pqxx::foreign_key_violation&) {
       return fail(ErrorKind::invalid, "no cutover " + std::to_string(cutover_id));
     }
@@ -220,8 +227,10 @@ Result<std::int64_t> PgJournal::add_event(std::int64_t cutover_id, std::string_v
     pqxx::nontransaction tx(*m_state->db);
     try {
       const auto rows = tx.exec_params(
-          "INSERT INTO lbctl.events (cutover_id, step, kind, detail) VALUES ($1, $2, $3, $4::jsonb) RETURNING id",
-          cutover_id, std::string(step), std::string(kind), std::string(detail_json));
+          "INSERT INTO lbctl.events (cutover_id, step, kind, detail) SELECT $1, $2, $3, $4::jsonb WHERE " +
+              k_owner_holds("$5") + " RETURNING id",
+          cutover_id, std::string(step), std::string(kind), std::string(detail_json), fence_of(*m_state, cutover_id));
+      if (rows.empty()) return taken_over(cutover_id);
       return rows[0][0].as<std::int64_t>();
     } catch (const pqxx::foreign_key_violation&) {
       return fail(ErrorKind::invalid, "no cutover " + std::to_string(cutover_id));

@@ -108,6 +108,16 @@ ALTER TABLE lbctl.cutovers ADD COLUMN release text, ADD COLUMN old_release text;
 ALTER TABLE lbctl.cutovers ADD COLUMN promote_requested_at timestamptz, ADD COLUMN promote_requested_by text,
   ADD COLUMN undo_requested_at timestamptz, ADD COLUMN undo_requested_by text;
 )sql"},
+    SchemaStep{6, R"sql(
+-- Who runs a cutover now: a token made fresh at every adoption (start,
+-- resume, abort from another host), written with the service lock held;
+-- every write of the owner is conditional on it. NULL: its runner gave it
+-- up. And `stopped`: a cutover that ended before changing any load balancer.
+ALTER TABLE lbctl.cutovers ADD COLUMN owner_token text;
+ALTER TABLE lbctl.cutovers DROP CONSTRAINT cutovers_status_check;
+ALTER TABLE lbctl.cutovers ADD CONSTRAINT cutovers_status_check
+  CHECK (status IN ('running', 'completed', 'rolled_back', 'needs_operator', 'stopped'));
+)sql"},
 };
 
 constexpr int k_latest = k_schema_steps.back().version;

@@ -19,6 +19,16 @@ struct PgJournal::State {
   std::unique_ptr<LockSession> lock;
   AdvisoryKey lock_key;
   std::string lock_service;
+  // Names this journal's lock sessions (application_name "lbctl[NONCE]
+  // cutover SERVICE ..."), so one it lost behind a proxy can be found.
+  std::string nonce;
+  // The cutover this journal runs (begin, adopt) and the owner token it
+  // wrote: every write of that cutover is conditional on it.
+  std::int64_t owned = 0;
+  std::string token;
+  // A call failed because the database stopped answering, and none has
+  // succeeded since: release() then sends nothing more.
+  bool silent = false;
 };
 
 namespace journal_sql {
@@ -30,6 +40,9 @@ extern const std::string k_cutover_columns;
 }  // namespace journal_sql
 
 Cutover read_cutover(const pqxx::row& row);
+
+// The timeouts of the journal's own connection.
+ClientTimeouts journal_timeouts(const PgJournalOptions& options);
 
 // True when the server closed `db` (a restart, a failover, a terminated
 // backend): an idle connection in autocommit has nothing to read otherwise.
@@ -45,8 +58,27 @@ auto guarded_on(PgJournal::State& state, std::string_view what, F&& body) -> dec
     return std::unexpected(Error{ErrorKind::unreachable, "state database: " + std::string(what) +
                                                              ": lost the connection to the database (the server closed it)"});
   }
-  return guarded(what, std::forward<F>(body));
+  auto result = guarded(what, std::forward<F>(body));
+  state.silent = !result && result.error().kind == ErrorKind::unreachable;
+  return result;
 }
+
+// A fresh owner token: 128 random bits, hex.
+std::string new_owner_token();
+
+// The owner token a write of `cutover_id` must find ("" when this journal
+// does not run that cutover: another process's request, say).
+inline std::string fence_of(const PgJournal::State& state, std::int64_t cutover_id) {
+  return state.owned == cutover_id ? state.token : std::string();
+}
+// An SQL condition true when the token in parameter `param` is "" or still
+// owns cutover $1.
+inline std::string k_owner_holds(const std::string& param) {
+  return "(" + param + " = '' OR EXISTS (SELECT 1 FROM lbctl.cutovers o WHERE o.id = $1 AND o.owner_token = " + param +
+         "))";
+}
+// conflict: another lbctl took `cutover_id` over.
+std::unexpected<Error> taken_over(std::int64_t cutover_id);
 
 // Creates or upgrades schema lbctl on `connection`.
 Result<void> ensure_schema(pqxx::connection& connection);

@@ -37,6 +37,10 @@ class Fleet {
   explicit Fleet(std::vector<std::unique_ptr<LoadBalancer>> lbs) : m_lbs(std::move(lbs)) {}
 
   std::size_t size() const { return m_lbs.size(); }
+  // The same gate on every LB (LoadBalancer::set_write_gate).
+  void set_write_gate(const LoadBalancer::WriteGate& gate) {
+    for (auto& lb : m_lbs) lb->set_write_gate(gate);
+  }
   LoadBalancer& at(std::size_t i) { return *m_lbs.at(i); }
   const std::vector<std::unique_ptr<LoadBalancer>>& lbs() const { return m_lbs; }
 

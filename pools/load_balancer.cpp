@@ -95,6 +95,9 @@ asio::awaitable<Result<std::vector<std::string>>> LoadBalancer::send_exchange(Ru
   const auto deadline = m_clock.now() + m_patience;
   auto pause = std::chrono::milliseconds(100);
   for (;;) {
+    if (!reads_only && m_write_gate) {
+      if (auto open = co_await m_write_gate(); !open) co_return std::unexpected(in_context(open.error()));
+    }
     auto answers = co_await api->run(commands);
     if (answers) co_return answers;
     const auto kind = answers.error().kind;

@@ -149,6 +149,13 @@ class LoadBalancer {
   // batch broke off halfway sends only what is still missing.
   void set_patience(std::chrono::milliseconds patience) { m_patience = patience; }
 
+  // Asked before every exchange that changes the LB (reads go on): a
+  // cutover's runner sends nothing unless it still holds its lease. The
+  // gate may wait (for the state database to come back); when it fails, the
+  // exchange fails with its error and nothing is sent. Empty: always open.
+  using WriteGate = std::function<boost::asio::awaitable<Result<void>>()>;
+  void set_write_gate(WriteGate gate) { m_write_gate = std::move(gate); }
+
   // Polls `show stat` every `poll` until every named server satisfies `done`;
   // `timeout` names the ones that did not, with their status and check.
   boost::asio::awaitable<Result<std::vector<ServerStat>>> wait_until(std::vector<std::string> names,
@@ -197,6 +204,7 @@ class LoadBalancer {
   LbIdentity m_identity;
   std::uint64_t m_reloads_seen = 0;
   std::chrono::milliseconds m_patience{0};
+  WriteGate m_write_gate;
 };
 
 }  // namespace lbctl::pools

@@ -125,7 +125,7 @@ int show_status(const std::string& file, bool watch, bool json) {
     }
     const std::int64_t id = status.cutover ? status.cutover->id : 0;
     const bool finished = !status.cutover || status.cutover->status == "completed" ||
-                          status.cutover->status == "rolled_back";
+                          status.cutover->status == "rolled_back" || status.cutover->status == "stopped";
     if (!ended_before) ended_before = watch && finished && status.error.empty() ? id : -1;
     const bool waiting = id <= *ended_before;
     if (json) {

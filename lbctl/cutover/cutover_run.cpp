@@ -11,12 +11,54 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
 CutoverRun::CutoverRun(CutoverDeps deps, CutoverOptions options, db::Cutover row, CutoverProgress progress)
-    : m_deps(std::move(deps)), m_options(options), m_row(std::move(row)), m_progress(std::move(progress)) {
+    : m_deps(std::move(deps)),
+      m_provider(m_deps.provider, [this]() { return hold_lease(); }),
+      m_options(options),
+      m_row(std::move(row)),
+      m_progress(std::move(progress)) {
   // Validated when the config was loaded; a default for configs built in code.
   std::string problem;
   if (auto parsed = pools::parse_server_options(config().new_pool.server_options, &problem)) m_server_options = *parsed;
   m_lane_version = std::make_shared<std::int64_t>(m_row.version);
   m_deps.provider.set_release(m_row.release, m_row.old_release);
+  // begin() or adopt() just wrote the heartbeat.
+  m_lease_from = m_deps.clock.now();
+  m_deps.fleet.set_write_gate([this]() { return hold_lease(); });
+}
+
+CutoverRun::~CutoverRun() { m_deps.fleet.set_write_gate({}); }
+
+bool CutoverRun::lease_held() const {
+  return !m_lost_lock && !m_db_lost_at && m_deps.clock.now() - m_lease_from < config().state_lease;
+}
+
+asio::awaitable<Result<void>> CutoverRun::hold_lease() {
+  // Every batch beats too (at most every 100 ms): a detach retrying its
+  // `del server` for a while keeps the lease fresh.
+  beat();
+  for (;;) {
+    if (m_lost_lock) co_return fail(ErrorKind::conflict, m_lost_lock_reason);
+    if (lease_held()) co_return Result<void>{};
+    if (m_db_lost_at) {
+      if (auto back = co_await ride_out_outage(); !back) co_return back;
+      continue;
+    }
+    // Reachable, but no heartbeat confirmed within the lease (a database so
+    // slow its answers come later than that): nothing goes to the LBs until
+    // one is, for as long as an outage would be ridden out.
+    const auto since = m_deps.clock.now() - m_lease_from;
+    if (since >= config().state_lease + config().state_reconnect_timeout) {
+      m_lost_lock = true;
+      m_lost_lock_reason = fmt::format("no heartbeat was confirmed for {} (state.lease {} + state.reconnect_timeout {})",
+                                       format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(since)),
+                                       format_duration(config().state_lease),
+                                       format_duration(config().state_reconnect_timeout));
+      continue;
+    }
+    beat(true);
+    if (lease_held()) continue;
+    co_await m_deps.clock.sleep_for(100ms);
+  }
 }
 
 std::int64_t CutoverRun::wall_ms() const {
@@ -150,7 +192,9 @@ asio::awaitable<Result<void>> CutoverRun::wait_fleet(std::vector<std::vector<std
     if (m_deps.events.wants_views()) emit_lb_view(step, stats);
     if (auto reload = noticed_reload(); !reload) return reload;
     if (auto alive = new_pool_alive(step, stats); !alive) return alive;
-    if (abortable && stop_requested()) return fail(ErrorKind::cancelled, fmt::format("stopped while waiting for {}", what));
+    // Every wait beats; only an abortable one stops for an abort.
+    beat();
+    if (abortable && abort_asked()) return fail(ErrorKind::cancelled, fmt::format("stopped while waiting for {}", what));
     return {};
   };
   co_return co_await m_deps.fleet.wait_until(std::move(wait), m_deps.clock);
@@ -160,6 +204,7 @@ asio::awaitable<Result<void>> CutoverRun::sleep_watching_reloads(std::chrono::mi
                                                                  std::chrono::milliseconds poll) {
   const auto end = m_deps.clock.now() + duration;
   while (m_deps.clock.now() < end) {
+    beat();
     co_await m_deps.clock.sleep_for(
         std::min(poll, std::chrono::duration_cast<std::chrono::milliseconds>(end - m_deps.clock.now())));
     auto reloaded = co_await look_for_reloads();

@@ -4,6 +4,7 @@
 // journaling, events, abort and lock checks, reload tracking, and reads and
 // waits across the fleet. Internal to the controller.
 
+#include <boost/asio/any_io_executor.hpp>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "lbctl/cutover/leased_provider.hpp"
 #include "lbctl/cutover/progress.hpp"
 #include "lbctl/cutover/step.hpp"
 #include "pools/server_options.hpp"
@@ -22,11 +24,17 @@ namespace lbctl {
 class CutoverRun {
  public:
   CutoverRun(CutoverDeps deps, CutoverOptions options, db::Cutover row, CutoverProgress progress = {});
+  // Takes its write gate off the fleet.
+  ~CutoverRun();
+  CutoverRun(const CutoverRun&) = delete;
+  CutoverRun& operator=(const CutoverRun&) = delete;
 
   // The collaborators.
+  const CutoverDeps& deps() const { return m_deps; }
   const Config& config() const { return m_deps.config; }
   pools::Fleet& fleet() { return m_deps.fleet; }
-  pools::Provider& provider() { return m_deps.provider; }
+  // Its changes wait for the lease, like the fleet's (LeasedProvider).
+  pools::Provider& provider() { return m_provider; }
   health::HttpProber& prober() { return m_deps.prober; }
   db::Journal& journal() { return m_deps.journal; }
   db::Migrator* migrator() { return m_deps.migrator; }
@@ -72,12 +80,32 @@ class CutoverRun {
   // One event per LB for a batch of commands sent to it.
   void emit_commands(Step step, const std::vector<pools::Applied>& per_lb);
 
-  // True once `lbctl abort` asked for this cutover (polled from the journal,
-  // with the heartbeat, at most every 100 ms). Also true when the service
-  // lock was lost for good. A state database out of reach is not a reason to
-  // stop: it is retried (at most every backoff) while waits go on reading
-  // the LBs, until state.reconnect_timeout.
+  // Polls the journal without waiting: the heartbeat (which renews the
+  // lease) and what other lbctl processes asked, at most every 100 ms
+  // however often it is called; while the state database is out of reach,
+  // starts a reconnection when one is due. Every wait calls it.
+  void beat();
+  // True once `lbctl abort` asked for this cutover (as last polled), or the
+  // first SIGINT/SIGTERM did, or the service lock was lost for good. Pure.
+  bool abort_asked() const { return m_abort_seen || m_lost_lock || interrupted(); }
+  // beat(), then abort_asked(). A state database out of reach is not a
+  // reason to stop: it is retried (at most every backoff) while waits go on
+  // reading the LBs, until state.reconnect_timeout.
   bool stop_requested();
+  // Until the returned token is dropped, the run beats every 500 ms on
+  // `executor` (the caller's): for the waits that do not poll on their own
+  // (a hook, a clone, a backup). Name the executor first:
+  //   auto executor = co_await boost::asio::this_coro::executor;
+  //   const auto beating = run.keep_beating(executor);
+  std::shared_ptr<bool> keep_beating(const boost::asio::any_io_executor& executor);
+  // The lease holds: the last heartbeat (or save) the database confirmed was
+  // sent less than state.lease ago, and the database is not out of reach.
+  bool lease_held() const;
+  // The fleet's write gate: returns at once while the lease holds; else
+  // waits, beating, until it holds again (the database back, the lock taken
+  // again), or fails (conflict) when the lock is lost for good. No batch
+  // goes to an LB meanwhile.
+  boost::asio::awaitable<Result<void>> hold_lease();
   bool lost_lock() const { return m_lost_lock; }
   // A journal write outside save(): when it fails because the state
   // database is out of reach, waits for it (as save() does) and tries again.
@@ -85,7 +113,7 @@ class CutoverRun {
   boost::asio::awaitable<Result<void>> journal_through_outage(std::function<boost::asio::awaitable<Result<void>>()> write);
   // Why the lock was lost for good ("" when it was not).
   const std::string& lost_lock_reason() const { return m_lost_lock_reason; }
-  bool abort_seen() const { return m_abort_seen; }
+  bool abort_seen() const { return m_abort_seen || interrupted(); }
   // What `lbctl promote` and `lbctl undo` asked, as last polled (with the
   // abort request, by stop_requested()).
   const db::Requests& requests() const { return m_requests; }
@@ -137,9 +165,13 @@ class CutoverRun {
     std::size_t replayed = 0;
     std::vector<JournalWrite> left;
     std::optional<Error> lost_again;
+    Clock::TimePoint sent{};  // when it was started: the lease runs from there
   };
 
   Result<void> noticed_reload();
+  // beat(), ignoring the 100 ms throttle when `now_please` (the write gate).
+  void beat(bool now_please);
+  boost::asio::awaitable<void> beat_while(Clock& clock, std::weak_ptr<bool> token, std::weak_ptr<bool> alive);
   // One save on the lane: the result and the row as saved.
   using Saved = std::pair<Result<void>, db::Cutover>;
   std::function<Saved()> save_attempt();
@@ -172,11 +204,16 @@ class CutoverRun {
   Result<void> new_pool_alive(Step step, const std::vector<std::vector<pools::ServerStat>>& stats);
 
   CutoverDeps m_deps;
+  LeasedProvider m_provider;
   CutoverOptions m_options;
   db::Cutover m_row;
   CutoverProgress m_progress;
   pools::ServerOptions m_server_options;
+  bool interrupted() const { return m_deps.interrupted && *m_deps.interrupted; }
   std::optional<Clock::TimePoint> m_last_poll;
+  // When the last heartbeat (or save, or reconnection) that the database
+  // confirmed was sent: the lease runs from there.
+  Clock::TimePoint m_lease_from{};
   bool m_abort_seen = false;
   db::Requests m_requests;
   bool m_lost_lock = false;

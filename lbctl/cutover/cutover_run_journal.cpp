@@ -6,6 +6,9 @@
 
 #include <fmt/format.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
 #include "core/off_loop.hpp"
 #include "lbctl/cutover/cutover_run.hpp"
 
@@ -53,8 +56,9 @@ std::function<CutoverRun::Reconnected()> CutoverRun::reconnect_attempt() {
   auto pending = std::move(m_unjournaled);
   m_unjournaled.clear();
   return [&journal = lane_journal(), version = m_lane_version, id = m_row.id, host = m_row.host, pid = m_row.pid,
-          pending = std::move(pending)]() mutable {
+          pending = std::move(pending), sent = m_deps.clock.now()]() mutable {
     Reconnected attempt;
+    attempt.sent = sent;
     attempt.back = journal.reacquire(id, *version, host, pid);
     if (!attempt.back) {
       attempt.left = std::move(pending);
@@ -105,6 +109,7 @@ bool CutoverRun::reconnected(Reconnected attempt) {
   const auto out_for = std::chrono::duration_cast<std::chrono::milliseconds>(now - *m_db_lost_at);
   m_row.version = back->version;
   m_db_lost_at.reset();
+  m_lease_from = std::max(m_lease_from, attempt.sent);
   if (attempt.lost_again) {
     database_lost(*attempt.lost_again);
     return false;
@@ -130,13 +135,19 @@ void CutoverRun::start_reconnect() {
 
 asio::awaitable<Result<void>> CutoverRun::ride_out_outage() {
   while (m_db_lost_at && !m_lost_lock) {
-    if (reconnect_due()) {
-      if (reconnected(co_await off_loop<Reconnected>(m_deps.journal_lane, reconnect_attempt()))) break;
-      continue;
+    if (interrupted()) {
+      // Nothing more can be journaled: the run ends here, the LBs as they
+      // are, for `lbctl resume` or `lbctl abort` once the lease ran out.
+      m_lost_lock = true;
+      m_lost_lock_reason = "interrupted while the state database was out of reach";
+      break;
     }
-    // Not due yet, or an attempt from a poll is out: look again soon.
+    // Attempts go out without being waited for: an interrupt is seen within
+    // 100 ms even while one hangs on a database that does not answer.
+    start_reconnect();
+    if (!m_db_lost_at) break;
     const auto due = std::chrono::duration_cast<std::chrono::milliseconds>(m_db_next_try - m_deps.clock.now());
-    co_await m_deps.clock.sleep_for(m_reconnecting ? 10ms : std::max<std::chrono::milliseconds>(due, 10ms));
+    co_await m_deps.clock.sleep_for(m_reconnecting ? 10ms : std::clamp<std::chrono::milliseconds>(due, 10ms, 100ms));
   }
   if (m_lost_lock) co_return fail(ErrorKind::conflict, m_lost_lock_reason);
   co_return Result<void>{};
@@ -156,8 +167,11 @@ std::function<CutoverRun::Saved()> CutoverRun::save_attempt() {
 
 asio::awaitable<Result<void>> CutoverRun::save() {
   co_return co_await journal_through_outage([this]() -> asio::awaitable<Result<void>> {
+    const auto sent = m_deps.clock.now();
     auto saved = co_await off_loop<Saved>(m_deps.journal_lane, save_attempt());
     if (saved.first) {
+      // A save beats too.
+      m_lease_from = std::max(m_lease_from, sent);
       // What save() sets: the version and the times.
       m_row.version = saved.second.version;
       m_row.step_started_at = saved.second.step_started_at;
@@ -210,18 +224,42 @@ void CutoverRun::record_servers(std::vector<db::ServerRecord> records) {
 }
 
 bool CutoverRun::stop_requested() {
-  if (m_abort_seen || m_lost_lock) return true;
+  beat();
+  return abort_asked();
+}
+
+void CutoverRun::beat() { beat(false); }
+
+std::shared_ptr<bool> CutoverRun::keep_beating(const asio::any_io_executor& executor) {
+  auto token = std::make_shared<bool>(true);
+  asio::co_spawn(executor, beat_while(m_deps.clock, token, m_alive), asio::detached);
+  return token;
+}
+
+// Starts later than it is made: `this` only once `alive` says the run is still there.
+asio::awaitable<void> CutoverRun::beat_while(Clock& clock, std::weak_ptr<bool> token, std::weak_ptr<bool> alive) {
+  for (;;) {
+    co_await clock.sleep_for(500ms);
+    // Dropped with the wait it kept company, or the run is gone: done.
+    if (token.expired() || alive.expired()) co_return;
+    beat();
+  }
+}
+
+void CutoverRun::beat(bool now_please) {
+  if (m_lost_lock) return;
   const auto now = m_deps.clock.now();
   // The journal is asked at most every 100 ms, however often steps poll.
-  if (m_last_poll && now - *m_last_poll < 100ms) return false;
+  if (!now_please && m_last_poll && now - *m_last_poll < 100ms) return;
   m_last_poll = now;
   if (m_db_lost_at) {
     start_reconnect();
-    return m_lost_lock;
+    return;
   }
-  if (m_polling) return false;
+  if (m_polling) return;
   // A lock lost with its connection, or a database out of reach: ridden
-  // out (the lock is taken again if nobody else took it).
+  // out (the lock is taken again if nobody else took it). A cutover taken
+  // over by another lbctl (its owner token changed) is lost for good.
   m_polling = true;
   using Polled = std::pair<Result<void>, Result<db::Requests>>;
   auto lost = [](const Result<void>& beat) {
@@ -234,7 +272,7 @@ bool CutoverRun::stop_requested() {
         if (lost(beat)) return Polled{beat, db::Requests{}};
         return Polled{beat, journal.requests(id)};
       },
-      [this, alive = std::weak_ptr<bool>(m_alive), lost](Polled polled) {
+      [this, alive = std::weak_ptr<bool>(m_alive), lost, sent = now](Polled polled) {
         if (alive.expired()) return;
         m_polling = false;
         const auto& [beat, asked] = polled;
@@ -242,12 +280,12 @@ bool CutoverRun::stop_requested() {
           database_lost(beat.error());
           return;
         }
+        if (beat) m_lease_from = std::max(m_lease_from, sent);
         if (!asked && asked.error().kind == ErrorKind::unreachable) database_lost(asked.error());
         if (!asked) return;
         m_requests = *asked;
         if (asked->abort) m_abort_seen = true;
       });
-  return m_abort_seen || m_lost_lock;
 }
 
 }  // namespace lbctl

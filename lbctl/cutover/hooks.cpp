@@ -30,6 +30,8 @@ asio::awaitable<Result<void>> run_hook(CutoverRun& run, std::optional<HookComman
   spec.env.emplace_back("LBCTL_OLD_SERVERS", server_list(run.progress().old_servers()));
   spec.env.emplace_back("LBCTL_NEW_SERVERS", server_list(run.progress().cloned()));
   run.emit(step, EventKind::hook_started, fmt::format("hook {}: {}", name, describe_argv(hook->argv)), {{"hook", name}});
+  const auto executor = co_await boost::asio::this_coro::executor;
+  const auto beating = run.keep_beating(executor);
   auto result = co_await run.processes().run(spec);
   if (!result) {
     run.emit(step, EventKind::hook_failed, fmt::format("hook {}: {}", name, result.error().message), {{"hook", name}});

@@ -6,6 +6,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -82,6 +83,9 @@ struct CutoverDeps {
   Offload journal_lane{};
   db::Journal* lane_journal = nullptr;
   Offload migrations_lane{};
+  // Set by the command's first SIGINT/SIGTERM: the run rolls back as if
+  // `lbctl abort` had asked, without waiting for the state database.
+  std::shared_ptr<bool> interrupted = {};
 };
 
 struct CutoverOptions {

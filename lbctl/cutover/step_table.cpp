@@ -160,6 +160,25 @@ bool has(const Config& config, FlowStep::Needs needs) {
 
 }  // namespace
 
+std::optional<std::string> missing_from_flow(std::string_view name, const Config& config) {
+  const auto step = parse_step(name);
+  if (!step) return fmt::format("`{}` is not a step this lbctl knows (the cutover was started by another version)", name);
+  if (*step == Step::rollback || flow_for(config).find(*step) != nullptr) return std::nullopt;
+  const auto& rows = rows_of(config.mode);
+  const auto row = std::find_if(rows.begin(), rows.end(), [&](const FlowStep& r) { return r.step == *step; });
+  if (row == rows.end()) {
+    return fmt::format("the config's mode is {}, and step {} belongs to mode {}", to_string(config.mode), name,
+                       config.mode == CutoverMode::maintenance ? "blue_green" : "maintenance");
+  }
+  switch (row->needs) {
+    case FlowStep::Needs::stages: return std::string("the config has no stages: any more");
+    case FlowStep::Needs::manual_promotion: return std::string("the config's promotion.mode is no longer manual");
+    case FlowStep::Needs::undo_window: return std::string("the config's promotion.undo_window is no longer set");
+    case FlowStep::Needs::nothing: break;
+  }
+  return std::nullopt;
+}
+
 std::vector<std::string> flow_step_names(const Config& config) {
   std::vector<std::string> names;
   for (const auto& row : flow_for(config).steps) names.emplace_back(to_string(row.step));
@@ -170,6 +189,14 @@ Flow flow_for(const Config& config) {
   Flow flow;
   for (const auto& row : rows_of(config.mode)) {
     if (has(config, row.needs)) flow.steps.push_back(row);
+  }
+  return flow;
+}
+
+Flow flow_with(const Config& config, Step journaled) {
+  Flow flow;
+  for (const auto& row : rows_of(config.mode)) {
+    if (has(config, row.needs) || row.step == journaled) flow.steps.push_back(row);
   }
   return flow;
 }

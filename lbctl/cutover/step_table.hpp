@@ -52,6 +52,14 @@ struct Flow {
 };
 
 Flow flow_for(const Config& config);
+// flow_for(config), with the row of `journaled` put back when the config no
+// longer has it (its stages: removed since): what that step meant when the
+// cutover ran it, for an abort to roll it back rightly.
+Flow flow_with(const Config& config, Step journaled);
+// Why `step` (a journaled step name) is not in flow_for(config): the config
+// key that would put it there ("stages:", "promotion.mode manual", ...), or
+// the other mode; nullopt when it is in the flow, or is `rollback`.
+std::optional<std::string> missing_from_flow(std::string_view step, const Config& config);
 // The names of flow_for(config)'s steps, in order.
 std::vector<std::string> flow_step_names(const Config& config);
 

@@ -105,7 +105,7 @@ nlohmann::json ServiceLive::timeline_json() const {
   if (!m_status.cutover) return out;
   const auto& c = *m_status.cutover;
   const bool running = c.status == "running";
-  const bool finished = c.status == "completed" || c.status == "rolled_back";
+  const bool finished = c.status == "completed" || c.status == "rolled_back" || c.status == "stopped";
   db::JournalTime end = at_ms(m_now_ms);
   if (!running && !m_step_events.empty()) end = m_step_events.back().at;
   const auto durations = step_durations(m_step_events, end);

@@ -86,7 +86,7 @@ std::string render_metrics(const std::vector<const ServiceLive*>& services) {
   w.family("lbctl_cutovers_total", "counter", "Cutovers that ended, by outcome", services,
            [](const ServiceLive& s, Writer& out) {
              if (s.history_key().empty()) return;  // the journal has not told yet
-             for (const char* outcome : {"completed", "rolled_back", "needs_operator"}) {
+             for (const char* outcome : {"completed", "rolled_back", "stopped", "needs_operator"}) {
                const auto it = s.outcomes().find(outcome);
                out.sample({{"service", s.service()}, {"outcome", outcome}},
                           static_cast<double>(it == s.outcomes().end() ? 0 : it->second));

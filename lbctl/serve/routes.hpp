@@ -26,8 +26,8 @@ struct HttpRequest {
   std::string target;  // path and query, as sent
   std::string authorization;
   std::string remote;  // the peer's address and port, for the journal
-  std::string host;    // the Host header ("" when absent)
-  std::string client;  // the peer's address alone: what limits count by
+  std::string host = {};    // the Host header ("" when absent)
+  std::string client = {};  // the peer's address alone: what limits count by
   SteadyTime received_at{};
 };
 

@@ -51,6 +51,24 @@ Cutover* FakeJournal::active(const std::string& service) {
   return nullptr;
 }
 
+std::optional<Error> FakeJournal::fenced(std::int64_t cutover_id) const {
+  if (m_owned != cutover_id) return std::nullopt;
+  const auto it = m_rows.find(cutover_id);
+  if (it == m_rows.end() || it->second.owner_token == m_token) return std::nullopt;
+  return Error{ErrorKind::conflict, "cutover " + std::to_string(cutover_id) +
+                                        " was taken over by another lbctl (its owner token changed): this lbctl no "
+                                        "longer owns it and must stop"};
+}
+
+Result<std::chrono::milliseconds> FakeJournal::lease_left(const std::string& service) {
+  calls.push_back("lease_left " + service);
+  if (auto e = injected("lease_left")) return std::unexpected(*e);
+  const Cutover* c = active(service);
+  if (!m_clock || !c || c->status != CutoverStatus::running || c->owner_token.empty()) return std::chrono::milliseconds(0);
+  const auto left = c->heartbeat_at + m_lease - m_clock->wall_now();
+  return std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(left));
+}
+
 Result<void> FakeJournal::take_lock(const std::string& service) {
   if (m_held) return fail(ErrorKind::invalid, "this lbctl already holds the lock of service " + *m_held);
   if (m_locked.contains(service)) {
@@ -89,6 +107,8 @@ Result<Cutover> FakeJournal::begin(const db::NewCutover& cutover) {
   c.pid = cutover.pid;
   c.started_at = c.step_started_at = c.heartbeat_at = now();
   c.version = 1;
+  c.owner_token = m_token = new_token();
+  m_owned = c.id;
   c.release = cutover.release.empty() ? "r" + std::to_string(c.id) : cutover.release;
   for (const auto& [id, row] : m_rows) {  // ordered by id: the last completed one wins
     if (row.service == cutover.service && row.status == CutoverStatus::completed) c.old_release = row.release;
@@ -107,9 +127,18 @@ Result<Cutover> FakeJournal::adopt(const std::string& service, const std::string
     calls.pop_back();
     return fail(ErrorKind::invalid, "service " + service + " has no interrupted cutover to resume or abort");
   }
+  if (m_clock && c->status == CutoverStatus::running && !c->owner_token.empty() &&
+      m_clock->wall_now() - c->heartbeat_at < m_lease) {
+    const Error e = db::lease_not_run_out(*c, m_lease);
+    release();
+    calls.pop_back();
+    return std::unexpected(e);
+  }
   c->host = host;
   c->pid = pid;
   c->heartbeat_at = now();
+  c->owner_token = m_token = new_token();
+  m_owned = c->id;
   ++c->version;
   return read(*c);
 }
@@ -128,6 +157,7 @@ Result<void> FakeJournal::save(Cutover& cutover) {
   auto it = m_rows.find(cutover.id);
   if (it == m_rows.end()) return no_cutover(cutover.id);
   Cutover& stored = it->second;
+  if (auto taken = fenced(cutover.id)) return std::unexpected(*taken);
   if (stored.version != cutover.version) {
     return fail(ErrorKind::conflict, "cutover " + std::to_string(cutover.id) +
                                          " was changed by another writer (version " + std::to_string(stored.version) +
@@ -142,6 +172,7 @@ Result<void> FakeJournal::save(Cutover& cutover) {
   stored.progress_json = cutover.progress_json;
   stored.lb_snapshot_json = cutover.lb_snapshot_json;
   stored.error = cutover.error;
+  stored.heartbeat_at = t;
   if (db::is_finished(stored.status)) {
     if (!stored.finished_at) stored.finished_at = t;
   } else {
@@ -155,6 +186,7 @@ Result<void> FakeJournal::save(Cutover& cutover) {
 Result<void> FakeJournal::heartbeat(std::int64_t cutover_id) {
   calls.push_back("heartbeat " + std::to_string(cutover_id));
   if (auto e = injected("heartbeat")) return std::unexpected(*e);
+  if (m_stall_heartbeats) return fail(ErrorKind::refused, "heartbeat: canceling statement due to statement timeout");
   if (!m_held) return fail(ErrorKind::invalid, "heartbeat without holding a service lock");
   if (m_lose_lock) {
     const std::string service = *m_held;
@@ -166,6 +198,7 @@ Result<void> FakeJournal::heartbeat(std::int64_t cutover_id) {
   }
   auto it = m_rows.find(cutover_id);
   if (it == m_rows.end()) return no_cutover(cutover_id);
+  if (auto taken = fenced(cutover_id)) return std::unexpected(*taken);
   it->second.heartbeat_at = now();
   return {};
 }
@@ -177,17 +210,20 @@ Result<Cutover> FakeJournal::reacquire(std::int64_t cutover_id, std::int64_t ver
   auto it = m_rows.find(cutover_id);
   if (it == m_rows.end()) return no_cutover(cutover_id);
   const std::string service = it->second.service;
-  if (m_held != service) {
-    m_held.reset();
-    if (auto locked = take_lock(service); !locked) return std::unexpected(locked.error());
-  }
   const Cutover& stored = it->second;
-  const bool ours = stored.host == host && stored.pid == pid;
+  const bool ours = m_owned == cutover_id && stored.owner_token == m_token && stored.host == host && stored.pid == pid;
   if (!ours || stored.status != CutoverStatus::running || stored.version < version || stored.version > version + 1) {
     release();
     return fail(ErrorKind::conflict, "cutover " + std::to_string(cutover_id) +
                                          " changed while the state database was out of reach: this lbctl no "
                                          "longer owns it and must stop");
+  }
+  if (m_held != service) {
+    m_held.reset();
+    if (auto locked = take_lock(service); !locked) {
+      if (locked.error().kind != ErrorKind::conflict) return std::unexpected(locked.error());
+      return fail(ErrorKind::unreachable, "the service lock is still held (" + locked.error().message + ")");
+    }
   }
   it->second.heartbeat_at = now();
   return read(stored);
@@ -199,6 +235,7 @@ Result<void> FakeJournal::save_server(std::int64_t cutover_id, const db::ServerR
   if (auto e = injected("save_server")) return std::unexpected(*e);
   if (!is_valid_name(server.name)) return fail(ErrorKind::invalid, "bad server name '" + server.name + "'");
   if (!m_rows.contains(cutover_id)) return no_cutover(cutover_id);
+  if (auto taken = fenced(cutover_id)) return std::unexpected(*taken);
   db::ServerRecord stored = server;
   stored.updated_at = now();
   m_servers[cutover_id][server.name] = stored;
@@ -229,6 +266,7 @@ Result<std::int64_t> FakeJournal::add_event(std::int64_t cutover_id, std::string
   if (auto e = injected("add_event")) return std::unexpected(*e);
   if (!nlohmann::json::accept(detail_json)) return fail(ErrorKind::invalid, "the event's detail is not valid JSON");
   if (!m_rows.contains(cutover_id)) return no_cutover(cutover_id);
+  if (auto taken = fenced(cutover_id)) return std::unexpected(*taken);
   m_events.push_back({m_next_event, cutover_id, now(), std::string(step), std::string(kind), std::string(detail_json)});
   return m_next_event++;
 }
@@ -297,6 +335,12 @@ Result<std::vector<db::LbRecord>> FakeJournal::lb_records(const std::string& ser
 
 void FakeJournal::release() {
   calls.push_back("release");
+  // A cutover left running is given up: no lease to wait for.
+  if (const auto it = m_rows.find(m_owned); it != m_rows.end() && it->second.owner_token == m_token && !m_down) {
+    it->second.owner_token.clear();
+  }
+  m_owned = 0;
+  m_token.clear();
   if (!m_held) return;
   m_locked.erase(*m_held);
   m_held.reset();
@@ -365,6 +409,8 @@ void FakeJournal::other_died(const std::string& service) {
 }
 
 void FakeJournal::owner_died() {
+  m_owned = 0;  // the next process adopts with a token of its own
+  m_token.clear();
   if (!m_held) return;
   m_locked.erase(*m_held);
   m_held.reset();
@@ -383,6 +429,13 @@ void FakeJournal::come_back() { m_down = false; }
 void FakeJournal::other_writer(std::int64_t cutover_id) {
   auto it = m_rows.find(cutover_id);
   if (it != m_rows.end()) ++it->second.version;
+}
+
+void FakeJournal::taken_over(std::int64_t cutover_id) {
+  auto it = m_rows.find(cutover_id);
+  if (it == m_rows.end()) return;
+  it->second.owner_token = new_token();
+  ++it->second.version;
 }
 
 void FakeJournal::fail_next(const std::string& method, Error error) { m_failures[method].push_back(std::move(error)); }

@@ -31,6 +31,8 @@ class FakeJournal final : public db::Journal {
 
   Result<db::Cutover> begin(const db::NewCutover& cutover) override;
   Result<db::Cutover> adopt(const std::string& service, const std::string& host, int pid) override;
+  // With a clock only (without one the lease never holds anyone up).
+  Result<std::chrono::milliseconds> lease_left(const std::string& service) override;
   Result<void> save(db::Cutover& cutover) override;
   Result<void> heartbeat(std::int64_t cutover_id) override;
   Result<db::Cutover> reacquire(std::int64_t cutover_id, std::int64_t version, const std::string& host,
@@ -95,6 +97,14 @@ class FakeJournal final : public db::Journal {
   // Another writer saved the cutover: its version moves on, so the next
   // save with the old version is refused.
   void other_writer(std::int64_t cutover_id);
+  // Another lbctl took the cutover over: a new owner token (and version),
+  // so every later write of this journal's owner is refused.
+  void taken_over(std::int64_t cutover_id);
+  // From now on (until false) every heartbeat fails as a statement timeout
+  // would: the database answers, but confirms nothing.
+  void stall_heartbeats(bool stalled) { m_stall_heartbeats = stalled; }
+  // The lease adopt() waits out (default 15 s).
+  void set_lease(std::chrono::milliseconds lease) { m_lease = lease; }
   // The next call of `method` ("begin", "save", "heartbeat", ...) fails with `error`.
   void fail_next(const std::string& method, Error error);
 
@@ -111,6 +121,9 @@ class FakeJournal final : public db::Journal {
   db::Cutover read(const db::Cutover& stored) const;
   db::Cutover* active(const std::string& service);
   Result<void> take_lock(const std::string& service);
+  std::string new_token() { return "token-" + std::to_string(++m_tokens); }
+  // conflict when `cutover_id` is this journal's and another took it over.
+  std::optional<Error> fenced(std::int64_t cutover_id) const;
 
   const Clock* m_clock;
   std::map<std::int64_t, db::Cutover> m_rows;
@@ -123,6 +136,11 @@ class FakeJournal final : public db::Journal {
   bool m_lose_lock = false;
   bool m_down = false;
   std::map<std::string, std::deque<Error>> m_failures;
+  std::chrono::milliseconds m_lease{15000};
+  bool m_stall_heartbeats = false;
+  std::int64_t m_owned = 0;  // the cutover this journal runs, and its token
+  std::string m_token;
+  int m_tokens = 0;
   std::int64_t m_next_id = 1;
   std::int64_t m_next_event = 1;
   mutable int m_ticks = 0;

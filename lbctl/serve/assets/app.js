@@ -130,7 +130,7 @@
   function fromLive(L) {
     const st = L.status || {};
     const c = st.cutover || null;
-    const done = c && (c.finished_at || ['completed', 'rolled_back'].includes(c.status));
+    const done = c && (c.finished_at || ['completed', 'rolled_back', 'stopped'].includes(c.status));
     return {
       service: L.service,
       state: st.error ? 'error' : (c && !done) || L.lock ? 'running' : 'idle',

@@ -16,8 +16,11 @@ using lbctl::test::PostgresFixture;
 
 namespace {
 
+constexpr std::chrono::milliseconds k_lease{300};
+
 std::unique_ptr<PgJournal> open_journal(const PostgresFixture& pg, const std::string& host = "h1", int pid = 111) {
-  auto journal = PgJournal::open({pg.url(), std::chrono::seconds(5), host, pid});
+  // A short lease: a take-over after a kill waits it out.
+  auto journal = PgJournal::open({pg.url(), std::chrono::seconds(5), host, pid, std::chrono::seconds(10), k_lease});
   if (!journal) FAIL(journal.error().message);
   return std::move(*journal);
 }
@@ -66,8 +69,13 @@ class LockHolder {
 // Makes the state database look as an lbctl of schema `version` (3 or 4) left it.
 void as_schema(PostgresFixture& pg, int version) {
   std::string ddl =
-      "ALTER TABLE lbctl.cutovers DROP COLUMN promote_requested_at, DROP COLUMN promote_requested_by, "
-      "DROP COLUMN undo_requested_at, DROP COLUMN undo_requested_by";
+      "ALTER TABLE lbctl.cutovers DROP COLUMN owner_token, DROP CONSTRAINT cutovers_status_check, "
+      "ADD CONSTRAINT cutovers_status_check CHECK (status IN ('running', 'completed', 'rolled_back', "
+      "'needs_operator'))";
+  if (version < 5) {
+    ddl += ", DROP COLUMN promote_requested_at, DROP COLUMN promote_requested_by, "
+           "DROP COLUMN undo_requested_at, DROP COLUMN undo_requested_by";
+  }
   if (version < 4) ddl += ", DROP COLUMN release, DROP COLUMN old_release";
   pg.execute(ddl + "; UPDATE lbctl.schema_version SET version = " + std::to_string(version));
 }
@@ -180,6 +188,10 @@ TEST_CASE("killing the process that holds the lock frees it and the cutover read
   CHECK(again.error().message.find("run `lbctl resume` to finish it or `lbctl abort` to roll it back") !=
         std::string::npos);
 
+  // The dead holder beat at its start: its lease runs out first.
+  CHECK(journal->lease_left("shop").value() <= k_lease);
+  std::this_thread::sleep_for(k_lease + std::chrono::milliseconds(100));
+  CHECK(journal->lease_left("shop").value() == std::chrono::milliseconds(0));
   auto adopted = journal->adopt("shop", "operator-host", 99);
   REQUIRE(adopted);
   CHECK(adopted->status == CutoverStatus::running);
@@ -323,7 +335,7 @@ TEST_CASE("heartbeat reports a lost lock", "[integration][db][journal]") {
   REQUIRE(cutover);
   REQUIRE(journal->heartbeat(cutover->id));
   pg.execute(
-      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'lbctl cutover shop%'");
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'lbctl[%] cutover shop%'");
   auto lost = journal->heartbeat(cutover->id);
   REQUIRE_FALSE(lost);
   CHECK(lost.error().kind == ErrorKind::conflict);
@@ -389,8 +401,7 @@ TEST_CASE("a state database at schema 4 is upgraded to 5 keeping its cutovers",
   }
   as_schema(pg, 4);  // as lbctl wrote it before promote and undo requests existed
   auto journal = open_journal(pg, "web1", 2);
-  CHECK(PgJournal::schema_version() == 5);
-  CHECK(pg.query_value("SELECT version FROM lbctl.schema_version") == "5");
+  CHECK(pg.query_value("SELECT version FROM lbctl.schema_version") == std::to_string(PgJournal::schema_version()));
   auto history = journal->history("shop", 10);
   REQUIRE(history);
   REQUIRE(history->size() == 2);
@@ -406,4 +417,29 @@ TEST_CASE("a state database at schema 4 is upgraded to 5 keeping its cutovers",
   REQUIRE(requests);
   CHECK(requests->abort);
   CHECK(requests->promote_by == "alice@web1");
+}
+
+TEST_CASE("a state database at schema 5 is upgraded to 6: owner tokens, and stopped cutovers",
+          "[integration][db][journal][lease]") {
+  PostgresFixture pg;
+  {
+    auto journal = open_journal(pg, "web1", 1);
+    REQUIRE(journal->begin(new_cutover("shop", "web1", 1)));
+    // It dies: its lock goes, its row stays running.
+  }
+  as_schema(pg, 5);  // as lbctl wrote it before owner tokens existed
+  auto journal = open_journal(pg, "web1", 2);
+  CHECK(PgJournal::schema_version() == 6);
+  CHECK(pg.query_value("SELECT version FROM lbctl.schema_version") == "6");
+  // A row from before has no token: nothing to wait for.
+  CHECK(journal->lease_left("shop").value() == std::chrono::milliseconds(0));
+  auto adopted = journal->adopt("shop", "web1", 2);
+  REQUIRE(adopted);
+  CHECK_FALSE(adopted->owner_token.empty());
+  adopted->status = CutoverStatus::stopped;
+  REQUIRE(journal->save(*adopted));
+  CHECK(journal->get(adopted->id)->status == CutoverStatus::stopped);
+  CHECK(journal->get(adopted->id)->finished_at);
+  journal->release();
+  CHECK(open_journal(pg, "web1", 3)->begin(new_cutover("shop", "web1", 3)));  // stopped is finished
 }

@@ -113,14 +113,36 @@ TEST_CASE("a state database out of reach for longer than state.reconnect_timeout
   CHECK(rig.recorder.first("detach", "step_started") == nullptr);
 }
 
-TEST_CASE("when another lbctl took the service lock while the state database was away, the cutover stops and names it",
+TEST_CASE("when another lbctl took the cutover over while the state database was away, the cutover stops",
           "[lbctl][cutover][outage]") {
   CutoverRig rig;
   rig.haproxies[0]->set_sessions("old-1", 1);
-  const auto outcome = run_with(rig, outage_during_watch(rig, 3s, 1s, [&] { rig.journal.hold_lock("shop"); }));
+  const auto outcome = run_with(rig, outage_during_watch(rig, 3s, 1s, [&] {
+                                  rig.journal.hold_lock("shop");
+                                  rig.journal.taken_over(1);
+                                }));
   CHECK(outcome.outcome == Outcome::needs_operator);
-  CHECK_THAT(outcome.message, Catch::Contains("locked by cutover 1"));
+  CHECK_THAT(outcome.message, Catch::Contains("no longer owns it"));
   CHECK(rig.recorder.first("detach", "step_started") == nullptr);
+}
+
+TEST_CASE("a service lock still held when the database is back, the cutover still ours, is waited for",
+          "[lbctl][cutover][outage]") {
+  CutoverRig rig;
+  rig.haproxies[0]->set_sessions("old-1", 1);
+  // The server has not found this lbctl's old lock session dead yet: held, by nobody else's cutover.
+  auto ghost = [&rig]() -> Task {
+    co_await outage_during_watch(rig, 3s, 1s, [&] { rig.journal.hold_lock("shop"); });
+    co_await rig.sim.clock.sleep_for(8s);
+    rig.journal.other_died("shop");
+    co_return CutoverOutcome{};
+  };
+  const auto outcome = run_with(rig, ghost());
+  INFO(outcome.message);
+  CHECK(outcome.outcome == Outcome::done);
+  const long back = index_of(rig.recorder, "state_database_back");
+  REQUIRE(back >= 0);
+  CHECK(rig.recorder.events[static_cast<std::size_t>(back)].details["out_ms"].get<long>() >= 11000);
 }
 
 TEST_CASE("a lock lost with its connection while the database stays up is taken again at once", "[lbctl][cutover][outage]") {
