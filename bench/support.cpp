@@ -47,7 +47,7 @@ int int_arg(const std::map<std::string, std::string>& args, const std::string& n
 
 std::string lbctl_binary() { return LBCTL_BINARY; }
 
-BenchFleet::BenchFleet(FleetOptions options) : m_options(std::move(options)) {
+BenchFleet::BenchFleet(FleetOptions options) : m_options(std::move(options)), m_postgres(m_options.postgres_tcp) {
   m_dir.open_to_postgres();
   m_postgres.create_database("lbctl");
   // The farm: one HAProxy frontend on many ports answering 200 to the health path.
@@ -135,6 +135,18 @@ BenchFleet::BenchFleet(FleetOptions options) : m_options(std::move(options)) {
 }
 
 BenchFleet::~BenchFleet() = default;
+
+std::unique_ptr<test::ChildProcess> BenchFleet::start_lbctl(std::vector<std::string> args,
+                                                            const std::filesystem::path& log,
+                                                            const std::string& state_url) {
+  // ChildProcess inherits this environment.
+  ::setenv("LBCTL_STATE_DATABASE_URL", (state_url.empty() ? m_postgres.url("lbctl") : state_url).c_str(), 1);
+  std::vector<std::string> argv{lbctl_binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.push_back("-c");
+  argv.push_back(m_config.string());
+  return std::make_unique<test::ChildProcess>(argv, log);
+}
 
 LbctlResult BenchFleet::lbctl(std::vector<std::string> args, bool measure_resources) {
   std::vector<std::string> argv;

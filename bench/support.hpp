@@ -60,6 +60,8 @@ struct FleetOptions {
   // server lines after every batch. No check command: its CPU would count
   // as lbctl's (a child process).
   bool persist = false;
+  // Postgres also listens on 127.0.0.1 (postgres().tcp_port()).
+  bool postgres_tcp = false;
 };
 
 struct LbctlResult {
@@ -89,6 +91,10 @@ class BenchFleet {
 
   // Runs `lbctl ARGS -c CONFIG`; with measure_resources, under /usr/bin/time -v.
   LbctlResult lbctl(std::vector<std::string> args, bool measure_resources = false);
+  // Starts `lbctl ARGS -c CONFIG` in the background, its output to `log`,
+  // the state database reached at `state_url` ("" = Postgres' socket).
+  std::unique_ptr<test::ChildProcess> start_lbctl(std::vector<std::string> args, const std::filesystem::path& log,
+                                                  const std::string& state_url = "");
   // The journal's events of a cutover, oldest first.
   std::vector<JournalEvent> events(std::int64_t cutover_id);
   // When a step started (seconds since the epoch), from the journal; 0 if never.

@@ -2,6 +2,8 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <future>
 #include <thread>
 
 namespace lbctl {
@@ -20,5 +22,12 @@ Lane::~Lane() {
 }
 
 boost::asio::any_io_executor Lane::executor() const { return m_impl->io.get_executor(); }
+
+bool Lane::settles(std::chrono::milliseconds timeout) const {
+  auto done = std::make_shared<std::promise<void>>();
+  auto settled = done->get_future();
+  boost::asio::post(m_impl->io, [done] { done->set_value(); });
+  return settled.wait_for(timeout) == std::future_status::ready;
+}
 
 }  // namespace lbctl

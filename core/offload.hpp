@@ -11,6 +11,7 @@
 // The calls themselves are in core/off_loop.hpp.
 
 #include <boost/asio/any_io_executor.hpp>
+#include <chrono>
 #include <memory>
 #include <optional>
 
@@ -25,6 +26,9 @@ class Lane {
   Lane& operator=(const Lane&) = delete;
 
   boost::asio::any_io_executor executor() const;
+  // True once everything posted so far has run, within `timeout`; false
+  // while a call still hangs (a database that does not answer).
+  bool settles(std::chrono::milliseconds timeout) const;
 
  private:
   struct Impl;

@@ -32,24 +32,24 @@ struct CutoverArgs {
 };
 
 // The first SIGINT/SIGTERM asks the cutover to roll back (as `lbctl abort`
-// would); a second one leaves at once, and `lbctl resume` or `lbctl abort`
-// finish later.
+// would), through a flag the run reads: nothing waits for the state
+// database, and a run riding out its loss ends at once, the LBs as they
+// are. A second one leaves at once, and `lbctl resume` or `lbctl abort`
+// finish later (from anywhere, once the lease has run out).
 // Also waits for the webhooks at the end (at most their timeout).
-asio::awaitable<CutoverOutcome> with_signals(asio::awaitable<CutoverOutcome> task, Wiring& wiring,
+asio::awaitable<CutoverOutcome> with_signals(asio::awaitable<CutoverOutcome> task, std::shared_ptr<bool> interrupted,
                                              CommandReporting& reporting) {
   auto executor = co_await asio::this_coro::executor;
   auto signals = std::make_shared<asio::signal_set>(executor, SIGINT, SIGTERM);
-  auto asked = std::make_shared<bool>(false);
   std::function<void(const boost::system::error_code&, int)> on_signal;
-  on_signal = [signals, asked, &wiring, &on_signal](const boost::system::error_code& ec, int) {
+  on_signal = [signals, interrupted, &on_signal](const boost::system::error_code& ec, int) {
     if (ec) return;
-    if (*asked) {
+    if (*interrupted) {
       std::cerr << "\nlbctl: stopped; the cutover is interrupted: run `lbctl resume` or `lbctl abort`\n";
       std::_Exit(k_exit_operator);
     }
-    *asked = true;
+    *interrupted = true;
     std::cerr << "\nlbctl: rolling back (interrupt again to stop at once and leave it for `lbctl resume`)\n";
-    (void)wiring.journal().request_abort(wiring.config().service);
     signals->async_wait(on_signal);
   };
   signals->async_wait(on_signal);
@@ -92,7 +92,7 @@ int run(const CutoverArgs& args, bool resume) {
       return exit_code_for(shown.error());
     }
     auto report = run_to_end(
-        io, gather_plan(config, wiring.fleet(), wiring.provider(), wiring.migrator(), wiring.journal(), 0, *shown));
+        io, gather_plan(config, wiring.fleet(), wiring.provider(), wiring.migrator(), id_floor(wiring.journal(), config.service, 0), *shown));
     if (!report) {
       std::cerr << "lbctl: " << report.error().message << "\n";
       return exit_code_for(Error{report.error().kind, ""});
@@ -108,9 +108,18 @@ int run(const CutoverArgs& args, bool resume) {
   options.no_backup = args.no_backup;
   auto deps = wiring.deps(reporting.sink());
   deps.release = *release;
+  deps.interrupted = std::make_shared<bool>(false);
   auto task = resume ? resume_cutover(deps) : run_cutover(deps, options);
-  const auto outcome = run_to_end(io, with_signals(std::move(task), wiring, reporting));
-  return finish_with(outcome, args.json);
+  const auto outcome = run_to_end(io, with_signals(std::move(task), deps.interrupted, reporting));
+  const int code = finish_with(outcome, args.json);
+  // A journal call still hanging on a database that does not answer is not
+  // waited for (at most state.partition_timeout): the outcome is final.
+  if (!wiring.journal_settles(std::chrono::milliseconds(500))) {
+    std::cout.flush();
+    std::cerr.flush();
+    std::_Exit(code);
+  }
+  return code;
 }
 
 }  // namespace
@@ -129,7 +138,8 @@ void add_cutover_command(CLI::App& app, Action& action) {
       "Steps: " + step_names(CutoverMode::blue_green) + ".\nA failure from freeze to detach rolls back by itself.\n"
       "mode: maintenance (" + step_names(CutoverMode::maintenance) + ")\nswaps the pools behind a 503 page with both "
       "migration phases in one transaction.\n"
-      "Ctrl-C asks for a rollback; twice leaves it interrupted for `lbctl resume` or `lbctl abort`.\n"
+      "Ctrl-C asks for a rollback (with the state database out of reach it stops at once, the LBs as they\n"
+      "are); twice leaves it interrupted for `lbctl resume` or `lbctl abort` (from anywhere, once the lease ran out).\n"
       "Exit codes: 0 done; 1 failed and rolled back cleanly; 2 usage or config error; 3 stopped and needs an\n"
       "operator; 4 another cutover holds the lock (named); 5 a dependency was unreachable before any change.");
   cutover->callback([&action, args] { action = [args] { return run(*args, false); }; });

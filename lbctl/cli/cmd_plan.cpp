@@ -33,7 +33,7 @@ int show_plan(const std::string& file, bool json, const std::string& release_fla
     return exit_code_for(release.error());
   }
   auto report = run_to_end(
-      io, gather_plan(config, wiring.fleet(), wiring.provider(), wiring.migrator(), wiring.journal(), 0, *release));
+      io, gather_plan(config, wiring.fleet(), wiring.provider(), wiring.migrator(), id_floor(wiring.journal(), config.service, 0), *release));
   wiring.journal().release();
   if (!report) {
     if (json) std::cout << nlohmann::json{{"error", report.error().message}}.dump() << "\n";

@@ -38,6 +38,10 @@ class Wiring {
   pools::Fleet& fleet() { return m_fleet; }
   // Every call runs on the journal's lane (its own thread), the caller waiting.
   db::Journal& journal() { return *m_lane_journal; }
+  // True when the journal's lane has nothing left hanging, within `timeout`.
+  bool journal_settles(std::chrono::milliseconds timeout) const {
+    return !m_journal_lane || m_journal_lane->settles(timeout);
+  }
   db::Migrator* migrator() { return m_migrator.get(); }
   pools::Provider& provider() { return *m_provider; }
   health::HttpProber& prober() { return m_prober; }

@@ -4,6 +4,7 @@
 
 #include "core/duration.hpp"
 #include "lbctl/cutover/cutover.hpp"
+#include "lbctl/cutover/journal_calls.hpp"
 
 namespace lbctl {
 
@@ -20,6 +21,7 @@ CutoverOutcome after_rollback(const db::Cutover& row) {
       return {Outcome::done, row.id, row.error.empty() ? std::string("rolled back") : "rolled back: " + row.error};
     case db::CutoverStatus::completed:
       return {Outcome::failed, row.id, fmt::format("cutover {} completed before it could roll back", row.id)};
+    case db::CutoverStatus::stopped: return {Outcome::done, row.id, "stopped before any change: " + row.error};
     case db::CutoverStatus::needs_operator: return {Outcome::needs_operator, row.id, row.error};
     case db::CutoverStatus::running:
     case db::CutoverStatus::interrupted: break;
@@ -32,16 +34,17 @@ CutoverOutcome after_rollback(const db::Cutover& row) {
 asio::awaitable<std::optional<CutoverOutcome>> follow_rollback(CutoverDeps& deps, const db::Cutover& holder,
                                                                const AbortOptions& options) {
   const auto deadline = options.timeout ? std::optional(deps.clock.now() + *options.timeout) : std::nullopt;
+  const JournalCalls journal(deps);
   std::int64_t seen = 0;
   for (;;) {
     co_await deps.clock.sleep_for(options.poll);
-    if (auto events = deps.journal.events(holder.id, seen, 100)) {
+    if (auto events = co_await journal.events(holder.id, seen, 100)) {
       for (const auto& e : *events) {
         seen = e.id;
         if (options.on_event) options.on_event(e);
       }
     }
-    auto row = deps.journal.get(holder.id);
+    auto row = co_await journal.get(holder.id);
     if (row && row->status == db::CutoverStatus::interrupted) co_return std::nullopt;
     if (row && row->status != db::CutoverStatus::running) co_return after_rollback(*row);
     if (deadline && deps.clock.now() >= *deadline) {
@@ -54,7 +57,8 @@ asio::awaitable<std::optional<CutoverOutcome>> follow_rollback(CutoverDeps& deps
 }
 
 asio::awaitable<CutoverOutcome> abort_cutover(CutoverDeps deps, AbortOptions options) {
-  auto latest = deps.journal.latest(deps.config.service);
+  const JournalCalls journal(deps);
+  auto latest = co_await journal.latest(deps.config.service);
   if (!latest) co_return refused(latest.error());
   if (!*latest || db::is_finished((*latest)->status)) {
     co_return CutoverOutcome{
@@ -64,13 +68,23 @@ asio::awaitable<CutoverOutcome> abort_cutover(CutoverDeps deps, AbortOptions opt
   }
   const db::Cutover holder = **latest;
   if (holder.status == db::CutoverStatus::running) {
-    if (auto asked = deps.journal.request_abort(deps.config.service); !asked) co_return refused(asked.error());
+    if (auto asked = co_await journal.request_abort(deps.config.service); !asked) co_return refused(asked.error());
     if (auto followed = co_await follow_rollback(deps, holder, options)) co_return *followed;
   }
-  // Its process is gone: roll back here.
+  // Its process is gone (or cut off: rollback_cutover waits out its lease):
+  // roll back here.
   auto rolled = co_await rollback_cutover(deps);
-  if (rolled.outcome == Outcome::locked || rolled.outcome == Outcome::unreachable) co_return rolled;
-  auto row = deps.journal.get(holder.id);
+  if (rolled.outcome == Outcome::locked) {
+    // Its runner came back meanwhile (it took its lock again): ask it.
+    auto again = co_await journal.latest(deps.config.service);
+    if (again && *again && (*again)->id == holder.id && (*again)->status == db::CutoverStatus::running) {
+      if (auto asked = co_await journal.request_abort(deps.config.service); !asked) co_return refused(asked.error());
+      if (auto followed = co_await follow_rollback(deps, holder, options)) co_return *followed;
+    }
+    co_return rolled;
+  }
+  if (rolled.outcome == Outcome::unreachable) co_return rolled;
+  auto row = co_await journal.get(holder.id);
   if (!row || rolled.outcome == Outcome::needs_operator) {
     rolled.outcome = rolled.outcome == Outcome::failed ? Outcome::done : rolled.outcome;
     co_return rolled;

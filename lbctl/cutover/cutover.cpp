@@ -5,9 +5,12 @@
 
 #include <fmt/format.h>
 
+#include "core/duration.hpp"
+
 #include "lbctl/config/config_snapshot.hpp"
 #include "lbctl/cutover/drive.hpp"
 #include "lbctl/cutover/hooks.hpp"
+#include "lbctl/cutover/journal_calls.hpp"
 #include "lbctl/cutover/step_table.hpp"
 #include "lbctl/cutover/steps.hpp"
 
@@ -76,7 +79,7 @@ bool migrations_committed(CutoverRun& run) {
 // abort of a run whose process is gone: refused past the point of no return;
 // before any change, nothing to undo.
 asio::awaitable<CutoverOutcome> abort_taken_over(CutoverRun& run, Step step) {
-  const Flow flow = flow_for(run.config());
+  const Flow flow = flow_with(run.config(), step);
   if (flow.past_no_return(step) || (step == flow.commits_migrations() && migrations_committed(run))) {
     co_return outcome(run, Outcome::needs_operator,
                       fmt::format("cutover {} is past the point of no return (step {}): its migrations committed; run "
@@ -84,7 +87,7 @@ asio::awaitable<CutoverOutcome> abort_taken_over(CutoverRun& run, Step step) {
                                   run.id(), run.row().step));
   }
   if (flow.before_changes(step)) {
-    co_await finish(run, db::CutoverStatus::rolled_back, "aborted before any change");
+    co_await finish(run, db::CutoverStatus::stopped, "aborted before any change");
     run.emit(step, EventKind::rolled_back, "aborted before any change to the load balancers");
     co_return outcome(run, Outcome::failed, "aborted before any change");
   }
@@ -94,8 +97,8 @@ asio::awaitable<CutoverOutcome> abort_taken_over(CutoverRun& run, Step step) {
 // Nothing to take over: how the service's last cutover ended, with that
 // outcome's exit code (a resume after a crash that came just after the end
 // is told the end, not a usage error); invalid when it never had one.
-CutoverOutcome already_ended(db::Journal& journal, const std::string& service, const Error& refusal, bool roll_back_it) {
-  auto last = journal.latest(service);
+CutoverOutcome already_ended(const Result<std::optional<db::Cutover>>& last, const std::string& service,
+                             const Error& refusal, bool roll_back_it) {
   if (!last || !*last) return journal_refusal(refusal);
   const db::Cutover& c = **last;
   const std::string ended = c.finished_at ? " at " + db::format_utc(*c.finished_at) : std::string();
@@ -104,24 +107,73 @@ CutoverOutcome already_ended(db::Journal& journal, const std::string& service, c
                           fmt::format("cutover {} of service {} already completed{}: nothing to {}", c.id, service,
                                       ended, roll_back_it ? "roll back (it is past the point of no return)" : "resume")};
   }
-  if (c.status == db::CutoverStatus::rolled_back) {
+  if (c.status == db::CutoverStatus::rolled_back || c.status == db::CutoverStatus::stopped) {
     return CutoverOutcome{Outcome::failed, c.id,
-                          fmt::format("cutover {} of service {} was already rolled back{}{}: nothing to {}", c.id,
-                                      service, ended, c.error.empty() ? "" : " (" + c.error + ")",
+                          fmt::format("cutover {} of service {} {}{}{}: nothing to {}", c.id, service,
+                                      c.status == db::CutoverStatus::stopped ? "stopped before any change"
+                                                                            : "was already rolled back",
+                                      ended, c.error.empty() ? "" : " (" + c.error + ")",
                                       roll_back_it ? "roll back" : "resume")};
   }
   return journal_refusal(refusal);
 }
 
+// A resume must go on from the journaled step: when the config no longer
+// has it, starting elsewhere would act on a half-cut fleet as if it were
+// whole. Refused before anything changes (exit 2); abort still rolls it back.
+std::optional<CutoverOutcome> step_gone(const CutoverDeps& deps, const Result<std::optional<db::Cutover>>& latest) {
+  if (!latest || !*latest || db::is_finished((*latest)->status)) return std::nullopt;
+  const db::Cutover& c = **latest;
+  const auto why = missing_from_flow(c.step, deps.config);
+  if (!why) return std::nullopt;
+  return CutoverOutcome{Outcome::usage, c.id,
+                        fmt::format("cutover {} stopped at step {}, which this config's flow does not have: {}; "
+                                    "nothing changed. Resume it with the config it started with (`lbctl status "
+                                    "--json` shows its snapshot), or `lbctl abort` to roll it back",
+                                    c.id, c.step, *why)};
+}
+
+// A running cutover whose runner beat less than a lease ago may still be
+// alive, cut off from the state database: it has stopped acting only once
+// its lease ran out, so that is waited for (it is at most state.lease).
+asio::awaitable<Result<void>> wait_out_lease(CutoverDeps& deps) {
+  bool told = false;
+  for (;;) {
+    auto left = co_await JournalCalls(deps).lease_left(deps.config.service);
+    if (!left) co_return std::unexpected(left.error());
+    if (left->count() == 0) co_return Result<void>{};
+    if (!told) {
+      Event e;
+      e.time = deps.clock.wall_now();
+      e.step = std::string(to_string(Step::preflight));
+      e.kind = EventKind::waiting;
+      e.text = fmt::format("waiting {} for the lease of service {}'s cutover to run out: its runner may still be "
+                           "alive, cut off from the state database",
+                           format_duration(*left), deps.config.service);
+      e.journal = false;
+      deps.events.emit(e);
+      told = true;
+    }
+    co_await deps.clock.sleep_for(std::min<std::chrono::milliseconds>(*left + std::chrono::milliseconds(50), std::chrono::seconds(1)));
+  }
+}
+
 asio::awaitable<CutoverOutcome> take_over(CutoverDeps deps, bool roll_back_it) {
-  auto row = deps.journal.adopt(deps.config.service, deps.host, deps.pid);
+  const JournalCalls journal(deps);
+  if (!roll_back_it) {
+    const auto latest = co_await journal.latest(deps.config.service);
+    if (auto gone = step_gone(deps, latest)) co_return *gone;
+  }
+  if (auto waited = co_await wait_out_lease(deps); !waited) co_return journal_refusal(waited.error());
+  auto row = co_await journal.adopt(deps.config.service, deps.host, deps.pid);
   if (!row && row.error().kind == ErrorKind::invalid) {
-    co_return already_ended(deps.journal, deps.config.service, row.error(), roll_back_it);
+    const auto latest = co_await journal.latest(deps.config.service);
+    co_return already_ended(latest, deps.config.service, row.error(), roll_back_it);
   }
   if (!row) co_return journal_refusal(row.error());
   auto progress = read_progress(row->progress_json);
   if (!progress) {
-    deps.journal.release();
+    co_await journal.release();
     co_return CutoverOutcome{Outcome::needs_operator, row->id, fmt::format("cutover {}: {}", row->id, progress.error().message)};
   }
   CutoverRun run(deps, CutoverOptions{}, std::move(*row), std::move(*progress));
@@ -135,7 +187,7 @@ asio::awaitable<CutoverOutcome> take_over(CutoverDeps deps, bool roll_back_it) {
   // Look at the load balancers before touching anything.
   auto view = co_await run.fleet_stats(step);
   if (!view) {
-    deps.journal.release();
+    co_await journal.release();
     co_return outcome(run, Outcome::unreachable, view.error().message);
   }
   run.set_running();
@@ -151,7 +203,7 @@ asio::awaitable<CutoverOutcome> take_over(CutoverDeps deps, bool roll_back_it) {
   } else {
     result = co_await drive(run, step, true);
   }
-  deps.journal.release();
+  co_await journal.release();
   co_return result;
 }
 
@@ -166,7 +218,8 @@ asio::awaitable<CutoverOutcome> run_cutover(CutoverDeps deps, CutoverOptions opt
   request.config_json = config_snapshot(deps.config).dump();
   request.step = std::string(to_string(Step::preflight));
   request.release = deps.release;
-  auto row = deps.journal.begin(request);
+  const JournalCalls journal(deps);
+  auto row = co_await journal.begin(request);
   if (!row) co_return journal_refusal(row.error());
   CutoverRun run(deps, options, std::move(*row));
   run.emit(Step::preflight, EventKind::started,
@@ -176,7 +229,7 @@ asio::awaitable<CutoverOutcome> run_cutover(CutoverDeps deps, CutoverOptions opt
            {{"release", run.row().release}, {"old_release", run.row().old_release}});
   for (const auto& warning : config_warnings(deps.config)) run.emit(Step::preflight, EventKind::warning, warning);
   auto result = co_await drive(run, Step::preflight, false);
-  deps.journal.release();
+  co_await journal.release();
   co_return result;
 }
 

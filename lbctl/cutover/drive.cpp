@@ -8,6 +8,7 @@
 
 #include "lbctl/cutover/fleet_look.hpp"
 #include "lbctl/cutover/hooks.hpp"
+#include "lbctl/cutover/journal_calls.hpp"
 #include "lbctl/cutover/step_table.hpp"
 #include "lbctl/cutover/steps.hpp"
 
@@ -39,10 +40,21 @@ asio::awaitable<void> finish(CutoverRun& run, db::CutoverStatus status, const st
   }
 }
 
+namespace {
+
+// What every LB holds, saved on the journal's lane (awaited, never blocking the loop).
+asio::awaitable<Result<void>> save_fleet_records(CutoverRun* run) {
+  auto records = co_await fleet_records(run->fleet(), run->id());
+  if (!records) co_return std::unexpected(records.error());
+  co_return co_await JournalCalls(run->deps()).save_lb_records(run->config().service, std::move(*records));
+}
+
+}  // namespace
+
 asio::awaitable<void> record_lbs(CutoverRun& run, Step step) {
   if (run.lost_lock()) co_return;
-  auto recorded = co_await run.journal_through_outage(
-      [&run]() { return record_fleet(run.fleet(), run.journal(), run.config().service, run.id()); });
+  std::function<asio::awaitable<Result<void>>()> save = [run = &run]() { return save_fleet_records(run); };
+  auto recorded = co_await run.journal_through_outage(std::move(save));
   if (!recorded && !run.lost_lock()) run.emit(step, EventKind::warning, "could not record what the load balancers hold: " + recorded.error().message);
 }
 
@@ -115,7 +127,7 @@ asio::awaitable<CutoverOutcome> step_failed(CutoverRun& run, const Flow& flow, S
   run.emit(step, EventKind::step_failed, message, {{"kind", std::string(to_string(error.kind))}});
   switch (flow.find(step)->on_failure) {
     case OnFailure::stop: {
-      co_await finish(run, db::CutoverStatus::rolled_back, message);
+      co_await finish(run, db::CutoverStatus::stopped, message);
       run.emit(step, EventKind::failed, "stopped before any change to the load balancers: " + message);
       // A config the fleet cannot take is a usage error, not a lock.
       Outcome kind = step == Step::preflight ? outcome_for(error.kind) : Outcome::failed;

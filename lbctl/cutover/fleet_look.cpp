@@ -77,13 +77,19 @@ asio::awaitable<FleetLook> look_at_fleet(const Config& config, pools::Fleet& fle
   co_return look;
 }
 
-asio::awaitable<Result<void>> record_fleet(pools::Fleet& fleet, db::Journal& journal, const std::string& service,
-                                           std::int64_t cutover_id) {
+asio::awaitable<Result<std::vector<db::LbRecord>>> fleet_records(pools::Fleet& fleet, std::int64_t cutover_id) {
   auto live = co_await fleet.all<pools::BackendState>([](pools::LoadBalancer& lb) { return lb.snapshot(); });
   if (!live) co_return std::unexpected(live.error());
   std::vector<db::LbRecord> records;
   for (std::size_t i = 0; i < live->size(); ++i) records.push_back(to_journal(fleet.at(i), (*live)[i], cutover_id));
-  co_return journal.save_lb_records(service, records);
+  co_return records;
+}
+
+asio::awaitable<Result<void>> record_fleet(pools::Fleet& fleet, db::Journal& journal, const std::string& service,
+                                           std::int64_t cutover_id) {
+  auto records = co_await fleet_records(fleet, cutover_id);
+  if (!records) co_return std::unexpected(records.error());
+  co_return journal.save_lb_records(service, *records);
 }
 
 }  // namespace lbctl

@@ -40,8 +40,10 @@ boost::asio::awaitable<FleetLook> look_at_fleet(const Config& config, pools::Fle
                                                 std::optional<std::vector<db::LbRecord>> records,
                                                 std::string journal_note);
 
-// Records what every LB holds now as what lbctl left there. Fails naming the
-// LB that did not answer (nothing is recorded then).
+// What every LB holds now, as the records of what lbctl left there. Fails
+// naming the LB that did not answer.
+boost::asio::awaitable<Result<std::vector<db::LbRecord>>> fleet_records(pools::Fleet& fleet, std::int64_t cutover_id);
+// fleet_records() saved in `journal` (nothing is recorded when an LB did not answer).
 boost::asio::awaitable<Result<void>> record_fleet(pools::Fleet& fleet, db::Journal& journal,
                                                   const std::string& service, std::int64_t cutover_id);
 

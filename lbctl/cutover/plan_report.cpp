@@ -75,8 +75,8 @@ std::optional<std::string> lb_cannot_take(const Config& config, const pools::Loa
 
 asio::awaitable<std::expected<PlanReport, PlanFailure>> gather_plan(const Config& config, pools::Fleet& fleet,
                                                                    const pools::Provider& provider,
-                                                                   db::Migrator* migrator, db::Journal& journal,
-                                                                   std::int64_t exclude_cutover_id, std::string release) {
+                                                                   db::Migrator* migrator, std::uint64_t first_id,
+                                                                   std::string release) {
   using Failure = std::unexpected<PlanFailure>;
   if (config.provider.type == ProviderConfig::Type::static_ &&
       config.drain.method == DrainConfig::Method::health_file && config.provider.remove_health_file.empty()) {
@@ -138,7 +138,7 @@ asio::awaitable<std::expected<PlanReport, PlanFailure>> gather_plan(const Config
     }
   }
 
-  auto plan = make_plan(config, report.lbs, id_floor(journal, config.service, exclude_cutover_id), release);
+  auto plan = make_plan(config, report.lbs, first_id, release);
   if (!plan) {
     co_return Failure(PlanFailure{
         plan.error().problem == PlanProblem::config ? ErrorKind::invalid : ErrorKind::refused, plan.error().message});

@@ -29,19 +29,19 @@ struct PlanReport {
   std::vector<std::string> fleet_warnings;  // what it cannot see on the LBs (also in `warnings`)
 };
 
-// Everything a cutover needs to know before it changes anything. `journal`
-// gives the id floor (ids never reused); `exclude_cutover_id` is the running
-// cutover's own row; `release` names the new servers ({release}).
+// Everything a cutover needs to know before it changes anything.
+// `first_id` is the lowest id new servers may take (id_floor: ids are never
+// reused); `release` names the new servers ({release}).
 boost::asio::awaitable<std::expected<PlanReport, PlanFailure>> gather_plan(const Config& config, pools::Fleet& fleet,
                                                                            const pools::Provider& provider,
                                                                            db::Migrator* migrator,
-                                                                           db::Journal& journal,
-                                                                           std::int64_t exclude_cutover_id,
+                                                                           std::uint64_t first_id,
                                                                            std::string release);
 
 // The lowest id new servers may take: above every id the service's earlier
 // cutovers gave out (HAProxy reuses deleted servers' ids; stick tables fall
-// back to ids, so lbctl never does).
+// back to ids, so lbctl never does). `exclude_cutover_id` is the running
+// cutover's own row.
 std::uint64_t id_floor(db::Journal& journal, const std::string& service, std::int64_t exclude_cutover_id);
 
 // The runtime API commands a cutover would send to `lb`, built by the same

@@ -1,5 +1,7 @@
 #include "lbctl/cutover/promotion_requests.hpp"
 
+#include "lbctl/cutover/journal_calls.hpp"
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <variant>
@@ -8,6 +10,7 @@
 #include "core/time_format.hpp"
 #include "lbctl/cutover/cutover.hpp"
 #include "lbctl/cutover/events.hpp"
+#include "lbctl/cutover/journal_calls.hpp"
 #include "lbctl/cutover/progress.hpp"
 #include "lbctl/cutover/promotion.hpp"
 
@@ -38,8 +41,10 @@ struct Target {
   Step step = Step::preflight;
 };
 
-std::variant<Target, CutoverOutcome> target(db::Journal& journal, const std::string& service, std::string_view what) {
-  auto latest = journal.latest(service);
+// The service's latest cutover (as the journal answered) as the target of
+// `what`, or why there is none.
+std::variant<Target, CutoverOutcome> target(const Result<std::optional<db::Cutover>>& latest, const std::string& service,
+                                            std::string_view what) {
   if (!latest) return refused(latest.error());
   if (!*latest) return usage(0, fmt::format("no cutover of service {} to {}", service, what));
   Target t{**latest, {}, parse_step((*latest)->step).value_or(Step::preflight)};
@@ -125,8 +130,7 @@ std::optional<CutoverOutcome> undo_refusal(const Target& t, std::int64_t now) {
 }
 
 // Events journaled since `seen`, to options.on_event.
-void pass_events(CutoverDeps& deps, std::int64_t id, std::int64_t& seen, const AbortOptions& options) {
-  auto events = deps.journal.events(id, seen, 100);
+void pass_events(const Result<std::vector<db::Event>>& events, std::int64_t& seen, const AbortOptions& options) {
   if (!events) return;
   for (const auto& e : *events) {
     seen = e.id;
@@ -137,12 +141,14 @@ void pass_events(CutoverDeps& deps, std::int64_t id, std::int64_t& seen, const A
 asio::awaitable<CutoverOutcome> wait_for_promotion(CutoverDeps& deps, const db::Cutover& holder,
                                                    const AbortOptions& options) {
   const auto deadline = deps.clock.now() + options.timeout.value_or(30s);
-  auto recent = deps.journal.recent_events(holder.id, 1);
+  const JournalCalls journal(deps);
+  auto recent = co_await journal.recent_events(holder.id, 1);
   std::int64_t seen = recent && !recent->empty() ? recent->back().id : 0;
   for (;;) {
     co_await deps.clock.sleep_for(options.poll);
-    pass_events(deps, holder.id, seen, options);
-    auto row = deps.journal.get(holder.id);
+    const auto events = co_await journal.events(holder.id, seen, 100);
+    pass_events(events, seen, options);
+    auto row = co_await journal.get(holder.id);
     if (!row) co_return refused(row.error());
     const auto progress = read_progress(row->progress_json);
     if (progress && progress->promoted_at_ms != 0) {
@@ -173,12 +179,14 @@ asio::awaitable<CutoverOutcome> wait_for_promotion(CutoverDeps& deps, const db::
 }  // namespace
 
 asio::awaitable<CutoverOutcome> promote_cutover(CutoverDeps deps, AbortOptions options, std::string by) {
-  auto found = target(deps.journal, deps.config.service, "promote");
+  const JournalCalls journal(deps);
+  const auto latest = co_await journal.latest(deps.config.service);
+  auto found = target(latest, deps.config.service, "promote");
   if (auto* ended = std::get_if<CutoverOutcome>(&found)) co_return *ended;
   const Target t = std::get<Target>(std::move(found));
   const auto& row = t.row;
   if (auto refusal = promote_refusal(t, deps.config.service)) co_return *refusal;
-  if (auto asked = deps.journal.request_promote(deps.config.service, by); !asked) co_return refused(asked.error());
+  if (auto asked = co_await journal.request_promote(deps.config.service, by); !asked) co_return refused(asked.error());
   if (row.status == db::CutoverStatus::interrupted || row.status == db::CutoverStatus::needs_operator ||
       t.step != Step::promote) {
     co_return promote_recorded(t);
@@ -187,19 +195,21 @@ asio::awaitable<CutoverOutcome> promote_cutover(CutoverDeps deps, AbortOptions o
 }
 
 asio::awaitable<CutoverOutcome> undo_cutover(CutoverDeps deps, AbortOptions options, std::string by) {
-  auto found = target(deps.journal, deps.config.service, "undo");
+  const JournalCalls journal(deps);
+  const auto latest = co_await journal.latest(deps.config.service);
+  auto found = target(latest, deps.config.service, "undo");
   if (auto* ended = std::get_if<CutoverOutcome>(&found)) co_return *ended;
   const Target t = std::get<Target>(std::move(found));
   const auto& row = t.row;
   const auto& p = t.progress;
   if (auto refusal = undo_refusal(t, wall_ms(deps.clock))) co_return *refusal;
   if (t.step == Step::undo_window) {
-    if (auto asked = deps.journal.request_undo(deps.config.service, by); !asked) co_return refused(asked.error());
+    if (auto asked = co_await journal.request_undo(deps.config.service, by); !asked) co_return refused(asked.error());
   }
   std::optional<CutoverOutcome> result;
   if (row.status == db::CutoverStatus::running) result = co_await follow_rollback(deps, row, options);
   if (!result) result = co_await resume_cutover(deps);  // its process is gone: the undo (or its rollback) runs here
-  auto after = deps.journal.get(row.id);
+  auto after = co_await journal.get(row.id);
   if (after && after->status == db::CutoverStatus::completed) {
     co_return usage(row.id, fmt::format("cutover {}'s undo window closed at {} before it saw the undo: post_migrate is "
                                         "the point of no return",
@@ -224,7 +234,7 @@ std::string_view to_string(Request request) {
 
 CutoverOutcome record_request(db::Journal& journal, const std::string& service, Request what, const std::string& by,
                               std::int64_t now_ms) {
-  auto found = target(journal, service, to_string(what));
+  auto found = target(journal.latest(service), service, to_string(what));
   if (auto* ended = std::get_if<CutoverOutcome>(&found)) return *ended;
   const Target t = std::get<Target>(std::move(found));
   const auto& row = t.row;

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "lbctl/cutover/journal_calls.hpp"
 #include "lbctl/cutover/plan_report.hpp"
 #include "lbctl/cutover/steps.hpp"
 
@@ -37,8 +38,9 @@ std::string capacity_text(const CutoverPlan& plan) {
 }  // namespace
 
 asio::awaitable<Result<void>> step_preflight(CutoverRun& run) {
-  auto report = co_await gather_plan(run.config(), run.fleet(), run.provider(), run.migrator(), run.journal(), run.id(),
-                                  run.row().release);
+  const auto first_id = co_await JournalCalls(run.deps()).id_floor(run.config().service, run.id());
+  auto report = co_await gather_plan(run.config(), run.fleet(), run.provider(), run.migrator(), first_id,
+                                     run.row().release);
   if (!report) co_return fail(report.error().kind, report.error().message);
   const auto& plan = report->plan;
   auto& progress = run.progress();

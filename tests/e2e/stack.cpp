@@ -40,7 +40,7 @@ std::string yaml_list(const std::vector<std::string>& items) {
 
 }  // namespace
 
-Stack::Stack(StackOptions options) : m_options(std::move(options)) {
+Stack::Stack(StackOptions options) : m_options(std::move(options)), m_postgres(m_options.postgres_tcp) {
   m_dir.open_to_postgres();
   m_postgres.create_database("lbctl");
   m_postgres.create_database("app");
@@ -120,6 +120,8 @@ void Stack::write_config() {
   std::ostringstream yaml;
   yaml << "service: shop\n"
        << "state:\n  database_url: \"from-the-environment\"\n"
+       // A short lease: a resume after a SIGKILL waits it out.
+       << "  partition_timeout: 1s\n  lease: 2s\n"
        << "load_balancers:\n";
   for (std::size_t i = 0; i < m_lbs.size(); ++i) {
     // lb1 on the unix socket, the others over tcp.
@@ -166,7 +168,8 @@ std::filesystem::path Stack::maintenance_map() const {
 }
 
 std::vector<std::pair<std::string, std::string>> Stack::env() const {
-  std::vector<std::pair<std::string, std::string>> out{{"LBCTL_STATE_DATABASE_URL", m_postgres.url("lbctl")},
+  std::vector<std::pair<std::string, std::string>> out{{"LBCTL_STATE_DATABASE_URL",
+                                                        m_state_url.empty() ? m_postgres.url("lbctl") : m_state_url},
                                                        {"LBCTL_MIGRATIONS_DATABASE_URL", m_postgres.url("app")},
                                                        {"LBCTL_APP_DATABASE_URL", m_postgres.url("app")}};
   out.insert(out.end(), m_options.env.begin(), m_options.env.end());

@@ -41,6 +41,8 @@ struct StackOptions {
   // The maintenance page: one map file every LB loads (as each LB host has
   // the same path), `maintenance: {map: ...}` in the config.
   bool maintenance = false;
+  // Postgres also listens on 127.0.0.1 (postgres().tcp_port()).
+  bool postgres_tcp = false;
   // More variables for every lbctl the stack runs (e.g. PGPASSWORD).
   std::vector<std::pair<std::string, std::string>> env;
   // Edits LB i's generated haproxy.cfg before HAProxy starts from it.
@@ -71,6 +73,8 @@ class Stack {
   // Starts lbctl in the background (to kill it, or run a second one meanwhile).
   std::unique_ptr<ChildProcess> start_lbctl(std::vector<std::string> args, const std::filesystem::path& log);
   std::vector<std::pair<std::string, std::string>> env() const;
+  // The state database's URL lbctl is given from now on (a relay's, say).
+  void set_state_url(std::string url) { m_state_url = std::move(url); }
 
   // "lb1 v2-1 UP" for every server of every LB.
   std::vector<std::string> fleet_view();
@@ -93,6 +97,7 @@ class Stack {
   std::vector<std::unique_ptr<ChildProcess>> m_old_servers;
   std::vector<std::unique_ptr<HaproxyFixture>> m_lbs;
   std::filesystem::path m_config_file;
+  std::string m_state_url;  // "" = Postgres' socket
 };
 
 // wrk through an LB for the length of a test; stop() returns what failed.

@@ -19,7 +19,8 @@ std::vector<std::string> as_postgres(std::vector<std::string> argv) {
   return wrapped;
 }
 
-PostgresFixture::PostgresFixture() {
+PostgresFixture::PostgresFixture(bool tcp) {
+  if (tcp) m_port = m_tcp_port = free_port();
   m_dir.open_to_postgres();
   m_data_dir = (m_dir.path() / "data").string();
   m_socket_dir = (m_dir.path() / "socket").string();
@@ -43,7 +44,9 @@ PostgresFixture::PostgresFixture() {
 void PostgresFixture::start() {
   if (m_running) return;
   auto started = run_command(as_postgres({k_pg_bin + "pg_ctl", "-D", m_data_dir, "-l", m_data_dir + "/log", "-w",
-                                          "-o", "-k " + m_socket_dir + " -c listen_addresses= -c fsync=off -p 5432",
+                                          "-o",
+                                          "-k " + m_socket_dir + " -c listen_addresses=" +
+                                              (m_tcp_port ? "127.0.0.1" : "") + " -c fsync=off -p " + std::to_string(m_port),
                                           "start"}));
   if (started.exit_code != 0) throw std::runtime_error("pg_ctl start failed: " + started.out);
   m_running = true;
@@ -58,7 +61,11 @@ void PostgresFixture::stop() {
 }
 
 std::string PostgresFixture::url(const std::string& dbname) const {
-  return "host=" + m_socket_dir + " port=5432 user=postgres dbname=" + dbname;
+  return "host=" + m_socket_dir + " port=" + std::to_string(m_port) + " user=postgres dbname=" + dbname;
+}
+
+std::string PostgresFixture::tcp_url(const std::string& dbname, std::uint16_t port) const {
+  return "host=127.0.0.1 port=" + std::to_string(port) + " user=postgres dbname=" + dbname;
 }
 
 void PostgresFixture::create_database(const std::string& name) { execute("CREATE DATABASE \"" + name + "\""); }

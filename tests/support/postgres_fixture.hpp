@@ -2,6 +2,7 @@
 // A throwaway Postgres 15 cluster: initdb and pg_ctl as the postgres user, a
 // unix socket in a temp dir, no TCP; stopped and removed at scope exit.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -11,12 +12,17 @@ namespace lbctl::test {
 
 class PostgresFixture {
  public:
-  PostgresFixture();
+  // `tcp`: also listen on 127.0.0.1 (a free port, tcp_port()), for tests of
+  // what crosses a network.
+  explicit PostgresFixture(bool tcp = false);
   ~PostgresFixture();
 
   // A libpq connection string for `dbname` as the superuser.
   std::string url(const std::string& dbname = "postgres") const;
   const std::string& socket_dir() const { return m_socket_dir; }
+  // The TCP port (0 without tcp), and a libpq URL to `dbname` over it through `port`.
+  std::uint16_t tcp_port() const { return m_tcp_port; }
+  std::string tcp_url(const std::string& dbname, std::uint16_t port) const;
   void create_database(const std::string& name);
   // Runs SQL (several statements allowed) in autocommit.
   void execute(const std::string& sql, const std::string& dbname = "postgres");
@@ -34,6 +40,8 @@ class PostgresFixture {
   std::string m_data_dir;
   std::string m_socket_dir;
   bool m_running = false;
+  std::uint16_t m_port = 5432;
+  std::uint16_t m_tcp_port = 0;
 };
 
 // Runs argv as the postgres user when we are root (initdb and pg_ctl refuse root).

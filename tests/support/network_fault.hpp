@@ -1,0 +1,45 @@
+#pragma once
+// Faults of the network between two processes on this machine: a TCP relay
+// (socat) that stands for the path between them, and a partition of it by
+// iptables (every packet dropped both ways: no reset ever comes, as with a
+// dead switch or a frozen VM). Needs root; the rules carry a comment naming
+// this process and go when the object does.
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+
+#include "tests/support/child_process.hpp"
+
+namespace lbctl::test {
+
+// 127.0.0.1:port() -> 127.0.0.1:target, one socat child per connection.
+class TcpRelay {
+ public:
+  explicit TcpRelay(std::uint16_t target, const std::filesystem::path& log = {});
+  std::uint16_t port() const { return m_port; }
+  // The relay and every connection it carries die: the target sees them
+  // close (Postgres frees a lock held over one); the other side hears of it
+  // only if no partition drops the reset.
+  void kill();
+
+ private:
+  std::uint16_t m_port;
+  std::unique_ptr<ChildProcess> m_process;
+};
+
+// Drops every TCP packet to or from 127.0.0.1:port until lifted.
+class Partition {
+ public:
+  explicit Partition(std::uint16_t port);
+  ~Partition();
+  Partition(const Partition&) = delete;
+  Partition& operator=(const Partition&) = delete;
+  void lift();
+
+ private:
+  std::uint16_t m_port;
+  bool m_on = false;
+};
+
+}  // namespace lbctl::test
