@@ -134,6 +134,8 @@ asio::awaitable<Result<std::vector<std::string>>> SocketRuntimeApi::run(std::vec
                      "a runtime API command must be one line, or a payload command (\"... <<\" and non-empty lines)");
     }
   }
+  // In arrival order: a cutover's batch waits for a read in flight, never for a queue of them.
+  auto turn = co_await m_one_at_a_time.lock();
   if (m_dialect == CliDialect::master) co_return co_await run_one_per_connection(std::move(commands));
   // Prompt mode answers each command, then "\n> "; severity numbers mark errors.
   std::string request = "prompt\nset severity-output number\n";

@@ -1,12 +1,15 @@
 #pragma once
 // The real runtime API client: Boost.Asio, unix or tcp, one connection per
 // batch in HAProxy's interactive (prompt) mode so a batch of any size gets
-// one answer per command.
+// one answer per command. One batch at a time: an lbctl process holds at
+// most one of the stats socket's connections (10 unless `stats maxconn`
+// says otherwise) per LB, so it never takes the slots others need.
 
 #include <functional>
 #include <memory>
 #include <string_view>
 
+#include "core/async_mutex.hpp"
 #include "pools/prompt_mode.hpp"
 #include "pools/runtime_api.hpp"
 
@@ -32,6 +35,7 @@ class SocketRuntimeApi final : public RuntimeApi {
   RuntimeApiEndpoint m_endpoint;
   std::chrono::milliseconds m_timeout;
   CliDialect m_dialect;
+  AsyncMutex m_one_at_a_time;
 };
 
 }  // namespace lbctl::pools

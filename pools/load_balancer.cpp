@@ -178,9 +178,23 @@ asio::awaitable<Result<BackendState>> LoadBalancer::snapshot() {
   co_return state;
 }
 
+namespace {
+
+// `show sess` lines of the stats socket's own sessions ("... fe=GLOBAL ...");
+// 0 when the answer is an error.
+std::size_t count_cli_sessions(std::string_view answer) {
+  if (answer_error(answer)) return 0;
+  std::size_t n = 0;
+  for (auto at = answer.find(" fe=GLOBAL "); at != std::string_view::npos; at = answer.find(" fe=GLOBAL ", at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
 asio::awaitable<Result<LoadBalancer::Abilities>> LoadBalancer::abilities() {
   if (auto error = check_names(std::vector<std::string>())) co_return std::unexpected(*error);
-  std::vector<std::string> commands{std::string("show cli level"), fmt::format("show stat {} 2 -1", m_backend)};
+  std::vector<std::string> commands{std::string("show cli level"), fmt::format("show stat {} 2 -1", m_backend),
+                                    std::string("show sess")};
   auto answers = co_await send(std::move(commands));
   if (!answers) co_return std::unexpected(answers.error());
   Abilities abilities;
@@ -193,6 +207,7 @@ asio::awaitable<Result<LoadBalancer::Abilities>> LoadBalancer::abilities() {
   auto algo = parse_backend_algo((*answers)[1], m_backend);
   if (!algo) co_return std::unexpected(in_context(algo.error()));
   abilities.algo = std::move(*algo);
+  abilities.cli_sessions = count_cli_sessions((*answers)[2]);
   co_return abilities;
 }
 

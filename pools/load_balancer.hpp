@@ -76,6 +76,9 @@ class LoadBalancer {
   struct Abilities {
     std::string cli_level;
     std::string algo;
+    // Stats-socket sessions open now (`show sess`, front end GLOBAL), this
+    // one included: HAProxy serves 10 at once unless `stats maxconn` says more.
+    std::size_t cli_sessions = 0;
   };
   boost::asio::awaitable<Result<Abilities>> abilities();
 

@@ -28,6 +28,7 @@
 #include "lbctl/cutover/step_table.hpp"
 #include "lbctl/serve/http_server.hpp"
 #include "lbctl/serve/poller.hpp"
+#include "lbctl/serve/shared_reads.hpp"
 #include "lbctl/serve/tls.hpp"
 
 namespace lbctl::cli {
@@ -60,15 +61,19 @@ struct ServeArgs {
 // One service: its config, its adapters on the pollers' io_context, what it
 // knows. Touched on the pollers' thread only.
 struct Service {
-  Service(Config c, asio::io_context& io)
-      : config(std::move(c)), wiring(config, io), live(config.service, flow_step_names(config)) {}
+  // Its LBs' reads come from `reads` (one exchange per LB for all services).
+  Service(Config c, asio::io_context& io, serve::SharedReads& reads)
+      : config(std::move(c)),
+        wiring(config, io,
+               [&reads](const LoadBalancerConfig& lb, std::shared_ptr<pools::RuntimeApi> api) {
+                 return reads.share(std::move(api), lb.backend);
+               }),
+        live(config.service, flow_step_names(config)) {}
 
   Config config;
   Wiring wiring;
   serve::ServiceLive live;
   bool journal_open = false;
-  // Between polls; cancelled when serve stops.
-  std::optional<asio::steady_timer> timer;
 };
 
 std::int64_t wall_ms() {
@@ -109,39 +114,30 @@ class PollerBackend final : public serve::Backend {
   std::map<std::string, Service*> m_services;
 };
 
-// Polls `service` every `interval` and hands each result to the hub, until
-// `stopping` (set, and the timer cancelled, on the pollers' thread).
-asio::awaitable<void> poll_forever(Service* service, serve::Hub* hub, asio::any_io_executor http,
-                                   std::chrono::milliseconds interval, bool actions, const bool* stopping) {
-  service->timer.emplace(co_await asio::this_coro::executor);
-  while (!*stopping) {
-    const auto started = std::chrono::steady_clock::now();
-    if (!service->journal_open) {
-      auto opened = service->wiring.open_journal();
-      service->journal_open = opened.has_value();
-      if (!opened) {
-        auto status = co_await gather_fleet_status(service->config, service->wiring.fleet(), opened.error().message);
-        service->live.update(std::move(status), wall_ms());
-      }
+// One poll of `service` (its journal, and its LBs from the interval's
+// shared reads), handed to the hub.
+asio::awaitable<void> poll_once(Service* service, serve::Hub* hub, asio::any_io_executor http, bool actions) {
+  if (!service->journal_open) {
+    auto opened = service->wiring.open_journal();
+    service->journal_open = opened.has_value();
+    if (!opened) {
+      auto status = co_await gather_fleet_status(service->config, service->wiring.fleet(), opened.error().message);
+      service->live.update(std::move(status), wall_ms());
     }
-    if (service->journal_open) {
-      co_await serve::poll_service(service->config, service->wiring.fleet(), service->wiring.journal(), service->live,
-                                   wall_ms());
-      if (!service->live.status().error.empty()) {
-        // The journal did not answer (Postgres restarted, failed over): a new connection at the next poll.
-        service->wiring.close_journal();
-        service->journal_open = false;
-      }
-    }
-    auto snapshot = serve::make_snapshot(service->live, actions);
-    asio::post(http, [hub, name = service->config.service, snapshot = std::move(snapshot)]() mutable {
-      hub->publish(name, std::move(snapshot));
-    });
-    if (*stopping) break;
-    service->timer->expires_at(started + interval);
-    boost::system::error_code ec;
-    co_await service->timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
+  if (service->journal_open) {
+    co_await serve::poll_service(service->config, service->wiring.fleet(), service->wiring.journal(), service->live,
+                                 wall_ms());
+    if (!service->live.status().error.empty()) {
+      // The journal did not answer (Postgres restarted, failed over): a new connection at the next poll.
+      service->wiring.close_journal();
+      service->journal_open = false;
+    }
+  }
+  auto snapshot = serve::make_snapshot(service->live, actions);
+  asio::post(http, [hub, name = service->config.service, snapshot = std::move(snapshot)]() mutable {
+    hub->publish(name, std::move(snapshot));
+  });
 }
 
 std::optional<asio::ip::tcp::endpoint> parse_listen(const std::string& text) {
@@ -297,19 +293,18 @@ Result<std::vector<Config>> load_configs(const std::vector<std::string>& files) 
 }
 
 // The pollers: their own io_context and thread, so a slow journal or LB
-// never stalls a page.
+// never stalls a page. Every interval: each LB read once for all services
+// (SharedReads), then each service polled from it.
 class Pollers {
  public:
-  Pollers() : m_work(asio::make_work_guard(m_io)) {}
+  Pollers() : m_work(asio::make_work_guard(m_io)), m_timer(m_io), m_reads(m_clock) {}
   asio::io_context& io() { return m_io; }
+  serve::SharedReads& reads() { return m_reads; }
 
-  // One poll loop per service, each publishing to `hub` on `http`.
+  // Polls every service every `interval`, publishing to `hub` on `http`.
   void start(std::vector<std::unique_ptr<Service>>& services, serve::Hub& hub, asio::any_io_executor http,
              std::chrono::milliseconds interval, bool actions) {
-    m_services = &services;
-    for (auto& service : services) {
-      asio::co_spawn(m_io, poll_forever(service.get(), &hub, http, interval, actions, &m_stopping), asio::detached);
-    }
+    asio::co_spawn(m_io, poll_all(&services, &hub, std::move(http), interval, actions), asio::detached);
     auto done = std::make_shared<std::promise<void>>();
     m_ended = done->get_future();
     m_thread = std::thread([this, done] {
@@ -318,13 +313,11 @@ class Pollers {
     });
   }
 
-  // Each poller ends its poll in flight (an LB's timeout at most), then stops.
+  // The poll in flight ends (an LB's timeout at most), then they stop.
   void stop() {
     asio::post(m_io, [this] {
       m_stopping = true;
-      for (auto& service : *m_services) {
-        if (service->timer) service->timer->cancel();
-      }
+      m_timer.cancel();
     });
     m_work.reset();
     if (m_ended.wait_for(k_poller_grace) != std::future_status::ready) m_io.stop();
@@ -332,9 +325,27 @@ class Pollers {
   }
 
  private:
+  asio::awaitable<void> poll_all(std::vector<std::unique_ptr<Service>>* services, serve::Hub* hub,
+                                 asio::any_io_executor http, std::chrono::milliseconds interval, bool actions) {
+    while (!m_stopping) {
+      const auto started = std::chrono::steady_clock::now();
+      co_await m_reads.read_all();
+      for (auto& service : *services) {
+        if (m_stopping) break;
+        co_await poll_once(service.get(), hub, http, actions);
+      }
+      if (m_stopping) break;
+      m_timer.expires_at(started + interval);
+      boost::system::error_code ec;
+      co_await m_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
   asio::io_context m_io;
   asio::executor_work_guard<asio::io_context::executor_type> m_work;
-  std::vector<std::unique_ptr<Service>>* m_services = nullptr;
+  asio::steady_timer m_timer;
+  SteadyClock m_clock;
+  serve::SharedReads m_reads;
   bool m_stopping = false;  // the pollers' thread reads and writes it
   std::future<void> m_ended;
   std::thread m_thread;
@@ -366,7 +377,7 @@ int serve_services(const ServeArgs& args) {
   std::map<std::string, Service*> by_name;
   std::vector<std::string> order;
   for (auto& config : *configs) {
-    services.push_back(std::make_unique<Service>(std::move(config), pollers.io()));
+    services.push_back(std::make_unique<Service>(std::move(config), pollers.io(), pollers.reads()));
     by_name[services.back()->config.service] = services.back().get();
     order.push_back(services.back()->config.service);
   }

@@ -35,10 +35,11 @@ std::shared_ptr<pools::BackendFile> make_backend_file(const LoadBalancerConfig& 
 
 }  // namespace
 
-pools::Fleet make_fleet(const Config& config, Clock& clock, ProcessRunner& processes) {
+pools::Fleet make_fleet(const Config& config, Clock& clock, ProcessRunner& processes, const RuntimeApiWrap& wrap) {
   std::vector<std::unique_ptr<pools::LoadBalancer>> lbs;
   for (const auto& lb : config.load_balancers) {
-    auto api = std::make_shared<pools::SocketRuntimeApi>(to_endpoint(lb.runtime_api), lb.timeout);
+    std::shared_ptr<pools::RuntimeApi> api = std::make_shared<pools::SocketRuntimeApi>(to_endpoint(lb.runtime_api), lb.timeout);
+    if (wrap) api = wrap(lb, std::move(api));
     auto balancer = std::make_unique<pools::LoadBalancer>(lb.name, lb.backend, std::move(api), clock);
     if (lb.master_api) {
       balancer->use_master(std::make_shared<pools::SocketRuntimeApi>(to_endpoint(*lb.master_api), lb.timeout,

@@ -3,6 +3,7 @@
 // load_balancers[] entry, each on its own runtime API socket, with its master
 // CLI and its persisted configuration file when the config names them.
 
+#include <functional>
 #include <memory>
 
 #include "core/clock.hpp"
@@ -15,6 +16,10 @@ namespace lbctl {
 pools::RuntimeApiEndpoint to_endpoint(const RuntimeApiAddress& address);
 
 // `processes` runs the persist commands (check, read, write); it must outlive the fleet.
-pools::Fleet make_fleet(const Config& config, Clock& clock, ProcessRunner& processes);
+// How each LB's runtime API client is made (the socket client itself, or
+// serve's shared reads around it); empty: the socket client.
+using RuntimeApiWrap =
+    std::function<std::shared_ptr<pools::RuntimeApi>(const LoadBalancerConfig&, std::shared_ptr<pools::RuntimeApi>)>;
+pools::Fleet make_fleet(const Config& config, Clock& clock, ProcessRunner& processes, const RuntimeApiWrap& wrap = {});
 
 }  // namespace lbctl

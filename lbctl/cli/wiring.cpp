@@ -10,9 +10,9 @@ namespace lbctl {
 
 namespace asio = boost::asio;
 
-Wiring::Wiring(const Config& config, asio::io_context& io)
+Wiring::Wiring(const Config& config, asio::io_context& io, const RuntimeApiWrap& wrap)
     : m_config(config),
-      m_fleet(make_fleet(config, m_clock, m_processes)),
+      m_fleet(make_fleet(config, m_clock, m_processes, wrap)),
       m_prober(io, config.health.tls),
       m_loop(io.get_executor()) {
   m_provider = make_provider(config, m_processes, m_clock);

@@ -10,6 +10,7 @@
 #include "core/offload.hpp"
 #include "db/backup.hpp"
 #include "db/lane_journal.hpp"
+#include "lbctl/cli/fleet_setup.hpp"
 #include "db/pg_journal.hpp"
 #include "db/pg_migrator.hpp"
 #include "health/curl_prober.hpp"
@@ -21,7 +22,8 @@ namespace lbctl {
 
 class Wiring {
  public:
-  Wiring(const Config& config, boost::asio::io_context& io);
+  // `wrap` makes each LB's runtime API client from the socket client (serve's shared reads).
+  Wiring(const Config& config, boost::asio::io_context& io, const RuntimeApiWrap& wrap = {});
   Wiring(const Wiring&) = delete;
   Wiring& operator=(const Wiring&) = delete;
 

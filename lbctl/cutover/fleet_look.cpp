@@ -65,6 +65,7 @@ asio::awaitable<FleetLook> look_at_fleet(const Config& config, pools::Fleet& fle
     }
     if (!live[i].result) {
       entry.error = live[i].result.error().message;
+      entry.error_kind = live[i].result.error().kind;
       look.lbs.push_back(std::move(entry));
       continue;
     }

@@ -20,6 +20,7 @@ struct LbLook {
   std::string backend;
   std::optional<pools::BackendState> live;  // nullopt: it did not answer (see error)
   std::string error;
+  ErrorKind error_kind = ErrorKind::unreachable;
   std::optional<RecordedBackend> recorded;  // what lbctl last left there, if recorded
   std::vector<Drift> drift;
 };

@@ -15,4 +15,17 @@ LbView lb_view(const std::string& name, const std::vector<pools::ServerStat>& st
   return view;
 }
 
+std::string down_reason(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::timeout: return "timeout";
+    case ErrorKind::unreachable: return "refused";
+    // A read HAProxy answered with an error: the backend is not there.
+    case ErrorKind::refused: return "no such backend";
+    case ErrorKind::invalid: return "answer not understood";
+    case ErrorKind::conflict:
+    case ErrorKind::cancelled: break;
+  }
+  return "not read";
+}
+
 }  // namespace lbctl

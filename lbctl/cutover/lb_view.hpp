@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/error.hpp"
 #include "pools/stats.hpp"
 
 namespace lbctl {
@@ -31,8 +32,15 @@ struct LbView {
   std::string name;
   std::vector<ServerView> servers;
   std::string error;  // when the LB did not answer
+  // Why, in one word for pages and metrics: "timeout", "refused" (no
+  // connection), "no such backend" (HAProxy said so), "answer not
+  // understood"; "" when it answered.
+  std::string reason = {};
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LbView, name, servers, error)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LbView, name, servers, error, reason)
+
+// The reason an LB's read failed with `kind`, as LbView::reason says it.
+std::string down_reason(ErrorKind kind);
 
 // `stats` as seen on LB `name`; `pool_of` names each server's pool.
 LbView lb_view(const std::string& name, const std::vector<pools::ServerStat>& stats,

@@ -26,6 +26,9 @@ std::uint64_t id_floor(db::Journal& journal, const std::string& service, std::in
 
 namespace {
 
+// Open stats-socket sessions (this one's included) past which plan warns.
+constexpr std::size_t k_cli_sessions_crowded = 8;
+
 bool is_hash_algo(std::string_view algo) {
   for (std::string_view hash : {"source", "uri", "url_param", "hdr", "rdp-cookie", "hash"}) {
     if (algo.starts_with(hash)) return true;
@@ -40,6 +43,15 @@ bool is_hash_algo(std::string_view algo) {
 std::optional<std::string> lb_cannot_take(const Config& config, const pools::LoadBalancer& lb,
                                           const pools::LoadBalancer::Abilities& abilities, const LbState& state,
                                           std::vector<std::string>& warnings) {
+  // Every lbctl process (a cutover, serve, status --watch) holds one of the
+  // stats socket's connections per LB while it talks to it.
+  if (abilities.cli_sessions >= k_cli_sessions_crowded) {
+    warnings.push_back(fmt::format("{}: {} connections to the stats socket are open now; HAProxy serves 10 at once "
+                                   "unless `stats maxconn` raises it, and each lbctl process (a cutover, serve, "
+                                   "status --watch) needs one: set `stats maxconn` on the socket to the number of "
+                                   "lbctl processes plus room for people",
+                                   lb.name(), abilities.cli_sessions));
+  }
   if (abilities.cli_level != "admin") {
     return fmt::format("{}: its runtime API socket is at level {}: lbctl needs `level admin` on that `stats socket` "
                        "line (HAProxy refuses add server, set server and del server below it)",

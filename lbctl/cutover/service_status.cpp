@@ -119,7 +119,8 @@ asio::awaitable<void> look_at_lbs(ServiceStatus& status, const Config& config, p
   std::unordered_map<std::string, std::string> pool_of;
   for (const auto& s : status.servers) pool_of[s.name] = s.pool;
   for (const auto& lb : look.lbs) {
-    LbView view = lb.live ? lb_view(lb.lb, lb.live->stats, pool_of) : LbView{lb.lb, {}, lb.error};
+    LbView view = lb.live ? lb_view(lb.lb, lb.live->stats, pool_of)
+                          : LbView{lb.lb, {}, lb.error, down_reason(lb.error_kind)};
     status.load_balancers.push_back(std::move(view));
   }
   if (records) status.drift = look.all_drift();

@@ -177,7 +177,9 @@ nlohmann::json ServiceLive::live_json(bool actions_allowed) const {
 
 nlohmann::json ServiceLive::summary_json() const {
   auto lbs = nlohmann::json::array();
-  for (const auto& lb : m_status.load_balancers) lbs.push_back({{"name", lb.name}, {"up", lb.error.empty()}});
+  for (const auto& lb : m_status.load_balancers) {
+    lbs.push_back({{"name", lb.name}, {"up", lb.error.empty()}, {"reason", lb.reason}});
+  }
   nlohmann::json cutover = nullptr;
   if (m_status.cutover) {
     const auto& c = *m_status.cutover;

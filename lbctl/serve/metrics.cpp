@@ -101,6 +101,14 @@ std::string render_metrics(const std::vector<const ServiceLive*>& services) {
            [](const ServiceLive& s, Writer& out) {
              for (const auto& lb : s.status().load_balancers) out.sample({{"service", s.service()}, {"lb", lb.name}}, lb.error.empty());
            });
+  w.family("lbctl_lb_down", "gauge",
+           "1 for a load balancer that did not answer the last poll, labelled with why (timeout, refused, no such "
+           "backend, answer not understood); absent while it answers",
+           services, [](const ServiceLive& s, Writer& out) {
+             for (const auto& lb : s.status().load_balancers) {
+               if (!lb.error.empty()) out.sample({{"service", s.service()}, {"lb", lb.name}, {"reason", lb.reason}}, 1);
+             }
+           });
   w.family("lbctl_drift", "gauge",
            "Differences between the load balancer and what lbctl recorded (absent while a cutover runs: not measured)",
            services, [](const ServiceLive& s, Writer& out) {

@@ -56,7 +56,7 @@ TEST_CASE("the state database cut off mid-drain: the loss seen, no LB changed, e
   TempDir logs;
   set_state_timeouts(stack, "  partition_timeout: 2s\n  lease: 8s\n  reconnect_timeout: 25s\n");
   TcpRelay relay(stack.postgres().tcp_port(), logs / "relay.txt");
-  stack.set_state_url(stack.postgres().tcp_url("lbctl", relay.port()));
+  stack.set_state_url(stack.postgres().tcp_url("lbctl", relay.host(), relay.port()));
   // A long request holds the drain open across the cut.
   auto held = std::async(std::launch::async, [&] { return http_get(stack.lb(0).frontend_port(), "/slow?ms=40000", 60s); });
   REQUIRE(eventually([&] {
@@ -68,7 +68,7 @@ TEST_CASE("the state database cut off mid-drain: the loss seen, no LB changed, e
   auto cutover = stack.start_lbctl({"cutover", "--yes"}, logs / "cutover.txt");
   REQUIRE(eventually([&] { return read_file(logs / "cutover.txt").find("watch: watch started") != std::string::npos; }, 90s));
 
-  Partition partition(relay.port());
+  Partition partition(relay);
   relay.kill();  // its Postgres sessions close: the server frees the service lock
   const auto cut = Clock::now();
   REQUIRE(eventually([&] { return read_file(logs / "cutover.txt").find("the state database is out of reach") != std::string::npos; },
@@ -115,8 +115,13 @@ TEST_CASE("the state database cut off for 5 s mid-drain: ridden out, exit 0, 0 f
   TempDir logs;
   set_state_timeouts(stack, "  partition_timeout: 2s\n  lease: 4s\n  reconnect_timeout: 45s\n");
   TcpRelay relay(stack.postgres().tcp_port(), logs / "relay.txt");
-  stack.set_state_url(stack.postgres().tcp_url("lbctl", relay.port()));
-  auto held = std::async(std::launch::async, [&] { return http_get(stack.lb(0).frontend_port(), "/slow?ms=9000", 60s); });
+  stack.set_state_url(stack.postgres().tcp_url("lbctl", relay.host(), relay.port()));
+  const auto held_from = Clock::now();
+  auto held = std::async(std::launch::async, [&] {
+    auto reply = http_get(stack.lb(0).frontend_port(), "/slow?ms=9000", 60s);
+    reply.body += " (after " + std::to_string(seconds_since(held_from)) + " s)";
+    return reply;
+  });
   REQUIRE(eventually([&] {
     return stack.lb(0).stat_field("old-1", "scur") == "1" || stack.lb(0).stat_field("old-2", "scur") == "1";
   }, 5s));
@@ -125,15 +130,21 @@ TEST_CASE("the state database cut off for 5 s mid-drain: ridden out, exit 0, 0 f
   UpSampler sampler(stack);
   auto cutover = stack.start_lbctl({"cutover", "--yes"}, logs / "cutover.txt");
   REQUIRE(eventually([&] { return read_file(logs / "cutover.txt").find("watch: watch started") != std::string::npos; }, 90s));
+  const double cut_at = seconds_since(held_from);
   {
-    Partition partition(relay.port());
+    Partition partition(relay);
     std::this_thread::sleep_for(5s);
   }
+  INFO("partition from " << cut_at << " s to " << seconds_since(held_from) << " s after the held request started");
   const int code = cutover->wait(120s);
   const auto out = read_file(logs / "cutover.txt");
   INFO(out);
   CHECK(code == 0);
-  CHECK(held.get().status == 200);
+  const auto reply = held.get();
+  INFO(reply.headers << reply.body);
+  INFO("old-1: " << read_file(stack.base_dir() / "old-1" / "log") << "\nold-2: " << read_file(stack.base_dir() / "old-2" / "log"));
+  INFO("lb1: " << read_file(stack.lb(0).config_file().parent_path() / "haproxy.log"));
+  CHECK(reply.status == 200);
   const auto lowest_up = sampler.stop();
   CHECK(failed(load1) + failed(load2) == 0);
   CHECK(lowest_up >= 2);

@@ -228,6 +228,8 @@ HttpReply http_request(std::uint16_t port, const std::string& method, const std:
   char buffer[4096];
   for (;;) {
     const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    // A signal (SIGCHLD, when a test's child process ends) is not the end of the answer.
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     response.append(buffer, static_cast<std::size_t>(n));
   }

@@ -8,15 +8,19 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <string>
 
 #include "tests/support/child_process.hpp"
 
 namespace lbctl::test {
 
-// 127.0.0.1:port() -> 127.0.0.1:target, one socat child per connection.
+// host():port() -> 127.0.0.1:target, one socat child per connection. The
+// relay listens on a loopback address of its own (127.77.x.y), so a
+// partition of it touches no other connection (whatever ports they use).
 class TcpRelay {
  public:
   explicit TcpRelay(std::uint16_t target, const std::filesystem::path& log = {});
+  const std::string& host() const { return m_host; }
   std::uint16_t port() const { return m_port; }
   // The relay and every connection it carries die: the target sees them
   // close (Postgres frees a lock held over one); the other side hears of it
@@ -24,20 +28,23 @@ class TcpRelay {
   void kill();
 
  private:
+  std::string m_host;
   std::uint16_t m_port;
   std::unique_ptr<ChildProcess> m_process;
 };
 
-// Drops every TCP packet to or from 127.0.0.1:port until lifted.
+// Drops every TCP packet to or from host:port (loopback) until lifted.
 class Partition {
  public:
-  explicit Partition(std::uint16_t port);
+  explicit Partition(const TcpRelay& relay) : Partition(relay.host(), relay.port()) {}
+  Partition(std::string host, std::uint16_t port);
   ~Partition();
   Partition(const Partition&) = delete;
   Partition& operator=(const Partition&) = delete;
   void lift();
 
  private:
+  std::string m_host;
   std::uint16_t m_port;
   bool m_on = false;
 };

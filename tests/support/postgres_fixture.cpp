@@ -64,8 +64,8 @@ std::string PostgresFixture::url(const std::string& dbname) const {
   return "host=" + m_socket_dir + " port=" + std::to_string(m_port) + " user=postgres dbname=" + dbname;
 }
 
-std::string PostgresFixture::tcp_url(const std::string& dbname, std::uint16_t port) const {
-  return "host=127.0.0.1 port=" + std::to_string(port) + " user=postgres dbname=" + dbname;
+std::string PostgresFixture::tcp_url(const std::string& dbname, const std::string& host, std::uint16_t port) const {
+  return "host=" + host + " port=" + std::to_string(port) + " user=postgres dbname=" + dbname;
 }
 
 void PostgresFixture::create_database(const std::string& name) { execute("CREATE DATABASE \"" + name + "\""); }

@@ -20,9 +20,10 @@ class PostgresFixture {
   // A libpq connection string for `dbname` as the superuser.
   std::string url(const std::string& dbname = "postgres") const;
   const std::string& socket_dir() const { return m_socket_dir; }
-  // The TCP port (0 without tcp), and a libpq URL to `dbname` over it through `port`.
+  // The TCP port (0 without tcp), and a libpq URL to `dbname` through
+  // host:port (a relay to it, say).
   std::uint16_t tcp_port() const { return m_tcp_port; }
-  std::string tcp_url(const std::string& dbname, std::uint16_t port) const;
+  std::string tcp_url(const std::string& dbname, const std::string& host, std::uint16_t port) const;
   void create_database(const std::string& name);
   // Runs SQL (several statements allowed) in autocommit.
   void execute(const std::string& sql, const std::string& dbname = "postgres");

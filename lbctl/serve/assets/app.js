@@ -135,7 +135,7 @@
       service: L.service,
       state: st.error ? 'error' : (c && !done) || L.lock ? 'running' : 'idle',
       cutover: c ? { id: c.id, status: c.status, step: c.step, release: c.release } : null,
-      load_balancers: (st.load_balancers || []).map((lb) => ({ name: lb.name, up: !lb.error })),
+      load_balancers: (st.load_balancers || []).map((lb) => ({ name: lb.name, up: !lb.error, reason: lb.reason || '' })),
       error: st.error || '',
     };
   }
@@ -152,7 +152,7 @@
       h('td', null, c && c.step ? c.step : '—'),
       h('td', null, c && c.release ? c.release : '—'),
       h('td', { class: up < lbs.length ? 'warn' : null }, `${up}/${lbs.length} LBs up`),
-      h('td', { class: 'error' }, sv.error || ''));
+      h('td', { class: 'error' }, sv.error || lbs.filter((lb) => !lb.up).map((lb) => `${lb.name} down (${lb.reason || 'not read'})`).join('; ')));
   }
 
   async function overview() {
@@ -346,8 +346,8 @@
           h('td', { class: 'addr' }, sv.address || ''));
       });
       return h('div', { class: 'lbwrap' },
-        h('h3', null, lb.name, lb.error ? pill('error') : null),
-        lb.error ? h('p', { class: 'error' }, lb.error) : null,
+        h('h3', null, lb.name, lb.error ? pill(lb.reason || 'down', 'error') : null),
+        lb.error ? h('p', { class: 'error', 'data-reason': lb.reason || '' }, 'down (' + (lb.reason || 'not read') + '): ' + lb.error) : null,
         h('div', { class: 'scroll' }, table('lb', ['server', 'pool', 'status', 'sessions', 'check', 'weight', 'address'], rows, { 'data-lb': lb.name })));
     });
     sec.lbs.body.replaceChildren(...parts);

@@ -97,11 +97,11 @@ TEST_CASE("a state database cut off without a reset is an error within partition
           "[integration][db][journal][lease]") {
   PostgresFixture pg(/*tcp=*/true);
   lbctl::test::TcpRelay relay(pg.tcp_port());
-  auto runner = open_journal(pg.tcp_url("postgres", relay.port()), "web1", 1, 2s);
+  auto runner = open_journal(pg.tcp_url("postgres", relay.host(), relay.port()), "web1", 1, 2s);
   auto row = runner->begin(new_cutover("web1", 1));
   REQUIRE(row);
   REQUIRE(runner->heartbeat(row->id));
-  lbctl::test::Partition partition(relay.port());
+  lbctl::test::Partition partition(relay);
   const auto started = std::chrono::steady_clock::now();
   const auto beat = runner->heartbeat(row->id);
   const auto took = std::chrono::steady_clock::now() - started;

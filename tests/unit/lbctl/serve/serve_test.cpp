@@ -192,12 +192,16 @@ TEST_CASE("serve: /metrics in Prometheus' text format", "[lbctl][serve]") {
     if (line.starts_with("# TYPE ")) ++types[line.substr(7, line.find(' ', 7) - 7)];
   }
   for (const auto& [family, n] : types) CHECK(n == 1);
-  CHECK(types.size() == 9);
+  CHECK(types.size() == 10);
   // An LB that does not answer: down, and no drift claimed for it.
   rig.haproxies[1]->set_reachable(false);
   rig.sim.run(poll_service(rig.config, *rig.fleet, rig.journal, live, wall_ms_of(rig)));
   text = render_metrics({&live});
   CHECK(text.find("lbctl_lb_up{service=\"shop\",lb=\"lb2\"} 0\n") != std::string::npos);
+  // ...with why, as a companion metric and in the API.
+  CHECK(text.find("lbctl_lb_down{service=\"shop\",lb=\"lb2\",reason=\"refused\"} 1\n") != std::string::npos);
+  CHECK(text.find("lbctl_lb_down{service=\"shop\",lb=\"lb1\"") == std::string::npos);
+  CHECK(live.status().load_balancers[1].reason == "refused");
   CHECK(text.find("lbctl_drift{service=\"shop\",lb=\"lb2\"}") == std::string::npos);
   CHECK(escape_label("a\"b\\c\nd") == "a\\\"b\\\\c\\nd");
 }
