@@ -17,6 +17,10 @@
 #include <regex>
 #include <sstream>
 #include <thread>
+#include <atomic>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "bench/support.hpp"
@@ -54,6 +58,72 @@ double cpu_seconds(pid_t pid) {
 struct Timed {
   test::HttpReply reply;
   double ms = 0;
+};
+
+// A unix socket in front of an LB's admin socket that counts the
+// connections made through it: what the LB's stats socket accepts from
+// serve, one slot each while it lasts.
+class CountingRelay {
+ public:
+  CountingRelay(std::string target, std::filesystem::path path) : m_target(std::move(target)), m_path(std::move(path)) {
+    m_listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::snprintf(address.sun_path, sizeof address.sun_path, "%s", m_path.c_str());
+    if (::bind(m_listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(m_listener, 64) != 0) {
+      throw std::runtime_error("the counting relay cannot listen on " + m_path.string());
+    }
+    m_acceptor = std::thread([this] { accept_loop(); });
+  }
+  ~CountingRelay() {
+    m_stop = true;
+    m_acceptor.join();
+    for (auto& t : m_pipes) t.join();
+    ::close(m_listener);
+  }
+  std::size_t accepted() const { return m_accepted; }
+  std::string runtime_api() const { return "unix:" + m_path.string(); }
+
+ private:
+  void accept_loop() {
+    while (!m_stop) {
+      pollfd p{m_listener, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      const int client = ::accept4(m_listener, nullptr, nullptr, SOCK_CLOEXEC);
+      if (client < 0) continue;
+      ++m_accepted;
+      const int server = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_un to{};
+      to.sun_family = AF_UNIX;
+      std::snprintf(to.sun_path, sizeof to.sun_path, "%s", m_target.c_str());
+      if (::connect(server, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+        ::close(client);
+        ::close(server);
+        continue;
+      }
+      m_pipes.emplace_back([this, client, server] { pipe(client, server); });
+      m_pipes.emplace_back([this, client, server] { pipe(server, client); });
+    }
+  }
+  void pipe(int from, int to) {
+    char buffer[65536];
+    while (!m_stop) {
+      pollfd p{from, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      const ssize_t n = ::recv(from, buffer, sizeof buffer, 0);
+      if (n <= 0 || ::send(to, buffer, static_cast<std::size_t>(n), MSG_NOSIGNAL) != n) break;
+    }
+    ::shutdown(from, SHUT_RDWR);
+    ::shutdown(to, SHUT_RDWR);
+  }
+
+  std::string m_target;
+  std::filesystem::path m_path;
+  int m_listener = -1;
+  std::atomic<std::size_t> m_accepted{0};
+  std::atomic<bool> m_stop{false};
+  std::thread m_acceptor;
+  std::vector<std::thread> m_pipes;
 };
 
 Timed timed_get(std::uint16_t port, const std::string& path) {
@@ -126,14 +196,19 @@ int main(int argc, char** argv) {
     }
   }
 
-  // One config per service, naming every LB's admin socket and its backend.
+  // One config per service, naming every LB's admin socket (through a relay
+  // that counts the connections serve makes) and its backend.
   test::TempDir dir;
+  std::vector<std::unique_ptr<CountingRelay>> relays;
+  for (std::size_t i = 0; i < fixtures.size(); ++i) {
+    relays.push_back(std::make_unique<CountingRelay>(fixtures[i]->socket_path(), dir / fmt::format("lb{}.sock", i + 1)));
+  }
   std::vector<std::string> serve_argv{lbctl_binary(), "serve", "--listen", "127.0.0.1:0", "--interval", "1s"};
   for (std::size_t s = 0; s < services; ++s) {
     std::ostringstream yaml;
     yaml << "service: " << name_of(s) << "\nstate:\n  database_url: \"from-the-environment\"\nload_balancers:\n";
     for (std::size_t i = 0; i < fixtures.size(); ++i) {
-      yaml << "  - name: lb" << i + 1 << "\n    runtime_api: " << fixtures[i]->runtime_api_unix() << "\n    backend: "
+      yaml << "  - name: lb" << i + 1 << "\n    runtime_api: " << relays[i]->runtime_api() << "\n    backend: "
            << name_of(s) << "\n    timeout: 30s\n";
     }
     yaml << "old_pool:\n  discover: true\nnew_pool:\n  count: " << backends[s].size() << "\n  name_prefix: v2-\n"
@@ -189,12 +264,20 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  // serve's own CPU while it only polls (no request), over 5 polls.
+  // serve's own CPU while it only polls (no request), over 5 polls; and the
+  // connections each LB accepted from it meanwhile.
+  std::vector<std::size_t> conns_before;
+  for (auto& relay : relays) conns_before.push_back(relay->accepted());
   const double cpu_before = cpu_seconds(serve.pid());
   const auto idle_started = std::chrono::steady_clock::now();
   std::this_thread::sleep_for(5s);
   const double idle_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - idle_started).count();
   const double idle_cpu_percent = (cpu_seconds(serve.pid()) - cpu_before) / idle_s * 100;
+  double conns_per_interval = 0;
+  for (std::size_t i = 0; i < relays.size(); ++i) {
+    const auto accepted = relays[i]->accepted() - conns_before[i];
+    conns_per_interval = std::max(conns_per_interval, static_cast<double>(accepted) / idle_s);
+  }
 
   // The first loads, one service after another, then the scrapes.
   std::vector<double> first_load, html, js, css, live, metrics;
@@ -252,6 +335,8 @@ int main(int argc, char** argv) {
       {"  live answer body size (largest)", static_cast<double>(live_bytes) / 1024, "KiB", "", true},
       {"  /metrics body size (largest)", static_cast<double>(metrics_bytes) / 1024, "KiB", "", true},
       {"  lbctl serve CPU while only polling (of one core)", idle_cpu_percent, "%", "", true},
+      {"connections each LB accepted from serve per 1 s interval (the most of any LB)", conns_per_interval, "",
+       "<= 2", conns_per_interval <= 2},
   };
   nlohmann::json extra = {{"services", services}, {"servers", servers},        {"lbs", lbs},
                           {"iterations", iterations}, {"first_load_ms", first_load}, {"metrics_ms", metrics}};

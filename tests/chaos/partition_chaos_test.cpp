@@ -45,28 +45,52 @@ long failed(Load& load) {
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
+// A stack whose lbctl reaches Postgres through a relay (what the tests cut),
+// with the state timeouts given.
+struct RelayedStack {
+  explicit RelayedStack(const std::string& timeouts) : stack(options()), relay(stack.postgres().tcp_port(), logs / "relay.txt") {
+    set_state_timeouts(stack, timeouts);
+    stack.set_state_url(stack.postgres().tcp_url("lbctl", relay.host(), relay.port()));
+  }
+  static StackOptions options() {
+    StackOptions o;
+    o.postgres_tcp = true;
+    o.migrations = false;
+    return o;
+  }
+  // Waits until lb1 counts the held request on an old server.
+  void wait_held() {
+    REQUIRE(eventually([&] {
+      return stack.lb(0).stat_field("old-1", "scur") == "1" || stack.lb(0).stat_field("old-2", "scur") == "1";
+    }, 5s));
+  }
+  // Starts the cutover and waits for its watch.
+  std::unique_ptr<ChildProcess> cutover_until_watch() {
+    auto cutover = stack.start_lbctl({"cutover", "--yes"}, logs / "cutover.txt");
+    REQUIRE(eventually([&] { return read_file(logs / "cutover.txt").find("watch: watch started") != std::string::npos; }, 90s));
+    return cutover;
+  }
+
+  Stack stack;
+  TempDir logs;
+  TcpRelay relay;
+};
+
 }  // namespace
 
 TEST_CASE("the state database cut off mid-drain: the loss seen, no LB changed, exit 3, abort elsewhere rolls back",
           "[chaos][partition]") {
-  StackOptions options;
-  options.postgres_tcp = true;
-  options.migrations = false;
-  Stack stack(options);
-  TempDir logs;
-  set_state_timeouts(stack, "  partition_timeout: 2s\n  lease: 8s\n  reconnect_timeout: 25s\n");
-  TcpRelay relay(stack.postgres().tcp_port(), logs / "relay.txt");
-  stack.set_state_url(stack.postgres().tcp_url("lbctl", relay.host(), relay.port()));
+  RelayedStack lab("  partition_timeout: 2s\n  lease: 8s\n  reconnect_timeout: 25s\n");
+  auto& stack = lab.stack;
+  auto& logs = lab.logs;
+  auto& relay = lab.relay;
   // A long request holds the drain open across the cut.
   auto held = std::async(std::launch::async, [&] { return http_get(stack.lb(0).frontend_port(), "/slow?ms=40000", 60s); });
-  REQUIRE(eventually([&] {
-    return stack.lb(0).stat_field("old-1", "scur") == "1" || stack.lb(0).stat_field("old-2", "scur") == "1";
-  }, 5s));
+  lab.wait_held();
   Load load1(stack.lb(0).frontend_port(), logs / "wrk1.txt");
   Load load2(stack.lb(1).frontend_port(), logs / "wrk2.txt");
   UpSampler sampler(stack);
-  auto cutover = stack.start_lbctl({"cutover", "--yes"}, logs / "cutover.txt");
-  REQUIRE(eventually([&] { return read_file(logs / "cutover.txt").find("watch: watch started") != std::string::npos; }, 90s));
+  auto cutover = lab.cutover_until_watch();
 
   Partition partition(relay);
   relay.kill();  // its Postgres sessions close: the server frees the service lock
@@ -108,28 +132,21 @@ TEST_CASE("the state database cut off mid-drain: the loss seen, no LB changed, e
 }
 
 TEST_CASE("the state database cut off for 5 s mid-drain: ridden out, exit 0, 0 failed requests", "[chaos][partition]") {
-  StackOptions options;
-  options.postgres_tcp = true;
-  options.migrations = false;
-  Stack stack(options);
-  TempDir logs;
-  set_state_timeouts(stack, "  partition_timeout: 2s\n  lease: 4s\n  reconnect_timeout: 45s\n");
-  TcpRelay relay(stack.postgres().tcp_port(), logs / "relay.txt");
-  stack.set_state_url(stack.postgres().tcp_url("lbctl", relay.host(), relay.port()));
+  RelayedStack lab("  partition_timeout: 2s\n  lease: 4s\n  reconnect_timeout: 45s\n");
+  auto& stack = lab.stack;
+  auto& logs = lab.logs;
+  auto& relay = lab.relay;
   const auto held_from = Clock::now();
   auto held = std::async(std::launch::async, [&] {
     auto reply = http_get(stack.lb(0).frontend_port(), "/slow?ms=9000", 60s);
     reply.body += " (after " + std::to_string(seconds_since(held_from)) + " s)";
     return reply;
   });
-  REQUIRE(eventually([&] {
-    return stack.lb(0).stat_field("old-1", "scur") == "1" || stack.lb(0).stat_field("old-2", "scur") == "1";
-  }, 5s));
+  lab.wait_held();
   Load load1(stack.lb(0).frontend_port(), logs / "wrk1.txt");
   Load load2(stack.lb(1).frontend_port(), logs / "wrk2.txt");
   UpSampler sampler(stack);
-  auto cutover = stack.start_lbctl({"cutover", "--yes"}, logs / "cutover.txt");
-  REQUIRE(eventually([&] { return read_file(logs / "cutover.txt").find("watch: watch started") != std::string::npos; }, 90s));
+  auto cutover = lab.cutover_until_watch();
   const double cut_at = seconds_since(held_from);
   {
     Partition partition(relay);

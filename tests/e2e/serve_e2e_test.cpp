@@ -26,19 +26,7 @@ using namespace std::chrono_literals;
 namespace {
 
 // The port `lbctl serve --listen 127.0.0.1:0` printed it listens on; 0 when it did not.
-std::uint16_t serve_port(const std::filesystem::path& log, std::chrono::milliseconds timeout = 30s) {
-  std::uint16_t port = 0;
-  eventually(
-      [&] {
-        std::smatch m;
-        const std::string text = read_file(log);
-        static const std::regex url(R"(https?://127\.0\.0\.1:([0-9]+)/)");
-        if (std::regex_search(text, m, url)) port = static_cast<std::uint16_t>(std::stoi(m[1].str()));
-        return port != 0;
-      },
-      timeout);
-  return port;
-}
+std::uint16_t serve_port(const std::filesystem::path& log) { return printed_port(log); }
 
 nlohmann::json get_json(std::uint16_t port, const std::string& path) {
   const auto reply = http_get(port, path);

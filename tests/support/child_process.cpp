@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
+#include <fstream>
+#include <iterator>
+#include <regex>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
@@ -206,6 +209,21 @@ bool eventually_impl(const std::function<bool()>& condition, std::chrono::millis
 
 HttpReply http_get(std::uint16_t port, const std::string& path, std::chrono::milliseconds timeout) {
   return http_request(port, "GET", path, {}, "", timeout);
+}
+
+std::uint16_t printed_port(const std::filesystem::path& log, std::chrono::milliseconds timeout) {
+  std::uint16_t port = 0;
+  static const std::regex url(R"(https?://127\.0\.0\.1:([0-9]+)/)");
+  eventually(
+      [&] {
+        std::smatch m;
+        std::ifstream in(log);
+        const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (std::regex_search(text, m, url)) port = static_cast<std::uint16_t>(std::stoi(m[1].str()));
+        return port != 0;
+      },
+      timeout);
+  return port;
 }
 
 HttpReply http_request(std::uint16_t port, const std::string& method, const std::string& path,

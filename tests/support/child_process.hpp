@@ -59,6 +59,11 @@ bool eventually(F condition, std::chrono::milliseconds timeout) {
   return eventually_impl(std::function<bool()>(condition), timeout);
 }
 
+// The port of the first "http://127.0.0.1:PORT/" (or https) a process wrote
+// to `log` (`lbctl serve --listen 127.0.0.1:0` says where it listens); 0
+// when none came within `timeout`.
+std::uint16_t printed_port(const std::filesystem::path& log, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
 // One HTTP/1.0 GET to 127.0.0.1:port; returns the status code (0 when the
 // connection fails) and the body.
 struct HttpReply {
