@@ -72,7 +72,7 @@ std::string literal(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("schemas named with $lbctl_restore$ or $$ or a quote or \\! restore as names", "[security][restore]") {
+TEST_CASE("schemas named with $lbctl_restore$ or $$ or a quote or a psql meta-command restore as names", "[security][restore]") {
   Restorer r;
   const std::vector<std::string> hostile{"a$lbctl_restore$", "b$$", "c'd", "e\\!x", "f$lbctl_restore$;\\!id;--"};
   for (const auto& name : hostile) {
