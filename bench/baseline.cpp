@@ -47,7 +47,9 @@ const char* k_playbook = R"(- hosts: localhost
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   const auto args = parse_args(argc, argv);
   const auto servers = static_cast<std::size_t>(int_arg(args, "servers", 20));
   lbctl::test::TempDir dir;
@@ -98,4 +100,10 @@ int main(int argc, char** argv) {
   };
   const auto json = args.contains("json") ? args.at("json") : std::string();
   return report("baseline", figures, json);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return guarded_main("bench_baseline", [&] { return run(argc, argv); });
 }

@@ -13,7 +13,9 @@
 using namespace lbctl::bench;
 using namespace std::chrono_literals;
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   const auto args = parse_args(argc, argv);
   const int runs = int_arg(args, "runs", 3);
   const int poll_ms = int_arg(args, "poll-ms", 500);
@@ -55,4 +57,10 @@ int main(int argc, char** argv) {
   };
   const auto json = args.contains("json") ? args.at("json") : std::string();
   return report("drain_latency", figures, json, {{"latencies_s", latencies}});
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return guarded_main("bench_drain_latency", [&] { return run(argc, argv); });
 }

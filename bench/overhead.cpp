@@ -16,7 +16,9 @@
 
 using namespace lbctl::bench;
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   const auto args = parse_args(argc, argv);
   const int runs = int_arg(args, "runs", 3);
   const double floor_s = 2 * 0.100 + 2 * 0.100;  // direct rise x interval + HAProxy rise x inter
@@ -59,4 +61,10 @@ int main(int argc, char** argv) {
   for (const auto& [step, total] : step_totals) extra["step_ms"][step] = total / runs * 1000;
   const auto json = args.contains("json") ? args.at("json") : std::string();
   return report("overhead", figures, json, extra);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return guarded_main("bench_overhead", [&] { return run(argc, argv); });
 }

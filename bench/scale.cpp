@@ -16,7 +16,9 @@
 
 using namespace lbctl::bench;
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   const auto args = parse_args(argc, argv);
   FleetOptions options;
   options.lbs = static_cast<std::size_t>(int_arg(args, "lbs", 3));
@@ -50,4 +52,10 @@ int main(int argc, char** argv) {
   };
   const auto json = args.contains("json") ? args.at("json") : std::string();
   return report("scale", figures, json);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return guarded_main("bench_scale", [&] { return run(argc, argv); });
 }

@@ -135,7 +135,9 @@ Timed timed_get(std::uint16_t port, const std::string& path) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   const auto args = parse_args(argc, argv);
   const auto services = static_cast<std::size_t>(int_arg(args, "services", 20));
   const auto servers = static_cast<std::size_t>(int_arg(args, "servers", 1000));
@@ -342,4 +344,10 @@ int main(int argc, char** argv) {
                           {"iterations", iterations}, {"first_load_ms", first_load}, {"metrics_ms", metrics}};
   const auto json = args.contains("json") ? args.at("json") : std::string();
   return report("serve", figures, json, extra);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return guarded_main("bench_serve", [&] { return run(argc, argv); });
 }

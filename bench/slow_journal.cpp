@@ -114,7 +114,9 @@ double seconds_of_day(const std::string& iso) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   const auto args = parse_args(argc, argv);
   const int delay_ms = int_arg(args, "delay-ms", 2000);
   const int poll_ms = int_arg(args, "poll-ms", 500);
@@ -179,4 +181,10 @@ int main(int argc, char** argv) {
   };
   const auto json = args.contains("json") ? args.at("json") : std::string();
   return report("slow_journal", figures, json);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return guarded_main("bench_slow_journal", [&] { return run(argc, argv); });
 }

@@ -7,6 +7,7 @@
 #include <pqxx/pqxx>
 #include <regex>
 #include <sstream>
+#include <sys/resource.h>
 
 namespace lbctl::bench {
 
@@ -47,6 +48,15 @@ int int_arg(const std::map<std::string, std::string>& args, const std::string& n
 
 std::string lbctl_binary() { return LBCTL_BINARY; }
 
+int guarded_main(const char* name, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", name, e.what());
+    return 1;
+  }
+}
+
 BenchFleet::BenchFleet(FleetOptions options) : m_options(std::move(options)), m_postgres(m_options.postgres_tcp) {
   m_dir.open_to_postgres();
   m_postgres.create_database("lbctl");
@@ -56,8 +66,21 @@ BenchFleet::BenchFleet(FleetOptions options) : m_options(std::move(options)), m_
   std::vector<std::uint16_t> ports;
   for (std::size_t i = 0; i < listeners; ++i) ports.push_back(free_port());
   std::ostringstream farm;
-  // Room for every direct check of a large pool at once, on top of the LBs' own checks.
-  const std::size_t farm_maxconn = std::max<std::size_t>(4000, servers * 2 + 1000);
+  // Room for every direct check of a large pool at once, on top of the LBs'
+  // own checks; but HAProxy needs about two descriptors a connection, and
+  // this machine caps them (`ulimit -Hn`; root cannot raise it): the farm
+  // takes what the limit leaves, and says so.
+  const std::size_t wanted = std::max<std::size_t>(4000, servers * 2 + 1000);
+  rlimit limit{};
+  ::getrlimit(RLIMIT_NOFILE, &limit);
+  const std::size_t descriptors = limit.rlim_max == RLIM_INFINITY ? 1'000'000 : static_cast<std::size_t>(limit.rlim_max);
+  const std::size_t affordable = descriptors > listeners + 200 ? (descriptors - listeners - 200) / 2 : 1000;
+  const std::size_t farm_maxconn = std::min(wanted, affordable);
+  if (farm_maxconn < wanted) {
+    std::fprintf(stderr, "bench: the farm takes %zu connections at once, not the %zu it would like: this machine allows "
+                         "%zu open files per process (ulimit -Hn)\n",
+                 farm_maxconn, wanted, descriptors);
+  }
   farm << "global\n  maxconn " << farm_maxconn
        << "\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 30s\n"
        << "  timeout server 30s\nfrontend farm\n";

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -33,6 +34,12 @@ struct Figure {
 // these are benchmarks, not tests.
 int report(const std::string& benchmark, const std::vector<Figure>& figures, const std::string& json_path,
            nlohmann::json extra = nlohmann::json::object());
+
+// Runs a benchmark's body and returns its exit status; what it throws is
+// printed and exits 1, after everything it started has stopped (the
+// fixtures' destructors run as the exception unwinds: an uncaught one would
+// leave Postgres and HAProxy running).
+int guarded_main(const char* name, const std::function<int()>& body);
 
 // "--name value" pairs.
 std::map<std::string, std::string> parse_args(int argc, char** argv);
