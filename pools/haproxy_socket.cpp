@@ -149,10 +149,9 @@ asio::awaitable<Result<std::vector<std::string>>> SocketRuntimeApi::run(std::vec
   const std::size_t expected = commands.size() + 2;  // prompt, severity-output, then ours
   std::vector<std::string> answers;
   answers.reserve(expected);
-  std::string stream;
+  PromptStream stream;
   auto on_data = [&](std::string_view data) {
-    stream.append(data);
-    for (auto& answer : split_prompt_answers(stream)) answers.push_back(std::move(answer));
+    stream.feed(data, answers);
     return answers.size() >= expected;
   };
   auto exchanged = co_await exchange(std::move(request), on_data, false);

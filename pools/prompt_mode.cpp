@@ -1,18 +1,24 @@
 #include "pools/prompt_mode.hpp"
 
+#include <algorithm>
+
 namespace lbctl::pools {
 
-std::vector<std::string> split_prompt_answers(std::string& stream) {
-  std::vector<std::string> answers;
+void PromptStream::feed(std::string_view data, std::vector<std::string>& answers) {
+  m_stream.append(data);
+  constexpr std::string_view prompt = "\n> ";
   std::size_t start = 0;
   for (;;) {
-    const std::size_t end = stream.find("\n> ", start);
+    const std::size_t end = m_stream.find(prompt, m_scanned);
     if (end == std::string::npos) break;
-    answers.emplace_back(stream, start, end - start);
-    start = end + 3;
+    answers.emplace_back(m_stream, start, end - start);
+    start = end + prompt.size();
+    m_scanned = start;
   }
-  stream.erase(0, start);
-  return answers;
+  m_stream.erase(0, start);
+  m_scanned -= start;
+  // A prompt may begin in the last bytes and end in the next read.
+  if (m_stream.size() >= prompt.size()) m_scanned = std::max(m_scanned, m_stream.size() - (prompt.size() - 1));
 }
 
 bool is_well_formed(std::string_view command) {

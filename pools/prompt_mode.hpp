@@ -11,8 +11,20 @@ namespace lbctl::pools {
 // True for one line, or a payload command ("... <<" then non-empty lines).
 bool is_well_formed(std::string_view command);
 
-// Splits the prompt-mode stream into answers: each answer ends with "\n> ".
-// Returns the answers complete so far; `rest` keeps the unfinished tail.
-std::vector<std::string> split_prompt_answers(std::string& stream);
+// The prompt-mode stream cut into answers: each answer ends with "\n> ".
+// Fed as the socket reads, it looks at each byte once, so an answer of
+// megabytes (`show stat` of 10,000 servers) read in 16 KiB pieces costs its
+// length, not its length squared.
+class PromptStream {
+ public:
+  // Appends what was read and moves every answer it completes to `answers`.
+  void feed(std::string_view data, std::vector<std::string>& answers);
+  // The unfinished tail.
+  const std::string& rest() const { return m_stream; }
+
+ private:
+  std::string m_stream;
+  std::size_t m_scanned = 0;  // no "\n> " starts before this offset
+};
 
 }  // namespace lbctl::pools

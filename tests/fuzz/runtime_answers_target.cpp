@@ -15,19 +15,19 @@ LBCTL_FUZZ_TARGET(runtime_answers) {
 
   // The socket delivers the stream in pieces of any size: cutting it anywhere
   // must give the same answers and the same unfinished tail as reading it whole.
-  std::string whole(text);
-  const auto all_at_once = split_prompt_answers(whole);
+  PromptStream whole;
+  std::vector<std::string> all_at_once;
+  whole.feed(text, all_at_once);
   lbctl::fuzz::ControlBytes cuts(control);
-  std::string stream;
+  PromptStream stream;
   std::vector<std::string> in_pieces;
   for (std::size_t at = 0; at < text.size();) {
     const std::size_t piece = cuts.empty() ? text.size() - at : std::min<std::size_t>(cuts.next() + 1, text.size() - at);
-    stream.append(text.substr(at, piece));
+    stream.feed(text.substr(at, piece), in_pieces);
     at += piece;
-    for (auto& answer : split_prompt_answers(stream)) in_pieces.push_back(std::move(answer));
   }
   LBCTL_FUZZ_CHECK(in_pieces == all_at_once);
-  LBCTL_FUZZ_CHECK(stream == whole);
+  LBCTL_FUZZ_CHECK(stream.rest() == whole.rest());
 
   for (const auto& answer : all_at_once) {
     LBCTL_FUZZ_CHECK(answer.find("\n> ") == std::string::npos);

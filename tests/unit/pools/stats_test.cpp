@@ -164,27 +164,51 @@ TEST_CASE("answers with a severity of 3 or less are errors, others are not", "[p
 
 TEST_CASE("the prompt-mode stream splits into one answer per command", "[pools][answer]") {
   // Captured: prompt, severity-output, a failed add, an empty success, show servers state.
-  std::string stream =
-      "\n> \n> [3]: Already exists a server with the same name in backend.\n\n> \n> 1\n# be_id be_name\n3 app\n\n> ";
-  auto answers = split_prompt_answers(stream);
+  PromptStream stream;
+  std::vector<std::string> answers;
+  stream.feed("\n> \n> [3]: Already exists a server with the same name in backend.\n\n> \n> 1\n# be_id be_name\n3 app\n\n> ",
+              answers);
   REQUIRE(answers.size() == 5);
   CHECK(answers[0].empty());
   CHECK(answers[1].empty());
   CHECK(answers[2] == "[3]: Already exists a server with the same name in backend.\n");
   CHECK(answers[3].empty());
   CHECK(answers[4] == "1\n# be_id be_name\n3 app\n");
-  CHECK(stream.empty());
+  CHECK(stream.rest().empty());
 }
 
 TEST_CASE("a partial stream keeps its unfinished tail for the next read", "[pools][answer]") {
-  std::string stream = "\n> New server reg";
-  auto first = split_prompt_answers(stream);
+  PromptStream stream;
+  std::vector<std::string> first;
+  stream.feed("\n> New server reg", first);
   CHECK(first.size() == 1);
-  CHECK(stream == "New server reg");
-  stream += "istered.\n\n> ";
-  auto second = split_prompt_answers(stream);
+  CHECK(stream.rest() == "New server reg");
+  std::vector<std::string> second;
+  stream.feed("istered.\n\n> ", second);
   REQUIRE(second.size() == 1);
   CHECK(second[0] == "New server registered.\n");
+}
+
+TEST_CASE("a prompt cut across reads, one byte at a time, is still found", "[pools][answer]") {
+  const std::string text = "\n> a\n> \n> b\nc\n>\n> ";
+  PromptStream stream;
+  std::vector<std::string> answers;
+  for (char c : text) stream.feed(std::string_view(&c, 1), answers);
+  CHECK(answers == std::vector<std::string>{"", "a", "", "b\nc\n>"});
+  CHECK(stream.rest().empty());
+}
+
+TEST_CASE("a long answer read in 16 KiB pieces comes out whole", "[pools][answer]") {
+  // The cost of reading it is bench_scale's (scripts/bench scale_10k).
+  const std::string line(255, 'x');
+  std::string text = "\n> ";
+  for (int i = 0; i < 16384; ++i) text += line + "\n";
+  text += "\n> ";
+  PromptStream stream;
+  std::vector<std::string> answers;
+  for (std::size_t at = 0; at < text.size(); at += 16384) stream.feed(std::string_view(text).substr(at, 16384), answers);
+  REQUIRE(answers.size() == 2);
+  CHECK(answers[1].size() == 16384u * 256u);
 }
 
 TEST_CASE("a check in progress still counts its last completed result", "[pools][stats]") {
