@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <fmt/format.h>
+#include <optional>
 #include <unordered_map>
 
 #include "pools/answer.hpp"
@@ -56,20 +57,6 @@ std::uint64_t to_u64(std::string_view text) {
 
 bool starts_with(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
 
-std::vector<std::string_view> split_lines(std::string_view text) {
-  std::vector<std::string_view> lines;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t nl = text.find('\n', pos);
-    if (nl == std::string_view::npos) nl = text.size();
-    std::string_view line = text.substr(pos, nl - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    lines.push_back(line);
-    pos = nl + 1;
-  }
-  return lines;
-}
-
 }  // namespace
 
 std::unordered_map<std::string_view, const ServerStat*> index_by_name(const std::vector<ServerStat>& stats) {
@@ -105,77 +92,154 @@ bool ServerStat::check_passed() const {
   return check_status == "L7OK" || check_status == "L6OK" || check_status == "L4OK";
 }
 
-Result<std::vector<ServerStat>> parse_show_stat(std::string_view text, std::string_view backend) {
-  if (auto error = answer_error(text)) return fail(ErrorKind::refused, *error);
-  const auto lines = split_lines(text);
-  std::unordered_map<std::string_view, std::size_t> column;
-  std::vector<std::string_view> fields;
-  std::string scratch;
-  scratch.reserve(text.size());
-  std::vector<ServerStat> servers;
-  bool have_header = false;
-  std::size_t c_pxname = 0, c_svname = 0, c_status = 0, c_type = 0;
-  for (const auto line : lines) {
-    if (line.empty()) continue;
-    if (starts_with(line, "# ")) {
-      split_csv(line.substr(2), fields, scratch);
-      column.clear();
-      for (std::size_t i = 0; i < fields.size(); ++i) column.emplace(fields[i], i);
-      for (const char* needed : {"pxname", "svname", "status", "type", "scur", "qcur"}) {
-        if (!column.contains(needed)) {
-          return fail(ErrorKind::invalid, fmt::format("show stat: the header has no '{}' column", needed));
+namespace {
+
+constexpr std::size_t k_absent = static_cast<std::size_t>(-1);
+
+// The columns parse_show_stat reads, found once per header line: a row is
+// then split only up to the last of them, and each field is an index away.
+struct StatColumns {
+  enum Name : std::size_t {
+    pxname, svname, status, type, scur, qcur,  // required
+    addr, weight, srv_icur, check_status, hrsp_1xx, hrsp_2xx, hrsp_3xx, hrsp_4xx, hrsp_5xx, hrsp_other,
+    stot, eresp, econ, wretr, rtime, ttime, sid, bck, count
+  };
+  static constexpr std::size_t k_required = 6;
+  static constexpr std::string_view k_names[count] = {
+      "pxname",   "svname",   "status",   "type",     "scur",     "qcur",       "addr",  "weight",
+      "srv_icur", "check_status", "hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other",
+      "stot",     "eresp",    "econ",     "wretr",    "rtime",    "ttime",      "sid",   "bck"};
+
+  std::size_t at[count];
+  std::size_t last = 0;  // the highest index of any column read
+
+  // Empty when every required column is there; otherwise the first one missing.
+  std::string_view find(const std::vector<std::string_view>& header) {
+    std::fill(std::begin(at), std::end(at), k_absent);
+    last = 0;
+    for (std::size_t i = 0; i < header.size(); ++i) {
+      for (std::size_t c = 0; c < count; ++c) {
+        if (at[c] == k_absent && header[i] == k_names[c]) {
+          at[c] = i;
+          last = std::max(last, i);
+          break;
         }
       }
-      c_pxname = column["pxname"];
-      c_svname = column["svname"];
-      c_status = column["status"];
-      c_type = column["type"];
+    }
+    for (std::size_t c = 0; c < k_required; ++c) {
+      if (at[c] == k_absent) return k_names[c];
+    }
+    return {};
+  }
+};
+
+// Splits at most `max_fields` fields off the front of a line: the columns
+// after the last one read are never looked at.
+void split_csv_prefix(std::string_view line, std::size_t max_fields, std::vector<std::string_view>& fields,
+                      std::string& scratch) {
+  // A quoted field anywhere before the cut needs the full splitter; rows
+  // are plain CSV nearly always, so the fast path only looks for commas.
+  const auto quote = line.find('"');
+  if (quote != std::string_view::npos) {
+    split_csv(line, fields, scratch);
+    return;
+  }
+  fields.clear();
+  std::size_t pos = 0;
+  while (fields.size() < max_fields) {
+    const std::size_t comma = line.find(',', pos);
+    if (comma == std::string_view::npos) {
+      fields.push_back(line.substr(pos));
+      break;
+    }
+    fields.push_back(line.substr(pos, comma - pos));
+    pos = comma + 1;
+  }
+}
+
+// Calls `row` with each line of `text` (without its "\r\n"), skipping empty ones.
+template <class Row>
+bool for_each_line(std::string_view text, Row&& row) {
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string_view line = text.substr(pos, nl - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    pos = nl + 1;
+    if (!line.empty() && !row(line)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::vector<ServerStat>> parse_show_stat(std::string_view text, std::string_view backend) {
+  if (auto error = answer_error(text)) return fail(ErrorKind::refused, *error);
+  StatColumns columns;
+  std::vector<std::string_view> fields;
+  std::string scratch;
+  scratch.reserve(text.size());  // split_csv's unquoted fields point into it: it must never move
+  std::vector<ServerStat> servers;
+  bool have_header = false;
+  std::optional<Error> error;
+  for_each_line(text, [&](std::string_view line) {
+    if (starts_with(line, "# ")) {
+      split_csv(line.substr(2), fields, scratch);
+      if (const auto missing = columns.find(fields); !missing.empty()) {
+        error = Error{ErrorKind::invalid, fmt::format("show stat: the header has no '{}' column", missing)};
+        return false;
+      }
       have_header = true;
-      continue;
+      return true;
     }
     if (!have_header) {
-      return fail(ErrorKind::invalid, fmt::format("show stat: unexpected answer '{}'", line.substr(0, 120)));
+      error = Error{ErrorKind::invalid, fmt::format("show stat: unexpected answer '{}'", line.substr(0, 120))};
+      return false;
     }
-    split_csv(line, fields, scratch);
-    auto field = [&](std::string_view name) -> std::string_view {
-      const auto it = column.find(name);
-      if (it == column.end() || it->second >= fields.size()) return {};
-      return fields[it->second];
+    split_csv_prefix(line, columns.last + 1, fields, scratch);
+    const auto& at = columns.at;
+    auto field = [&](StatColumns::Name name) -> std::string_view {
+      const auto i = at[name];
+      return i < fields.size() ? fields[i] : std::string_view{};
     };
-    if (fields.size() <= c_status || fields.size() <= c_type) {
-      return fail(ErrorKind::invalid, fmt::format("show stat: a row has {} fields, fewer than the header", fields.size()));
+    if (fields.size() <= at[StatColumns::status] || fields.size() <= at[StatColumns::type]) {
+      error = Error{ErrorKind::invalid, fmt::format("show stat: a row has {} fields, fewer than the header", fields.size())};
+      return false;
     }
-    if (fields[c_type] != "2" || fields[c_pxname] != backend) continue;
-    ServerStat stat;
-    stat.name = std::string(fields[c_svname]);
-    stat.address = std::string(field("addr"));
-    stat.status = std::string(fields[c_status]);
-    stat.weight = to_u64(field("weight"));
-    stat.scur = to_u64(field("scur"));
-    stat.qcur = to_u64(field("qcur"));
-    stat.srv_icur = to_u64(field("srv_icur"));
+    if (fields[at[StatColumns::type]] != "2" || field(StatColumns::pxname) != backend) return true;
+    auto number = [&](StatColumns::Name name) { return to_u64(field(name)); };
+    ServerStat& stat = servers.emplace_back();
+    stat.name = std::string(field(StatColumns::svname));
+    stat.address = std::string(field(StatColumns::addr));
+    stat.status = std::string(field(StatColumns::status));
+    stat.weight = number(StatColumns::weight);
+    stat.scur = number(StatColumns::scur);
+    stat.qcur = number(StatColumns::qcur);
+    stat.srv_icur = number(StatColumns::srv_icur);
     // "* L7OK": a check is running; what follows is the last completed one,
     // which is what counts (with thousands of servers, or checks slow next
     // to `inter`, some servers are always mid-check).
-    auto check = field("check_status");
+    auto check = field(StatColumns::check_status);
     if (check.starts_with("* ")) {
       check.remove_prefix(2);
       stat.check_running = true;
     }
     stat.check_status = std::string(check);
-    stat.hrsp_5xx = to_u64(field("hrsp_5xx"));
-    stat.responses = to_u64(field("hrsp_1xx")) + to_u64(field("hrsp_2xx")) + to_u64(field("hrsp_3xx")) +
-                     to_u64(field("hrsp_4xx")) + stat.hrsp_5xx + to_u64(field("hrsp_other"));
-    stat.stot = to_u64(field("stot"));
-    stat.eresp = to_u64(field("eresp"));
-    stat.econ = to_u64(field("econ"));
-    stat.wretr = to_u64(field("wretr"));
-    stat.rtime = to_u64(field("rtime"));
-    stat.ttime = to_u64(field("ttime"));
-    stat.id = to_u64(field("sid"));
-    stat.backup = field("bck") == "1";
-    servers.push_back(std::move(stat));
-  }
+    stat.hrsp_5xx = number(StatColumns::hrsp_5xx);
+    stat.responses = number(StatColumns::hrsp_1xx) + number(StatColumns::hrsp_2xx) + number(StatColumns::hrsp_3xx) +
+                     number(StatColumns::hrsp_4xx) + stat.hrsp_5xx + number(StatColumns::hrsp_other);
+    stat.stot = number(StatColumns::stot);
+    stat.eresp = number(StatColumns::eresp);
+    stat.econ = number(StatColumns::econ);
+    stat.wretr = number(StatColumns::wretr);
+    stat.rtime = number(StatColumns::rtime);
+    stat.ttime = number(StatColumns::ttime);
+    stat.id = number(StatColumns::sid);
+    stat.backup = field(StatColumns::bck) == "1";
+    return true;
+  });
+  if (error) return fail(error->kind, error->message);
   if (!have_header) return fail(ErrorKind::invalid, "show stat: no header line in the answer");
   return servers;
 }
@@ -186,75 +250,89 @@ Result<std::string> parse_backend_algo(std::string_view text, std::string_view b
   std::string scratch;
   scratch.reserve(text.size());  // split_csv's unquoted fields point into it: it must never move
   std::vector<std::string> header;
-  for (const auto line : split_lines(text)) {
-    if (line.empty()) continue;
+  std::optional<Result<std::string>> answer;
+  for_each_line(text, [&](std::string_view line) {
     if (starts_with(line, "# ")) {
       split_csv(line.substr(2), fields, scratch);
       header.assign(fields.begin(), fields.end());
-      continue;
+      return true;
     }
-    if (header.empty()) return fail(ErrorKind::invalid, fmt::format("show stat: unexpected answer '{}'", line.substr(0, 120)));
+    if (header.empty()) {
+      answer = fail(ErrorKind::invalid, fmt::format("show stat: unexpected answer '{}'", line.substr(0, 120)));
+      return false;
+    }
     split_csv(line, fields, scratch);
     auto field = [&](std::string_view name) -> std::string_view {
       const auto it = std::find(header.begin(), header.end(), name);
       const auto index = static_cast<std::size_t>(it - header.begin());
       return it == header.end() || index >= fields.size() ? std::string_view() : fields[index];
     };
-    if (field("pxname") == backend && field("svname") == "BACKEND") return std::string(field("algo"));
-  }
+    if (field("pxname") == backend && field("svname") == "BACKEND") {
+      answer = std::string(field("algo"));
+      return false;
+    }
+    return true;
+  });
+  if (answer) return *answer;
   if (header.empty()) return fail(ErrorKind::invalid, "show stat: no header line in the answer");
   return std::string();
 }
 
 Result<std::vector<ServerAdmin>> parse_servers_state(std::string_view text, std::string_view backend) {
   if (auto error = answer_error(text)) return fail(ErrorKind::refused, *error);
-  const auto lines = split_lines(text);
-  std::unordered_map<std::string_view, std::size_t> column;
+  enum Column : std::size_t { be_name, srv_id, srv_name, srv_op_state, srv_admin_state, srv_uweight, count };
+  static constexpr std::string_view k_names[count] = {"be_name",      "srv_id",          "srv_name",
+                                                      "srv_op_state", "srv_admin_state", "srv_uweight"};
+  std::size_t at[count];
   std::vector<ServerAdmin> servers;
+  std::vector<std::string_view> fields;
   bool have_header = false;
-  auto split_spaces = [](std::string_view line) {
-    std::vector<std::string_view> out;
+  auto split_spaces = [&fields](std::string_view line) {
+    fields.clear();
     std::size_t pos = 0;
     while (pos < line.size()) {
       while (pos < line.size() && line[pos] == ' ') ++pos;
       const std::size_t start = pos;
       while (pos < line.size() && line[pos] != ' ') ++pos;
-      if (pos > start) out.push_back(line.substr(start, pos - start));
+      if (pos > start) fields.push_back(line.substr(start, pos - start));
     }
-    return out;
   };
-  for (const auto line : lines) {
-    if (line.empty()) continue;
+  std::optional<Error> error;
+  for_each_line(text, [&](std::string_view line) {
     if (starts_with(line, "# ")) {
-      const auto names = split_spaces(line.substr(2));
-      column.clear();
-      for (std::size_t i = 0; i < names.size(); ++i) column.emplace(names[i], i);
-      for (const char* needed : {"be_name", "srv_id", "srv_name", "srv_op_state", "srv_admin_state", "srv_uweight"}) {
-        if (!column.contains(needed)) {
-          return fail(ErrorKind::invalid, fmt::format("show servers state: the header has no '{}' column", needed));
+      split_spaces(line.substr(2));
+      std::fill(std::begin(at), std::end(at), k_absent);
+      for (std::size_t i = 0; i < fields.size(); ++i) {
+        for (std::size_t c = 0; c < count; ++c) {
+          if (at[c] == k_absent && fields[i] == k_names[c]) at[c] = i;
+        }
+      }
+      for (std::size_t c = 0; c < count; ++c) {
+        if (at[c] == k_absent) {
+          error = Error{ErrorKind::invalid, fmt::format("show servers state: the header has no '{}' column", k_names[c])};
+          return false;
         }
       }
       have_header = true;
-      continue;
+      return true;
     }
     if (!have_header) {
-      if (line == "1") continue;  // the format version
-      return fail(ErrorKind::invalid, fmt::format("show servers state: unexpected answer '{}'", line.substr(0, 120)));
+      if (line == "1") return true;  // the format version
+      error = Error{ErrorKind::invalid, fmt::format("show servers state: unexpected answer '{}'", line.substr(0, 120))};
+      return false;
     }
-    const auto fields = split_spaces(line);
-    auto field = [&](std::string_view name) -> std::string_view {
-      const auto i = column.at(name);
-      return i < fields.size() ? fields[i] : std::string_view{};
-    };
-    if (field("be_name") != backend) continue;
-    ServerAdmin admin;
-    admin.name = std::string(field("srv_name"));
-    admin.id = to_u64(field("srv_id"));
-    admin.admin_state = static_cast<unsigned>(to_u64(field("srv_admin_state")));
-    admin.op_state = static_cast<unsigned>(to_u64(field("srv_op_state")));
-    admin.user_weight = to_u64(field("srv_uweight"));
-    servers.push_back(std::move(admin));
-  }
+    split_spaces(line);
+    auto field = [&](Column name) -> std::string_view { return at[name] < fields.size() ? fields[at[name]] : std::string_view{}; };
+    if (field(be_name) != backend) return true;
+    ServerAdmin& admin = servers.emplace_back();
+    admin.name = std::string(field(srv_name));
+    admin.id = to_u64(field(srv_id));
+    admin.admin_state = static_cast<unsigned>(to_u64(field(srv_admin_state)));
+    admin.op_state = static_cast<unsigned>(to_u64(field(srv_op_state)));
+    admin.user_weight = to_u64(field(srv_uweight));
+    return true;
+  });
+  if (error) return fail(error->kind, error->message);
   if (!have_header) return fail(ErrorKind::invalid, "show servers state: no header line in the answer");
   return servers;
 }
