@@ -10,6 +10,7 @@
 // Usage: bench_scale [--servers N] [--lbs N] [--persist 0|1] [--inter DURATION] [--json FILE]
 
 #include <cstdio>
+#include <cstdlib>
 #include <fmt/format.h>
 
 #include "bench/support.hpp"
@@ -36,6 +37,23 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "bench_scale: the cutover failed (exit %d):\n%s\n", result.exit_code,
                  result.out.substr(result.out.size() > 4000 ? result.out.size() - 4000 : 0).c_str());
     return 1;
+  }
+  // Where the wall time goes: each step from its start to the next one's.
+  const auto events = fleet.events(1);
+  std::printf("steps:");
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (events[i].kind != "step_started") continue;
+    std::size_t next = i + 1;
+    while (next < events.size() && events[next].kind != "step_started" && events[next].kind != "completed") ++next;
+    if (next < events.size()) std::printf(" %s %.1fs", events[i].step.c_str(), events[next].at_s - events[i].at_s);
+  }
+  std::printf("\n");
+  // LBCTL_BENCH_EVENTS=FILE: every event, seconds from the first, for a closer look.
+  if (const char* path = std::getenv("LBCTL_BENCH_EVENTS")) {
+    if (FILE* out = std::fopen(path, "w")) {
+      for (const auto& e : events) std::fprintf(out, "%9.3f %s %s\n", e.at_s - events.front().at_s, e.step.c_str(), e.kind.c_str());
+      std::fclose(out);
+    }
   }
   const auto label = std::to_string(options.old_servers) + "->" + std::to_string(options.new_servers) + " on " +
                      std::to_string(options.lbs) + " LBs" + (options.persist ? ", persisted" : "");

@@ -175,10 +175,16 @@ LbctlResult BenchFleet::lbctl(std::vector<std::string> args, bool measure_resour
   std::vector<std::string> argv;
   const auto time_file = m_dir / "time.txt";
   if (measure_resources) argv = {"/usr/bin/time", "-v", "-o", time_file.string()};
-  // LBCTL_BENCH_PROFILE=FILE samples lbctl with perf (cpu-clock) into FILE.
+  // LBCTL_BENCH_PROFILE=FILE samples lbctl with perf (cpu-clock) into FILE;
+  // with LBCTL_BENCH_PROFILE_DWARF=1 the call stacks are unwound from DWARF
+  // (Release builds keep no frame pointers), at a lower rate.
   if (const char* profile = std::getenv("LBCTL_BENCH_PROFILE")) {
-    for (const char* word : {"perf", "record", "-F", "2000", "-e", "cpu-clock", "-g", "-o"}) argv.emplace_back(word);
+    const bool dwarf = std::getenv("LBCTL_BENCH_PROFILE_DWARF") != nullptr;
+    for (const char* word : {"perf", "record", "-e", "cpu-clock", "-o"}) argv.emplace_back(word);
     argv.emplace_back(profile);
+    const std::vector<std::string> sampling = dwarf ? std::vector<std::string>{"-F", "250", "--call-graph", "dwarf,16384"}
+                                                    : std::vector<std::string>{"-F", "2000", "-g"};
+    argv.insert(argv.end(), sampling.begin(), sampling.end());
   }
   argv.push_back(lbctl_binary());
   argv.insert(argv.end(), args.begin(), args.end());
