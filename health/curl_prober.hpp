@@ -2,7 +2,7 @@
 // The real HTTP transport: libcurl's multi interface driven by the caller's
 // Asio io_context. Curl tells us which sockets to watch and when its timer is
 // due; Asio waits for those events on the same thread as everything else. Many
-// checks run at once on one thread, and idle connections are reused.
+// checks run at once on one thread, each on a connection of its own.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
