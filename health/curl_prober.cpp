@@ -12,6 +12,7 @@
 #include <optional>
 #include <poll.h>
 #include <unordered_map>
+#include <vector>
 
 namespace lbctl::health {
 
@@ -284,11 +285,15 @@ class CurlProber::Multi {
   }
 
   void finish_done_transfers() {
+    // Every message is read before any handle is removed: libcurl 7.88's
+    // remove_handle walks the messages still queued, so removing while a
+    // burst of thousands is queued costs the burst's length squared.
+    std::vector<std::pair<CURL*, CURLcode>> done;
     int queued = 0;
     while (CURLMsg* message = curl_multi_info_read(m_multi, &queued)) {
-      if (message->msg != CURLMSG_DONE) continue;
-      CURL* easy = message->easy_handle;
-      const CURLcode code = message->data.result;  // read before remove_handle frees the message
+      if (message->msg == CURLMSG_DONE) done.emplace_back(message->easy_handle, message->data.result);
+    }
+    for (const auto& [easy, code] : done) {
       const auto it = m_transfers.find(easy);
       if (it == m_transfers.end()) continue;
       auto transfer = it->second;
