@@ -136,6 +136,9 @@ Error to_error(const std::exception& e, std::string_view what) {
     return Error{ErrorKind::refused, context + "the connection broke during COMMIT; it may or may not have committed"};
   }
   const std::string state = sqlstate_of(e);
+  // 22P02, invalid_text_representation: a value Postgres could not read as
+  // its type (text that is not JSON cast to jsonb): the input was wrong.
+  if (state == "22P02") return Error{ErrorKind::invalid, context + server_message(e.what())};
   return Error{ErrorKind::refused,
                context + server_message(e.what()) + (state.empty() ? "" : " (SQLSTATE " + state + ")")};
 }

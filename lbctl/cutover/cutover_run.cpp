@@ -159,14 +159,17 @@ std::chrono::milliseconds CutoverRun::new_pool_patience() const {
 Result<void> CutoverRun::new_pool_alive(Step step, const std::vector<std::vector<pools::ServerStat>>& stats) {
   if (step != Step::stages && step != Step::promote && step != Step::drain && step != Step::watch) return {};
   const auto now = m_deps.clock.now();
+  const auto names = new_names();
   for (std::size_t i = 0; i < stats.size(); ++i) {
-    for (const auto& name : new_names()) {
-      const auto seen = std::find_if(stats[i].begin(), stats[i].end(), [&](const auto& s) { return s.name == name; });
-      const std::pair<std::size_t, std::string> key{i, name};
-      if (seen == stats[i].end() || !seen->is_down()) {
-        m_new_down_since.erase(key);
+    const auto by_name = pools::index_by_name(stats[i]);
+    for (const auto& name : names) {
+      const auto found = by_name.find(name);
+      const pools::ServerStat* seen = found == by_name.end() ? nullptr : found->second;
+      if (seen == nullptr || !seen->is_down()) {
+        if (!m_new_down_since.empty()) m_new_down_since.erase({i, name});
         continue;
       }
+      const std::pair<std::size_t, std::string> key{i, name};
       const auto since = m_new_down_since.try_emplace(key, now).first->second;
       if (now - since < new_pool_patience()) continue;
       return fail(ErrorKind::refused,

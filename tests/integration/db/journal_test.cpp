@@ -276,7 +276,7 @@ TEST_CASE("save moves step_started_at on a new step and sets finished_at when fi
   CHECK(journal->get(cutover->id)->error == "v2-1 failed its health check");
 }
 
-TEST_CASE("text that is not JSON is refused before reaching the database", "[integration][db][journal]") {
+TEST_CASE("text that is not JSON is refused as invalid and changes nothing", "[integration][db][journal]") {
   PostgresFixture pg;
   auto journal = open_journal(pg);
   auto bad_config = new_cutover("shop");
@@ -284,8 +284,24 @@ TEST_CASE("text that is not JSON is refused before reaching the database", "[int
   CHECK(journal->begin(bad_config).error().kind == ErrorKind::invalid);
   auto cutover = journal->begin(new_cutover("shop"));
   REQUIRE(cutover);
+  const auto before = *cutover;
+  // The progress and the LB records are checked by Postgres's jsonb cast.
   cutover->progress_json = "[1,";
-  CHECK(journal->save(*cutover).error().kind == ErrorKind::invalid);
+  const auto saved = journal->save(*cutover);
+  REQUIRE_FALSE(saved);
+  CHECK(saved.error().kind == ErrorKind::invalid);
+  CHECK(saved.error().message.find("json") != std::string::npos);
+  CHECK(journal->get(before.id)->version == before.version);
+  CHECK(journal->get(before.id)->progress_json == before.progress_json);
+  LbRecord record;
+  record.lb = "lb1";
+  record.backend = "app";
+  record.state_json = "{\"servers\": [";
+  record.cutover_id = before.id;
+  const auto recorded = journal->save_lb_records("shop", {record});
+  REQUIRE_FALSE(recorded);
+  CHECK(recorded.error().kind == ErrorKind::invalid);
+  CHECK(journal->lb_records("shop")->empty());
   CHECK(journal->add_event(cutover->id, "clone", "started", "nope").error().kind == ErrorKind::invalid);
 }
 
