@@ -185,6 +185,10 @@ LbctlResult BenchFleet::lbctl(std::vector<std::string> args, bool measure_resour
     const std::vector<std::string> sampling = dwarf ? std::vector<std::string>{"-F", "250", "--call-graph", "dwarf,16384"}
                                                     : std::vector<std::string>{"-F", "2000", "-g"};
     argv.insert(argv.end(), sampling.begin(), sampling.end());
+  } else if (const char* heap = std::getenv("LBCTL_BENCH_HEAPTRACK")) {
+    // LBCTL_BENCH_HEAPTRACK=FILE: lbctl's allocations, for heaptrack_print (peak memory by caller).
+    for (const char* word : {"heaptrack", "-o"}) argv.emplace_back(word);
+    argv.emplace_back(heap);
   }
   argv.push_back(lbctl_binary());
   argv.insert(argv.end(), args.begin(), args.end());

@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cerrno>
+#include <deque>
 #include <curl/curl.h>
 #include <fmt/format.h>
 #include <mutex>
@@ -108,7 +109,8 @@ std::string url_host(const std::string& host) {
 
 class CurlProber::Multi {
  public:
-  explicit Multi(asio::io_context& io) : m_io(io), m_timer(io) {
+  Multi(asio::io_context& io, std::size_t max_in_flight)
+      : m_io(io), m_timer(io), m_max_in_flight(std::max<std::size_t>(1, max_in_flight)) {
     init_curl_once();
     m_multi = curl_multi_init();
     if (m_multi == nullptr) throw std::runtime_error("curl_multi_init failed");
@@ -128,6 +130,10 @@ class CurlProber::Multi {
       transfer->outcome = std::unexpected(failure(ProbeError::other, "health checker shut down"));
       transfer->done.expires_at(asio::steady_timer::time_point::min());
     }
+    for (auto& waiter : m_waiting) {
+      waiter->woken = waiter->shut_down = true;
+      waiter->timer.expires_at(asio::steady_timer::time_point::min());
+    }
     for (auto& [fd, watch] : m_sockets) {
       watch->closed = true;
       watch->descriptor.release();
@@ -138,6 +144,23 @@ class CurlProber::Multi {
 
   std::size_t in_flight() const { return m_transfers.size(); }
 
+  // Waits, in turn, until fewer than max_in_flight transfers run: a round
+  // of 10,000 probes holds a socket and curl's per-transfer state for each
+  // one running, not for all at once. False when the prober shut down
+  // meanwhile.
+  asio::awaitable<bool> take_slot() {
+    if (m_waiting.empty() && m_transfers.size() + m_woken < m_max_in_flight) co_return true;
+    auto waiter = std::make_shared<Waiter>(m_io.get_executor());
+    m_waiting.push_back(waiter);
+    while (!waiter->woken) {
+      boost::system::error_code ec;
+      co_await waiter->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (waiter->shut_down) co_return false;
+    --m_woken;
+    co_return true;
+  }
+
   // Adds one request to the multi handle (a GET, or a POST of `post_body`);
   // curl starts it from its timer.
   std::shared_ptr<Transfer> start(const std::string& url, milliseconds timeout,
@@ -146,6 +169,7 @@ class CurlProber::Multi {
     CURL* easy = curl_easy_init();
     if (easy == nullptr) {
       transfer->outcome = std::unexpected(failure(ProbeError::other, "curl_easy_init failed"));
+      wake_waiters();  // the slot it took is free again
       return transfer;
     }
     transfer->easy = easy;
@@ -195,6 +219,7 @@ class CurlProber::Multi {
       curl_easy_cleanup(easy);
       transfer->easy = nullptr;
       transfer->outcome = std::unexpected(failure(ProbeError::other, curl_multi_strerror(added)));
+      wake_waiters();
       return transfer;
     }
     m_transfers.emplace(easy, transfer);
@@ -310,18 +335,42 @@ class CurlProber::Multi {
       transfer->easy = nullptr;
       transfer->done.expires_at(asio::steady_timer::time_point::min());
     }
+    wake_waiters();
   }
 
+  // Hands each slot freed to the longest waiting; it counts as taken
+  // (m_woken) until that waiter runs and starts its transfer.
+  void wake_waiters() {
+    while (!m_waiting.empty() && m_transfers.size() + m_woken < m_max_in_flight) {
+      auto waiter = std::move(m_waiting.front());
+      m_waiting.pop_front();
+      ++m_woken;
+      waiter->woken = true;
+      waiter->timer.expires_at(asio::steady_timer::time_point::min());
+    }
+  }
+
+  struct Waiter {
+    explicit Waiter(asio::any_io_executor executor) : timer(executor, asio::steady_timer::time_point::max()) {}
+    asio::steady_timer timer;
+    bool woken = false;
+    bool shut_down = false;
+  };
+
   asio::io_context& m_io;
-  CURLM* m_multi = nullptr;
   asio::steady_timer m_timer;
+  std::size_t m_max_in_flight;
+  std::deque<std::shared_ptr<Waiter>> m_waiting;
+  std::size_t m_woken = 0;
+  CURLM* m_multi = nullptr;
   std::unordered_map<curl_socket_t, std::shared_ptr<SocketWatch>> m_sockets;
   std::unordered_map<CURL*, std::shared_ptr<Transfer>> m_transfers;
   std::shared_ptr<bool> m_alive = std::make_shared<bool>(true);
   bool m_closing = false;
 };
 
-CurlProber::CurlProber(asio::io_context& io, ProbeTls tls) : m_multi(std::make_unique<Multi>(io)), m_tls(std::move(tls)) {}
+CurlProber::CurlProber(asio::io_context& io, ProbeTls tls, std::size_t max_in_flight)
+    : m_multi(std::make_unique<Multi>(io, max_in_flight)), m_tls(std::move(tls)) {}
 
 CurlProber::~CurlProber() = default;
 
@@ -330,6 +379,7 @@ std::size_t CurlProber::in_flight() const { return m_multi->in_flight(); }
 asio::awaitable<ProbeOutcome> CurlProber::get(std::string host, std::uint16_t port, std::string path,
                                               milliseconds timeout) {
   if (path.empty() || path.front() != '/') path.insert(0, "/");
+  if (!co_await m_multi->take_slot()) co_return std::unexpected(failure(ProbeError::other, "health checker shut down"));
   auto transfer = m_multi->start(fmt::format("{}://{}:{}{}", m_tls.https ? "https" : "http", url_host(host), port, path),
                                  timeout, nullptr, &m_tls);
   while (!transfer->outcome) {
@@ -340,6 +390,7 @@ asio::awaitable<ProbeOutcome> CurlProber::get(std::string host, std::uint16_t po
 }
 
 asio::awaitable<ProbeOutcome> CurlProber::post(std::string url, std::string body, milliseconds timeout) {
+  if (!co_await m_multi->take_slot()) co_return std::unexpected(failure(ProbeError::other, "health checker shut down"));
   auto transfer = m_multi->start(url, timeout, &body);
   while (!transfer->outcome) {
     boost::system::error_code ec;

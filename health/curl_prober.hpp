@@ -16,9 +16,16 @@ namespace lbctl::health {
 
 class CurlProber final : public HttpProber, public HttpPoster {
  public:
+  // Transfers running at once by default; more wait their turn, first come
+  // first served (a round of 10,000 checks holds a socket and curl's state
+  // for each one running, not for all). Well above the 1,000 checks at once
+  // the health fan-out target asks for.
+  static constexpr std::size_t k_default_max_in_flight = 2048;
+
   // Every transfer runs on `io`; the prober must be destroyed before it.
   // `tls` applies to checks (get), never to webhook posts.
-  explicit CurlProber(boost::asio::io_context& io, ProbeTls tls = {});
+  explicit CurlProber(boost::asio::io_context& io, ProbeTls tls = {},
+                      std::size_t max_in_flight = k_default_max_in_flight);
   ~CurlProber() override;
   CurlProber(const CurlProber&) = delete;
   CurlProber& operator=(const CurlProber&) = delete;
@@ -33,7 +40,7 @@ class CurlProber final : public HttpProber, public HttpPoster {
   boost::asio::awaitable<ProbeOutcome> post(std::string url, std::string body,
                                             std::chrono::milliseconds timeout) override;
 
-  // Transfers started and not finished yet (tests, benchmarks).
+  // Transfers running and not finished yet, waiting ones not counted (tests, benchmarks).
   std::size_t in_flight() const;
 
  private:

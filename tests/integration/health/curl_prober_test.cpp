@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
@@ -144,6 +145,58 @@ TEST_CASE("destroying the prober ends its transfers in flight", "[integration][h
   REQUIRE(outcome.has_value());
   REQUIRE_FALSE(outcome->has_value());
   CHECK(outcome->error().kind == ProbeError::other);
+}
+
+TEST_CASE("checks over the prober's limit wait their turn, first come first served", "[integration][health][curl]") {
+  StubHttpServer server;
+  server.hang("/health-check.html");
+  boost::asio::io_context io;
+  CurlProber prober(io, {}, 4);
+  std::vector<std::optional<ProbeOutcome>> outcomes(10);
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    boost::asio::co_spawn(io, prober.get("127.0.0.1", server.port(), "/health-check.html", 300ms),
+                          [&outcomes, i](std::exception_ptr, ProbeOutcome o) { outcomes[i] = std::move(o); });
+  }
+  std::size_t most_at_once = 0;
+  while (std::any_of(outcomes.begin(), outcomes.end(), [](const auto& o) { return !o.has_value(); })) {
+    io.run_for(10ms);
+    most_at_once = std::max(most_at_once, prober.in_flight());
+    REQUIRE(std::chrono::steady_clock::now() - start < 10s);
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  CHECK(most_at_once == 4);
+  CHECK(server.connections() == 10);
+  // Three turns of at most four, each held to its 300 ms timeout.
+  CHECK(elapsed >= 900ms);
+  for (const auto& outcome : outcomes) {
+    REQUIRE_FALSE(outcome->has_value());
+    CHECK(outcome->error().kind == ProbeError::timeout);
+  }
+}
+
+TEST_CASE("destroying the prober ends the checks still waiting their turn", "[integration][health][curl]") {
+  StubHttpServer server;
+  server.hang("/health-check.html");
+  boost::asio::io_context io;
+  auto prober = std::make_unique<CurlProber>(io, ProbeTls{}, 1);
+  std::vector<std::optional<ProbeOutcome>> outcomes(3);
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    boost::asio::co_spawn(io, prober->get("127.0.0.1", server.port(), "/health-check.html", 30s),
+                          [&outcomes, i](std::exception_ptr, ProbeOutcome o) { outcomes[i] = std::move(o); });
+  }
+  test::eventually([&] {
+    io.poll();
+    return server.requests() == 1;
+  });
+  CHECK(prober->in_flight() == 1);
+  prober.reset();
+  io.run_for(2s);
+  for (const auto& outcome : outcomes) {
+    REQUIRE(outcome.has_value());
+    REQUIRE_FALSE(outcome->has_value());
+    CHECK(outcome->error().kind == ProbeError::other);
+  }
 }
 
 TEST_CASE("verify over real sockets tells a healthy server from a failing one", "[integration][health][curl]") {
