@@ -32,11 +32,58 @@ RecordedBackend record_of(const pools::LoadBalancer& lb, const pools::BackendSta
   return record;
 }
 
+namespace {
+
+// `text` as a JSON string: quotes, backslashes and control characters escaped.
+void append_json_string(std::string& out, std::string_view text) {
+  out.push_back('"');
+  for (const char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+}  // namespace
+
+std::string record_json(const RecordedBackend& record) {
+  // Written directly: the same document as nlohmann::json(record).dump(),
+  // without a tree of 100,000 nodes for a backend of 20,000 servers.
+  std::string out = fmt::format(R"({{"format":{},"servers":[)", record.format);
+  out.reserve(out.size() + record.servers.size() * 120);
+  for (std::size_t i = 0; i < record.servers.size(); ++i) {
+    const auto& server = record.servers[i];
+    if (i > 0) out.push_back(',');
+    out += R"({"address":)";
+    append_json_string(out, server.address);
+    out += R"(,"admin":)";
+    append_json_string(out, server.admin);
+    out += fmt::format(R"(,"id":{},"name":)", server.id);
+    append_json_string(out, server.name);
+    out += R"(,"options":)";
+    append_json_string(out, server.options);
+    out += fmt::format(R"(,"weight":{}}})", server.weight);
+  }
+  out += "]}";
+  return out;
+}
+
 db::LbRecord to_journal(const pools::LoadBalancer& lb, const pools::BackendState& live, std::int64_t cutover_id) {
   db::LbRecord record;
   record.lb = lb.name();
   record.backend = lb.backend();
-  record.state_json = nlohmann::json(record_of(lb, live)).dump();
+  record.state_json = record_json(record_of(lb, live));
   record.cutover_id = cutover_id;
   return record;
 }

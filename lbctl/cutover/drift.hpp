@@ -40,6 +40,8 @@ pools::AdminTarget admin_target(const std::string& word);
 
 // The record of what `live` holds on `lb` now.
 RecordedBackend record_of(const pools::LoadBalancer& lb, const pools::BackendState& live);
+// `record` as the journal keeps it (JSON; read back by from_journal).
+std::string record_json(const RecordedBackend& record);
 db::LbRecord to_journal(const pools::LoadBalancer& lb, const pools::BackendState& live, std::int64_t cutover_id);
 // nullopt when the stored JSON is not a record this lbctl reads.
 std::optional<RecordedBackend> from_journal(const db::LbRecord& record);

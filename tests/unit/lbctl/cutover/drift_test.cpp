@@ -93,6 +93,23 @@ TEST_CASE("a record survives the journal's JSON, anything else reads as no recor
   CHECK_FALSE(from_journal(record).has_value());
 }
 
+TEST_CASE("a record is written as JSON that reads back whole, whatever its options hold", "[lbctl][drift]") {
+  auto record = recorded({{"v2-1", "127.0.0.1:9100", 1000, "drain", 3, "check"},
+                          {"v2-2", "[::1]:9101", 18446744073709551615ULL, "maint", 256,
+                           "check \"quoted\" back\\slash\nnew line\ttab\x01 caf\xc3\xa9"}});
+  const auto text = record_json(record);
+  CHECK(nlohmann::json::parse(text) == nlohmann::json(record));
+  db::LbRecord journaled;
+  journaled.state_json = text;
+  const auto back = from_journal(journaled);
+  REQUIRE(back.has_value());
+  REQUIRE(back->servers.size() == 2);
+  CHECK(back->servers[1].options == record.servers[1].options);
+  CHECK(back->servers[1].id == record.servers[1].id);
+  CHECK(back->servers[1].address == "[::1]:9101");
+  CHECK(record_json(RecordedBackend{}) == nlohmann::json(RecordedBackend{}).dump());
+}
+
 TEST_CASE("a cutover records what it left on every LB", "[lbctl][drift]") {
   CutoverRig rig;
   REQUIRE(rig.cutover().outcome == Outcome::done);
