@@ -8,6 +8,7 @@
 #include <regex>
 #include <sstream>
 #include <sys/resource.h>
+#include <unistd.h>
 
 namespace lbctl::bench {
 
@@ -231,6 +232,31 @@ double BenchFleet::step_started(std::int64_t cutover_id, const std::string& step
     if (e.step == step && e.kind == "step_started") return e.at_s;
   }
   return 0;
+}
+
+double cpu_of_processes_named(const std::string& comm) {
+  const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  double total = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const auto name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(in, line)) continue;  // it exited meanwhile
+    const auto open = line.find('(');
+    const auto close = line.rfind(')');
+    if (open == std::string::npos || close == std::string::npos || line.substr(open + 1, close - open - 1) != comm) continue;
+    // After ") ": state is field 3, utime and stime fields 14 and 15.
+    std::istringstream fields(line.substr(close + 2));
+    std::string field;
+    double utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i) {
+      if (i == 14) utime = std::stod(field);
+      if (i == 15) stime = std::stod(field);
+    }
+    total += (utime + stime) / ticks;
+  }
+  return total;
 }
 
 }  // namespace lbctl::bench

@@ -121,4 +121,9 @@ class BenchFleet {
 
 std::string lbctl_binary();
 
+// CPU seconds (user + system) used so far by the running processes named
+// `comm` (/proc/PID/stat), children that exited not counted: the HAProxy
+// processes' share of a run is the difference of two readings.
+double cpu_of_processes_named(const std::string& comm);
+
 }  // namespace lbctl::bench
