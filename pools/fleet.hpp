@@ -59,9 +59,10 @@ class Fleet {
     co_return collect(co_await each<T>(std::move(op)));
   }
 
-  // Reads every LB's stats every `wait.poll` until each LB's named servers
-  // satisfy `wait.done`; `timeout` names each LB and server that did not,
-  // with its status and check.
+  // Reads every LB's stats every `wait.poll` (or four times as long as the
+  // last read took, when that is longer: reading stays a fifth of the wait)
+  // until each LB's named servers satisfy `wait.done`; `timeout` names each
+  // LB and server that did not, with its status and check.
   boost::asio::awaitable<Result<void>> wait_until(FleetWait wait, Clock& clock);
 
   template <class T>

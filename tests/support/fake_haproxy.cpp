@@ -307,6 +307,7 @@ std::string FakeHaproxy::execute(const std::string& command) {
 
 asio::awaitable<Result<std::vector<std::string>>> FakeHaproxy::run(std::vector<std::string> commands) {
   co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+  if (m_answer_delay.count() > 0) co_await m_clock.sleep_for(m_answer_delay);
   if (!m_reachable) co_return fail(ErrorKind::unreachable, describe() + ": cannot connect: Connection refused");
   ++m_connections;
   run_checks();

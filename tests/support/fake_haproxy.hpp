@@ -57,6 +57,8 @@ class FakeHaproxy final : public pools::RuntimeApi {
 
   // Test controls.
   void set_reachable(bool reachable) { m_reachable = reachable; }
+  // Every exchange takes this long (on the clock) before it is answered.
+  void set_answer_delay(std::chrono::milliseconds delay) { m_answer_delay = delay; }
   void set_app(const std::string& server, AppHealth health);
   void set_sessions(const std::string& server, std::uint64_t scur);
   // `show cli level` ("admin" by default) and the backend's balance algorithm.
@@ -123,6 +125,7 @@ class FakeHaproxy final : public pools::RuntimeApi {
   std::vector<std::string> m_log;
   std::string m_garbage;
   bool m_reachable = true;
+  std::chrono::milliseconds m_answer_delay{0};
   std::size_t m_connections = 0;
 };
 

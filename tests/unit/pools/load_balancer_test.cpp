@@ -209,6 +209,44 @@ TEST_CASE("a fleet runs an operation on every LB and names the one that did not 
   CHECK(all.error().message.starts_with("lb2: "));
 }
 
+TEST_CASE("a fleet wait reads no more often than four times as long as a read takes", "[pools][fleet]") {
+  test::Simulation sim;
+  auto fast = std::make_shared<test::FakeHaproxy>("app", sim.clock);
+  auto slow = std::make_shared<test::FakeHaproxy>("app", sim.clock);
+  for (auto* h : {fast.get(), slow.get()}) h->add_config_server("old-1", "127.0.0.1:9001");
+  std::vector<std::unique_ptr<LoadBalancer>> lbs;
+  lbs.push_back(std::make_unique<LoadBalancer>("lb1", "app", fast, sim.clock));
+  lbs.push_back(std::make_unique<LoadBalancer>("lb2", "app", slow, sim.clock));
+  Fleet fleet(std::move(lbs));
+  slow->set_answer_delay(1s);  // a backend of thousands, on a busy LB
+  int reads = 0;
+  FleetWait never{{{"old-1"}, {"old-1"}}, [](const ServerStat&) { return false; }, "never", 30s, 100ms,
+                  [&reads](const std::vector<std::vector<ServerStat>>&) -> Result<void> {
+                    ++reads;
+                    return {};
+                  }};
+  const auto started = sim.clock.now();
+  auto waited = sim.run(fleet.wait_until(std::move(never), sim.clock));
+  REQUIRE_FALSE(waited.has_value());
+  CHECK(waited.error().kind == ErrorKind::timeout);
+  CHECK(waited.error().message.find("lb2: old-1 (UP") != std::string::npos);
+  // Each round: a read of 1 s, then a pause of 4 s (not the 100 ms poll):
+  // 30 s hold 6 or 7 reads, not the 27 a 100 ms poll would make.
+  CHECK(reads >= 6);
+  CHECK(reads <= 7);
+  CHECK(sim.clock.now() - started >= 30s);
+  // A fast fleet still reads at the poll.
+  slow->set_answer_delay(0ms);
+  reads = 0;
+  FleetWait brief{{{"old-1"}, {"old-1"}}, [](const ServerStat&) { return false; }, "never", 1s, 100ms,
+                  [&reads](const std::vector<std::vector<ServerStat>>&) -> Result<void> {
+                    ++reads;
+                    return {};
+                  }};
+  REQUIRE_FALSE(sim.run(fleet.wait_until(std::move(brief), sim.clock)).has_value());
+  CHECK(reads >= 10);
+}
+
 TEST_CASE("a batch of hundreds of commands goes out in exchanges of 200, in order", "[pools][lb]") {
   Rig rig;
   std::vector<NewServer> servers;
