@@ -139,6 +139,25 @@ std::string LineWriter::finish(const std::vector<TextLine>& original) && {
 }
 
 Words split_words(std::string_view line) {
+  // Nearly every line of a large file (20,000 `server` lines) has no quote
+  // and no backslash: its words are cut at blanks, each copied once.
+  const std::size_t stop = std::min(line.find_first_of("#\r"), line.size());
+  if (line.substr(0, stop).find_first_of("\"'\\") != std::string_view::npos) return split_words_quoted(line);
+  Words out;
+  out.words.reserve(16);
+  std::size_t i = 0;
+  while (i < stop) {
+    while (i < stop && is_blank(line[i])) ++i;
+    if (i == stop) break;
+    const std::size_t begin = i;
+    while (i < stop && !is_blank(line[i])) ++i;
+    out.words.push_back(Word{begin, i, std::string(line.substr(begin, i - begin))});
+  }
+  out.stop = stop;
+  return out;
+}
+
+Words split_words_quoted(std::string_view line) {
   Words out;
   bool squote = false, dquote = false, in_word = false;
   Word word;

@@ -64,6 +64,10 @@ struct Words {
 // group, a backslash escapes, an unquoted '#' starts a comment. "$VAR" is
 // kept as written: lbctl does not know HAProxy's environment.
 Words split_words(std::string_view line);
+// The same for any line, one byte at a time; split_words takes it only for
+// a line with a quote or a backslash before its end (the fuzz target checks
+// that both cut every line alike).
+Words split_words_quoted(std::string_view line);
 
 // What the parameters of a `server` or `default-server` line say.
 struct ServerParams {

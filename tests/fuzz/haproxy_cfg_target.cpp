@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "pools/haproxy_cfg.hpp"
+#include "pools/haproxy_cfg_text.hpp"
 #include "tests/fuzz/fuzz.hpp"
 
 namespace {
@@ -67,6 +68,17 @@ std::vector<DesiredServer> desired_from(const CfgBackend& backend, lbctl::fuzz::
 
 LBCTL_FUZZ_TARGET(haproxy_cfg) {
   const auto [text, control_bytes] = lbctl::fuzz::split_at_last_nul(input);
+  // split_words' fast path cuts every line as the byte-at-a-time reader does.
+  for (const auto line : lines_of(text)) {
+    const auto fast = haproxy_text::split_words(line);
+    const auto general = haproxy_text::split_words_quoted(line);
+    LBCTL_FUZZ_CHECK(fast.stop == general.stop && fast.open_quote == general.open_quote);
+    LBCTL_FUZZ_CHECK(fast.words.size() == general.words.size());
+    for (std::size_t i = 0; i < fast.words.size(); ++i) {
+      LBCTL_FUZZ_CHECK(fast.words[i].begin == general.words[i].begin && fast.words[i].end == general.words[i].end &&
+                       fast.words[i].value == general.words[i].value);
+    }
+  }
   const auto before = find_backend(text, "app");
   if (!before) return;
   LBCTL_FUZZ_CHECK(before->header_line >= 1 && before->header_line <= before->last_line);

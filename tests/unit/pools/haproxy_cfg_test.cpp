@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "pools/haproxy_cfg.hpp"
+#include "pools/haproxy_cfg_text.hpp"
 
 using namespace lbctl;
 using namespace lbctl::pools;
@@ -208,4 +209,27 @@ TEST_CASE("line_diff is empty for equal texts and marks a missing final newline"
   CHECK(line_diff("a\nb\n", "a\nb", "f") ==
         "--- f\n+++ f\n@@ -1,2 +1,2 @@\n a\n-b\n+b\n\\ No newline at end of file\n");
   CHECK(line_diff("", "x\n", "f") == "--- f\n+++ f\n@@ -0,0 +1 @@\n+x\n");
+}
+
+TEST_CASE("split_words cuts plain lines as the byte-at-a-time reader does", "[pools][haproxy_cfg]") {
+  for (const std::string line :
+       {"    server v2-1 127.0.0.1:20001 id 1001 check inter 10s fall 2 rise 2", "", "   ", "\t\tserver a b",
+        "server a b # a comment", "server a b#c", "#only a comment", "server a b\rweight 3", "a\tb\vc\fd  ",
+        "server a \"b c\" weight 2", "server a b\\ c", "server 'a b' c", "server a \"b # c\"", "server a \"open"}) {
+    INFO(line);
+    const auto fast = haproxy_text::split_words(line);
+    const auto general = haproxy_text::split_words_quoted(line);
+    CHECK(fast.stop == general.stop);
+    CHECK(fast.open_quote == general.open_quote);
+    REQUIRE(fast.words.size() == general.words.size());
+    for (std::size_t i = 0; i < fast.words.size(); ++i) {
+      CHECK(fast.words[i].begin == general.words[i].begin);
+      CHECK(fast.words[i].end == general.words[i].end);
+      CHECK(fast.words[i].value == general.words[i].value);
+    }
+  }
+  const auto words = haproxy_text::split_words("  server a 1.2.3.4:80 weight 3 # x");
+  REQUIRE(words.words.size() == 5);
+  CHECK(words.words[4].value == "3");
+  CHECK(words.stop == 31);
 }
