@@ -8,30 +8,16 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "core/json_text.hpp"
+
 namespace lbctl::demo_app {
 
 namespace {
 
 std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
-          out += escaped;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
+  std::string out;
+  lbctl::append_json_string(out, text);
+  return out;
 }
 
 // The value of `key` in a query string "a=1&ms=300", or nothing.

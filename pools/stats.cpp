@@ -13,11 +13,14 @@ namespace lbctl::pools {
 namespace {
 
 // Splits one CSV line; HAProxy quotes a field that holds a comma or a quote.
-void split_csv(std::string_view line, std::vector<std::string_view>& fields, std::string& scratch) {
+// At most `max_fields` fields are split off the front: the columns after
+// the last one read are never looked at.
+void split_csv(std::string_view line, std::vector<std::string_view>& fields, std::string& scratch,
+               std::size_t max_fields = static_cast<std::size_t>(-1)) {
   fields.clear();
   scratch.clear();
   std::size_t pos = 0;
-  while (pos <= line.size()) {
+  while (pos <= line.size() && fields.size() < max_fields) {
     if (pos < line.size() && line[pos] == '"') {
       // Quoted: unescape "" into scratch, which is reserved so views stay valid.
       const std::size_t start = scratch.size();
@@ -133,30 +136,6 @@ struct StatColumns {
   }
 };
 
-// Splits at most `max_fields` fields off the front of a line: the columns
-// after the last one read are never looked at.
-void split_csv_prefix(std::string_view line, std::size_t max_fields, std::vector<std::string_view>& fields,
-                      std::string& scratch) {
-  // A quoted field anywhere before the cut needs the full splitter; rows
-  // are plain CSV nearly always, so the fast path only looks for commas.
-  const auto quote = line.find('"');
-  if (quote != std::string_view::npos) {
-    split_csv(line, fields, scratch);
-    return;
-  }
-  fields.clear();
-  std::size_t pos = 0;
-  while (fields.size() < max_fields) {
-    const std::size_t comma = line.find(',', pos);
-    if (comma == std::string_view::npos) {
-      fields.push_back(line.substr(pos));
-      break;
-    }
-    fields.push_back(line.substr(pos, comma - pos));
-    pos = comma + 1;
-  }
-}
-
 // Calls `row` with each line of `text` (without its "\r\n"), skipping empty ones.
 template <class Row>
 bool for_each_line(std::string_view text, Row&& row) {
@@ -197,7 +176,7 @@ Result<std::vector<ServerStat>> parse_show_stat(std::string_view text, std::stri
       error = Error{ErrorKind::invalid, fmt::format("show stat: unexpected answer '{}'", line.substr(0, 120))};
       return false;
     }
-    split_csv_prefix(line, columns.last + 1, fields, scratch);
+    split_csv(line, fields, scratch, columns.last + 1);
     const auto& at = columns.at;
     auto field = [&](StatColumns::Name name) -> std::string_view {
       const auto i = at[name];

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <unordered_map>
 
+#include "core/json_text.hpp"
+
 namespace lbctl {
 
 std::string admin_word(const pools::ServerAdmin& admin) {
@@ -31,31 +33,6 @@ RecordedBackend record_of(const pools::LoadBalancer& lb, const pools::BackendSta
   }
   return record;
 }
-
-namespace {
-
-// `text` as a JSON string: quotes, backslashes and control characters escaped.
-void append_json_string(std::string& out, std::string_view text) {
-  out.push_back('"');
-  for (const char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-}
-
-}  // namespace
 
 std::string record_json(const RecordedBackend& record) {
   // Written directly: the same document as nlohmann::json(record).dump(),
