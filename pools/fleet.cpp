@@ -13,6 +13,7 @@ namespace {
 
 // The pause between two reads is at least this many times the last read.
 constexpr int k_poll_read_ratio = 4;
+constexpr std::chrono::milliseconds k_max_stretched_poll{5000};
 
 // True when `done` holds for every name in `stats` (and every name is there).
 bool holds_for_all(const std::vector<ServerStat>& stats, const std::vector<std::string>& names,
@@ -54,10 +55,13 @@ asio::awaitable<Result<void>> Fleet::wait_until(FleetWait wait, Clock& clock) {
     }
     // Reading the fleet takes at most a fifth of the wait: a backend of
     // 20,000 servers on five LBs takes long enough to read that polling it
-    // every 500 ms would keep lbctl busy reading.
-    const auto pause = std::max<std::chrono::milliseconds>(
-        wait.poll, std::chrono::duration_cast<std::chrono::milliseconds>(read_took * k_poll_read_ratio));
-    co_await clock.sleep_for(pause);
+    // every 500 ms would keep lbctl busy reading. Never longer than
+    // k_max_stretched_poll (a read that waited out an LB's blip is no
+    // measure), nor past the deadline.
+    const auto stretched = std::min<std::chrono::milliseconds>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(read_took * k_poll_read_ratio), k_max_stretched_poll);
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock.now());
+    co_await clock.sleep_for(std::max(wait.poll, std::min(stretched, left)));
   }
 }
 

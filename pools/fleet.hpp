@@ -60,7 +60,8 @@ class Fleet {
   }
 
   // Reads every LB's stats every `wait.poll` (or four times as long as the
-  // last read took, when that is longer: reading stays a fifth of the wait)
+  // last read took, when that is longer, up to 5 s and never past the
+  // timeout: reading stays a fifth of the wait)
   // until each LB's named servers satisfy `wait.done`; `timeout` names each
   // LB and server that did not, with its status and check.
   boost::asio::awaitable<Result<void>> wait_until(FleetWait wait, Clock& clock);

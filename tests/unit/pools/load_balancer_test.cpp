@@ -245,6 +245,19 @@ TEST_CASE("a fleet wait reads no more often than four times as long as a read ta
                   }};
   REQUIRE_FALSE(sim.run(fleet.wait_until(std::move(brief), sim.clock)).has_value());
   CHECK(reads >= 10);
+  // A read that took long (an LB's blip ridden out) stretches the pause to
+  // 5 s at most, and never past the timeout.
+  slow->set_answer_delay(10s);
+  reads = 0;
+  FleetWait blip{{{"old-1"}, {"old-1"}}, [](const ServerStat&) { return false; }, "never", 12s, 100ms,
+                 [&reads](const std::vector<std::vector<ServerStat>>&) -> Result<void> {
+                   ++reads;
+                   return {};
+                 }};
+  const auto blip_started = sim.clock.now();
+  REQUIRE_FALSE(sim.run(fleet.wait_until(std::move(blip), sim.clock)).has_value());
+  CHECK(reads == 2);  // at 0-10 s, then after a pause of 2 s (the time left), 12-22 s
+  CHECK(sim.clock.now() - blip_started <= 23s);
 }
 
 TEST_CASE("a batch of hundreds of commands goes out in exchanges of 200, in order", "[pools][lb]") {
