@@ -6,7 +6,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cerrno>
-#include <deque>
 #include <curl/curl.h>
 #include <fmt/format.h>
 #include <mutex>
@@ -14,6 +13,8 @@
 #include <poll.h>
 #include <unordered_map>
 #include <vector>
+
+#include "core/async_semaphore.hpp"
 
 namespace lbctl::health {
 
@@ -110,7 +111,7 @@ std::string url_host(const std::string& host) {
 class CurlProber::Multi {
  public:
   Multi(asio::io_context& io, std::size_t max_in_flight)
-      : m_io(io), m_timer(io), m_max_in_flight(std::max<std::size_t>(1, max_in_flight)) {
+      : m_io(io), m_timer(io), m_turns(std::max<std::size_t>(1, max_in_flight)) {
     init_curl_once();
     m_multi = curl_multi_init();
     if (m_multi == nullptr) throw std::runtime_error("curl_multi_init failed");
@@ -122,6 +123,7 @@ class CurlProber::Multi {
 
   ~Multi() {
     m_closing = true;  // curl's callbacks during cleanup find nothing to do
+    m_turns.close();   // checks waiting their turn end; none starts here again
     m_alive.reset();   // handlers still queued on the io_context find us gone
     for (auto& [easy, transfer] : m_transfers) {
       curl_multi_remove_handle(m_multi, easy);
@@ -129,10 +131,6 @@ class CurlProber::Multi {
       transfer->easy = nullptr;
       transfer->outcome = std::unexpected(failure(ProbeError::other, "health checker shut down"));
       transfer->done.expires_at(asio::steady_timer::time_point::min());
-    }
-    for (auto& waiter : m_waiting) {
-      waiter->woken = waiter->shut_down = true;
-      waiter->timer.expires_at(asio::steady_timer::time_point::min());
     }
     for (auto& [fd, watch] : m_sockets) {
       watch->closed = true;
@@ -144,22 +142,10 @@ class CurlProber::Multi {
 
   std::size_t in_flight() const { return m_transfers.size(); }
 
-  // Waits, in turn, until fewer than max_in_flight transfers run: a round
-  // of 10,000 probes holds a socket and curl's per-transfer state for each
-  // one running, not for all at once. False when the prober shut down
-  // meanwhile.
-  asio::awaitable<bool> take_slot() {
-    if (m_waiting.empty() && m_transfers.size() + m_woken < m_max_in_flight) co_return true;
-    auto waiter = std::make_shared<Waiter>(m_io.get_executor());
-    m_waiting.push_back(waiter);
-    while (!waiter->woken) {
-      boost::system::error_code ec;
-      co_await waiter->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    }
-    if (waiter->shut_down) co_return false;
-    --m_woken;
-    co_return true;
-  }
+  // A turn to run a transfer: at most max_in_flight run at once, so a round
+  // of 10,000 probes holds a socket and curl's per-transfer state for those
+  // running only. nullopt when the prober shut down meanwhile.
+  asio::awaitable<std::optional<AsyncSemaphore::Permit>> take_turn() { return m_turns.acquire(); }
 
   // Adds one request to the multi handle (a GET, or a POST of `post_body`);
   // curl starts it from its timer.
@@ -169,7 +155,6 @@ class CurlProber::Multi {
     CURL* easy = curl_easy_init();
     if (easy == nullptr) {
       transfer->outcome = std::unexpected(failure(ProbeError::other, "curl_easy_init failed"));
-      wake_waiters();  // the slot it took is free again
       return transfer;
     }
     transfer->easy = easy;
@@ -219,7 +204,6 @@ class CurlProber::Multi {
       curl_easy_cleanup(easy);
       transfer->easy = nullptr;
       transfer->outcome = std::unexpected(failure(ProbeError::other, curl_multi_strerror(added)));
-      wake_waiters();
       return transfer;
     }
     m_transfers.emplace(easy, transfer);
@@ -335,33 +319,11 @@ class CurlProber::Multi {
       transfer->easy = nullptr;
       transfer->done.expires_at(asio::steady_timer::time_point::min());
     }
-    wake_waiters();
   }
-
-  // Hands each slot freed to the longest waiting; it counts as taken
-  // (m_woken) until that waiter runs and starts its transfer.
-  void wake_waiters() {
-    while (!m_waiting.empty() && m_transfers.size() + m_woken < m_max_in_flight) {
-      auto waiter = std::move(m_waiting.front());
-      m_waiting.pop_front();
-      ++m_woken;
-      waiter->woken = true;
-      waiter->timer.expires_at(asio::steady_timer::time_point::min());
-    }
-  }
-
-  struct Waiter {
-    explicit Waiter(asio::any_io_executor executor) : timer(executor, asio::steady_timer::time_point::max()) {}
-    asio::steady_timer timer;
-    bool woken = false;
-    bool shut_down = false;
-  };
 
   asio::io_context& m_io;
   asio::steady_timer m_timer;
-  std::size_t m_max_in_flight;
-  std::deque<std::shared_ptr<Waiter>> m_waiting;
-  std::size_t m_woken = 0;
+  AsyncSemaphore m_turns;
   CURLM* m_multi = nullptr;
   std::unordered_map<curl_socket_t, std::shared_ptr<SocketWatch>> m_sockets;
   std::unordered_map<CURL*, std::shared_ptr<Transfer>> m_transfers;
@@ -379,7 +341,8 @@ std::size_t CurlProber::in_flight() const { return m_multi->in_flight(); }
 asio::awaitable<ProbeOutcome> CurlProber::get(std::string host, std::uint16_t port, std::string path,
                                               milliseconds timeout) {
   if (path.empty() || path.front() != '/') path.insert(0, "/");
-  if (!co_await m_multi->take_slot()) co_return std::unexpected(failure(ProbeError::other, "health checker shut down"));
+  const auto turn = co_await m_multi->take_turn();
+  if (!turn) co_return std::unexpected(failure(ProbeError::other, "health checker shut down"));
   auto transfer = m_multi->start(fmt::format("{}://{}:{}{}", m_tls.https ? "https" : "http", url_host(host), port, path),
                                  timeout, nullptr, &m_tls);
   while (!transfer->outcome) {
@@ -390,7 +353,8 @@ asio::awaitable<ProbeOutcome> CurlProber::get(std::string host, std::uint16_t po
 }
 
 asio::awaitable<ProbeOutcome> CurlProber::post(std::string url, std::string body, milliseconds timeout) {
-  if (!co_await m_multi->take_slot()) co_return std::unexpected(failure(ProbeError::other, "health checker shut down"));
+  const auto turn = co_await m_multi->take_turn();
+  if (!turn) co_return std::unexpected(failure(ProbeError::other, "health checker shut down"));
   auto transfer = m_multi->start(url, timeout, &body);
   while (!transfer->outcome) {
     boost::system::error_code ec;
