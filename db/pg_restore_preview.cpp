@@ -25,8 +25,8 @@ std::string text_array(pqxx::transaction_base& tx, const std::vector<std::string
 }
 
 // Rows each table's sequence handed out since the backup: ids past the
-// backup's value (seed 001: "job IDs will resume from the last used job ID
-// when the backup was created").
+// backup's value (after a restore, id sequences resume from where they
+// stood when the backup was taken, so those rows' ids are handed out again).
 void rows_since(pqxx::transaction_base& tx, const std::vector<SequenceValue>& sequences, std::vector<TableLoss>& out) {
   for (const auto& seq : sequences) {
     const auto rows = tx.exec_params(

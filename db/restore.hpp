@@ -1,8 +1,8 @@
 #pragma once
 // Restoring the application database from the backup a cutover took before
 // its migrations: after a data migration the only way back to the previous
-// release (seed 000), with the id counters resuming from the backup (seed
-// 001). PgRestore is the real one; the controller's tests use a fake.
+// release (the runbook's rollback restores the pre-migration backup), with the
+// id counters resuming from the backup. PgRestore is the real one; the controller's tests use a fake.
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>

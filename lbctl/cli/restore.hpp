@@ -1,7 +1,7 @@
 #pragma once
 // `lbctl restore`: the application database back to the backup cutover N
-// took before its migrations (seeds 000 and 001: after a data migration, the
-// only way back to the previous release). Two halves, so the command can ask
+// took before its migrations (after a data migration, the only way back to the
+// previous release: the rollback runbook restores that backup). Two halves, so the command can ask
 // in between: prepare (the journal's record of the backup, the service lock,
 // what the restore would lose) and restore (journaled, behind the
 // maintenance page when one is configured).

@@ -1,4 +1,4 @@
-// A maintenance-mode cutover (seed 000): the 503 page on every LB, backup,
+// A maintenance-mode cutover (the runbook with downtime): the 503 page on every LB, backup,
 // pre and post migrations in one transaction, the new pool in, the old out,
 // the page off.
 

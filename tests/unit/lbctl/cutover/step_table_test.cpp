@@ -26,7 +26,7 @@ Strings where(const Flow& flow, OnFailure policy) {
 
 }  // namespace
 
-TEST_CASE("a blue-green cutover runs seed 003's order, stages only when configured", "[lbctl][step_table]") {
+TEST_CASE("a blue-green cutover runs the runbook's order of steps, stages only when configured", "[lbctl][step_table]") {
   Config config;
   CHECK(names(flow_for(config)) == Strings{"preflight", "backup", "pre_migrate", "freeze", "clone", "verify", "attach",
                                            "drain", "watch", "detach", "post_migrate", "unfreeze", "terminate"});
