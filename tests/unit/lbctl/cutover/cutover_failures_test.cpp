@@ -430,6 +430,38 @@ boost::asio::awaitable<CutoverOutcome> kill_new_server_mid_drain(CutoverRig& rig
 
 }  // namespace
 
+namespace {
+
+// Reloads lb1 once the drain is watched (its backend back to the file's,
+// the new servers re-added by lbctl after the old ones), then kills v2-2 on
+// it once lbctl has it UP there again.
+boost::asio::awaitable<CutoverOutcome> reload_then_kill_new_server(CutoverRig& rig) {
+  while (!rig.recorder.first("watch", "drain_progress")) co_await rig.sim.clock.sleep_for(50ms);
+  rig.haproxies[0]->reload_original();
+  rig.haproxies[0]->set_sessions("old-1", 4);  // a new process, the same users: the drain goes on
+  while (rig.haproxies[0]->status("v2-2") != "UP") co_await rig.sim.clock.sleep_for(50ms);
+  rig.haproxies[0]->set_app("v2-2", AppHealth::down);
+  co_return CutoverOutcome{};
+}
+
+}  // namespace
+
+TEST_CASE("after a reload mid-drain, a new server that dies is still found by name on the reloaded LB",
+          "[lbctl][cutover][rollback][reload]") {
+  CutoverRig rig;
+  rig.config.drain.timeout = 30min;
+  rig.haproxies[0]->set_sessions("old-1", 4);
+  std::vector<boost::asio::awaitable<CutoverOutcome>> tasks;
+  tasks.push_back(run_cutover(rig.deps(), {}));
+  tasks.push_back(reload_then_kill_new_server(rig));
+  auto results = rig.sim.run(when_all(std::move(tasks)));
+  INFO(results[0].message);
+  CHECK(results[0].outcome == Outcome::failed);
+  CHECK_THAT(results[0].message, Catch::Contains("new server v2-2 (127.0.0.1:9101) died after attach: DOWN on lb1"));
+  CHECK(rig.status_of(results[0].cutover_id) == db::CutoverStatus::rolled_back);
+  CHECK(rig.fleet_view() == k_original_view);
+}
+
 TEST_CASE("a new server that dies mid-drain rolls back at once, naming it and the LB, without waiting for the drain",
           "[lbctl][cutover][rollback]") {
   CutoverRig rig;
