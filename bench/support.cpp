@@ -10,6 +10,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "db/pqxx_compat.hpp"
+
 namespace lbctl::bench {
 
 using namespace std::chrono_literals;
@@ -219,7 +221,7 @@ std::vector<JournalEvent> BenchFleet::events(std::int64_t cutover_id) {
   pqxx::connection connection(m_postgres.url("lbctl"));
   pqxx::nontransaction tx(connection);
   std::vector<JournalEvent> out;
-  for (const auto& row : tx.exec_params("SELECT extract(epoch FROM at)::float8, step, kind FROM lbctl.events "
+  for (const auto& row : lbctl::db::exec_params(tx, "SELECT extract(epoch FROM at)::float8, step, kind FROM lbctl.events "
                                         "WHERE cutover_id = $1 ORDER BY id",
                                         cutover_id)) {
     out.push_back({row[0].as<double>(), row[1].as<std::string>(), row[2].as<std::string>()});

@@ -1,4 +1,7 @@
-# Every dependency comes from a Debian 12 package; DEVELOPERS.md lists them.
+# Every dependency comes from a Debian 12 or 13 package; DEVELOPERS.md lists them.
+if(POLICY CMP0167)
+  cmake_policy(SET CMP0167 NEW)  # CMake 3.30+: Boost's own BoostConfig.cmake (Debian 13's 1.83 has one)
+endif()
 find_package(Threads REQUIRED)
 find_package(Boost 1.74 REQUIRED)
 find_package(CURL REQUIRED)
@@ -12,6 +15,10 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
 pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)
 if(LBCTL_TESTS)
-  find_package(Catch2 2 REQUIRED)
+  # Catch2 3 (Debian 13) or 2 (Debian 12): tests/support/catch.hpp takes either.
+  find_package(Catch2 3 QUIET)
+  if(NOT Catch2_FOUND)
+    find_package(Catch2 2 REQUIRED)
+  endif()
   include(Catch)
 endif()

@@ -5,9 +5,26 @@
 set(LBCTL_DEB_MAINTAINER "lbctl maintainers <maintainers@users.noreply.h-seed-7d98d275.example>"
     CACHE STRING "The .deb's Maintainer field")
 
+# The Debian release the package is built on, and so for (its Depends name
+# that release's library packages): the version says it, 0.1.0+deb12 or
+# 0.1.0+deb13, and the changelog's distribution is its codename.
+file(STRINGS /etc/os-release _os_version_id REGEX "^VERSION_ID=")
+file(STRINGS /etc/os-release _os_codename REGEX "^VERSION_CODENAME=")
+string(REGEX REPLACE "^VERSION_ID=\"?([0-9]+)\"?$" "\\1" LBCTL_DEB_RELEASE "${_os_version_id}")
+string(REGEX REPLACE "^VERSION_CODENAME=\"?([a-z]+)\"?$" "\\1" LBCTL_DEB_DISTRIBUTION "${_os_codename}")
+if(NOT LBCTL_DEB_RELEASE MATCHES "^[0-9]+$" OR NOT LBCTL_DEB_DISTRIBUTION MATCHES "^[a-z]+$")
+  set(LBCTL_DEB_RELEASE "")
+  set(LBCTL_DEB_DISTRIBUTION unstable)
+endif()
+if(LBCTL_DEB_RELEASE)
+  set(LBCTL_DEB_VERSION "${PROJECT_VERSION}+deb${LBCTL_DEB_RELEASE}")
+else()
+  set(LBCTL_DEB_VERSION "${PROJECT_VERSION}")
+endif()
+
 set(CPACK_PACKAGE_NAME lbctl)
 set(CPACK_PACKAGE_VENDOR "lbctl")
-set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_VERSION ${LBCTL_DEB_VERSION})
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "blue-green cutover controller for servers behind HAProxy")
 # The extended description, wrapped as Debian wants it (lines under 80).
 set(CPACK_PACKAGE_DESCRIPTION
@@ -22,7 +39,7 @@ set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_GENERATOR DEB)
 
-set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # lbctl_0.1.0_amd64.deb
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # lbctl_0.1.0+deb12_amd64.deb
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${LBCTL_DEB_MAINTAINER}")
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)

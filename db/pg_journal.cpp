@@ -8,6 +8,7 @@
 
 #include "core/names.hpp"
 #include "db/pg_journal_state.hpp"
+#include "db/pqxx_compat.hpp"
 
 namespace lbctl::db {
 
@@ -44,14 +45,14 @@ using journal_sql::k_cutover_columns;
 // The service's id in lbctl.services is its lock key: no hash collisions.
 std::int32_t service_key(pqxx::connection& db, const std::string& service) {
   pqxx::nontransaction tx(db);
-  tx.exec_params("INSERT INTO lbctl.services (name) VALUES ($1) ON CONFLICT (name) DO NOTHING", service);
-  return tx.exec_params("SELECT id FROM lbctl.services WHERE name = $1", service)[0][0].as<std::int32_t>();
+  exec_params(tx, "INSERT INTO lbctl.services (name) VALUES ($1) ON CONFLICT (name) DO NOTHING", service);
+  return exec_params(tx, "SELECT id FROM lbctl.services WHERE name = $1", service)[0][0].as<std::int32_t>();
 }
 
 // The service's unfinished cutover (running or needs_operator), if any.
 std::optional<Cutover> active_cutover(pqxx::connection& db, const std::string& service) {
   pqxx::nontransaction tx(db);
-  const auto rows = tx.exec_params("SELECT " + k_cutover_columns +
+  const auto rows = exec_params(tx, "SELECT " + k_cutover_columns +
                                        " FROM lbctl.cutovers c WHERE c.service = $1"
                                        " AND c.status IN ('running', 'needs_operator') ORDER BY c.id DESC LIMIT 1",
                                    service);
@@ -148,7 +149,7 @@ Result<Cutover> PgJournal::begin(const NewCutover& cutover) {
     const auto id =
         tx.exec("SELECT nextval(pg_get_serial_sequence('lbctl.cutovers', 'id'))")[0][0].as<std::int64_t>();
     const std::string token = new_owner_token();
-    const auto rows = tx.exec_params(
+    const auto rows = exec_params(tx,
         "INSERT INTO lbctl.cutovers AS c (id, service, status, step, mode, config, host, pid, release, old_release, "
         "owner_token) "
         "VALUES ($1::bigint, $2, 'running', $3, $4, $5::jsonb, $6, $7, coalesce(nullif($8, ''), 'r' || $1::bigint), "
@@ -178,7 +179,7 @@ Result<Cutover> PgJournal::adopt(const std::string& service, const std::string& 
     // ran out (it has stopped acting by then), and the new token refuses its
     // later writes.
     const std::string token = new_owner_token();
-    const auto rows = tx.exec_params(
+    const auto rows = exec_params(tx,
         "UPDATE lbctl.cutovers AS c SET host = $2, pid = $3, heartbeat_at = now(), owner_token = $4, "
         "version = version + 1 WHERE id = $1 AND (status <> 'running' OR owner_token IS NULL "
         "OR heartbeat_at <= now() - make_interval(secs => $5::double precision / 1000)) RETURNING " +
@@ -211,7 +212,7 @@ Result<void> PgJournal::save(Cutover& cutover) {
   // (parsing them here too cost a tenth of a large cutover's CPU).
   return guarded_on(*m_state, "saving cutover " + std::to_string(cutover.id), [&]() -> Result<void> {
     pqxx::nontransaction tx(*m_state->db);
-    const auto rows = tx.exec_params(
+    const auto rows = exec_params(tx,
         "UPDATE lbctl.cutovers AS c SET status = $3, step = $4, "
         "step_started_at = CASE WHEN step = $4 THEN step_started_at ELSE now() END, "
         "progress = $5::jsonb, lb_snapshot = NULLIF($6, '')::jsonb, error = NULLIF($7, ''), "
@@ -225,7 +226,7 @@ Result<void> PgJournal::save(Cutover& cutover) {
       cutover = read_cutover(rows[0]);
       return {};
     }
-    const auto now = tx.exec_params("SELECT version, host, pid, coalesce(owner_token, '') FROM lbctl.cutovers WHERE id = $1",
+    const auto now = exec_params(tx, "SELECT version, host, pid, coalesce(owner_token, '') FROM lbctl.cutovers WHERE id = $1",
                                     cutover.id);
     if (now.empty()) return fail(ErrorKind::invalid, "no cutover " + std::to_string(cutover.id));
     const std::string fence = fence_of(*m_state, cutover.id);
@@ -253,11 +254,12 @@ Result<void> PgJournal::heartbeat(std::int64_t cutover_id) {
   }
   return guarded_on(*m_state, "heartbeat", [&]() -> Result<void> {
     pqxx::nontransaction tx(*m_state->db);
-    const auto rows = tx.exec_params("UPDATE lbctl.cutovers SET heartbeat_at = now() WHERE id = $1 AND " +
+    const auto rows = exec_params(tx, "UPDATE lbctl.cutovers SET heartbeat_at = now() WHERE id = $1 AND " +
                                          k_owner_holds("$2") + " RETURNING id",
                                      cutover_id, fence_of(*m_state, cutover_id));
     if (!rows.empty()) return {};
-    if (pqxx::nontransaction(*m_state->db).exec_params("SELECT 1 FROM lbctl.cutovers WHERE id = $1", cutover_id).empty()) {
+    if (exec_params(pqxx::nontransaction(*m_state->db), "SELECT 1 FROM lbctl.cutovers WHERE id = $1", cutover_id)
+            .empty()) {
       return fail(ErrorKind::invalid, "no cutover " + std::to_string(cutover_id));
     }
     return taken_over(cutover_id);
@@ -282,7 +284,7 @@ Result<void> ensure_connected(PgJournal::State& state) {
 // client go, so its keepalives cannot free the lock. Ended here (a role may
 // end its own sessions); true when there was one.
 bool end_lost_lock_sessions(PgJournal::State& state) {
-  const auto ended = pqxx::nontransaction(*state.db).exec_params(
+  const auto ended = exec_params(pqxx::nontransaction(*state.db),
       "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 2000)) FROM pg_stat_activity "
       "WHERE application_name LIKE $1 AND pid <> pg_backend_pid()",
       "lbctl[" + state.nonce + "]%");
@@ -312,7 +314,7 @@ Result<Cutover> PgJournal::reacquire(std::int64_t cutover_id, std::int64_t versi
     const auto read = [&] {
       pqxx::nontransaction tx(*m_state->db);
       const auto rows =
-          tx.exec_params("SELECT " + k_cutover_columns + " FROM lbctl.cutovers c WHERE c.id = $1", cutover_id);
+          exec_params(tx, "SELECT " + k_cutover_columns + " FROM lbctl.cutovers c WHERE c.id = $1", cutover_id);
       return rows.empty() ? std::optional<Cutover>() : std::optional<Cutover>(read_cutover(rows[0]));
     };
     const auto before = read();
@@ -347,9 +349,9 @@ Result<Cutover> PgJournal::reacquire(std::int64_t cutover_id, std::int64_t versi
       release();
       return std::unexpected(ours.error());
     }
-    pqxx::nontransaction(*m_state->db)
-        .exec_params("UPDATE lbctl.cutovers SET heartbeat_at = now() WHERE id = $1 AND owner_token = $2", cutover_id,
-                     stored->owner_token);
+    exec_params(pqxx::nontransaction(*m_state->db),
+                "UPDATE lbctl.cutovers SET heartbeat_at = now() WHERE id = $1 AND owner_token = $2", cutover_id,
+                stored->owner_token);
     m_state->silent = false;
     return *stored;
   });
@@ -362,9 +364,9 @@ void PgJournal::release() {
   // lease then runs out by itself).
   if (m_state->owned != 0 && !m_state->silent && m_state->db && !server_closed(*m_state->db)) {
     (void)guarded("giving up the cutover", [&]() -> Result<void> {
-      pqxx::nontransaction(*m_state->db)
-          .exec_params("UPDATE lbctl.cutovers SET owner_token = NULL WHERE id = $1 AND owner_token = $2",
-                       m_state->owned, m_state->token);
+      exec_params(pqxx::nontransaction(*m_state->db),
+                  "UPDATE lbctl.cutovers SET owner_token = NULL WHERE id = $1 AND owner_token = $2", m_state->owned,
+                  m_state->token);
       return {};
     });
   }
@@ -379,7 +381,7 @@ void PgJournal::release() {
 Result<std::chrono::milliseconds> PgJournal::lease_left(const std::string& service) {
   return guarded_on(*m_state, "reading the lease", [&]() -> Result<std::chrono::milliseconds> {
     pqxx::nontransaction tx(*m_state->db);
-    const auto rows = tx.exec_params(
+    const auto rows = exec_params(tx,
         "SELECT greatest(0, extract(epoch FROM heartbeat_at + make_interval(secs => $2::double precision / 1000) "
         "- now()) * 1000)::bigint FROM lbctl.cutovers WHERE service = $1 AND status = 'running' "
         "AND owner_token IS NOT NULL ORDER BY id DESC LIMIT 1",

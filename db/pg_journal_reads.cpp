@@ -2,6 +2,7 @@
 
 #include "core/names.hpp"
 #include "db/pg_journal_state.hpp"
+#include "db/pqxx_compat.hpp"
 
 namespace lbctl::db {
 
@@ -84,7 +85,7 @@ Cutover read_cutover(const pqxx::row& row) {
 Result<std::optional<Cutover>> PgJournal::latest(const std::string& service) {
   return guarded_on(*m_state, "reading the journal", [&]() -> Result<std::optional<Cutover>> {
     pqxx::nontransaction tx(*m_state->db);
-    const auto rows = tx.exec_params("SELECT " + journal_sql::k_cutover_columns +
+    const auto rows = exec_params(tx, "SELECT " + journal_sql::k_cutover_columns +
                                          " FROM lbctl.cutovers c WHERE c.service = $1 ORDER BY c.id DESC LIMIT 1",
                                      service);
     if (rows.empty()) return std::optional<Cutover>{};
@@ -95,7 +96,7 @@ Result<std::optional<Cutover>> PgJournal::latest(const std::string& service) {
 Result<Cutover> PgJournal::get(std::int64_t cutover_id) {
   return guarded_on(*m_state, "reading the journal", [&]() -> Result<Cutover> {
     pqxx::nontransaction tx(*m_state->db);
-    const auto rows = tx.exec_params(
+    const auto rows = exec_params(tx,
         "SELECT " + journal_sql::k_cutover_columns + " FROM lbctl.cutovers c WHERE c.id = $1", cutover_id);
     if (rows.empty()) return fail(ErrorKind::invalid, "no cutover " + std::to_string(cutover_id));
     return read_cutover(rows[0]);
@@ -105,7 +106,7 @@ Result<Cutover> PgJournal::get(std::int64_t cutover_id) {
 Result<std::vector<Cutover>> PgJournal::history(const std::string& service, std::size_t limit) {
   return guarded_on(*m_state, "reading the journal", [&]() -> Result<std::vector<Cutover>> {
     pqxx::nontransaction tx(*m_state->db);
-    const auto rows = tx.exec_params("SELECT " + journal_sql::k_cutover_columns +
+    const auto rows = exec_params(tx, "SELECT " + journal_sql::k_cutover_columns +
                                          " FROM lbctl.cutovers c WHERE c.service = $1 ORDER BY c.id DESC LIMIT $2",
                                      service, static_cast<std::int64_t>(limit));
     std::vector<Cutover> out;
@@ -118,7 +119,7 @@ Result<std::map<std::string, std::int64_t>> PgJournal::outcome_counts(const std:
   return guarded_on(*m_state, "reading the journal", [&]() -> Result<std::map<std::string, std::int64_t>> {
     pqxx::nontransaction tx(*m_state->db);
     const auto rows =
-        tx.exec_params("SELECT status, count(*) FROM lbctl.cutovers WHERE service = $1 GROUP BY status", service);
+        exec_params(tx, "SELECT status, count(*) FROM lbctl.cutovers WHERE service = $1 GROUP BY status", service);
     std::map<std::string, std::int64_t> out;
     for (const auto& row : rows) out[row[0].as<std::string>()] = row[1].as<std::int64_t>();
     return out;
@@ -131,7 +132,7 @@ Result<void> PgJournal::save_server(std::int64_t cutover_id, const ServerRecord&
     pqxx::nontransaction tx(*m_state->db);
     const std::string haproxy_id = server.haproxy_id ? std::to_string(*server.haproxy_id) : "";
     try {
-      const auto written = tx.exec_params(
+      const auto written = exec_params(tx,
           "INSERT INTO lbctl.cutover_servers (cutover_id, pool, name, address, state, haproxy_id) "
           "SELECT $1, $2, $3, $4, $5, NULLIF($6, '')::integer WHERE " +
               k_owner_holds("$7") +
@@ -180,7 +181,7 @@ Result<void> PgJournal::save_servers(std::int64_t cutover_id, const std::vector<
   return guarded_on(*m_state, "recording " + std::to_string(servers.size()) + " servers", [&]() -> Result<void> {
     pqxx::nontransaction tx(*m_state->db);
     try {
-      const auto written = tx.exec_params(
+      const auto written = exec_params(tx,
           "INSERT INTO lbctl.cutover_servers (cutover_id, pool, name, address, state, haproxy_id) "
           "SELECT $1, s.pool, s.name, s.address, s.state, NULLIF(s.id, '')::integer "
           "FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS s(pool, name, address, state, id) "
@@ -201,7 +202,7 @@ Result<void> PgJournal::save_servers(std::int64_t cutover_id, const std::vector<
 Result<std::vector<ServerRecord>> PgJournal::servers(std::int64_t cutover_id) {
   return guarded_on(*m_state, "reading the journal", [&]() -> Result<std::vector<ServerRecord>> {
     pqxx::nontransaction tx(*m_state->db);
-    const auto rows = tx.exec_params("SELECT pool, name, address, state, haproxy_id, " + us("updated_at") +
+    const auto rows = exec_params(tx, "SELECT pool, name, address, state, haproxy_id, " + us("updated_at") +
                                          " FROM lbctl.cutover_servers WHERE cutover_id = $1"
                                          " ORDER BY pool = 'new', name",
                                      cutover_id);
@@ -226,7 +227,7 @@ Result<std::int64_t> PgJournal::add_event(std::int64_t cutover_id, std::string_v
   return guarded_on(*m_state, "recording an event", [&]() -> Result<std::int64_t> {
     pqxx::nontransaction tx(*m_state->db);
     try {
-      const auto rows = tx.exec_params(
+      const auto rows = exec_params(tx,
           "INSERT INTO lbctl.events (cutover_id, step, kind, detail) SELECT $1, $2, $3, $4::jsonb WHERE " +
               k_owner_holds("$5") + " RETURNING id",
           cutover_id, std::string(step), std::string(kind), std::string(detail_json), fence_of(*m_state, cutover_id));
@@ -241,7 +242,7 @@ Result<std::int64_t> PgJournal::add_event(std::int64_t cutover_id, std::string_v
 Result<std::vector<Event>> PgJournal::events(std::int64_t cutover_id, std::int64_t after_id, std::size_t limit) {
   return guarded_on(*m_state, "reading the journal", [&]() -> Result<std::vector<Event>> {
     pqxx::nontransaction tx(*m_state->db);
-    const auto rows = tx.exec_params(
+    const auto rows = exec_params(tx,
         "SELECT " + k_event_columns + " FROM lbctl.events WHERE cutover_id = $1 AND id > $2 ORDER BY id LIMIT $3",
         cutover_id, after_id, static_cast<std::int64_t>(limit));
     std::vector<Event> out;
@@ -253,7 +254,7 @@ Result<std::vector<Event>> PgJournal::events(std::int64_t cutover_id, std::int64
 Result<std::vector<Event>> PgJournal::recent_events(std::int64_t cutover_id, std::size_t limit) {
   return guarded_on(*m_state, "reading the journal", [&]() -> Result<std::vector<Event>> {
     pqxx::nontransaction tx(*m_state->db);
-    const auto rows = tx.exec_params("SELECT * FROM (SELECT " + k_event_columns +
+    const auto rows = exec_params(tx, "SELECT * FROM (SELECT " + k_event_columns +
                                          " FROM lbctl.events WHERE cutover_id = $1 ORDER BY id DESC LIMIT $2) e"
                                          " ORDER BY id",
                                      cutover_id, static_cast<std::int64_t>(limit));
@@ -266,7 +267,7 @@ Result<std::vector<Event>> PgJournal::recent_events(std::int64_t cutover_id, std
 Result<std::int64_t> PgJournal::request_abort(const std::string& service) {
   return guarded_on(*m_state, "requesting an abort", [&]() -> Result<std::int64_t> {
     pqxx::nontransaction tx(*m_state->db);
-    const auto rows = tx.exec_params(
+    const auto rows = exec_params(tx,
         "UPDATE lbctl.cutovers SET abort_requested_at = coalesce(abort_requested_at, now()) "
         "WHERE service = $1 AND status IN ('running', 'needs_operator') RETURNING id",
         service);
@@ -279,7 +280,7 @@ Result<bool> PgJournal::abort_requested(std::int64_t cutover_id) {
   return guarded_on(*m_state, "reading the journal", [&]() -> Result<bool> {
     pqxx::nontransaction tx(*m_state->db);
     const auto rows =
-        tx.exec_params("SELECT abort_requested_at IS NOT NULL FROM lbctl.cutovers WHERE id = $1", cutover_id);
+        exec_params(tx, "SELECT abort_requested_at IS NOT NULL FROM lbctl.cutovers WHERE id = $1", cutover_id);
     if (rows.empty()) return fail(ErrorKind::invalid, "no cutover " + std::to_string(cutover_id));
     return rows[0][0].as<bool>();
   });
@@ -296,7 +297,7 @@ Result<std::int64_t> request(PgJournal::State& state, const std::string& what, c
     pqxx::nontransaction tx(*state.db);
     const std::string at = what + "_requested_at";
     const std::string who = what + "_requested_by";
-    const auto rows = tx.exec_params(
+    const auto rows = exec_params(tx,
         "UPDATE lbctl.cutovers SET " + at + " = coalesce(" + at + ", now()), " + who + " = coalesce(" + who +
             ", $2) WHERE service = $1 AND status IN ('running', 'needs_operator') RETURNING id",
         service, by);
@@ -320,7 +321,7 @@ Result<std::int64_t> PgJournal::request_undo(const std::string& service, const s
 Result<Requests> PgJournal::requests(std::int64_t cutover_id) {
   return guarded_on(*m_state, "reading the journal", [&]() -> Result<Requests> {
     pqxx::nontransaction tx(*m_state->db);
-    const auto rows = tx.exec_params(
+    const auto rows = exec_params(tx,
         "SELECT abort_requested_at IS NOT NULL, promote_requested_at IS NOT NULL, "
         "coalesce(promote_requested_by, ''), undo_requested_at IS NOT NULL, coalesce(undo_requested_by, '') "
         "FROM lbctl.cutovers WHERE id = $1",

@@ -2,6 +2,7 @@
 
 #include "db/pg_journal.hpp"
 #include "db/pg_journal_state.hpp"
+#include "db/pqxx_compat.hpp"
 
 namespace lbctl::db {
 
@@ -10,9 +11,9 @@ Result<void> PgJournal::save_lb_records(const std::string& service, const std::v
   // ::jsonb cast checks it, once.
   return guarded_on(*m_state, "recording what lbctl left on the load balancers", [&]() -> Result<void> {
     pqxx::work tx(*m_state->db);
-    tx.exec_params("INSERT INTO lbctl.services (name) VALUES ($1) ON CONFLICT (name) DO NOTHING", service);
+    exec_params(tx, "INSERT INTO lbctl.services (name) VALUES ($1) ON CONFLICT (name) DO NOTHING", service);
     for (const auto& record : records) {
-      tx.exec_params(
+      exec_params(tx,
           "INSERT INTO lbctl.lb_records (service, lb, backend, state, cutover_id, updated_at) "
           "VALUES ($1, $2, $3, $4::jsonb, NULLIF($5, 0), now()) "
           "ON CONFLICT (service, lb) DO UPDATE SET backend = EXCLUDED.backend, state = EXCLUDED.state, "
@@ -27,7 +28,7 @@ Result<void> PgJournal::save_lb_records(const std::string& service, const std::v
 Result<std::vector<LbRecord>> PgJournal::lb_records(const std::string& service) {
   return guarded_on(*m_state, "reading what lbctl left on the load balancers", [&]() -> Result<std::vector<LbRecord>> {
     pqxx::nontransaction tx(*m_state->db);
-    const auto rows = tx.exec_params(
+    const auto rows = exec_params(tx,
         "SELECT lb, backend, state::text, COALESCE(cutover_id, 0), "
         "extract(epoch FROM updated_at)::double precision FROM lbctl.lb_records WHERE service = $1 ORDER BY lb",
         service);

@@ -3,6 +3,7 @@
 #include "core/names.hpp"
 #include "db/pg_journal.hpp"
 #include "db/pg_journal_state.hpp"
+#include "db/pqxx_compat.hpp"
 
 namespace lbctl::db {
 
@@ -66,7 +67,7 @@ Result<Restore> PgJournal::begin_restore(const NewRestore& restore) {
   return guarded_on(*m_state, "recording the restore", [&]() -> Result<Restore> {
     pqxx::nontransaction tx(*m_state->db);
     try {
-      const auto rows = tx.exec_params(
+      const auto rows = exec_params(tx,
           "INSERT INTO lbctl.restores AS r (service, cutover_id, backup_path, backup_taken_at, status, run_by, host, "
           "pid) VALUES ($1, $2, $3, to_timestamp(NULLIF($4, '')::bigint / 1000000.0), 'running', $5, $6, $7) "
           "RETURNING " +
@@ -88,7 +89,7 @@ Result<void> PgJournal::finish_restore(std::int64_t restore_id, RestoreStatus st
   if (!is_json(detail_json)) return fail(ErrorKind::invalid, "the restore's detail is not valid JSON");
   return guarded_on(*m_state, "recording the end of restore " + std::to_string(restore_id), [&]() -> Result<void> {
     pqxx::nontransaction tx(*m_state->db);
-    const auto rows = tx.exec_params(
+    const auto rows = exec_params(tx,
         "UPDATE lbctl.restores SET status = $2, error = NULLIF($3, ''), detail = $4::jsonb, finished_at = now() "
         "WHERE id = $1 RETURNING id",
         restore_id, std::string(to_string(status)), std::string(error), std::string(detail_json));
@@ -100,7 +101,7 @@ Result<void> PgJournal::finish_restore(std::int64_t restore_id, RestoreStatus st
 Result<std::vector<Restore>> PgJournal::restores(const std::string& service, std::size_t limit) {
   return guarded_on(*m_state, "reading the journal", [&]() -> Result<std::vector<Restore>> {
     pqxx::nontransaction tx(*m_state->db);
-    const auto rows = tx.exec_params(
+    const auto rows = exec_params(tx,
         "SELECT " + k_restore_columns + " FROM lbctl.restores r WHERE r.service = $1 ORDER BY r.id DESC LIMIT $2",
         service, static_cast<std::int64_t>(limit));
     std::vector<Restore> out;

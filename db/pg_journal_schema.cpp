@@ -4,6 +4,7 @@
 #include <array>
 
 #include "db/pg_journal_state.hpp"
+#include "db/pqxx_compat.hpp"
 
 namespace lbctl::db {
 
@@ -151,7 +152,7 @@ Result<void> ensure_schema(pqxx::connection& connection) {
     pqxx::work tx(connection);
     tx.exec("SET LOCAL lock_timeout = '30s'");
     // Two lbctl starting at once on a fresh database take turns here.
-    tx.exec_params("SELECT pg_advisory_xact_lock($1, 0)", k_space_schema_upgrade);
+    exec_params(tx, "SELECT pg_advisory_xact_lock($1, 0)", k_space_schema_upgrade);
     tx.exec("CREATE SCHEMA IF NOT EXISTS lbctl");
     tx.exec(
         "CREATE TABLE IF NOT EXISTS lbctl.schema_version ("
@@ -163,7 +164,7 @@ Result<void> ensure_schema(pqxx::connection& connection) {
     for (const auto& step : k_schema_steps) {
       if (step.version > current) tx.exec(step.ddl);
     }
-    tx.exec_params(
+    exec_params(tx,
         "INSERT INTO lbctl.schema_version (version) VALUES ($1) "
         "ON CONFLICT (only_row) DO UPDATE SET version = EXCLUDED.version, upgraded_at = now()",
         k_latest);

@@ -2,6 +2,7 @@
 
 #include "db/pg_migrator.hpp"
 #include "db/pg_support.hpp"
+#include "db/pqxx_compat.hpp"
 
 namespace lbctl::db::history {
 
@@ -23,7 +24,7 @@ std::vector<AppliedMigration> read(pqxx::transaction_base& tx, Phase phase) {
   std::vector<AppliedMigration> out;
   if (tx.exec("SELECT to_regclass(" + tx.quote(k_table) + ") IS NULL")[0][0].as<bool>()) return out;
   // to_jsonb reads origin from a table an older lbctl created without it too.
-  const auto rows = tx.exec_params(
+  const auto rows = exec_params(tx,
       "SELECT version, name, sha256, status, (extract(epoch FROM applied_at) * 1000000)::bigint, duration_ms, "
       "cutover_id, coalesce(to_jsonb(m) ->> 'origin', 'applied') FROM " +
           k_table + " m WHERE phase = $1",
@@ -62,7 +63,7 @@ void ensure_table(pqxx::transaction_base& tx) {
 
 void record(pqxx::transaction_base& tx, const MigrationFile& file, AppliedMigration::Status status,
             std::optional<std::int64_t> duration_ms, std::optional<std::int64_t> cutover_id) {
-  tx.exec_params("INSERT INTO " + k_table +
+  exec_params(tx, "INSERT INTO " + k_table +
                      " (version, phase, name, sha256, applied_at, duration_ms, cutover_id, status) "
                      "VALUES ($1, $2, $3, $4, clock_timestamp(), NULLIF($5, '')::bigint, NULLIF($6, '')::bigint, $7) "
                      "ON CONFLICT (phase, version) DO UPDATE SET name = EXCLUDED.name, sha256 = EXCLUDED.sha256, "
@@ -83,7 +84,7 @@ void ensure_origin(pqxx::transaction_base& tx) {
 }
 
 void record_baseline(pqxx::transaction_base& tx, const MigrationFile& file) {
-  tx.exec_params("INSERT INTO " + k_table +
+  exec_params(tx, "INSERT INTO " + k_table +
                      " (version, phase, name, sha256, applied_at, status, origin) "
                      "VALUES ($1, $2, $3, $4, clock_timestamp(), 'done', 'baseline')",
                  file.version.text(), std::string(to_string(file.phase)), file.name, file.sha256);
@@ -104,7 +105,7 @@ void ensure_edits_table(pqxx::transaction_base& tx) {
 }
 
 void record_edit(pqxx::transaction_base& tx, const Edit& edit) {
-  tx.exec_params(
+  exec_params(tx,
       "INSERT INTO lbctl_schema_history_edits (action, phase, version, name, old_sha256, new_sha256, run_by) "
       "VALUES ($1, $2, $3, $4, NULLIF($5, ''), NULLIF($6, ''), $7)",
       edit.action, std::string(to_string(edit.phase)), edit.version, edit.name, edit.old_sha256, edit.new_sha256,
@@ -113,7 +114,7 @@ void record_edit(pqxx::transaction_base& tx, const Edit& edit) {
 
 Result<void> try_run_lock(pqxx::connection& connection, std::string_view what) {
   pqxx::nontransaction tx(connection);
-  if (tx.exec_params("SELECT pg_try_advisory_lock($1, $2)", k_run_lock.space, k_run_lock.key)[0][0].as<bool>()) {
+  if (exec_params(tx, "SELECT pg_try_advisory_lock($1, $2)", k_run_lock.space, k_run_lock.key)[0][0].as<bool>()) {
     return {};
   }
   const auto holder = describe_lock_holder(tx, k_run_lock);

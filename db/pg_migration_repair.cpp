@@ -3,6 +3,7 @@
 #include "db/pg_migration_history.hpp"
 #include "db/pg_migrator.hpp"
 #include "db/pg_support.hpp"
+#include "db/pqxx_compat.hpp"
 
 namespace lbctl::db {
 
@@ -58,15 +59,15 @@ void write_repair(pqxx::transaction_base& tx, const PlannedRepair& repair, const
   history::Edit edit{std::string(to_string(repair.action)), row.phase, row.version, row.name, row.sha256, "", by};
   switch (repair.action) {
     case RepairAction::done:
-      tx.exec_params("UPDATE " + table + " SET status = 'done', origin = 'repair' WHERE phase = $1 AND version = $2",
+      exec_params(tx, "UPDATE " + table + " SET status = 'done', origin = 'repair' WHERE phase = $1 AND version = $2",
                      phase, row.version);
       edit.new_sha256 = row.sha256;
       break;
     case RepairAction::undo:
-      tx.exec_params("DELETE FROM " + table + " WHERE phase = $1 AND version = $2", phase, row.version);
+      exec_params(tx, "DELETE FROM " + table + " WHERE phase = $1 AND version = $2", phase, row.version);
       break;
     case RepairAction::accept:
-      tx.exec_params("UPDATE " + table + " SET sha256 = $3, name = $4 WHERE phase = $1 AND version = $2", phase,
+      exec_params(tx, "UPDATE " + table + " SET sha256 = $3, name = $4 WHERE phase = $1 AND version = $2", phase,
                      row.version, repair.file->sha256, repair.file->name);
       edit.name = repair.file->name;
       edit.new_sha256 = repair.file->sha256;

@@ -5,6 +5,7 @@
 #include "db/pg_migration_history.hpp"
 #include "db/pg_migrator_session.hpp"
 #include "db/pg_support.hpp"
+#include "db/pqxx_compat.hpp"
 #include "db/sql_scanner.hpp"
 
 namespace lbctl::db {
@@ -269,7 +270,7 @@ boost::asio::awaitable<Result<PhaseReport>> PgMigrator::apply_phases(std::vector
   }
   try {
     pqxx::nontransaction tx(*session->connection);
-    tx.exec_params("SELECT pg_advisory_unlock($1, $2)", k_run_lock.space, k_run_lock.key);
+    exec_params(tx, "SELECT pg_advisory_unlock($1, $2)", k_run_lock.space, k_run_lock.key);
   } catch (const std::exception&) {
     // Closing the connection lets go of it too.
   }

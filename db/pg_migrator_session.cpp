@@ -8,6 +8,7 @@
 
 #include "db/pg_migration_history.hpp"
 #include "db/pg_support.hpp"
+#include "db/pqxx_compat.hpp"
 
 namespace lbctl::db::migrator_session {
 
@@ -77,7 +78,7 @@ static boost::asio::awaitable<Result<void>> take_run_lock(pqxx::connection& conn
     std::optional<std::string> holder;
     try {
       pqxx::nontransaction tx(connection);
-      taken = tx.exec_params("SELECT pg_try_advisory_lock($1, $2)", k_run_lock.space, k_run_lock.key)[0][0].as<bool>();
+      taken = exec_params(tx, "SELECT pg_try_advisory_lock($1, $2)", k_run_lock.space, k_run_lock.key)[0][0].as<bool>();
       if (!taken && waited() >= options.lock_wait) holder = describe_lock_holder(tx, k_run_lock);
     } catch (const std::exception& e) {
       error = to_error(e, "taking the migration run lock");

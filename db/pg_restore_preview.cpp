@@ -11,6 +11,7 @@
 #include "db/pg_restore.hpp"
 #include "db/pg_restore_support.hpp"
 #include "db/pg_support.hpp"
+#include "db/pqxx_compat.hpp"
 
 namespace lbctl::db {
 
@@ -29,7 +30,7 @@ std::string text_array(pqxx::transaction_base& tx, const std::vector<std::string
 // stood when the backup was taken, so those rows' ids are handed out again).
 void rows_since(pqxx::transaction_base& tx, const std::vector<SequenceValue>& sequences, std::vector<TableLoss>& out) {
   for (const auto& seq : sequences) {
-    const auto rows = tx.exec_params(
+    const auto rows = exec_params(tx,
         "SELECT format('%I.%I', tn.nspname, t.relname), a.attname, "
         "format('SELECT count(*) FROM %I.%I WHERE %I > $1', tn.nspname, t.relname, a.attname), "
         "pg_sequence_last_value(s.oid), t.relname "
@@ -46,7 +47,7 @@ void rows_since(pqxx::transaction_base& tx, const std::vector<SequenceValue>& se
     loss.column = rows[0][1].as<std::string>();
     loss.backup_value = seq.is_called ? seq.value : seq.value - 1;
     if (!rows[0][3].is_null()) loss.now_value = rows[0][3].as<std::int64_t>();
-    loss.rows = tx.exec_params(rows[0][2].as<std::string>(), loss.backup_value)[0][0].as<std::int64_t>();
+    loss.rows = exec_params(tx, rows[0][2].as<std::string>(), loss.backup_value)[0][0].as<std::int64_t>();
     out.push_back(std::move(loss));
   }
 }

@@ -1,4 +1,5 @@
 #include "db/pg_support.hpp"
+#include "db/pqxx_compat.hpp"
 
 #include <cstdlib>
 
@@ -50,7 +51,7 @@ Result<std::unique_ptr<pqxx::connection>> connect(const std::string& url, const 
   auto connection = connect(with_parameters(url, partition_parameters(timeouts.partition)), application_name, timeout);
   if (!connection) return connection;
   try {
-    (*connection)->set_variable("statement_timeout", "'" + std::to_string(timeouts.statement.count()) + "ms'");
+    set_session_variable(**connection, "statement_timeout", std::to_string(timeouts.statement.count()) + "ms");
   } catch (const std::exception& e) {
     return std::unexpected(Error{ErrorKind::unreachable, "cannot connect: " + server_message(e.what())});
   }
@@ -98,8 +99,8 @@ Result<std::unique_ptr<pqxx::connection>> connect(const std::string& url, const 
                                                   std::chrono::seconds timeout) {
   try {
     auto connection = std::make_unique<pqxx::connection>(with_connect_timeout(url, timeout));
-    connection->set_variable("client_min_messages", "warning");
-    connection->set_variable("application_name", connection->quote(application_name));
+    set_session_variable(*connection, "client_min_messages", "warning");
+    set_session_variable(*connection, "application_name", application_name);
     return connection;
   } catch (const std::exception& e) {
     return std::unexpected(Error{ErrorKind::unreachable, "cannot connect: " + server_message(e.what())});
@@ -148,7 +149,7 @@ SystemTime from_epoch_us(std::int64_t us) { return SystemTime{std::chrono::micro
 bool is_json(std::string_view text) { return nlohmann::json::accept(text); }
 
 std::optional<std::string> describe_lock_holder(pqxx::transaction_base& tx, AdvisoryKey key) {
-  const auto rows = tx.exec_params(
+  const auto rows = exec_params(tx,
       "SELECT l.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), 'local'), "
       "(extract(epoch FROM a.backend_start) * 1000000)::bigint "
       "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid " +

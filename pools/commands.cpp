@@ -1,5 +1,6 @@
 #include "pools/commands.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
 
 #include "core/enum_names.hpp"
@@ -19,9 +20,23 @@ constexpr auto k_targets = enum_names<AdminTarget>({
 std::string_view to_string(AdminTarget target) { return k_targets.name(target); }
 
 std::string add_server_command(std::string_view backend, std::string_view name, std::string_view address,
-                               std::uint64_t id, const ServerOptions& options) {
+                               std::uint64_t id, const ServerOptions& options, std::string_view cookie) {
   const std::string text = options.text();
-  return fmt::format("add server {}/{} {} id {}{}{}", backend, name, address, id, text.empty() ? "" : " ", text);
+  return fmt::format("add server {}/{} {} id {}{}{}{}{}", backend, name, address, id, text.empty() ? "" : " ", text,
+                     cookie.empty() ? "" : " cookie ", cookie);
+}
+
+bool is_cookie_value(std::string_view value) {
+  return !value.empty() && value.size() <= 64 && std::all_of(value.begin(), value.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+           c == '.';
+  });
+}
+
+std::string cookie_refusal(std::string_view lb, const HaproxyVersion& version) {
+  return fmt::format("{} runs HAProxy {}, which refuses `cookie` on a server added at runtime (HAProxy 3.0 and later "
+                     "take it)",
+                     lb, version.text);
 }
 
 std::string enable_health_command(std::string_view backend, std::string_view name) {

@@ -194,7 +194,7 @@ std::size_t count_cli_sessions(std::string_view answer) {
 asio::awaitable<Result<LoadBalancer::Abilities>> LoadBalancer::abilities() {
   if (auto error = check_names(std::vector<std::string>())) co_return std::unexpected(*error);
   std::vector<std::string> commands{std::string("show cli level"), fmt::format("show stat {} 2 -1", m_backend),
-                                    std::string("show sess")};
+                                    std::string("show sess"), std::string("show info")};
   auto answers = co_await send(std::move(commands));
   if (!answers) co_return std::unexpected(answers.error());
   Abilities abilities;
@@ -204,17 +204,23 @@ asio::awaitable<Result<LoadBalancer::Abilities>> LoadBalancer::abilities() {
   std::string level = answer_text((*answers)[0]);  // "[6]:admin" with severity-output number
   std::erase_if(level, [](char c) { return c == ' ' || c == '\r'; });
   abilities.cli_level = std::move(level);
-  auto algo = parse_backend_algo((*answers)[1], m_backend);
-  if (!algo) co_return std::unexpected(in_context(algo.error()));
-  abilities.algo = std::move(*algo);
+  auto row = parse_backend_row((*answers)[1], m_backend);
+  if (!row) co_return std::unexpected(in_context(row.error()));
+  abilities.algo = std::move(row->algo);
+  abilities.cookie_name = std::move(row->cookie);
   abilities.cli_sessions = count_cli_sessions((*answers)[2]);
+  note_identity((*answers)[3]);
+  abilities.version = m_version;
   co_return abilities;
 }
 
 asio::awaitable<Result<Applied>> LoadBalancer::ensure_added(std::vector<NewServer> servers, ServerOptions options) {
   // The line each server gets in the persisted file, also for those already
   // there (a resumed cutover).
-  for (const auto& server : servers) m_line_options[server.name] = options.text();
+  for (const auto& server : servers) {
+    m_line_options[server.name] =
+        server.cookie.empty() ? options.text() : fmt::format("{} cookie {}", options.text(), server.cookie);
+  }
   auto op = [this, servers, options]() { return ensure_added_once(servers, options); };
   co_return co_await retrying(op);
 }
@@ -252,9 +258,18 @@ asio::awaitable<Result<Applied>> LoadBalancer::ensure_added_once(std::vector<New
     if (server.id == 0) {
       co_return std::unexpected(in_context(Error{ErrorKind::invalid, fmt::format("server {}: no id", server.name)}));
     }
+    if (!server.cookie.empty() && !is_cookie_value(server.cookie)) {
+      co_return std::unexpected(in_context(Error{
+          ErrorKind::invalid,
+          fmt::format("server {}: its cookie is not 1 to 64 of [A-Za-z0-9._-]; nothing sent", server.name)}));
+    }
   }
   auto state = co_await snapshot();
   if (!state) co_return std::unexpected(state.error());
+  const bool cookies = std::any_of(servers.begin(), servers.end(), [](const NewServer& s) { return !s.cookie.empty(); });
+  if (cookies && m_version.known() && !m_version.at_least(3, 0)) {
+    co_return fail(ErrorKind::invalid, cookie_refusal(m_name, m_version));
+  }
   std::unordered_map<std::uint64_t, std::string> id_owner;
   for (const auto& admin : state->admin) id_owner.emplace(admin.id, admin.name);
   std::vector<std::string> commands;
@@ -271,7 +286,7 @@ asio::awaitable<Result<Applied>> LoadBalancer::ensure_added_once(std::vector<New
       co_return fail(ErrorKind::conflict, fmt::format("{}: id {} is taken by server {}/{}", m_name, server.id,
                                                       m_backend, owner->second));
     }
-    commands.push_back(add_server_command(m_backend, server.name, server.address, server.id, options));
+    commands.push_back(add_server_command(m_backend, server.name, server.address, server.id, options, server.cookie));
   }
   co_return co_await apply(std::move(commands));
 }

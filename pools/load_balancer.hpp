@@ -27,6 +27,9 @@ struct NewServer {
   std::string name;
   std::string address;  // HOST:PORT
   std::uint64_t id = 0;  // explicit and never reused: stick tables fall back to ids
+  // Its persistence cookie (`cookie VALUE` on `add server`, HAProxy 3.0 and
+  // later); empty: none.
+  std::string cookie{};
 };
 
 
@@ -79,13 +82,19 @@ class LoadBalancer {
     // Stats-socket sessions open now (`show sess`, front end GLOBAL), this
     // one included: HAProxy serves 10 at once unless `stats maxconn` says more.
     std::size_t cli_sessions = 0;
+    HaproxyVersion version;  // `show info`'s Version
+    // The backend's persistence cookie (`cookie NAME ...` in its section;
+    // show stat's cookie field on the BACKEND row): empty when it has none
+    // or HAProxy does not say.
+    std::string cookie_name;
   };
   boost::asio::awaitable<Result<Abilities>> abilities();
 
-  // Adds each server absent from the backend (`add server ... id N <options>`,
-  // which leaves it in MAINT). A server already there with the same address is
-  // left alone; with another address, or an id taken by another server, it is
-  // a conflict and nothing is sent.
+  // Adds each server absent from the backend (`add server ... id N <options>
+  // [cookie VALUE]`, which leaves it in MAINT). A server already there with
+  // the same address is left alone; with another address, or an id taken by
+  // another server, it is a conflict and nothing is sent. A cookie on an LB
+  // older than HAProxy 3.0 (which refuses it) is refused (invalid), nothing sent.
   boost::asio::awaitable<Result<Applied>> ensure_added(std::vector<NewServer> servers,
                                                        ServerOptions options);
   // `enable health` for each server whose checks are not running yet.
@@ -136,6 +145,9 @@ class LoadBalancer {
   // that changed since the last read counts as a reload (or a restart).
   boost::asio::awaitable<Result<LbIdentity>> identity();
   const LbIdentity& last_identity() const { return m_identity; }
+  // The HAProxy version the last read's `show info` gave (unknown before the
+  // first read). Every read notes it; abilities() reads it too.
+  const HaproxyVersion& version() const { return m_version; }
   std::uint64_t reloads_seen() const { return m_reloads_seen; }
 
   // HAProxy's master CLI, when given: the workers a reload left behind.
@@ -205,6 +217,7 @@ class LoadBalancer {
   // The options each server lbctl added was given, for its line in the file.
   std::unordered_map<std::string, std::string> m_line_options;
   LbIdentity m_identity;
+  HaproxyVersion m_version;
   std::uint64_t m_reloads_seen = 0;
   std::chrono::milliseconds m_patience{0};
   WriteGate m_write_gate;

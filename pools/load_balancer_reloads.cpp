@@ -25,6 +25,8 @@ void LoadBalancer::note_identity(std::string_view show_info) {
   const auto seen = parse_identity(show_info);
   if (!seen.known()) return;
   if (m_identity.known() && seen != m_identity) ++m_reloads_seen;
+  // A new process may be another HAProxy (an upgrade and a restart).
+  if (seen != m_identity || !m_version.known()) m_version = parse_version(show_info);
   m_identity = seen;
 }
 

@@ -30,6 +30,33 @@ LbIdentity parse_identity(std::string_view show_info) {
   return LbIdentity{number_after(show_info, "Pid:"), number_after(show_info, "Start_time_sec:")};
 }
 
+HaproxyVersion parse_version(std::string_view show_info) {
+  std::size_t pos = 0;
+  while (pos < show_info.size()) {
+    std::size_t end = show_info.find('\n', pos);
+    if (end == std::string_view::npos) end = show_info.size();
+    auto line = show_info.substr(pos, end - pos);
+    pos = end + 1;
+    if (!line.starts_with("Version:")) continue;
+    line.remove_prefix(8);
+    while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.remove_suffix(1);
+    if (line.empty() || line.size() > 64) return {};
+    for (char c : line) {
+      if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e) return {};
+    }
+    HaproxyVersion version;
+    const char* const last = line.data() + line.size();
+    const auto [after_major, major_error] = std::from_chars(line.data(), last, version.major);
+    if (major_error != std::errc() || after_major == last || *after_major != '.') return {};
+    const auto [after_minor, minor_error] = std::from_chars(after_major + 1, last, version.minor);
+    if (minor_error != std::errc()) return {};
+    version.text = std::string(line);
+    return version;
+  }
+  return {};
+}
+
 std::vector<OldWorker> parse_old_workers(std::string_view show_proc) {
   // "# old workers" heads the list (2.6); each line: PID, type, reloads, ...
   std::vector<OldWorker> workers;

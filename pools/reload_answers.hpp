@@ -4,6 +4,7 @@
 // (the workers a reload left behind).
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -21,6 +22,25 @@ struct LbIdentity {
 
 // Reads Pid and Start_time_sec from a `show info` answer (zeros when absent).
 LbIdentity parse_identity(std::string_view show_info);
+
+// Which HAProxy answers: `show info`'s Version ("3.0.11-1+deb13u4"), and
+// its branch as numbers. What lbctl may ask of an LB depends on it (`cookie`
+// on `add server` from 3.0 on).
+struct HaproxyVersion {
+  std::string text;  // as HAProxy says it; empty when it does not
+  int major = 0;
+  int minor = 0;
+
+  bool known() const { return !text.empty(); }
+  // True for major.minor and later; false when the version is not known.
+  bool at_least(int want_major, int want_minor) const {
+    return known() && (major > want_major || (major == want_major && minor >= want_minor));
+  }
+};
+
+// Reads Version from a `show info` answer (unknown when absent or not
+// "MAJOR.MINOR..."; the text is kept only when it is printable, at most 64 characters).
+HaproxyVersion parse_version(std::string_view show_info);
 
 // A worker a reload left behind, still finishing its sessions (`show proc`
 // on the master CLI lists it with a reload count above 0).

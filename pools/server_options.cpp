@@ -20,7 +20,8 @@ struct Keyword {
 
 // What `add server` may carry. Left out on purpose: `enabled`/`disabled`
 // (HAProxy issue 2497; lbctl drives the state), `id` (lbctl assigns it),
-// `cookie` (refused for dynamic servers in 2.6), `track`, `backup` (not a
+// `cookie` (one value for every server would keep no user on one: the
+// cutover gives each its own, from 3.0 on), `track`, `backup` (not a
 // blue-green pool), and `on-marked-down`/`on-marked-up` (shutdown-sessions
 // there defeats a graceful drain).
 constexpr std::array k_keywords = {
@@ -101,8 +102,8 @@ std::optional<ServerOptions> parse_server_options(std::string_view text, std::st
     if (keyword == k_keywords.end()) {
       if (is_word(word)) {
         return refuse(fmt::format("'{}' is not an allowed server option (allowed: check, inter, rise, fall, weight, "
-                                  "maxconn with minconn, slowstart, ssl, ...; never enabled, disabled, id, cookie, "
-                                  "track, backup, on-marked-down)",
+                                  "maxconn with minconn, slowstart, ssl, ...; never enabled, disabled, id, cookie "
+                                  "(new_pool.cookie gives each server its own), track, backup, on-marked-down)",
                                   word));
       }
       return refuse("an option is not a plain word");
@@ -154,6 +155,21 @@ std::optional<ServerOptions> parse_server_options(std::string_view text, std::st
   };
   if (has("ssl") && !has("check-ssl") && !has("port")) options.tokens.emplace_back("check-ssl");
   return options;
+}
+
+LineOptions split_line_cookie(std::string_view text) {
+  LineOptions out;
+  std::vector<std::string_view> kept;
+  const auto words = split_spaces(text);
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (words[i] == "cookie" && i + 1 < words.size()) {
+      out.cookie = std::string(words[++i]);
+      continue;
+    }
+    kept.push_back(words[i]);
+  }
+  out.options = fmt::format("{}", fmt::join(kept, " "));
+  return out;
 }
 
 std::string ServerOptions::text() const { return fmt::format("{}", fmt::join(tokens, " ")); }

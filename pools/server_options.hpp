@@ -26,6 +26,15 @@ struct ServerOptions {
   std::string text() const;
 };
 
+// A server line's options as lbctl wrote them ("check inter 1s ... cookie
+// v2-1"), apart: what parse_server_options takes, and the cookie (the value
+// after the last `cookie`; "" without). Nothing is checked here.
+struct LineOptions {
+  std::string options;
+  std::string cookie;
+};
+LineOptions split_line_cookie(std::string_view text);
+
 // How often to read HAProxy while waiting on its checks: a quarter of the
 // check interval, between 50 ms and 500 ms (a check result changes no
 // faster, and a thousand servers' stats are not read more than twice a second).

@@ -223,13 +223,13 @@ Result<std::vector<ServerStat>> parse_show_stat(std::string_view text, std::stri
   return servers;
 }
 
-Result<std::string> parse_backend_algo(std::string_view text, std::string_view backend) {
+Result<BackendRow> parse_backend_row(std::string_view text, std::string_view backend) {
   if (auto error = answer_error(text)) return fail(ErrorKind::refused, *error);
   std::vector<std::string_view> fields;
   std::string scratch;
   scratch.reserve(text.size());  // split_csv's unquoted fields point into it: it must never move
   std::vector<std::string> header;
-  std::optional<Result<std::string>> answer;
+  std::optional<Result<BackendRow>> answer;
   for_each_line(text, [&](std::string_view line) {
     if (starts_with(line, "# ")) {
       split_csv(line.substr(2), fields, scratch);
@@ -247,14 +247,14 @@ Result<std::string> parse_backend_algo(std::string_view text, std::string_view b
       return it == header.end() || index >= fields.size() ? std::string_view() : fields[index];
     };
     if (field("pxname") == backend && field("svname") == "BACKEND") {
-      answer = std::string(field("algo"));
+      answer = BackendRow{std::string(field("algo")), std::string(field("cookie"))};
       return false;
     }
     return true;
   });
   if (answer) return *answer;
   if (header.empty()) return fail(ErrorKind::invalid, "show stat: no header line in the answer");
-  return std::string();
+  return BackendRow{};
 }
 
 Result<std::vector<ServerAdmin>> parse_servers_state(std::string_view text, std::string_view backend) {

@@ -70,11 +70,16 @@ std::unordered_map<std::string_view, const ServerStat*> index_by_name(const std:
 // parser needs is absent, and with `refused` when HAProxy answered an error.
 Result<std::vector<ServerStat>> parse_show_stat(std::string_view text, std::string_view backend);
 
-// The balance algorithm of `backend` from `show stat BACKEND 2 -1` (its
-// BACKEND row's algo column: "roundrobin", "static-rr", "source", ...); ""
-// when the answer has no such column or row. invalid for an answer that is
-// not show stat; refused for HAProxy's error.
-Result<std::string> parse_backend_algo(std::string_view text, std::string_view backend);
+// What `show stat BACKEND 2 -1` says of `backend` itself (its BACKEND row):
+// the balance algorithm ("roundrobin", "static-rr", "source", ...) and the
+// persistence cookie's name (`cookie SRV insert ...` -> "SRV"); each "" when
+// the answer has no such column or row. invalid for an answer that is not
+// show stat; refused for HAProxy's error.
+struct BackendRow {
+  std::string algo;
+  std::string cookie;
+};
+Result<BackendRow> parse_backend_row(std::string_view text, std::string_view backend);
 
 // HAProxy's admin flags (include/haproxy/server-t.h).
 enum AdminFlag : unsigned {

@@ -48,10 +48,13 @@ int show_servers(const Config& config, bool json) {
       continue;
     }
     const LbView view = lb_view(lb.name, look.live->stats, {});
+    const std::string& version = wiring.fleet().at(i).version().text;
+    entry["haproxy_version"] = version;
     entry["servers"] = view.servers;
     if (!json) {
-      std::cout << lb.name << " (backend " << lb.backend << ", " << lb.runtime_api.to_string() << "): "
-                << view.servers.size() << " servers\n"
+      std::cout << lb.name << " (backend " << lb.backend << ", " << lb.runtime_api.to_string() << ", HAProxy "
+                << (version.empty() ? std::string("version not said") : version) << "): " << view.servers.size()
+                << " servers\n"
                 << render_lb_view(view, "  ");
       for (const auto& d : look.drift) std::cout << "  drift: " << d.text << "\n";
     }

@@ -76,7 +76,8 @@ std::string steps_text(const PlanReport& report, const Config& config) {
   const auto& plan = report.plan;
   std::string out;
   for (const auto& lb : report.lbs) {
-    out += fmt::format("  {} (backend {}), commands:\n", lb.lb, lb.backend);
+    out += fmt::format("  {} (backend {}, HAProxy {}), commands:\n", lb.lb, lb.backend,
+                       lb.version.empty() ? std::string("version not said") : lb.version);
     for (const auto& command : commands_for(report, config, lb)) out += "    " + command + "\n";
   }
   if (config.drain.method == DrainConfig::Method::health_file) {
@@ -132,7 +133,10 @@ nlohmann::json plan_json(const PlanReport& report, const Config& config) {
   for (std::size_t i = 0; i < plan.new_names.size(); ++i) new_pool.push_back({{"name", plan.new_names[i]}, {"id", plan.id_of(i)}});
   auto lbs = nlohmann::json::array();
   for (const auto& lb : report.lbs) {
-    lbs.push_back({{"name", lb.lb}, {"backend", lb.backend}, {"commands", commands_for(report, config, lb)}});
+    lbs.push_back({{"name", lb.lb},
+                   {"backend", lb.backend},
+                   {"haproxy_version", lb.version},
+                   {"commands", commands_for(report, config, lb)}});
   }
   auto capacity = nlohmann::json::array();
   for (const auto& step : plan.capacity) capacity.push_back({{"step", step.step}, {"up_per_lb", step.up_per_lb}});

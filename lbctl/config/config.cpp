@@ -16,6 +16,7 @@
 #include "lbctl/config/config_document.hpp"
 #include "lbctl/config/config_reader.hpp"
 #include "lbctl/config/config_sections.hpp"
+#include "pools/placeholders.hpp"
 
 namespace lbctl {
 
@@ -141,6 +142,11 @@ std::string expand_release(std::string_view text, std::string_view release) {
     from = at + k_release_placeholder.size();
   }
   return out.append(text.substr(from));
+}
+
+std::string cookie_of(std::string_view rule, std::string_view server_name) {
+  if (rule.empty()) return {};
+  return pools::expand_placeholders(rule, {{"name", std::string(server_name)}});
 }
 
 std::string RuntimeApiAddress::to_string() const {

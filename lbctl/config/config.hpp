@@ -85,7 +85,14 @@ struct NewPoolConfig {
   // so the same config runs release after release.
   std::string name_prefix = "{release}-";
   std::string server_options = "check inter 1s fall 2 rise 2";
+  // Each new server's persistence cookie (`cookie VALUE` on `add server`,
+  // HAProxy 3.0 and later): a rule holding {name}, e.g. "{name}". Empty: none.
+  std::string cookie;
 };
+
+// A new server's cookie under `rule` (new_pool.cookie): {name} replaced by
+// the server's name; empty when the rule is.
+std::string cookie_of(std::string_view rule, std::string_view server_name);
 
 struct ProviderConfig {
   enum class Type { local, exec, static_ };

@@ -5,6 +5,7 @@
 #include "core/names.hpp"
 #include "lbctl/config/config_sections.hpp"
 #include "lbctl/config/config_values.hpp"
+#include "pools/commands.hpp"
 #include "pools/server_options.hpp"
 
 namespace lbctl::config_detail {
@@ -105,7 +106,7 @@ std::string name_prefix(Reader& reader, const Value& value) {
 
 NewPoolConfig read_new_pool(Reader& reader, const Value& value) {
   const Section section(reader, value);
-  section.allow({"count", "name_prefix", "server_options"});
+  section.allow({"count", "name_prefix", "server_options", "cookie"});
   NewPoolConfig pool;
   if (auto count = section.get("count")) {
     const std::string expected = fmt::format("match_old or a positive integer (at most {})", k_max_pool_size);
@@ -138,6 +139,22 @@ NewPoolConfig read_new_pool(Reader& reader, const Value& value) {
   // It also insists on `check`: lbctl waits for HAProxy's own L7OK before sending traffic.
   const auto parsed = pools::parse_server_options(pool.server_options, &problem);
   if (!parsed) reader.fail_at(section.child_key("server_options"), problem);
+  if (auto cookie = section.get("cookie")) {
+    pool.cookie = text(reader, *cookie);
+    // Every new server needs a cookie of its own: a user holding one is
+    // sent to the server that has it.
+    const std::string largest_cookie = cookie_of(pool.cookie, longest);
+    if (pool.cookie.find("{name}") == std::string::npos || !pools::is_cookie_value(cookie_of(pool.cookie, "x"))) {
+      reader.fail(*cookie, fmt::format("{} is not a cookie rule; expected {{name}} (each new server's name) with "
+                                       "characters from [A-Za-z0-9._-] around it, e.g. \"{{name}}\"",
+                                       show_value(pool.cookie)));
+    }
+    if (!pools::is_cookie_value(largest_cookie)) {
+      reader.fail(*cookie, fmt::format("makes cookies too long: the new server {} would get {} ({} characters); "
+                                       "a cookie has at most 64",
+                                       show_value(longest), show_value(largest_cookie), largest_cookie.size()));
+    }
+  }
   return pool;
 }
 

@@ -217,4 +217,13 @@ asio::awaitable<Result<void>> CutoverRun::sleep_watching_reloads(std::chrono::mi
   co_return Result<void>{};
 }
 
+std::vector<pools::NewServer> CutoverRun::new_servers() const {
+  std::vector<pools::NewServer> servers;
+  servers.reserve(m_progress.new_pool.size());
+  for (const auto& s : m_progress.new_pool) {
+    servers.push_back({s.name, s.address, s.id, cookie_of(config().new_pool.cookie, s.name)});
+  }
+  return servers;
+}
+
 }  // namespace lbctl

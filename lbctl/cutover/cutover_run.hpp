@@ -58,6 +58,9 @@ class CutoverRun {
   const CutoverProgress& progress() const { return m_progress; }
   std::vector<std::string> old_names() const { return m_progress.old_names(); }
   std::vector<std::string> new_names() const { return m_progress.new_names(); }
+  // The new pool as `add server` takes it: name, address, id, and the cookie
+  // new_pool.cookie gives it.
+  std::vector<pools::NewServer> new_servers() const;
   // Saves the row (step, status, progress, error) with its version. While
   // the state database is out of reach it waits (reconnecting, the lock
   // taken again, the row checked) up to state.reconnect_timeout, so nothing

@@ -19,6 +19,7 @@ struct LbState {
   std::string lb;
   std::string backend;
   pools::BackendState state;
+  std::string version{};  // the HAProxy version its `show info` gave ("" when not said)
 };
 
 struct CapacityStep {

@@ -36,6 +36,34 @@ bool is_hash_algo(std::string_view algo) {
   return false;
 }
 
+// new_pool.cookie and the LB: HAProxy takes `cookie` on `add server` from
+// 3.0 on; a backend without a `cookie` line ignores it; a backend with one
+// gives new servers no cookie without it (their users are not kept on them).
+std::optional<std::string> cookie_refusal(const Config& config, const pools::LoadBalancer& lb,
+                                          const pools::LoadBalancer::Abilities& abilities,
+                                          std::vector<std::string>& warnings) {
+  const bool cookies = !config.new_pool.cookie.empty();
+  if (cookies && abilities.version.known() && !abilities.version.at_least(3, 0)) {
+    return fmt::format("new_pool.cookie: {}: remove new_pool.cookie for this fleet, or upgrade the LB",
+                       pools::cookie_refusal(lb.name(), abilities.version));
+  }
+  if (cookies && abilities.cookie_name.empty()) {
+    warnings.push_back(fmt::format("{}: backend {} has no `cookie` line: the cookies new_pool.cookie gives new servers "
+                                   "are never sent to users",
+                                   lb.name(), lb.backend()));
+  }
+  if (!cookies && !abilities.cookie_name.empty()) {
+    warnings.push_back(fmt::format("{}: backend {} keeps users on a server with cookie {}, and new servers get none: "
+                                   "their users move at every request; set new_pool.cookie (e.g. \"{{name}}\"){}",
+                                   lb.name(), lb.backend(), abilities.cookie_name,
+                                   abilities.version.known() && !abilities.version.at_least(3, 0)
+                                       ? fmt::format(" once the LB runs HAProxy 3.0 or later (it runs {})",
+                                                     abilities.version.text)
+                                       : ""));
+  }
+  return std::nullopt;
+}
+
 // What an LB must allow, checked before the first change: a runtime API
 // socket at level admin, a backend whose algorithm takes servers at runtime,
 // and (for drain.method health_file) HTTP checks on the old servers. An
@@ -69,6 +97,7 @@ std::optional<std::string> lb_cannot_take(const Config& config, const pools::Loa
                                    "first `add server` fails and the cutover rolls back",
                                    lb.name(), lb.backend(), abilities.algo));
   }
+  if (auto refusal = cookie_refusal(config, lb, abilities, warnings)) return refusal;
   if (config.drain.method != DrainConfig::Method::health_file) return std::nullopt;
   for (const auto& stat : state.state.stats) {
     if (stat.backup || stat.check_status.empty() || stat.check_status.starts_with("L7")) continue;
@@ -111,7 +140,8 @@ asio::awaitable<std::expected<PlanReport, PlanFailure>> gather_plan(const Config
       unreachable += (unreachable.empty() ? "" : "; ") + error.message;
       continue;
     }
-    report.lbs.push_back({snapshots[i].lb, fleet.at(i).backend(), std::move(*snapshots[i].result)});
+    report.lbs.push_back(
+        {snapshots[i].lb, fleet.at(i).backend(), std::move(*snapshots[i].result), fleet.at(i).version().text});
   }
   if (!unreachable.empty()) co_return Failure(PlanFailure{ErrorKind::unreachable, unreachable});
   auto abilities = co_await fleet.each<pools::LoadBalancer::Abilities>([](pools::LoadBalancer& lb) { return lb.abilities(); });
@@ -156,6 +186,15 @@ asio::awaitable<std::expected<PlanReport, PlanFailure>> gather_plan(const Config
         plan.error().problem == PlanProblem::config ? ErrorKind::invalid : ErrorKind::refused, plan.error().message});
   }
   report.plan = std::move(*plan);
+  for (const auto& name : report.plan.new_names) {
+    if (config.new_pool.cookie.empty()) break;
+    if (const auto cookie = cookie_of(config.new_pool.cookie, name); !pools::is_cookie_value(cookie)) {
+      co_return Failure(PlanFailure{ErrorKind::invalid,
+                                    fmt::format("new_pool.cookie: the new server {} would get the cookie '{}' ({} "
+                                                "characters): a cookie has 1 to 64 of [A-Za-z0-9._-]",
+                                                name, cookie.substr(0, 80), cookie.size())});
+    }
+  }
   auto files = co_await gather_files(fleet, report.lbs, report.plan);
   if (!files) co_return Failure(files.error());
   report.files = std::move(*files);
@@ -186,7 +225,8 @@ std::vector<std::string> commands_for(const PlanReport& report, const Config& co
   std::vector<std::string> out;
   for (std::size_t i = 0; i < plan.new_names.size(); ++i) {
     out.push_back(pools::add_server_command(lb.backend, plan.new_names[i], "<address from the provider>",
-                                            plan.id_of(i), plan.options));
+                                            plan.id_of(i), plan.options,
+                                            cookie_of(config.new_pool.cookie, plan.new_names[i])));
   }
   for (const auto& name : plan.new_names) out.push_back(pools::enable_health_command(lb.backend, name));
   for (const auto& name : plan.new_names) {

@@ -63,7 +63,9 @@ asio::awaitable<Result<void>> add_missing(pools::LoadBalancer& lb, std::vector<R
                      fmt::format("{}: cannot add {} back: its recorded address '{}' or id {} is not usable", lb.name(),
                                  s.name, s.address, s.id));
     }
-    by_options[s.options.empty() ? config.new_pool.server_options : s.options].push_back({s.name, s.address, s.id});
+    // A line lbctl wrote for a server with a cookie says `... cookie VALUE`.
+    const auto line = pools::split_line_cookie(s.options.empty() ? config.new_pool.server_options : s.options);
+    by_options[line.options].push_back({s.name, s.address, s.id, line.cookie});
     names.push_back(s.name);
   }
   for (const auto& [text, servers] : by_options) {

@@ -33,8 +33,7 @@ asio::awaitable<Result<void>> attach_new_pool(CutoverRun& run, Step step) {
   const auto names = run.new_names();
   const auto poll = pools::check_poll(run.server_options().inter());
   const auto deadline = run.config().health.deadline;
-  std::vector<pools::NewServer> servers;
-  for (const auto& s : run.progress().new_pool) servers.push_back({s.name, s.address, s.id});
+  const auto servers = run.new_servers();
   if (auto prepared = co_await prepare_on_fleet(run, servers, step); !prepared) co_return prepared;
   if (auto passed = co_await run.wait_fleet(
           run.on_every_lb(names), [](const pools::ServerStat& s) { return s.check_passed(); },

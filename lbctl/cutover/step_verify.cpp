@@ -33,18 +33,12 @@ asio::awaitable<Result<void>> direct_checks(CutoverRun& run) {
   co_return Result<void>{};
 }
 
-std::vector<pools::NewServer> new_servers_of(const CutoverRun& run) {
-  std::vector<pools::NewServer> servers;
-  for (const auto& s : run.progress().new_pool) servers.push_back({s.name, s.address, s.id});
-  return servers;
-}
-
 }  // namespace
 
 asio::awaitable<Result<void>> step_verify(CutoverRun& run) {
   std::vector<asio::awaitable<Result<void>>> both;
   both.push_back(direct_checks(run));
-  both.push_back(prepare_on_fleet(run, new_servers_of(run), Step::verify));
+  both.push_back(prepare_on_fleet(run, run.new_servers(), Step::verify));
   auto results = co_await when_all(std::move(both));
   for (auto& result : results) {
     if (!result) co_return result;

@@ -1,7 +1,7 @@
 // Fleets as they are: a backend that also holds a backup sorry-server and a
 // server another team owns (excluded by name), under load.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include <algorithm>
 #include <fstream>

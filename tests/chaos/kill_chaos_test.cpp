@@ -3,7 +3,7 @@
 // may be killed in turn), release after release on one stack. The instants
 // and the seed are printed; LBCTL_CHAOS_SEED=N replays a run.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include <csignal>
 #include <cstdlib>

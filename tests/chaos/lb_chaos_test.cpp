@@ -3,7 +3,7 @@
 // mid-drain, a new server killed after attach, and new servers that speak
 // only HTTPS. wrk runs through every LB; UP servers are sampled every 50 ms.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include <csignal>
 #include <fstream>

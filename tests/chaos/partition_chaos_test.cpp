@@ -7,7 +7,7 @@
 // from another process waits out the lease and rolls back. Healed after 5 s:
 // the cutover goes on and exits 0.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include <fstream>
 #include <future>

@@ -2,7 +2,7 @@
 // stopped mid-cutover, with wrk through every LB and the number of UP
 // servers sampled every 50 ms.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include <fstream>
 #include <future>

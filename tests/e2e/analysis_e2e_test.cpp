@@ -4,7 +4,7 @@
 // measurement over the limit; a healthy pool passes every measurement; LBs
 // reloaded mid-analysis give no false verdict.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "tests/e2e/analysis_support.hpp"
 

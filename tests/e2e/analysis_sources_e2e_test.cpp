@@ -2,7 +2,7 @@
 // each LB's exporter, and command metrics (exit 1, a value over max, a hang
 // cut at its timeout).
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "tests/e2e/analysis_support.hpp"
 

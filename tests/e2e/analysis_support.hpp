@@ -3,7 +3,7 @@
 // reading the analysis events out of lbctl's --json output, and the checks
 // of an end state.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include <sys/stat.h>
 

@@ -1,7 +1,7 @@
 // lbctl cutover against two real HAProxy instances, a real Postgres, the local
 // provider starting real app servers, and wrk through both LBs meanwhile.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include <csignal>
 #include <future>

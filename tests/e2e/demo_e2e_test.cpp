@@ -1,6 +1,6 @@
 // scripts/demo, the README's first command, runs to its end.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include <filesystem>
 

@@ -2,7 +2,7 @@
 // (no persist) loses what the cutover left there; `lbctl servers` and
 // `lbctl status` say so, and `lbctl reconcile --yes` puts it back.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include <fstream>
 #include <nlohmann/json.hpp>

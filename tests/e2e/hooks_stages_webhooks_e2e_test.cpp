@@ -1,7 +1,7 @@
 // Issue 6 against the real stack: staged traffic gated on HAProxy's 5xx
 // counters, hooks run as real processes, webhooks to a real receiver.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include <nlohmann/json.hpp>
 #include <sstream>

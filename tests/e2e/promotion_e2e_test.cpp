@@ -3,7 +3,7 @@
 // lbctl promote, abort and undo from other processes, and SIGKILLs of the
 // cutover while paused, in the window and mid-undo.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include <algorithm>
 #include <csignal>

@@ -1,7 +1,7 @@
 // Releases: the same config, run by automation release after release with
 // only --release changing (or none at all), under load.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include <algorithm>
 #include <fstream>

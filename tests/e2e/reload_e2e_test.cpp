@@ -5,7 +5,7 @@
 // runs it, a real Postgres, app servers started by the local provider, and
 // wrk through every LB.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include <algorithm>
 #include <atomic>

@@ -1,7 +1,7 @@
 // The seeds' downgrade path after a real cutover: lbctl restore puts the
 // application database back to the backup the cutover took.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 #include <sstream>
 
 #include "tests/e2e/stack.hpp"

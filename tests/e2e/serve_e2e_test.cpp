@@ -6,7 +6,7 @@
 // the actions' 401/403, an event's `<script>` shown as text, no secret in
 // any answer.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include <fstream>
 #include <future>

@@ -5,7 +5,7 @@
 // LB down while every LB answers. An LB that stops is shown down within two
 // intervals, with why, on the page (Chromium) and in /metrics.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include <fmt/format.h>
 #include <future>

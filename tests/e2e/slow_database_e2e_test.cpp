@@ -1,7 +1,7 @@
 // libpq never blocks the event loop: a migration that takes seconds runs on
 // its own thread while the loop goes on, and with it the lock's heartbeat.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include <fstream>
 #include <nlohmann/json.hpp>

@@ -138,6 +138,7 @@ void Stack::write_config() {
   command.insert(command.end(), m_options.new_server_args.begin(), m_options.new_server_args.end());
   yaml << "old_pool:\n  discover: true\n"
        << "new_pool:\n  count: match_old\n  name_prefix: v2-\n  server_options: \"" << m_options.server_options << "\"\n"
+       << (m_options.new_pool_cookie.empty() ? "" : "  cookie: \"" + m_options.new_pool_cookie + "\"\n")
        << "provider:\n  type: local\n  command: " << yaml_list(command) << "\n  ports: \"" << new_server_ports() << "\"\n"
        // ASan-built servers starting while other tests put wrk through their LBs
        // (ctest -j2 on 2 cores) have taken over 10 s, the default, to listen.

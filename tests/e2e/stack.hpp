@@ -24,6 +24,7 @@ struct StackOptions {
   std::size_t lbs = 2;
   std::size_t old_servers = 2;
   std::string server_options = "check inter 200ms fall 2 rise 2";
+  std::string new_pool_cookie;  // new_pool.cookie ("" = not given)
   bool migrations = true;
   // Extra lines appended to the config (YAML at top level), e.g. "drain:\n  ...".
   std::string extra_config;
@@ -34,7 +35,7 @@ struct StackOptions {
   // Each LB gets `persist: {file: <its haproxy.cfg>, check: persist_check}`
   // (no `check` when persist_check is empty).
   bool persist = false;
-  std::vector<std::string> persist_check{"haproxy", "-c", "-f", "{file}"};
+  std::vector<std::string> persist_check{haproxy_program(), "-c", "-f", "{file}"};
   // HAProxy as Debian's unit runs it (master CLI, SIGUSR2 reloads), and
   // `master_api:` for each LB in the config.
   bool master_worker = false;

@@ -1,7 +1,7 @@
 // `lbctl status --watch` started before a cutover: it waits for it (through
 // a restart of the state database), follows it, and ends when it does.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include <fstream>
 #include <future>

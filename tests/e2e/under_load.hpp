@@ -3,7 +3,7 @@
 // before and after, and wrk through both LBs with the UP sampler for the
 // length of a test.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include <algorithm>
 #include <string>

@@ -17,7 +17,9 @@ LBCTL_FUZZ_TARGET(stats) {
     }
   }
   // The backend row's balance algorithm (preflight's check): a field of the input, never more.
-  if (auto algo = parse_backend_algo(input, "app")) LBCTL_FUZZ_CHECK(algo->size() <= input.size());
+  if (auto row = parse_backend_row(input, "app")) {
+    LBCTL_FUZZ_CHECK(row->algo.size() <= input.size() && row->cookie.size() <= input.size());
+  }
   if (auto state = parse_servers_state(input, "app")) {
     for (const auto& s : *state) (void)s.in_maint(), (void)s.in_drain();
   }

@@ -4,7 +4,7 @@
 // A file planted at the old fixed name in $TMPDIR is left as it is.
 
 #include <boost/asio/io_context.hpp>
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 #include <cstdlib>
 #include <fstream>
 #include <pwd.h>

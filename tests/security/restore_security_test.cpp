@@ -6,7 +6,7 @@
 // anything runs.
 
 #include <boost/asio/io_context.hpp>
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "db/pg_restore.hpp"
 #include "tests/support/child_process.hpp"

@@ -7,7 +7,7 @@
 // as down), which is all the HTTP side needs.
 
 #include <arpa/inet.h>
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 #include <csignal>
 #include <fcntl.h>
 #include <netinet/in.h>

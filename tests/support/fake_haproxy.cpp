@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "pools/haproxy_cfg.hpp"
+#include "pools/reload_answers.hpp"
 
 namespace lbctl::test {
 
@@ -203,15 +204,17 @@ std::string FakeHaproxy::execute(const std::string& command) {
     std::erase_if(m_servers, [&](const auto& s) { return s.name == gone; });
   }
   if (w.size() == 2 && w[0] == "show" && w[1] == "info") {
-    return fmt::format("Name: HAProxy\nVersion: 2.6.12\nPid: {}\nStart_time_sec: {}\n", m_pid, 1800000000 + m_pid);
+    return fmt::format("Name: HAProxy\nVersion: {}\nPid: {}\nStart_time_sec: {}\n", m_version, m_pid,
+                       1800000000 + m_pid);
   }
   if (w.size() >= 2 && w[1] == "map" && (w[0] == "show" || w[0] == "add" || w[0] == "del")) return execute_map(command);
   if (w.size() == 3 && w[0] == "show" && w[1] == "cli" && w[2] == "level") return m_cli_level + "\n";
   if (w.size() >= 2 && w[0] == "show" && w[1] == "stat") {
     if (w.size() < 3 || w[2] != m_backend) return "[3]: No such proxy.\n";
     if (w.size() >= 4 && w[3] == "2") {
-      return fmt::format("# pxname,svname,qcur,qmax,scur,smax,slim,stot,status,type,algo,\n{},BACKEND,0,0,0,0,,0,UP,1,{},\n",
-                         m_backend, m_algo);
+      return fmt::format(
+          "# pxname,svname,qcur,qmax,scur,smax,slim,stot,status,type,cookie,algo,\n{},BACKEND,0,0,0,0,,0,UP,1,{},{},\n",
+          m_backend, m_cookie_name, m_algo);
     }
     std::string out =
         "# pxname,svname,qcur,qmax,scur,smax,slim,stot,status,weight,check_status,hrsp_1xx,hrsp_2xx,hrsp_3xx,"
@@ -249,6 +252,10 @@ std::string FakeHaproxy::execute(const std::string& command) {
       else if (w[i] == "rise") s.rise = next_int();
       else if (w[i] == "fall") s.fall = next_int();
       else if (w[i] == "weight") s.weight = static_cast<unsigned>(next_int());
+      else if (w[i] == "cookie") {
+        if (!pools::parse_version("Version: " + m_version).at_least(3, 0)) return "[3]: 'cookie' option is not accepted for dynamic server\n";
+        if (i + 1 < w.size()) s.cookie = w[++i];
+      }
       else if (w[i] == "id") {
         s.id = static_cast<std::uint64_t>(next_int());
         for (const auto& other : m_servers) {

@@ -1,7 +1,7 @@
 #pragma once
 // An in-memory HAProxy behind the RuntimeApi interface: it keeps a backend's
 // servers, answers the runtime API commands lbctl uses the way HAProxy 2.6
-// does, runs health checks on the manual clock (rise/fall, disable-on-404),
+// does (or 3.0, set_version: `cookie` on `add server`), runs health checks on the manual clock (rise/fall, disable-on-404),
 // and records every command it was sent.
 
 #include <map>
@@ -40,6 +40,7 @@ struct FakeServerState {
   std::uint64_t econ = 0;
   std::uint64_t rtime = 0;
   bool backup = false;  // `backup` in haproxy.cfg (bck 1)
+  std::string cookie;   // its persistence cookie (`cookie X`), "" without
 
   std::string status() const;
 };
@@ -64,6 +65,12 @@ class FakeHaproxy final : public pools::RuntimeApi {
   // `show cli level` ("admin" by default) and the backend's balance algorithm.
   void set_cli_level(std::string level) { m_cli_level = std::move(level); }
   void set_algo(std::string algo) { m_algo = std::move(algo); }
+  // `show info`'s Version ("2.6.12" by default). From "3.0" on, `add server`
+  // takes `cookie X`; before, it answers as 2.6 does.
+  void set_version(std::string version) { m_version = std::move(version); }
+  // The backend's `cookie NAME ...` line (show stat's cookie field on the
+  // BACKEND row); "" (the default): none.
+  void set_cookie_name(std::string name) { m_cookie_name = std::move(name); }
   // The config server is a `backup` server (show stat's bck).
   void set_backup(const std::string& server);
   // Deletes `server` just before the next `set server`/`del server` command
@@ -119,6 +126,8 @@ class FakeHaproxy final : public pools::RuntimeApi {
   std::string m_delete_before_change;
   std::string m_cli_level = "admin";
   std::string m_algo = "roundrobin";
+  std::string m_version = "2.6.12";
+  std::string m_cookie_name;
   std::map<std::string, AppHealth> m_app;  // the app servers' health outlives reloads
   std::uint64_t m_pid = 4000;
   std::map<std::string, std::map<std::string, std::string>> m_maps;

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <cctype>
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <netinet/in.h>
 #include <sstream>
@@ -11,6 +12,8 @@
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include "pools/reload_answers.hpp"
 
 namespace lbctl::test {
 
@@ -78,6 +81,17 @@ std::string maintenance_line(const std::string& map) {
 
 }  // namespace
 
+std::string HaproxyFixture::version() const { return pools::parse_version(command("show info")).text; }
+
+bool HaproxyFixture::at_least(int major, int minor) const {
+  return pools::parse_version(command("show info")).at_least(major, minor);
+}
+
+std::string haproxy_program() {
+  const char* program = std::getenv("LBCTL_TEST_HAPROXY");
+  return program != nullptr && *program != '\0' ? program : "haproxy";
+}
+
 std::uint64_t pid_in_show_info(const std::string& show_info) {
   std::istringstream lines(show_info);
   std::string line;
@@ -140,7 +154,7 @@ HaproxyFixture::HaproxyFixture(HaproxyOptions options) : m_options(std::move(opt
 HaproxyFixture::~HaproxyFixture() { stop(); }
 
 void HaproxyFixture::start() {
-  std::vector<std::string> argv{"haproxy"};
+  std::vector<std::string> argv{haproxy_program()};
   if (m_options.master_worker) argv.insert(argv.end(), {"-W", "-S", m_master_socket});
   argv.insert(argv.end(), {"-db", "-f", m_config_file.string()});
   // The log is appended to: a restart's lines follow the first start's.

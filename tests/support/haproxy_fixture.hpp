@@ -1,5 +1,6 @@
 #pragma once
-// A real HAProxy 2.6, started from a generated config on free loopback ports
+// A real HAProxy (Debian 12's 2.6, or the program LBCTL_TEST_HAPROXY names:
+// scripts/test's second pass runs Debian 13's 3.0 that way), started from a generated config on free loopback ports
 // (a unix and a tcp admin socket), stopped when the fixture goes away.
 // Optionally master-worker as Debian's unit runs it (`-W -S master.sock`),
 // so a test can reload it (SIGUSR2 or the master CLI) or restart it from its
@@ -81,6 +82,10 @@ class HaproxyFixture {
   std::vector<std::uint64_t> old_workers() const;
   // The Pid `show info` reports on the unix socket (0 when it does not answer).
   std::uint64_t worker_pid() const;
+  // The Version `show info` reports ("2.6.12-1+deb12u2", "3.0.11-1+deb13u4").
+  std::string version() const;
+  // The HAProxy branch answering: true from major.minor on.
+  bool at_least(int major, int minor) const;
 
   // The `status` column of show stat for one server ("" when absent).
   std::string status(const std::string& server) const;
@@ -123,6 +128,11 @@ class HaproxyFixture {
   std::uint16_t m_frontend_port = 0;
   std::unique_ptr<ChildProcess> m_process;
 };
+
+// The HAProxy the tests run: $LBCTL_TEST_HAPROXY when set (a path, e.g. the
+// 3.0 that scripts/haproxy-of makes), else `haproxy` from PATH. Every test
+// that starts HAProxy or runs `haproxy -c` takes it from here.
+std::string haproxy_program();
 
 // The Pid line of a `show info` answer (0 when absent).
 std::uint64_t pid_in_show_info(const std::string& show_info);

@@ -1,5 +1,7 @@
 #include "tests/support/postgres_fixture.hpp"
 
+#include <algorithm>
+#include <filesystem>
 #include <pqxx/pqxx>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -35,7 +37,7 @@ PostgresFixture::PostgresFixture(bool tcp) {
     }
     ::chmod(m_data_dir.c_str(), 0700);
   }
-  auto init = run_command(as_postgres({k_pg_bin + "initdb", "-D", m_data_dir, "-A", "trust", "-U", "postgres",
+  auto init = run_command(as_postgres({pg_bin() + "initdb", "-D", m_data_dir, "-A", "trust", "-U", "postgres",
                                        "--no-sync", "-E", "UTF8", "--locale=C"}));
   if (init.exit_code != 0) throw std::runtime_error("initdb failed: " + init.out);
   start();
@@ -43,7 +45,7 @@ PostgresFixture::PostgresFixture(bool tcp) {
 
 void PostgresFixture::start() {
   if (m_running) return;
-  auto started = run_command(as_postgres({k_pg_bin + "pg_ctl", "-D", m_data_dir, "-l", m_data_dir + "/log", "-w",
+  auto started = run_command(as_postgres({pg_bin() + "pg_ctl", "-D", m_data_dir, "-l", m_data_dir + "/log", "-w",
                                           "-o",
                                           "-k " + m_socket_dir + " -c listen_addresses=" +
                                               (m_tcp_port ? "127.0.0.1" : "") + " -c fsync=off -p " + std::to_string(m_port),
@@ -56,7 +58,7 @@ PostgresFixture::~PostgresFixture() { stop(); }
 
 void PostgresFixture::stop() {
   if (!m_running) return;
-  run_command(as_postgres({k_pg_bin + "pg_ctl", "-D", m_data_dir, "-m", "immediate", "-w", "stop"}));
+  run_command(as_postgres({pg_bin() + "pg_ctl", "-D", m_data_dir, "-m", "immediate", "-w", "stop"}));
   m_running = false;
 }
 
@@ -88,6 +90,22 @@ std::string PostgresFixture::dump_schema(const std::string& dbname) {
   auto dump = run_command({"pg_dump", "--schema-only", "--no-owner", "-d", url(dbname)});
   if (dump.exit_code != 0) throw std::runtime_error("pg_dump failed: " + dump.out);
   return dump.out;
+}
+
+const std::string& pg_bin() {
+  static const std::string folder = [] {
+    int newest = 0;
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator("/usr/lib/postgresql", error)) {
+      const std::string version = entry.path().filename().string();
+      if (version.empty() || version.find_first_not_of("0123456789") != std::string::npos || version.size() > 4) continue;
+      if (!std::filesystem::exists(entry.path() / "bin" / "initdb")) continue;
+      newest = std::max(newest, std::stoi(version));
+    }
+    if (newest == 0) throw std::runtime_error("no PostgreSQL server here: /usr/lib/postgresql/N/bin/initdb is missing");
+    return "/usr/lib/postgresql/" + std::to_string(newest) + "/bin/";
+  }();
+  return folder;
 }
 
 }  // namespace lbctl::test

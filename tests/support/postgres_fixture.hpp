@@ -48,6 +48,8 @@ class PostgresFixture {
 // Runs argv as the postgres user when we are root (initdb and pg_ctl refuse root).
 std::vector<std::string> as_postgres(std::vector<std::string> argv);
 
-inline const std::string k_pg_bin = "/usr/lib/postgresql/15/bin/";
+// The server programs' folder, with its trailing '/': the newest
+// /usr/lib/postgresql/N/bin holding initdb (15 on Debian 12, 17 on Debian 13).
+const std::string& pg_bin();
 
 }  // namespace lbctl::test

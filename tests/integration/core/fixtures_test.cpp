@@ -1,4 +1,4 @@
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "tests/support/haproxy_fixture.hpp"
 #include "tests/support/postgres_fixture.hpp"

@@ -1,5 +1,5 @@
 #include <boost/asio/io_context.hpp>
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "db/backup.hpp"
 #include "tests/support/child_process.hpp"

@@ -6,7 +6,7 @@
 // completed. For `lbctl restore` tests that need "a cutover" without HAProxy.
 
 #include <boost/asio/io_context.hpp>
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 #include <nlohmann/json.hpp>
 #include <sstream>
 

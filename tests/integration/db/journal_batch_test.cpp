@@ -1,6 +1,6 @@
 // Many servers recorded in one round trip.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "db/pg_journal.hpp"
 #include "tests/support/postgres_fixture.hpp"

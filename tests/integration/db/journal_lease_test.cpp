@@ -3,7 +3,7 @@
 // waits out the lease; and a state database cut off without a reset is an
 // error within state.partition_timeout, not after the kernel's 15 minutes.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 #include <thread>
 
 #include "db/pg_journal.hpp"

@@ -2,7 +2,7 @@
 // it is down; reacquire() reconnects, takes the service lock again and checks
 // the row is the one this lbctl last wrote.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 #include <thread>
 
 #include "db/pg_journal.hpp"

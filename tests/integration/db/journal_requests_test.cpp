@@ -1,7 +1,7 @@
 // PgJournal: what other lbctl processes ask of a cutover, from any machine
 // (`lbctl abort`, `lbctl promote`, `lbctl undo`), and what its owner reads.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "db/pg_journal.hpp"
 #include "tests/support/postgres_fixture.hpp"

@@ -1,7 +1,7 @@
 // PgJournal's restores (schema v3): recorded, finished, listed, and read as
 // interrupted when the lbctl running one let go of the service lock.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "db/pg_journal.hpp"
 #include "tests/support/postgres_fixture.hpp"

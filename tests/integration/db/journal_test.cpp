@@ -2,7 +2,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <atomic>
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 #include <csignal>
 #include <thread>
 

@@ -1,6 +1,6 @@
 // `lbctl migrate baseline` and `lbctl migrate repair` as an operator runs them.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 #include <nlohmann/json.hpp>
 
 #include "db/sha256.hpp"

@@ -2,10 +2,11 @@
 // the application database, written as an operator asks.
 
 #include <boost/asio/io_context.hpp>
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 #include <pqxx/pqxx>
 
 #include "db/pg_migrator.hpp"
+#include "db/pqxx_compat.hpp"
 #include "tests/support/postgres_fixture.hpp"
 #include "tests/support/run_async.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -193,7 +194,7 @@ TEST_CASE("a repair while a migration run holds the run lock is refused naming i
   pqxx::connection other(s.pg.url("app"));
   pqxx::nontransaction tx(other);
   tx.exec("SET application_name = 'lbctl migrate pre host=web9 pid=77'");
-  tx.exec_params("SELECT pg_advisory_lock($1, 0)", 0x6c62'6d31);
+  lbctl::db::exec_params(tx, "SELECT pg_advisory_lock($1, 0)", 0x6c62'6d31);
   auto refused = s.migrator.repair(RepairAction::done, "pre/1_index.sql", "alice@web1", false);
   REQUIRE_FALSE(refused);
   CHECK(refused.error().kind == ErrorKind::conflict);

@@ -4,11 +4,12 @@
 // named and not run again.
 
 #include <boost/asio/io_context.hpp>
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 #include <pqxx/pqxx>
 #include <thread>
 
 #include "db/pg_migrator.hpp"
+#include "db/pqxx_compat.hpp"
 #include "tests/support/postgres_fixture.hpp"
 #include "tests/support/run_async.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -57,7 +58,7 @@ void when_running(const std::string& url, const std::string& marker, const std::
   pqxx::connection watcher(url);
   for (int i = 0; i < 2000; ++i) {
     pqxx::nontransaction w(watcher);
-    const auto found = w.exec_params(
+    const auto found = lbctl::db::exec_params(w,
         "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'lbctl migrate%' AND state = 'active' "
         "AND position($1 in query) > 0",
         marker)[0][0].as<int>();

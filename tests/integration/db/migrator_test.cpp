@@ -1,11 +1,12 @@
 #include <boost/asio/io_context.hpp>
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 #include <future>
 #include <pqxx/pqxx>
 #include <sstream>
 #include <thread>
 
 #include "db/pg_migrator.hpp"
+#include "db/pqxx_compat.hpp"
 #include "tests/support/postgres_fixture.hpp"
 #include "tests/support/run_async.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -296,7 +297,7 @@ TEST_CASE("the run lock held past lock_wait is refused naming the holder", "[int
   pqxx::connection other(s.pg.url("app"));
   pqxx::nontransaction tx(other);
   tx.exec("SET application_name = 'lbctl migrate pre host=web9 pid=77'");
-  tx.exec_params("SELECT pg_advisory_lock($1, 0)", 0x6c62'6d31);
+  lbctl::db::exec_params(tx, "SELECT pg_advisory_lock($1, 0)", 0x6c62'6d31);
   auto options = s.options();
   options.lock_wait = 300ms;
   auto refused = s.apply_with(options, Phase::pre);

@@ -2,7 +2,7 @@
 // transaction for both phases, all or nothing.
 
 #include <boost/asio/io_context.hpp>
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "db/pg_migrator.hpp"
 #include "tests/support/postgres_fixture.hpp"

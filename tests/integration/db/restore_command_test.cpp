@@ -1,7 +1,7 @@
 // `lbctl restore` end to end on a real Postgres: a cutover's backup and
 // migrations, rows written after it, then the restore.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 #include <fstream>
 
 #include "db/pg_journal.hpp"

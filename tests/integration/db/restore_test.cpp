@@ -3,7 +3,7 @@
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 #include <pqxx/pqxx>
 #include <sstream>
 

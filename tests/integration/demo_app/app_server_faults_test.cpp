@@ -1,7 +1,7 @@
 // --error-percent and --delay-ms: faults on the ordinary paths that never reach
 // the health check, so HAProxy keeps the server in while its traffic suffers.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include <future>
 #include <thread>

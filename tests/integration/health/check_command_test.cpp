@@ -2,7 +2,7 @@
 // fails for, exit 1 when any fails and 0 when all pass, --json, and where the
 // servers come from (flags, the config, or the first load balancer).
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 

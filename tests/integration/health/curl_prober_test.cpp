@@ -1,5 +1,5 @@
 #include <algorithm>
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 #include <chrono>
 #include <cstdlib>
 

@@ -2,7 +2,7 @@
 // HAProxy terminates TLS in front of a real app server, with a certificate
 // made here for 127.0.0.1.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include <fstream>
 

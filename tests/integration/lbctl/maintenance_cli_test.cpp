@@ -1,6 +1,6 @@
 // `lbctl maintenance on|off` against two real HAProxy instances.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include <nlohmann/json.hpp>
 

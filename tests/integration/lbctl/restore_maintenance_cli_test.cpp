@@ -2,7 +2,7 @@
 // page goes on for the restore and stays on until the previous release is
 // back, as the command says.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "tests/integration/db/cutover_backup_support.hpp"
 #include "tests/support/app_server_fixture.hpp"

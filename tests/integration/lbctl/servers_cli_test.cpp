@@ -1,6 +1,6 @@
 // `lbctl servers` against two running HAProxy instances.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include <nlohmann/json.hpp>
 

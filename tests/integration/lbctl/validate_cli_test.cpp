@@ -2,7 +2,7 @@
 // a good config; exit 2, nothing on stdout and FILE:LINE:COLUMN on stderr for a
 // bad one.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include <nlohmann/json.hpp>
 

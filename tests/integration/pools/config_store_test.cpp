@@ -3,7 +3,7 @@
 // the check on the new text before it replaces the old), and the read/write
 // commands of an LB on another host (the new file on stdin).
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <sys/stat.h>
@@ -11,6 +11,7 @@
 
 #include "core/process.hpp"
 #include "pools/config_store.hpp"
+#include "tests/support/haproxy_fixture.hpp"
 #include "tests/support/run_async.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -78,7 +79,7 @@ TEST_CASE("haproxy -c as the check refuses a file HAProxy would not load", "[int
   const auto file = dir.write("haproxy.cfg", good);
   boost::asio::io_context io;
   PosixProcessRunner processes;
-  LocalFileStore store(processes, {"haproxy", "-c", "-f", "{file}"}, 10s);
+  LocalFileStore store(processes, {test::haproxy_program(), "-c", "-f", "{file}"}, 10s);
   REQUIRE(test::run_async(io, store.check(file.string(), good)).has_value());
   const std::string bad = good + "    server b 127.0.0.1:2 bogus-keyword\n";
   auto refused = test::run_async(io, store.write(file.string(), bad, true));
@@ -86,7 +87,7 @@ TEST_CASE("haproxy -c as the check refuses a file HAProxy would not load", "[int
   CHECK(refused.error().message.find("unknown keyword 'bogus-keyword'") != std::string::npos);
   CHECK(test::read_file(file) == good);
   // -q silences HAProxy's reason: the message says so instead of nothing.
-  LocalFileStore quiet(processes, {"haproxy", "-c", "-q", "-f", "{file}"}, 10s);
+  LocalFileStore quiet(processes, {test::haproxy_program(), "-c", "-q", "-f", "{file}"}, 10s);
   auto silent = test::run_async(io, quiet.write(file.string(), bad, true));
   REQUIRE_FALSE(silent.has_value());
   CHECK(silent.error().message.find("-q keeps HAProxy from saying why") != std::string::npos);

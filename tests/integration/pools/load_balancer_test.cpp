@@ -1,6 +1,6 @@
 // The HAProxy fleet adapter against real HAProxy 2.6 and real app servers.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <future>

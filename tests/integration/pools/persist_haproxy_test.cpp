@@ -3,7 +3,7 @@
 // file, so a reload (SIGUSR2) or a restart comes back to it; the master CLI
 // shows the sessions a reload's old worker still serves.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
@@ -46,7 +46,7 @@ HaproxyOptions master_worker_with(const AppServerFixture& old_app) {
 // and master_api, patient with an LB that does not answer for a while.
 struct PersistedLb {
   PersistedLb(HaproxyFixture& haproxy, Clock& clock) : lb("lb1", "app", api(haproxy.socket_path(), CliDialect::stats), clock) {
-    auto store = std::make_shared<LocalFileStore>(processes, Strings{"haproxy", "-c", "-q", "-f", "{file}"}, 10s);
+    auto store = std::make_shared<LocalFileStore>(processes, Strings{haproxy_program(), "-c", "-q", "-f", "{file}"}, 10s);
     lb.persist_to(std::make_shared<BackendFile>(store, haproxy.config_file().string(), "app", true), k_options);
     lb.use_master(api(haproxy.master_socket_path(), CliDialect::master));
     lb.set_patience(5s);

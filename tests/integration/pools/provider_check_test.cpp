@@ -1,6 +1,6 @@
 // Each provider's preflight check, against the real filesystem and PATH.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include <sys/stat.h>
 

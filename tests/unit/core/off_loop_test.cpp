@@ -3,7 +3,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 #include <thread>
 
 #include "core/async.hpp"

@@ -1,6 +1,6 @@
 #include "db/backup_archive.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "core/time_format.hpp"
 

@@ -1,6 +1,6 @@
 #include "db/migration_repair.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 using namespace lbctl::db;
 using lbctl::ErrorKind;

@@ -3,7 +3,7 @@
 // reloads are noticed; an LB that does not answer is retried within the
 // patience it was given.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "core/async.hpp"
 #include "pools/backend_file.hpp"
@@ -168,6 +168,27 @@ TEST_CASE("show info's Pid and Start_time_sec identify the process", "[pools][re
   CHECK(identity.pid == 4801);
   CHECK(identity.start_time == 1795620666);
   CHECK_FALSE(parse_identity("Unknown command\n").known());
+}
+
+TEST_CASE("show info's Version gives the HAProxy branch; anything else leaves it unknown", "[pools][version]") {
+  const auto debian12 = parse_version("Name: HAProxy\nVersion: 2.6.12-1+deb12u2\nRelease_date: 2025/06/23\nPid: 7\n");
+  CHECK(debian12.text == "2.6.12-1+deb12u2");
+  CHECK(debian12.major == 2);
+  CHECK(debian12.minor == 6);
+  CHECK_FALSE(debian12.at_least(3, 0));
+  CHECK(debian12.at_least(2, 6));
+  const auto debian13 = parse_version("Name: HAProxy\r\nVersion: 3.0.11-1+deb13u4\r\n");
+  CHECK(debian13.text == "3.0.11-1+deb13u4");
+  CHECK(debian13.at_least(3, 0));
+  CHECK_FALSE(debian13.at_least(3, 1));
+  CHECK(parse_version("Version: 10.2-dev1\n").at_least(3, 0));  // numbers, not text, compared
+  for (const std::string& odd : std::vector<std::string>{"Unknown command\n", "Version:\n", "Version: three\n", "Version: 3\n",
+                                "Version: 3.x\n", "Version: 3.0 \x1b[31m\n", "Version: " + std::string(80, '9') + ".1\n"}) {
+    INFO(odd);
+    const auto version = parse_version(odd);
+    CHECK_FALSE(version.known());
+    CHECK_FALSE(version.at_least(0, 0));
+  }
 }
 
 TEST_CASE("show proc on the master CLI lists the workers a reload left behind", "[pools][reload]") {

@@ -1,4 +1,4 @@
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "pools/answer.hpp"
 #include "pools/fleet.hpp"
@@ -42,6 +42,63 @@ TEST_CASE("a new server is added, checked in MAINT, then made ready, in the safe
   REQUIRE(up.has_value());
   CHECK(rig.haproxy->mutations() == Strings{"add server app/v2-1 127.0.0.1:9101 id 1001 check inter 1s fall 2 rise 2",
                                             "enable health app/v2-1", "set server app/v2-1 state ready"});
+}
+
+TEST_CASE("on HAProxy 3.0 a new server gets its cookie on add server and in the persisted line", "[pools][lb][cookie]") {
+  Rig rig;
+  rig.haproxy->set_version("3.0.11-1+deb13u4");
+  const std::vector<NewServer> servers{{"v2-1", "127.0.0.1:9101", 1001, "v2-1"}, {"v2-2", "127.0.0.1:9102", 1002, "c.v2-2"}};
+  REQUIRE(rig.sim.run(rig.lb.ensure_added(servers, rig.options)).has_value());
+  CHECK(rig.haproxy->mutations() ==
+        Strings{"add server app/v2-1 127.0.0.1:9101 id 1001 check inter 1s fall 2 rise 2 cookie v2-1",
+                "add server app/v2-2 127.0.0.1:9102 id 1002 check inter 1s fall 2 rise 2 cookie c.v2-2"});
+  CHECK(rig.haproxy->server("v2-1")->cookie == "v2-1");
+  CHECK(rig.haproxy->server("v2-2")->cookie == "c.v2-2");
+  CHECK(rig.lb.version().text == "3.0.11-1+deb13u4");
+  auto live = rig.sim.run(rig.lb.snapshot());
+  REQUIRE(live.has_value());
+  bool found = false;
+  for (const auto& line : rig.lb.desired_lines(*live)) {
+    if (line.name != "v2-2") continue;
+    found = true;
+    CHECK(line.options == "check inter 1s fall 2 rise 2 cookie c.v2-2");
+  }
+  CHECK(found);
+}
+
+TEST_CASE("a cookie for an LB before HAProxy 3.0 is refused naming its version, and nothing is sent",
+          "[pools][lb][cookie]") {
+  Rig rig;  // the fake answers as 2.6.12
+  auto added = rig.sim.run(rig.lb.ensure_added({{"v2-1", "127.0.0.1:9101", 1001, "v2-1"}}, rig.options));
+  REQUIRE_FALSE(added.has_value());
+  CHECK(added.error().kind == ErrorKind::invalid);
+  CHECK_THAT(added.error().message, Catch::Contains("lb1 runs HAProxy 2.6.12, which refuses `cookie` on a server added "
+                                                    "at runtime (HAProxy 3.0 and later take it)"));
+  CHECK(rig.haproxy->mutations().empty());
+}
+
+TEST_CASE("a cookie that is not one plain word never reaches HAProxy", "[pools][lb][cookie]") {
+  Rig rig;
+  rig.haproxy->set_version("3.0.11");
+  for (const std::string& cookie : Strings{"a b", "a;shutdown", "x\nshow info", std::string(65, 'c'), "é"}) {
+    INFO(cookie);
+    auto added = rig.sim.run(rig.lb.ensure_added({{"v2-1", "127.0.0.1:9101", 1001, cookie}}, rig.options));
+    REQUIRE_FALSE(added.has_value());
+    CHECK(added.error().kind == ErrorKind::invalid);
+  }
+  CHECK(rig.haproxy->mutations().empty());
+}
+
+TEST_CASE("abilities read the LB's version and its backend's persistence cookie", "[pools][lb][cookie]") {
+  Rig rig;
+  rig.haproxy->set_version("3.0.11");
+  rig.haproxy->set_cookie_name("SRV");
+  auto abilities = rig.sim.run(rig.lb.abilities());
+  REQUIRE(abilities.has_value());
+  CHECK(abilities->version.text == "3.0.11");
+  CHECK(abilities->version.at_least(3, 0));
+  CHECK(abilities->cookie_name == "SRV");
+  CHECK(abilities->algo == "roundrobin");
 }
 
 TEST_CASE("every ensure run twice sends nothing the second time", "[pools][lb]") {

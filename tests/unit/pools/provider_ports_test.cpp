@@ -1,5 +1,5 @@
 #include <arpa/inet.h>
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 #include <csignal>
 #include <netinet/in.h>
 #include <spawn.h>

@@ -1,4 +1,4 @@
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "pools/server.hpp"
 #include "pools/server_options.hpp"
@@ -76,4 +76,18 @@ TEST_CASE("ssl without check-ssl gets check-ssl, as a config file's server would
   auto plain = parse_server_options("check inter 1s", &problem);
   REQUIRE(plain);
   CHECK(plain->text() == "check inter 1s");
+}
+
+TEST_CASE("a persisted line's options come apart into add server's options and the cookie", "[pools][cookie]") {
+  const auto with = split_line_cookie("check inter 1s fall 2 rise 2 cookie v2-1");
+  CHECK(with.options == "check inter 1s fall 2 rise 2");
+  CHECK(with.cookie == "v2-1");
+  const auto middle = split_line_cookie("check  cookie c.1 inter 1s");
+  CHECK(middle.options == "check inter 1s");
+  CHECK(middle.cookie == "c.1");
+  const auto without = split_line_cookie("check inter 1s");
+  CHECK(without.options == "check inter 1s");
+  CHECK(without.cookie.empty());
+  // A trailing `cookie` with no value stays in the options, for parse_server_options to refuse.
+  CHECK(split_line_cookie("check cookie").options == "check cookie");
 }

@@ -1,4 +1,4 @@
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include <map>
 
@@ -261,4 +261,24 @@ TEST_CASE("show stat's failure counters and mean times are read too", "[pools][s
   CHECK(s.rtime == 42);
   CHECK(s.ttime == 97);
   CHECK(s.hrsp_5xx == 2);  // the rest as before
+}
+
+TEST_CASE("the BACKEND row gives the balance algorithm and the persistence cookie's name", "[pools][stats][cookie]") {
+  const std::string header = "# pxname,svname,qcur,scur,status,cookie,mode,algo,\n";
+  auto sticky = parse_backend_row(header + "app,BACKEND,0,0,UP,SRV,http,roundrobin,\n", "app");
+  REQUIRE(sticky.has_value());
+  CHECK(sticky->algo == "roundrobin");
+  CHECK(sticky->cookie == "SRV");
+  auto plain = parse_backend_row(header + "www,FRONTEND,,,OPEN,,http,,\napp,BACKEND,0,0,UP,,http,leastconn,\n", "app");
+  REQUIRE(plain.has_value());
+  CHECK(plain->algo == "leastconn");
+  CHECK(plain->cookie.empty());
+  auto older = parse_backend_row("# pxname,svname,algo,\napp,BACKEND,source,\n", "app");  // no cookie column
+  REQUIRE(older.has_value());
+  CHECK(older->algo == "source");
+  CHECK(older->cookie.empty());
+  CHECK_FALSE(parse_backend_row("app,BACKEND,x\n", "app").has_value());
+  auto refused = parse_backend_row("[3]: No such proxy.\n", "app");
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().kind == ErrorKind::refused);
 }

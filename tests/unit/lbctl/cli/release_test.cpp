@@ -1,6 +1,6 @@
 // --release wins over the config's release:, and a bad one is a config error.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "lbctl/cli/release.hpp"
 #include "tests/support/fake_journal.hpp"

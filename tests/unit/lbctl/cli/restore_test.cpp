@@ -3,7 +3,7 @@
 
 #include "lbctl/cli/restore.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 #include <nlohmann/json.hpp>
 
 #include "lbctl/cli/exit_codes.hpp"

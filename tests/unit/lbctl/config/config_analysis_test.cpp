@@ -1,7 +1,7 @@
 // The analysis section: each metric's source and limits, what validate
 // refuses, and the warnings for an analysis that would never run.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "tests/unit/lbctl/config/config_test_support.hpp"
 

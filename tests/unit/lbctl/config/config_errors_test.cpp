@@ -1,6 +1,6 @@
 // The whole document and its top-level keys: every error names FILE:LINE:COLUMN and the key.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "tests/unit/lbctl/config/config_test_support.hpp"
 

@@ -1,7 +1,7 @@
 // What a valid config loads into: values, defaults, resolved paths, the
 // environment overrides, and the one-line summary.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "tests/support/temp_dir.hpp"
 #include "tests/unit/lbctl/config/config_test_support.hpp"
@@ -224,6 +224,14 @@ TEST_CASE("zero durations are accepted where they mean at once", "[config]") {
   CHECK(config.drain.on_timeout == DrainConfig::OnTimeout::force);
   CHECK(config.stages[0].hold == 0ms);
   CHECK(config.migrations->lock_wait == 0ms);
+}
+
+TEST_CASE("new_pool.cookie is kept as a rule and gives each new server its own cookie", "[config][cookie]") {
+  const auto config = load_minimal_with("new_pool: {name_prefix: \"{release}-\", cookie: \"s.{name}\"}\n");
+  CHECK(config.new_pool.cookie == "s.{name}");
+  CHECK(cookie_of(config.new_pool.cookie, "2026.12.06-3") == "s.2026.12.06-3");
+  CHECK(load_minimal_with("new_pool: {count: 1}\n").new_pool.cookie.empty());
+  CHECK(cookie_of("", "v2-1").empty());
 }
 
 TEST_CASE("a count given as an integer is kept", "[config]") {

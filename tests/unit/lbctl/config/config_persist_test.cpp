@@ -2,7 +2,7 @@
 // load into, what is refused (with FILE:LINE:COLUMN), and the warnings a
 // config without them gets.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "tests/unit/lbctl/config/config_test_support.hpp"
 

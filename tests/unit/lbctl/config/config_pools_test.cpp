@@ -1,6 +1,6 @@
 // load_balancers, old_pool, new_pool and provider: every error names FILE:LINE:COLUMN and the key.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "tests/unit/lbctl/config/config_test_support.hpp"
 
@@ -201,6 +201,21 @@ TEST_CASE("a name prefix that leaves no room for the largest index is refused", 
 TEST_CASE("server_options outside the allow-list report the allow-list's problem", "[config]") {
   const std::string message = config_error(k_minimal_config + "new_pool: {server_options: \"check enabled\"}\n");
   CHECK(message.starts_with("shop.yaml:8:28: new_pool.server_options: 'enabled' is not an allowed server option"));
+}
+
+TEST_CASE("new_pool.cookie is a rule holding {name}, in the cookie alphabet, short enough for every new server",
+          "[config][cookie]") {
+  CHECK(config_error(k_minimal_config + "new_pool: {cookie: app}\n") ==
+        "shop.yaml:8:20: new_pool.cookie: \"app\" is not a cookie rule; expected {name} (each new server's name) with "
+        "characters from [A-Za-z0-9._-] around it, e.g. \"{name}\"");
+  CHECK_THAT(config_error(k_minimal_config + "new_pool: {cookie: \"{name};x\"}\n"),
+             Catch::Contains("new_pool.cookie: \"{name};x\" is not a cookie rule"));
+  CHECK_THAT(config_error(k_minimal_config + "new_pool: {cookie: \"{name}-{release}\"}\n"),
+             Catch::Contains("is not a cookie rule"));
+  CHECK_THAT(config_error(k_minimal_config + "new_pool: {cookie: \"{name} x\"}\n"), Catch::Contains("is not a cookie rule"));
+  CHECK_THAT(config_error(k_minimal_config + "new_pool: {count: 10, name_prefix: v2-, cookie: \"" + std::string(60, 'c') +
+                          "{name}\"}\n"),
+             Catch::Contains("new_pool.cookie: makes cookies too long: the new server \"v2-10\" would get"));
 }
 
 TEST_CASE("server_options without check are refused", "[config]") {

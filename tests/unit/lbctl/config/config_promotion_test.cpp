@@ -1,7 +1,7 @@
 // The promotion section: the gate's mode and timers, the undo window, and
 // what they cannot be combined with.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "tests/unit/lbctl/config/config_test_support.hpp"
 

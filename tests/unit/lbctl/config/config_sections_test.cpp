@@ -2,7 +2,7 @@
 // error names FILE:LINE:COLUMN and the key. Text appended to the minimal config
 // starts on line 8.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "tests/unit/lbctl/config/config_test_support.hpp"
 

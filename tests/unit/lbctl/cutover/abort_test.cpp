@@ -2,7 +2,7 @@
 // journal and followed until it ends (or the timeout), a dead one rolled back
 // here, and the refusals.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "core/async.hpp"
 #include "lbctl/cutover/abort.hpp"

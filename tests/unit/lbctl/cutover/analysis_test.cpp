@@ -3,7 +3,7 @@
 // running it in a stage's hold on the manual clock with fake HAProxies whose
 // counters move as traffic would.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "core/async.hpp"
 #include "lbctl/cutover/analysis.hpp"

@@ -1,7 +1,7 @@
 // A cutover that cannot go on: what it refuses before any change, what it
 // rolls back, and where it stops for an operator.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "core/async.hpp"
 #include "tests/unit/lbctl/cutover/cutover_rig.hpp"

@@ -2,7 +2,7 @@
 // pre and post migrations in one transaction, the new pool in, the old out,
 // the page off.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "core/async.hpp"
 #include "tests/unit/lbctl/cutover/cutover_rig.hpp"

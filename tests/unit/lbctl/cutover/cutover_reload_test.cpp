@@ -2,7 +2,7 @@
 // haproxy.cfg (every other byte kept), and reloads (with the file, or
 // without persistence) noticed mid-cutover and repaired.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "core/async.hpp"
 #include "tests/unit/lbctl/cutover/cutover_rig.hpp"

@@ -1,7 +1,7 @@
 // A cutover killed at any instant (here: at any journaled point, as SIGKILL
 // after the journal write) and resumed ends as an uninterrupted one does.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "core/async.hpp"
 #include "tests/unit/lbctl/cutover/cutover_rig.hpp"

@@ -3,7 +3,7 @@
 // the service lock again and checks the row, then carries on; past
 // state.reconnect_timeout, or with the lock taken by another, it stops.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "core/async.hpp"
 #include "tests/unit/lbctl/cutover/cutover_rig.hpp"

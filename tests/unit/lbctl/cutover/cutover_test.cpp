@@ -1,7 +1,7 @@
 // The whole cutover, in memory: what it asks of every LB, the provider and the
 // journal, in what order, and what it leaves behind.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "core/async.hpp"
 #include "tests/unit/lbctl/cutover/cutover_rig.hpp"

@@ -2,7 +2,7 @@
 // reload without persistence shows against it, and how reconcile brings the
 // LB back in the safe order.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "lbctl/cutover/drift.hpp"
 #include "lbctl/cutover/fleet_look.hpp"

@@ -3,7 +3,7 @@
 // anything to an LB, and a take-over waits for a fresh heartbeat to age past
 // the lease. On the manual clock.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "core/async.hpp"
 #include "lbctl/cutover/abort.hpp"

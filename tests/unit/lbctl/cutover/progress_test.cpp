@@ -1,7 +1,7 @@
 // The resume record: typed, versioned, and a record the first release wrote
 // (untyped JSON, the pools under "old" and "new") still resumes.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "lbctl/cutover/progress.hpp"
 

@@ -3,7 +3,7 @@
 // in the pause; the old servers kept ready after detach, `lbctl undo`, the
 // window passing; SIGKILL at each new point and resume.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "core/async.hpp"
 #include "lbctl/cutover/progress.hpp"

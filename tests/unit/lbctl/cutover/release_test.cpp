@@ -1,7 +1,7 @@
 // Releases: the same config deploys release after release, the new servers
 // named after each one; the release reaches hooks and events.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "tests/unit/lbctl/cutover/cutover_rig.hpp"
 

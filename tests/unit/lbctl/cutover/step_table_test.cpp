@@ -1,7 +1,7 @@
 // The step table: each mode's order, what a failure at each step means, the
 // point of no return, and the hooks around the steps.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "lbctl/cutover/step_table.hpp"
 

@@ -1,7 +1,7 @@
 // serve's access rules, pure: the Host names answered, the token throttle,
 // and what happens to a connection past a cap.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "lbctl/serve/access.hpp"
 

@@ -3,7 +3,7 @@
 // the actions' 401/403, the security headers) and the load on HAProxy:
 // one `show stat` per LB per poll, however many read the page.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include <fstream>
 #include <sstream>

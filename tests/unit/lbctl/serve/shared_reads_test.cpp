@@ -2,7 +2,7 @@
 // interval for any number of services, each service's reads answered from
 // it, a slow exchange tried again before the LB is called down, and why.
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.hpp"
 
 #include "lbctl/cutover/lb_view.hpp"
 #include "lbctl/serve/shared_reads.hpp"
