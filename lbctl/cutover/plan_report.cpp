@@ -39,9 +39,9 @@ bool is_hash_algo(std::string_view algo) {
 // new_pool.cookie and the LB: HAProxy takes `cookie` on `add server` from
 // 3.0 on; a backend without a `cookie` line ignores it; a backend with one
 // gives new servers no cookie without it (their users are not kept on them).
-std::optional<std::string> cookie_refusal(const Config& config, const pools::LoadBalancer& lb,
-                                          const pools::LoadBalancer::Abilities& abilities,
-                                          std::vector<std::string>& warnings) {
+std::optional<std::string> cookie_problems(const Config& config, const pools::LoadBalancer& lb,
+                                           const pools::LoadBalancer::Abilities& abilities,
+                                           std::vector<std::string>& warnings) {
   const bool cookies = !config.new_pool.cookie.empty();
   if (cookies && abilities.version.known() && !abilities.version.at_least(3, 0)) {
     return fmt::format("new_pool.cookie: {}: remove new_pool.cookie for this fleet, or upgrade the LB",
@@ -97,7 +97,7 @@ std::optional<std::string> lb_cannot_take(const Config& config, const pools::Loa
                                    "first `add server` fails and the cutover rolls back",
                                    lb.name(), lb.backend(), abilities.algo));
   }
-  if (auto refusal = cookie_refusal(config, lb, abilities, warnings)) return refusal;
+  if (auto refusal = cookie_problems(config, lb, abilities, warnings)) return refusal;
   if (config.drain.method != DrainConfig::Method::health_file) return std::nullopt;
   for (const auto& stat : state.state.stats) {
     if (stat.backup || stat.check_status.empty() || stat.check_status.starts_with("L7")) continue;

@@ -49,8 +49,8 @@ std::string served_by(const HttpReply& reply) { return reply.body.substr(0, repl
 
 }  // namespace
 
-TEST_CASE("new_pool.cookie: on HAProxy 3.0 a new user sticks to one new server through both LBs; an older HAProxy "
-          "refuses it before any change",
+TEST_CASE("new_pool.cookie: on HAProxy 3.0 a new user sticks to one new server through both LBs, and an older "
+          "HAProxy refuses it before any change",
           "[e2e][cookie]") {
   Stack stack(sticky_stack());
   // The stack works as configured before lbctl does anything: old-1's cookie keeps a user on old-1.

@@ -170,7 +170,7 @@ TEST_CASE("show info's Pid and Start_time_sec identify the process", "[pools][re
   CHECK_FALSE(parse_identity("Unknown command\n").known());
 }
 
-TEST_CASE("show info's Version gives the HAProxy branch; anything else leaves it unknown", "[pools][version]") {
+TEST_CASE("show info's Version gives the HAProxy branch, and anything else leaves it unknown", "[pools][version]") {
   const auto debian12 = parse_version("Name: HAProxy\nVersion: 2.6.12-1+deb12u2\nRelease_date: 2025/06/23\nPid: 7\n");
   CHECK(debian12.text == "2.6.12-1+deb12u2");
   CHECK(debian12.major == 2);
