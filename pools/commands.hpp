@@ -26,6 +26,7 @@ bool is_cookie_value(std::string_view value);
 // Why `cookie` on `add server` is refused on `lb`: HAProxy before 3.0 says
 // "'cookie' option is not accepted for dynamic server".
 std::string cookie_refusal(std::string_view lb, const HaproxyVersion& version);
+
 std::string enable_health_command(std::string_view backend, std::string_view name);
 std::string set_state_command(std::string_view backend, std::string_view name, AdminTarget target);
 std::string set_weight_command(std::string_view backend, std::string_view name, unsigned weight);
