@@ -20,7 +20,7 @@ std::vector<CommandDoc> lbctl_commands() {
   return command_tree(app);
 }
 
-const CommandDoc& command(const std::vector<CommandDoc>& commands, const std::string& path) {
+const CommandDoc& command(const std::vector<CommandDoc>& commands, std::string_view path) {
   for (const auto& c : commands) {
     if (c.path == path) return c;
   }
