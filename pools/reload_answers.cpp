@@ -1,27 +1,36 @@
 #include "pools/reload_answers.hpp"
 
 #include <charconv>
+#include <optional>
 #include <string>
 
 namespace lbctl::pools {
 
 namespace {
 
-std::uint64_t number_after(std::string_view text, std::string_view label) {
+// The text after "LABEL" on the first line that starts with it, without the
+// blanks around it; nullopt when no line does.
+std::optional<std::string_view> value_after(std::string_view text, std::string_view label) {
   std::size_t pos = 0;
   while (pos < text.size()) {
     std::size_t end = text.find('\n', pos);
     if (end == std::string_view::npos) end = text.size();
-    const auto line = text.substr(pos, end - pos);
+    auto line = text.substr(pos, end - pos);
     pos = end + 1;
     if (!line.starts_with(label)) continue;
-    auto value = line.substr(label.size());
-    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-    std::uint64_t number = 0;
-    std::from_chars(value.data(), value.data() + value.size(), number);
-    return number;
+    line.remove_prefix(label.size());
+    while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.remove_suffix(1);
+    return line;
   }
-  return 0;
+  return std::nullopt;
+}
+
+std::uint64_t number_after(std::string_view text, std::string_view label) {
+  const auto value = value_after(text, label);
+  std::uint64_t number = 0;
+  if (value) std::from_chars(value->data(), value->data() + value->size(), number);
+  return number;
 }
 
 }  // namespace
@@ -31,30 +40,19 @@ LbIdentity parse_identity(std::string_view show_info) {
 }
 
 HaproxyVersion parse_version(std::string_view show_info) {
-  std::size_t pos = 0;
-  while (pos < show_info.size()) {
-    std::size_t end = show_info.find('\n', pos);
-    if (end == std::string_view::npos) end = show_info.size();
-    auto line = show_info.substr(pos, end - pos);
-    pos = end + 1;
-    if (!line.starts_with("Version:")) continue;
-    line.remove_prefix(8);
-    while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
-    while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.remove_suffix(1);
-    if (line.empty() || line.size() > 64) return {};
-    for (char c : line) {
-      if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e) return {};
-    }
-    HaproxyVersion version;
-    const char* const last = line.data() + line.size();
-    const auto [after_major, major_error] = std::from_chars(line.data(), last, version.major);
-    if (major_error != std::errc() || after_major == last || *after_major != '.') return {};
-    const auto [after_minor, minor_error] = std::from_chars(after_major + 1, last, version.minor);
-    if (minor_error != std::errc()) return {};
-    version.text = std::string(line);
-    return version;
+  const auto text = value_after(show_info, "Version:");
+  if (!text || text->empty() || text->size() > 64) return {};
+  for (char c : *text) {
+    if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e) return {};
   }
-  return {};
+  HaproxyVersion version;
+  const char* const last = text->data() + text->size();
+  const auto [after_major, major_error] = std::from_chars(text->data(), last, version.major);
+  if (major_error != std::errc() || after_major == last || *after_major != '.') return {};
+  const auto [after_minor, minor_error] = std::from_chars(after_major + 1, last, version.minor);
+  if (minor_error != std::errc()) return {};
+  version.text = std::string(*text);
+  return version;
 }
 
 std::vector<OldWorker> parse_old_workers(std::string_view show_proc) {
