@@ -122,7 +122,7 @@ TEST_CASE("serve: the page follows a real cutover, Prometheus scrapes it", "[e2e
   std::vector<std::string> running;
   for (const auto& s : samples) {
     for (const auto& step : s["running"]) {
-      if (running.empty() || running.back() != step) running.push_back(step);
+      if (running.empty() || running.back() != step.get<std::string>()) running.push_back(step.get<std::string>());
     }
   }
   INFO(nlohmann::json(running).dump());

@@ -134,7 +134,8 @@ TEST_CASE("serve: a cutover's timeline, drain series, events and history", "[lbc
   bool saw_old_sessions = false;
   for (const auto& j : seen) {
     for (const auto& row : j["timeline"]) {
-      if (row["state"] == "running" && (running.empty() || running.back() != row["step"])) running.push_back(row["step"]);
+      const auto step = row["step"].get<std::string>();
+      if (row["state"] == "running" && (running.empty() || running.back() != step)) running.push_back(step);
     }
     for (const auto& lb : j["drain"]["lbs"]) {
       for (const auto& point : lb["points"]) saw_old_sessions |= point[1].get<int>() == 3;
