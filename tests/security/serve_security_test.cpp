@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include "tests/support/catch.hpp"
 #include <csignal>
+#include <cstdlib>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <optional>
@@ -195,8 +196,17 @@ TEST_CASE("serve: 800 half-open connections, /metrics still answers in under 1 s
 
 TEST_CASE("serve: 200 event streams that never read keep serve's memory bounded", "[security][serve]") {
   raise_descriptor_limit();
+  // serve's own memory, not ASan's: under ASan freed memory waits in a
+  // quarantine (256 MB by default) and counts in RSS, so the churn of 200
+  // connections read 43 MB here with GCC 12 and 70 MB with GCC 14, where
+  // serve itself holds 6-8 MB more. serve runs without the quarantine.
+  const char* asan = std::getenv("ASAN_OPTIONS");
+  const std::string inherited = asan != nullptr ? asan : "";
+  ::setenv("ASAN_OPTIONS", (inherited.empty() ? "" : inherited + ":").append("quarantine_size_mb=0").c_str(), 1);
   // Five services: each update is large enough to fill a stream that is never read.
   Serve serve({"--header-timeout", "3s", "--write-timeout", "2s"}, 5);
+  if (asan != nullptr) ::setenv("ASAN_OPTIONS", inherited.c_str(), 1);
+  else ::unsetenv("ASAN_OPTIONS");
   REQUIRE(eventually([&] { return ask(serve.port(), "/api/v1/services/shop4/live", "127.0.0.1").first.find(" 200 ") != std::string::npos; }, 15s));
   const auto before = rss_kib(serve.pid());
   std::vector<int> streams;
@@ -229,7 +239,7 @@ TEST_CASE("serve: 200 event streams that never read keep serve's memory bounded"
                      << " KiB after; " << busy << " refused with 503, " << ended << " held, then closed");
   CHECK(busy == 200 - 128);
   CHECK(ended == 128);
-  CHECK(peak < before + 64 * 1024);
+  CHECK(peak < before + 32 * 1024);
 }
 
 TEST_CASE("serve: a page of another site reaching it by DNS rebinding gets 421", "[security][serve]") {
