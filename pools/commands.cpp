@@ -1,6 +1,5 @@
 #include "pools/commands.hpp"
 
-#include <algorithm>
 #include <fmt/format.h>
 
 #include "core/enum_names.hpp"
@@ -24,13 +23,6 @@ std::string add_server_command(std::string_view backend, std::string_view name, 
   const std::string text = options.text();
   return fmt::format("add server {}/{} {} id {}{}{}{}{}", backend, name, address, id, text.empty() ? "" : " ", text,
                      cookie.empty() ? "" : " cookie ", cookie);
-}
-
-bool is_cookie_value(std::string_view value) {
-  return !value.empty() && value.size() <= 64 && std::all_of(value.begin(), value.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-           c == '.';
-  });
 }
 
 std::string cookie_refusal(std::string_view lb, const HaproxyVersion& version) {

@@ -20,9 +20,6 @@ std::string_view to_string(AdminTarget target);  // "ready", "drain", "maint"
 std::string add_server_command(std::string_view backend, std::string_view name, std::string_view address,
                                std::uint64_t id, const ServerOptions& options, std::string_view cookie = {});
 
-// A persistence cookie value lbctl may send: 1 to 64 of [A-Za-z0-9._-] (a
-// cookie value in HTTP, one word on a HAProxy line).
-bool is_cookie_value(std::string_view value);
 // Why `cookie` on `add server` is refused on `lb`: HAProxy before 3.0 says
 // "'cookie' option is not accepted for dynamic server".
 std::string cookie_refusal(std::string_view lb, const HaproxyVersion& version);

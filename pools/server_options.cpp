@@ -157,6 +157,13 @@ std::optional<ServerOptions> parse_server_options(std::string_view text, std::st
   return options;
 }
 
+bool is_cookie_value(std::string_view value) {
+  return !value.empty() && value.size() <= 64 && std::all_of(value.begin(), value.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+           c == '.';
+  });
+}
+
 LineOptions split_line_cookie(std::string_view text) {
   LineOptions out;
   std::vector<std::string_view> kept;

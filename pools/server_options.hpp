@@ -26,6 +26,11 @@ struct ServerOptions {
   std::string text() const;
 };
 
+// A persistence cookie value lbctl may send (`cookie VALUE` on `add
+// server`): 1 to 64 of [A-Za-z0-9._-], a cookie value in HTTP and one word on
+// a HAProxy line.
+bool is_cookie_value(std::string_view value);
+
 // A server line's options as lbctl wrote them ("check inter 1s ... cookie
 // v2-1"), apart: what parse_server_options takes, and the cookie (the value
 // after the last `cookie`; "" without). Nothing is checked here.

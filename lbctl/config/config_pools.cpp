@@ -5,7 +5,6 @@
 #include "core/names.hpp"
 #include "lbctl/config/config_sections.hpp"
 #include "lbctl/config/config_values.hpp"
-#include "pools/commands.hpp"
 #include "pools/server_options.hpp"
 
 namespace lbctl::config_detail {
