@@ -186,13 +186,14 @@ asio::awaitable<std::expected<PlanReport, PlanFailure>> gather_plan(const Config
         plan.error().problem == PlanProblem::config ? ErrorKind::invalid : ErrorKind::refused, plan.error().message});
   }
   report.plan = std::move(*plan);
-  for (const auto& name : report.plan.new_names) {
-    if (config.new_pool.cookie.empty()) break;
-    if (const auto cookie = cookie_of(config.new_pool.cookie, name); !pools::is_cookie_value(cookie)) {
-      co_return Failure(PlanFailure{ErrorKind::invalid,
-                                    fmt::format("new_pool.cookie: the new server {} would get the cookie '{}' ({} "
-                                                "characters): a cookie has 1 to 64 of [A-Za-z0-9._-]",
-                                                name, cookie.substr(0, 80), cookie.size())});
+  if (!config.new_pool.cookie.empty()) {
+    for (const auto& name : report.plan.new_names) {
+      if (const auto cookie = cookie_of(config.new_pool.cookie, name); !pools::is_cookie_value(cookie)) {
+        co_return Failure(PlanFailure{ErrorKind::invalid,
+                                      fmt::format("new_pool.cookie: the new server {} would get the cookie '{}' ({} "
+                                                  "characters): a cookie has 1 to 64 of [A-Za-z0-9._-]",
+                                                  name, cookie.substr(0, 80), cookie.size())});
+      }
     }
   }
   auto files = co_await gather_files(fleet, report.lbs, report.plan);

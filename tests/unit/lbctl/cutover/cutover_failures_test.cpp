@@ -150,12 +150,9 @@ TEST_CASE("lbctl abort during the drain rolls back within one poll", "[lbctl][cu
     asked = rig.sim.clock.now();
     co_return CutoverOutcome{};
   };
-  std::vector<boost::asio::awaitable<CutoverOutcome>> tasks;
-  tasks.push_back(run_cutover(rig.deps(), {}));
-  tasks.push_back(abort_later());
-  auto results = rig.sim.run(when_all(std::move(tasks)));
-  CHECK(results[0].outcome == Outcome::failed);
-  CHECK(results[0].message.find("aborted") != std::string::npos);
+  const auto cutover = rig.cutover_beside(abort_later());
+  CHECK(cutover.outcome == Outcome::failed);
+  CHECK(cutover.message.find("aborted") != std::string::npos);
   const auto* rolling = rig.recorder.first("rollback", "rolling_back");
   REQUIRE(rolling);
   const auto asked_wall = rig.sim.clock.wall_now() - (rig.sim.clock.now() - asked);
@@ -218,12 +215,9 @@ TEST_CASE("a stage whose new pool answers 5xx over the limit rolls back, weights
     rig.haproxies[0]->add_responses("v2-1", 100, 40);
     co_return CutoverOutcome{};
   };
-  std::vector<boost::asio::awaitable<CutoverOutcome>> tasks;
-  tasks.push_back(run_cutover(rig.deps(), {}));
-  tasks.push_back(errors());
-  auto results = rig.sim.run(when_all(std::move(tasks)));
-  CHECK(results[0].outcome == Outcome::failed);
-  CHECK(results[0].message.find("40 of 100 responses with 5xx") != std::string::npos);
+  const auto cutover = rig.cutover_beside(errors());
+  CHECK(cutover.outcome == Outcome::failed);
+  CHECK(cutover.message.find("40 of 100 responses with 5xx") != std::string::npos);
   CHECK(rig.fleet_view() == k_original_view);
   CHECK(rig.haproxies[0]->server("old-1")->weight == 1);
   CHECK(rig.haproxies[1]->server("old-2")->weight == 1);
@@ -260,24 +254,18 @@ boost::asio::awaitable<CutoverOutcome> flap_new_server(CutoverRig& rig, std::chr
 
 TEST_CASE("a new server that flaps during the drain is waited for, not rolled back", "[lbctl][cutover]") {
   CutoverRig rig;
-  std::vector<boost::asio::awaitable<CutoverOutcome>> tasks;
-  tasks.push_back(run_cutover(rig.deps(), {}));
-  tasks.push_back(flap_new_server(rig, 4s));
-  auto results = rig.sim.run(when_all(std::move(tasks)));
-  INFO(results[0].message);
-  CHECK(results[0].outcome == Outcome::done);
+  const auto cutover = rig.cutover_beside(flap_new_server(rig, 4s));
+  INFO(cutover.message);
+  CHECK(cutover.outcome == Outcome::done);
   CHECK(rig.fleet_view() == Strings{"lb1 v2-1 UP", "lb1 v2-2 UP", "lb2 v2-1 UP", "lb2 v2-2 UP"});
 }
 
 TEST_CASE("a new server that stays down keeps the old servers attached and rolls back", "[lbctl][cutover][rollback]") {
   CutoverRig rig;
-  std::vector<boost::asio::awaitable<CutoverOutcome>> tasks;
-  tasks.push_back(run_cutover(rig.deps(), {}));
-  tasks.push_back(flap_new_server(rig, 0ms));
-  auto results = rig.sim.run(when_all(std::move(tasks)));
-  CHECK(results[0].outcome == Outcome::failed);
-  CHECK(results[0].message.find("not detaching the old servers: a new server is not UP") != std::string::npos);
-  CHECK(results[0].message.find("lb1: v2-2 (DOWN") != std::string::npos);
+  const auto cutover = rig.cutover_beside(flap_new_server(rig, 0ms));
+  CHECK(cutover.outcome == Outcome::failed);
+  CHECK(cutover.message.find("not detaching the old servers: a new server is not UP") != std::string::npos);
+  CHECK(cutover.message.find("lb1: v2-2 (DOWN") != std::string::npos);
   CHECK(rig.fleet_view() == k_original_view);
 }
 
@@ -451,14 +439,11 @@ TEST_CASE("after a reload mid-drain, a new server that dies is still found by na
   CutoverRig rig;
   rig.config.drain.timeout = 30min;
   rig.haproxies[0]->set_sessions("old-1", 4);
-  std::vector<boost::asio::awaitable<CutoverOutcome>> tasks;
-  tasks.push_back(run_cutover(rig.deps(), {}));
-  tasks.push_back(reload_then_kill_new_server(rig));
-  auto results = rig.sim.run(when_all(std::move(tasks)));
-  INFO(results[0].message);
-  CHECK(results[0].outcome == Outcome::failed);
-  CHECK_THAT(results[0].message, Catch::Contains("new server v2-2 (127.0.0.1:9101) died after attach: DOWN on lb1"));
-  CHECK(rig.status_of(results[0].cutover_id) == db::CutoverStatus::rolled_back);
+  const auto cutover = rig.cutover_beside(reload_then_kill_new_server(rig));
+  INFO(cutover.message);
+  CHECK(cutover.outcome == Outcome::failed);
+  CHECK_THAT(cutover.message, Catch::Contains("new server v2-2 (127.0.0.1:9101) died after attach: DOWN on lb1"));
+  CHECK(rig.status_of(cutover.cutover_id) == db::CutoverStatus::rolled_back);
   CHECK(rig.fleet_view() == k_original_view);
 }
 
@@ -467,15 +452,12 @@ TEST_CASE("a new server that dies mid-drain rolls back at once, naming it and th
   CutoverRig rig;
   rig.config.drain.timeout = 30min;
   rig.haproxies[0]->set_sessions("old-1", 4);  // the drain would take the whole timeout
-  std::vector<boost::asio::awaitable<CutoverOutcome>> tasks;
-  tasks.push_back(run_cutover(rig.deps(), {}));
-  tasks.push_back(kill_new_server_mid_drain(rig));
   const auto started = rig.sim.clock.now();
-  auto results = rig.sim.run(when_all(std::move(tasks)));
-  INFO(results[0].message);
-  CHECK(results[0].outcome == Outcome::failed);
-  CHECK_THAT(results[0].message, Catch::Contains("new server v2-2 (127.0.0.1:9101) died after attach: DOWN on lb1"));
-  CHECK(rig.status_of(results[0].cutover_id) == db::CutoverStatus::rolled_back);
+  const auto cutover = rig.cutover_beside(kill_new_server_mid_drain(rig));
+  INFO(cutover.message);
+  CHECK(cutover.outcome == Outcome::failed);
+  CHECK_THAT(cutover.message, Catch::Contains("new server v2-2 (127.0.0.1:9101) died after attach: DOWN on lb1"));
+  CHECK(rig.status_of(cutover.cutover_id) == db::CutoverStatus::rolled_back);
   CHECK(rig.fleet_view() == k_original_view);
   CHECK(rig.provider.running_servers() == Strings{"old-1", "old-2"});
   // Given up on after its patience (a flap is waited for), long before drain.timeout.

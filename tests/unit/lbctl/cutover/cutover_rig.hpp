@@ -7,6 +7,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "core/async.hpp"
 #include "lbctl/cutover/cutover.hpp"
 #include "pools/backend_file.hpp"
 #include "tests/support/fake_config_store.hpp"
@@ -165,6 +166,14 @@ struct CutoverRig {
   }
 
   CutoverOutcome cutover(CutoverOptions options = {}) { return sim.run(run_cutover(deps(), options)); }
+  // A cutover with `other` running beside it on the same clock (an abort, a
+  // fault injected mid-step); the cutover's outcome.
+  CutoverOutcome cutover_beside(boost::asio::awaitable<CutoverOutcome> other) {
+    std::vector<boost::asio::awaitable<CutoverOutcome>> tasks;
+    tasks.push_back(run_cutover(deps(), {}));
+    tasks.push_back(std::move(other));
+    return sim.run(when_all(std::move(tasks)))[0];
+  }
   CutoverOutcome resume() { return sim.run(resume_cutover(deps())); }
   CutoverOutcome abort() { return sim.run(rollback_cutover(deps())); }
 
