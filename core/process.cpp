@@ -282,6 +282,53 @@ asio::awaitable<Result<ProcessResult>> PosixProcessRunner::run(ProcessSpec spec)
   co_return result;
 }
 
+Result<PipedProcess> PipedProcess::start(const ProcessSpec& spec) {
+  if (spec.argv.empty()) return fail(ErrorKind::invalid, "empty command");
+  ProcessSpec piped = spec;
+  piped.input = std::string{};  // stdin a pipe too
+  Spawned child;
+  if (auto spawned = spawn(piped, child); !spawned) return std::unexpected(spawned.error());
+  PipedProcess process;
+  process.m_pid = child.pid;
+  process.m_in = child.in.release();
+  process.m_out = child.out.release();
+  process.m_err = child.err.release();
+  process.m_exit = child.exit_fd.release();
+  return process;
+}
+
+PipedProcess::PipedProcess(PipedProcess&& other) noexcept
+    : m_pid(std::exchange(other.m_pid, -1)),
+      m_in(std::exchange(other.m_in, -1)),
+      m_out(std::exchange(other.m_out, -1)),
+      m_err(std::exchange(other.m_err, -1)),
+      m_exit(std::exchange(other.m_exit, -1)),
+      m_exit_code(other.m_exit_code) {}
+
+PipedProcess::~PipedProcess() {
+  for (int fd : {m_in, m_out, m_err, m_exit}) {
+    if (fd >= 0) ::close(fd);
+  }
+  if (m_pid > 0 && !m_exit_code) {
+    kill();
+    int status = 0;
+    ::waitpid(m_pid, &status, 0);
+  }
+}
+
+std::optional<int> PipedProcess::exit_code() {
+  if (m_exit_code || m_pid <= 0) return m_exit_code;
+  int status = 0;
+  if (::waitpid(m_pid, &status, WNOHANG) == m_pid) m_exit_code = exit_code_of(status);
+  return m_exit_code;
+}
+
+void PipedProcess::kill() {
+  if (m_pid <= 0 || m_exit_code) return;
+  ::kill(-m_pid, SIGKILL);
+  ::kill(m_pid, SIGKILL);
+}
+
 Result<pid_t> start_detached(const std::vector<std::string>& argv, const std::filesystem::path& cwd,
                              const std::filesystem::path& log) {
   if (argv.empty()) return fail(ErrorKind::invalid, "empty command");

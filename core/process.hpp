@@ -64,6 +64,39 @@ class PosixProcessRunner final : public ProcessRunner {
   boost::asio::awaitable<Result<ProcessResult>> run(ProcessSpec spec) override;
 };
 
+// A program lbctl keeps talking to while it runs (an SSH session to an LB's
+// socket): stdin, stdout and stderr are pipes the caller owns once taken; a
+// pidfd turns readable when it exits. It runs in a process group of its own,
+// killed (SIGKILL) and reaped when the object goes.
+class PipedProcess {
+ public:
+  // `spec.input` and `spec.timeout` are not used: the caller writes and
+  // decides how long to wait.
+  static Result<PipedProcess> start(const ProcessSpec& spec);
+  PipedProcess(PipedProcess&& other) noexcept;
+  PipedProcess& operator=(PipedProcess&&) = delete;
+  PipedProcess(const PipedProcess&) = delete;
+  ~PipedProcess();
+
+  pid_t pid() const { return m_pid; }
+  // Each fd once; the caller closes it (e.g. an Asio stream_descriptor).
+  int take_stdin() { return std::exchange(m_in, -1); }
+  int take_stdout() { return std::exchange(m_out, -1); }
+  int take_stderr() { return std::exchange(m_err, -1); }
+  int take_exit_fd() { return std::exchange(m_exit, -1); }
+  // Its exit code (128 + signal when killed by one) once it has exited
+  // (reaped then); nullopt while it runs.
+  std::optional<int> exit_code();
+  // SIGKILL to its process group; reaped by exit_code() or the destructor.
+  void kill();
+
+ private:
+  PipedProcess() = default;
+  pid_t m_pid = -1;
+  int m_in = -1, m_out = -1, m_err = -1, m_exit = -1;
+  std::optional<int> m_exit_code;
+};
+
 // Starts a long-lived process in its own session (it outlives lbctl), stdin
 // from /dev/null, stdout and stderr appended to `log`, in `cwd`.
 Result<pid_t> start_detached(const std::vector<std::string>& argv, const std::filesystem::path& cwd,

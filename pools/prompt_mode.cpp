@@ -21,6 +21,24 @@ void PromptStream::feed(std::string_view data, std::vector<std::string>& answers
   if (m_stream.size() >= prompt.size()) m_scanned = std::max(m_scanned, m_stream.size() - (prompt.size() - 1));
 }
 
+std::string prompt_request(const std::vector<std::string>& commands) {
+  std::string request;
+  for (const auto& command : commands) {
+    request += command;
+    request += '\n';
+    if (command.find('\n') != std::string::npos) request += '\n';  // the empty line ends a payload
+  }
+  return request;
+}
+
+void strip_payload_prompts(std::vector<std::string>& answers) {
+  for (auto& answer : answers) {
+    std::size_t skip = 0;
+    while (answer.compare(skip, 2, "+ ") == 0) skip += 2;
+    answer.erase(0, skip);
+  }
+}
+
 bool is_well_formed(std::string_view command) {
   if (command.find('\r') != std::string_view::npos) return false;
   const auto first_newline = command.find('\n');

@@ -11,6 +11,14 @@ namespace lbctl::pools {
 // True for one line, or a payload command ("... <<" then non-empty lines).
 bool is_well_formed(std::string_view command);
 
+// The text that sends `commands` in prompt mode (each payload command
+// followed by the empty line that ends it).
+std::string prompt_request(const std::vector<std::string>& commands);
+
+// HAProxy prompts "+ " for every payload line it reads: removed from the
+// front of each answer.
+void strip_payload_prompts(std::vector<std::string>& answers);
+
 // The prompt-mode stream cut into answers: each answer ends with "\n> ".
 // Fed as the socket reads, it looks at each byte once, so an answer of
 // megabytes (`show stat` of 10,000 servers) read in 16 KiB pieces costs its

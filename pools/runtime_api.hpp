@@ -1,26 +1,22 @@
 #pragma once
 // HAProxy's runtime API (the stats socket), behind an interface: the real one
-// talks to a unix or tcp socket; tests use an in-memory HAProxy.
+// talks to a unix or tcp socket, over TLS or over SSH; tests use an in-memory
+// HAProxy.
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
-#include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
+#include "pools/runtime_api_endpoint.hpp"
 
 namespace lbctl::pools {
 
-struct RuntimeApiEndpoint {
-  enum class Kind { unix_socket, tcp };
-  Kind kind = Kind::unix_socket;
-  std::string path;  // unix
-  std::string host;  // tcp
-  std::uint16_t port = 0;
-
-  std::string to_string() const;  // "unix:/path" or "tcp:host:port"
-};
+// The stats socket answers in prompt mode; the master CLI (`-S`) has its
+// own prompt and no severity numbers.
+enum class CliDialect { stats, master };
 
 class RuntimeApi {
  public:
@@ -39,5 +35,10 @@ class RuntimeApi {
   // Where it talks to, for messages.
   virtual std::string describe() const = 0;
 };
+
+// The client `endpoint` asks for: SocketRuntimeApi (unix, tcp, tls) or
+// SshRuntimeApi (ssh). `timeout` bounds each exchange.
+std::shared_ptr<RuntimeApi> make_runtime_api(const RuntimeApiEndpoint& endpoint, std::chrono::milliseconds timeout,
+                                             CliDialect dialect = CliDialect::stats);
 
 }  // namespace lbctl::pools

@@ -1,22 +1,8 @@
 #include "lbctl/cli/fleet_setup.hpp"
 
 #include "pools/backend_file.hpp"
-#include "pools/haproxy_socket.hpp"
 
 namespace lbctl {
-
-pools::RuntimeApiEndpoint to_endpoint(const RuntimeApiAddress& address) {
-  pools::RuntimeApiEndpoint endpoint;
-  if (address.kind == RuntimeApiAddress::Kind::unix_socket) {
-    endpoint.kind = pools::RuntimeApiEndpoint::Kind::unix_socket;
-    endpoint.path = address.path;
-  } else {
-    endpoint.kind = pools::RuntimeApiEndpoint::Kind::tcp;
-    endpoint.host = address.host;
-    endpoint.port = address.port;
-  }
-  return endpoint;
-}
 
 namespace {
 
@@ -38,12 +24,11 @@ std::shared_ptr<pools::BackendFile> make_backend_file(const LoadBalancerConfig& 
 pools::Fleet make_fleet(const Config& config, Clock& clock, ProcessRunner& processes, const RuntimeApiWrap& wrap) {
   std::vector<std::unique_ptr<pools::LoadBalancer>> lbs;
   for (const auto& lb : config.load_balancers) {
-    std::shared_ptr<pools::RuntimeApi> api = std::make_shared<pools::SocketRuntimeApi>(to_endpoint(lb.runtime_api), lb.timeout);
+    std::shared_ptr<pools::RuntimeApi> api = pools::make_runtime_api(lb.runtime_api, lb.timeout);
     if (wrap) api = wrap(lb, std::move(api));
     auto balancer = std::make_unique<pools::LoadBalancer>(lb.name, lb.backend, std::move(api), clock);
     if (lb.master_api) {
-      balancer->use_master(std::make_shared<pools::SocketRuntimeApi>(to_endpoint(*lb.master_api), lb.timeout,
-                                                                     pools::CliDialect::master));
+      balancer->use_master(pools::make_runtime_api(*lb.master_api, lb.timeout, pools::CliDialect::master));
     }
     if (lb.persist) balancer->persist_to(make_backend_file(lb, processes), config.new_pool.server_options);
     lbs.push_back(std::move(balancer));

@@ -13,8 +13,6 @@
 
 namespace lbctl {
 
-pools::RuntimeApiEndpoint to_endpoint(const RuntimeApiAddress& address);
-
 // `processes` runs the persist commands (check, read, write); it must outlive the fleet.
 // How each LB's runtime API client is made (the socket client itself, or
 // serve's shared reads around it); empty: the socket client.

@@ -149,11 +149,6 @@ std::string cookie_of(std::string_view rule, std::string_view server_name) {
   return pools::expand_placeholders(rule, {{"name", std::string(server_name)}});
 }
 
-std::string RuntimeApiAddress::to_string() const {
-  if (kind == Kind::unix_socket) return "unix:" + path;
-  return fmt::format("tcp:{}:{}", host, port);
-}
-
 Config parse_config(const std::string& yaml_text, const std::filesystem::path& file) {
   Reader reader(file.string());
   const YAML::Node document = load_document(reader, yaml_text);

@@ -12,6 +12,7 @@
 
 #include "core/duration.hpp"
 #include "health/policy.hpp"
+#include "pools/runtime_api_endpoint.hpp"
 
 namespace lbctl {
 
@@ -23,16 +24,8 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-struct RuntimeApiAddress {
-  enum class Kind { unix_socket, tcp };
-  Kind kind = Kind::unix_socket;
-  std::string path;  // unix: absolute path (relative ones resolved against the config's folder)
-  std::string host;  // tcp
-  std::uint16_t port = 0;
-
-  // "unix:/run/haproxy/admin.sock" or "tcp:127.0.0.1:9999"
-  std::string to_string() const;
-};
+// unix:, tcp:, ssh:// or tls:// (pools/runtime_api_endpoint.hpp).
+using RuntimeApiAddress = pools::RuntimeApiEndpoint;
 
 // Where an LB's configuration lives, so that what lbctl changes at runtime
 // survives a reload: the `server` lines of the backend's section (and the
@@ -55,6 +48,8 @@ struct LoadBalancerConfig {
   std::string name;
   RuntimeApiAddress runtime_api;
   std::optional<RuntimeApiAddress> master_api;  // HAProxy's master CLI: reloads' old workers
+  // tcp: to an address that is not loopback: plain text, no authentication.
+  bool insecure_tcp = false;
   std::string backend;
   Duration timeout{5000};  // per runtime API exchange (connect + answer)
   // An LB that does not answer is retried this long before a step fails.

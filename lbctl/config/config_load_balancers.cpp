@@ -66,13 +66,97 @@ PersistConfig read_persist(Reader& reader, const Value& value, const std::filesy
   return persist;
 }
 
+pools::SshOptions read_ssh(Reader& reader, const Value& value, const std::filesystem::path& folder) {
+  const Section section(reader, value);
+  section.allow({"identity_file", "known_hosts", "command", "program"});
+  pools::SshOptions ssh;
+  // Host keys are always checked, against a file the config names: never
+  // "accept the first one seen" on a path an attacker may sit on.
+  ssh.known_hosts = resolve(folder, nonempty_text(reader, section.require(
+                                        "known_hosts", "the known_hosts file holding each LB host's key")));
+  if (auto identity = section.get("identity_file")) ssh.identity_file = resolve(folder, nonempty_text(reader, *identity));
+  if (auto command = section.get("command")) {
+    ssh.command = argv(reader, *command, {"socket"});
+    for (const auto& arg : ssh.command) {
+      if (!is_one_line(arg)) reader.fail(*command, "holds an argument that is not one printable line");
+    }
+  }
+  if (auto program = section.get("program")) ssh.program = nonempty_text(reader, *program);
+  return ssh;
+}
+
+pools::TlsOptions read_tls(Reader& reader, const Value& value, const std::filesystem::path& folder) {
+  const Section section(reader, value);
+  section.allow({"ca_file", "cert_file", "key_file", "server_name"});
+  pools::TlsOptions tls;
+  tls.ca_file = resolve(folder, nonempty_text(reader, section.require("ca_file", "the CA that signed the LB's certificate")));
+  tls.cert_file = resolve(folder, nonempty_text(reader, section.require("cert_file", "lbctl's client certificate")));
+  tls.key_file = resolve(folder, nonempty_text(reader, section.require("key_file", "the client certificate's key")));
+  if (auto server_name = section.get("server_name")) {
+    tls.server_name = nonempty_text(reader, *server_name);
+    if (!is_one_line(tls.server_name) || tls.server_name.find(' ') != std::string::npos) {
+      reader.fail(*server_name, "is not a host name");
+    }
+  }
+  return tls;
+}
+
+// ssh:// and tls:// need their blocks; plain tcp beyond this host needs the
+// config to say it knows.
+void check_transport(Reader& reader, const Section& section, LoadBalancerConfig& lb, const std::filesystem::path& folder) {
+  std::vector<std::pair<const char*, RuntimeApiAddress*>> addresses{{"runtime_api", &lb.runtime_api}};
+  if (lb.master_api) addresses.emplace_back("master_api", &*lb.master_api);
+  const auto ssh = section.get("ssh");
+  const auto tls = section.get("tls");
+  const pools::SshOptions ssh_options = ssh ? read_ssh(reader, *ssh, folder) : pools::SshOptions{};
+  const pools::TlsOptions tls_options = tls ? read_tls(reader, *tls, folder) : pools::TlsOptions{};
+  bool uses_ssh = false, uses_tls = false, uses_remote_tcp = false;
+  for (auto& [key, address] : addresses) {
+    const Value where = *section.get(key);
+    switch (address->kind) {
+      case RuntimeApiAddress::Kind::ssh:
+        if (!ssh) reader.fail(where, "is ssh://, but this load balancer has no ssh: {known_hosts, identity_file}");
+        address->ssh = ssh_options;
+        uses_ssh = true;
+        break;
+      case RuntimeApiAddress::Kind::tls:
+        if (!tls) reader.fail(where, "is tls://, but this load balancer has no tls: {ca_file, cert_file, key_file}");
+        address->tls = tls_options;
+        uses_tls = true;
+        break;
+      case RuntimeApiAddress::Kind::tcp:
+        if (address->is_loopback()) break;
+        uses_remote_tcp = true;
+        if (!lb.insecure_tcp) {
+          reader.fail(where, fmt::format("is tcp: to {}, which is not this host: HAProxy's admin socket has no "
+                                         "authentication, so anyone who reaches it can add servers. Reach it over "
+                                         "ssh://USER@HOST/PATH (OpenSSH to the LB's host) or tls://HOST:PORT "
+                                         "(mutual TLS to a listen section in front of the socket); or, on a network "
+                                         "only you can reach, say insecure_tcp: true",
+                                         show_value(address->host)));
+        }
+        break;
+      case RuntimeApiAddress::Kind::unix_socket: break;
+    }
+  }
+  if (ssh && !uses_ssh) reader.fail(*ssh, "is given, but neither runtime_api nor master_api is ssh://");
+  if (tls && !uses_tls) reader.fail(*tls, "is given, but neither runtime_api nor master_api is tls://");
+  if (lb.insecure_tcp && !uses_remote_tcp) {
+    reader.fail(*section.get("insecure_tcp"), "is true, but no tcp: address of this load balancer leaves this host");
+  }
+}
+
 LoadBalancerConfig read_load_balancer(Reader& reader, const Value& item, const std::filesystem::path& folder) {
   const Section section(reader, item);
-  section.allow({"name", "runtime_api", "master_api", "backend", "timeout", "unreachable_timeout", "persist"});
+  section.allow({"name", "runtime_api", "master_api", "backend", "timeout", "unreachable_timeout", "persist", "ssh",
+                 "tls", "insecure_tcp"});
   LoadBalancerConfig lb;
   lb.name = name(reader, section.require("name", "a name for this load balancer"));
-  lb.runtime_api = read_socket_address(reader, section.require("runtime_api", "unix:PATH or tcp:HOST:PORT"), folder);
+  lb.runtime_api = read_socket_address(
+      reader, section.require("runtime_api", "unix:PATH, tcp:HOST:PORT, ssh://USER@HOST/PATH or tls://HOST:PORT"), folder);
   if (auto master = section.get("master_api")) lb.master_api = read_socket_address(reader, *master, folder);
+  if (auto insecure = section.get("insecure_tcp")) lb.insecure_tcp = boolean(reader, *insecure);
+  check_transport(reader, section, lb, folder);
   lb.backend = name(reader, section.require("backend", "the HAProxy backend that holds the servers"));
   if (auto timeout = section.get("timeout")) lb.timeout = duration(reader, *timeout, false);
   if (auto timeout = section.get("unreachable_timeout")) lb.unreachable_timeout = duration(reader, *timeout, true);

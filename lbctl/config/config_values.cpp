@@ -30,6 +30,59 @@ bool is_valid_host(std::string_view host) {
          std::all_of(host.begin(), host.end(), [](char c) { return is_alnum(c) || c == '.' || c == '-' || c == '_'; });
 }
 
+bool is_ssh_user(std::string_view user) {
+  return !user.empty() && user.size() <= 32 && user.front() != '-' &&
+         std::all_of(user.begin(), user.end(), [](char c) { return is_alnum(c) || c == '.' || c == '-' || c == '_'; });
+}
+
+// After "ssh://": [USER@]HOST[:PORT]/PATH, PATH the socket on the LB's host.
+std::optional<RuntimeApiAddress> parse_ssh_address(std::string_view rest, std::string* problem) {
+  const std::string_view expected = "; expected ssh://[USER@]HOST[:PORT]/PATH, PATH the socket on the LB's host";
+  const auto slash = rest.find('/');
+  if (slash == std::string_view::npos) {
+    *problem = std::string("has no socket path") + std::string(expected);
+    return std::nullopt;
+  }
+  RuntimeApiAddress address;
+  address.kind = RuntimeApiAddress::Kind::ssh;
+  std::string_view authority = rest.substr(0, slash);
+  address.path = std::string(rest.substr(slash));
+  if (const auto at = authority.find('@'); at != std::string_view::npos) {
+    if (!is_ssh_user(authority.substr(0, at))) {
+      *problem = std::string("has a bad user name (letters, digits, '.', '_', '-', not first)") +
+                 std::string(expected);
+      return std::nullopt;
+    }
+    address.user = std::string(authority.substr(0, at));
+    authority.remove_prefix(at + 1);
+  }
+  // A port after the last ':' outside brackets.
+  const auto colon = authority.rfind(':');
+  if (colon != std::string_view::npos && authority.find(']', colon) == std::string_view::npos) {
+    const auto port = parse_port(authority.substr(colon + 1));
+    if (!port) {
+      *problem = std::string("has a bad port (1-65535)") + std::string(expected);
+      return std::nullopt;
+    }
+    address.port = *port;
+    authority = authority.substr(0, colon);
+  }
+  if (!is_valid_host(authority) || authority.front() == '-') {
+    *problem = std::string("has a bad host (a name, an IPv4 address or a bracketed IPv6 one)") +
+               std::string(expected);
+    return std::nullopt;
+  }
+  address.host = std::string(authority);
+  if (address.host.front() == '[') address.host = address.host.substr(1, address.host.size() - 2);
+  // The path reaches the far side's shell inside the command: a plain path only.
+  if (!is_haproxy_path(address.path)) {
+    *problem = std::string("has a socket path with characters other than A-Z a-z 0-9 . _ / -") +
+               std::string(expected);
+    return std::nullopt;
+  }
+  return address;
+}
+
 }  // namespace
 
 bool is_valid_address(std::string_view text, std::string* problem) {
@@ -78,7 +131,21 @@ std::optional<RuntimeApiAddress> parse_runtime_api(std::string_view text, std::s
     address.port = *parse_port(rest.substr(colon + 1));
     return address;
   }
-  *problem = "is neither unix:PATH nor tcp:HOST:PORT";
+  if (text.starts_with("ssh://")) return parse_ssh_address(text.substr(6), problem);
+  if (text.starts_with("tls://")) {
+    const std::string_view rest = text.substr(6);
+    std::string why;
+    if (!is_valid_address(rest, &why)) {
+      *problem = "is not tls://HOST:PORT (the address " + why + ")";
+      return std::nullopt;
+    }
+    const auto colon = rest.rfind(':');
+    address.kind = RuntimeApiAddress::Kind::tls;
+    address.host = std::string(rest.substr(0, colon));
+    address.port = *parse_port(rest.substr(colon + 1));
+    return address;
+  }
+  *problem = "is none of unix:PATH, tcp:HOST:PORT, ssh://[USER@]HOST[:PORT]/PATH or tls://HOST:PORT";
   return std::nullopt;
 }
 

@@ -12,7 +12,8 @@
 
 namespace lbctl::config_detail {
 
-// "unix:PATH" or "tcp:HOST:PORT"; the path is kept as written (not resolved).
+// "unix:PATH", "tcp:HOST:PORT", "ssh://[USER@]HOST[:PORT]/PATH" or
+// "tls://HOST:PORT"; a unix path is kept as written (not resolved).
 std::optional<RuntimeApiAddress> parse_runtime_api(std::string_view text, std::string* problem);
 
 // "HOST:PORT": a host name, an IPv4 address or a bracketed IPv6 one, and a port 1-65535.

@@ -108,8 +108,8 @@ TEST_CASE("an unknown persist key is refused with the closest one", "[config][pe
 TEST_CASE("a bad master_api is refused like a bad runtime_api", "[config][persist]") {
   const auto error = config_error(with_lbs("load_balancers:\n  - name: lb1\n    runtime_api: unix:/s\n    backend: app\n"
                                            "    master_api: http://lb1\n"));
-  CHECK(error == "shop.yaml:10:17: load_balancers[0].master_api: \"http://lb1\" is neither unix:PATH nor "
-                 "tcp:HOST:PORT");
+  CHECK(error == "shop.yaml:10:17: load_balancers[0].master_api: \"http://lb1\" is none of unix:PATH, "
+                 "tcp:HOST:PORT, ssh://[USER@]HOST[:PORT]/PATH or tls://HOST:PORT");
 }
 
 TEST_CASE("without persist or master_api the config warns once, naming the LBs", "[config][persist]") {

@@ -58,9 +58,9 @@ TEST_CASE("a name longer than 64 characters is refused", "[config]") {
             "...\" is not a valid name; expected 1-64 characters from [A-Za-z0-9._-]");
 }
 
-TEST_CASE("a runtime_api that is neither unix nor tcp is refused", "[config]") {
+TEST_CASE("a runtime_api of no known kind is refused", "[config]") {
   CHECK(config_error(with_lbs("load_balancers:\n  - {name: lb1, runtime_api: \"http://lb1:9999\", backend: app}\n")) ==
-        "shop.yaml:7:30: load_balancers[0].runtime_api: \"http://lb1:9999\" is neither unix:PATH nor tcp:HOST:PORT");
+        "shop.yaml:7:30: load_balancers[0].runtime_api: \"http://lb1:9999\" is none of unix:PATH, tcp:HOST:PORT, ssh://[USER@]HOST[:PORT]/PATH or tls://HOST:PORT");
 }
 
 TEST_CASE("a tcp runtime_api with a port above 65535 is refused", "[config]") {
@@ -106,7 +106,7 @@ TEST_CASE("two entries for the same socket and backend are refused", "[config]")
 TEST_CASE("an unknown key in a load balancer is named with its index", "[config]") {
   CHECK(config_error(with_lbs("load_balancers:\n  - name: lb1\n    runtime-api: unix:/s\n    backend: app\n")) ==
         "shop.yaml:8:5: load_balancers[0].runtime-api: unknown key; did you mean runtime_api? (expected one of: "
-        "name, runtime_api, master_api, backend, timeout, unreachable_timeout, persist)");
+        "name, runtime_api, master_api, backend, timeout, unreachable_timeout, persist, ssh, tls, insecure_tcp)");
 }
 
 TEST_CASE("a load balancer without a backend is reported at its entry", "[config]") {

@@ -1,0 +1,84 @@
+#pragma once
+// The runtime API (or master CLI) of an HAProxy on another host, over
+// OpenSSH: lbctl runs the system's ssh client (an argv, never a shell here;
+// BatchMode; host keys checked against the known_hosts file the config
+// names) and the far side's socat joins each session to the socket.
+//
+// One long-lived SSH connection per LB (ssh -M -N: the ControlMaster, in a
+// private folder), started again when it breaks; every exchange is a session
+// multiplexed on it (no handshake of its own) in prompt mode, one socket
+// connection per batch as on a local socket. A session is not kept across
+// batches on purpose: after a reload the old worker would keep answering it
+// (and keep living while it stays open).
+//
+// A batch the connection breaks in the middle of fails with `timeout`: some
+// of it may have run, and callers read again before acting (never assumed
+// done).
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+#include <vector>
+
+#include "core/async_mutex.hpp"
+#include "pools/runtime_api.hpp"
+
+namespace lbctl::pools {
+
+class SshRuntimeApi final : public RuntimeApi {
+ public:
+  SshRuntimeApi(RuntimeApiEndpoint endpoint, std::chrono::milliseconds timeout, CliDialect dialect = CliDialect::stats);
+  ~SshRuntimeApi() override;
+
+  boost::asio::awaitable<Result<std::vector<std::string>>> run(std::vector<std::string> commands) override;
+  std::string describe() const override { return m_endpoint.to_string(); }
+
+  // The ssh client holding the connection (0: none): tests kill it mid-batch.
+  pid_t connection_pid() const;
+  // How many connections were made (each batch reuses the live one).
+  std::size_t connections_started() const { return m_connections; }
+
+  struct Child;
+
+ private:
+  boost::asio::awaitable<Result<void>> ensure_connection();
+  boost::asio::awaitable<Result<std::shared_ptr<Child>>> start(std::vector<std::string> argv);
+  boost::asio::awaitable<Result<void>> converse(std::shared_ptr<Child> session, std::string request,
+                                                std::function<bool(std::string_view)> on_data);
+  boost::asio::awaitable<Error> explain(std::shared_ptr<Child> child);
+  boost::asio::awaitable<Result<std::string>> session(std::string request, std::function<bool(std::string_view)> on_data);
+
+  RuntimeApiEndpoint m_endpoint;
+  std::chrono::milliseconds m_timeout;
+  CliDialect m_dialect;
+  AsyncMutex m_one_at_a_time;
+  std::string m_control_path;          // the connection's socket; empty: no sharing (each session connects)
+  std::shared_ptr<Child> m_connection;  // ssh -M -N
+  std::size_t m_connections = 0;
+  bool m_reached = false;  // a session has answered: a missing socket later is HAProxy restarting
+};
+
+// What an ssh invocation is for: the shared connection (-M -N, no command), a
+// session on it (ControlMaster=no: alone when the connection is gone), or a
+// session with no sharing at all.
+enum class SshRole { connection, session };
+
+// ssh's argv to `endpoint`: for a session, the remote command last, quoted
+// for the far side's shell. `control_path` empty: no connection sharing.
+std::vector<std::string> ssh_argv(const RuntimeApiEndpoint& endpoint, std::chrono::milliseconds connect_timeout,
+                                  const std::string& control_path, SshRole role);
+
+// One argument made safe for a POSIX shell: kept when it is only
+// [A-Za-z0-9._/:=@%+,-], else single-quoted.
+std::string shell_quote(std::string_view arg);
+
+// What a failed session's stderr and exit code say, in words that name the
+// cause (host key, login, socket, socat, network). `reached_before`: this
+// client has had answers, so a missing socket is HAProxy restarting
+// (unreachable, retried), not a wrong path (invalid).
+Error explain_ssh_failure(const RuntimeApiEndpoint& endpoint, std::string_view stderr_text,
+                          std::optional<int> exit_code, bool reached_before);
+
+}  // namespace lbctl::pools
