@@ -136,7 +136,11 @@ asio::awaitable<std::expected<PlanReport, PlanFailure>> gather_plan(const Config
   for (std::size_t i = 0; i < snapshots.size(); ++i) {
     if (!snapshots[i].result) {
       const auto& error = snapshots[i].result.error();
-      if (error.kind == ErrorKind::refused) co_return Failure(PlanFailure{ErrorKind::invalid, error.message});
+      // HAProxy said no, or the way to it is misconfigured (a host key, a
+      // certificate, a socket path): the config's to fix, exit 2.
+      if (error.kind == ErrorKind::refused || error.kind == ErrorKind::invalid) {
+        co_return Failure(PlanFailure{ErrorKind::invalid, error.message});
+      }
       unreachable += (unreachable.empty() ? "" : "; ") + error.message;
       continue;
     }

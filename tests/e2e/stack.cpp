@@ -64,6 +64,17 @@ Stack::Stack(StackOptions options) : m_options(std::move(options)), m_postgres(m
     servers.push_back({name, "127.0.0.1:" + std::to_string(port), ""});
   }
   if (m_options.maintenance) m_dir.write("maintenance.map", "");
+  std::filesystem::path lb2_pem;
+  if (m_options.remote_lbs) {
+    if (m_options.lbs != 2) throw std::runtime_error("remote_lbs needs two LBs");
+    m_sshd = std::make_unique<SshdFixture>();
+    m_certs = std::make_unique<TestCertificates>(m_dir / "tls");
+    const KeyPair server = m_certs->server("lb2", {"lb2.example.test"});
+    lb2_pem = m_dir.write("tls/lb2.pem", read_file(server.cert) + read_file(server.key));
+    m_certs->client("lbctl", "lbctl");
+    m_tls_port = free_port();
+    m_tls_master_port = free_port();
+  }
   for (std::size_t i = 0; i < m_options.lbs; ++i) {
     HaproxyOptions lb;
     lb.servers = servers;
@@ -78,9 +89,18 @@ Stack::Stack(StackOptions options) : m_options(std::move(options)), m_postgres(m
     if (m_options.master_worker) lb.extra_frontend.push_back("option httpclose");
     lb.maintenance_map = m_options.maintenance;
     if (m_options.maintenance) lb.maintenance_map_file = maintenance_map();
-    if (m_options.edit_lb_config) {
-      lb.edit_config = [this, i](const std::string& text) { return m_options.edit_lb_config(i, text); };
-    }
+    lb.edit_config = [this, i, lb2_pem](const std::string& generated) {
+      std::string text = m_options.edit_lb_config ? m_options.edit_lb_config(i, generated) : generated;
+      if (m_options.remote_lbs && i == 1) {
+        const std::string socket = stats_socket_of(generated);
+        text += "\n" + tls_cli_listen("lbctl-cli", lb2_pem, m_certs->ca_cert(), m_tls_port, socket);
+        if (m_options.master_worker) {
+          const auto master = std::filesystem::path(socket).parent_path() / "master.sock";
+          text += "\n" + tls_cli_listen("lbctl-master-cli", lb2_pem, m_certs->ca_cert(), m_tls_master_port, master);
+        }
+      }
+      return text;
+    };
     m_lbs.push_back(std::make_unique<HaproxyFixture>(lb));
   }
   // Both LBs see every old server UP before the test starts.
@@ -116,6 +136,38 @@ Stack::~Stack() {
   }
 }
 
+// lb1 over ssh (persist read and write over ssh as well), lb2 over mutual TLS.
+void Stack::write_remote_lb(std::ostringstream& yaml, std::size_t i) {
+  HaproxyFixture& lb = *m_lbs[i];
+  yaml << "  - name: lb" << i + 1 << "\n    backend: app\n";
+  if (i == 0) {
+    yaml << "    runtime_api: " << m_sshd->url(lb.socket_path()) << "\n";
+    if (m_options.master_worker) yaml << "    master_api: " << m_sshd->url(lb.master_socket_path()) << "\n";
+    yaml << "    ssh: {identity_file: " << m_sshd->identity_file().string()
+         << ", known_hosts: " << m_sshd->known_hosts().string() << "}\n";
+  } else {
+    yaml << "    runtime_api: tls://127.0.0.1:" << m_tls_port << "\n";
+    if (m_options.master_worker) yaml << "    master_api: tls://127.0.0.1:" << m_tls_master_port << "\n";
+    yaml << "    tls: {ca_file: " << m_certs->ca_cert().string() << ", cert_file: " << (m_dir / "tls" / "lbctl.crt").string()
+         << ", key_file: " << (m_dir / "tls" / "lbctl.key").string() << ", server_name: lb2.example.test}\n";
+  }
+  if (!m_options.persist) return;
+  yaml << "    persist:\n      file: " << lb.config_file().string() << "\n";
+  if (i == 0) {
+    // What an LB host's files look like from the deploy host: through ssh.
+    const std::vector<std::string> ssh{"ssh", "-T", "-o", "BatchMode=yes", "-o",
+                                       "UserKnownHostsFile=" + m_sshd->known_hosts().string(), "-i",
+                                       m_sshd->identity_file().string(), "-p", std::to_string(m_sshd->port()),
+                                       "root@127.0.0.1"};
+    auto read = ssh;
+    read.insert(read.end(), {"cat", "{file}"});
+    auto write = ssh;
+    write.insert(write.end(), {std::string(LBCTL_SOURCE_DIR) + "/configs/lb-host/lbctl-install-file", "{file}"});
+    yaml << "      read: " << yaml_list(read) << "\n      write: " << yaml_list(write) << "\n";
+  }
+  if (!m_options.persist_check.empty()) yaml << "      check: " << yaml_list(m_options.persist_check) << "\n";
+}
+
 void Stack::write_config() {
   std::ostringstream yaml;
   yaml << "service: shop\n"
@@ -124,6 +176,10 @@ void Stack::write_config() {
        << "  partition_timeout: 1s\n  lease: 2s\n"
        << "load_balancers:\n";
   for (std::size_t i = 0; i < m_lbs.size(); ++i) {
+    if (m_options.remote_lbs) {
+      write_remote_lb(yaml, i);
+      continue;
+    }
     // lb1 on the unix socket, the others over tcp.
     yaml << "  - name: lb" << i + 1 << "\n    runtime_api: "
          << (i == 0 ? m_lbs[i]->runtime_api_unix() : m_lbs[i]->runtime_api_tcp()) << "\n    backend: app\n";

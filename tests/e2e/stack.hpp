@@ -5,6 +5,7 @@
 // put load through the LBs and sample what HAProxy reports.
 
 #include <atomic>
+#include <sstream>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -15,6 +16,8 @@
 
 #include "tests/support/child_process.hpp"
 #include "tests/support/haproxy_fixture.hpp"
+#include "tests/support/sshd_fixture.hpp"
+#include "tests/support/test_certificates.hpp"
 #include "tests/support/postgres_fixture.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -48,6 +51,11 @@ struct StackOptions {
   std::vector<std::pair<std::string, std::string>> env;
   // Edits LB i's generated haproxy.cfg before HAProxy starts from it.
   std::function<std::string(std::size_t, const std::string&)> edit_lb_config;
+  // The LBs as if on other hosts: lb1 over ssh:// (a real sshd on loopback;
+  // persist read and write over ssh too), lb2 over tls:// (the listen section
+  // of configs/haproxy-tls-cli.cfg in front of its socket, and of its master
+  // CLI with master_worker). Needs lbs == 2.
+  bool remote_lbs = false;
 };
 
 struct LbctlRun {
@@ -91,6 +99,7 @@ class Stack {
 
  private:
   void write_config();
+  void write_remote_lb(std::ostringstream& yaml, std::size_t i);
 
   StackOptions m_options;
   TempDir m_dir;
@@ -98,6 +107,11 @@ class Stack {
   std::vector<std::unique_ptr<ChildProcess>> m_old_servers;
   std::vector<std::unique_ptr<HaproxyFixture>> m_lbs;
   std::filesystem::path m_config_file;
+  // remote_lbs: the sshd lb1 is reached through, and lb2's TLS listeners.
+  std::unique_ptr<SshdFixture> m_sshd;
+  std::unique_ptr<TestCertificates> m_certs;
+  std::uint16_t m_tls_port = 0;
+  std::uint16_t m_tls_master_port = 0;
   std::string m_state_url;  // "" = Postgres' socket
 };
 

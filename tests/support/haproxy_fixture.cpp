@@ -292,4 +292,28 @@ std::vector<std::string> HaproxyFixture::servers() const {
   return names;
 }
 
+std::string tls_cli_listen(const std::string& name, const std::filesystem::path& pem, const std::filesystem::path& ca,
+                           std::uint16_t port, const std::string& socket) {
+  std::string text = read_file(std::filesystem::path(LBCTL_SOURCE_DIR) / "configs" / "haproxy-tls-cli.cfg");
+  auto replace = [&text](const std::string& from, const std::string& to) {
+    const auto at = text.find(from);
+    if (at == std::string::npos) throw std::runtime_error("configs/haproxy-tls-cli.cfg no longer holds " + from);
+    text.replace(at, from.size(), to);
+  };
+  replace("listen lbctl-cli", "listen " + name);
+  replace("bind :9443", "bind 127.0.0.1:" + std::to_string(port));
+  replace("/etc/haproxy/lbctl-cli.pem", pem.string());
+  replace("/etc/haproxy/lbctl-ca.crt", ca.string());
+  replace("unix@/run/haproxy/admin.sock", "unix@" + socket);
+  return text;
+}
+
+std::string stats_socket_of(const std::string& config) {
+  const std::string key = "stats socket ";
+  const auto at = config.find(key);
+  if (at == std::string::npos) return {};
+  const auto start = at + key.size();
+  return config.substr(start, config.find_first_of(" \n", start) - start);
+}
+
 }  // namespace lbctl::test

@@ -134,6 +134,15 @@ class HaproxyFixture {
 // that starts HAProxy or runs `haproxy -c` takes it from here.
 std::string haproxy_program();
 
+// configs/haproxy-tls-cli.cfg, the listen section that puts mutual TLS in
+// front of a local socket, with a test's files: its name, the LB's
+// certificate and key (`pem`), the CA client certificates must chain to,
+// the port it binds on 127.0.0.1, and the socket it joins.
+std::string tls_cli_listen(const std::string& name, const std::filesystem::path& pem, const std::filesystem::path& ca,
+                           std::uint16_t port, const std::string& socket);
+// The admin socket a generated config names (its `stats socket PATH` line).
+std::string stats_socket_of(const std::string& config);
+
 // The Pid line of a `show info` answer (0 when absent).
 std::uint64_t pid_in_show_info(const std::string& show_info);
 // The pids the master CLI's `show proc` lists under `section` ("# workers",

@@ -34,22 +34,6 @@ Result<Strings> run(boost::asio::io_context& io, RuntimeApi& api, Strings comman
   return run_async(io, api.run(std::move(commands)));
 }
 
-// configs/haproxy-tls-cli.cfg with this test's files, port and socket.
-std::string tls_listen_section(const std::filesystem::path& pem, const std::filesystem::path& ca, std::uint16_t port,
-                               const std::string& socket) {
-  std::string text = read_file(std::filesystem::path(LBCTL_SOURCE_DIR) / "configs" / "haproxy-tls-cli.cfg");
-  auto replace = [&text](const std::string& from, const std::string& to) {
-    const auto at = text.find(from);
-    REQUIRE(at != std::string::npos);
-    text.replace(at, from.size(), to);
-  };
-  replace("bind :9443", fmt::format("bind 127.0.0.1:{}", port));
-  replace("/etc/haproxy/lbctl-cli.pem", pem.string());
-  replace("/etc/haproxy/lbctl-ca.crt", ca.string());
-  replace("unix@/run/haproxy/admin.sock", "unix@" + socket);
-  return text;
-}
-
 // An HAProxy whose admin socket is reached only through the TLS listen section.
 struct TlsLb {
   TempDir dir;
@@ -64,10 +48,7 @@ struct TlsLb {
     HaproxyOptions options;
     options.master_worker = true;
     options.edit_config = [this, pem](const std::string& config) {
-      // The fixture's admin socket, from its own `stats socket PATH ...` line.
-      const auto at = config.find("stats socket ") + std::string("stats socket ").size();
-      const std::string socket = config.substr(at, config.find(' ', at) - at);
-      return config + "\n" + tls_listen_section(pem, ca.ca_cert(), port, socket);
+      return config + "\n" + tls_cli_listen("lbctl-cli", pem, ca.ca_cert(), port, stats_socket_of(config));
     };
     haproxy = std::make_unique<HaproxyFixture>(options);
   }

@@ -1,0 +1,101 @@
+// A fleet whose LBs are on "other hosts": lb1 reached over OpenSSH (a real
+// sshd; the admin socket local to it), lb2 over mutual TLS (the listen
+// section of configs/haproxy-tls-cli.cfg in front of its socket and master
+// CLI). The same cutover as on local sockets, under load, persisted and
+// reloaded; and the trust problems refused before anything changes.
+
+#include "tests/support/catch.hpp"
+
+#include <fstream>
+
+#include "tests/e2e/stack.hpp"
+#include "tests/e2e/under_load.hpp"
+
+using namespace lbctl::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+StackOptions remote() {
+  StackOptions options;
+  options.remote_lbs = true;
+  options.master_worker = true;
+  options.persist = true;
+  return options;
+}
+
+void replace_in_config(Stack& stack, const std::string& from, const std::string& to) {
+  std::string text = read_file(stack.config_file());
+  const auto at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  text.replace(at, from.size(), to);
+  std::ofstream(stack.config_file()) << text;
+}
+
+}  // namespace
+
+TEST_CASE("lb1 over ssh and lb2 over mutual TLS: a cutover under wrk exits 0 with 0 failed requests, persisted, and "
+          "both LBs reloaded after it still fail none",
+          "[e2e][remote]") {
+  Stack stack(remote());
+  UnderLoad load(stack);
+  const auto run = stack.lbctl({"cutover", "--yes"});
+  INFO(run.out);
+  REQUIRE(run.exit_code == 0);
+  CHECK(run.out.find("no master_api") == std::string::npos);
+  CHECK(run.out.find("no persist") == std::string::npos);
+  CHECK(sorted_view(stack) == k_done_view);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const std::string text = read_file(stack.lb(i).config_file());
+    INFO(text);
+    CHECK(text.find("server v2-1 127.0.0.1:") != std::string::npos);
+    CHECK(text.find("server v2-2 127.0.0.1:") != std::string::npos);
+    CHECK(text.find("old-") == std::string::npos);
+  }
+  for (std::size_t i = 0; i < 2; ++i) stack.lb(i).reload();
+  CHECK(eventually([&] { return sorted_view(stack) == k_done_view; }, 10s));
+  std::this_thread::sleep_for(1s);
+  load.check();
+  // What serve, status and drift read goes the same ways.
+  const auto servers = stack.lbctl({"servers"});
+  INFO(servers.out);
+  CHECK(servers.exit_code == 0);
+  CHECK(servers.out.find("v2-1") != std::string::npos);
+}
+
+TEST_CASE("a wrong CA for lb2, an unknown host key or a missing socket for lb1: exit 2 at preflight naming the LB and "
+          "the cause, nothing changed",
+          "[e2e][remote]") {
+  Stack stack(remote());
+  const std::string config = read_file(stack.config_file());
+  TempDir other;
+  TestCertificates other_ca(other.path(), "another CA");
+  struct Case {
+    std::string from;
+    std::string to;
+    std::string lb;
+    std::string words;
+  };
+  const auto ca_at = config.find("ca_file: ") + 9;
+  const std::string ca_file = config.substr(ca_at, config.find(',', ca_at) - ca_at);
+  const auto kh_at = config.find("known_hosts: ") + 13;
+  const std::string known_hosts = config.substr(kh_at, config.find('}', kh_at) - kh_at);
+  const std::vector<Case> cases{
+      {"ca_file: " + ca_file, "ca_file: " + other_ca.ca_cert().string(), "lb2",
+       "the LB's certificate is not signed by tls.ca_file"},
+      {"known_hosts: " + known_hosts, "known_hosts: " + (other.path() / "known_hosts").string(), "lb1",
+       "the host key of 127.0.0.1 is not the one in ssh.known_hosts"},
+      // The socket is not where the config says on lb1's host.
+      {stack.lb(0).socket_path() + "\n", "/run/gone.sock\n", "lb1", "there is no socket at /run/gone.sock"},
+  };
+  for (const auto& c : cases) {
+    std::ofstream(stack.config_file()) << config;
+    replace_in_config(stack, c.from, c.to);
+    const auto run = stack.lbctl({"cutover", "--yes"});
+    INFO(run.out);
+    CHECK(run.exit_code == 2);
+    CHECK(run.out.find(c.words) != std::string::npos);
+    CHECK(run.out.find(c.lb + ":") != std::string::npos);
+    CHECK(stack.fleet_view() == k_original_view);
+  }
+}
