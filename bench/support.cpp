@@ -124,7 +124,24 @@ BenchFleet::BenchFleet(FleetOptions options) : m_options(std::move(options)), m_
   }
   lb.server_options = m_options.server_options;
   lb.extra_global.push_back("maxconn 4000");
-  for (std::size_t i = 0; i < m_options.lbs; ++i) m_lbs.push_back(std::make_unique<test::HaproxyFixture>(lb));
+  std::filesystem::path pem;
+  if (m_options.transport == "ssh") m_sshd = std::make_unique<test::SshdFixture>();
+  if (m_options.transport == "tls") {
+    m_certs = std::make_unique<test::TestCertificates>(m_dir / "tls");
+    const auto server = m_certs->server("lb");
+    pem = m_dir.write("tls/lb.pem", test::read_file(server.cert) + test::read_file(server.key));
+    m_certs->client("lbctl", "lbctl");
+  }
+  for (std::size_t i = 0; i < m_options.lbs; ++i) {
+    if (m_certs) {
+      const auto port = test::free_port();
+      m_tls_ports.push_back(port);
+      lb.edit_config = [this, pem, port](const std::string& text) {
+        return text + "\n" + test::tls_cli_listen("lbctl-cli", pem, m_certs->ca_cert(), port, test::stats_socket_of(text));
+      };
+    }
+    m_lbs.push_back(std::make_unique<test::HaproxyFixture>(lb));
+  }
   // Every old server UP on every LB before the clock starts.
   for (auto& l : m_lbs) {
     const bool up = test::eventually(
@@ -141,8 +158,17 @@ BenchFleet::BenchFleet(FleetOptions options) : m_options(std::move(options)), m_
   std::ostringstream yaml;
   yaml << "service: bench\nstate:\n  database_url: \"from-the-environment\"\nload_balancers:\n";
   for (std::size_t i = 0; i < m_lbs.size(); ++i) {
-    yaml << "  - name: lb" << i + 1 << "\n    runtime_api: " << m_lbs[i]->runtime_api_unix() << "\n    backend: app\n"
-         << "    timeout: 30s\n";
+    yaml << "  - name: lb" << i + 1 << "\n    backend: app\n    timeout: 30s\n";
+    if (m_sshd) {
+      yaml << "    runtime_api: " << m_sshd->url(m_lbs[i]->socket_path()) << "\n    ssh: {identity_file: "
+           << m_sshd->identity_file().string() << ", known_hosts: " << m_sshd->known_hosts().string() << "}\n";
+    } else if (m_certs) {
+      yaml << "    runtime_api: tls://127.0.0.1:" << m_tls_ports[i] << "\n    tls: {ca_file: "
+           << m_certs->ca_cert().string() << ", cert_file: " << (m_dir / "tls" / "lbctl.crt").string()
+           << ", key_file: " << (m_dir / "tls" / "lbctl.key").string() << "}\n";
+    } else {
+      yaml << "    runtime_api: " << m_lbs[i]->runtime_api_unix() << "\n";
+    }
     if (m_options.persist) yaml << "    persist:\n      file: " << (m_lbs[i]->dir() / "haproxy.cfg").string() << "\n";
   }
   yaml << "old_pool:\n  discover: true\nnew_pool:\n  count: " << m_options.new_servers

@@ -16,6 +16,8 @@
 
 #include "tests/support/child_process.hpp"
 #include "tests/support/haproxy_fixture.hpp"
+#include "tests/support/sshd_fixture.hpp"
+#include "tests/support/test_certificates.hpp"
 #include "tests/support/postgres_fixture.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -69,6 +71,10 @@ struct FleetOptions {
   bool persist = false;
   // Postgres also listens on 127.0.0.1 (postgres().tcp_port()).
   bool postgres_tcp = false;
+  // How lbctl reaches each LB: "unix" (its socket), "ssh" (sshd on loopback,
+  // socat to the socket), "tls" (the listen section of
+  // configs/haproxy-tls-cli.cfg in front of the socket).
+  std::string transport = "unix";
 };
 
 struct LbctlResult {
@@ -116,6 +122,9 @@ class BenchFleet {
   std::vector<std::string> m_old_addresses;
   std::vector<std::string> m_new_addresses;
   std::vector<std::unique_ptr<test::HaproxyFixture>> m_lbs;
+  std::unique_ptr<test::SshdFixture> m_sshd;
+  std::unique_ptr<test::TestCertificates> m_certs;
+  std::vector<std::uint16_t> m_tls_ports;
   std::filesystem::path m_config;
 };
 

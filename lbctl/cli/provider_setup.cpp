@@ -5,6 +5,7 @@ namespace lbctl {
 pools::LocalProviderOptions to_local_options(const ProviderConfig& provider) {
   pools::LocalProviderOptions options;
   options.command = provider.command;
+  options.host = provider.host;
   options.ports = pools::PortRange{provider.port_min, provider.port_max};
   options.base_dir = provider.base_dir;
   options.health_file = provider.health_file;

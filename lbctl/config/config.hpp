@@ -93,7 +93,10 @@ struct ProviderConfig {
   enum class Type { local, exec, static_ };
   Type type = Type::local;
   // local
-  std::vector<std::string> command;  // placeholders {port} {dir} {name}
+  std::vector<std::string> command;  // placeholders {port} {dir} {name} {host}
+  // The address new servers listen on and the LBs reach them at: loopback
+  // when the LBs are on this host, this host's address when they are not.
+  std::string host = "127.0.0.1";
   std::uint16_t port_min = 18300;
   std::uint16_t port_max = 18399;
   std::filesystem::path base_dir;

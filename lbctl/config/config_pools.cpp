@@ -181,8 +181,18 @@ ProviderConfig read_provider(Reader& reader, const Value& value, const std::file
     if (auto timeout = section.get("timeout")) provider.timeout = duration(reader, *timeout, false);
   };
   if (provider.type == ProviderConfig::Type::local) {
-    section.allow({"type", "command", "ports", "base_dir", "health_file", "start_timeout", "stop_grace"},
+    section.allow({"type", "command", "host", "ports", "base_dir", "health_file", "start_timeout", "stop_grace"},
                   "a local provider");
+    if (auto host = section.get("host")) {
+      provider.host = nonempty_text(reader, *host);
+      std::string problem;
+      // An IP address (a name could resolve to several): HOST:1 must be a valid address.
+      if (!is_valid_address(provider.host + ":1", &problem) || provider.host.find_first_not_of("0123456789.:[]abcdefABCDEF") != std::string::npos) {
+        reader.fail(*host, fmt::format("{} is not an IP address (IPv6 in brackets); expected the address new servers "
+                                       "listen on, e.g. 10.0.0.5",
+                                       show_value(provider.host)));
+      }
+    }
     provider.command = argv(reader, section.require("command", "the server's argv, with {port}, {dir}, {name}"),
                             {"port", "dir", "name", "host", "release", "old_release"});
     const Value ports = section.require("ports", "a port range \"A-B\" for new servers");

@@ -5,6 +5,7 @@
 // interrupted rollback resumes.
 
 #include <fmt/format.h>
+#include <map>
 #include <unordered_map>
 
 #include "lbctl/cutover/maintenance.hpp"
@@ -238,8 +239,52 @@ asio::awaitable<Result<void>> page_off_and_unfreeze(CutoverRun& run) {
 
 }  // namespace
 
+// When an LB does not answer, the rollback cannot finish: on every LB that
+// does, and where the old servers are UP as before, the new servers are
+// deleted anyway, so no LB is left half-done while the operator waits for
+// the other (the new servers keep running: the silent LB may still send
+// them traffic). `lbctl abort` finishes the rest once it answers.
+asio::awaitable<void> new_pool_off_answering_lbs(CutoverRun& run) {
+  const auto before = old_pool_before(run, run.fleet());
+  const auto names = run.new_names();
+  const auto poll = std::min<std::chrono::milliseconds>(run.config().drain.poll, 1s);
+  const auto timeout = run.config().drain.timeout;
+  std::size_t index = 0;
+  std::map<std::string, std::size_t> index_of;
+  for (const auto& lb : run.fleet().lbs()) index_of[lb->name()] = index++;
+  auto off = [&](pools::LoadBalancer& lb) -> asio::awaitable<Result<pools::Applied>> {
+    auto state = co_await lb.snapshot();
+    if (!state) co_return std::unexpected(state.error());
+    const auto& up = before.at(index_of.at(lb.name())).up;
+    for (const auto& name : up) {
+      const auto stat = std::find_if(state->stats.begin(), state->stats.end(),
+                                     [&](const pools::ServerStat& s) { return s.name == name; });
+      if (stat == state->stats.end() || !stat->is_fully_up()) {
+        co_return fail(ErrorKind::conflict, fmt::format("{}: {} is not UP again yet", lb.name(), name));
+      }
+    }
+    co_return co_await lb.ensure_deleted(names, timeout, poll);
+  };
+  const auto results = co_await run.fleet().each<pools::Applied>(off);
+  std::vector<std::string> done, not_done;
+  for (const auto& result : results) {
+    if (result.result) done.push_back(result.lb);
+    else not_done.push_back(result.result.error().message);
+  }
+  if (done.empty()) co_return;
+  run.emit(Step::rollback, EventKind::warning,
+           fmt::format("new servers detached from {} (its old servers UP as before); not from the rest: {}. The new "
+                       "servers keep running until `lbctl abort` finishes the rollback there",
+                       fmt::join(done, ", "), fmt::join(not_done, "; ")));
+}
+
 asio::awaitable<Result<void>> roll_back(CutoverRun& run) {
-  if (auto back = co_await old_pool_back(run); !back) co_return back;
+  if (auto back = co_await old_pool_back(run); !back) {
+    if (back.error().kind == ErrorKind::unreachable || back.error().kind == ErrorKind::timeout) {
+      co_await new_pool_off_answering_lbs(run);
+    }
+    co_return back;
+  }
   if (auto out = co_await new_pool_out(run); !out) co_return out;
   co_return co_await page_off_and_unfreeze(run);
 }

@@ -15,6 +15,18 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// The HTTP status of a GET from a lab host (0: no answer).
+int lab_get(const Lab& lab, const std::string& host, const std::string& url) {
+  auto argv = lab.on(host);
+  argv.insert(argv.end(), {"curl", "-s", "-o", "/dev/null", "-m", "2", "-w", "%{http_code}", url});
+  const auto got = run_command(argv, 5s);
+  try {
+    return std::stoi(got.out);
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
 // The new servers' port range: 100 ports of 20000-29999 chosen by the test
 // process, so two stacks running at once (ctest -j2) do not race for the
 // same free port (one's health check would then reach the other's server).
@@ -40,7 +52,11 @@ std::string yaml_list(const std::vector<std::string>& items) {
 
 }  // namespace
 
-Stack::Stack(StackOptions options) : m_options(std::move(options)), m_postgres(m_options.postgres_tcp) {
+Stack::Stack(StackOptions options)
+    : m_options(std::move(options)),
+      m_lab(m_options.lab ? std::make_unique<Lab>(std::vector<std::string>{"deploy", "lb1", "lb2"}) : nullptr),
+      m_postgres(m_options.postgres_tcp) {
+  if (m_options.lab) m_options.remote_lbs = true;
   m_dir.open_to_postgres();
   m_postgres.create_database("lbctl");
   m_postgres.create_database("app");
@@ -57,17 +73,32 @@ Stack::Stack(StackOptions options) : m_options(std::move(options)), m_postgres(m
     app.name = name;
     app.extra_args = m_options.old_server_args;
     auto argv = app_server_argv(app, port, dir);
+    const std::string host = m_lab ? m_lab->address("deploy") : "127.0.0.1";
+    if (m_lab) {
+      const auto launcher = client_launcher();
+      argv.insert(argv.begin(), launcher.begin(), launcher.end());
+      argv.insert(argv.end(), {"--bind", host});
+    }
     m_old_servers.push_back(std::make_unique<ChildProcess>(argv, dir / "log"));
-    if (!wait_for_port(port, 10s)) throw std::runtime_error("old server " + name + " did not start");
+    const std::string address = host + ":" + std::to_string(port);
+    const bool listening =
+        m_lab ? eventually([&] { return lab_get(*m_lab, "deploy", "http://" + address + "/health-check.html") == 200; })
+              : wait_for_port(port, 10s);
+    if (!listening) throw std::runtime_error("old server " + name + " did not start");
     m_dir.write("servers/" + name + "/pid", std::to_string(m_old_servers.back()->pid()) + "\n");
-    m_dir.write("servers/" + name + "/address", "127.0.0.1:" + std::to_string(port) + "\n");
-    servers.push_back({name, "127.0.0.1:" + std::to_string(port), ""});
+    m_dir.write("servers/" + name + "/address", address + "\n");
+    servers.push_back({name, address, ""});
   }
   if (m_options.maintenance) m_dir.write("maintenance.map", "");
   std::filesystem::path lb2_pem;
   if (m_options.remote_lbs) {
     if (m_options.lbs != 2) throw std::runtime_error("remote_lbs needs two LBs");
-    m_sshd = std::make_unique<SshdFixture>();
+    SshdOptions sshd;
+    if (m_lab) {
+      sshd.address = m_lab->address("lb1");
+      sshd.launcher = m_lab->on("lb1");
+    }
+    m_sshd = std::make_unique<SshdFixture>(sshd);
     m_certs = std::make_unique<TestCertificates>(m_dir / "tls");
     const KeyPair server = m_certs->server("lb2", {"lb2.example.test"});
     lb2_pem = m_dir.write("tls/lb2.pem", read_file(server.cert) + read_file(server.key));
@@ -80,6 +111,11 @@ Stack::Stack(StackOptions options) : m_options(std::move(options)), m_postgres(m
     lb.servers = servers;
     lb.server_options = m_options.server_options;
     lb.master_worker = m_options.master_worker;
+    if (m_lab) {
+      const std::string host = "lb" + std::to_string(i + 1);
+      lb.launcher = m_lab->on(host);
+      lb.address = m_lab->address(host);
+    }
     // HAProxy 2.6 closes idle keep-alive client connections when a reload
     // stops the old worker; a request sent on one at that instant is reset
     // (seen once in about ten reloads under wrk; 2.7 added
@@ -93,10 +129,12 @@ Stack::Stack(StackOptions options) : m_options(std::move(options)), m_postgres(m
       std::string text = m_options.edit_lb_config ? m_options.edit_lb_config(i, generated) : generated;
       if (m_options.remote_lbs && i == 1) {
         const std::string socket = stats_socket_of(generated);
-        text += "\n" + tls_cli_listen("lbctl-cli", lb2_pem, m_certs->ca_cert(), m_tls_port, socket);
+        const std::string address = m_lab ? m_lab->address("lb2") : "127.0.0.1";
+        text += "\n" + tls_cli_listen("lbctl-cli", lb2_pem, m_certs->ca_cert(), m_tls_port, socket, address);
         if (m_options.master_worker) {
           const auto master = std::filesystem::path(socket).parent_path() / "master.sock";
-          text += "\n" + tls_cli_listen("lbctl-master-cli", lb2_pem, m_certs->ca_cert(), m_tls_master_port, master);
+          text += "\n" +
+                  tls_cli_listen("lbctl-master-cli", lb2_pem, m_certs->ca_cert(), m_tls_master_port, master, address);
         }
       }
       return text;
@@ -146,8 +184,8 @@ void Stack::write_remote_lb(std::ostringstream& yaml, std::size_t i) {
     yaml << "    ssh: {identity_file: " << m_sshd->identity_file().string()
          << ", known_hosts: " << m_sshd->known_hosts().string() << "}\n";
   } else {
-    yaml << "    runtime_api: tls://127.0.0.1:" << m_tls_port << "\n";
-    if (m_options.master_worker) yaml << "    master_api: tls://127.0.0.1:" << m_tls_master_port << "\n";
+    yaml << "    runtime_api: tls://" << lb.address() << ":" << m_tls_port << "\n";
+    if (m_options.master_worker) yaml << "    master_api: tls://" << lb.address() << ":" << m_tls_master_port << "\n";
     yaml << "    tls: {ca_file: " << m_certs->ca_cert().string() << ", cert_file: " << (m_dir / "tls" / "lbctl.crt").string()
          << ", key_file: " << (m_dir / "tls" / "lbctl.key").string() << ", server_name: lb2.example.test}\n";
   }
@@ -158,7 +196,7 @@ void Stack::write_remote_lb(std::ostringstream& yaml, std::size_t i) {
     const std::vector<std::string> ssh{"ssh", "-T", "-o", "BatchMode=yes", "-o",
                                        "UserKnownHostsFile=" + m_sshd->known_hosts().string(), "-i",
                                        m_sshd->identity_file().string(), "-p", std::to_string(m_sshd->port()),
-                                       "root@127.0.0.1"};
+                                       "root@" + m_sshd->address()};
     auto read = ssh;
     read.insert(read.end(), {"cat", "{file}"});
     auto write = ssh;
@@ -190,12 +228,13 @@ void Stack::write_config() {
     }
   }
   std::vector<std::string> command{LBCTL_APP_BINARY, "--port", "{port}", "--dir", "{dir}", "--name", "{name}",
-                                   "--version", "v2"};
+                                   "--version", "v2", "--bind", "{host}"};
   command.insert(command.end(), m_options.new_server_args.begin(), m_options.new_server_args.end());
   yaml << "old_pool:\n  discover: true\n"
        << "new_pool:\n  count: match_old\n  name_prefix: v2-\n  server_options: \"" << m_options.server_options << "\"\n"
        << (m_options.new_pool_cookie.empty() ? "" : "  cookie: \"" + m_options.new_pool_cookie + "\"\n")
        << "provider:\n  type: local\n  command: " << yaml_list(command) << "\n  ports: \"" << new_server_ports() << "\"\n"
+       << "  host: " << (m_lab ? m_lab->address("deploy") : "127.0.0.1") << "\n"
        // ASan-built servers starting while other tests put wrk through their LBs
        // (ctest -j2 on 2 cores) have taken over 10 s, the default, to listen.
        << "  base_dir: servers\n  health_file: health-check.html\n  start_timeout: 30s\n"
@@ -233,8 +272,13 @@ std::vector<std::pair<std::string, std::string>> Stack::env() const {
   return out;
 }
 
+std::vector<std::string> Stack::client_launcher() const {
+  return m_lab ? m_lab->on("deploy") : std::vector<std::string>{};
+}
+
 LbctlRun Stack::lbctl(std::vector<std::string> args, std::chrono::milliseconds timeout) {
-  std::vector<std::string> argv{LBCTL_BINARY};
+  std::vector<std::string> argv = client_launcher();
+  argv.push_back(LBCTL_BINARY);
   argv.insert(argv.end(), args.begin(), args.end());
   argv.push_back("-c");
   argv.push_back(m_config_file.string());
@@ -245,7 +289,8 @@ LbctlRun Stack::lbctl(std::vector<std::string> args, std::chrono::milliseconds t
 std::unique_ptr<ChildProcess> Stack::start_lbctl(std::vector<std::string> args, const std::filesystem::path& log) {
   // ChildProcess inherits our environment: set the URLs there.
   for (const auto& [key, value] : env()) ::setenv(key.c_str(), value.c_str(), 1);
-  std::vector<std::string> argv{LBCTL_BINARY};
+  std::vector<std::string> argv = client_launcher();
+  argv.push_back(LBCTL_BINARY);
   argv.insert(argv.end(), args.begin(), args.end());
   argv.push_back("-c");
   argv.push_back(m_config_file.string());
@@ -292,11 +337,16 @@ bool Stack::orders_has_column(const std::string& column) {
                                 "column_name = '" + column + "'", "app") == "1";
 }
 
-Load::Load(std::uint16_t port, const std::filesystem::path& log, int connections) : m_log(log) {
-  m_wrk = std::make_unique<ChildProcess>(
-      std::vector<std::string>{"wrk", "-t", "1", "-c", std::to_string(connections), "-d", "10m", "--timeout", "5s",
-                               "http://127.0.0.1:" + std::to_string(port) + "/"},
-      log);
+Load::Load(std::uint16_t port, const std::filesystem::path& log, int connections)
+    : Load("127.0.0.1", port, log, {}, connections) {}
+
+Load::Load(const std::string& host, std::uint16_t port, const std::filesystem::path& log,
+           const std::vector<std::string>& launcher, int connections)
+    : m_log(log) {
+  std::vector<std::string> argv = launcher;
+  argv.insert(argv.end(), {"wrk", "-t", "1", "-c", std::to_string(connections), "-d", "10m", "--timeout", "5s",
+                           "http://" + host + ":" + std::to_string(port) + "/"});
+  m_wrk = std::make_unique<ChildProcess>(argv, log);
   std::this_thread::sleep_for(300ms);
 }
 

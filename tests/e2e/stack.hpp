@@ -16,6 +16,7 @@
 
 #include "tests/support/child_process.hpp"
 #include "tests/support/haproxy_fixture.hpp"
+#include "tests/support/lab.hpp"
 #include "tests/support/sshd_fixture.hpp"
 #include "tests/support/test_certificates.hpp"
 #include "tests/support/postgres_fixture.hpp"
@@ -56,6 +57,12 @@ struct StackOptions {
   // of configs/haproxy-tls-cli.cfg in front of its socket, and of its master
   // CLI with master_worker). Needs lbs == 2.
   bool remote_lbs = false;
+  // Every host of its own, on the lab's network (tests/support/lab.hpp):
+  // "deploy" runs lbctl, the app servers (old, and new from the local
+  // provider, on the deploy host's address) and wrk; "lb1" HAProxy and sshd
+  // (reached over ssh), "lb2" HAProxy behind its TLS listen sections. Implies
+  // remote_lbs. The databases stay on this host's unix sockets.
+  bool lab = false;
 };
 
 struct LbctlRun {
@@ -70,6 +77,10 @@ class Stack {
 
   const std::filesystem::path& config_file() const { return m_config_file; }
   HaproxyFixture& lb(std::size_t i) { return *m_lbs.at(i); }
+  // With StackOptions::lab: the lab (its hosts' cables and firewalls).
+  Lab& lab() { return *m_lab; }
+  // The argv prefix that runs a client where lbctl runs (empty: this host).
+  std::vector<std::string> client_launcher() const;
   std::size_t lb_count() const { return m_lbs.size(); }
   PostgresFixture& postgres() { return m_postgres; }
   std::filesystem::path base_dir() const { return m_dir.path() / "servers"; }
@@ -102,6 +113,7 @@ class Stack {
   void write_remote_lb(std::ostringstream& yaml, std::size_t i);
 
   StackOptions m_options;
+  std::unique_ptr<Lab> m_lab;  // first: the last thing removed
   TempDir m_dir;
   PostgresFixture m_postgres;
   std::vector<std::unique_ptr<ChildProcess>> m_old_servers;
@@ -119,6 +131,9 @@ class Stack {
 class Load {
  public:
   explicit Load(std::uint16_t port, const std::filesystem::path& log, int connections = 4);
+  // wrk to HOST:PORT, run through `launcher` (a lab host).
+  Load(const std::string& host, std::uint16_t port, const std::filesystem::path& log,
+       const std::vector<std::string>& launcher, int connections = 4);
   ~Load();
   struct Result {
     long requests = 0;

@@ -28,8 +28,8 @@ inline std::vector<std::string> sorted_view(Stack& stack) {
 class UnderLoad {
  public:
   explicit UnderLoad(Stack& stack)
-      : m_load1(stack.lb(0).frontend_port(), m_logs / "wrk1.txt"),
-        m_load2(stack.lb(1).frontend_port(), m_logs / "wrk2.txt"),
+      : m_load1(stack.lb(0).address(), stack.lb(0).frontend_port(), m_logs / "wrk1.txt", stack.client_launcher()),
+        m_load2(stack.lb(1).address(), stack.lb(1).frontend_port(), m_logs / "wrk2.txt", stack.client_launcher()),
         m_sampler(stack) {}
 
   // Never fewer than 2 servers UP on any LB; wrk's result through each LB.

@@ -117,7 +117,7 @@ HaproxyFixture::HaproxyFixture(HaproxyOptions options) : m_options(std::move(opt
       // worker (as configs/haproxy.cfg does), so no connection is reset.
       << "  stats socket " << m_socket << " mode 600 level admin"
       << (m_options.master_worker ? " expose-fd listeners" : "") << "\n"
-      << "  stats socket ipv4@127.0.0.1:" << m_admin_port << " level admin\n";
+      << "  stats socket ipv4@" << m_options.address << ":" << m_admin_port << " level admin\n";
   for (const auto& line : m_options.extra_global) cfg << "  " << line << "\n";
   cfg << "defaults\n"
       << "  mode http\n"
@@ -133,7 +133,7 @@ HaproxyFixture::HaproxyFixture(HaproxyOptions options) : m_options(std::move(opt
       // connections are retried elsewhere.
       << "  retry-on conn-failure empty-response\n"
       << "frontend fe\n"
-      << "  bind 127.0.0.1:" << m_frontend_port << "\n";
+      << "  bind " << m_options.address << ":" << m_frontend_port << "\n";
   if (m_options.maintenance_map) cfg << "  " << maintenance_line(m_map_file.string()) << "\n";
   for (const auto& line : m_options.extra_frontend) cfg << "  " << line << "\n";
   cfg << "  default_backend " << m_options.backend << "\n"
@@ -154,18 +154,20 @@ HaproxyFixture::HaproxyFixture(HaproxyOptions options) : m_options(std::move(opt
 HaproxyFixture::~HaproxyFixture() { stop(); }
 
 void HaproxyFixture::start() {
-  std::vector<std::string> argv{haproxy_program()};
+  std::vector<std::string> argv = m_options.launcher;
+  argv.push_back(haproxy_program());
   if (m_options.master_worker) argv.insert(argv.end(), {"-W", "-S", m_master_socket});
   argv.insert(argv.end(), {"-db", "-f", m_config_file.string()});
   // The log is appended to: a restart's lines follow the first start's.
   m_process = std::make_unique<ChildProcess>(argv, m_dir.path() / "haproxy.log");
+  const bool local = m_options.launcher.empty();
   const bool ready = eventually(
       [&] {
         return m_process->running() && command("show info").find("Name: HAProxy") != std::string::npos &&
-               command_tcp("show info").find("Name: HAProxy") != std::string::npos;
+               (!local || command_tcp("show info").find("Name: HAProxy") != std::string::npos);
       },
       10s);
-  if (!ready || !wait_for_port(m_frontend_port, 5s)) {
+  if (!ready || (local && !wait_for_port(m_frontend_port, 5s))) {
     throw std::runtime_error("haproxy did not start: " + read_file(m_dir.path() / "haproxy.log"));
   }
 }
@@ -199,7 +201,8 @@ std::uint64_t HaproxyFixture::wait_for_new_worker(std::uint64_t before) {
   const bool reloaded = eventually(
       [&] {
         now = pid_in_show_info(command("show info"));
-        return now != 0 && now != before && pid_in_show_info(command_tcp("show info")) == now;
+        return now != 0 && now != before &&
+               (!m_options.launcher.empty() || pid_in_show_info(command_tcp("show info")) == now);
       },
       10s);
   // The master re-executed itself and refuses its CLI's connections for a
@@ -293,7 +296,7 @@ std::vector<std::string> HaproxyFixture::servers() const {
 }
 
 std::string tls_cli_listen(const std::string& name, const std::filesystem::path& pem, const std::filesystem::path& ca,
-                           std::uint16_t port, const std::string& socket) {
+                           std::uint16_t port, const std::string& socket, const std::string& address) {
   std::string text = read_file(std::filesystem::path(LBCTL_SOURCE_DIR) / "configs" / "haproxy-tls-cli.cfg");
   auto replace = [&text](const std::string& from, const std::string& to) {
     const auto at = text.find(from);
@@ -301,7 +304,7 @@ std::string tls_cli_listen(const std::string& name, const std::filesystem::path&
     text.replace(at, from.size(), to);
   };
   replace("listen lbctl-cli", "listen " + name);
-  replace("bind :9443", "bind 127.0.0.1:" + std::to_string(port));
+  replace("bind :9443", "bind " + address + ":" + std::to_string(port));
   replace("/etc/haproxy/lbctl-cli.pem", pem.string());
   replace("/etc/haproxy/lbctl-ca.crt", ca.string());
   replace("unix@/run/haproxy/admin.sock", "unix@" + socket);

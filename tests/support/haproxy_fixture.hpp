@@ -42,6 +42,12 @@ struct HaproxyOptions {
   // file is created empty when it does not exist (several LBs may share one).
   bool maintenance_map = false;
   std::filesystem::path maintenance_map_file{};  // empty = DIR/maintenance.map
+  // On a lab host: the argv prefix that runs HAProxy there (scripts/lab
+  // exec LAB HOST) and the host's address its frontend and tcp admin socket
+  // bind. The fixture then talks to it through the unix sockets only (their
+  // paths reach across network namespaces).
+  std::vector<std::string> launcher{};
+  std::string address = "127.0.0.1";
   // Gets the generated config and returns the text written instead (comments,
   // tabs, CRLF, other sections...); HAProxy starts from what it returns.
   std::function<std::string(const std::string&)> edit_config{};
@@ -53,7 +59,8 @@ class HaproxyFixture {
   ~HaproxyFixture();
 
   std::string runtime_api_unix() const { return "unix:" + m_socket; }
-  std::string runtime_api_tcp() const { return "tcp:127.0.0.1:" + std::to_string(m_admin_port); }
+  std::string runtime_api_tcp() const { return "tcp:" + m_options.address + ":" + std::to_string(m_admin_port); }
+  const std::string& address() const { return m_options.address; }
   const std::string& socket_path() const { return m_socket; }
   std::uint16_t frontend_port() const { return m_frontend_port; }
   std::uint16_t admin_port() const { return m_admin_port; }
@@ -137,9 +144,9 @@ std::string haproxy_program();
 // configs/haproxy-tls-cli.cfg, the listen section that puts mutual TLS in
 // front of a local socket, with a test's files: its name, the LB's
 // certificate and key (`pem`), the CA client certificates must chain to,
-// the port it binds on 127.0.0.1, and the socket it joins.
+// the port it binds (on `address`), and the socket it joins.
 std::string tls_cli_listen(const std::string& name, const std::filesystem::path& pem, const std::filesystem::path& ca,
-                           std::uint16_t port, const std::string& socket);
+                           std::uint16_t port, const std::string& socket, const std::string& address = "127.0.0.1");
 // The admin socket a generated config names (its `stats socket PATH` line).
 std::string stats_socket_of(const std::string& config);
 

@@ -42,7 +42,7 @@ TEST_CASE("lbctl validate accepts the reference example and prints its summary",
   TempDir dir;
   const Run run = run_lbctl(dir, {"validate", "-c", k_example}, {"-u", "LBCTL_STATE_DATABASE_URL"});
   CHECK(run.exit_code == 0);
-  CHECK(run.out == "ok: shop: 2 load balancers (lb1 app, lb2 app), old pool discovered, new pool match_old x {release}-, "
+  CHECK(run.out == "ok: shop: 4 load balancers (lb1 app, lb2 app, lb3 app, lb4 app), old pool discovered, new pool match_old x {release}-, "
                    "provider local, drain health_file, migrations on\n");
   CHECK(run.err.empty());
 }
@@ -170,7 +170,7 @@ TEST_CASE("lbctl validate --json prints one JSON object for a good and for a bad
   const auto good_json = nlohmann::json::parse(good.out);
   CHECK(good_json["ok"] == true);
   CHECK(good_json["service"] == "shop");
-  CHECK(good_json["summary"].get<std::string>().starts_with("shop: 2 load balancers"));
+  CHECK(good_json["summary"].get<std::string>().starts_with("shop: 4 load balancers"));
 
   const auto file = dir.write("bad.yaml", k_minimal_config + "mode: canary\n");
   const Run bad = run_lbctl(dir, {"validate", "-c", file.string(), "--json"});

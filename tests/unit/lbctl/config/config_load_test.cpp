@@ -24,7 +24,7 @@ TEST_CASE("the reference example loads with the values it documents", "[config]"
   CHECK(config.service == "shop");
   CHECK(config.state_database_url == "host=/var/run/postgresql dbname=lbctl user=lbctl");
   CHECK(config.mode == CutoverMode::blue_green);
-  REQUIRE(config.load_balancers.size() == 2);
+  REQUIRE(config.load_balancers.size() == 4);
   CHECK(config.load_balancers[0].runtime_api.to_string() == "unix:/run/haproxy/admin.sock");
   CHECK(config.load_balancers[0].timeout == 5s);
   CHECK(config.load_balancers[1].runtime_api.kind == RuntimeApiAddress::Kind::tcp);
@@ -40,11 +40,54 @@ TEST_CASE("the reference example loads with the values it documents", "[config]"
   REQUIRE(config.load_balancers[1].persist.has_value());
   CHECK(config.load_balancers[1].persist->remote());
   CHECK(config.load_balancers[1].persist->carries_any_file());
+  CHECK_FALSE(config.load_balancers[1].insecure_tcp);
+
+  const auto& lb3 = config.load_balancers[2];
+  CHECK(lb3.name == "lb3");
+  CHECK(lb3.runtime_api.kind == RuntimeApiAddress::Kind::ssh);
+  CHECK(lb3.runtime_api.user == "lbctl");
+  CHECK(lb3.runtime_api.host == "lb3.internal");
+  CHECK(lb3.runtime_api.port == 0);
+  CHECK(lb3.runtime_api.path == "/run/haproxy/admin.sock");
+  CHECK(lb3.runtime_api.ssh.known_hosts == "/etc/lbctl/known_hosts");
+  CHECK(lb3.runtime_api.ssh.identity_file == "/etc/lbctl/id_ed25519");
+  CHECK(lb3.runtime_api.ssh.command == std::vector<std::string>{"socat", "STDIO", "UNIX-CONNECT:{socket}"});
+  CHECK(lb3.runtime_api.ssh.program == "ssh");
+  REQUIRE(lb3.master_api.has_value());
+  CHECK(lb3.master_api->to_string() == "ssh://lbctl@lb3.internal/run/haproxy-master.sock");
+  CHECK(lb3.master_api->ssh.known_hosts == "/etc/lbctl/known_hosts");
+  REQUIRE(lb3.persist.has_value());
+  CHECK(lb3.persist->remote());
+  CHECK(lb3.persist->carries_any_file());
+  CHECK(lb3.persist->file == "/etc/haproxy/haproxy.cfg");
+  CHECK(lb3.persist->read.back() == "{file}");
+  CHECK(std::vector<std::string>(lb3.persist->write.end() - 3, lb3.persist->write.end()) ==
+        std::vector<std::string>{"sudo", "/usr/local/sbin/lbctl-install-file", "{file}"});
+
+  const auto& lb4 = config.load_balancers[3];
+  CHECK(lb4.name == "lb4");
+  CHECK(lb4.runtime_api.kind == RuntimeApiAddress::Kind::tls);
+  CHECK(lb4.runtime_api.host == "lb4.internal");
+  CHECK(lb4.runtime_api.port == 9443);
+  CHECK(lb4.runtime_api.tls.ca_file == "/etc/lbctl/tls/lb-ca.crt");
+  CHECK(lb4.runtime_api.tls.cert_file == "/etc/lbctl/tls/lbctl.crt");
+  CHECK(lb4.runtime_api.tls.key_file == "/etc/lbctl/tls/lbctl.key");
+  CHECK(lb4.runtime_api.tls.server_name == "lb4.internal");
+  REQUIRE(lb4.master_api.has_value());
+  CHECK(lb4.master_api->to_string() == "tls://lb4.internal:9444");
+  CHECK(lb4.master_api->tls.ca_file == "/etc/lbctl/tls/lb-ca.crt");
+  REQUIRE(lb4.persist.has_value());
+  CHECK(lb4.persist->remote());
+  CHECK(lb4.persist->carries_any_file());
+  // Every LB persisted and seen through its master CLI: validate has nothing to warn about.
+  CHECK(config_warnings(config).empty());
   CHECK(config.old_pool.discover);
   CHECK_FALSE(config.new_pool.count.has_value());
   CHECK(config.new_pool.name_prefix == "{release}-");
   CHECK(config.new_pool.server_options == "check inter 1s fall 2 rise 2");
   CHECK(config.provider.type == ProviderConfig::Type::local);
+  CHECK(config.provider.host == "127.0.0.1");
+  CHECK(config.provider.command.at(5) == "{host}");
   CHECK(config.provider.port_min == 18300);
   CHECK(config.provider.port_max == 18399);
   CHECK(config.provider.base_dir == "/var/lib/lbctl/servers");
@@ -241,15 +284,16 @@ TEST_CASE("a count given as an integer is kept", "[config]") {
 TEST_CASE("the summary names the service, load balancers, pools, provider, drain and migrations", "[config]") {
   NoUrlOverrides no_overrides;
   CHECK(summarize(load_config(k_example)) ==
-        "shop: 2 load balancers (lb1 app, lb2 app), old pool discovered, new pool match_old x {release}-, provider local, "
-        "drain health_file, migrations on");
+        "shop: 4 load balancers (lb1 app, lb2 app, lb3 app, lb4 app), old pool discovered, new pool match_old x "
+        "{release}-, provider local, drain health_file, migrations on");
 }
 
 TEST_CASE("the summary counts stages, hooks, webhooks and the maintenance map", "[config]") {
   const Config config = parse_config(uncomment_optional_sections(read_file(k_example)), k_example);
   CHECK(summarize(config) ==
-        "shop: 2 load balancers (lb1 app, lb2 app), old pool discovered, new pool match_old x {release}-, provider local, "
-        "drain health_file, migrations on, 2 stages, manual promotion, 7 hooks, 1 webhook, maintenance map set");
+        "shop: 4 load balancers (lb1 app, lb2 app, lb3 app, lb4 app), old pool discovered, new pool match_old x "
+        "{release}-, provider local, drain health_file, migrations on, 2 stages, manual promotion, 7 hooks, 1 webhook, "
+        "maintenance map set");
 }
 
 TEST_CASE("the summary of a static pool says how many servers it lists", "[config]") {

@@ -313,7 +313,7 @@ TEST_CASE("each exec provider command is checked against its own placeholders", 
 
 TEST_CASE("a key of another provider type is refused", "[config]") {
   CHECK(config_error(with_provider("provider:\n  type: local\n" + k_local_keys + "  clone: [make-server]\n")) ==
-        "shop.yaml:10:3: provider.clone: not a key of a local provider (expected one of: type, command, ports, "
+        "shop.yaml:10:3: provider.clone: not a key of a local provider (expected one of: type, command, host, ports, "
         "base_dir, health_file, start_timeout, stop_grace)");
 }
 

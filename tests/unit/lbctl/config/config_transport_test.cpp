@@ -131,3 +131,14 @@ TEST_CASE("transport mistakes are refused where they are written", "[config]") {
   CHECK_THAT(error_of("    runtime_api: ftp://lb1/x\n"),
              Contains("is none of unix:PATH, tcp:HOST:PORT, ssh://[USER@]HOST[:PORT]/PATH or tls://HOST:PORT"));
 }
+
+TEST_CASE("the local provider's host: where new servers listen when the LBs are on other hosts", "[config]") {
+  const std::string local = k_config_head + k_one_lb +
+                            "provider:\n  type: local\n  command: [app, --bind, \"{host}\", --port, \"{port}\"]\n"
+                            "  ports: 20000-20099\n  base_dir: /srv\n";
+  CHECK(parse_config(local, "shop.yaml").provider.host == "127.0.0.1");
+  CHECK(parse_config(local + "  host: 10.0.0.5\n", "shop.yaml").provider.host == "10.0.0.5");
+  CHECK_THAT(config_error(local + "  host: app1.example.com\n"),
+             Catch::Contains("provider.host: \"app1.example.com\" is not an IP address"));
+  CHECK_THAT(config_error(local + "  host: \"10.0.0.5; reboot\"\n"), Catch::Contains("is not an IP address"));
+}
