@@ -238,32 +238,15 @@ asio::awaitable<Result<void>> SocketRuntimeApi::exchange(std::string request,
 }
 
 asio::awaitable<Result<std::vector<std::string>>> SocketRuntimeApi::run(std::vector<std::string> commands) {
-  for (const auto& command : commands) {
-    if (!is_well_formed(command)) {
-      co_return fail(ErrorKind::invalid,
-                     "a runtime API command must be one line, or a payload command (\"... <<\" and non-empty lines)");
-    }
-  }
+  if (auto checked = check_commands(commands); !checked) co_return std::unexpected(checked.error());
   // In arrival order: a cutover's batch waits for a read in flight, never for a queue of them.
   auto turn = co_await m_one_at_a_time.lock();
   if (m_dialect == CliDialect::master) co_return co_await run_one_per_connection(std::move(commands));
   // Prompt mode answers each command, then "\n> "; severity numbers mark errors.
-  std::string request = "prompt\nset severity-output number\n" + prompt_request(commands) + "quit\n";
-
-  const std::size_t expected = commands.size() + 2;  // prompt, severity-output, then ours
-  std::vector<std::string> answers;
-  answers.reserve(expected);
-  PromptStream stream;
-  auto on_data = [&](std::string_view data) {
-    stream.feed(data, answers);
-    return answers.size() >= expected;
-  };
-  auto exchanged = co_await exchange(std::move(request), on_data, false);
+  PromptBatch batch(commands);
+  auto exchanged = co_await exchange(batch.request(), [&](std::string_view data) { return batch.feed(data); }, false);
   if (!exchanged) co_return std::unexpected(exchanged.error());
-  answers.erase(answers.begin(), answers.begin() + 2);
-  answers.resize(commands.size());
-  strip_payload_prompts(answers);
-  co_return answers;
+  co_return batch.take_answers();
 }
 
 // The master CLI has its own prompt and no severity output: one command per

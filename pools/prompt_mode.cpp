@@ -1,6 +1,7 @@
 #include "pools/prompt_mode.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 namespace lbctl::pools {
 
@@ -21,24 +22,6 @@ void PromptStream::feed(std::string_view data, std::vector<std::string>& answers
   if (m_stream.size() >= prompt.size()) m_scanned = std::max(m_scanned, m_stream.size() - (prompt.size() - 1));
 }
 
-std::string prompt_request(const std::vector<std::string>& commands) {
-  std::string request;
-  for (const auto& command : commands) {
-    request += command;
-    request += '\n';
-    if (command.find('\n') != std::string::npos) request += '\n';  // the empty line ends a payload
-  }
-  return request;
-}
-
-void strip_payload_prompts(std::vector<std::string>& answers) {
-  for (auto& answer : answers) {
-    std::size_t skip = 0;
-    while (answer.compare(skip, 2, "+ ") == 0) skip += 2;
-    answer.erase(0, skip);
-  }
-}
-
 bool is_well_formed(std::string_view command) {
   if (command.find('\r') != std::string_view::npos) return false;
   const auto first_newline = command.find('\n');
@@ -46,6 +29,43 @@ bool is_well_formed(std::string_view command) {
   if (!command.substr(0, first_newline).ends_with(" <<")) return false;
   // No empty payload line: it would end the payload early.
   return command.find("\n\n") == std::string_view::npos && !command.ends_with('\n');
+}
+
+Result<void> check_commands(const std::vector<std::string>& commands) {
+  for (const auto& command : commands) {
+    if (!is_well_formed(command)) {
+      return fail(ErrorKind::invalid,
+                  "a runtime API command must be one line, or a payload command (\"... <<\" and non-empty lines)");
+    }
+  }
+  return {};
+}
+
+PromptBatch::PromptBatch(const std::vector<std::string>& commands) : m_commands(commands.size()) {
+  m_request = "prompt\nset severity-output number\n";
+  for (const auto& command : commands) {
+    m_request += command;
+    m_request += '\n';
+    if (command.find('\n') != std::string::npos) m_request += '\n';  // the empty line ends a payload
+  }
+  m_request += "quit\n";
+  m_answers.reserve(m_commands + k_settings);
+}
+
+bool PromptBatch::feed(std::string_view data) {
+  m_stream.feed(data, m_answers);
+  return complete();
+}
+
+std::vector<std::string> PromptBatch::take_answers() {
+  std::vector<std::string> answers(std::make_move_iterator(m_answers.begin() + k_settings),
+                                   std::make_move_iterator(m_answers.begin() + k_settings + m_commands));
+  for (auto& answer : answers) {
+    std::size_t skip = 0;
+    while (answer.compare(skip, 2, "+ ") == 0) skip += 2;
+    answer.erase(0, skip);
+  }
+  return answers;
 }
 
 }  // namespace lbctl::pools

@@ -6,18 +6,14 @@
 #include <string_view>
 #include <vector>
 
+#include "core/error.hpp"
+
 namespace lbctl::pools {
 
 // True for one line, or a payload command ("... <<" then non-empty lines).
 bool is_well_formed(std::string_view command);
-
-// The text that sends `commands` in prompt mode (each payload command
-// followed by the empty line that ends it).
-std::string prompt_request(const std::vector<std::string>& commands);
-
-// HAProxy prompts "+ " for every payload line it reads: removed from the
-// front of each answer.
-void strip_payload_prompts(std::vector<std::string>& answers);
+// Fails (invalid) unless every command is well formed: checked before any is sent.
+Result<void> check_commands(const std::vector<std::string>& commands);
 
 // The prompt-mode stream cut into answers: each answer ends with "\n> ".
 // Fed as the socket reads, it looks at each byte once, so an answer of
@@ -33,6 +29,31 @@ class PromptStream {
  private:
   std::string m_stream;
   std::size_t m_scanned = 0;  // no "\n> " starts before this offset
+};
+
+// One batch in prompt mode, whatever carries it (a socket, an ssh session):
+// the request (prompt mode and severity numbers first, `quit` last, each
+// payload ended by its empty line), the answers cut as the stream comes,
+// and the commands' own answers once all have come.
+class PromptBatch {
+ public:
+  explicit PromptBatch(const std::vector<std::string>& commands);
+  const std::string& request() const { return m_request; }
+  // Takes what was read; true once every answer has come.
+  bool feed(std::string_view data);
+  bool complete() const { return m_answers.size() >= m_commands + k_settings; }
+  // How many of the commands have been answered so far.
+  std::size_t answered() const { return m_answers.size() < k_settings ? 0 : m_answers.size() - k_settings; }
+  // The commands' answers, in order, without the "+ " HAProxy prompts for
+  // each payload line; once complete().
+  std::vector<std::string> take_answers();
+
+ private:
+  static constexpr std::size_t k_settings = 2;  // `prompt`, `set severity-output number`
+  std::string m_request;
+  std::size_t m_commands = 0;
+  std::vector<std::string> m_answers;
+  PromptStream m_stream;
 };
 
 }  // namespace lbctl::pools

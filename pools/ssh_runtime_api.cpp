@@ -354,12 +354,7 @@ asio::awaitable<Result<std::string>> SshRuntimeApi::session(std::string request,
 }
 
 asio::awaitable<Result<std::vector<std::string>>> SshRuntimeApi::run(std::vector<std::string> commands) {
-  for (const auto& command : commands) {
-    if (!is_well_formed(command)) {
-      co_return fail(ErrorKind::invalid,
-                     "a runtime API command must be one line, or a payload command (\"... <<\" and non-empty lines)");
-    }
-  }
+  if (auto checked = check_commands(commands); !checked) co_return std::unexpected(checked.error());
   auto turn = co_await m_one_at_a_time.lock();
   if (m_dialect == CliDialect::master) {
     // The master CLI: a session per command, its answer read to EOF.
@@ -372,25 +367,14 @@ asio::awaitable<Result<std::vector<std::string>>> SshRuntimeApi::run(std::vector
     co_return answers;
   }
   // Prompt mode, as on the local socket: each answer ends with "\n> ".
-  const std::size_t expected = commands.size() + 2;
-  std::vector<std::string> answers;
-  answers.reserve(expected);
-  PromptStream stream;
-  auto on_data = [&](std::string_view data) {
-    stream.feed(data, answers);
-    return answers.size() >= expected;
-  };
-  auto exchanged = co_await session("prompt\nset severity-output number\n" + prompt_request(commands) + "quit\n", on_data);
+  PromptBatch batch(commands);
+  auto exchanged = co_await session(batch.request(), [&](std::string_view data) { return batch.feed(data); });
   if (!exchanged) co_return std::unexpected(exchanged.error());
-  if (answers.size() < expected) {
+  if (!batch.complete()) {
     co_return fail(ErrorKind::timeout, fmt::format("{}: the session ended after {} of {} answers; the rest may have run",
-                                                   describe(), answers.size() < 2 ? 0 : answers.size() - 2,
-                                                   commands.size()));
+                                                   describe(), batch.answered(), commands.size()));
   }
-  answers.erase(answers.begin(), answers.begin() + 2);
-  answers.resize(commands.size());
-  strip_payload_prompts(answers);
-  co_return answers;
+  co_return batch.take_answers();
 }
 
 }  // namespace lbctl::pools
