@@ -99,3 +99,21 @@ TEST_CASE("a wrong CA for lb2, an unknown host key or a missing socket for lb1: 
     CHECK(stack.fleet_view() == k_original_view);
   }
 }
+
+TEST_CASE("lb1's ssh connection killed while lbctl attaches: the batch is re-ensured, never assumed done; exit 0, "
+          "0 failed requests",
+          "[e2e][remote]") {
+  Stack stack(remote());
+  UnderLoad load(stack);
+  TempDir logs;
+  auto lbctl = stack.start_lbctl({"cutover", "--yes"}, logs / "lbctl.log");
+  REQUIRE(eventually([&] { return read_file(logs / "lbctl.log").find("attach started") != std::string::npos; }, 120s));
+  // Every ssh lbctl runs (the ControlMaster connections and any session on them), killed as a dying network would.
+  const auto killed = run_command({"pkill", "-KILL", "-P", std::to_string(lbctl->pid()), "-x", "ssh"});
+  CHECK(killed.exit_code == 0);
+  const int code = lbctl->wait(180s);
+  INFO(read_file(logs / "lbctl.log"));
+  CHECK(code == 0);
+  CHECK(eventually([&] { return sorted_view(stack) == k_done_view; }, 10s));
+  load.check();
+}
