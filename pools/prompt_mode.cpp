@@ -41,15 +41,18 @@ Result<void> check_commands(const std::vector<std::string>& commands) {
   return {};
 }
 
-PromptBatch::PromptBatch(const std::vector<std::string>& commands) : m_commands(commands.size()) {
-  m_request = "prompt\nset severity-output number\n";
+PromptBatch::PromptBatch(const std::vector<std::string>& commands, Framing framing) : m_commands(commands.size()) {
+  if (framing != Framing::in_session) {
+    m_settings = 2;
+    m_request = "prompt\nset severity-output number\n";
+  }
   for (const auto& command : commands) {
     m_request += command;
     m_request += '\n';
     if (command.find('\n') != std::string::npos) m_request += '\n';  // the empty line ends a payload
   }
-  m_request += "quit\n";
-  m_answers.reserve(m_commands + k_settings);
+  if (framing == Framing::whole) m_request += "quit\n";
+  m_answers.reserve(m_commands + m_settings);
 }
 
 bool PromptBatch::feed(std::string_view data) {
@@ -58,8 +61,9 @@ bool PromptBatch::feed(std::string_view data) {
 }
 
 std::vector<std::string> PromptBatch::take_answers() {
-  std::vector<std::string> answers(std::make_move_iterator(m_answers.begin() + k_settings),
-                                   std::make_move_iterator(m_answers.begin() + k_settings + m_commands));
+  const auto first = m_answers.begin() + static_cast<std::ptrdiff_t>(m_settings);
+  std::vector<std::string> answers(std::make_move_iterator(first),
+                                   std::make_move_iterator(first + static_cast<std::ptrdiff_t>(m_commands)));
   for (auto& answer : answers) {
     std::size_t skip = 0;
     while (answer.compare(skip, 2, "+ ") == 0) skip += 2;

@@ -37,19 +37,23 @@ class PromptStream {
 // and the commands' own answers once all have come.
 class PromptBatch {
  public:
-  explicit PromptBatch(const std::vector<std::string>& commands);
+  // whole: one connection for the batch (settings first, `quit` last);
+  // opening: a session's first batch, kept open (settings, no quit);
+  // in_session: a later batch on that session (neither).
+  enum class Framing { whole, opening, in_session };
+  explicit PromptBatch(const std::vector<std::string>& commands, Framing framing = Framing::whole);
   const std::string& request() const { return m_request; }
   // Takes what was read; true once every answer has come.
   bool feed(std::string_view data);
-  bool complete() const { return m_answers.size() >= m_commands + k_settings; }
+  bool complete() const { return m_answers.size() >= m_commands + m_settings; }
   // How many of the commands have been answered so far.
-  std::size_t answered() const { return m_answers.size() < k_settings ? 0 : m_answers.size() - k_settings; }
+  std::size_t answered() const { return m_answers.size() < m_settings ? 0 : m_answers.size() - m_settings; }
   // The commands' answers, in order, without the "+ " HAProxy prompts for
   // each payload line; once complete().
   std::vector<std::string> take_answers();
 
  private:
-  static constexpr std::size_t k_settings = 2;  // `prompt`, `set severity-output number`
+  std::size_t m_settings = 0;  // answers to `prompt`, `set severity-output number` (2, or 0 in a session)
   std::string m_request;
   std::size_t m_commands = 0;
   std::vector<std::string> m_answers;

@@ -225,6 +225,7 @@ SshRuntimeApi::SshRuntimeApi(RuntimeApiEndpoint endpoint, std::chrono::milliseco
 }
 
 SshRuntimeApi::~SshRuntimeApi() {
+  if (m_session) m_session->close();
   if (m_connection) m_connection->close();
 }
 
@@ -366,15 +367,52 @@ asio::awaitable<Result<std::vector<std::string>>> SshRuntimeApi::run(std::vector
     }
     co_return answers;
   }
-  // Prompt mode, as on the local socket: each answer ends with "\n> ".
-  PromptBatch batch(commands);
-  auto exchanged = co_await session(batch.request(), [&](std::string_view data) { return batch.feed(data); });
-  if (!exchanged) co_return std::unexpected(exchanged.error());
-  if (!batch.complete()) {
-    co_return fail(ErrorKind::timeout, fmt::format("{}: the session ended after {} of {} answers; the rest may have run",
-                                                   describe(), batch.answered(), commands.size()));
+  if (auto ready = co_await ensure_session(); !ready) co_return std::unexpected(ready.error());
+  PromptBatch batch(commands, PromptBatch::Framing::in_session);
+  auto session = m_session;
+  const auto conversed = co_await converse(session, batch.request(), [&](std::string_view data) { return batch.feed(data); });
+  if (!conversed || !batch.complete()) {
+    m_session.reset();
+    const Error cause = co_await explain(session);
+    co_return fail(ErrorKind::timeout,
+                   fmt::format("{}: the ssh session ended after {} of {} answers ({}); the rest may have run", describe(),
+                               batch.answered(), commands.size(), cause.message));
   }
   co_return batch.take_answers();
+}
+
+namespace {
+
+bool is_stopping(const std::string& show_info) { return show_info.find("\nStopping: 1") != std::string::npos; }
+
+}  // namespace
+
+// A prompt-mode session whose worker is not stopping, before a batch: the
+// kept one when it answers `show info` so, else a new one (on a new
+// connection if need be). Nothing of the batch has been sent when this fails.
+asio::awaitable<Result<void>> SshRuntimeApi::ensure_session() {
+  if (m_session) {
+    PromptBatch probe({"show info"}, PromptBatch::Framing::in_session);
+    const auto asked = co_await converse(m_session, probe.request(), [&](std::string_view d) { return probe.feed(d); });
+    if (asked && probe.complete() && !is_stopping(probe.take_answers().front())) co_return Result<void>{};
+    m_session->close();
+    m_session.reset();
+  }
+  if (auto connected = co_await ensure_connection(); !connected) co_return std::unexpected(connected.error());
+  auto started = co_await start(ssh_argv(m_endpoint, m_timeout, m_control_path, SshRole::session));
+  if (!started) co_return std::unexpected(started.error());
+  auto child = *started;
+  ++m_sessions;
+  PromptBatch opening({"show info"}, PromptBatch::Framing::opening);
+  const auto opened = co_await converse(child, opening.request(), [&](std::string_view d) { return opening.feed(d); });
+  if (!opened || !opening.complete()) {
+    Error cause = co_await explain(child);
+    if (cause.kind == ErrorKind::timeout) cause.kind = ErrorKind::unreachable;  // only `show info` was sent
+    co_return std::unexpected(cause);
+  }
+  m_reached = true;
+  m_session = std::move(child);
+  co_return Result<void>{};
 }
 
 }  // namespace lbctl::pools

@@ -5,11 +5,12 @@
 // names) and the far side's socat joins each session to the socket.
 //
 // One long-lived SSH connection per LB (ssh -M -N: the ControlMaster, in a
-// private folder), started again when it breaks; every exchange is a session
-// multiplexed on it (no handshake of its own) in prompt mode, one socket
-// connection per batch as on a local socket. A session is not kept across
-// batches on purpose: after a reload the old worker would keep answering it
-// (and keep living while it stays open).
+// private folder), started again when it breaks; on it, one session in
+// prompt mode kept across batches (a session costs a process and the far
+// side's login shell). Each batch first asks `show info`: after a reload the
+// old worker would keep answering a kept session (and keep living while it
+// is open), so a worker that says `Stopping: 1`, or a session that ended,
+// is left for a new one before anything of the batch is sent.
 //
 // A batch the connection breaks in the middle of fails with `timeout`: some
 // of it may have run, and callers read again before acting (never assumed
@@ -39,6 +40,8 @@ class SshRuntimeApi final : public RuntimeApi {
   pid_t connection_pid() const;
   // How many connections were made (each batch reuses the live one).
   std::size_t connections_started() const { return m_connections; }
+  // How many prompt-mode sessions were opened on them (each batch reuses the live one).
+  std::size_t sessions_started() const { return m_sessions; }
 
   struct Child;
 
@@ -49,6 +52,7 @@ class SshRuntimeApi final : public RuntimeApi {
                                                 std::function<bool(std::string_view)> on_data);
   boost::asio::awaitable<Error> explain(std::shared_ptr<Child> child);
   boost::asio::awaitable<Result<std::string>> session(std::string request, std::function<bool(std::string_view)> on_data);
+  boost::asio::awaitable<Result<void>> ensure_session();
 
   RuntimeApiEndpoint m_endpoint;
   std::chrono::milliseconds m_timeout;
@@ -56,7 +60,9 @@ class SshRuntimeApi final : public RuntimeApi {
   AsyncMutex m_one_at_a_time;
   std::string m_control_path;          // the connection's socket; empty: no sharing (each session connects)
   std::shared_ptr<Child> m_connection;  // ssh -M -N
+  std::shared_ptr<Child> m_session;     // the stats dialect's kept prompt-mode session
   std::size_t m_connections = 0;
+  std::size_t m_sessions = 0;
   bool m_reached = false;  // a session has answered: a missing socket later is HAProxy restarting
 };
 

@@ -65,7 +65,8 @@ struct TlsLb {
 
 }  // namespace
 
-TEST_CASE("over ssh, one long-lived connection carries every batch in prompt mode, and the master CLI's",
+TEST_CASE("over ssh, one long-lived connection and one kept prompt-mode session carry every batch; the master CLI "
+          "rides on a connection too",
           "[integration][ssh]") {
   HaproxyFixture haproxy({.master_worker = true});
   SshdFixture sshd;
@@ -81,6 +82,7 @@ TEST_CASE("over ssh, one long-lived connection carries every batch in prompt mod
   CHECK_THAT(second->at(0), Catch::StartsWith("[3]:"));
   CHECK_THAT(second->at(1), Catch::Contains("Name: HAProxy"));
   CHECK(api.connections_started() == 1);
+  CHECK(api.sessions_started() == 1);
   CHECK(api.connection_pid() > 0);
 
   SshRuntimeApi master(sshd.endpoint(haproxy.master_socket_path()), 5s, CliDialect::master);
@@ -122,12 +124,17 @@ TEST_CASE("over ssh, after a reload the next batch reaches the new worker, and n
   boost::asio::io_context io;
   SshRuntimeApi api(sshd.endpoint(haproxy.socket_path()), 5s);
   REQUIRE(run(io, api, {"show info"}).has_value());
-  // A CLI session kept open would keep the old worker alive, and answering.
+  // The kept session is the old worker's now: the next batch must not go to it.
   haproxy.reload();
-  REQUIRE(eventually([&] { return haproxy.old_workers().empty(); }, 10s));
   const auto after = run(io, api, {"show info"});
   REQUIRE(after.has_value());
   CHECK(pid_in_show_info(after->at(0)) == haproxy.worker_pid());
+  CHECK(api.sessions_started() == 2);
+  // And nothing holds the old worker any more: it ends.
+  CHECK(eventually([&] { return haproxy.old_workers().empty(); }, 10s));
+  const auto again = run(io, api, {"show info"});
+  REQUIRE(again.has_value());
+  CHECK(api.sessions_started() == 2);
 }
 
 TEST_CASE("over ssh, an unknown host key, a refused login, a missing socket or socat are config errors that say so",
