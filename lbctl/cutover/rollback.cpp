@@ -243,7 +243,7 @@ asio::awaitable<Result<void>> page_off_and_unfreeze(CutoverRun& run) {
 // does, and where the old servers are UP as before, the new servers are
 // deleted anyway, so no LB is left half-done while the operator waits for
 // the other (the new servers keep running: the silent LB may still send
-// them traffic). `lbctl abort` finishes the rest once it answers.
+// them traffic). `lbctl resume` (or `abort`) finishes the rest once it answers.
 asio::awaitable<void> new_pool_off_answering_lbs(CutoverRun& run) {
   const auto before = old_pool_before(run, run.fleet());
   const auto names = run.new_names();
@@ -274,7 +274,7 @@ asio::awaitable<void> new_pool_off_answering_lbs(CutoverRun& run) {
   if (done.empty()) co_return;
   run.emit(Step::rollback, EventKind::warning,
            fmt::format("new servers detached from {} (its old servers UP as before); not from the rest: {}. The new "
-                       "servers keep running until `lbctl abort` finishes the rollback there",
+                       "servers keep running until `lbctl resume` (or `abort`) finishes the rollback there",
                        fmt::join(done, ", "), fmt::join(not_done, "; ")));
 }
 
