@@ -293,7 +293,6 @@ Result<PipedProcess> PipedProcess::start(const ProcessSpec& spec) {
   process.m_in = child.in.release();
   process.m_out = child.out.release();
   process.m_err = child.err.release();
-  process.m_exit = child.exit_fd.release();
   return process;
 }
 
@@ -302,11 +301,10 @@ PipedProcess::PipedProcess(PipedProcess&& other) noexcept
       m_in(std::exchange(other.m_in, -1)),
       m_out(std::exchange(other.m_out, -1)),
       m_err(std::exchange(other.m_err, -1)),
-      m_exit(std::exchange(other.m_exit, -1)),
       m_exit_code(other.m_exit_code) {}
 
 PipedProcess::~PipedProcess() {
-  for (int fd : {m_in, m_out, m_err, m_exit}) {
+  for (int fd : {m_in, m_out, m_err}) {
     if (fd >= 0) ::close(fd);
   }
   if (m_pid > 0 && !m_exit_code) {

@@ -65,9 +65,9 @@ class PosixProcessRunner final : public ProcessRunner {
 };
 
 // A program lbctl keeps talking to while it runs (an SSH session to an LB's
-// socket): stdin, stdout and stderr are pipes the caller owns once taken; a
-// pidfd turns readable when it exits. It runs in a process group of its own,
-// killed (SIGKILL) and reaped when the object goes.
+// socket): stdin, stdout and stderr are pipes the caller owns once taken. It
+// runs in a process group of its own, killed (SIGKILL) and reaped when the
+// object goes; exit_code() tells whether it has ended.
 class PipedProcess {
  public:
   // `spec.input` and `spec.timeout` are not used: the caller writes and
@@ -83,7 +83,6 @@ class PipedProcess {
   int take_stdin() { return std::exchange(m_in, -1); }
   int take_stdout() { return std::exchange(m_out, -1); }
   int take_stderr() { return std::exchange(m_err, -1); }
-  int take_exit_fd() { return std::exchange(m_exit, -1); }
   // Its exit code (128 + signal when killed by one) once it has exited
   // (reaped then); nullopt while it runs.
   std::optional<int> exit_code();
@@ -93,7 +92,7 @@ class PipedProcess {
  private:
   PipedProcess() = default;
   pid_t m_pid = -1;
-  int m_in = -1, m_out = -1, m_err = -1, m_exit = -1;
+  int m_in = -1, m_out = -1, m_err = -1;
   std::optional<int> m_exit_code;
 };
 

@@ -25,6 +25,7 @@
 
 #include "core/async_mutex.hpp"
 #include "pools/runtime_api.hpp"
+#include "pools/ssh_command.hpp"
 
 namespace lbctl::pools {
 
@@ -65,26 +66,5 @@ class SshRuntimeApi final : public RuntimeApi {
   std::size_t m_sessions = 0;
   bool m_reached = false;  // a session has answered: a missing socket later is HAProxy restarting
 };
-
-// What an ssh invocation is for: the shared connection (-M -N, no command), a
-// session on it (ControlMaster=no: alone when the connection is gone), or a
-// session with no sharing at all.
-enum class SshRole { connection, session };
-
-// ssh's argv to `endpoint`: for a session, the remote command last, quoted
-// for the far side's shell. `control_path` empty: no connection sharing.
-std::vector<std::string> ssh_argv(const RuntimeApiEndpoint& endpoint, std::chrono::milliseconds connect_timeout,
-                                  const std::string& control_path, SshRole role);
-
-// One argument made safe for a POSIX shell: kept when it is only
-// [A-Za-z0-9._/:=@%+,-], else single-quoted.
-std::string shell_quote(std::string_view arg);
-
-// What a failed session's stderr and exit code say, in words that name the
-// cause (host key, login, socket, socat, network). `reached_before`: this
-// client has had answers, so a missing socket is HAProxy restarting
-// (unreachable, retried), not a wrong path (invalid).
-Error explain_ssh_failure(const RuntimeApiEndpoint& endpoint, std::string_view stderr_text,
-                          std::optional<int> exit_code, bool reached_before);
 
 }  // namespace lbctl::pools

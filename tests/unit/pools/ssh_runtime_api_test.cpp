@@ -6,7 +6,7 @@
 
 #include <algorithm>
 
-#include "pools/ssh_runtime_api.hpp"
+#include "pools/ssh_command.hpp"
 
 using namespace lbctl;
 using namespace lbctl::pools;
