@@ -71,7 +71,7 @@ TEST_CASE("lab: lb2's cable pulled for 5 s mid-drain: ridden out, exit 0, 0 fail
   CHECK(result.non_2xx + result.socket_errors == 0);
 }
 
-TEST_CASE("lab: lb2 cut off past unreachable_timeout during attach: rolled back on lb1, the message names lb2; once "
+TEST_CASE("lab: lb2 cut off past unreachable_timeout during attach: rolled back on lb1, the message names lb2, once "
           "lb2 is back, resume finishes the rollback there and lb2 is as lb1 is",
           "[e2e][lab]") {
   Stack stack(lab_stack());

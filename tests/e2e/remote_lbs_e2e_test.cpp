@@ -100,7 +100,7 @@ TEST_CASE("a wrong CA for lb2, an unknown host key or a missing socket for lb1: 
   }
 }
 
-TEST_CASE("lb1's ssh connection killed while lbctl attaches: the batch is re-ensured, never assumed done; exit 0, "
+TEST_CASE("lb1's ssh connection killed while lbctl attaches: the batch is re-ensured, never assumed done, exit 0, "
           "0 failed requests",
           "[e2e][remote]") {
   Stack stack(remote());

@@ -65,7 +65,7 @@ struct TlsLb {
 
 }  // namespace
 
-TEST_CASE("over ssh, one long-lived connection and one kept prompt-mode session carry every batch; the master CLI "
+TEST_CASE("over ssh, one long-lived connection and one kept prompt-mode session carry every batch, the master CLI "
           "rides on a connection too",
           "[integration][ssh]") {
   HaproxyFixture haproxy({.master_worker = true});
@@ -93,7 +93,7 @@ TEST_CASE("over ssh, one long-lived connection and one kept prompt-mode session 
   CHECK(master.connections_started() == 1);
 }
 
-TEST_CASE("over ssh, a connection killed mid-batch fails the batch as `timeout` (maybe run); the next connects afresh",
+TEST_CASE("over ssh, a connection killed mid-batch fails the batch as `timeout` (maybe run), the next connects afresh",
           "[integration][ssh]") {
   HaproxyFixture haproxy;
   SshdFixture sshd;
@@ -195,7 +195,7 @@ TEST_CASE("over ssh with a key confined to the socket (authorized_keys command=.
   CHECK(shell.out.find("shell-reached") == std::string::npos);
 }
 
-TEST_CASE("over mutual TLS, the listen section in configs/ carries every batch; trust problems are config errors",
+TEST_CASE("over mutual TLS, the listen section in configs/ carries every batch, trust problems are config errors",
           "[integration][tls]") {
   TlsLb lb;
   boost::asio::io_context io;

@@ -87,7 +87,7 @@ TEST_CASE("ssh's argv: strict host keys from the config's file, batch mode, the 
   CHECK(bare.back() == "sudo -u haproxy socat STDIO 'UNIX-CONNECT:/run/haproxy/admin.sock,retry=1 x'");
 }
 
-TEST_CASE("a failed session's stderr names the cause; trust and login problems are config errors", "[ssh]") {
+TEST_CASE("a failed session's stderr names the cause, trust and login problems are config errors", "[ssh]") {
   const auto endpoint = lb1();
   auto explain = [&](std::string_view err, std::optional<int> code, bool reached = false) {
     return explain_ssh_failure(endpoint, err, code, reached);

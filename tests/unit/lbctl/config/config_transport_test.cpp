@@ -78,7 +78,7 @@ TEST_CASE("a tls:// runtime API loads with its tls block", "[config]") {
   CHECK(api.to_string() == "tls://lb2.example.com:9443");
 }
 
-TEST_CASE("tcp: to loopback needs nothing more; to another host only with insecure_tcp", "[config]") {
+TEST_CASE("tcp: to loopback needs nothing more, to another host only with insecure_tcp", "[config]") {
   for (const char* host : {"127.0.0.1", "127.0.3.9", "localhost", "[::1]"}) {
     CAPTURE(host);
     CHECK(load(fmt::format("    runtime_api: \"tcp:{}:9999\"\n", host)).load_balancers.at(0).runtime_api.is_loopback());
