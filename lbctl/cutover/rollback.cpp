@@ -195,7 +195,9 @@ asio::awaitable<Result<void>> old_pool_back(CutoverRun& run) {
   co_return Result<void>{};
 }
 
-asio::awaitable<Result<void>> new_pool_out(CutoverRun& run) {
+// The new pool off every LB. Terminating it is separate (terminate_new_pool):
+// a server whose host is cut off cannot be stopped, yet the LBs are safe.
+asio::awaitable<Result<void>> new_pool_off(CutoverRun& run) {
   const auto names = run.new_names();
   const auto& drain = run.config().drain;
   const auto poll = std::min<std::chrono::milliseconds>(drain.poll, 1s);
@@ -210,13 +212,17 @@ asio::awaitable<Result<void>> new_pool_out(CutoverRun& run) {
   }
   if (!deleted) co_return std::unexpected(deleted.error());
   run.record_servers(db::Pool::new_pool, "detached");
+  co_return Result<void>{};
+}
+
+asio::awaitable<Result<void>> terminate_new_pool(CutoverRun& run) {
   auto& provider = run.provider();
   auto terminated = co_await on_each_server(run.progress().cloned(), "terminate",
                                             [&provider](const pools::Server& s) { return provider.terminate(s); });
   if (!terminated.ok()) co_return terminated.result();
   run.record_servers(db::Pool::new_pool, "terminated");
   run.emit(Step::rollback, EventKind::new_pool_gone,
-           fmt::format("new servers detached and terminated: {}", fmt::join(names, ", ")));
+           fmt::format("new servers detached and terminated: {}", fmt::join(run.new_names(), ", ")));
   co_return Result<void>{};
 }
 
@@ -285,8 +291,19 @@ asio::awaitable<Result<void>> roll_back(CutoverRun& run) {
     }
     co_return back;
   }
-  if (auto out = co_await new_pool_out(run); !out) co_return out;
-  co_return co_await page_off_and_unfreeze(run);
+  if (auto off = co_await new_pool_off(run); !off) co_return off;
+  // From here the LBs are as before the cutover: a new server that cannot be
+  // terminated (its host cut off, say) does not keep the page on or scaling
+  // frozen, but it is reported: it may still run the new release.
+  auto terminated = co_await terminate_new_pool(run);
+  auto rest = co_await page_off_and_unfreeze(run);
+  if (!terminated) {
+    co_return fail(terminated.error().kind,
+                   fmt::format("the old servers serve again and the new ones are off every load balancer, but {}: "
+                               "make sure it is stopped",
+                               terminated.error().message));
+  }
+  co_return rest;
 }
 
 }  // namespace lbctl

@@ -7,15 +7,13 @@
 #include <regex>
 #include <sstream>
 
+#include "tests/e2e/stack_text.hpp"
 #include "tests/support/app_server_fixture.hpp"
 
 namespace lbctl::test {
 
 using namespace std::chrono_literals;
 
-namespace {
-
-// The HTTP status of a GET from a lab host (0: no answer).
 int lab_get(const Lab& lab, const std::string& host, const std::string& url) {
   auto argv = lab.on(host);
   argv.insert(argv.end(), {"curl", "-s", "-o", "/dev/null", "-m", "2", "-w", "%{http_code}", url});
@@ -50,21 +48,48 @@ std::string yaml_list(const std::vector<std::string>& items) {
   return out + "]";
 }
 
+namespace {
+
+StackOptions implied(StackOptions options) {
+  if (options.app_hosts) options.lab = options.postgres_tcp = true;
+  if (options.lab) options.remote_lbs = true;
+  return options;
+}
+
+std::vector<std::string> lab_hosts(const StackOptions& options) {
+  std::vector<std::string> hosts{"deploy", "lb1", "lb2"};
+  if (options.app_hosts) hosts.insert(hosts.end(), {"app1", "app2", "app3", "app4", "db"});
+  return hosts;
+}
+
+PostgresOptions postgres_options(const StackOptions& options, const Lab* lab) {
+  PostgresOptions postgres{.tcp = options.postgres_tcp};
+  if (options.app_hosts) {
+    postgres.listen_address = lab->address("db");
+    postgres.launcher = lab->on("db");
+  }
+  return postgres;
+}
+
 }  // namespace
 
 Stack::Stack(StackOptions options)
-    : m_options(std::move(options)),
-      m_lab(m_options.lab ? std::make_unique<Lab>(std::vector<std::string>{"deploy", "lb1", "lb2"}) : nullptr),
-      m_postgres(m_options.postgres_tcp) {
-  if (m_options.lab) m_options.remote_lbs = true;
+    : m_options(implied(std::move(options))),
+      m_lab(m_options.lab ? std::make_unique<Lab>(lab_hosts(m_options)) : nullptr),
+      m_postgres(postgres_options(m_options, m_lab.get())) {
   m_dir.open_to_postgres();
   m_postgres.create_database("lbctl");
   m_postgres.create_database("app");
   m_postgres.execute("CREATE TABLE orders (id serial PRIMARY KEY, item text, legacy_total float)", "app");
   std::filesystem::create_directories(base_dir());
+  if (m_options.app_hosts) start_app_host_sshds();
   std::vector<BackendServer> servers;
   for (std::size_t i = 1; i <= m_options.old_servers; ++i) {
     const std::string name = "old-" + std::to_string(i);
+    if (m_options.app_hosts) {
+      servers.push_back({name, start_on_app_host(name, "app" + std::to_string((i - 1) % 2 + 1)), ""});
+      continue;
+    }
     const auto dir = base_dir() / name;
     std::filesystem::create_directories(dir);
     m_dir.write("servers/" + name + "/health-check.html", "ok\n");
@@ -123,6 +148,13 @@ Stack::Stack(StackOptions options)
     // reload close each connection after its response, so the count of
     // failed requests measures lbctl alone.
     if (m_options.master_worker) lb.extra_frontend.push_back("option httpclose");
+    if (m_options.app_hosts) {
+      // A request sent to a server whose host just went silent: tried again
+      // on another server after 1 s, not failed (a production LB for app
+      // hosts across a network wants the same, with its own timeouts).
+      lb.extra_backend.insert(lb.extra_backend.end(), {"retry-on all-retryable-errors", "option redispatch 1",
+                                                       "timeout connect 1s", "timeout server 1s"});
+    }
     lb.maintenance_map = m_options.maintenance;
     if (m_options.maintenance) lb.maintenance_map_file = maintenance_map();
     lb.edit_config = [this, i, lb2_pem](const std::string& generated) {
@@ -227,18 +259,23 @@ void Stack::write_config() {
       if (!m_options.persist_check.empty()) yaml << "      check: " << yaml_list(m_options.persist_check) << "\n";
     }
   }
-  std::vector<std::string> command{LBCTL_APP_BINARY, "--port", "{port}", "--dir", "{dir}", "--name", "{name}",
-                                   "--version", "v2", "--bind", "{host}"};
-  command.insert(command.end(), m_options.new_server_args.begin(), m_options.new_server_args.end());
   yaml << "old_pool:\n  discover: true\n"
        << "new_pool:\n  count: match_old\n  name_prefix: v2-\n  server_options: \"" << m_options.server_options << "\"\n"
-       << (m_options.new_pool_cookie.empty() ? "" : "  cookie: \"" + m_options.new_pool_cookie + "\"\n")
-       << "provider:\n  type: local\n  command: " << yaml_list(command) << "\n  ports: \"" << new_server_ports() << "\"\n"
-       << "  host: " << (m_lab ? m_lab->address("deploy") : "127.0.0.1") << "\n"
-       // ASan-built servers starting while other tests put wrk through their LBs
-       // (ctest -j2 on 2 cores) have taken over 10 s, the default, to listen.
-       << "  base_dir: servers\n  health_file: health-check.html\n  start_timeout: 30s\n"
-       << "health:\n  path: /health-check.html\n  database_path: /health/db\n  timeout: 1s\n  interval: 200ms\n"
+       << (m_options.new_pool_cookie.empty() ? "" : "  cookie: \"" + m_options.new_pool_cookie + "\"\n");
+  if (m_options.app_hosts) {
+    write_app_hosts_provider(yaml);
+  } else {
+    std::vector<std::string> command{LBCTL_APP_BINARY, "--port", "{port}", "--dir",     "{dir}", "--name",
+                                     "{name}",         "--version", "v2", "--bind", "{host}"};
+    command.insert(command.end(), m_options.new_server_args.begin(), m_options.new_server_args.end());
+    yaml << "provider:\n  type: local\n  command: " << yaml_list(command) << "\n  ports: \"" << new_server_ports()
+         << "\"\n"
+         << "  host: " << (m_lab ? m_lab->address("deploy") : "127.0.0.1") << "\n"
+         // ASan-built servers starting while other tests put wrk through their LBs
+         // (ctest -j2 on 2 cores) have taken over 10 s, the default, to listen.
+         << "  base_dir: servers\n  health_file: health-check.html\n  start_timeout: 30s\n";
+  }
+  yaml << "health:\n  path: /health-check.html\n  database_path: /health/db\n  timeout: 1s\n  interval: 200ms\n"
        << "  rise: 2\n  deadline: 15s\n";
   if (m_options.extra_config.find("drain:") == std::string::npos) {
     yaml << "drain:\n  method: health_file\n  poll: 200ms\n  timeout: 60s\n  on_timeout: abort\n";
@@ -265,9 +302,11 @@ std::filesystem::path Stack::maintenance_map() const {
 
 std::vector<std::pair<std::string, std::string>> Stack::env() const {
   std::vector<std::pair<std::string, std::string>> out{{"LBCTL_STATE_DATABASE_URL",
-                                                        m_state_url.empty() ? m_postgres.url("lbctl") : m_state_url},
-                                                       {"LBCTL_MIGRATIONS_DATABASE_URL", m_postgres.url("app")},
-                                                       {"LBCTL_APP_DATABASE_URL", m_postgres.url("app")}};
+                                                        m_state_url.empty() ? database_url("lbctl") : m_state_url},
+                                                       {"LBCTL_MIGRATIONS_DATABASE_URL", database_url("app")},
+                                                       {"LBCTL_APP_DATABASE_URL", database_url("app")}};
+  // The exec provider's ssh connections to the app hosts, shared, in a folder of the test's.
+  if (m_options.app_hosts) out.emplace_back("LBCTL_SSH_CONTROL_DIR", (m_dir.path() / "ssh-control").string());
   out.insert(out.end(), m_options.env.begin(), m_options.env.end());
   return out;
 }
@@ -314,14 +353,14 @@ void Stack::crash_old_server(std::size_t n) {
 }
 
 void Stack::crash_server(const std::string& name) {
-  std::ifstream pid_file(base_dir() / name / "pid");
+  std::ifstream pid_file(server_dir(name) / "pid");
   pid_t pid = 0;
   if (!(pid_file >> pid) || pid <= 0) throw std::runtime_error("no pid for " + name);
   ::kill(pid, SIGKILL);
 }
 
 bool Stack::server_running(const std::string& name) const {
-  std::ifstream pid_file(base_dir() / name / "pid");
+  std::ifstream pid_file(server_dir(name) / "pid");
   pid_t pid = 0;
   if (!(pid_file >> pid) || pid <= 0) return false;
   if (::kill(pid, 0) != 0) return false;

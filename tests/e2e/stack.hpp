@@ -63,6 +63,14 @@ struct StackOptions {
   // (reached over ssh), "lb2" HAProxy behind its TLS listen sections. Implies
   // remote_lbs. The databases stay on this host's unix sockets.
   bool lab = false;
+  // With the lab, the app servers and Postgres on hosts of their own: "app1"
+  // and "app2" run the old servers, "app3" and "app4" are the spare hosts
+  // the exec provider of configs/app-hosts clones new ones onto over ssh
+  // (an sshd on each app host, its connections shared); "db" runs Postgres,
+  // which lbctl and the servers reach over TCP. The LBs retry a request a
+  // dead server did not answer on another (retry-on, redispatch).
+  // old_server_args and new_server_args do not apply. Implies lab.
+  bool app_hosts = false;
 };
 
 struct LbctlRun {
@@ -105,12 +113,25 @@ class Stack {
   void crash_server(const std::string& name);
   // True when a process in base_dir/NAME/pid is alive.
   bool server_running(const std::string& name) const;
+  // With app_hosts: the app host a server runs on ("" when none), and the
+  // sshd of app host `host` (its logins and sessions).
+  std::string app_host_of(const std::string& name) const;
+  SshdFixture& app_sshd(const std::string& host) { return *m_app_sshd.at(host); }
   // A column of the app database's table `orders`, or "" when absent.
   bool orders_has_column(const std::string& column);
 
  private:
   void write_config();
   void write_remote_lb(std::ostringstream& yaml, std::size_t i);
+  // app_hosts (stack_app_hosts.cpp): the settings every app host's
+  // lbctl-app-host gets, its sshd, an old server started there, the
+  // provider's config, and a server's folder wherever it runs.
+  std::vector<std::pair<std::string, std::string>> app_host_settings(const std::string& host) const;
+  void start_app_host_sshds();
+  std::string start_on_app_host(const std::string& name, const std::string& host);
+  void write_app_hosts_provider(std::ostringstream& yaml);
+  std::filesystem::path server_dir(const std::string& name) const;
+  std::string database_url(const std::string& dbname) const;
 
   StackOptions m_options;
   std::unique_ptr<Lab> m_lab;  // first: the last thing removed
@@ -124,6 +145,7 @@ class Stack {
   std::unique_ptr<TestCertificates> m_certs;
   std::uint16_t m_tls_port = 0;
   std::uint16_t m_tls_master_port = 0;
+  std::map<std::string, std::unique_ptr<SshdFixture>> m_app_sshd;
   std::string m_state_url;  // "" = Postgres' socket
 };
 

@@ -48,6 +48,8 @@ class FakeProvider final : public pools::Provider {
   // The next `times` calls of `operation` ("clone", "terminate", ...) for
   // `server` ("" = any server; freeze/unfreeze have none) fail with `error`.
   void fail_next(const std::string& operation, const std::string& server, Error error, int times = 1);
+  // Every failure scripted so far forgotten (a host that answers again).
+  void clear_failures() { m_failures.clear(); }
   // Each call of `operation` first sleeps `delay` on the clock.
   void set_delay(const std::string& operation, std::chrono::milliseconds delay);
   // Called with (server, present) when a health file is removed (false) or

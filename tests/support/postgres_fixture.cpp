@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <pqxx/pqxx>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -21,8 +22,8 @@ std::vector<std::string> as_postgres(std::vector<std::string> argv) {
   return wrapped;
 }
 
-PostgresFixture::PostgresFixture(bool tcp) {
-  if (tcp) m_port = m_tcp_port = free_port();
+PostgresFixture::PostgresFixture(PostgresOptions options) : m_options(std::move(options)) {
+  if (m_options.tcp) m_port = m_tcp_port = free_port();
   m_dir.open_to_postgres();
   m_data_dir = (m_dir.path() / "data").string();
   m_socket_dir = (m_dir.path() / "socket").string();
@@ -40,16 +41,23 @@ PostgresFixture::PostgresFixture(bool tcp) {
   auto init = run_command(as_postgres({pg_bin() + "initdb", "-D", m_data_dir, "-A", "trust", "-U", "postgres",
                                        "--no-sync", "-E", "UTF8", "--locale=C"}));
   if (init.exit_code != 0) throw std::runtime_error("initdb failed: " + init.out);
+  if (m_options.tcp && m_options.listen_address != "127.0.0.1") {
+    std::ofstream(m_data_dir + "/pg_hba.conf", std::ios::app) << "host all all samenet trust\n";
+  }
   start();
 }
 
 void PostgresFixture::start() {
   if (m_running) return;
-  auto started = run_command(as_postgres({pg_bin() + "pg_ctl", "-D", m_data_dir, "-l", m_data_dir + "/log", "-w",
-                                          "-o",
-                                          "-k " + m_socket_dir + " -c listen_addresses=" +
-                                              (m_tcp_port ? "127.0.0.1" : "") + " -c fsync=off -p " + std::to_string(m_port),
-                                          "start"}));
+  auto argv = m_options.launcher;
+  for (auto& word : as_postgres({pg_bin() + "pg_ctl", "-D", m_data_dir, "-l", m_data_dir + "/log", "-w", "-o",
+                                 "-k " + m_socket_dir + " -c listen_addresses=" +
+                                     (m_tcp_port ? m_options.listen_address : "") + " -c fsync=off -p " +
+                                     std::to_string(m_port),
+                                 "start"})) {
+    argv.push_back(std::move(word));
+  }
+  auto started = run_command(argv);
   if (started.exit_code != 0) throw std::runtime_error("pg_ctl start failed: " + started.out);
   m_running = true;
 }

@@ -10,11 +10,22 @@
 
 namespace lbctl::test {
 
+struct PostgresOptions {
+  // Also listen on TCP (a free port, tcp_port()), for tests of what crosses a network.
+  bool tcp = false;
+  // The address it listens on with tcp; one that is not loopback (a lab
+  // host's) also lets its whole subnet in (trust, as a test cluster).
+  std::string listen_address = "127.0.0.1";
+  // argv prefix the server runs under (a lab host's, say).
+  std::vector<std::string> launcher{};
+};
+
 class PostgresFixture {
  public:
   // `tcp`: also listen on 127.0.0.1 (a free port, tcp_port()), for tests of
   // what crosses a network.
-  explicit PostgresFixture(bool tcp = false);
+  explicit PostgresFixture(bool tcp = false) : PostgresFixture(PostgresOptions{.tcp = tcp}) {}
+  explicit PostgresFixture(PostgresOptions options);
   ~PostgresFixture();
 
   // A libpq connection string for `dbname` as the superuser.
@@ -37,6 +48,7 @@ class PostgresFixture {
   void start();
 
  private:
+  PostgresOptions m_options;
   TempDir m_dir;
   std::string m_data_dir;
   std::string m_socket_dir;

@@ -20,6 +20,25 @@ std::string first_line(const std::filesystem::path& file) {
   return text.substr(0, text.find('\n'));
 }
 
+// sshd_config's SetEnv line for `environment` ("" when empty): each
+// NAME=VALUE in double quotes (a value may hold spaces).
+std::string set_env(const std::vector<std::pair<std::string, std::string>>& environment) {
+  if (environment.empty()) return {};
+  std::string line = "SetEnv";
+  for (const auto& [name, value] : environment) {
+    if ((name + value).find_first_of("\"\\\n") != std::string::npos) throw std::runtime_error("SetEnv cannot hold " + name);
+    line += " \"" + name + "=" + value + "\"";
+  }
+  return line + "\n";
+}
+
+std::size_t count_lines_with(const std::filesystem::path& log, const std::string& text) {
+  const std::string content = read_file(log);
+  std::size_t count = 0;
+  for (std::size_t at = content.find(text); at != std::string::npos; at = content.find(text, at + 1)) ++count;
+  return count;
+}
+
 }  // namespace
 
 bool sshd_available() { return std::filesystem::exists(k_sshd); }
@@ -56,7 +75,8 @@ MaxStartups 100:30:200
 MaxSessions 100
 LogLevel VERBOSE
 )",
-                                         m_port, m_options.address, dir.string(), dir.string(), dir.string()));
+                                         m_port, m_options.address, dir.string(), dir.string(), dir.string()) +
+                             set_env(m_options.environment));
   std::vector<std::string> argv = m_options.launcher;
   for (const std::string& arg : {std::string(k_sshd), std::string("-D"), std::string("-e"), std::string("-f"),
                                 (dir / "sshd_config").string()}) {
@@ -75,6 +95,10 @@ LogLevel VERBOSE
 SshdFixture::~SshdFixture() {
   if (m_process) m_process->stop();
 }
+
+std::size_t SshdFixture::logins() const { return count_lines_with(m_dir.path() / "sshd.log", "Accepted publickey"); }
+
+std::size_t SshdFixture::sessions() const { return count_lines_with(m_dir.path() / "sshd.log", "Starting session:"); }
 
 pools::RuntimeApiEndpoint SshdFixture::endpoint(const std::string& socket) const {
   pools::RuntimeApiEndpoint endpoint;

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "pools/runtime_api_endpoint.hpp"
@@ -24,6 +25,8 @@ struct SshdOptions {
   std::string key_options{};
   // argv prefix to start sshd in (e.g. {"ip", "netns", "exec", "lb1"}).
   std::vector<std::string> launcher{};
+  // Variables every session gets (sshd's SetEnv), as a host's own settings would.
+  std::vector<std::pair<std::string, std::string>> environment{};
 };
 
 class SshdFixture {
@@ -36,6 +39,10 @@ class SshdFixture {
   const std::filesystem::path& identity_file() const { return m_identity; }
   const std::filesystem::path& known_hosts() const { return m_known_hosts; }
   const std::filesystem::path& dir() const { return m_dir.path(); }
+  // How many times a client logged in (a connection authenticated).
+  std::size_t logins() const;
+  // How many sessions (commands) were started, on any connection.
+  std::size_t sessions() const;
   // An ssh:// endpoint to `socket` on this server, with its key and known_hosts.
   pools::RuntimeApiEndpoint endpoint(const std::string& socket) const;
   // "ssh://root@ADDRESS:PORT/SOCKET"

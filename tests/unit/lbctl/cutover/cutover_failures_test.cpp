@@ -501,3 +501,30 @@ TEST_CASE("a rollback step that fails for some servers goes on with the others a
   CHECK(rig.provider.running_servers() == Strings{"old-1", "old-2", "old-3", "v2-1", "v2-3"});
   for (auto& h : rig.haproxies) CHECK(h->status("old-1") == "UP");
 }
+
+TEST_CASE("a new server that cannot be terminated in a rollback (its host cut off) leaves the LBs as before, scaling "
+          "unfrozen, and an operator told; abort finishes once it answers",
+          "[lbctl][cutover][rollback]") {
+  CutoverRig rig(2, 2);
+  rig.prober.set_fallback(FakeReply::status_code(500));  // verify fails: roll back
+  rig.provider.fail_next("terminate", "v2-1", Error{ErrorKind::unreachable, "ssh: connect to host 10.0.0.23: timed out"},
+                         FakeProvider::k_always);
+  const auto outcome = rig.cutover();
+  INFO(outcome.message);
+  CHECK(outcome.outcome == Outcome::needs_operator);
+  CHECK_THAT(outcome.message, Catch::Contains("the old servers serve again and the new ones are off every load balancer"));
+  CHECK_THAT(outcome.message, Catch::Contains("terminate v2-1: ssh: connect to host 10.0.0.23: timed out"));
+  const auto calls = rig.provider.calls();
+  CHECK(std::count(calls.begin(), calls.end(), "unfreeze_scaling") == 1);
+  for (auto& h : rig.haproxies) {
+    CHECK(h->status("old-1") == "UP");
+    CHECK(h->status("v2-1").empty());
+  }
+  CHECK(rig.provider.running_servers() == Strings{"old-1", "old-2", "v2-1"});
+  // The host answers again: abort finishes the rollback.
+  rig.provider.clear_failures();
+  const auto aborted = rig.abort();
+  INFO(aborted.message);
+  CHECK(aborted.outcome == Outcome::failed);
+  CHECK(rig.provider.running_servers() == Strings{"old-1", "old-2"});
+}
