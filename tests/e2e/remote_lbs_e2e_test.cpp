@@ -1,8 +1,10 @@
-// A fleet whose LBs are on "other hosts": lb1 reached over OpenSSH (a real
-// sshd; the admin socket local to it), lb2 over mutual TLS (the listen
-// section of configs/haproxy-tls-cli.cfg in front of its socket and master
-// CLI). The same cutover as on local sockets, under load, persisted and
-// reloaded; and the trust problems refused before anything changes.
+// A fleet across hosts, in the lab (tests/support/lab.hpp): lbctl on
+// "deploy", lb1 reached over OpenSSH (a real sshd; the admin socket local to
+// it), lb2 over mutual TLS (the listen section of configs/haproxy-tls-cli.cfg
+// in front of its socket and master CLI), the app servers on app hosts and
+// Postgres on a database host. The same cutover as on local sockets, under
+// load, persisted and reloaded; and the trust problems refused before
+// anything changes.
 
 #include "tests/support/catch.hpp"
 
@@ -18,7 +20,7 @@ namespace {
 
 StackOptions remote() {
   StackOptions options;
-  options.remote_lbs = true;
+  options.app_hosts = true;
   options.master_worker = true;
   options.persist = true;
   return options;
@@ -36,7 +38,7 @@ void replace_in_config(Stack& stack, const std::string& from, const std::string&
 
 TEST_CASE("lb1 over ssh and lb2 over mutual TLS: a cutover under wrk exits 0 with 0 failed requests, persisted, and "
           "both LBs reloaded after it still fail none",
-          "[e2e][remote]") {
+          "[e2e][remote][lab]") {
   Stack stack(remote());
   UnderLoad load(stack);
   const auto run = stack.lbctl({"cutover", "--yes"});
@@ -48,8 +50,8 @@ TEST_CASE("lb1 over ssh and lb2 over mutual TLS: a cutover under wrk exits 0 wit
   for (std::size_t i = 0; i < 2; ++i) {
     const std::string text = read_file(stack.lb(i).config_file());
     INFO(text);
-    CHECK(text.find("server v2-1 127.0.0.1:") != std::string::npos);
-    CHECK(text.find("server v2-2 127.0.0.1:") != std::string::npos);
+    CHECK(text.find("server v2-1 " + stack.lab().address("app3") + ":") != std::string::npos);
+    CHECK(text.find("server v2-2 " + stack.lab().address("app4") + ":") != std::string::npos);
     CHECK(text.find("old-") == std::string::npos);
   }
   for (std::size_t i = 0; i < 2; ++i) stack.lb(i).reload();
@@ -65,7 +67,7 @@ TEST_CASE("lb1 over ssh and lb2 over mutual TLS: a cutover under wrk exits 0 wit
 
 TEST_CASE("a wrong CA for lb2, an unknown host key or a missing socket for lb1: exit 2 at preflight naming the LB and "
           "the cause, nothing changed",
-          "[e2e][remote]") {
+          "[e2e][remote][lab]") {
   Stack stack(remote());
   const std::string config = read_file(stack.config_file());
   TempDir other;
@@ -84,7 +86,7 @@ TEST_CASE("a wrong CA for lb2, an unknown host key or a missing socket for lb1: 
       {"ca_file: " + ca_file, "ca_file: " + other_ca.ca_cert().string(), "lb2",
        "the LB's certificate is not signed by tls.ca_file"},
       {"known_hosts: " + known_hosts, "known_hosts: " + (other.path() / "known_hosts").string(), "lb1",
-       "the host key of 127.0.0.1 is not the one in ssh.known_hosts"},
+       "the host key of " + stack.lb(0).address() + " is not the one in ssh.known_hosts"},
       // The socket is not where the config says on lb1's host.
       {stack.lb(0).socket_path() + "\n", "/run/gone.sock\n", "lb1", "there is no socket at /run/gone.sock"},
   };
@@ -102,7 +104,7 @@ TEST_CASE("a wrong CA for lb2, an unknown host key or a missing socket for lb1: 
 
 TEST_CASE("lb1's ssh connection killed while lbctl attaches: the batch is re-ensured, never assumed done, exit 0, "
           "0 failed requests",
-          "[e2e][remote]") {
+          "[e2e][remote][lab]") {
   Stack stack(remote());
   UnderLoad load(stack);
   TempDir logs;
