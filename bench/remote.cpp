@@ -1,6 +1,6 @@
 // Remote LBs: the overhead benchmark's cutover (20 old -> 20 new servers on
 // 2 LBs) with lbctl reaching the LBs over ssh:// (sshd on loopback: one
-// ControlMaster connection per LB, a session per batch) and over tls://
+// ControlMaster connection per LB, one session kept across batches) and over tls://
 // (configs/haproxy-tls-cli.cfg's listen section), beside the same cutover on
 // the local unix sockets, interleaved in one run so the machine's noise
 // falls on all three alike. Goal: each remote transport within +0.5 s of the
