@@ -1,5 +1,6 @@
 #include "bench/support.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fmt/format.h>
@@ -60,7 +61,61 @@ int guarded_main(const char* name, const std::function<int()>& body) {
   }
 }
 
-BenchFleet::BenchFleet(FleetOptions options) : m_options(std::move(options)), m_postgres(m_options.postgres_tcp) {
+namespace {
+
+std::vector<std::string> lab_hosts(const FleetOptions& options) {
+  std::vector<std::string> hosts{"deploy", "apps"};
+  for (std::size_t i = 0; i < options.lbs; ++i) hosts.push_back(fmt::format("lb{}", i + 1));
+  return hosts;
+}
+
+}  // namespace
+
+std::string BenchFleet::address_of(const std::string& host) const { return m_lab ? m_lab->address(host) : "127.0.0.1"; }
+
+std::vector<std::string> BenchFleet::on(const std::string& host) const {
+  return m_lab ? m_lab->on(host) : std::vector<std::string>{};
+}
+
+// Every port listening on `host` (ss in the host's namespace: a connect from
+// here would not reach a lab host).
+void BenchFleet::wait_listening(const std::string& host, const std::vector<std::uint16_t>& ports) const {
+  if (!m_lab) {
+    for (auto port : ports) {
+      if (!test::wait_for_port(port, 10s)) throw std::runtime_error(fmt::format("nothing listens on port {}", port));
+    }
+    return;
+  }
+  auto argv = on(host);
+  argv.insert(argv.end(), {"ss", "-Hltn"});
+  const bool listening = test::eventually(
+      [&] {
+        const std::string out = test::run_command(argv, 10s).out;
+        return std::all_of(ports.begin(), ports.end(), [&](std::uint16_t port) {
+          return out.find(fmt::format("{}:{} ", address_of(host), port)) != std::string::npos;
+        });
+      },
+      20s);
+  if (!listening) throw std::runtime_error("nothing listens on " + host + "'s ports");
+}
+
+void BenchFleet::start_farm(const std::vector<std::uint16_t>& ports, std::size_t maxconn) {
+  std::ostringstream farm;
+  farm << "global\n  maxconn " << maxconn << "\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 30s\n"
+       << "  timeout server 30s\nfrontend farm\n";
+  for (auto port : ports) farm << "  bind " << address_of("apps") << ":" << port << "\n";
+  farm << "  monitor-uri /health-check.html\n  http-request return status 200 content-type text/plain string ok\n";
+  const auto farm_cfg = m_dir.write("farm.cfg", farm.str());
+  auto argv = on("apps");
+  argv.insert(argv.end(), {"haproxy", "-f", farm_cfg.string(), "-db"});
+  m_farm = std::make_unique<ChildProcess>(argv, m_dir / "farm.log");
+  wait_listening("apps", ports);
+}
+
+BenchFleet::BenchFleet(FleetOptions options)
+    : m_options(std::move(options)),
+      m_lab(m_options.lab ? std::make_unique<test::Lab>(lab_hosts(m_options)) : nullptr),
+      m_postgres(m_options.postgres_tcp) {
   m_dir.open_to_postgres();
   m_postgres.create_database("lbctl");
   // The farm: one HAProxy frontend on many ports answering 200 to the health path.
@@ -68,7 +123,6 @@ BenchFleet::BenchFleet(FleetOptions options) : m_options(std::move(options)), m_
   const std::size_t listeners = m_options.listeners == 0 ? servers : m_options.listeners;
   std::vector<std::uint16_t> ports;
   for (std::size_t i = 0; i < listeners; ++i) ports.push_back(free_port());
-  std::ostringstream farm;
   // Room for every direct check of a large pool at once, on top of the LBs'
   // own checks; but HAProxy needs about two descriptors a connection, and
   // this machine caps them (`ulimit -Hn`; root cannot raise it): the farm
@@ -84,34 +138,25 @@ BenchFleet::BenchFleet(FleetOptions options) : m_options(std::move(options)), m_
                          "%zu open files per process (ulimit -Hn)\n",
                  farm_maxconn, wanted, descriptors);
   }
-  farm << "global\n  maxconn " << farm_maxconn
-       << "\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 30s\n"
-       << "  timeout server 30s\nfrontend farm\n";
-  for (auto port : ports) farm << "  bind 127.0.0.1:" << port << "\n";
-  farm << "  monitor-uri /health-check.html\n  http-request return status 200 content-type text/plain string ok\n";
-  const auto farm_cfg = m_dir.write("farm.cfg", farm.str());
-  m_farm = std::make_unique<ChildProcess>(std::vector<std::string>{"haproxy", "-f", farm_cfg.string(), "-db"},
-                                          m_dir / "farm.log");
-  for (auto port : ports) {
-    if (!test::wait_for_port(port, 10s)) throw std::runtime_error("the farm did not start");
-  }
+  start_farm(ports, farm_maxconn);
   for (std::size_t i = 0; i < m_options.old_servers; ++i) {
     if (!m_options.old_apps) {
-      m_old_addresses.push_back(fmt::format("127.0.0.1:{}", ports[i % listeners]));
+      m_old_addresses.push_back(fmt::format("{}:{}", address_of("apps"), ports[i % listeners]));
       continue;
     }
     const auto dir = m_dir / fmt::format("old-{}", i + 1);
     std::filesystem::create_directories(dir);
     m_dir.write(fmt::format("old-{}/health-check.html", i + 1), "ok\n");
     const auto port = free_port();
-    m_apps.push_back(std::make_unique<ChildProcess>(
-        std::vector<std::string>{LBCTL_APP_BINARY, "--port", std::to_string(port), "--dir", dir.string()},
-        dir / "log"));
-    if (!test::wait_for_port(port, 10s)) throw std::runtime_error("an app server did not start");
-    m_old_addresses.push_back(fmt::format("127.0.0.1:{}", port));
+    auto argv = on("apps");
+    argv.insert(argv.end(), {LBCTL_APP_BINARY, "--port", std::to_string(port), "--dir", dir.string(), "--bind",
+                             address_of("apps")});
+    m_apps.push_back(std::make_unique<ChildProcess>(argv, dir / "log"));
+    wait_listening("apps", {port});
+    m_old_addresses.push_back(fmt::format("{}:{}", address_of("apps"), port));
   }
   for (std::size_t i = 0; i < m_options.new_servers; ++i) {
-    m_new_addresses.push_back(fmt::format("127.0.0.1:{}", ports[(m_options.old_servers + i) % listeners]));
+    m_new_addresses.push_back(fmt::format("{}:{}", address_of("apps"), ports[(m_options.old_servers + i) % listeners]));
   }
   test::HaproxyOptions lb;
   for (std::size_t i = 0; i < m_options.old_servers; ++i) {
@@ -125,19 +170,33 @@ BenchFleet::BenchFleet(FleetOptions options) : m_options(std::move(options)), m_
   lb.server_options = m_options.server_options;
   lb.extra_global.push_back("maxconn 4000");
   std::filesystem::path pem;
-  if (m_options.transport == "ssh") m_sshd = std::make_unique<test::SshdFixture>();
+  if (m_options.transport == "ssh") {
+    // On loopback one sshd stands for every LB host; in the lab each LB host has its own.
+    for (std::size_t i = 0; i < (m_lab ? m_options.lbs : 1); ++i) {
+      test::SshdOptions sshd;
+      if (m_lab) {
+        sshd.address = address_of(fmt::format("lb{}", i + 1));
+        sshd.launcher = on(fmt::format("lb{}", i + 1));
+      }
+      m_sshds.push_back(std::make_unique<test::SshdFixture>(sshd));
+    }
+  }
   if (m_options.transport == "tls") {
     m_certs = std::make_unique<test::TestCertificates>(m_dir / "tls");
-    const auto server = m_certs->server("lb");
+    const auto server = m_certs->server("lb", {"lb.bench.test"});
     pem = m_dir.write("tls/lb.pem", test::read_file(server.cert) + test::read_file(server.key));
     m_certs->client("lbctl", "lbctl");
   }
   for (std::size_t i = 0; i < m_options.lbs; ++i) {
+    const std::string host = fmt::format("lb{}", i + 1);
+    lb.launcher = on(host);
+    if (m_lab) lb.address = address_of(host);
     if (m_certs) {
       const auto port = test::free_port();
       m_tls_ports.push_back(port);
-      lb.edit_config = [this, pem, port](const std::string& text) {
-        return text + "\n" + test::tls_cli_listen("lbctl-cli", pem, m_certs->ca_cert(), port, test::stats_socket_of(text));
+      lb.edit_config = [this, pem, port, address = address_of(host)](const std::string& text) {
+        return text + "\n" +
+               test::tls_cli_listen("lbctl-cli", pem, m_certs->ca_cert(), port, test::stats_socket_of(text), address);
       };
     }
     m_lbs.push_back(std::make_unique<test::HaproxyFixture>(lb));
@@ -159,13 +218,15 @@ BenchFleet::BenchFleet(FleetOptions options) : m_options(std::move(options)), m_
   yaml << "service: bench\nstate:\n  database_url: \"from-the-environment\"\nload_balancers:\n";
   for (std::size_t i = 0; i < m_lbs.size(); ++i) {
     yaml << "  - name: lb" << i + 1 << "\n    backend: app\n    timeout: 30s\n";
-    if (m_sshd) {
-      yaml << "    runtime_api: " << m_sshd->url(m_lbs[i]->socket_path()) << "\n    ssh: {identity_file: "
-           << m_sshd->identity_file().string() << ", known_hosts: " << m_sshd->known_hosts().string() << "}\n";
+    if (!m_sshds.empty()) {
+      const auto& sshd = *m_sshds[std::min(i, m_sshds.size() - 1)];
+      yaml << "    runtime_api: " << sshd.url(m_lbs[i]->socket_path()) << "\n    ssh: {identity_file: "
+           << sshd.identity_file().string() << ", known_hosts: " << sshd.known_hosts().string() << "}\n";
     } else if (m_certs) {
-      yaml << "    runtime_api: tls://127.0.0.1:" << m_tls_ports[i] << "\n    tls: {ca_file: "
-           << m_certs->ca_cert().string() << ", cert_file: " << (m_dir / "tls" / "lbctl.crt").string()
-           << ", key_file: " << (m_dir / "tls" / "lbctl.key").string() << "}\n";
+      yaml << "    runtime_api: tls://" << address_of(fmt::format("lb{}", i + 1)) << ":" << m_tls_ports[i]
+           << "\n    tls: {ca_file: " << m_certs->ca_cert().string()
+           << ", cert_file: " << (m_dir / "tls" / "lbctl.crt").string()
+           << ", key_file: " << (m_dir / "tls" / "lbctl.key").string() << ", server_name: lb.bench.test}\n";
     } else {
       yaml << "    runtime_api: " << m_lbs[i]->runtime_api_unix() << "\n";
     }
@@ -193,7 +254,8 @@ std::unique_ptr<test::ChildProcess> BenchFleet::start_lbctl(std::vector<std::str
                                                             const std::string& state_url) {
   // ChildProcess inherits this environment.
   ::setenv("LBCTL_STATE_DATABASE_URL", (state_url.empty() ? m_postgres.url("lbctl") : state_url).c_str(), 1);
-  std::vector<std::string> argv{lbctl_binary()};
+  std::vector<std::string> argv = on("deploy");
+  argv.push_back(lbctl_binary());
   argv.insert(argv.end(), args.begin(), args.end());
   argv.push_back("-c");
   argv.push_back(m_config.string());
@@ -201,7 +263,7 @@ std::unique_ptr<test::ChildProcess> BenchFleet::start_lbctl(std::vector<std::str
 }
 
 LbctlResult BenchFleet::lbctl(std::vector<std::string> args, bool measure_resources) {
-  std::vector<std::string> argv;
+  std::vector<std::string> argv = on("deploy");
   const auto time_file = m_dir / "time.txt";
   if (measure_resources) argv = {"/usr/bin/time", "-v", "-o", time_file.string()};
   // LBCTL_BENCH_PROFILE=FILE samples lbctl with perf (cpu-clock) into FILE;

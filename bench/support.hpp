@@ -16,6 +16,7 @@
 
 #include "tests/support/child_process.hpp"
 #include "tests/support/haproxy_fixture.hpp"
+#include "tests/support/lab.hpp"
 #include "tests/support/sshd_fixture.hpp"
 #include "tests/support/test_certificates.hpp"
 #include "tests/support/postgres_fixture.hpp"
@@ -75,6 +76,12 @@ struct FleetOptions {
   // socat to the socket), "tls" (the listen section of
   // configs/haproxy-tls-cli.cfg in front of the socket).
   std::string transport = "unix";
+  // Every part on a host of its own, in a lab of network namespaces
+  // (scripts/lab, as the tests build it): lbctl on "deploy", each LB on
+  // "lbN" (with its sshd for ssh, its TLS listen section for tls), the farm
+  // and app servers on "apps"; the journal's Postgres stays on this host's
+  // socket. Needs root (test::lab_available()).
+  bool lab = false;
 };
 
 struct LbctlResult {
@@ -114,7 +121,15 @@ class BenchFleet {
   double step_started(std::int64_t cutover_id, const std::string& step);
 
  private:
+  // The address app servers and the farm listen on, and the argv prefix
+  // that runs a program on `host` (empty: this host).
+  std::string address_of(const std::string& host) const;
+  std::vector<std::string> on(const std::string& host) const;
+  void start_farm(const std::vector<std::uint16_t>& ports, std::size_t maxconn);
+  void wait_listening(const std::string& host, const std::vector<std::uint16_t>& ports) const;
+
   FleetOptions m_options;
+  std::unique_ptr<test::Lab> m_lab;  // first: the last thing removed
   test::TempDir m_dir;
   test::PostgresFixture m_postgres;
   std::unique_ptr<test::ChildProcess> m_farm;
@@ -122,7 +137,7 @@ class BenchFleet {
   std::vector<std::string> m_old_addresses;
   std::vector<std::string> m_new_addresses;
   std::vector<std::unique_ptr<test::HaproxyFixture>> m_lbs;
-  std::unique_ptr<test::SshdFixture> m_sshd;
+  std::vector<std::unique_ptr<test::SshdFixture>> m_sshds;  // one per LB host (one for all on loopback)
   std::unique_ptr<test::TestCertificates> m_certs;
   std::vector<std::uint16_t> m_tls_ports;
   std::filesystem::path m_config;

@@ -42,6 +42,11 @@ class Fleet {
     for (auto& lb : m_lbs) lb->set_write_gate(gate);
   }
   LoadBalancer& at(std::size_t i) { return *m_lbs.at(i); }
+  // Every LB starts opening its connections now (an ssh handshake overlaps
+  // what comes before the first read).
+  void connect_early() {
+    for (auto& lb : m_lbs) lb->connect_early();
+  }
   const std::vector<std::unique_ptr<LoadBalancer>>& lbs() const { return m_lbs; }
 
   // Runs `op` on every LB at once; one result per LB, in fleet order.

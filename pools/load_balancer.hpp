@@ -152,6 +152,11 @@ class LoadBalancer {
 
   // HAProxy's master CLI, when given: the workers a reload left behind.
   void use_master(std::shared_ptr<RuntimeApi> master) { m_master = std::move(master); }
+  // Starts opening its connections now (RuntimeApi::connect_early).
+  void connect_early() {
+    m_api->connect_early();
+    if (m_master) m_master->connect_early();
+  }
   bool has_master() const { return m_master != nullptr; }
   // The sessions that each named server still has in workers a reload left
   // behind (only those with some); empty without a master CLI.

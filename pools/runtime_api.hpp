@@ -34,6 +34,12 @@ class RuntimeApi {
 
   // Where it talks to, for messages.
   virtual std::string describe() const = 0;
+
+  // Starts opening, now and without waiting, what the first batch would
+  // open anyway (an ssh connection: its handshake then overlaps whatever the
+  // caller does before that batch). A failure is left for that batch to meet
+  // and report. Nothing to do for a socket.
+  virtual void connect_early() {}
 };
 
 // The client `endpoint` asks for: SocketRuntimeApi (unix, tcp, tls) or

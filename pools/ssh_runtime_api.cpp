@@ -131,18 +131,35 @@ asio::awaitable<Result<std::shared_ptr<SshRuntimeApi::Child>>> SshRuntimeApi::st
 // The shared connection: started when there is none (or it died), and
 // ready once its control socket is there. Its failures (host key, login,
 // network) are named here, before any session.
+void SshRuntimeApi::connect_early() {
+  if (m_control_path.empty() || m_connection || m_early) return;
+  std::error_code ignored;
+  std::filesystem::remove(m_control_path, ignored);  // a dead connection's socket
+  ProcessSpec spec;
+  spec.argv = ssh_argv(m_endpoint, m_timeout, m_control_path, SshRole::connection);
+  // One that cannot even start is left for the first batch to report.
+  if (auto process = PipedProcess::start(spec)) m_early.emplace(std::move(*process));
+}
+
 asio::awaitable<Result<void>> SshRuntimeApi::ensure_connection() {
   if (m_control_path.empty()) co_return Result<void>{};
   if (m_connection && m_connection->running()) co_return Result<void>{};
   if (m_connection) m_connection->close();
   m_connection.reset();
-  std::error_code ignored;
-  std::filesystem::remove(m_control_path, ignored);  // a dead connection's socket
-  auto started = co_await start(ssh_argv(m_endpoint, m_timeout, m_control_path, SshRole::connection));
-  if (!started) co_return std::unexpected(started.error());
-  auto connection = *started;
+  std::shared_ptr<Child> connection;
+  if (m_early) {
+    connection = std::make_shared<Child>(co_await asio::this_coro::executor, std::move(*m_early));
+    m_early.reset();
+  } else {
+    std::error_code ignored;
+    std::filesystem::remove(m_control_path, ignored);  // a dead connection's socket
+    auto started = co_await start(ssh_argv(m_endpoint, m_timeout, m_control_path, SshRole::connection));
+    if (!started) co_return std::unexpected(started.error());
+    connection = *started;
+  }
   ++m_connections;
   const auto deadline = std::chrono::steady_clock::now() + m_timeout;
+  std::error_code ignored;
   while (!std::filesystem::exists(m_control_path, ignored)) {
     if (!connection->running() || std::chrono::steady_clock::now() >= deadline) {
       if (connection->running()) connection->timed_out = true;

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "core/async_mutex.hpp"
+#include "core/process.hpp"
 #include "pools/runtime_api.hpp"
 #include "pools/ssh_command.hpp"
 
@@ -36,6 +37,9 @@ class SshRuntimeApi final : public RuntimeApi {
 
   boost::asio::awaitable<Result<std::vector<std::string>>> run(std::vector<std::string> commands) override;
   std::string describe() const override { return m_endpoint.to_string(); }
+  // Starts the ssh connection (the ControlMaster) at once; the first batch
+  // waits for it to be ready, or reports why it is not.
+  void connect_early() override;
 
   // The ssh client holding the connection (0: none): tests kill it mid-batch.
   pid_t connection_pid() const;
@@ -60,7 +64,8 @@ class SshRuntimeApi final : public RuntimeApi {
   CliDialect m_dialect;
   AsyncMutex m_one_at_a_time;
   std::string m_control_path;          // the connection's socket; empty: no sharing (each session connects)
-  std::shared_ptr<Child> m_connection;  // ssh -M -N
+  std::shared_ptr<Child> m_connection;  // ssh -M -N, once its control socket is there
+  std::optional<PipedProcess> m_early;   // ssh -M -N started by connect_early(), not yet waited for
   std::shared_ptr<Child> m_session;     // the stats dialect's kept prompt-mode session
   std::size_t m_connections = 0;
   std::size_t m_sessions = 0;

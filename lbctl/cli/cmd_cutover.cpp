@@ -81,6 +81,8 @@ int run(const CutoverArgs& args, bool resume) {
   raise_open_file_limit();
   asio::io_context io;
   Wiring wiring(config, io);
+  // Every run reads every LB first: their ssh handshakes overlap opening the journal.
+  wiring.fleet().connect_early();
   if (auto opened = wiring.open_journal(); !opened) {
     std::cerr << "lbctl: " << opened.error().message << "\n";
     return exit_code_for(opened.error());

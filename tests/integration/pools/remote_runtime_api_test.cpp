@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <csignal>
 #include <fmt/format.h>
+#include <thread>
 
 #include "pools/haproxy_socket.hpp"
 #include "pools/load_balancer.hpp"
@@ -175,6 +176,34 @@ TEST_CASE("over ssh, an unknown host key, a refused login, a missing socket or s
   REQUIRE_FALSE(refused.has_value());
   CHECK(refused.error().kind == ErrorKind::unreachable);
   CHECK_THAT(refused.error().message, Catch::Contains("Connection refused"));
+}
+
+TEST_CASE("over ssh, connect_early starts the connection before any batch: the first batch uses it, or reports why "
+          "it failed",
+          "[integration][ssh]") {
+  HaproxyFixture haproxy;
+  SshdFixture sshd;
+  boost::asio::io_context io;
+  SshRuntimeApi api(sshd.endpoint(haproxy.socket_path()), 5s);
+  api.connect_early();
+  // The handshake goes on without the caller: the connection is up before the first batch asks.
+  std::this_thread::sleep_for(1500ms);
+  CHECK(sshd.logins() == 1);
+  const auto answers = run(io, api, {"show info"});
+  REQUIRE(answers.has_value());
+  CHECK_THAT(answers->at(0), Catch::Contains("Name: HAProxy"));
+  CHECK(api.connections_started() == 1);
+  CHECK(sshd.logins() == 1);
+
+  // A connection that cannot be made early is the first batch's error, named as ever.
+  auto endpoint = sshd.endpoint(haproxy.socket_path());
+  endpoint.ssh.known_hosts = sshd.wrong_known_hosts();
+  SshRuntimeApi refused(endpoint, 5s);
+  refused.connect_early();
+  const auto failed = run(io, refused, {"show info"});
+  REQUIRE_FALSE(failed.has_value());
+  CHECK(failed.error().kind == ErrorKind::invalid);
+  CHECK_THAT(failed.error().message, Catch::Contains("the host key of 127.0.0.1 is not the one in ssh.known_hosts"));
 }
 
 TEST_CASE("over ssh with a key confined to the socket (authorized_keys command=...,restrict), lbctl still works",
