@@ -33,7 +33,14 @@ struct Section {
 struct Defaults {
   unsigned weight = 1;
   bool disabled = false;
+  std::string hash_type;  // `hash-type`'s method ("map-based", "consistent"); "" when none says
 };
+
+// `hash-type METHOD [FUNCTION]`: the method, when `words` is that line.
+std::optional<std::string> hash_type_of(const Words& words) {
+  if (words.words.size() < 2 || words.words[0].value != "hash-type") return std::nullopt;
+  return words.words[1].value;
+}
 
 std::vector<Section> find_sections(const std::vector<TextLine>& lines) {
   std::vector<Section> sections;
@@ -116,6 +123,7 @@ Result<Defaults> inherited(const std::vector<Section>& sections, const std::vect
   for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
     for (std::size_t i = sections[*it].first + 1; i <= sections[*it].last; ++i) {
       const Words words = haproxy_text::split_words(lines[i].content);
+      if (auto method = hash_type_of(words)) defaults.hash_type = *method;
       if (words.words.empty() || words.words[0].value != "default-server") continue;
       if (auto applied = apply_default_server(words, i + 1, defaults); !applied) {
         return std::unexpected(applied.error());
@@ -172,6 +180,7 @@ Result<void> read_section(const std::vector<TextLine>& lines, const Section& sec
       if (auto applied = apply_default_server(words, i + 1, defaults); !applied) return applied;
       continue;
     }
+    if (auto method = hash_type_of(words)) defaults.hash_type = *method;
     if (keyword != "server") continue;
     auto server = read_server_line(lines[i], words, i + 1, defaults);
     if (!server) return std::unexpected(server.error());
@@ -184,6 +193,7 @@ Result<void> read_section(const std::vector<TextLine>& lines, const Section& sec
   }
   backend.default_weight = defaults.weight;
   backend.default_disabled = defaults.disabled;
+  backend.hash_type = defaults.hash_type;
   return {};
 }
 

@@ -45,6 +45,9 @@ struct CfgBackend {
   // header, following that section's own `from`), else 1.
   unsigned default_weight = 1;
   bool default_disabled = false;  // likewise for `default-server ... disabled`
+  // `hash-type`'s method ("map-based", "consistent"), from the section or the
+  // defaults it inherits; "" when none says (HAProxy's default: map-based).
+  std::string hash_type;
 };
 
 // Finds the section `backend NAME` or `listen NAME` and reads its server

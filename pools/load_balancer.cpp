@@ -211,6 +211,9 @@ asio::awaitable<Result<LoadBalancer::Abilities>> LoadBalancer::abilities() {
   abilities.cli_sessions = count_cli_sessions((*answers)[2]);
   note_identity((*answers)[3]);
   abilities.version = m_version;
+  auto dynamic = co_await dynamic_servers(abilities.algo);
+  abilities.dynamic_servers = dynamic.takes;
+  abilities.dynamic_servers_why = std::move(dynamic.why);
   co_return abilities;
 }
 

@@ -87,8 +87,24 @@ class LoadBalancer {
     // show stat's cookie field on the BACKEND row): empty when it has none
     // or HAProxy does not say.
     std::string cookie_name;
+    // Whether the backend takes servers added at runtime: false for a static
+    // algorithm (static-rr) or a hash without `hash-type consistent`, true
+    // for the others; nullopt when it could not be told. For a hash, the
+    // persisted file tells (its `hash-type`), else HAProxy itself: a
+    // throwaway server (k_probe_server, in MAINT: no traffic, no check) added
+    // and deleted at once. `dynamic_servers_why` says which.
+    std::optional<bool> dynamic_servers;
+    std::string dynamic_servers_why;
   };
   boost::asio::awaitable<Result<Abilities>> abilities();
+  // Whether the backend takes servers at runtime, and how that was told.
+  struct DynamicServers {
+    std::optional<bool> takes;
+    std::string why;
+  };
+  // The throwaway server's name: reserved (a server of the user's by that
+  // name is never deleted; the question is then left open).
+  static constexpr const char* k_probe_server = "lbctl-probe";
 
   // Adds each server absent from the backend (`add server ... id N <options>
   // [cookie VALUE]`, which leaves it in MAINT). A server already there with
@@ -152,6 +168,8 @@ class LoadBalancer {
 
   // HAProxy's master CLI, when given: the workers a reload left behind.
   void use_master(std::shared_ptr<RuntimeApi> master) { m_master = std::move(master); }
+  // True for the algorithms that hash (source, uri, url_param, hdr, rdp-cookie, hash).
+  static bool is_hash_algorithm(std::string_view algo);
   // Starts opening its connections now (RuntimeApi::connect_early).
   void connect_early() {
     m_api->connect_early();
@@ -185,6 +203,9 @@ class LoadBalancer {
                                                                      std::chrono::milliseconds poll);
 
  private:
+  // load_balancer_dynamic.cpp: fills abilities.dynamic_servers for `algo`.
+  boost::asio::awaitable<DynamicServers> dynamic_servers(std::string algo);
+  boost::asio::awaitable<DynamicServers> probe_dynamic_servers();
   std::optional<Error> check_names(const std::vector<std::string>& names) const;
   std::optional<Error> check_map(const std::string& map, const std::string& key, const std::string* value) const;
   Error in_context(const Error& error) const { return error.with_context(m_name); }

@@ -24,6 +24,7 @@ std::size_t count_up(const pools::BackendState& state, const std::set<std::strin
 // Why discovery leaves `s` out of the old pool, if it does.
 std::optional<std::string> left_out_because(const OldPoolConfig& pool, const pools::ServerStat& s) {
   if (s.backup) return std::string("backup server");
+  if (s.name == pools::LoadBalancer::k_probe_server) return std::string("the name lbctl reserves for its throwaway server");
   for (const auto& pattern : pool.exclude) {
     if (::fnmatch(pattern.c_str(), s.name.c_str(), 0) == 0) return "old_pool.exclude: " + pattern;
   }

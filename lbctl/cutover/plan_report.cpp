@@ -29,13 +29,6 @@ namespace {
 // Open stats-socket sessions (this one's included) past which plan warns.
 constexpr std::size_t k_cli_sessions_crowded = 8;
 
-bool is_hash_algo(std::string_view algo) {
-  for (std::string_view hash : {"source", "uri", "url_param", "hdr", "rdp-cookie", "hash"}) {
-    if (algo.starts_with(hash)) return true;
-  }
-  return false;
-}
-
 // new_pool.cookie and the LB: HAProxy takes `cookie` on `add server` from
 // 3.0 on; a backend without a `cookie` line ignores it; a backend with one
 // gives new servers no cookie without it (their users are not kept on them).
@@ -91,11 +84,20 @@ std::optional<std::string> lb_cannot_take(const Config& config, const pools::Loa
                        "`hash-type consistent`); change `balance` in its configuration",
                        lb.name(), lb.backend());
   }
-  if (is_hash_algo(abilities.algo)) {
+  const bool hash = pools::LoadBalancer::is_hash_algorithm(abilities.algo);
+  if (hash && abilities.dynamic_servers == false) {
+    return fmt::format("{}: backend {} balances by {} without `hash-type consistent` ({}): HAProxy adds servers at "
+                       "runtime only to a hash with consistent hashing; add `hash-type consistent` to backend {} "
+                       "(users then move between servers as little as a hash allows), or balance another way",
+                       lb.name(), lb.backend(), abilities.algo, abilities.dynamic_servers_why, lb.backend());
+  }
+  if (hash && !abilities.dynamic_servers) {
     warnings.push_back(fmt::format("{}: backend {} balances by {}: HAProxy adds servers at runtime only with "
-                                   "`hash-type consistent`, which the runtime API does not show; without it the "
-                                   "first `add server` fails and the cutover rolls back",
-                                   lb.name(), lb.backend(), abilities.algo));
+                                   "`hash-type consistent`, which the runtime API does not show, and lbctl could "
+                                   "not tell (no persisted file, and a throwaway `add server {}` did not answer "
+                                   "either way); without it the first `add server` fails and the cutover rolls back",
+                                   lb.name(), lb.backend(), abilities.algo,
+                                   pools::LoadBalancer::k_probe_server));
   }
   if (auto refusal = cookie_problems(config, lb, abilities, warnings)) return refusal;
   if (config.drain.method != DrainConfig::Method::health_file) return std::nullopt;

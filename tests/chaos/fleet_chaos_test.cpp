@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "tests/e2e/stack.hpp"
+#include "tests/e2e/under_load.hpp"
 #include "tests/support/app_server_fixture.hpp"
 
 using namespace lbctl::test;
@@ -59,17 +60,24 @@ TEST_CASE("a backup sorry-server and a server excluded by name are left untouche
   CHECK_FALSE(stack.server_running("v2-3"));  // two new servers for the two old ones
 }
 
-TEST_CASE("an LB with a static algorithm, or whose socket is not level admin: exit 2 before any change, plan says the "
-          "same",
+TEST_CASE("LBs lbctl cannot change: static-rr, a hash without hash-type consistent, a socket below level admin, exit "
+          "2 before any change, plan says the same",
           "[chaos][fleet]") {
-  const auto which = GENERATE(as<std::string>{}, "static-rr on lb1", "operator socket on lb2");
+  const auto which = GENERATE(as<std::string>{}, "static-rr on lb1", "operator socket on lb2",
+                              "balance source on lb2, asked of HAProxy", "balance source on lb2, read in the file");
   INFO(which);
   StackOptions options;
+  // With persist, lbctl reads hash-type in the file; without, it asks HAProxy with a throwaway server.
+  options.persist = which.ends_with("read in the file");
   options.edit_lb_config = [&](std::size_t i, const std::string& generated) {
     std::string text = generated;
     if (which == "static-rr on lb1" && i == 0) {
       const auto at = text.find("balance roundrobin");
       text.replace(at, 18, "balance static-rr");
+    }
+    if (which.starts_with("balance source") && i == 1) {
+      const auto at = text.find("balance roundrobin");
+      text.replace(at, 18, "balance source");
     }
     if (which == "operator socket on lb2" && i == 1) {
       const auto at = text.find(" level admin", text.find("stats socket ipv4@"));
@@ -79,9 +87,12 @@ TEST_CASE("an LB with a static algorithm, or whose socket is not level admin: ex
   };
   Stack stack(options);
   const auto before = stack.fleet_view();
-  const std::string expected = which == "static-rr on lb1"
-                                   ? "lb1: backend app uses `balance static-rr`, a static algorithm"
-                                   : "lb2: its runtime API socket is at level operator: lbctl needs `level admin`";
+  const std::string expected =
+      which == "static-rr on lb1"          ? "lb1: backend app uses `balance static-rr`, a static algorithm"
+      : which == "operator socket on lb2"  ? "lb2: its runtime API socket is at level operator: lbctl needs `level admin`"
+      : which.ends_with("asked of HAProxy") ? "lb2: backend app balances by source without `hash-type consistent` "
+                                              "(HAProxy refused a throwaway server"
+                                            : "lb2: backend app balances by source without `hash-type consistent` (";
   const auto plan = stack.lbctl({"plan"});
   INFO(plan.out);
   CHECK(plan.exit_code == 2);
@@ -93,4 +104,24 @@ TEST_CASE("an LB with a static algorithm, or whose socket is not level admin: ex
   CHECK(stack.fleet_view() == before);
   CHECK_FALSE(stack.server_running("v2-1"));
   CHECK_FALSE(stack.orders_has_column("total_cents"));  // no pre-migration ran
+  CHECK_FALSE(std::filesystem::exists(stack.config_file().parent_path() / "backups"));  // no backup taken
+  if (which.ends_with("read in the file")) CHECK(run.out.find("says `hash-type map-based`") != std::string::npos);
+}
+
+TEST_CASE("balance source with hash-type consistent: HAProxy takes the throwaway server, the cutover works",
+          "[chaos][fleet]") {
+  StackOptions options;
+  options.edit_lb_config = [](std::size_t, const std::string& generated) {
+    std::string text = generated;
+    const auto at = text.find("balance roundrobin");
+    text.replace(at, 18, "balance source\n  hash-type consistent");
+    return text;
+  };
+  Stack stack(options);
+  const auto run = stack.lbctl({"cutover", "--yes"});
+  INFO(run.out);
+  CHECK(run.exit_code == 0);
+  CHECK(run.out.find("balances by") == std::string::npos);
+  CHECK(sorted_view(stack) == k_done_view);
+  for (std::size_t i = 0; i < stack.lb_count(); ++i) CHECK(stack.lb(i).status("lbctl-probe").empty());
 }

@@ -90,8 +90,8 @@ TEST_CASE("lbctl-app-host: start, list, health and stop, each an ensure", "[secu
   CHECK(host.run({"stop", "never-started"}).exit_code == 0);
 }
 
-TEST_CASE("lbctl-app-host refuses words that could reach a shell, from argv or SSH_ORIGINAL_COMMAND, and changes "
-          "nothing",
+TEST_CASE("lbctl-app-host, words that could reach a shell: refused from argv or SSH_ORIGINAL_COMMAND, nothing "
+          "changed",
           "[security][app-hosts]") {
   AppHost host;
   TempDir elsewhere;
@@ -126,8 +126,8 @@ TEST_CASE("lbctl-app-host refuses words that could reach a shell, from argv or S
   CHECK(listed.exit_code == 0);
 }
 
-TEST_CASE("lbctl-ssh-provider refuses a connection-sharing folder others may enter or someone else owns, and bad "
-          "hosts, before any ssh",
+TEST_CASE("lbctl-ssh-provider, before any ssh: refuses a sharing folder others may enter or someone else owns, and "
+          "bad hosts",
           "[security][app-hosts]") {
   TempDir dir;
   const auto shared = dir.path() / "shared";

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "pools/haproxy_cfg.hpp"
+#include "pools/load_balancer.hpp"
 #include "pools/reload_answers.hpp"
 
 namespace lbctl::test {
@@ -38,6 +39,14 @@ std::string FakeServerState::status() const {
   }
   if (health > 0) return fmt::format("DOWN {}/{}", health, rise);
   return "DOWN";
+}
+
+void FakeHaproxy::add_runtime_server(const std::string& name, const std::string& address) {
+  FakeServerState s;
+  s.name = name;
+  s.address = address;
+  s.admin = 0x01;
+  m_servers.push_back(s);
 }
 
 void FakeHaproxy::add_config_server(const std::string& name, const std::string& address, int inter_ms, int rise,
@@ -240,6 +249,9 @@ std::string FakeHaproxy::execute(const std::string& command) {
     const auto slash = w[2].find('/');
     if (slash == std::string::npos || w[2].substr(0, slash) != m_backend) return "[3]: No such backend.\n";
     if (find(w[2])) return "[3]: Already exists a server with the same name in backend.\n";
+    if (m_algo == "static-rr" || (pools::LoadBalancer::is_hash_algorithm(m_algo) && m_hash_type != "consistent")) {
+      return "[3]: Backend must use a dynamic load balancing to support dynamic servers.\n";
+    }
     if (w.size() < 4) return "[3]: 'server' expects <name> and <addr>[:<port>] as arguments.\n";
     FakeServerState s;
     s.name = w[2].substr(slash + 1);

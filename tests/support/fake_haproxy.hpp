@@ -53,6 +53,9 @@ class FakeHaproxy final : public pools::RuntimeApi {
   void add_config_server(const std::string& name, const std::string& address, int inter_ms = 1000, int rise = 2,
                          int fall = 2);
 
+  // A server as `add server NAME ADDRESS` leaves it: MAINT, no check.
+  void add_runtime_server(const std::string& name, const std::string& address);
+
   boost::asio::awaitable<Result<std::vector<std::string>>> run(std::vector<std::string> commands) override;
   std::string describe() const override { return "fake:" + m_backend; }
 
@@ -65,6 +68,10 @@ class FakeHaproxy final : public pools::RuntimeApi {
   // `show cli level` ("admin" by default) and the backend's balance algorithm.
   void set_cli_level(std::string level) { m_cli_level = std::move(level); }
   void set_algo(std::string algo) { m_algo = std::move(algo); }
+  // `hash-type`'s method ("map-based" by default, as HAProxy's): with a hash
+  // algorithm and anything but "consistent", `add server` is refused as
+  // HAProxy refuses it (and with static-rr always).
+  void set_hash_type(std::string method) { m_hash_type = std::move(method); }
   // `show info`'s Version ("2.6.12" by default). From "3.0" on, `add server`
   // takes `cookie X`; before, it answers as 2.6 does.
   void set_version(std::string version) { m_version = std::move(version); }
@@ -126,6 +133,7 @@ class FakeHaproxy final : public pools::RuntimeApi {
   std::string m_delete_before_change;
   std::string m_cli_level = "admin";
   std::string m_algo = "roundrobin";
+  std::string m_hash_type = "map-based";
   std::string m_version = "2.6.12";
   std::string m_cookie_name;
   std::map<std::string, AppHealth> m_app;  // the app servers' health outlives reloads

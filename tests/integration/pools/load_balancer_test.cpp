@@ -291,4 +291,7 @@ TEST_CASE("abilities read the socket's level and the backend's algorithm from a 
   REQUIRE(abilities.has_value());
   CHECK(abilities->cli_level == (operator_socket ? "operator" : "admin"));
   CHECK(abilities->algo == balance);
+  // source without hash-type consistent: HAProxy refused the throwaway server (and it is not there).
+  CHECK(abilities->dynamic_servers == (balance == "roundrobin"));
+  CHECK(haproxy.status("lbctl-probe").empty());
 }

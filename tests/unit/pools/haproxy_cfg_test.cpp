@@ -233,3 +233,16 @@ TEST_CASE("split_words cuts plain lines as the byte-at-a-time reader does", "[po
   CHECK(words.words[4].value == "3");
   CHECK(words.stop == 31);
 }
+
+TEST_CASE("hash-type: the backend's own line, else its defaults section's, else none", "[pools][haproxy_cfg]") {
+  const std::string text = "defaults base\n  mode http\n  hash-type consistent sdbm\n"
+                           "defaults other\n  mode http\n"
+                           "backend inherits from base\n  balance source\n  server a 10.0.0.1:80\n"
+                           "backend own from base\n  balance source\n  hash-type map-based\n  server a 10.0.0.1:80\n"
+                           "backend none from other\n  balance uri\n  server a 10.0.0.1:80\n"
+                           "backend commented from other\n  # hash-type consistent\n  server a 10.0.0.1:80\n";
+  CHECK(find_backend(text, "inherits")->hash_type == "consistent");
+  CHECK(find_backend(text, "own")->hash_type == "map-based");
+  CHECK(find_backend(text, "none")->hash_type.empty());
+  CHECK(find_backend(text, "commented")->hash_type.empty());
+}

@@ -394,17 +394,66 @@ TEST_CASE("a backend with a static algorithm is refused before any change: exit 
   for (auto& h : rig.haproxies) CHECK(h->mutations().empty());
 }
 
-TEST_CASE("a hash-balanced backend is warned about (hash-type is not visible), and the cutover goes on",
+TEST_CASE("hash balance without hash-type consistent: refused before any change, exit 2, no clone, HAProxy asked "
+          "with a throwaway server it refused",
+          "[lbctl][cutover][abilities]") {
+  CutoverRig rig;
+  rig.haproxies[0]->set_algo("source");  // hash-type: HAProxy's default, map-based
+  const auto outcome = rig.cutover();
+  INFO(outcome.message);
+  CHECK(outcome.outcome == Outcome::usage);
+  CHECK_THAT(outcome.message, Catch::Contains("lb1: backend app balances by source without `hash-type consistent`"));
+  CHECK_THAT(outcome.message, Catch::Contains("HAProxy refused a throwaway server"));
+  CHECK_THAT(outcome.message, Catch::Contains("add `hash-type consistent` to backend app"));
+  // The only command that could have changed something: the add HAProxy refused.
+  CHECK(rig.haproxies[0]->mutations() == Strings{"add server app/lbctl-probe 127.0.0.1:1"});
+  CHECK(rig.haproxies[1]->mutations().empty());
+  CHECK(rig.haproxies[0]->server_names() == Strings{"old-1", "old-2"});
+  CHECK(rig.provider.calls().empty());
+}
+
+TEST_CASE("hash balance with hash-type consistent: the throwaway server is added and deleted at once, the cutover "
+          "goes on without a warning",
           "[lbctl][cutover][abilities]") {
   CutoverRig rig;
   rig.haproxies[0]->set_algo("source");
+  rig.haproxies[0]->set_hash_type("consistent");
   const auto outcome = rig.cutover();
+  INFO(outcome.message);
   CHECK(outcome.outcome == Outcome::done);
-  bool warned = false;
-  for (const auto& e : rig.recorder.events) {
-    if (e.kind == EventKind::warning && e.text.find("lb1: backend app balances by source") != std::string::npos) warned = true;
+  const auto mutations = rig.haproxies[0]->mutations();
+  REQUIRE(mutations.size() >= 2);
+  CHECK(mutations[0] == "add server app/lbctl-probe 127.0.0.1:1");
+  CHECK(mutations[1] == "del server app/lbctl-probe");
+  for (const auto& e : rig.recorder.events) CHECK(e.text.find("balances by") == std::string::npos);
+}
+
+TEST_CASE("a throwaway server a killed lbctl left: deleted and the question asked again, but a server of the user's "
+          "named so is never deleted",
+          "[lbctl][cutover][abilities]") {
+  SECTION("left by lbctl: in MAINT at 127.0.0.1:1") {
+    CutoverRig rig;
+    rig.haproxies[0]->set_algo("source");
+    rig.haproxies[0]->set_hash_type("consistent");
+    rig.haproxies[0]->add_runtime_server("lbctl-probe", "127.0.0.1:1");
+    const auto outcome = rig.cutover();
+    INFO(outcome.message);
+    CHECK(outcome.outcome == Outcome::done);
+    CHECK(rig.haproxies[0]->server("lbctl-probe") == nullptr);
   }
-  CHECK(warned);
+  SECTION("the user's own, serving") {
+    CutoverRig rig;
+    rig.haproxies[0]->set_algo("source");
+    rig.haproxies[0]->add_config_server("lbctl-probe", "127.0.0.1:9999");
+    const auto outcome = rig.cutover();
+    INFO(outcome.message);
+    CHECK(rig.haproxies[0]->server("lbctl-probe") != nullptr);
+    bool warned = false;
+    for (const auto& e : rig.recorder.events) {
+      if (e.text.find("lb1: backend app balances by source") != std::string::npos) warned = true;
+    }
+    CHECK(warned);
+  }
 }
 
 namespace {
@@ -502,8 +551,8 @@ TEST_CASE("a rollback step that fails for some servers goes on with the others a
   for (auto& h : rig.haproxies) CHECK(h->status("old-1") == "UP");
 }
 
-TEST_CASE("a new server that cannot be terminated in a rollback (its host cut off) leaves the LBs as before, scaling "
-          "unfrozen, and an operator told; abort finishes once it answers",
+TEST_CASE("rollback, a new server that cannot be terminated (its host cut off): the LBs as before, scaling "
+          "unfrozen, an operator told, abort finishes once it answers",
           "[lbctl][cutover][rollback]") {
   CutoverRig rig(2, 2);
   rig.prober.set_fallback(FakeReply::status_code(500));  // verify fails: roll back
