@@ -139,6 +139,33 @@ TEST_CASE("a wrong CA for lb2, an unknown host key or a missing socket for lb1: 
   }
 }
 
+TEST_CASE("lb2's TLS port, from the deploy host: a client without lbctl's certificate, with another CN, or plain TCP "
+          "is refused by HAProxy",
+          "[e2e][remote][lab]") {
+  Stack stack(remote());
+  const auto& certs = stack.certificates();
+  const KeyPair someone = certs.client("someone", "someone-else");
+  const std::string target = stack.lb(1).address() + ":" + std::to_string(stack.tls_port());
+  // `show info` through the port, as each kind of client; what came back.
+  const auto ask = [&](const std::string& client) {
+    auto argv = stack.client_launcher();
+    argv.insert(argv.end(), {"bash", "-c", "printf 'show info\\n' | timeout 10 " + client});
+    return run_command(argv, 20s).out;
+  };
+  const std::string tls = "openssl s_client -quiet -connect " + target + " -servername lb2.example.test -CAfile " +
+                          certs.ca_cert().string();
+  const std::string lbctl_dir = (stack.config_file().parent_path() / "tls").string();
+  // lbctl's own certificate: answered (the checks below can fail).
+  CHECK(ask(tls + " -cert " + lbctl_dir + "/lbctl.crt -key " + lbctl_dir + "/lbctl.key").find("Name: HAProxy") !=
+        std::string::npos);
+  for (const std::string& client :
+       {tls, tls + " -cert " + someone.cert.string() + " -key " + someone.key.string(), "socat -T2 - TCP:" + target}) {
+    const std::string out = ask(client);
+    INFO(client << "\n" << out);
+    CHECK(out.find("Name: HAProxy") == std::string::npos);
+  }
+}
+
 TEST_CASE("lb1's ssh connection killed while lbctl attaches: the batch is re-ensured, never assumed done, exit 0, "
           "0 failed requests",
           "[e2e][remote][lab]") {

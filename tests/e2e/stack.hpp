@@ -87,6 +87,10 @@ class Stack {
   HaproxyFixture& lb(std::size_t i) { return *m_lbs.at(i); }
   // With StackOptions::lab: the lab (its hosts' cables and firewalls).
   Lab& lab() { return *m_lab; }
+  // With remote_lbs: lb2's TLS listen section (its port), and the CA that
+  // signs both ends' certificates.
+  std::uint16_t tls_port() const { return m_tls_port; }
+  const TestCertificates& certificates() const { return *m_certs; }
   // The argv prefix that runs a client where lbctl runs (empty: this host).
   std::vector<std::string> client_launcher() const;
   std::size_t lb_count() const { return m_lbs.size(); }
