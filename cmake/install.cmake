@@ -9,5 +9,11 @@ install(FILES ${LBCTL_DOC_DIR}/lbctl.bash DESTINATION ${CMAKE_INSTALL_DATADIR}/b
         RENAME lbctl)
 # Debian's zsh reads vendor-completions (its $fpath), not site-functions.
 install(FILES ${LBCTL_DOC_DIR}/_lbctl DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions)
-install(FILES configs/example.yaml configs/haproxy.cfg DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
+install(FILES configs/example.yaml configs/haproxy.cfg configs/haproxy-tls-cli.cfg
+        DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
+# What other hosts run (README, "Production topology"): examples, not
+# executables here (Debian's rule for /usr/share/doc); each goes to its host.
+install(FILES configs/lb-host/lbctl-install-file DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/lb-host)
+install(FILES configs/app-hosts/lbctl-ssh-provider configs/app-hosts/lbctl-app-host
+        DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/app-hosts)
 install(FILES packaging/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})

@@ -12,6 +12,10 @@ expected=(
   share/zsh/vendor-completions/_lbctl
   share/doc/lbctl/examples/example.yaml
   share/doc/lbctl/examples/haproxy.cfg
+  share/doc/lbctl/examples/haproxy-tls-cli.cfg
+  share/doc/lbctl/examples/lb-host/lbctl-install-file
+  share/doc/lbctl/examples/app-hosts/lbctl-ssh-provider
+  share/doc/lbctl/examples/app-hosts/lbctl-app-host
   share/doc/lbctl/copyright
   share/doc/lbctl/changelog.gz
 )
