@@ -34,7 +34,50 @@ struct Defaults {
   unsigned weight = 1;
   bool disabled = false;
   std::string hash_type;  // `hash-type`'s method ("map-based", "consistent"); "" when none says
+  CfgPersistence persistence;  // what a defaults section may say of it: cookie, dynamic-cookie-key, option persist
 };
+
+std::string_view trimmed(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
+}
+
+// Reads the persistence keywords a section (or, with `in_defaults`, a
+// defaults section) may hold into `out`. `line` is the line as written.
+void note_persistence(const Words& words, std::string_view line, std::string_view section, bool in_defaults,
+                      CfgPersistence& out) {
+  const auto& w = words.words;
+  if (w.empty()) return;
+  const std::string& keyword = w[0].value;
+  if (keyword == "cookie" && w.size() >= 2) {
+    out.cookie.clear();
+    out.cookie_dynamic = false;
+    for (std::size_t i = 1; i < w.size(); ++i) {
+      out.cookie += (i > 1 ? " " : "") + w[i].value;
+      if (w[i].value == "dynamic") out.cookie_dynamic = true;
+    }
+  } else if (keyword == "dynamic-cookie-key") {
+    out.dynamic_cookie_key = w.size() >= 2;
+  } else if ((keyword == "option" || (keyword == "no" && w.size() >= 3 && w[1].value == "option")) &&
+             w.back().value == "persist") {
+    out.option_persist = keyword == "option";
+  } else if (in_defaults) {
+    return;
+  } else if (keyword == "force-persist") {
+    out.force_persist = true;
+  } else if (keyword == "stick-table" || (keyword == "stick" && w.size() >= 2)) {
+    out.stick.emplace_back(trimmed(line.substr(0, words.stop)));
+    std::string table = keyword == "stick-table" ? std::string(section) : std::string();
+    for (std::size_t i = 1; keyword == "stick" && i + 1 < w.size(); ++i) {
+      if (w[i].value == "table") table = w[i + 1].value;
+    }
+    if (keyword == "stick" && table.empty()) return;  // the section's own, named when its stick-table is seen
+    if (std::find(out.stick_tables.begin(), out.stick_tables.end(), table) == out.stick_tables.end()) {
+      out.stick_tables.push_back(std::move(table));
+    }
+  }
+}
 
 // `hash-type METHOD [FUNCTION]`: the method, when `words` is that line.
 std::optional<std::string> hash_type_of(const Words& words) {
@@ -124,6 +167,7 @@ Result<Defaults> inherited(const std::vector<Section>& sections, const std::vect
     for (std::size_t i = sections[*it].first + 1; i <= sections[*it].last; ++i) {
       const Words words = haproxy_text::split_words(lines[i].content);
       if (auto method = hash_type_of(words)) defaults.hash_type = *method;
+      note_persistence(words, lines[i].content, sections[*it].name, true, defaults.persistence);
       if (words.words.empty() || words.words[0].value != "default-server") continue;
       if (auto applied = apply_default_server(words, i + 1, defaults); !applied) {
         return std::unexpected(applied.error());
@@ -181,6 +225,7 @@ Result<void> read_section(const std::vector<TextLine>& lines, const Section& sec
       continue;
     }
     if (auto method = hash_type_of(words)) defaults.hash_type = *method;
+    note_persistence(words, lines[i].content, section.name, false, defaults.persistence);
     if (keyword != "server") continue;
     auto server = read_server_line(lines[i], words, i + 1, defaults);
     if (!server) return std::unexpected(server.error());
@@ -194,6 +239,7 @@ Result<void> read_section(const std::vector<TextLine>& lines, const Section& sec
   backend.default_weight = defaults.weight;
   backend.default_disabled = defaults.disabled;
   backend.hash_type = defaults.hash_type;
+  backend.persistence = std::move(defaults.persistence);
   return {};
 }
 

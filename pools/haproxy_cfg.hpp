@@ -33,6 +33,26 @@ struct CfgServerLine {
   unsigned effective_weight() const { return weight.value_or(default_weight); }
 };
 
+// How a backend keeps a user on one server, as its section (and the defaults
+// it inherits) says. The `dynamic-cookie-key`'s value is a secret: only its
+// presence is kept.
+struct CfgPersistence {
+  // The `cookie` line's words after the keyword ("SRV insert indirect nocache
+  // dynamic"); "" when none.
+  std::string cookie;
+  bool cookie_dynamic = false;      // `dynamic` is one of them
+  bool dynamic_cookie_key = false;  // a `dynamic-cookie-key` applies
+  // The section's stick-table and stick rules, as written ("stick-table type
+  // ip size 1m expire 30m", "stick on src").
+  std::vector<std::string> stick;
+  // The tables those rules use: `table NAME` on a rule, else the section's
+  // own (named like it) when it declares one.
+  std::vector<std::string> stick_tables;
+  bool option_persist = false;  // `option persist`: a cookie holds even when its server is down
+  bool force_persist = false;   // `force-persist` rules
+  bool any() const { return !cookie.empty() || !stick.empty() || force_persist; }
+};
+
 struct CfgBackend {
   std::string kind;  // "backend" or "listen"
   std::string name;
@@ -48,6 +68,7 @@ struct CfgBackend {
   // `hash-type`'s method ("map-based", "consistent"), from the section or the
   // defaults it inherits; "" when none says (HAProxy's default: map-based).
   std::string hash_type;
+  CfgPersistence persistence;
 };
 
 // Finds the section `backend NAME` or `listen NAME` and reads its server

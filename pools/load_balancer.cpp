@@ -214,6 +214,7 @@ asio::awaitable<Result<LoadBalancer::Abilities>> LoadBalancer::abilities() {
   auto dynamic = co_await dynamic_servers(abilities.algo);
   abilities.dynamic_servers = dynamic.takes;
   abilities.dynamic_servers_why = std::move(dynamic.why);
+  co_await read_persistence(abilities);
   co_return abilities;
 }
 

@@ -57,6 +57,15 @@ struct BackendState {
 
 using StatPredicate = std::function<bool(const ServerStat&)>;
 
+// A stick table the backend uses (`show table`): its name and live entries.
+struct StickTable {
+  std::string name;
+  std::uint64_t used = 0;
+};
+
+// Live stick-table entries that point at each server id.
+using StickEntries = std::unordered_map<std::uint64_t, std::uint64_t>;
+
 class BackendFile;
 
 // Coroutines here take their arguments by value: a reference parameter
@@ -95,6 +104,11 @@ class LoadBalancer {
     // and deleted at once. `dynamic_servers_why` says which.
     std::optional<bool> dynamic_servers;
     std::string dynamic_servers_why;
+    // Persistence (load_balancer_persistence.cpp): what the persisted file
+    // says (nullopt without one, or when it cannot be read), and the stick
+    // tables HAProxy holds for the backend with their live entries.
+    std::optional<CfgPersistence> file_persistence;
+    std::vector<StickTable> stick_tables;
   };
   boost::asio::awaitable<Result<Abilities>> abilities();
   // Whether the backend takes servers at runtime, and how that was told.
@@ -113,6 +127,18 @@ class LoadBalancer {
   // older than HAProxy 3.0 (which refuses it) is refused (invalid), nothing sent.
   boost::asio::awaitable<Result<Applied>> ensure_added(std::vector<NewServer> servers,
                                                        ServerOptions options);
+  // Dynamic cookies (a backend with `cookie ... dynamic` and a
+  // `dynamic-cookie-key`: each server's cookie derived from its address, the
+  // same on every LB with the same key): each named server has a cookie, else
+  // `enable dynamic-cookie backend B` (HAProxy 2.6 derives none for a server
+  // added at runtime until then; 3.0 does at once) and a second look; a
+  // server still without one fails (invalid), naming what the backend needs.
+  // Nothing when the backend has no cookie.
+  boost::asio::awaitable<Result<Applied>> ensure_dynamic_cookies(std::vector<std::string> names);
+  // The live entries of the backend's stick tables, per server id (`show
+  // table NAME` for the tables the persisted file names, else the one named
+  // like the backend); empty when it has none.
+  boost::asio::awaitable<Result<StickEntries>> stick_entries();
   // `enable health` for each server whose checks are not running yet.
   boost::asio::awaitable<Result<Applied>> ensure_health_enabled(std::vector<std::string> names);
   // Sets the admin state (`set server B/S state ready|drain|maint`) where it differs.
@@ -206,6 +232,10 @@ class LoadBalancer {
   // load_balancer_dynamic.cpp: fills abilities.dynamic_servers for `algo`.
   boost::asio::awaitable<DynamicServers> dynamic_servers(std::string algo);
   boost::asio::awaitable<DynamicServers> probe_dynamic_servers();
+  // load_balancer_persistence.cpp: the tables stick_entries() reads, and
+  // abilities' persistence fields.
+  boost::asio::awaitable<std::vector<std::string>> stick_table_names();
+  boost::asio::awaitable<void> read_persistence(Abilities& abilities);
   std::optional<Error> check_names(const std::vector<std::string>& names) const;
   std::optional<Error> check_map(const std::string& map, const std::string& key, const std::string* value) const;
   Error in_context(const Error& error) const { return error.with_context(m_name); }
@@ -247,6 +277,7 @@ class LoadBalancer {
   std::uint64_t m_reloads_seen = 0;
   std::chrono::milliseconds m_patience{0};
   WriteGate m_write_gate;
+  std::optional<std::vector<std::string>> m_stick_tables;  // stick_table_names(), once known
 };
 
 }  // namespace lbctl::pools

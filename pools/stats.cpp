@@ -105,13 +105,14 @@ struct StatColumns {
   enum Name : std::size_t {
     pxname, svname, status, type, scur, qcur,  // required
     addr, weight, srv_icur, check_status, hrsp_1xx, hrsp_2xx, hrsp_3xx, hrsp_4xx, hrsp_5xx, hrsp_other,
-    stot, eresp, econ, wretr, rtime, ttime, sid, bck, count
+    stot, eresp, econ, wretr, rtime, ttime, sid, bck, lastsess, cookie, count
   };
   static constexpr std::size_t k_required = 6;
   static constexpr std::string_view k_names[count] = {
       "pxname",   "svname",   "status",   "type",     "scur",     "qcur",       "addr",  "weight",
       "srv_icur", "check_status", "hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other",
-      "stot",     "eresp",    "econ",     "wretr",    "rtime",    "ttime",      "sid",   "bck"};
+      "stot",     "eresp",    "econ",     "wretr",    "rtime",    "ttime",      "sid",   "bck",
+      "lastsess", "cookie"};
 
   std::size_t at[count];
   std::size_t last = 0;  // the highest index of any column read
@@ -216,6 +217,11 @@ Result<std::vector<ServerStat>> parse_show_stat(std::string_view text, std::stri
     stat.ttime = number(StatColumns::ttime);
     stat.id = number(StatColumns::sid);
     stat.backup = field(StatColumns::bck) == "1";
+    // "-1" (or absent): no session ever went to it.
+    if (const auto last = field(StatColumns::lastsess); !last.empty() && last.front() != '-') {
+      stat.last_session_s = static_cast<std::int64_t>(to_u64(last));
+    }
+    stat.cookie = std::string(field(StatColumns::cookie));
     return true;
   });
   if (error) return fail(error->kind, error->message);
@@ -255,6 +261,40 @@ Result<BackendRow> parse_backend_row(std::string_view text, std::string_view bac
   if (answer) return *answer;
   if (header.empty()) return fail(ErrorKind::invalid, "show stat: no header line in the answer");
   return BackendRow{};
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> parse_table_list(std::string_view text) {
+  std::vector<std::pair<std::string, std::uint64_t>> tables;
+  for_each_line(text, [&](std::string_view line) {
+    constexpr std::string_view k_head = "# table: ";
+    if (!starts_with(line, k_head)) return true;
+    line.remove_prefix(k_head.size());
+    const auto comma = line.find(',');
+    std::string name(line.substr(0, comma));
+    std::uint64_t used = 0;
+    if (const auto at = line.find("used:"); at != std::string_view::npos) used = to_u64(line.substr(at + 5));
+    tables.emplace_back(std::move(name), used);
+    return true;
+  });
+  return tables;
+}
+
+Result<std::unordered_map<std::uint64_t, std::uint64_t>> parse_stick_entries(std::string_view text) {
+  if (auto error = answer_error(text)) return fail(ErrorKind::refused, *error);
+  if (starts_with(text, "No such table")) return fail(ErrorKind::refused, "No such table");
+  std::unordered_map<std::uint64_t, std::uint64_t> entries;
+  for_each_line(text, [&](std::string_view line) {
+    if (starts_with(line, "#")) return true;
+    constexpr std::string_view k_field = " server_id=";
+    const auto at = line.find(k_field);
+    if (at == std::string_view::npos) return true;
+    const auto value = line.substr(at + k_field.size());
+    std::uint64_t id = 0;
+    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), id);
+    if (ec == std::errc() && end != value.data()) ++entries[id];
+    return true;
+  });
+  return entries;
 }
 
 Result<std::vector<ServerAdmin>> parse_servers_state(std::string_view text, std::string_view backend) {

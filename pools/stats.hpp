@@ -39,6 +39,11 @@ struct ServerStat {
   std::uint64_t ttime = 0;
   std::uint64_t id = 0;  // sid
   bool backup = false;   // a `backup` server (bck): takes traffic only when no other server is UP
+  // Seconds since a session last went to it (`lastsess`); -1 when none ever did.
+  std::int64_t last_session_s = -1;
+  // Its persistence cookie value (`cookie`: set by `cookie X`, or derived
+  // from the address under dynamic cookies); "" when it has none.
+  std::string cookie;
 
   // User sessions still on it: current plus queued. HAProxy's pooled idle
   // connections (srv_icur) are not sessions: the MAINT transition before
@@ -80,6 +85,14 @@ struct BackendRow {
   std::string cookie;
 };
 Result<BackendRow> parse_backend_row(std::string_view text, std::string_view backend);
+
+// `show table`: each stick table's name and live entries ("# table: NAME,
+// type: ip, size:1024, used:3").
+std::vector<std::pair<std::string, std::uint64_t>> parse_table_list(std::string_view text);
+// `show table NAME`: how many live entries point at each server id (the
+// entry lines' `server_id=N`; entries without one are not counted). refused
+// for HAProxy's error ("No such table").
+Result<std::unordered_map<std::uint64_t, std::uint64_t>> parse_stick_entries(std::string_view text);
 
 // HAProxy's admin flags (include/haproxy/server-t.h).
 enum AdminFlag : unsigned {

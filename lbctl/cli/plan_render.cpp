@@ -79,6 +79,10 @@ std::string steps_text(const PlanReport& report, const Config& config) {
     out += fmt::format("  {} (backend {}, HAProxy {}), commands:\n", lb.lb, lb.backend,
                        lb.version.empty() ? std::string("version not said") : lb.version);
     for (const auto& command : commands_for(report, config, lb)) out += "    " + command + "\n";
+    if (!lb.persistence.empty()) {
+      out += fmt::format("    persistence: {}\n", fmt::join(lb.persistence, "; "));
+      for (const auto& step : lb.persistence_plan) out += "      lbctl: " + step + "\n";
+    }
   }
   if (config.drain.method == DrainConfig::Method::health_file) {
     out += "  health files to remove (old servers leave rotation, their sessions continue):\n";
@@ -136,7 +140,9 @@ nlohmann::json plan_json(const PlanReport& report, const Config& config) {
     lbs.push_back({{"name", lb.lb},
                    {"backend", lb.backend},
                    {"haproxy_version", lb.version},
-                   {"commands", commands_for(report, config, lb)}});
+                   {"commands", commands_for(report, config, lb)},
+                   {"persistence", lb.persistence},
+                   {"persistence_plan", lb.persistence.empty() ? std::vector<std::string>() : lb.persistence_plan}});
   }
   auto capacity = nlohmann::json::array();
   for (const auto& step : plan.capacity) capacity.push_back({{"step", step.step}, {"up_per_lb", step.up_per_lb}});

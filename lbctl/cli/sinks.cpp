@@ -38,6 +38,10 @@ std::string drain_bar(const nlohmann::json& drain, std::size_t width) {
   const auto filled = static_cast<std::size_t>(done * static_cast<double>(width) + 0.5);
   std::string bar = "[" + std::string(filled, '#') + std::string(width - std::min(filled, width), '.') + "]";
   std::string text = fmt::format("{} {} sessions left", bar, left);
+  if (drain.contains("sticky") && drain["sticky"].is_array() && !drain["sticky"].empty()) {
+    text += fmt::format(", {} old server{} still used by sticky users", drain["sticky"].size(),
+                        drain["sticky"].size() == 1 ? "" : "s");
+  }
   if (drain.contains("rate_per_s")) text += fmt::format(", {:.1f}/s", drain["rate_per_s"].get<double>());
   if (drain.contains("eta_s")) text += fmt::format(", ETA {}s", drain["eta_s"].get<std::int64_t>());
   if (drain.contains("timeout_in_s")) text += fmt::format(" (timeout in {}s)", drain["timeout_in_s"].get<std::int64_t>());

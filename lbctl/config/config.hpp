@@ -126,6 +126,10 @@ struct DrainConfig {
   Duration poll{1000};
   Duration timeout{1800000};
   OnTimeout on_timeout = OnTimeout::abort;
+  // Sticky users (a persistence cookie, a stick table): an old server is
+  // drained only once no session went to it for this long on every LB (and no
+  // stick-table entry points at it). 0: off, drained at no session.
+  Duration idle{0};
 };
 
 struct BackupConfig {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 
+#include "core/duration.hpp"
 #include "lbctl/config/config_sections.hpp"
 #include "lbctl/config/config_values.hpp"
 
@@ -83,7 +84,7 @@ HealthConfig read_health(Reader& reader, const Value& value) {
 
 DrainConfig read_drain(Reader& reader, const Value& value) {
   const Section section(reader, value);
-  section.allow({"method", "poll", "timeout", "on_timeout"});
+  section.allow({"method", "poll", "timeout", "on_timeout", "idle"});
   DrainConfig drain;
   if (auto v = section.get("method")) {
     const std::string method = text(reader, *v);
@@ -98,6 +99,19 @@ DrainConfig read_drain(Reader& reader, const Value& value) {
     const auto parsed = parse_on_timeout(action);
     if (!parsed) reader.fail(*v, fmt::format("{} is not an on_timeout action; expected abort or force", show_value(action)));
     drain.on_timeout = *parsed;
+  }
+  if (auto v = section.get("idle")) {
+    drain.idle = duration(reader, *v, true);
+    if (drain.idle >= drain.timeout) {
+      reader.fail(*v, fmt::format("{} is not shorter than drain.timeout ({}): no old server with a sticky user "
+                                  "could ever count as drained",
+                                  format_duration(drain.idle), format_duration(drain.timeout)));
+    }
+    if (drain.idle.count() % 1000 != 0) {
+      reader.fail(*v, fmt::format("{}: HAProxy counts the time since a server's last session in whole seconds; "
+                                  "give whole seconds",
+                                  format_duration(drain.idle)));
+    }
   }
   return drain;
 }

@@ -20,6 +20,12 @@ struct LbState {
   std::string backend;
   pools::BackendState state;
   std::string version{};  // the HAProxy version its `show info` gave ("" when not said)
+  // How its backend keeps users on their server ("cookie SRV insert indirect
+  // nocache", "stick table app (12 entries)", ...) and what lbctl does about
+  // it; empty when it keeps none.
+  std::vector<std::string> persistence{};
+  std::vector<std::string> persistence_plan{};
+  bool dynamic_cookies = false;  // lbctl sends `enable dynamic-cookie backend B` after adding servers
 };
 
 struct CapacityStep {

@@ -1,8 +1,10 @@
 #include "lbctl/cutover/plan_report.hpp"
 
 #include <fmt/format.h>
+#include <unordered_set>
 
 #include "lbctl/cutover/maintenance.hpp"
+#include "pools/backend_file.hpp"
 #include "pools/commands.hpp"
 
 namespace lbctl {
@@ -29,32 +31,125 @@ namespace {
 // Open stats-socket sessions (this one's included) past which plan warns.
 constexpr std::size_t k_cli_sessions_crowded = 8;
 
-// new_pool.cookie and the LB: HAProxy takes `cookie` on `add server` from
-// 3.0 on; a backend without a `cookie` line ignores it; a backend with one
-// gives new servers no cookie without it (their users are not kept on them).
+// New servers' persistence cookies. With new_pool.cookie, `cookie VALUE` on
+// `add server`, which HAProxy takes from 3.0 on; without it, a backend with
+// a cookie gives new servers dynamic cookies (`cookie ... dynamic` and a
+// `dynamic-cookie-key`), which lbctl turns on after adding them. A backend
+// with a cookie that can do neither is refused: its users would move at
+// every request once their server is gone.
 std::optional<std::string> cookie_problems(const Config& config, const pools::LoadBalancer& lb,
                                            const pools::LoadBalancer::Abilities& abilities,
                                            std::vector<std::string>& warnings) {
-  const bool cookies = !config.new_pool.cookie.empty();
-  if (cookies && abilities.version.known() && !abilities.version.at_least(3, 0)) {
-    return fmt::format("new_pool.cookie: {}: remove new_pool.cookie for this fleet, or upgrade the LB",
-                       pools::cookie_refusal(lb.name(), abilities.version));
+  const bool rule = !config.new_pool.cookie.empty();
+  const bool before_3_0 = abilities.version.known() && !abilities.version.at_least(3, 0);
+  const auto& file = abilities.file_persistence;
+  if (rule && before_3_0) {
+    return fmt::format("new_pool.cookie: {}: remove new_pool.cookie and give backend {} dynamic cookies (`dynamic` on "
+                       "its `cookie` line and a `dynamic-cookie-key`, the same on every LB), or upgrade the LB",
+                       pools::cookie_refusal(lb.name(), abilities.version), lb.backend());
   }
-  if (cookies && abilities.cookie_name.empty()) {
+  if (rule && abilities.cookie_name.empty()) {
     warnings.push_back(fmt::format("{}: backend {} has no `cookie` line: the cookies new_pool.cookie gives new servers "
                                    "are never sent to users",
                                    lb.name(), lb.backend()));
   }
-  if (!cookies && !abilities.cookie_name.empty()) {
-    warnings.push_back(fmt::format("{}: backend {} keeps users on a server with cookie {}, and new servers get none: "
-                                   "their users move at every request; set new_pool.cookie (e.g. \"{{name}}\"){}",
-                                   lb.name(), lb.backend(), abilities.cookie_name,
-                                   abilities.version.known() && !abilities.version.at_least(3, 0)
-                                       ? fmt::format(" once the LB runs HAProxy 3.0 or later (it runs {})",
-                                                     abilities.version.text)
-                                       : ""));
+  if (rule || abilities.cookie_name.empty()) return std::nullopt;
+  const std::string second_fix = before_3_0 ? fmt::format("upgrade it to HAProxy 3.0 (it runs {}) and set new_pool.cookie "
+                                                          "(e.g. \"{{name}}\")",
+                                                          abilities.version.text)
+                                            : std::string("set new_pool.cookie (e.g. \"{name}\"): each new server's "
+                                                          "own cookie on `add server`");
+  if (!file) {
+    warnings.push_back(fmt::format("{}: backend {} keeps users on their server with cookie {}; without its file lbctl "
+                                   "cannot tell whether it has dynamic cookies: after adding the new servers it sends "
+                                   "`enable dynamic-cookie backend {}` and rolls back if one gets no cookie; or {}",
+                                   lb.name(), lb.backend(), abilities.cookie_name, lb.backend(), second_fix));
+    return std::nullopt;
   }
-  return std::nullopt;
+  if (file->cookie_dynamic && file->dynamic_cookie_key) return std::nullopt;
+  return fmt::format("{}: backend {} keeps users on their server with cookie {}, and new servers would get none "
+                     "(their users would move at every request): {} has {}. Either add {} to backend {} (the same key "
+                     "on every LB: a user's cookie then names the same server through each), or {}",
+                     lb.name(), lb.backend(), abilities.cookie_name, lb.persisted_file()->describe(),
+                     file->cookie_dynamic ? "no `dynamic-cookie-key`" : "no `dynamic` on its `cookie` line",
+                     file->cookie_dynamic ? "a `dynamic-cookie-key`"
+                                          : (file->dynamic_cookie_key ? "`dynamic` to the `cookie` line"
+                                                                      : "`dynamic` to the `cookie` line and a "
+                                                                        "`dynamic-cookie-key`"),
+                     lb.backend(), second_fix);
+}
+
+// How the backend keeps users on their server, in words for plan.
+std::vector<std::string> persistence_used(const pools::LoadBalancer::Abilities& abilities) {
+  std::vector<std::string> used;
+  const auto& file = abilities.file_persistence;
+  if (file && !file->cookie.empty()) {
+    used.push_back(fmt::format("cookie {}{}", file->cookie, file->dynamic_cookie_key ? " (with a dynamic-cookie-key)" : ""));
+  } else if (!abilities.cookie_name.empty()) {
+    used.push_back("cookie " + abilities.cookie_name);
+  }
+  if (file) used.insert(used.end(), file->stick.begin(), file->stick.end());
+  for (const auto& table : abilities.stick_tables) {
+    used.push_back(fmt::format("stick table {} ({} entries)", table.name, table.used));
+  }
+  if (file && file->option_persist) used.push_back("option persist");
+  if (file && file->force_persist) used.push_back("force-persist");
+  if (pools::LoadBalancer::is_hash_algorithm(abilities.algo)) {
+    used.push_back(fmt::format("balance {} (a user's server follows the hash)", abilities.algo));
+  }
+  return used;
+}
+
+// What lbctl does about it.
+std::vector<std::string> persistence_plan(const Config& config, const pools::LoadBalancer& lb,
+                                          const pools::LoadBalancer::Abilities& abilities) {
+  std::vector<std::string> plan;
+  if (!abilities.cookie_name.empty()) {
+    plan.push_back(config.new_pool.cookie.empty()
+                       ? fmt::format("new servers get dynamic cookies (`enable dynamic-cookie backend {}` once added)",
+                                     lb.backend())
+                       : fmt::format("new servers get `cookie {}` on `add server`", config.new_pool.cookie));
+  }
+  const auto& drain = config.drain;
+  plan.push_back(drain.idle.count() > 0
+                     ? fmt::format("the drain waits until no session went to an old server for {} on every LB{}",
+                                   format_duration(drain.idle),
+                                   abilities.stick_tables.empty() ? "" : " and no stick-table entry points at one")
+                     : std::string("the drain ends when the old servers have no session: users between two requests "
+                                   "move (drain.idle is not set)"));
+  return plan;
+}
+
+// drain.idle unset while a backend keeps users: how many the drain would cut.
+asio::awaitable<std::optional<std::string>> sticky_users_warning(const Config& config, pools::LoadBalancer& lb,
+                                                                 const pools::LoadBalancer::Abilities& abilities,
+                                                                 const LbState& state,
+                                                                 std::vector<pools::Server> old_servers) {
+  if (config.drain.idle.count() > 0 || state.persistence.empty()) co_return std::nullopt;
+  std::uint64_t sessions = 0;
+  std::unordered_set<std::uint64_t> old_ids;
+  for (const auto& server : old_servers) {
+    if (const auto* stat = state.state.stat(server.name)) {
+      sessions += stat->sessions();
+      old_ids.insert(stat->id);
+    }
+  }
+  std::string entries;
+  if (!abilities.stick_tables.empty()) {
+    if (auto stuck = co_await lb.stick_entries()) {
+      std::uint64_t users = 0;
+      for (const auto& [id, count] : *stuck) {
+        if (old_ids.contains(id)) users += count;
+      }
+      entries = fmt::format(", and {} stick-table entries (users) point at them", users);
+    }
+  }
+  co_return fmt::format("{}: backend {} keeps users on their server ({}) and drain.idle is not set: the drain ends as "
+                        "soon as the old servers have no session, so every sticky user who is between two requests "
+                        "then loses their server (and its in-memory session): {} sessions on the old servers now{}; "
+                        "HAProxy does not count cookie users between requests. Set drain.idle to how long a user may "
+                        "pause (e.g. 30s)",
+                        lb.name(), lb.backend(), fmt::join(state.persistence, "; "), sessions, entries);
 }
 
 // What an LB must allow, checked before the first change: a runtime API
@@ -160,6 +255,10 @@ asio::awaitable<std::expected<PlanReport, PlanFailure>> gather_plan(const Config
     if (auto refusal = lb_cannot_take(config, fleet.at(i), *abilities[i].result, report.lbs[i], lb_warnings)) {
       co_return Failure(PlanFailure{ErrorKind::invalid, *refusal});
     }
+    auto& lb = report.lbs[i];
+    lb.persistence = persistence_used(*abilities[i].result);
+    lb.persistence_plan = persistence_plan(config, fleet.at(i), *abilities[i].result);
+    lb.dynamic_cookies = config.new_pool.cookie.empty() && !abilities[i].result->cookie_name.empty();
   }
   if (config.maintenance && !config.maintenance->map.empty()) {
     if (auto known = co_await check_maintenance_map(fleet, config.maintenance->map); !known) {
@@ -192,6 +291,11 @@ asio::awaitable<std::expected<PlanReport, PlanFailure>> gather_plan(const Config
         plan.error().problem == PlanProblem::config ? ErrorKind::invalid : ErrorKind::refused, plan.error().message});
   }
   report.plan = std::move(*plan);
+  for (std::size_t i = 0; i < abilities.size() && i < report.lbs.size(); ++i) {
+    auto warning = co_await sticky_users_warning(config, fleet.at(i), *abilities[i].result, report.lbs[i],
+                                                 report.plan.old_servers);
+    if (warning) lb_warnings.push_back(std::move(*warning));
+  }
   if (!config.new_pool.cookie.empty()) {
     for (const auto& name : report.plan.new_names) {
       if (const auto cookie = cookie_of(config.new_pool.cookie, name); !pools::is_cookie_value(cookie)) {
@@ -236,6 +340,7 @@ std::vector<std::string> commands_for(const PlanReport& report, const Config& co
                                             cookie_of(config.new_pool.cookie, plan.new_names[i])));
   }
   for (const auto& name : plan.new_names) out.push_back(pools::enable_health_command(lb.backend, name));
+  if (lb.dynamic_cookies) out.push_back(fmt::format("enable dynamic-cookie backend {}", lb.backend));
   for (const auto& name : plan.new_names) {
     out.push_back(pools::set_state_command(lb.backend, name, pools::AdminTarget::ready) +
                   "   (once HAProxy's check is L7OK)");

@@ -31,6 +31,20 @@ struct SessionCount {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SessionCount, lb, server, scur, qcur)
 
+// An old server sticky users still come to (drain.idle): a session went to
+// it less than drain.idle ago, or stick-table entries point at it. HAProxy
+// does not count cookie users: `recent_sessions` (sessions it took in the
+// last drain.idle) is how busy they keep it; `stick_entries` counts users
+// exactly where the backend has a stick table.
+struct StickyUse {
+  std::string lb;
+  std::string server;
+  std::int64_t last_session_s = -1;  // -1: none seen
+  std::uint64_t recent_sessions = 0;
+  std::uint64_t stick_entries = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StickyUse, lb, server, last_session_s, recent_sessions, stick_entries)
+
 // The failure that started a rollback (kept across a resumed rollback).
 struct FailureRecord {
   std::string step;
@@ -53,6 +67,9 @@ struct CutoverProgress {
   std::vector<std::string> health_files_removed;
   std::int64_t watch_started_ms = 0;  // wall time, ms since the epoch; 0 = not yet
   std::vector<SessionCount> cut_sessions;
+  // drain.idle: the old servers sticky users still came to at drain.timeout
+  // (on_timeout force: moved then).
+  std::vector<StickyUse> sticky_at_timeout;
   std::int64_t terminate_after_ms = 0;  // wall time; 0 = not yet
   std::size_t stage = 0;  // the stage running (or the count, once all ran)
   bool weights_changed = false;
@@ -77,7 +94,7 @@ struct CutoverProgress {
   std::vector<std::string> new_names() const;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CutoverProgress, format, old_pool, new_pool, migrations, backup_path,
-                                                frozen, drain_started, health_files_removed, watch_started_ms, cut_sessions,
+                                                frozen, drain_started, health_files_removed, watch_started_ms, cut_sessions, sticky_at_timeout,
                                                 terminate_after_ms, stage, weights_changed, failure, maintenance_on,
                                                 maintenance_text, paused_at_ms, promoted_at_ms, promoted_by,
                                                 undo_until_ms, undone_by)

@@ -75,6 +75,20 @@ asio::awaitable<Result<void>> add_missing(pools::LoadBalancer& lb, std::vector<R
     if (auto added = co_await lb.ensure_added(servers, *options); !added) co_return std::unexpected(added.error());
   }
   if (auto checks = co_await lb.ensure_health_enabled(names); !checks) co_return std::unexpected(checks.error());
+  // Servers added back without a cookie of their own get the backend's
+  // dynamic ones (as attach gave them), before they take a request. A
+  // backend without dynamic cookies (invalid) leaves them without one, as a
+  // server added at runtime always was there.
+  std::vector<std::string> cookieless;
+  for (const auto& [text, servers] : by_options) {
+    for (const auto& s : servers) {
+      if (s.cookie.empty()) cookieless.push_back(s.name);
+    }
+  }
+  if (!cookieless.empty()) {
+    auto cookies = co_await lb.ensure_dynamic_cookies(cookieless);
+    if (!cookies && cookies.error().kind != ErrorKind::invalid) co_return std::unexpected(cookies.error());
+  }
   auto passed = co_await lb.wait_until(
       names, [](const pools::ServerStat& s) { return s.check_passed(); }, "passing HAProxy's check (L7OK)",
       config.health.deadline, 250ms);

@@ -36,6 +36,7 @@ CutoverSummary summary_of(const db::Cutover& c) {
 nlohmann::json drain_from_events(const std::vector<db::Event>& events) {
   DrainProgress progress(std::chrono::seconds(30));
   bool any = false;
+  nlohmann::json sticky;  // drain.idle: the old servers sticky users still came to, at the last sample
   const auto kind = to_string(EventKind::drain_progress);
   for (const auto& e : events) {
     if (e.kind != kind) continue;
@@ -44,9 +45,13 @@ nlohmann::json drain_from_events(const std::vector<db::Event>& events) {
     const auto at = std::chrono::steady_clock::time_point(
         std::chrono::duration_cast<std::chrono::steady_clock::duration>(e.at.time_since_epoch()));
     progress.add(at, detail.value("sessions_left", std::uint64_t{0}));
+    sticky = detail.contains("sticky") ? detail["sticky"] : nlohmann::json(nullptr);
     any = true;
   }
-  return any ? progress.details() : nlohmann::json(nullptr);
+  if (!any) return nullptr;
+  auto details = progress.details();
+  if (sticky.is_array()) details["sticky"] = sticky;
+  return details;
 }
 
 std::optional<LastEvent> last_event_of(const std::vector<db::Event>& events) {

@@ -15,12 +15,21 @@ asio::awaitable<Result<void>> prepare_on_fleet(CutoverRun& run, std::vector<pool
   std::vector<std::string> names;
   for (const auto& s : servers) names.push_back(s.name);
   const auto options = run.server_options();
-  auto add_and_check = [servers, names, options](pools::LoadBalancer& lb) -> asio::awaitable<Result<pools::Applied>> {
+  // Without new_pool.cookie, a backend with a persistence cookie gives new
+  // servers dynamic cookies (preflight made sure it can), before they take
+  // a request.
+  const bool dynamic_cookies = run.config().new_pool.cookie.empty();
+  auto add_and_check = [servers, names, options,
+                        dynamic_cookies](pools::LoadBalancer& lb) -> asio::awaitable<Result<pools::Applied>> {
     auto add = co_await lb.ensure_added(servers, options);
     if (!add) co_return add;
     auto health = co_await lb.ensure_health_enabled(names);
     if (!health) co_return health;
     add->commands.insert(add->commands.end(), health->commands.begin(), health->commands.end());
+    if (!dynamic_cookies) co_return add;
+    auto cookies = co_await lb.ensure_dynamic_cookies(names);
+    if (!cookies) co_return cookies;
+    add->commands.insert(add->commands.end(), cookies->commands.begin(), cookies->commands.end());
     co_return add;
   };
   auto added = co_await run.fleet().all<pools::Applied>(add_and_check);

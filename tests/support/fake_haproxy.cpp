@@ -171,6 +171,13 @@ std::map<std::string, std::string> FakeHaproxy::map_entries(const std::string& p
   return it == m_maps.end() ? std::map<std::string, std::string>{} : it->second;
 }
 
+namespace {
+// A dynamic cookie: 16 hex digits from the address (HAProxy hashes the key with it).
+std::string dynamic_cookie_of(const std::string& address) {
+  return fmt::format("{:016x}", std::hash<std::string>{}(address) & 0xffffffffffffffffULL);
+}
+}  // namespace
+
 std::string FakeHaproxy::execute_map(const std::string& command) {
   const auto newline = command.find('\n');
   const auto w = words(command.substr(0, newline));
@@ -227,11 +234,14 @@ std::string FakeHaproxy::execute(const std::string& command) {
     }
     std::string out =
         "# pxname,svname,qcur,qmax,scur,smax,slim,stot,status,weight,check_status,hrsp_1xx,hrsp_2xx,hrsp_3xx,"
-        "hrsp_4xx,hrsp_5xx,hrsp_other,type,sid,addr,srv_icur,bck,eresp,econ,rtime,\n";
+        "hrsp_4xx,hrsp_5xx,hrsp_other,type,sid,addr,srv_icur,bck,eresp,econ,rtime,lastsess,cookie,\n";
     for (const auto& s : m_servers) {
-      out += fmt::format("{},{},{},0,{},0,,0,{},{},{},0,{},0,0,{},0,2,{},{},0,{},{},{},{},\n", m_backend, s.name, s.qcur,
-                         s.scur, s.status(), (s.admin & 0x18) ? 0 : s.weight, s.check_status, s.responses - s.hrsp_5xx,
-                         s.hrsp_5xx, s.id, s.address, s.backup ? 1 : 0, s.eresp, s.econ, s.rtime);
+      const auto lastsess =
+          s.last_session ? std::chrono::duration_cast<std::chrono::seconds>(m_clock.now() - *s.last_session).count() : -1;
+      out += fmt::format("{},{},{},0,{},0,,{},{},{},{},0,{},0,0,{},0,2,{},{},0,{},{},{},{},{},{},\n", m_backend, s.name,
+                         s.qcur, s.scur, s.stot, s.status(), (s.admin & 0x18) ? 0 : s.weight, s.check_status,
+                         s.responses - s.hrsp_5xx, s.hrsp_5xx, s.id, s.address, s.backup ? 1 : 0, s.eresp, s.econ,
+                         s.rtime, lastsess, s.cookie);
     }
     return out;
   }
@@ -275,8 +285,38 @@ std::string FakeHaproxy::execute(const std::string& command) {
         }
       }
     }
+    if (s.cookie.empty() && m_dynamic_cookie_key && !m_cookie_name.empty() &&
+        pools::parse_version("Version: " + m_version).at_least(3, 0)) {
+      s.cookie = dynamic_cookie_of(s.address);
+    }
     m_servers.push_back(s);
     return "New server registered.\n";
+  }
+  if (w.size() == 4 && w[0] == "enable" && w[1] == "dynamic-cookie" && w[2] == "backend") {
+    if (w[3] != m_backend) return "[3]: No such backend.\n";
+    for (auto& s : m_servers) {
+      if (s.cookie.empty() && m_dynamic_cookie_key) s.cookie = dynamic_cookie_of(s.address);
+    }
+    return "";
+  }
+  if (w.size() == 2 && w[0] == "show" && w[1] == "table") {
+    if (!m_stick_table) return "";
+    std::uint64_t used = 0;
+    for (const auto& [id, count] : m_stick_entries) used += count;
+    return fmt::format("# table: {}, type: ip, size:1024, used:{}\n", m_backend, used);
+  }
+  if (w.size() == 3 && w[0] == "show" && w[1] == "table") {
+    if (!m_stick_table || w[2] != m_backend) return "No such table\n";
+    std::uint64_t used = 0;
+    for (const auto& [id, count] : m_stick_entries) used += count;
+    std::string out = fmt::format("# table: {}, type: ip, size:1024, used:{}\n", m_backend, used);
+    std::uint64_t key = 1;
+    for (const auto& [id, count] : m_stick_entries) {
+      for (std::uint64_t n = 0; n < count; ++n, ++key) {
+        out += fmt::format("0x{:x}: key=10.0.0.{} use=0 exp=29000 shard=0 server_id={} server_key=s{}\n", key, key, id, id);
+      }
+    }
+    return out;
   }
   if (w.size() == 3 && w[0] == "enable" && w[1] == "health") {
     auto* s = find(w[2]);
@@ -354,6 +394,18 @@ void FakeHaproxy::set_backup(const std::string& server) {
       if (s.name == server) s.backup = true;
     }
   }
+}
+
+void FakeHaproxy::touch(const std::string& server) {
+  if (auto* s = find(m_backend + "/" + server)) {
+    ++s->stot;
+    s->last_session = m_clock.now();
+  }
+}
+
+void FakeHaproxy::set_stick_entries(const std::string& server, std::uint64_t entries) {
+  m_stick_table = true;
+  if (auto* s = find(m_backend + "/" + server)) m_stick_entries[s->id] = entries;
 }
 
 void FakeHaproxy::set_sessions(const std::string& server, std::uint64_t scur) {

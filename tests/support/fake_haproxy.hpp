@@ -6,6 +6,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,8 @@ struct FakeServerState {
   std::uint64_t rtime = 0;
   bool backup = false;  // `backup` in haproxy.cfg (bck 1)
   std::string cookie;   // its persistence cookie (`cookie X`), "" without
+  std::uint64_t stot = 0;
+  std::optional<Clock::TimePoint> last_session;  // lastsess counts from it; none: -1
 
   std::string status() const;
 };
@@ -78,6 +81,16 @@ class FakeHaproxy final : public pools::RuntimeApi {
   // The backend's `cookie NAME ...` line (show stat's cookie field on the
   // BACKEND row); "" (the default): none.
   void set_cookie_name(std::string name) { m_cookie_name = std::move(name); }
+  // `cookie ... dynamic` and a `dynamic-cookie-key`: `enable dynamic-cookie
+  // backend B` gives each server without a cookie one derived from its
+  // address (3.0: `add server` does at once).
+  void set_dynamic_cookie_key(bool key) { m_dynamic_cookie_key = key; }
+  // A sticky user's request reaches `server` now: a session (stot + 1,
+  // lastsess 0) that ends at once.
+  void touch(const std::string& server);
+  // The backend's stick table (named like it; `show table` lists it) and
+  // how many live entries point at `server`.
+  void set_stick_entries(const std::string& server, std::uint64_t entries);
   // The config server is a `backup` server (show stat's bck).
   void set_backup(const std::string& server);
   // Deletes `server` just before the next `set server`/`del server` command
@@ -136,6 +149,9 @@ class FakeHaproxy final : public pools::RuntimeApi {
   std::string m_hash_type = "map-based";
   std::string m_version = "2.6.12";
   std::string m_cookie_name;
+  bool m_dynamic_cookie_key = false;
+  bool m_stick_table = false;
+  std::map<std::uint64_t, std::uint64_t> m_stick_entries;  // server id -> entries
   std::map<std::string, AppHealth> m_app;  // the app servers' health outlives reloads
   std::uint64_t m_pid = 4000;
   std::map<std::string, std::map<std::string, std::string>> m_maps;

@@ -246,3 +246,36 @@ TEST_CASE("hash-type: the backend's own line, else its defaults section's, else 
   CHECK(find_backend(text, "none")->hash_type.empty());
   CHECK(find_backend(text, "commented")->hash_type.empty());
 }
+
+TEST_CASE("a backend's persistence: cookie (also from defaults), dynamic cookies, stick rules and tables, persist "
+          "options; the key's value is never kept",
+          "[pools][haproxy_cfg][sticky]") {
+  const std::string text =
+      "backend plain\n  balance roundrobin\n  server a 10.0.0.1:80\n"
+      "defaults base\n  mode http\n  cookie SRV insert indirect nocache\n  option persist\n"
+      "backend inherits from base\n  server a 10.0.0.1:80 cookie a\n"
+      "backend own from base\n  cookie WEB insert dynamic # derived\n  dynamic-cookie-key \"k3y s3cret\"\n"
+      "  no option persist\n  stick-table type ip size 1m expire 30m\n  stick on src\n"
+      "  stick match req.cook(x) table shared\n  force-persist if { src 10.0.0.0/8 }\n  server a 10.0.0.1:80\n";
+  const auto inherits = find_backend(text, "inherits");
+  REQUIRE(inherits.has_value());
+  CHECK(inherits->persistence.cookie == "SRV insert indirect nocache");
+  CHECK_FALSE(inherits->persistence.cookie_dynamic);
+  CHECK_FALSE(inherits->persistence.dynamic_cookie_key);
+  CHECK(inherits->persistence.option_persist);
+  CHECK(inherits->persistence.any());
+  const auto own = find_backend(text, "own");
+  REQUIRE(own.has_value());
+  const auto& p = own->persistence;
+  CHECK(p.cookie == "WEB insert dynamic");
+  CHECK(p.cookie_dynamic);
+  CHECK(p.dynamic_cookie_key);
+  CHECK_FALSE(p.option_persist);
+  CHECK(p.force_persist);
+  CHECK(p.stick == std::vector<std::string>{"stick-table type ip size 1m expire 30m", "stick on src",
+                                            "stick match req.cook(x) table shared"});
+  CHECK(p.stick_tables == std::vector<std::string>{"own", "shared"});
+  const auto plain = find_backend(text, "plain");
+  REQUIRE(plain.has_value());
+  CHECK_FALSE(plain->persistence.any());
+}

@@ -282,3 +282,47 @@ TEST_CASE("the BACKEND row gives the balance algorithm and the persistence cooki
   REQUIRE_FALSE(refused.has_value());
   CHECK(refused.error().kind == ErrorKind::refused);
 }
+
+TEST_CASE("show stat's lastsess and cookie: seconds since a server's last session (-1: never) and its cookie",
+          "[pools][stats][sticky]") {
+  auto captured = parse_show_stat(k_header + k_row_up, "app");
+  REQUIRE(captured.has_value());
+  CHECK((*captured)[0].last_session_s == -1);  // HAProxy 2.6.12 says -1 for a server no session went to
+  CHECK((*captured)[0].cookie.empty());
+  const std::string text =
+      "# pxname,svname,qcur,scur,status,type,lastsess,cookie,sid,stot\n"
+      "app,old-1,0,0,UP,2,7,old-1,1,9\n"
+      "app,v2-1,0,0,UP,2,-1,2a2415b812d93554,1002,0\n"
+      "app,v2-2,0,0,UP,2,0,,1003,4\n";
+  auto servers = parse_show_stat(text, "app");
+  REQUIRE(servers.has_value());
+  REQUIRE(servers->size() == 3);
+  CHECK((*servers)[0].last_session_s == 7);
+  CHECK((*servers)[0].cookie == "old-1");
+  CHECK((*servers)[1].last_session_s == -1);
+  CHECK((*servers)[1].cookie == "2a2415b812d93554");
+  CHECK((*servers)[2].last_session_s == 0);
+  CHECK((*servers)[2].cookie.empty());
+}
+
+TEST_CASE("show table: the tables and their entries, and the entries per server id", "[pools][stats][sticky]") {
+  // Captured from HAProxy 2.6.12 and 3.0.11 (3.0 adds shard=).
+  const auto tables = parse_table_list("# table: app, type: ip, size:1024, used:3\n# table: other, type: string, "
+                                       "size:10, used:0\n\n");
+  REQUIRE(tables.size() == 2);
+  CHECK(tables[0] == std::pair<std::string, std::uint64_t>{"app", 3});
+  CHECK(tables[1] == std::pair<std::string, std::uint64_t>{"other", 0});
+  const auto entries = parse_stick_entries(
+      "# table: app, type: ip, size:1024, used:4\n"
+      "0x5597639e15f0: key=127.0.0.1 use=0 exp=29991 server_id=1 server_key=app-1\n"
+      "0x7f065c95ca50: key=127.0.0.2 use=0 exp=29992 shard=0 server_id=1 server_key=app-1\n"
+      "0x7f065c95ca60: key=127.0.0.3 use=1 exp=10 shard=0 server_id=1003 server_key=v2-1\n"
+      "0x7f065c95ca70: key=127.0.0.4 use=0 exp=29992 shard=0 gpc0=1\n\n");
+  REQUIRE(entries.has_value());
+  CHECK(entries->size() == 2);
+  CHECK(entries->at(1) == 2);
+  CHECK(entries->at(1003) == 1);
+  const auto missing = parse_stick_entries("No such table\n");
+  REQUIRE_FALSE(missing.has_value());
+  CHECK(missing.error().kind == ErrorKind::refused);
+}

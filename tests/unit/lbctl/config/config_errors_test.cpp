@@ -55,7 +55,7 @@ TEST_CASE("an unknown top-level key is named, with the closest known key", "[con
 TEST_CASE("an unknown key inside a section is named with its section", "[config]") {
   CHECK(config_error(k_minimal_config + "drain:\n  method: haproxy\n  pol: 1s\n") ==
         "shop.yaml:10:3: drain.pol: unknown key; did you mean poll? (expected one of: method, poll, timeout, "
-        "on_timeout)");
+        "on_timeout, idle)");
 }
 
 TEST_CASE("an unknown key inside a list item is named with the item's index", "[config]") {
@@ -196,7 +196,7 @@ TEST_CASE("load_balancers written without a value is a type error", "[config]") 
 
 TEST_CASE("an empty key is shown quoted", "[config]") {
   CHECK(config_error(k_minimal_config + "drain: {\"\": 1}\n") ==
-        "shop.yaml:8:9: drain.\"\": unknown key (expected one of: method, poll, timeout, on_timeout)");
+        "shop.yaml:8:9: drain.\"\": unknown key (expected one of: method, poll, timeout, on_timeout, idle)");
 }
 
 TEST_CASE("a NUL byte is refused at its place, not taken as the end of the file", "[config]") {

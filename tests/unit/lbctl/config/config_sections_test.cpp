@@ -207,3 +207,15 @@ TEST_CASE("a maintenance duration that is not a duration is refused", "[config]"
   CHECK(config_error(k_minimal_config + "maintenance: {map: /m.map, duration: half an hour}\n") ==
         "shop.yaml:8:38: maintenance.duration: expected a duration like 100ms, 2s, 5m or 1h, got \"half an hour\"");
 }
+
+TEST_CASE("drain.idle: a duration in whole seconds, shorter than drain.timeout; 0 or absent: off", "[config][sticky]") {
+  CHECK(lbctl::parse_config(k_minimal_config + "drain: {idle: 30s}\n", "shop.yaml").drain.idle == std::chrono::seconds(30));
+  CHECK(lbctl::parse_config(k_minimal_config, "shop.yaml").drain.idle.count() == 0);
+  CHECK(lbctl::parse_config(k_minimal_config + "drain: {idle: 0s}\n", "shop.yaml").drain.idle.count() == 0);
+  CHECK(config_error(k_minimal_config + "drain: {idle: 10m, timeout: 10m}\n") ==
+        "shop.yaml:8:15: drain.idle: 10m is not shorter than drain.timeout (10m): no old server with a sticky user "
+        "could ever count as drained");
+  CHECK(config_error(k_minimal_config + "drain: {idle: 1500ms}\n") ==
+        "shop.yaml:8:15: drain.idle: 1500ms: HAProxy counts the time since a server's last session in whole "
+        "seconds; give whole seconds");
+}

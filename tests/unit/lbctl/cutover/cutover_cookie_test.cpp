@@ -1,6 +1,7 @@
-// Persistence cookies for new servers (new_pool.cookie): `cookie VALUE` on
-// `add server` from HAProxy 3.0 on, refused before any change on an older LB,
-// and the warnings plan gives when the backend and the config disagree.
+// Persistence cookies for new servers: `cookie VALUE` on `add server`
+// (new_pool.cookie) from HAProxy 3.0 on, refused before any change on an
+// older LB; without it, dynamic cookies (`enable dynamic-cookie backend`),
+// refused when the persisted file shows the backend cannot derive them.
 
 #include "tests/support/catch.hpp"
 
@@ -35,7 +36,8 @@ TEST_CASE("on HAProxy 3.0 every new server gets the cookie new_pool.cookie gives
     CHECK(h->server("v2-1")->cookie == "web-v2-1");
     CHECK(h->server("v2-2")->cookie == "web-v2-2");
   }
-  CHECK_FALSE(warned(rig.recorder, "cookie"));
+  CHECK_FALSE(warned(rig.recorder, "new_pool.cookie"));
+  CHECK_FALSE(warned(rig.recorder, "`cookie` line"));
 }
 
 TEST_CASE("new_pool.cookie with an LB before HAProxy 3.0 is refused before any change: exit 2 naming the LB and its "
@@ -53,15 +55,76 @@ TEST_CASE("new_pool.cookie with an LB before HAProxy 3.0 is refused before any c
   CHECK(rig.provider.calls().empty());
 }
 
-TEST_CASE("a backend with a persistence cookie and no new_pool.cookie is warned about, and the cutover goes on",
+TEST_CASE("without new_pool.cookie, a backend with dynamic cookies gives each new server one before it takes a "
+          "request, on HAProxy 2.6 and 3.0",
           "[lbctl][cutover][cookie]") {
+  CutoverRig rig;
+  rig.haproxies[1]->set_version("3.0.11");  // lb1 stays 2.6.12
+  for (auto& h : rig.haproxies) {
+    h->set_cookie_name("SRV");
+    h->set_dynamic_cookie_key(true);
+  }
+  const auto outcome = rig.cutover();
+  INFO(outcome.message);
+  REQUIRE(outcome.outcome == Outcome::done);
+  for (auto& h : rig.haproxies) {
+    for (const std::string name : {"v2-1", "v2-2"}) {
+      REQUIRE(h->server(name));
+      CHECK(h->server(name)->cookie.size() == 16);
+    }
+  }
+  // The same address gives the same cookie on every LB: a user's cookie names one server through both.
+  CHECK(rig.haproxies[0]->server("v2-1")->cookie == rig.haproxies[1]->server("v2-1")->cookie);
+  // 2.6 derives it only when asked, after the add and before `state ready`; 3.0 at the add.
+  const auto first = rig.haproxies[0]->mutations();
+  const auto enable = std::find(first.begin(), first.end(), "enable dynamic-cookie backend app");
+  const auto ready = std::find(first.begin(), first.end(), "set server app/v2-1 state ready");
+  REQUIRE(enable != first.end());
+  CHECK(enable < ready);
+  const auto second = rig.haproxies[1]->mutations();
+  CHECK(std::find(second.begin(), second.end(), "enable dynamic-cookie backend app") == second.end());
+  CHECK(warned(rig.recorder, "lb1: backend app keeps users on their server with cookie SRV; without its file lbctl "
+                             "cannot tell whether it has dynamic cookies"));
+}
+
+TEST_CASE("without new_pool.cookie and without a dynamic-cookie-key, new servers get no cookie: rolled back, the old "
+          "servers' cookies as they were",
+          "[lbctl][cutover][cookie][rollback]") {
   CutoverRig rig;
   rig.haproxies[1]->set_cookie_name("SRV");
   const auto outcome = rig.cutover();
-  CHECK(outcome.outcome == Outcome::done);
-  CHECK(warned(rig.recorder, "lb2: backend app keeps users on a server with cookie SRV, and new servers get none"));
-  CHECK(warned(rig.recorder, "once the LB runs HAProxy 3.0 or later (it runs 2.6.12)"));
-  CHECK_FALSE(warned(rig.recorder, "lb1: backend app keeps users"));
+  CHECK(outcome.outcome == Outcome::failed);
+  CHECK_THAT(outcome.message, Catch::Contains("lb2: backend app gave v2-1, v2-2 no persistence cookie"));
+  CHECK_THAT(outcome.message, Catch::Contains("`dynamic-cookie-key`"));
+  CHECK(rig.fleet_view() == Strings{"lb1 old-1 UP", "lb1 old-2 UP", "lb2 old-1 UP", "lb2 old-2 UP"});
+  CHECK(rig.provider.running_servers() == Strings{"old-1", "old-2"});
+}
+
+TEST_CASE("a persisted file whose cookie is not dynamic is refused before any change, naming the two fixes",
+          "[lbctl][cutover][cookie]") {
+  for (const bool v3 : {false, true}) {
+    CutoverRig rig;
+    rig.persist_all();
+    for (std::size_t i = 0; i < rig.haproxies.size(); ++i) {
+      rig.haproxies[i]->set_cookie_name("SRV");
+      if (v3) rig.haproxies[i]->set_version("3.0.11");
+      std::string text = CutoverRig::cfg_text(2);
+      text.replace(text.find("    balance roundrobin\n"), 0, "    cookie SRV insert indirect nocache\n");
+      rig.store->put(CutoverRig::cfg_path(i), text);
+    }
+    const auto outcome = rig.cutover();
+    INFO(outcome.message);
+    CHECK(outcome.outcome == Outcome::usage);
+    CHECK_THAT(outcome.message, Catch::Contains("lb1: backend app keeps users on their server with cookie SRV, and new "
+                                                "servers would get none"));
+    CHECK_THAT(outcome.message, Catch::Contains("no `dynamic` on its `cookie` line"));
+    CHECK_THAT(outcome.message, Catch::Contains("`dynamic` to the `cookie` line and a `dynamic-cookie-key`"));
+    CHECK_THAT(outcome.message, Catch::Contains(v3 ? "or set new_pool.cookie (e.g. \"{name}\")"
+                                                   : "or upgrade it to HAProxy 3.0 (it runs 2.6.12) and set "
+                                                     "new_pool.cookie"));
+    for (auto& h : rig.haproxies) CHECK(h->mutations().empty());
+    CHECK(rig.provider.calls().empty());
+  }
 }
 
 TEST_CASE("new_pool.cookie for a backend without a cookie line is warned about: its cookies would never be sent",
