@@ -192,3 +192,30 @@ TEST_CASE("lbctl rollback is lbctl abort by the name DESIGN.md also gives it", "
   CHECK(rollback.err == abort.err);
   CHECK(unknown.err != abort.err);  // an unknown command is a usage error, not this
 }
+
+TEST_CASE("lbctl validate warns when a persisted backend keeps users and drain.idle is not set, never showing the "
+          "cookie key",
+          "[integration][config][sticky]") {
+  TempDir dir;
+  dir.write("haproxy.cfg",
+            "global\n  stats socket /run/haproxy/admin.sock level admin\n"
+            "backend app\n  balance roundrobin\n  cookie SRV insert indirect nocache dynamic\n"
+            "  dynamic-cookie-key k3y-s3cret\n  stick-table type ip size 1m expire 30m\n  stick on src\n"
+            "  server old-1 127.0.0.1:9001 check cookie old-1\n");
+  const std::string lbs = "load_balancers:\n  - name: lb1\n    runtime_api: \"unix:/run/haproxy/admin.sock\"\n"
+                          "    backend: app\n    persist: {file: " + (dir / "haproxy.cfg").string() + "}\n";
+  const auto without = dir.write("without.yaml", k_config_head + lbs + k_static_provider);
+  const Run warned = run_lbctl(dir, {"validate", "-c", without.string()});
+  INFO(warned.err);
+  CHECK(warned.exit_code == 0);
+  CHECK_THAT(warned.err, Catch::Contains("warning: lb1: backend app keeps users on their server (" +
+                                         (dir / "haproxy.cfg").string() +
+                                         " says: cookie SRV insert indirect nocache dynamic; stick-table type ip size "
+                                         "1m expire 30m; stick on src) and drain.idle is not set"));
+  CHECK_THAT(warned.err, Catch::Contains("`lbctl plan` counts them"));
+  CHECK(warned.err.find("k3y-s3cret") == std::string::npos);
+  const auto with = dir.write("with.yaml", k_config_head + lbs + k_static_provider + "drain: {idle: 30s}\n");
+  const Run quiet = run_lbctl(dir, {"validate", "-c", with.string()});
+  CHECK(quiet.exit_code == 0);
+  CHECK(quiet.err.find("drain.idle") == std::string::npos);
+}
