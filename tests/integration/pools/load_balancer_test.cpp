@@ -295,3 +295,44 @@ TEST_CASE("abilities read the socket's level and the backend's algorithm from a 
   CHECK(abilities->dynamic_servers == (balance == "roundrobin"));
   CHECK(haproxy.status("lbctl-probe").empty());
 }
+
+TEST_CASE("a real HAProxy's stick table: its entries counted per server id, and dynamic cookies for a server added "
+          "at runtime",
+          "[integration][pools][sticky]") {
+  AppServerFixture old_app({.name = "old-1"});
+  AppServerFixture new_app({.name = "v2-1"});
+  auto options = with_servers({&old_app});
+  options.extra_backend = {"stick-table type ip size 1k expire 30s", "stick on src",
+                           "cookie SRV insert indirect nocache dynamic", "dynamic-cookie-key k3y"};
+  HaproxyFixture haproxy(options);
+  REQUIRE(http_get(haproxy.frontend_port(), "/who").status == 200);  // one client: one entry, on old-1
+  boost::asio::io_context io;
+  SteadyClock clock;
+  LoadBalancer lb("lb1", "app", std::make_shared<SocketRuntimeApi>(unix_endpoint(haproxy), 2s), clock);
+  auto abilities = run_async(io, lb.abilities());
+  REQUIRE(abilities.has_value());
+  REQUIRE(abilities->stick_tables.size() == 1);
+  CHECK(abilities->stick_tables[0].name == "app");
+  CHECK(abilities->stick_tables[0].used == 1);
+  CHECK(abilities->cookie_name == "SRV");
+  auto entries = run_async(io, lb.stick_entries());
+  REQUIRE(entries.has_value());
+  auto stats = run_async(io, lb.stats());
+  REQUIRE(stats.has_value());
+  REQUIRE(entries->size() == 1);
+  CHECK(entries->begin()->first == stats->front().id);
+  CHECK(entries->begin()->second == 1);
+  CHECK(stats->front().last_session_s >= 0);
+
+  REQUIRE(run_async(io, lb.ensure_added({{"v2-1", new_app.address(), 1001}}, fast_checks())).has_value());
+  auto cookies = run_async(io, lb.ensure_dynamic_cookies({"v2-1"}));
+  INFO((cookies ? std::string() : cookies.error().message));
+  REQUIRE(cookies.has_value());
+  // 2.6 derives the cookie only when asked; 3.0 at the add, and nothing is sent.
+  CHECK(cookies->commands.size() == (haproxy.at_least(3, 0) ? 0u : 1u));
+  CHECK(haproxy.stat_field("v2-1", "cookie").size() == 16);
+  CHECK(haproxy.stat_field("old-1", "cookie").size() == 16);
+  auto again = run_async(io, lb.ensure_dynamic_cookies({"v2-1"}));
+  REQUIRE(again.has_value());
+  CHECK(again->commands.empty());
+}
