@@ -220,10 +220,13 @@ asio::awaitable<Result<void>> CutoverRun::sleep_watching_reloads(std::chrono::mi
 std::vector<pools::NewServer> CutoverRun::new_servers() const {
   std::vector<pools::NewServer> servers;
   servers.reserve(m_progress.new_pool.size());
-  for (const auto& s : m_progress.new_pool) {
-    servers.push_back({s.name, s.address, s.id, cookie_of(config().new_pool.cookie, s.name)});
-  }
+  const std::string& rule = cookie_rule();
+  for (const auto& s : m_progress.new_pool) servers.push_back({s.name, s.address, s.id, cookie_of(rule, s.name)});
   return servers;
+}
+
+const std::string& CutoverRun::cookie_rule() const {
+  return m_progress.cookie_rule.empty() ? config().new_pool.cookie : m_progress.cookie_rule;
 }
 
 }  // namespace lbctl

@@ -59,7 +59,10 @@ class CutoverRun {
   std::vector<std::string> old_names() const { return m_progress.old_names(); }
   std::vector<std::string> new_names() const { return m_progress.new_names(); }
   // The new pool as `add server` takes it: name, address, id, and the cookie
-  // new_pool.cookie gives it.
+  // cookie_rule() gives it.
+  // The rule new servers' cookies come from (preflight's decision, else
+  // new_pool.cookie); "" for dynamic cookies or none.
+  const std::string& cookie_rule() const;
   std::vector<pools::NewServer> new_servers() const;
   // Saves the row (step, status, progress, error) with its version. While
   // the state database is out of reach it waits (reconnecting, the lock

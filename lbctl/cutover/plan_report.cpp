@@ -31,34 +31,58 @@ namespace {
 // Open stats-socket sessions (this one's included) past which plan warns.
 constexpr std::size_t k_cli_sessions_crowded = 8;
 
-// New servers' persistence cookies. With new_pool.cookie, `cookie VALUE` on
-// `add server`, which HAProxy takes from 3.0 on; without it, a backend with
-// a cookie gives new servers dynamic cookies (`cookie ... dynamic` and a
-// `dynamic-cookie-key`), which lbctl turns on after adding them. A backend
-// with a cookie that can do neither is refused: its users would move at
-// every request once their server is gone.
-std::optional<std::string> cookie_problems(const Config& config, const pools::LoadBalancer& lb,
+// The rule new servers' cookies come from, for the whole fleet (a user's
+// cookie must name the same server through every LB): new_pool.cookie; else,
+// when a backend keeps users with a cookie, "{name}" if every LB runs
+// HAProxy 3.0 or later (`cookie` on `add server`), or "" for dynamic cookies
+// (an LB before 3.0 refuses `cookie` on `add server`).
+constexpr std::string_view k_default_cookie_rule = "{name}";
+
+std::string fleet_cookie_rule(const Config& config,
+                              const std::vector<pools::PerLb<pools::LoadBalancer::Abilities>>& abilities) {
+  if (!config.new_pool.cookie.empty()) return config.new_pool.cookie;
+  bool any_cookie = false;
+  bool all_3_0 = true;
+  for (const auto& lb : abilities) {
+    if (!lb.result) return "";
+    any_cookie = any_cookie || !lb.result->cookie_name.empty();
+    all_3_0 = all_3_0 && lb.result->version.known() && lb.result->version.at_least(3, 0);
+  }
+  return any_cookie && all_3_0 ? std::string(k_default_cookie_rule) : std::string();
+}
+
+// New servers' persistence cookies. With a rule (`rule`: new_pool.cookie, or
+// the default "{name}"), `cookie VALUE` on `add server`, which HAProxy takes
+// from 3.0 on; without one, a backend with a cookie gives new servers
+// dynamic cookies (`cookie ... dynamic` and a `dynamic-cookie-key`), which
+// lbctl turns on after adding them. A backend with a cookie that can do
+// neither is refused: its users would move at every request once their
+// server is gone.
+std::optional<std::string> cookie_problems(const Config& config, const std::string& cookie_rule,
+                                           const pools::LoadBalancer& lb,
                                            const pools::LoadBalancer::Abilities& abilities,
                                            std::vector<std::string>& warnings) {
-  const bool rule = !config.new_pool.cookie.empty();
+  const bool rule = !cookie_rule.empty();
   const bool before_3_0 = abilities.version.known() && !abilities.version.at_least(3, 0);
   const auto& file = abilities.file_persistence;
-  if (rule && before_3_0) {
+  if (rule && before_3_0) {  // only new_pool.cookie: the default needs every LB at 3.0
     return fmt::format("new_pool.cookie: {}: remove new_pool.cookie and give backend {} dynamic cookies (`dynamic` on "
                        "its `cookie` line and a `dynamic-cookie-key`, the same on every LB), or upgrade the LB",
                        pools::cookie_refusal(lb.name(), abilities.version), lb.backend());
   }
-  if (rule && abilities.cookie_name.empty()) {
+  if (rule && abilities.cookie_name.empty() && !config.new_pool.cookie.empty()) {
     warnings.push_back(fmt::format("{}: backend {} has no `cookie` line: the cookies new_pool.cookie gives new servers "
                                    "are never sent to users",
                                    lb.name(), lb.backend()));
   }
   if (rule || abilities.cookie_name.empty()) return std::nullopt;
-  const std::string second_fix = before_3_0 ? fmt::format("upgrade it to HAProxy 3.0 (it runs {}) and set new_pool.cookie "
-                                                          "(e.g. \"{{name}}\")",
-                                                          abilities.version.text)
-                                            : std::string("set new_pool.cookie (e.g. \"{name}\"): each new server's "
-                                                          "own cookie on `add server`");
+  const std::string second_fix =
+      before_3_0 ? fmt::format("upgrade it to HAProxy 3.0 or later (it runs {}), as every LB of the service, so that "
+                               "lbctl gives each new server its own cookie on `add server` (its name, or "
+                               "new_pool.cookie)",
+                               abilities.version.text)
+                 : std::string("upgrade the LBs that run HAProxy before 3.0, so that lbctl gives each new server its own "
+                               "cookie on `add server` (its name, or new_pool.cookie)");
   if (!file) {
     warnings.push_back(fmt::format("{}: backend {} keeps users on their server with cookie {}; without its file lbctl "
                                    "cannot tell whether it has dynamic cookies: after adding the new servers it sends "
@@ -101,14 +125,17 @@ std::vector<std::string> persistence_used(const pools::LoadBalancer::Abilities& 
 }
 
 // What lbctl does about it.
-std::vector<std::string> persistence_plan(const Config& config, const pools::LoadBalancer& lb,
+std::vector<std::string> persistence_plan(const Config& config, const std::string& cookie_rule,
+                                          const pools::LoadBalancer& lb,
                                           const pools::LoadBalancer::Abilities& abilities) {
   std::vector<std::string> plan;
   if (!abilities.cookie_name.empty()) {
-    plan.push_back(config.new_pool.cookie.empty()
+    plan.push_back(cookie_rule.empty()
                        ? fmt::format("new servers get dynamic cookies (`enable dynamic-cookie backend {}` once added)",
                                      lb.backend())
-                       : fmt::format("new servers get `cookie {}` on `add server`", config.new_pool.cookie));
+                       : fmt::format("new servers get `cookie {}` on `add server`{}", cookie_rule,
+                                     config.new_pool.cookie.empty() ? " (each its name; new_pool.cookie changes it)"
+                                                                    : ""));
   }
   const auto& drain = config.drain;
   plan.push_back(drain.idle.count() > 0
@@ -156,7 +183,8 @@ asio::awaitable<std::optional<std::string>> sticky_users_warning(const Config& c
 // socket at level admin, a backend whose algorithm takes servers at runtime,
 // and (for drain.method health_file) HTTP checks on the old servers. An
 // error naming the LB and what to change in its configuration, or warnings.
-std::optional<std::string> lb_cannot_take(const Config& config, const pools::LoadBalancer& lb,
+std::optional<std::string> lb_cannot_take(const Config& config, const std::string& cookie_rule,
+                                          const pools::LoadBalancer& lb,
                                           const pools::LoadBalancer::Abilities& abilities, const LbState& state,
                                           std::vector<std::string>& warnings) {
   // Every lbctl process (a cutover, serve, status --watch) holds one of the
@@ -194,7 +222,7 @@ std::optional<std::string> lb_cannot_take(const Config& config, const pools::Loa
                                    lb.name(), lb.backend(), abilities.algo,
                                    pools::LoadBalancer::k_probe_server));
   }
-  if (auto refusal = cookie_problems(config, lb, abilities, warnings)) return refusal;
+  if (auto refusal = cookie_problems(config, cookie_rule, lb, abilities, warnings)) return refusal;
   if (config.drain.method != DrainConfig::Method::health_file) return std::nullopt;
   for (const auto& stat : state.state.stats) {
     if (stat.backup || stat.check_status.empty() || stat.check_status.starts_with("L7")) continue;
@@ -247,18 +275,20 @@ asio::awaitable<std::expected<PlanReport, PlanFailure>> gather_plan(const Config
   if (!unreachable.empty()) co_return Failure(PlanFailure{ErrorKind::unreachable, unreachable});
   auto abilities = co_await fleet.each<pools::LoadBalancer::Abilities>([](pools::LoadBalancer& lb) { return lb.abilities(); });
   std::vector<std::string> lb_warnings;
+  report.cookie_rule = fleet_cookie_rule(config, abilities);
   for (std::size_t i = 0; i < abilities.size() && i < report.lbs.size(); ++i) {
     if (!abilities[i].result) {
       const auto& error = abilities[i].result.error();
       co_return Failure(PlanFailure{error.kind == ErrorKind::refused ? ErrorKind::invalid : error.kind, error.message});
     }
-    if (auto refusal = lb_cannot_take(config, fleet.at(i), *abilities[i].result, report.lbs[i], lb_warnings)) {
+    if (auto refusal =
+            lb_cannot_take(config, report.cookie_rule, fleet.at(i), *abilities[i].result, report.lbs[i], lb_warnings)) {
       co_return Failure(PlanFailure{ErrorKind::invalid, *refusal});
     }
     auto& lb = report.lbs[i];
     lb.persistence = persistence_used(*abilities[i].result);
-    lb.persistence_plan = persistence_plan(config, fleet.at(i), *abilities[i].result);
-    lb.dynamic_cookies = config.new_pool.cookie.empty() && !abilities[i].result->cookie_name.empty();
+    lb.persistence_plan = persistence_plan(config, report.cookie_rule, fleet.at(i), *abilities[i].result);
+    lb.dynamic_cookies = report.cookie_rule.empty() && !abilities[i].result->cookie_name.empty();
   }
   if (config.maintenance && !config.maintenance->map.empty()) {
     if (auto known = co_await check_maintenance_map(fleet, config.maintenance->map); !known) {
@@ -296,9 +326,9 @@ asio::awaitable<std::expected<PlanReport, PlanFailure>> gather_plan(const Config
                                                  report.plan.old_servers);
     if (warning) lb_warnings.push_back(std::move(*warning));
   }
-  if (!config.new_pool.cookie.empty()) {
+  if (!report.cookie_rule.empty()) {
     for (const auto& name : report.plan.new_names) {
-      if (const auto cookie = cookie_of(config.new_pool.cookie, name); !pools::is_cookie_value(cookie)) {
+      if (const auto cookie = cookie_of(report.cookie_rule, name); !pools::is_cookie_value(cookie)) {
         co_return Failure(PlanFailure{ErrorKind::invalid,
                                       fmt::format("new_pool.cookie: the new server {} would get the cookie '{}' ({} "
                                                   "characters): a cookie has 1 to 64 of [A-Za-z0-9._-]",
@@ -337,7 +367,7 @@ std::vector<std::string> commands_for(const PlanReport& report, const Config& co
   for (std::size_t i = 0; i < plan.new_names.size(); ++i) {
     out.push_back(pools::add_server_command(lb.backend, plan.new_names[i], "<address from the provider>",
                                             plan.id_of(i), plan.options,
-                                            cookie_of(config.new_pool.cookie, plan.new_names[i])));
+                                            cookie_of(report.cookie_rule, plan.new_names[i])));
   }
   for (const auto& name : plan.new_names) out.push_back(pools::enable_health_command(lb.backend, name));
   if (lb.dynamic_cookies) out.push_back(fmt::format("enable dynamic-cookie backend {}", lb.backend));

@@ -27,6 +27,11 @@ struct PlanReport {
   std::vector<FilePlan> files;  // the persisted configuration files
   std::vector<std::string> warnings;  // what lbctl cannot do or see with this config (config_warnings)
   std::vector<std::string> fleet_warnings;  // what it cannot see on the LBs (also in `warnings`)
+  // The rule each new server's cookie comes from (`cookie VALUE` on `add
+  // server`): new_pool.cookie, else "{name}" when every LB runs HAProxy 3.0 or
+  // later and a backend keeps users with a cookie; "" for dynamic cookies (an
+  // LB before 3.0) or none.
+  std::string cookie_rule;
 };
 
 // Everything a cutover needs to know before it changes anything.

@@ -57,6 +57,10 @@ struct CutoverProgress {
   int format = k_format;
   std::vector<PoolServer> old_pool;
   std::vector<PoolServer> new_pool;
+  // The rule the new servers' cookies come from, decided at preflight
+  // (PlanReport::cookie_rule); "" for dynamic cookies or none. A record
+  // written before it existed reads "" and falls back to new_pool.cookie.
+  std::string cookie_rule;
   std::map<std::string, std::vector<std::string>> migrations;  // pending at preflight: "pre", "post"
   std::string backup_path;  // "" = no backup taken
   bool frozen = false;
@@ -93,7 +97,7 @@ struct CutoverProgress {
   std::vector<std::string> old_names() const;
   std::vector<std::string> new_names() const;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CutoverProgress, format, old_pool, new_pool, migrations, backup_path,
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CutoverProgress, format, old_pool, new_pool, cookie_rule, migrations, backup_path,
                                                 frozen, drain_started, health_files_removed, watch_started_ms, cut_sessions, sticky_at_timeout,
                                                 terminate_after_ms, stage, weights_changed, failure, maintenance_on,
                                                 maintenance_text, paused_at_ms, promoted_at_ms, promoted_by,

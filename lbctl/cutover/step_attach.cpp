@@ -15,10 +15,10 @@ asio::awaitable<Result<void>> prepare_on_fleet(CutoverRun& run, std::vector<pool
   std::vector<std::string> names;
   for (const auto& s : servers) names.push_back(s.name);
   const auto options = run.server_options();
-  // Without new_pool.cookie, a backend with a persistence cookie gives new
-  // servers dynamic cookies (preflight made sure it can), before they take
-  // a request.
-  const bool dynamic_cookies = run.config().new_pool.cookie.empty();
+  // Without a cookie rule (an LB before HAProxy 3.0 in the fleet), a backend
+  // with a persistence cookie gives new servers dynamic cookies (preflight
+  // made sure it can), before they take a request.
+  const bool dynamic_cookies = run.cookie_rule().empty();
   auto add_and_check = [servers, names, options,
                         dynamic_cookies](pools::LoadBalancer& lb) -> asio::awaitable<Result<pools::Applied>> {
     auto add = co_await lb.ensure_added(servers, options);

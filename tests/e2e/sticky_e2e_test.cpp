@@ -3,8 +3,8 @@
 // cookie, twenty users with cookie jars each making a request every 500 ms
 // for a different time (2 to 20 s) through both LBs in turn, wrk beside
 // them, and drain.idle: 3s. On 2.6 new servers get dynamic cookies (`cookie
-// ... dynamic`, a dynamic-cookie-key), on 3.0 `cookie {name}` on `add
-// server` (new_pool.cookie).
+// ... dynamic`, a dynamic-cookie-key), on 3.0 their names as cookies on `add
+// server` (no new_pool.cookie: the default rule).
 
 #include "tests/support/catch.hpp"
 
@@ -37,7 +37,6 @@ StackOptions sticky_stack(bool dynamic, const std::string& drain) {
   StackOptions options;
   options.migrations = false;
   options.persist = true;
-  options.new_pool_cookie = dynamic ? "" : "{name}";
   options.extra_config = drain;
   options.edit_lb_config = [dynamic](std::size_t, const std::string& generated) {
     const std::string lines = dynamic ? "  cookie SRV insert indirect nocache dynamic\n  dynamic-cookie-key k3y-of-the-fleet\n"
@@ -254,7 +253,11 @@ TEST_CASE("drain.idle: twenty sticky users keep their old server until idle, thr
   CHECK(sticky_seen);
   CHECK(stack.fleet_view() == std::vector<std::string>{"lb1 v2-1 UP", "lb1 v2-2 UP", "lb2 v2-1 UP", "lb2 v2-2 UP"});
   for (std::size_t lb = 0; lb < stack.lb_count(); ++lb) {
-    for (const std::string name : {"v2-1", "v2-2"}) CHECK_FALSE(stack.lb(lb).stat_field(name, "cookie").empty());
+    for (const std::string name : {"v2-1", "v2-2"}) {
+      const auto cookie = stack.lb(lb).stat_field(name, "cookie");
+      CHECK(cookie.size() == (dynamic ? 16 : name.size()));
+      if (!dynamic) CHECK(cookie == name);
+    }
   }
   new_users_stick(stack);
 }

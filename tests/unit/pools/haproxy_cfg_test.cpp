@@ -247,8 +247,8 @@ TEST_CASE("hash-type: the backend's own line, else its defaults section's, else 
   CHECK(find_backend(text, "commented")->hash_type.empty());
 }
 
-TEST_CASE("a backend's persistence: cookie (also from defaults), dynamic cookies, stick rules and tables, persist "
-          "options; the key's value is never kept",
+TEST_CASE("a backend persistence: cookie (also from defaults), dynamic cookies, stick rules and tables, persist "
+          "options, and never the key value",
           "[pools][haproxy_cfg][sticky]") {
   const std::string text =
       "backend plain\n  balance roundrobin\n  server a 10.0.0.1:80\n"

@@ -208,7 +208,7 @@ TEST_CASE("a maintenance duration that is not a duration is refused", "[config]"
         "shop.yaml:8:38: maintenance.duration: expected a duration like 100ms, 2s, 5m or 1h, got \"half an hour\"");
 }
 
-TEST_CASE("drain.idle: a duration in whole seconds, shorter than drain.timeout; 0 or absent: off", "[config][sticky]") {
+TEST_CASE("drain.idle: a duration in whole seconds, shorter than drain.timeout, and 0 or absent is off", "[config][sticky]") {
   CHECK(lbctl::parse_config(k_minimal_config + "drain: {idle: 30s}\n", "shop.yaml").drain.idle == std::chrono::seconds(30));
   CHECK(lbctl::parse_config(k_minimal_config, "shop.yaml").drain.idle.count() == 0);
   CHECK(lbctl::parse_config(k_minimal_config + "drain: {idle: 0s}\n", "shop.yaml").drain.idle.count() == 0);

@@ -1,10 +1,12 @@
-// Persistence cookies for new servers: `cookie VALUE` on `add server`
-// (new_pool.cookie) from HAProxy 3.0 on, refused before any change on an
-// older LB; without it, dynamic cookies (`enable dynamic-cookie backend`),
-// refused when the persisted file shows the backend cannot derive them.
+// Persistence cookies for new servers: `cookie VALUE` on `add server` from
+// HAProxy 3.0 on (new_pool.cookie, else each server's name), refused before
+// any change on an older LB; a fleet with an LB before 3.0 gets dynamic
+// cookies (`enable dynamic-cookie backend`), refused when the persisted file
+// shows a backend cannot derive them.
 
 #include "tests/support/catch.hpp"
 
+#include "lbctl/cutover/plan_report.hpp"
 #include "tests/unit/lbctl/cutover/cutover_rig.hpp"
 
 using namespace lbctl;
@@ -87,7 +89,7 @@ TEST_CASE("without new_pool.cookie, a backend with dynamic cookies gives each ne
                              "cannot tell whether it has dynamic cookies"));
 }
 
-TEST_CASE("without new_pool.cookie and without a dynamic-cookie-key, new servers get no cookie: rolled back, the old "
+TEST_CASE("no dynamic-cookie-key on a 2.6 fleet: new servers get no cookie, rolled back, the old "
           "servers' cookies as they were",
           "[lbctl][cutover][cookie][rollback]") {
   CutoverRig rig;
@@ -100,30 +102,58 @@ TEST_CASE("without new_pool.cookie and without a dynamic-cookie-key, new servers
   CHECK(rig.provider.running_servers() == Strings{"old-1", "old-2"});
 }
 
-TEST_CASE("a persisted file whose cookie is not dynamic is refused before any change, naming the two fixes",
+namespace {
+
+// Each LB persisted, its backend keeping users with `cookie SRV insert
+// indirect nocache` (not dynamic, no key).
+void plain_cookie_files(CutoverRig& rig) {
+  rig.persist_all();
+  for (std::size_t i = 0; i < rig.haproxies.size(); ++i) {
+    rig.haproxies[i]->set_cookie_name("SRV");
+    std::string text = CutoverRig::cfg_text(2);
+    text.replace(text.find("    balance roundrobin\n"), 0, "    cookie SRV insert indirect nocache\n");
+    rig.store->put(CutoverRig::cfg_path(i), text);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("an LB before HAProxy 3.0 whose persisted cookie is not dynamic is refused before any change, naming the "
+          "two fixes",
           "[lbctl][cutover][cookie]") {
-  for (const bool v3 : {false, true}) {
-    CutoverRig rig;
-    rig.persist_all();
-    for (std::size_t i = 0; i < rig.haproxies.size(); ++i) {
-      rig.haproxies[i]->set_cookie_name("SRV");
-      if (v3) rig.haproxies[i]->set_version("3.0.11");
-      std::string text = CutoverRig::cfg_text(2);
-      text.replace(text.find("    balance roundrobin\n"), 0, "    cookie SRV insert indirect nocache\n");
-      rig.store->put(CutoverRig::cfg_path(i), text);
-    }
-    const auto outcome = rig.cutover();
-    INFO(outcome.message);
-    CHECK(outcome.outcome == Outcome::usage);
-    CHECK_THAT(outcome.message, Catch::Contains("lb1: backend app keeps users on their server with cookie SRV, and new "
-                                                "servers would get none"));
-    CHECK_THAT(outcome.message, Catch::Contains("no `dynamic` on its `cookie` line"));
-    CHECK_THAT(outcome.message, Catch::Contains("`dynamic` to the `cookie` line and a `dynamic-cookie-key`"));
-    CHECK_THAT(outcome.message, Catch::Contains(v3 ? "or set new_pool.cookie (e.g. \"{name}\")"
-                                                   : "or upgrade it to HAProxy 3.0 (it runs 2.6.12) and set "
-                                                     "new_pool.cookie"));
-    for (auto& h : rig.haproxies) CHECK(h->mutations().empty());
-    CHECK(rig.provider.calls().empty());
+  CutoverRig rig;
+  plain_cookie_files(rig);
+  rig.haproxies[1]->set_version("3.0.11");  // lb1 stays 2.6.12: the fleet's new servers need dynamic cookies
+  const auto outcome = rig.cutover();
+  INFO(outcome.message);
+  CHECK(outcome.outcome == Outcome::usage);
+  CHECK_THAT(outcome.message, Catch::Contains("lb1: backend app keeps users on their server with cookie SRV, and new "
+                                              "servers would get none"));
+  CHECK_THAT(outcome.message, Catch::Contains("no `dynamic` on its `cookie` line"));
+  CHECK_THAT(outcome.message, Catch::Contains("Either add `dynamic` to the `cookie` line and a `dynamic-cookie-key`"));
+  CHECK_THAT(outcome.message, Catch::Contains("or upgrade it to HAProxy 3.0 or later (it runs 2.6.12), as every LB of "
+                                              "the service"));
+  for (auto& h : rig.haproxies) CHECK(h->mutations().empty());
+  CHECK(rig.provider.calls().empty());
+}
+
+TEST_CASE("on HAProxy 3.0 without new_pool.cookie, each new server gets its name as its cookie, in the file too",
+          "[lbctl][cutover][cookie]") {
+  CutoverRig rig;
+  plain_cookie_files(rig);
+  for (auto& h : rig.haproxies) h->set_version("3.0.11");
+  const auto report = rig.sim.run(gather_plan(rig.config, *rig.fleet, rig.provider, nullptr, 1000, "r2"));
+  REQUIRE(report.has_value());
+  CHECK(report->cookie_rule == "{name}");
+  CHECK(report->lbs[0].persistence_plan.front() ==
+        "new servers get `cookie {name}` on `add server` (each its name; new_pool.cookie changes it)");
+  const auto outcome = rig.cutover();
+  INFO(outcome.message);
+  REQUIRE(outcome.outcome == Outcome::done);
+  for (std::size_t i = 0; i < rig.haproxies.size(); ++i) {
+    CHECK(rig.haproxies[i]->server("v2-1")->cookie == "v2-1");
+    CHECK(rig.haproxies[i]->server("v2-2")->cookie == "v2-2");
+    CHECK_THAT(rig.store->text(CutoverRig::cfg_path(i)), Catch::Contains("cookie v2-1"));
   }
 }
 
