@@ -6,6 +6,7 @@
 
 #include "core/names.hpp"
 #include "pools/answer.hpp"
+#include "pools/batch.hpp"
 #include "pools/server.hpp"
 
 namespace lbctl::pools {
@@ -136,16 +137,6 @@ asio::awaitable<Result<Applied>> LoadBalancer::apply(std::vector<std::string> co
   }
   co_return applied;
 }
-
-// GCC 12 miscompiles braced initializer lists inside coroutines ("array used
-// as initializer"): command lists are built outside them.
-namespace {
-std::vector<std::string> one_command(std::string command) {
-  std::vector<std::string> commands;
-  commands.push_back(std::move(command));
-  return commands;
-}
-}  // namespace
 
 asio::awaitable<Result<std::vector<ServerStat>>> LoadBalancer::stats() {
   if (auto error = check_names(std::vector<std::string>())) co_return std::unexpected(*error);

@@ -6,6 +6,7 @@
 
 #include "core/names.hpp"
 #include "pools/answer.hpp"
+#include "pools/batch.hpp"
 #include "pools/load_balancer.hpp"
 
 namespace lbctl::pools {
@@ -30,12 +31,6 @@ bool is_map_value(std::string_view value) {
     const auto byte = static_cast<unsigned char>(c);
     return byte < 0x20 || byte == 0x7f;
   });
-}
-
-std::vector<std::string> one(std::string command) {
-  std::vector<std::string> commands;
-  commands.push_back(std::move(command));
-  return commands;
 }
 
 // The value of `key` in a `show map FILE` answer ("0x55... key value" lines).
@@ -77,7 +72,7 @@ std::optional<Error> LoadBalancer::check_map(const std::string& map, const std::
 }
 
 asio::awaitable<Result<std::vector<std::string>>> LoadBalancer::maps() {
-  auto answers = co_await send(one("show map"));
+  auto answers = co_await send(one_command("show map"));
   if (!answers) co_return std::unexpected(answers.error());
   const std::string& answer = answers->front();
   if (auto error = answer_error(answer)) co_return fail(ErrorKind::refused, fmt::format("{}: show map: {}", m_name, *error));
@@ -101,7 +96,7 @@ asio::awaitable<Result<std::vector<std::string>>> LoadBalancer::maps() {
 
 asio::awaitable<Result<std::optional<std::string>>> LoadBalancer::map_value(std::string map, std::string key) {
   if (auto error = check_map(map, key, nullptr)) co_return std::unexpected(*error);
-  auto answers = co_await send(one(fmt::format("show map {}", map)));
+  auto answers = co_await send(one_command(fmt::format("show map {}", map)));
   if (!answers) co_return std::unexpected(answers.error());
   if (auto error = answer_error(answers->front())) {
     co_return fail(ErrorKind::refused, fmt::format("{}: show map {}: {}", m_name, map, *error));

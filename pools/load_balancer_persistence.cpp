@@ -8,6 +8,7 @@
 
 #include "pools/answer.hpp"
 #include "pools/backend_file.hpp"
+#include "pools/batch.hpp"
 #include "pools/load_balancer.hpp"
 
 namespace lbctl::pools {
@@ -15,12 +16,6 @@ namespace lbctl::pools {
 namespace asio = boost::asio;
 
 namespace {
-
-std::vector<std::string> batch_of(std::string command) {
-  std::vector<std::string> batch;
-  batch.push_back(std::move(command));
-  return batch;
-}
 
 // Stick-table names HAProxy accepts in `show table NAME` and lbctl sends: a
 // proxy's name or a peers table's ("peers/table").
@@ -46,7 +41,7 @@ asio::awaitable<std::vector<std::string>> LoadBalancer::stick_table_names() {
   }
   if (!known) {
     // Without the file: the table named like the backend, when HAProxy has one.
-    auto answers = co_await send(batch_of("show table"));
+    auto answers = co_await send(one_command("show table"));
     if (!answers) co_return names;
     for (const auto& [name, used] : parse_table_list(answers->front())) {
       if (name == m_backend) names.push_back(name);
@@ -63,7 +58,7 @@ asio::awaitable<void> LoadBalancer::read_persistence(Abilities& abilities) {
   }
   const auto names = co_await stick_table_names();
   if (names.empty()) co_return;
-  auto answers = co_await send(batch_of("show table"));
+  auto answers = co_await send(one_command("show table"));
   if (!answers) co_return;
   for (auto& [name, used] : parse_table_list(answers->front())) {
     if (std::find(names.begin(), names.end(), name) == names.end()) continue;
@@ -96,7 +91,7 @@ asio::awaitable<Result<StickEntries>> LoadBalancer::stick_entries() {
 asio::awaitable<Result<Applied>> LoadBalancer::ensure_dynamic_cookies(std::vector<std::string> names) {
   if (auto error = check_names(names)) co_return std::unexpected(*error);
   auto without_cookie = [this, &names]() -> asio::awaitable<Result<std::vector<std::string>>> {
-    auto commands = batch_of(fmt::format("show stat {} 2 -1", m_backend));
+    auto commands = one_command(fmt::format("show stat {} 2 -1", m_backend));
     commands.push_back(fmt::format("show stat {} 4 -1", m_backend));
     auto answers = co_await send(std::move(commands));
     if (!answers) co_return std::unexpected(answers.error());
@@ -123,7 +118,7 @@ asio::awaitable<Result<Applied>> LoadBalancer::ensure_dynamic_cookies(std::vecto
   // Not a change of servers: nothing to persist (the file's `cookie ...
   // dynamic` gives them their cookies at start).
   const std::string command = fmt::format("enable dynamic-cookie backend {}", m_backend);
-  auto answers = co_await send(batch_of(command));
+  auto answers = co_await send(one_command(command));
   if (!answers) co_return std::unexpected(answers.error());
   if (auto error = answer_error(answers->front())) {
     co_return fail(ErrorKind::refused, fmt::format("{}: '{}' refused: {}", m_name, command, *error));

@@ -19,6 +19,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/e2e/analysis_support.hpp"
 #include "tests/e2e/stack.hpp"
 
 using namespace lbctl::test;
@@ -71,16 +72,6 @@ WallTime parse_time(const std::string& text) {
   in >> std::get_time(&tm, "%Y-%m-%dT%H:%M:%S");
   const auto seconds = std::chrono::system_clock::from_time_t(timegm(&tm));
   return seconds + std::chrono::milliseconds(std::stoi(text.substr(20, 3)));
-}
-
-std::vector<Json> events_in(const std::string& text) {
-  std::vector<Json> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    auto json = Json::parse(line, nullptr, false);
-    if (json.is_object() && json.contains("event")) out.push_back(std::move(json));
-  }
-  return out;
 }
 
 const Json* first_event(const std::vector<Json>& events, const std::string& step, const std::string& name) {
@@ -161,7 +152,7 @@ Run cutover_with_users(Stack& stack, std::vector<std::unique_ptr<User>>& users) 
   const auto deadline = std::chrono::steady_clock::now() + 150s;
   while (lbctl->running() && std::chrono::steady_clock::now() < deadline) {
     if (drain_started_ms == 0) {
-      const auto so_far = events_in(read_file(logs / "cutover.txt"));
+      const auto so_far = analysis_e2e::json_lines(read_file(logs / "cutover.txt"));
       if (const auto* drain = first_event(so_far, "drain", "step_started")) {
         drain_started_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                parse_time((*drain)["time"].get<std::string>()).time_since_epoch())
@@ -177,7 +168,7 @@ Run cutover_with_users(Stack& stack, std::vector<std::unique_ptr<User>>& users) 
   for (auto& user : users) user->thread.join();
   run.load = load.stop();
   run.text = read_file(logs / "cutover.txt");
-  run.events = events_in(run.text);
+  run.events = analysis_e2e::json_lines(run.text);
   return run;
 }
 
