@@ -90,7 +90,10 @@ asio::awaitable<Result<DrainLook>> look_at_old_servers(CutoverRun& run, RecentSe
       if (i < entries->size()) {
         if (const auto entry = (*entries)[i].find(s.id); entry != (*entries)[i].end()) stuck = entry->second;
       }
-      const bool lately = s.last_session_s >= 0 && s.last_session_s < idle_s;
+      // HAProxy's lastsess is the difference of two whole-second clock
+      // readings: N means more than N-1 seconds. Only a count above idle
+      // proves drain.idle has passed (up to a second more).
+      const bool lately = s.last_session_s >= 0 && s.last_session_s <= idle_s;
       if (lately || stuck > 0) look.sticky.push_back(sticky_use(lb, s, recent_sessions, stuck));
     }
   }
