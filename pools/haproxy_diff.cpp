@@ -86,6 +86,25 @@ std::string range(std::size_t above, std::size_t count) {
   return fmt::format("{},{}", above + 1, count);
 }
 
+// A line as plan shows it: the secrets a haproxy.cfg may hold (the
+// `dynamic-cookie-key`, `stats auth`'s password, a userlist's `user ...
+// password`) are replaced by "(redacted)", the words before them kept.
+std::string shown(std::string_view content) {
+  const auto words = haproxy_text::split_words(content);
+  const auto& w = words.words;
+  if (w.empty()) return std::string(content);
+  std::size_t keep = 0;  // words kept before the redaction; 0: none redacted
+  if (w[0].value == "dynamic-cookie-key") keep = 1;
+  if (w[0].value == "stats" && w.size() > 1 && w[1].value == "auth") keep = 2;
+  if (w[0].value == "user") {
+    for (std::size_t i = 1; i < w.size(); ++i) {
+      if (w[i].value == "password" || w[i].value == "insecure-password") keep = i + 1;
+    }
+  }
+  if (keep == 0 || keep >= w.size()) return std::string(content);
+  return std::string(content.substr(0, w[keep - 1].end)) + " (redacted)";
+}
+
 void write_hunk(const std::vector<Step>& steps, std::size_t begin, std::size_t end, std::string& out) {
   std::size_t a_count = 0, b_count = 0;
   for (std::size_t k = begin; k < end; ++k) {
@@ -95,7 +114,7 @@ void write_hunk(const std::vector<Step>& steps, std::size_t begin, std::size_t e
   out += fmt::format("@@ -{} +{} @@\n", range(steps[begin].a, a_count), range(steps[begin].b, b_count));
   for (std::size_t k = begin; k < end; ++k) {
     out += steps[k].op;
-    out += steps[k].line->content;
+    out += shown(steps[k].line->content);
     out += '\n';
     if (!steps[k].line->has_newline()) out += "\\ No newline at end of file\n";
   }

@@ -32,22 +32,22 @@ bool is_table_name(std::string_view name) {
 asio::awaitable<std::vector<std::string>> LoadBalancer::stick_table_names() {
   if (m_stick_tables) co_return *m_stick_tables;
   std::vector<std::string> names;
-  bool known = false;
+  auto answers = co_await send(one_command("show table"));
+  if (!answers) co_return names;  // asked again at the next look
+  const auto live = parse_table_list(answers->front());
+  auto held = [&live](const std::string& name) {
+    return std::any_of(live.begin(), live.end(), [&name](const auto& table) { return table.first == name; });
+  };
+  // The tables the persisted file's rules use, else the one named like the
+  // backend; only those HAProxy holds (a file ahead of the running config
+  // names others).
+  std::vector<std::string> wanted{m_backend};
   if (m_file) {
-    if (auto backend = co_await m_file->inspect()) {
-      names = backend->persistence.stick_tables;
-      known = true;
-    }
+    if (auto backend = co_await m_file->inspect()) wanted = backend->persistence.stick_tables;
   }
-  if (!known) {
-    // Without the file: the table named like the backend, when HAProxy has one.
-    auto answers = co_await send(one_command("show table"));
-    if (!answers) co_return names;
-    for (const auto& [name, used] : parse_table_list(answers->front())) {
-      if (name == m_backend) names.push_back(name);
-    }
+  for (auto& name : wanted) {
+    if (is_table_name(name) && held(name)) names.push_back(std::move(name));
   }
-  std::erase_if(names, [](const std::string& name) { return !is_table_name(name); });
   m_stick_tables = names;
   co_return names;
 }
@@ -80,6 +80,8 @@ asio::awaitable<Result<StickEntries>> LoadBalancer::stick_entries() {
   if (!answers) co_return std::unexpected(answers.error());
   for (std::size_t i = 0; i < answers->size(); ++i) {
     auto table = parse_stick_entries((*answers)[i]);
+    // A table gone since (a reload with another config) holds no entry.
+    if (!table && answer_text((*answers)[i]).starts_with("No such table")) continue;
     if (!table) {
       co_return fail(ErrorKind::refused, fmt::format("{}: show table {}: {}", m_name, tables[i], table.error().message));
     }
@@ -90,16 +92,18 @@ asio::awaitable<Result<StickEntries>> LoadBalancer::stick_entries() {
 
 asio::awaitable<Result<Applied>> LoadBalancer::ensure_dynamic_cookies(std::vector<std::string> names) {
   if (auto error = check_names(names)) co_return std::unexpected(*error);
+  // The backend's own row first: one without a cookie (most) costs no more.
+  auto row_answer = co_await send(one_command(fmt::format("show stat {} 2 -1", m_backend)));
+  if (!row_answer) co_return std::unexpected(row_answer.error());
+  auto row = parse_backend_row(row_answer->front(), m_backend);
+  if (!row) co_return std::unexpected(in_context(row.error()));
+  Applied applied;
+  if (row->cookie.empty()) co_return applied;  // no cookie: nothing to give
   auto without_cookie = [this, &names]() -> asio::awaitable<Result<std::vector<std::string>>> {
-    auto commands = one_command(fmt::format("show stat {} 2 -1", m_backend));
-    commands.push_back(fmt::format("show stat {} 4 -1", m_backend));
-    auto answers = co_await send(std::move(commands));
-    if (!answers) co_return std::unexpected(answers.error());
-    auto row = parse_backend_row((*answers)[0], m_backend);
-    if (!row) co_return std::unexpected(in_context(row.error()));
     std::vector<std::string> missing;
-    if (row->cookie.empty()) co_return missing;  // no cookie: nothing to give
-    auto stats = parse_show_stat((*answers)[1], m_backend);
+    auto answers = co_await send(one_command(fmt::format("show stat {} 4 -1", m_backend)));
+    if (!answers) co_return std::unexpected(answers.error());
+    auto stats = parse_show_stat(answers->front(), m_backend);
     if (!stats) co_return std::unexpected(in_context(stats.error()));
     const auto by_name = index_by_name(*stats);
     for (const auto& name : names) {
@@ -113,8 +117,22 @@ asio::awaitable<Result<Applied>> LoadBalancer::ensure_dynamic_cookies(std::vecto
   };
   auto missing = co_await without_cookie();
   if (!missing) co_return std::unexpected(missing.error());
-  Applied applied;
   if (missing->empty()) co_return applied;
+  const std::string needs = fmt::format(
+      "HAProxy derives a cookie for a server added at runtime only with `dynamic` on the backend's `cookie` line "
+      "and a `dynamic-cookie-key` (the same on every LB); add both, or run HAProxy 3.0 or later on every LB (lbctl "
+      "then gives each new server its own cookie on `add server`)");
+  if (m_file) {
+    // The file says the backend is not dynamic: turning it on at runtime
+    // would give cookies to servers that have none by design.
+    auto backend = co_await m_file->inspect();
+    if (backend && !(backend->persistence.cookie_dynamic && backend->persistence.dynamic_cookie_key)) {
+      co_return fail(ErrorKind::invalid, fmt::format("{}: backend {} gave {} no persistence cookie, and {} shows no "
+                                                     "dynamic cookies: {}",
+                                                     m_name, m_backend, fmt::join(*missing, ", "), m_file->describe(),
+                                                     needs));
+    }
+  }
   // Not a change of servers: nothing to persist (the file's `cookie ...
   // dynamic` gives them their cookies at start).
   const std::string command = fmt::format("enable dynamic-cookie backend {}", m_backend);
@@ -127,12 +145,8 @@ asio::awaitable<Result<Applied>> LoadBalancer::ensure_dynamic_cookies(std::vecto
   missing = co_await without_cookie();
   if (!missing) co_return std::unexpected(missing.error());
   if (!missing->empty()) {
-    co_return fail(ErrorKind::invalid,
-                   fmt::format("{}: backend {} gave {} no persistence cookie: HAProxy derives one for a server added "
-                               "at runtime only with `dynamic` on the backend's `cookie` line and a "
-                               "`dynamic-cookie-key` (the same on every LB); add both, or on HAProxy 3.0 set "
-                               "new_pool.cookie",
-                               m_name, m_backend, fmt::join(*missing, ", ")));
+    co_return fail(ErrorKind::invalid, fmt::format("{}: backend {} gave {} no persistence cookie: {}", m_name, m_backend,
+                                                   fmt::join(*missing, ", "), needs));
   }
   co_return applied;
 }

@@ -226,6 +226,9 @@ std::vector<pools::NewServer> CutoverRun::new_servers() const {
 }
 
 const std::string& CutoverRun::cookie_rule() const {
+  static const std::string none;
+  if (m_progress.cookie_rule == k_no_cookie_rule) return none;
+  // Empty: a record from before preflight decided it.
   return m_progress.cookie_rule.empty() ? config().new_pool.cookie : m_progress.cookie_rule;
 }
 

@@ -95,7 +95,9 @@ std::optional<std::string> cookie_problems(const Config& config, const std::stri
                      "(their users would move at every request): {} has {}. Either add {} to backend {} (the same key "
                      "on every LB: a user's cookie then names the same server through each), or {}",
                      lb.name(), lb.backend(), abilities.cookie_name, lb.persisted_file()->describe(),
-                     file->cookie_dynamic ? "no `dynamic-cookie-key`" : "no `dynamic` on its `cookie` line",
+                     file->cookie.empty()    ? "no `cookie` line (the running HAProxy has one: is the file behind it?)"
+                     : file->cookie_dynamic ? "no `dynamic-cookie-key`"
+                                            : "no `dynamic` on its `cookie` line",
                      file->cookie_dynamic ? "a `dynamic-cookie-key`"
                                           : (file->dynamic_cookie_key ? "`dynamic` to the `cookie` line"
                                                                       : "`dynamic` to the `cookie` line and a "
@@ -152,7 +154,11 @@ asio::awaitable<std::optional<std::string>> sticky_users_warning(const Config& c
                                                                  const pools::LoadBalancer::Abilities& abilities,
                                                                  const LbState& state,
                                                                  std::vector<pools::Server> old_servers) {
-  if (config.drain.idle.count() > 0 || state.persistence.empty()) co_return std::nullopt;
+  // A hash alone is left out: a drained server leaves the hash, and its
+  // users are not sent back to it.
+  const bool keeps_users = !abilities.cookie_name.empty() || !abilities.stick_tables.empty() ||
+                           (abilities.file_persistence && abilities.file_persistence->any());
+  if (config.drain.idle.count() > 0 || !keeps_users) co_return std::nullopt;
   std::uint64_t sessions = 0;
   std::unordered_set<std::uint64_t> old_ids;
   for (const auto& server : old_servers) {

@@ -8,6 +8,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.hpp"
@@ -52,14 +53,18 @@ struct FailureRecord {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FailureRecord, step, message)
 
+// CutoverProgress::cookie_rule when preflight chose no rule (a cookie rule
+// always holds "{name}", so it cannot be one).
+inline constexpr std::string_view k_no_cookie_rule = "(none)";
+
 struct CutoverProgress {
   static constexpr int k_format = 3;
   int format = k_format;
   std::vector<PoolServer> old_pool;
   std::vector<PoolServer> new_pool;
   // The rule the new servers' cookies come from, decided at preflight
-  // (PlanReport::cookie_rule); "" for dynamic cookies or none. A record
-  // written before it existed reads "" and falls back to new_pool.cookie.
+  // (PlanReport::cookie_rule), or k_no_cookie_rule (dynamic cookies, or
+  // none). "" only in a record written before it existed: new_pool.cookie.
   std::string cookie_rule;
   std::map<std::string, std::vector<std::string>> migrations;  // pending at preflight: "pre", "post"
   std::string backup_path;  // "" = no backup taken

@@ -4,6 +4,7 @@
 // traffic at once ("UP 1/3").
 
 #include <fmt/format.h>
+#include <unordered_map>
 
 #include "lbctl/cutover/steps.hpp"
 
@@ -38,12 +39,45 @@ asio::awaitable<Result<void>> prepare_on_fleet(CutoverRun& run, std::vector<pool
   co_return Result<void>{};
 }
 
+namespace {
+
+// Dynamic cookies derive from the LB's key and the server's address: a new
+// server with another cookie on each LB means the keys differ, and a user's
+// cookie would name another server (or none) on the next LB.
+asio::awaitable<Result<void>> same_cookie_on_every_lb(CutoverRun& run, Step step) {
+  auto stats = co_await run.fleet_stats(step);
+  if (!stats) co_return std::unexpected(stats.error());
+  const auto names = run.new_names();
+  std::unordered_map<std::string, std::pair<std::string, std::string>> first;  // server -> (cookie, lb)
+  for (std::size_t i = 0; i < stats->size(); ++i) {
+    const auto by_name = pools::index_by_name((*stats)[i]);
+    for (const auto& name : names) {
+      const auto it = by_name.find(name);
+      if (it == by_name.end() || it->second->cookie.empty()) continue;
+      const auto& lb = run.fleet().at(i).name();
+      const auto [seen, fresh] = first.try_emplace(name, it->second->cookie, lb);
+      if (fresh || seen->second.first == it->second->cookie) continue;
+      co_return fail(ErrorKind::invalid,
+                     fmt::format("{} got the cookie {} on {} and {} on {}: their `dynamic-cookie-key`s differ, so a "
+                                 "user's cookie would name another server (or none) on the next LB; give every LB the "
+                                 "same key",
+                                 name, seen->second.first, seen->second.second, it->second->cookie, lb));
+    }
+  }
+  co_return Result<void>{};
+}
+
+}  // namespace
+
 asio::awaitable<Result<void>> attach_new_pool(CutoverRun& run, Step step) {
   const auto names = run.new_names();
   const auto poll = pools::check_poll(run.server_options().inter());
   const auto deadline = run.config().health.deadline;
   const auto servers = run.new_servers();
   if (auto prepared = co_await prepare_on_fleet(run, servers, step); !prepared) co_return prepared;
+  if (run.cookie_rule().empty()) {
+    if (auto same = co_await same_cookie_on_every_lb(run, step); !same) co_return same;
+  }
   if (auto passed = co_await run.wait_fleet(
           run.on_every_lb(names), [](const pools::ServerStat& s) { return s.check_passed(); },
           "passing HAProxy's check (L7OK)", deadline, poll, step);

@@ -49,7 +49,9 @@ asio::awaitable<Result<void>> step_preflight(CutoverRun& run) {
   for (const auto& s : plan.old_servers) progress.old_pool.push_back({s.name, s.address, 0});
   progress.new_pool.clear();
   for (std::size_t i = 0; i < plan.new_names.size(); ++i) progress.new_pool.push_back({plan.new_names[i], "", plan.id_of(i)});
-  progress.cookie_rule = report->cookie_rule;
+  // Journaled even when empty (dynamic cookies, or none): a resume never
+  // falls back to a new_pool.cookie changed since.
+  progress.cookie_rule = report->cookie_rule.empty() ? std::string(k_no_cookie_rule) : report->cookie_rule;
   run.set_lb_snapshot(nlohmann::json(snapshot_of(report->lbs)).dump());
   run.record_servers(db::Pool::old_pool, "serving");
   if (auto saved = co_await run.save(); !saved) co_return saved;

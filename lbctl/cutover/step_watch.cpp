@@ -139,7 +139,9 @@ std::string where(const std::vector<StickyUse>& sticky, Duration idle) {
 // "; 2 old servers still used by sticky users: ..." ("" when none).
 std::string sticky_text(const std::vector<StickyUse>& sticky, Duration idle, std::string_view verb) {
   if (sticky.empty()) return "";
-  return fmt::format("; {} old server{} {} sticky users: {}", sticky.size(), sticky.size() == 1 ? "" : "s", verb,
+  std::unordered_set<std::string> servers;  // one server seen on two LBs counts once
+  for (const auto& use : sticky) servers.insert(use.server);
+  return fmt::format("; {} old server{} {} sticky users: {}", servers.size(), servers.size() == 1 ? "" : "s", verb,
                      where(sticky, idle));
 }
 

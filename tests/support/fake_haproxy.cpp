@@ -172,9 +172,9 @@ std::map<std::string, std::string> FakeHaproxy::map_entries(const std::string& p
 }
 
 namespace {
-// A dynamic cookie: 16 hex digits from the address (HAProxy hashes the key with it).
-std::string dynamic_cookie_of(const std::string& address) {
-  return fmt::format("{:016x}", std::hash<std::string>{}(address) & 0xffffffffffffffffULL);
+// A dynamic cookie: 16 hex digits from the key and the address (HAProxy hashes them together).
+std::string dynamic_cookie_of(const std::string& key, const std::string& address) {
+  return fmt::format("{:016x}", std::hash<std::string>{}(key + "/" + address) & 0xffffffffffffffffULL);
 }
 }  // namespace
 
@@ -287,7 +287,7 @@ std::string FakeHaproxy::execute(const std::string& command) {
     }
     if (s.cookie.empty() && m_dynamic_cookie_key && !m_cookie_name.empty() &&
         pools::parse_version("Version: " + m_version).at_least(3, 0)) {
-      s.cookie = dynamic_cookie_of(s.address);
+      s.cookie = dynamic_cookie_of(m_cookie_key, s.address);
     }
     m_servers.push_back(s);
     return "New server registered.\n";
@@ -295,7 +295,7 @@ std::string FakeHaproxy::execute(const std::string& command) {
   if (w.size() == 4 && w[0] == "enable" && w[1] == "dynamic-cookie" && w[2] == "backend") {
     if (w[3] != m_backend) return "[3]: No such backend.\n";
     for (auto& s : m_servers) {
-      if (s.cookie.empty() && m_dynamic_cookie_key) s.cookie = dynamic_cookie_of(s.address);
+      if (s.cookie.empty() && m_dynamic_cookie_key) s.cookie = dynamic_cookie_of(m_cookie_key, s.address);
     }
     return "";
   }

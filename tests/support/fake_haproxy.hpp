@@ -84,7 +84,11 @@ class FakeHaproxy final : public pools::RuntimeApi {
   // `cookie ... dynamic` and a `dynamic-cookie-key`: `enable dynamic-cookie
   // backend B` gives each server without a cookie one derived from its
   // address (3.0: `add server` does at once).
-  void set_dynamic_cookie_key(bool key) { m_dynamic_cookie_key = key; }
+  // `key` names the key: another key gives another cookie for an address.
+  void set_dynamic_cookie_key(bool on, std::string key = "k3y") {
+    m_dynamic_cookie_key = on;
+    m_cookie_key = std::move(key);
+  }
   // A sticky user's request reaches `server` now: a session (stot + 1,
   // lastsess 0) that ends at once.
   void touch(const std::string& server);
@@ -150,6 +154,7 @@ class FakeHaproxy final : public pools::RuntimeApi {
   std::string m_version = "2.6.12";
   std::string m_cookie_name;
   bool m_dynamic_cookie_key = false;
+  std::string m_cookie_key;
   bool m_stick_table = false;
   std::map<std::uint64_t, std::uint64_t> m_stick_entries;  // server id -> entries
   std::map<std::string, AppHealth> m_app;  // the app servers' health outlives reloads

@@ -279,3 +279,22 @@ TEST_CASE("a backend persistence: cookie (also from defaults), dynamic cookies, 
   REQUIRE(plain.has_value());
   CHECK_FALSE(plain->persistence.any());
 }
+
+TEST_CASE("line_diff never shows a secret: the dynamic-cookie-key, stats auth, a userlist password", "[pools][haproxy_cfg][sticky]") {
+  const std::string before =
+      "userlist admins\n  user alice password $6$salt$h4sh\n  user bob insecure-password hunter2\n"
+      "listen stats\n  stats auth admin:s3cret\n"
+      "backend app\n  cookie SRV insert indirect nocache dynamic\n  dynamic-cookie-key \"k3y s3cret\"\n"
+      "  server old-1 127.0.0.1:9001 check\n";
+  std::string after = before;
+  after.replace(after.find("  server old-1"), 0, "  server v2-1 127.0.0.1:9101 id 1001 check\n");
+  after.replace(after.find("  stats auth"), 0, "  stats refresh 5s\n");
+  after.replace(after.find("  user bob"), 0, "  user carol password $6$x$y\n");
+  const auto diff = line_diff(before, after, "haproxy.cfg");
+  INFO(diff);
+  CHECK_THAT(diff, Catch::Contains(" dynamic-cookie-key (redacted)\n"));
+  CHECK_THAT(diff, Catch::Contains(" stats auth (redacted)\n"));
+  CHECK_THAT(diff, Catch::Contains("+  user carol password (redacted)\n"));
+  CHECK_THAT(diff, Catch::Contains("+  server v2-1 127.0.0.1:9101 id 1001 check\n"));
+  for (const auto* secret : {"k3y", "s3cret", "h4sh", "hunter2", "$6$x$y"}) CHECK(diff.find(secret) == std::string::npos);
+}

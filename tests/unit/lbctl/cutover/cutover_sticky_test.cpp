@@ -181,3 +181,48 @@ TEST_CASE("plan says how each backend keeps users, and warns with a count when d
         "at one");
   for (const auto& w : idle->warnings) CHECK(w.find("drain.idle is not set") == std::string::npos);
 }
+
+TEST_CASE("dynamic cookies from different keys on two LBs are caught at the attach and rolled back",
+          "[lbctl][cutover][sticky][cookie]") {
+  CutoverRig rig;
+  rig.haproxies[0]->set_cookie_name("SRV");
+  rig.haproxies[0]->set_dynamic_cookie_key(true, "key-of-lb1");
+  rig.haproxies[1]->set_cookie_name("SRV");
+  rig.haproxies[1]->set_dynamic_cookie_key(true, "key-of-lb2");
+  const auto outcome = rig.cutover();
+  CHECK(outcome.outcome == Outcome::failed);
+  CHECK_THAT(outcome.message, Catch::Contains("v2-1 got the cookie "));
+  CHECK_THAT(outcome.message, Catch::Contains("their `dynamic-cookie-key`s differ"));
+  CHECK(rig.fleet_view() == Strings{"lb1 old-1 UP", "lb1 old-2 UP", "lb2 old-1 UP", "lb2 old-2 UP"});
+}
+
+TEST_CASE("drain.idle with a persisted file naming a stick table HAProxy does not hold: the drain reads none",
+          "[lbctl][cutover][sticky]") {
+  CutoverRig rig;
+  rig.config.drain.idle = 2s;
+  rig.persist_all();
+  for (std::size_t i = 0; i < rig.haproxies.size(); ++i) {
+    std::string text = CutoverRig::cfg_text(2);
+    text.replace(text.find("    balance roundrobin\n"), 0, "    stick-table type ip size 1m expire 30m\n    stick on src\n");
+    rig.store->put(CutoverRig::cfg_path(i), text);
+  }
+  const auto outcome = rig.cutover();
+  INFO(outcome.message);
+  CHECK(outcome.outcome == Outcome::done);
+  for (auto& h : rig.haproxies) {
+    for (const auto& command : h->log()) CHECK(command.find("show table app") == std::string::npos);
+  }
+}
+
+TEST_CASE("a backend that only hashes gets no drain.idle warning: its users do not come back to a drained server",
+          "[lbctl][cutover][sticky][plan]") {
+  CutoverRig rig;
+  for (auto& h : rig.haproxies) {
+    h->set_algo("source");
+    h->set_hash_type("consistent");
+  }
+  const auto report = rig.sim.run(gather_plan(rig.config, *rig.fleet, rig.provider, nullptr, 1000, "r2"));
+  REQUIRE(report.has_value());
+  CHECK(report->lbs[0].persistence == Strings{"balance source (a user's server follows the hash)"});
+  for (const auto& w : report->warnings) CHECK(w.find("drain.idle") == std::string::npos);
+}
