@@ -69,12 +69,20 @@ StickyUse sticky_use(const std::string& lb, const pools::ServerStat& s, std::uin
   return use;
 }
 
-asio::awaitable<Result<DrainLook>> look_at_old_servers(CutoverRun& run, RecentSessions& recent) {
+// `final`: the look at drain.timeout, which counts every sticky user.
+asio::awaitable<Result<DrainLook>> look_at_old_servers(CutoverRun& run, RecentSessions& recent, bool final) {
   const auto names = run.old_names();
   const std::unordered_set<std::string> old(names.begin(), names.end());
   auto stats = co_await run.fleet_stats(Step::watch);
   if (!stats) co_return std::unexpected(stats.error());
-  auto entries = co_await stick_entries(run);
+  // Stick tables are read whole: only once no old server has a session left
+  // (before that the drain cannot end anyway), or for the final count.
+  bool sessions_left = false;
+  for (const auto& lb : *stats) {
+    for (const auto& s : lb) sessions_left = sessions_left || (old.contains(s.name) && s.sessions() > 0);
+  }
+  Result<std::vector<pools::StickEntries>> entries = std::vector<pools::StickEntries>(run.fleet().size());
+  if (!sessions_left || final) entries = co_await stick_entries(run);
   if (!entries) co_return std::unexpected(entries.error());
   const auto idle_s = std::chrono::duration_cast<std::chrono::seconds>(run.config().drain.idle).count();
   const auto now = run.clock().now();
@@ -179,7 +187,7 @@ asio::awaitable<Result<void>> step_watch(CutoverRun& run) {
   RecentSessions recent(drain.idle);
   std::optional<Clock::TimePoint> last_journaled;
   for (;;) {
-    auto look = co_await look_at_old_servers(run, recent);
+    auto look = co_await look_at_old_servers(run, recent, run.wall_ms() >= deadline_ms);
     if (!look) co_return std::unexpected(look.error());
     const auto& counts = look->sessions;
     const std::uint64_t left = total(counts);
