@@ -7,11 +7,20 @@
 // one file write per LB per batch, never one per server); --inter sets the
 // servers' check interval (10,000 servers are checked every 10s).
 //
-// Usage: bench_scale [--servers N] [--lbs N] [--persist 0|1] [--inter DURATION] [--json FILE]
+// With --compare-servers N --compare-lbs M a cutover of N servers on M LBs
+// runs first (persisted alike; checks every --compare-inter, 1s, as the
+// scale_persisted benchmark's), so the growth of lbctl's CPU per
+// server-LB is one number measured in the same run (the goal: at most 1.2).
+//
+// Usage: bench_scale [--servers N] [--lbs N] [--persist 0|1] [--inter DURATION]
+//                    [--compare-servers N --compare-lbs M [--compare-inter DURATION]] [--json FILE]
 
 #include <cstdio>
 #include <cstdlib>
 #include <fmt/format.h>
+#include <map>
+#include <optional>
+#include <string>
 #include <unistd.h>
 
 #include "core/duration.hpp"
@@ -22,18 +31,46 @@ using namespace lbctl::bench;
 
 namespace {
 
-int run(int argc, char** argv) {
-  const auto args = parse_args(argc, argv);
+FleetOptions fleet_options(const std::map<std::string, std::string>& args, std::size_t servers, std::size_t lbs,
+                           const std::string& inter) {
   FleetOptions options;
-  options.lbs = static_cast<std::size_t>(int_arg(args, "lbs", 3));
-  options.old_servers = options.new_servers = static_cast<std::size_t>(int_arg(args, "servers", 1000));
+  options.lbs = lbs;
+  options.old_servers = options.new_servers = servers;
   // Enough farm ports that a large pool's checks do not queue on a few.
   options.listeners = options.old_servers > 1000 ? 64 : 8;
-  const std::string inter = args.contains("inter") ? args.at("inter") : std::string("1s");
   options.server_options = "check inter " + inter + " fall 2 rise 2";
   options.persist = int_arg(args, "persist", 0) != 0;
   options.health_interval = "1s";
   options.drain_poll = "1s";
+  return options;
+}
+
+// lbctl's CPU per server-LB in a cutover of the fleet `options` describes;
+// nullopt when it failed.
+std::optional<double> cpu_per_server_lb(const FleetOptions& options) {
+  BenchFleet fleet(options);
+  const auto result = fleet.lbctl({"cutover", "--yes"}, true);
+  if (result.exit_code != 0) {
+    std::fprintf(stderr, "bench_scale: the comparison cutover failed (exit %d)\n", result.exit_code);
+    return std::nullopt;
+  }
+  return result.cpu_s * 1000 / static_cast<double>(options.old_servers * options.lbs);
+}
+
+int run(int argc, char** argv) {
+  const auto args = parse_args(argc, argv);
+  std::optional<double> compared;
+  std::string compared_label;
+  if (args.contains("compare-servers")) {
+    const auto servers = static_cast<std::size_t>(int_arg(args, "compare-servers", 1000));
+    const auto lbs = static_cast<std::size_t>(int_arg(args, "compare-lbs", 3));
+    compared_label = fmt::format("{} x {}", servers, lbs);
+    compared = cpu_per_server_lb(fleet_options(args, servers, lbs, args.contains("compare-inter") ? args.at("compare-inter") : "1s"));
+    if (!compared) return 1;
+  }
+  const std::string inter = args.contains("inter") ? args.at("inter") : std::string("1s");
+  const FleetOptions options = fleet_options(args, static_cast<std::size_t>(int_arg(args, "servers", 1000)),
+                                             static_cast<std::size_t>(int_arg(args, "lbs", 3)), inter);
   BenchFleet fleet(options);
   const double haproxy_cpu_before = cpu_of_processes_named("haproxy");
   const auto result = fleet.lbctl({"cutover", "--yes"}, true);
@@ -88,6 +125,12 @@ int run(int argc, char** argv) {
       {"cutover " + label + ": lbctl peak RSS", result.max_rss_mib, "MiB", fmt::format("<= {:g}", rss_goal),
        result.max_rss_mib <= rss_goal},
   };
+  if (compared) {
+    const double per = result.cpu_s * 1000 / server_lbs;
+    figures.push_back({"cutover " + label + ": lbctl CPU per server-LB, at " + compared_label, *compared, "ms", "", true});
+    figures.push_back({"cutover " + label + ": CPU per server-LB over " + compared_label + "'s", per / *compared, "x",
+                       "<= 1.2", per / *compared <= 1.2});
+  }
   const auto json = args.contains("json") ? args.at("json") : std::string();
   return report("scale", figures, json);
 }

@@ -6,7 +6,7 @@
 // A Lane is one such thread with its own io_context: what is posted to it runs
 // in order, one thing at a time, so calls on one database connection never
 // overlap. Without a lane (unit tests, on a manual clock) the same calls run
-// inline, as before.
+// inline, on the caller's thread.
 //
 // The calls themselves are in core/off_loop.hpp.
 

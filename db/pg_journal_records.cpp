@@ -34,14 +34,12 @@ Result<std::vector<LbRecord>> PgJournal::lb_records(const std::string& service) 
         service);
     std::vector<LbRecord> records;
     for (const auto& row : rows) {
-      LbRecord record;
-      record.lb = row[0].as<std::string>();
-      record.backend = row[1].as<std::string>();
-      record.state_json = row[2].as<std::string>();
-      record.cutover_id = row[3].as<std::int64_t>();
-      record.updated_at = JournalTime(std::chrono::duration_cast<JournalTime::duration>(
-          std::chrono::duration<double>(row[4].as<double>())));
-      records.push_back(std::move(record));
+      const auto updated_at = std::chrono::duration<double>(row[4].as<double>());
+      records.push_back(LbRecord{.lb = row[0].as<std::string>(),
+                                 .backend = row[1].as<std::string>(),
+                                 .state_json = row[2].as<std::string>(),
+                                 .cutover_id = row[3].as<std::int64_t>(),
+                                 .updated_at = JournalTime(std::chrono::duration_cast<JournalTime::duration>(updated_at))});
     }
     return records;
   });

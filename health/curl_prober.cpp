@@ -229,6 +229,18 @@ class CurlProber::Multi {
       return 0;
     }
     // Also for 0: curl must not be called back from inside its own callback.
+    // 0 (asked at every transfer added) is a turn of the loop, not a timer:
+    // each timer set moves the reactor's timerfd, a system call per probe.
+    if (timeout_ms == 0) {
+      if (self->m_act_posted) return 0;
+      self->m_act_posted = true;
+      asio::post(self->m_io, [self, alive = std::weak_ptr<bool>(self->m_alive)] {
+        if (alive.expired()) return;
+        self->m_act_posted = false;
+        self->act(CURL_SOCKET_TIMEOUT, 0);
+      });
+      return 0;
+    }
     self->m_timer.expires_after(milliseconds(timeout_ms));
     self->m_timer.async_wait([self, alive = std::weak_ptr<bool>(self->m_alive)](boost::system::error_code ec) {
       if (alive.expired() || ec) return;
@@ -329,6 +341,7 @@ class CurlProber::Multi {
   std::unordered_map<CURL*, std::shared_ptr<Transfer>> m_transfers;
   std::shared_ptr<bool> m_alive = std::make_shared<bool>(true);
   bool m_closing = false;
+  bool m_act_posted = false;  // a turn of the loop will call curl's timeout action
 };
 
 CurlProber::CurlProber(asio::io_context& io, ProbeTls tls, std::size_t max_in_flight)

@@ -1,7 +1,10 @@
 #include "pools/backend_file.hpp"
 
 #include <fmt/format.h>
+#include <functional>
 #include <map>
+#include <string_view>
+#include <utility>
 
 namespace lbctl::pools {
 
@@ -50,12 +53,21 @@ asio::awaitable<Result<FileChange>> BackendFile::preview(std::vector<DesiredServ
 
 asio::awaitable<Result<bool>> BackendFile::ensure(std::vector<DesiredServer> desired) {
   auto guard = co_await lock_for_path(m_path).lock();
-  auto change = co_await preview(std::move(desired));
-  if (!change) co_return std::unexpected(change.error());
-  if (!change->changed()) co_return false;
-  auto written = co_await m_store->write(m_path, std::move(change->after), true);
-  if (!written) co_return std::unexpected(in_file(written.error(), m_path));
-  co_return true;
+  auto text = co_await m_store->read(m_path);
+  if (!text) co_return std::unexpected(in_file(text.error(), m_path));
+  const auto fingerprint = [](std::string_view t) { return std::pair(t.size(), std::hash<std::string_view>{}(t)); };
+  if (m_ensured_text == fingerprint(*text) && m_ensured_for == desired) co_return false;
+  m_ensured_text.reset();
+  auto after = rewrite_backend_servers(*text, m_backend, desired);
+  if (!after) co_return std::unexpected(in_file(after.error(), m_path));
+  const bool changed = *after != *text;
+  if (changed) {
+    auto written = co_await m_store->write(m_path, *after, true);
+    if (!written) co_return std::unexpected(in_file(written.error(), m_path));
+  }
+  m_ensured_text = fingerprint(*after);
+  m_ensured_for = std::move(desired);
+  co_return changed;
 }
 
 asio::awaitable<Result<bool>> BackendFile::ensure_map(std::string map, std::string key,

@@ -63,6 +63,14 @@ class BackendFile {
   std::string m_path;
   std::string m_backend;
   bool m_maps_too;
+  // The file as the last ensure left it, and what it was asked: the same
+  // text asked the same needs no rewrite (a batch that changes nothing the
+  // file says, like `enable health`, costs one read, not a parse of 20,000
+  // lines). Any change to the file, by anyone, makes it read afresh.
+  // The text is kept as its length and hash: a copy of each LB's file
+  // would be megabytes at 20,000 servers.
+  std::optional<std::pair<std::size_t, std::size_t>> m_ensured_text;
+  std::vector<DesiredServer> m_ensured_for;
 };
 
 // Two LBs may share a file (two backends of one HAProxy): rewrites of one

@@ -1,7 +1,8 @@
 #pragma once
-// A batch of one runtime API command, built outside the coroutines that send
-// it: GCC 12 miscompiles a braced initializer list inside a co_await
-// ("array used as initializer").
+// A batch of one runtime API command, for the argument of a co_await: GCC 12
+// miscompiles a braced initializer list written inside the co_await
+// expression ("array used as initializer"). A vector declared with braces
+// on a line of its own, then awaited by name, is fine.
 
 #include <string>
 #include <utility>

@@ -85,15 +85,33 @@ std::optional<std::string> hash_type_of(const Words& words) {
   return words.words[1].value;
 }
 
+bool is_section_keyword(std::string_view word) {
+  return std::find(k_section_keywords.begin(), k_section_keywords.end(), word) != k_section_keywords.end();
+}
+
+// A line's first word as split_words cuts it, without cutting the rest:
+// nullopt when the word holds a quote or a backslash (then only the whole
+// line can say what it is).
+std::optional<std::string_view> plain_first_word(std::string_view line) {
+  const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\v' || c == '\f'; };
+  std::size_t begin = 0;
+  while (begin < line.size() && blank(line[begin])) ++begin;
+  std::size_t end = begin;
+  for (; end < line.size() && !blank(line[end]) && line[end] != '#' && line[end] != '\r'; ++end) {
+    if (line[end] == '"' || line[end] == '\'' || line[end] == '\\') return std::nullopt;
+  }
+  return line.substr(begin, end - begin);
+}
+
 std::vector<Section> find_sections(const std::vector<TextLine>& lines) {
   std::vector<Section> sections;
   for (std::size_t i = 0; i < lines.size(); ++i) {
+    // Nearly every line starts with a word that opens no section: it is not cut further.
+    if (const auto first = plain_first_word(lines[i].content); first && !is_section_keyword(*first)) continue;
     const Words words = haproxy_text::split_words(lines[i].content);
     if (words.words.empty()) continue;
     const auto& keyword = words.words[0].value;
-    if (std::find(k_section_keywords.begin(), k_section_keywords.end(), keyword) == k_section_keywords.end()) {
-      continue;
-    }
+    if (!is_section_keyword(keyword)) continue;
     if (!sections.empty()) sections.back().last = i - 1;
     Section section{keyword, "", "", i, lines.size() - 1};
     // `defaults [NAME] [from OTHER]`, `backend NAME [from DEFAULTS]`.

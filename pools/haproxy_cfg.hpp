@@ -87,6 +87,8 @@ struct DesiredServer {
   std::string options;   // for lines lbctl writes, e.g. "check inter 1s fall 2 rise 2"
   bool maint = false;    // -> `disabled`
   unsigned weight = 1;   // the user weight
+
+  friend bool operator==(const DesiredServer&, const DesiredServer&) = default;
 };
 
 // The file's text with the backend's server lines equal to `servers`:

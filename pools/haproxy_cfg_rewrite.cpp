@@ -34,12 +34,20 @@ struct Layout {
   bool default_disabled = false;
 };
 
+// A line the plan writes, and the server it must read back as.
+struct Written {
+  const CfgServerLine* was = nullptr;  // the line it replaces; null for an added line
+  const DesiredServer* want = nullptr;
+};
+
 struct Plan {
   std::vector<std::optional<std::string>> replaced;  // by 0-based line
   std::vector<bool> removed;
   std::size_t anchor = 0;
   std::vector<std::string> added;
-  std::unordered_set<const DesiredServer*> added_servers;
+  Layout layout;                 // what added lines inherit
+  std::vector<Written> edited;   // each replaced line, in the order of `replaced`
+  std::vector<Written> fresh;    // each added line, in the order of `added`
 
   bool changes_nothing() const {
     return added.empty() && std::none_of(removed.begin(), removed.end(), [](bool r) { return r; }) &&
@@ -180,18 +188,22 @@ Result<Plan> plan_changes(const CfgBackend& backend, const std::vector<TextLine>
       plan.removed[line.line - 1] = true;
       continue;
     }
+    // Most lines already say what is wanted: only the others are cut into words.
+    if (line.effective_weight() == it->second->weight && line.disabled == it->second->maint) continue;
     auto edited = edit_server_line(line, *it->second);
     if (!edited) return std::unexpected(edited.error());
+    if (!*edited) continue;
     plan.replaced[line.line - 1] = std::move(*edited);
+    plan.edited.push_back({&line, it->second});
   }
-  const Layout layout = layout_of(backend, lines);
-  plan.anchor = layout.anchor;
+  plan.layout = layout_of(backend, lines);
+  plan.anchor = plan.layout.anchor;
   for (const auto& server : servers) {
     if (present.contains(server.name)) continue;
-    auto line = new_server_line(server, layout);
+    auto line = new_server_line(server, plan.layout);
     if (!line) return std::unexpected(line.error());
     plan.added.push_back(std::move(*line));
-    plan.added_servers.insert(&server);
+    plan.fresh.push_back({nullptr, &server});
   }
   return plan;
 }
@@ -207,30 +219,41 @@ std::string write_plan(const std::vector<TextLine>& lines, const Plan& plan) {
   return std::move(writer).finish(lines);
 }
 
-// Reads the result back as HAProxy would and checks it says `servers`: the
-// only way options that hold `weight`, `disabled` or a '#' can slip through.
-Result<void> verify(std::string_view text, std::string_view backend, const std::vector<DesiredServer>& servers,
-                    const Plan& plan) {
-  auto reread = find_backend(text, backend);
-  if (!reread) return std::unexpected(reread.error().with_context("the rewritten file"));
-  std::unordered_map<std::string_view, const CfgServerLine*> lines;
-  for (const auto& line : reread->servers) lines.emplace(line.name, &line);
-  for (const auto& want : servers) {
-    const auto it = lines.find(want.name);
-    const bool added = plan.added_servers.contains(&want);
-    const bool same =
-        it != lines.end() && it->second->effective_weight() == want.weight && it->second->disabled == want.maint &&
-        (!added ||
-         (it->second->address == want.address && it->second->id == (want.id ? std::optional(want.id) : std::nullopt)));
-    if (!same) {
-      return fail(ErrorKind::invalid,
-                  fmt::format("server `{}`: the line lbctl would write does not read back as weight {}{}; do its "
-                              "options hold `weight`, `disabled`, `enabled`, `id` or '#'?",
-                              want.name, want.weight, want.maint ? ", disabled" : ""));
-    }
+// Reads each line the plan writes back as HAProxy would and checks it says
+// what was asked: the only way options that hold `weight`, `disabled` or a
+// '#' can slip through. Lines the plan keeps were read from the file already
+// and said it; a server line changes nothing for the lines around it (only
+// `default-server` does, and lbctl never writes one), so the written lines
+// are all there is to read again.
+Result<void> verify_line(std::string_view text, const Written& written, const Layout& layout) {
+  const auto& want = *written.want;
+  const Words words = haproxy_text::split_words(text);
+  const auto& list = words.words;
+  bool same = !words.open_quote && list.size() >= 3 && list[0].value == "server" && list[1].value == want.name;
+  if (same) {
+    auto params = haproxy_text::scan_params(words, 3, 0);
+    const unsigned default_weight = written.was ? written.was->default_weight : layout.default_weight;
+    const bool default_disabled = written.was ? written.was->default_disabled : layout.default_disabled;
+    same = params && params->weight.value_or(default_weight) == want.weight &&
+           params->disabled.value_or(default_disabled) == want.maint &&
+           (written.was || (list[2].value == want.address &&
+                            params->id == (want.id ? std::optional(want.id) : std::nullopt)));
   }
-  if (reread->servers.size() != servers.size()) {
-    return fail(ErrorKind::invalid, "the rewritten backend does not hold exactly the servers asked for");
+  if (!same) {
+    return fail(ErrorKind::invalid,
+                fmt::format("server `{}`: the line lbctl would write does not read back as weight {}{}; do its "
+                            "options hold `weight`, `disabled`, `enabled`, `id`, a quote or '#'?",
+                            want.name, want.weight, want.maint ? ", disabled" : ""));
+  }
+  return {};
+}
+
+Result<void> verify(const Plan& plan) {
+  for (const auto& written : plan.edited) {
+    if (auto checked = verify_line(*plan.replaced[written.was->line - 1], written, plan.layout); !checked) return checked;
+  }
+  for (std::size_t i = 0; i < plan.added.size(); ++i) {
+    if (auto checked = verify_line(plan.added[i], plan.fresh[i], plan.layout); !checked) return checked;
   }
   return {};
 }
@@ -245,9 +268,8 @@ Result<std::string> rewrite_backend_servers(std::string_view text, std::string_v
   auto plan = plan_changes(*found, lines, servers);
   if (!plan) return std::unexpected(plan.error());
   if (plan->changes_nothing()) return std::string(text);
-  std::string rewritten = write_plan(lines, *plan);
-  if (auto checked = verify(rewritten, backend, servers, *plan); !checked) return std::unexpected(checked.error());
-  return rewritten;
+  if (auto checked = verify(*plan); !checked) return std::unexpected(checked.error());
+  return write_plan(lines, *plan);
 }
 
 }  // namespace lbctl::pools

@@ -123,6 +123,82 @@ std::string tls_hint(const boost::system::error_code& ec, const RuntimeApiEndpoi
   return "the TLS handshake failed";
 }
 
+// Why an exchange with `who` failed at `what`: the watchdog, a connection
+// refused (unreachable), or anything else (invalid).
+Error exchange_failure(const Exchange& exchange, std::string_view who, std::chrono::milliseconds timeout,
+                       std::string_view what, const boost::system::error_code& ec) {
+  if (exchange.timed_out) return Error{ErrorKind::timeout, fmt::format("{}: no answer within {} ms", who, timeout.count())};
+  const ErrorKind kind = is_connect_failure(ec) ? ErrorKind::unreachable : ErrorKind::invalid;
+  return Error{kind, fmt::format("{}: {}: {}", who, what, ec.message())};
+}
+
+// Connects to the socket path, or to the first of the host's addresses that answers.
+asio::awaitable<boost::system::error_code> connect(Exchange& exchange, const RuntimeApiEndpoint& endpoint,
+                                                   const asio::any_io_executor& executor) {
+  boost::system::error_code ec;
+  if (endpoint.kind == RuntimeApiEndpoint::Kind::unix_socket) {
+    co_await exchange.socket.async_connect(asio::local::stream_protocol::endpoint(endpoint.path),
+                                           asio::redirect_error(asio::use_awaitable, ec));
+    co_return ec;
+  }
+  asio::ip::tcp::resolver resolver(executor);
+  auto endpoints = co_await resolver.async_resolve(endpoint.host, std::to_string(endpoint.port),
+                                                   asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return ec;
+  ec = asio::error::host_not_found;
+  for (const auto& entry : endpoints) {
+    if (exchange.tls_stream) {
+      auto& tcp = exchange.tls_stream->next_layer();
+      if (tcp.is_open()) tcp.close();
+      co_await tcp.async_connect(entry.endpoint(), asio::redirect_error(asio::use_awaitable, ec));
+    } else {
+      if (exchange.socket.is_open()) exchange.socket.close();
+      co_await exchange.socket.async_connect(asio::generic::stream_protocol::endpoint(entry.endpoint()),
+                                             asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (!ec) break;
+  }
+  co_return ec;
+}
+
+// The TLS handshake, naming the LB (SNI) and checking its certificate's name.
+asio::awaitable<Result<void>> handshake(Exchange& exchange, const RuntimeApiEndpoint& endpoint, std::string_view who,
+                                        std::chrono::milliseconds timeout) {
+  boost::system::error_code ec;
+  const std::string& name = endpoint.tls.server_name.empty() ? endpoint.host : endpoint.tls.server_name;
+  // SNI (SSL_set_tlsext_host_name, a macro with a C cast).
+  SSL_ctrl(exchange.tls_stream->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+           const_cast<char*>(name.c_str()));
+  exchange.tls_stream->set_verify_callback(asio::ssl::host_name_verification(name));
+  co_await exchange.tls_stream->async_handshake(asio::ssl::stream_base::client,
+                                                asio::redirect_error(asio::use_awaitable, ec));
+  if (!ec) co_return Result<void>{};
+  if (exchange.timed_out) co_return std::unexpected(exchange_failure(exchange, who, timeout, "TLS handshake", ec));
+  // Trust is configuration: never retried, exit 2 before a cutover starts.
+  const ErrorKind kind = is_tls_trust_failure(ec) ? ErrorKind::invalid : ErrorKind::unreachable;
+  co_return fail(kind, fmt::format("{}: {}: {}", who, tls_hint(ec, endpoint), ec.message()));
+}
+
+// Why a read ended before every answer came.
+Error read_failure(const Exchange& exchange, const RuntimeApiEndpoint& endpoint, std::string_view who,
+                   std::chrono::milliseconds timeout, bool any, bool reached_before,
+                   const boost::system::error_code& ec) {
+  if (exchange.timed_out) return exchange_failure(exchange, who, timeout, "reading", ec);
+  if (exchange.tls_stream && !any && (is_tls_trust_failure(ec) && ec != asio::ssl::error::stream_truncated)) {
+    // TLS 1.3: the LB judges our certificate after the handshake, and its refusal comes as the first read.
+    return Error{ErrorKind::invalid, fmt::format("{}: {}: {}", who, tls_hint(ec, endpoint), ec.message())};
+  }
+  if (exchange.tls_stream && !any && !reached_before) {
+    return Error{ErrorKind::invalid, fmt::format("{}: the LB closed the TLS connection before answering ({}): does "
+                                                 "its listen section accept lbctl's certificate (its CN)?",
+                                                 who, ec.message())};
+  }
+  // The LB went away mid-answer (a reload, a restart): some commands may
+  // have run, as after a timeout; the caller reads again before acting.
+  return Error{ErrorKind::timeout,
+               fmt::format("{}: the connection closed before every answer came ({})", who, ec.message())};
+}
+
 }  // namespace
 
 // One connection: connects, writes `request` while reading, and hands each
@@ -149,53 +225,12 @@ asio::awaitable<Result<void>> SocketRuntimeApi::exchange(std::string request,
     if (result) m_reached = true;
     return result;
   };
-  auto failure = [&](std::string_view what, const boost::system::error_code& ec) {
-    if (exchange->timed_out) {
-      return fail(ErrorKind::timeout, fmt::format("{}: no answer within {} ms", describe(), m_timeout.count()));
-    }
-    const ErrorKind kind = is_connect_failure(ec) ? ErrorKind::unreachable : ErrorKind::invalid;
-    return fail(kind, fmt::format("{}: {}: {}", describe(), what, ec.message()));
-  };
-
-  boost::system::error_code ec;
-  if (m_endpoint.kind == RuntimeApiEndpoint::Kind::unix_socket) {
-    co_await exchange->socket.async_connect(asio::local::stream_protocol::endpoint(m_endpoint.path),
-                                            asio::redirect_error(asio::use_awaitable, ec));
-  } else {
-    asio::ip::tcp::resolver resolver(executor);
-    auto endpoints = co_await resolver.async_resolve(m_endpoint.host, std::to_string(m_endpoint.port),
-                                                     asio::redirect_error(asio::use_awaitable, ec));
-    if (!ec) {
-      ec = asio::error::host_not_found;
-      for (const auto& entry : endpoints) {
-        if (exchange->tls_stream) {
-          auto& tcp = exchange->tls_stream->next_layer();
-          if (tcp.is_open()) tcp.close();
-          co_await tcp.async_connect(entry.endpoint(), asio::redirect_error(asio::use_awaitable, ec));
-        } else {
-          if (exchange->socket.is_open()) exchange->socket.close();
-          co_await exchange->socket.async_connect(asio::generic::stream_protocol::endpoint(entry.endpoint()),
-                                                  asio::redirect_error(asio::use_awaitable, ec));
-        }
-        if (!ec) break;
-      }
-    }
+  const std::string who = describe();
+  if (auto ec = co_await connect(*exchange, m_endpoint, executor)) {
+    co_return finish(std::unexpected(exchange_failure(*exchange, who, m_timeout, "cannot connect", ec)));
   }
-  if (ec) co_return finish(failure("cannot connect", ec));
   if (exchange->tls_stream) {
-    const std::string& name = m_endpoint.tls.server_name.empty() ? m_endpoint.host : m_endpoint.tls.server_name;
-    // SNI (SSL_set_tlsext_host_name, a macro with a C cast).
-    SSL_ctrl(exchange->tls_stream->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-             const_cast<char*>(name.c_str()));
-    exchange->tls_stream->set_verify_callback(asio::ssl::host_name_verification(name));
-    co_await exchange->tls_stream->async_handshake(asio::ssl::stream_base::client,
-                                                   asio::redirect_error(asio::use_awaitable, ec));
-    if (ec && !exchange->timed_out) {
-      // Trust is configuration: never retried, exit 2 before a cutover starts.
-      const ErrorKind kind = is_tls_trust_failure(ec) ? ErrorKind::invalid : ErrorKind::unreachable;
-      co_return finish(fail(kind, fmt::format("{}: {}: {}", describe(), tls_hint(ec, m_endpoint), ec.message())));
-    }
-    if (ec) co_return finish(failure("TLS handshake", ec));
+    if (auto shaken = co_await handshake(*exchange, m_endpoint, who, m_timeout); !shaken) co_return finish(shaken);
   }
 
   // Write while reading: HAProxy answers as it goes and stops reading when we
@@ -209,30 +244,13 @@ asio::awaitable<Result<void>> SocketRuntimeApi::exchange(std::string request,
   char buffer[16384];
   bool any = false;
   for (;;) {
+    boost::system::error_code ec;
     const std::size_t n = co_await exchange->read_some(asio::buffer(buffer), ec);
     any = any || n > 0;
     const bool complete = on_data(std::string_view(buffer, n));
     if (complete && !until_eof) break;
     if (ec == asio::error::eof && until_eof) break;
-    if (ec) {
-      if (exchange->timed_out) co_return finish(failure("reading", ec));
-      if (exchange->tls_stream && !any && (is_tls_trust_failure(ec) && ec != asio::ssl::error::stream_truncated)) {
-        // TLS 1.3: the LB judges our certificate after the handshake, and its refusal comes as the first read.
-        co_return finish(fail(ErrorKind::invalid,
-                              fmt::format("{}: {}: {}", describe(), tls_hint(ec, m_endpoint), ec.message())));
-      }
-      if (exchange->tls_stream && !any && !m_reached) {
-        co_return finish(fail(ErrorKind::invalid,
-                              fmt::format("{}: the LB closed the TLS connection before answering ({}): does its "
-                                          "listen section accept lbctl's certificate (its CN)?",
-                                          describe(), ec.message())));
-      }
-      // The LB went away mid-answer (a reload, a restart): some commands may
-      // have run, as after a timeout; the caller reads again before acting.
-      co_return finish(fail(ErrorKind::timeout,
-                            fmt::format("{}: the connection closed before every answer came ({})", describe(),
-                                        ec.message())));
-    }
+    if (ec) co_return finish(std::unexpected(read_failure(*exchange, m_endpoint, who, m_timeout, any, m_reached, ec)));
   }
   co_return finish(Result<void>{});
 }

@@ -13,16 +13,28 @@ namespace lbctl::pools {
 
 namespace asio = boost::asio;
 
+BackendState::BackendState(const BackendState& other) : stats(other.stats), admin(other.admin) { index(); }
+
+BackendState& BackendState::operator=(const BackendState& other) {
+  if (this == &other) return *this;
+  stats = other.stats;
+  admin = other.admin;
+  index();
+  return *this;
+}
+
 void BackendState::index() {
   m_stat_at.clear();
   m_admin_at.clear();
+  m_stat_at.reserve(stats.size());
+  m_admin_at.reserve(admin.size());
   for (std::size_t i = 0; i < stats.size(); ++i) m_stat_at.emplace(stats[i].name, i);
   for (std::size_t i = 0; i < admin.size(); ++i) m_admin_at.emplace(admin[i].name, i);
 }
 
 const ServerStat* BackendState::stat(std::string_view name) const {
   if (m_stat_at.size() == stats.size() && !stats.empty()) {
-    const auto it = m_stat_at.find(std::string(name));
+    const auto it = m_stat_at.find(name);
     return it == m_stat_at.end() ? nullptr : &stats[it->second];
   }
   const auto it = std::find_if(stats.begin(), stats.end(), [&](const ServerStat& s) { return s.name == name; });
@@ -31,11 +43,17 @@ const ServerStat* BackendState::stat(std::string_view name) const {
 
 const ServerAdmin* BackendState::admin_of(std::string_view name) const {
   if (m_admin_at.size() == admin.size() && !admin.empty()) {
-    const auto it = m_admin_at.find(std::string(name));
+    const auto it = m_admin_at.find(name);
     return it == m_admin_at.end() ? nullptr : &admin[it->second];
   }
   const auto it = std::find_if(admin.begin(), admin.end(), [&](const ServerAdmin& s) { return s.name == name; });
   return it == admin.end() ? nullptr : &*it;
+}
+
+std::string BackendState::address_of(std::string_view name) const {
+  if (const auto* s = stat(name)) return s->address;
+  if (const auto* a = admin_of(name)) return a->address;
+  return {};
 }
 
 std::uint64_t BackendState::max_id() const {
@@ -73,14 +91,14 @@ constexpr std::size_t k_commands_per_exchange = 200;
 
 }  // namespace
 
-asio::awaitable<Result<std::vector<std::string>>> LoadBalancer::send(std::vector<std::string> commands) {
+asio::awaitable<Result<std::vector<std::string>>> LoadBalancer::send(std::vector<std::string> commands, Batch kind) {
   std::vector<std::string> answers;
   answers.reserve(commands.size());
   for (std::size_t start = 0; start < commands.size(); start += k_commands_per_exchange) {
     const auto end = std::min(commands.size(), start + k_commands_per_exchange);
     std::vector<std::string> chunk(commands.begin() + static_cast<std::ptrdiff_t>(start),
                                    commands.begin() + static_cast<std::ptrdiff_t>(end));
-    auto part = co_await send_exchange(m_api.get(), std::move(chunk));
+    auto part = co_await send_exchange(m_api.get(), std::move(chunk), kind);
     if (!part) co_return std::unexpected(part.error());
     for (auto& answer : *part) answers.push_back(std::move(answer));
   }
@@ -88,11 +106,11 @@ asio::awaitable<Result<std::vector<std::string>>> LoadBalancer::send(std::vector
 }
 
 asio::awaitable<Result<std::vector<std::string>>> LoadBalancer::send_exchange(RuntimeApi* api,
-                                                                             std::vector<std::string> commands) {
+                                                                             std::vector<std::string> commands,
+                                                                             Batch kind) {
   // An exchange that could not connect sent nothing: trying again is always
   // safe. One that timed out may have run; only reads are sent again.
-  const bool reads_only =
-      std::all_of(commands.begin(), commands.end(), [](const std::string& c) { return c.starts_with("show "); });
+  const bool reads_only = kind == Batch::reads;
   const auto deadline = m_clock.now() + m_patience;
   auto pause = std::chrono::milliseconds(100);
   for (;;) {
@@ -101,8 +119,8 @@ asio::awaitable<Result<std::vector<std::string>>> LoadBalancer::send_exchange(Ru
     }
     auto answers = co_await api->run(commands);
     if (answers) co_return answers;
-    const auto kind = answers.error().kind;
-    const bool retry = kind == ErrorKind::unreachable || (kind == ErrorKind::timeout && reads_only);
+    const auto failure = answers.error().kind;
+    const bool retry = failure == ErrorKind::unreachable || (failure == ErrorKind::timeout && reads_only);
     if (!retry || m_clock.now() >= deadline) co_return std::unexpected(in_context(answers.error()));
     co_await m_clock.sleep_for(std::min<std::chrono::milliseconds>(
         pause, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - m_clock.now()) + std::chrono::milliseconds(1)));
@@ -121,10 +139,10 @@ asio::awaitable<Result<Applied>> LoadBalancer::retrying(std::function<asio::awai
   }
 }
 
-asio::awaitable<Result<Applied>> LoadBalancer::apply(std::vector<std::string> commands) {
+asio::awaitable<Result<Applied>> LoadBalancer::apply(std::vector<std::string> commands, Batch kind) {
   Applied applied;
   if (commands.empty()) co_return applied;
-  auto answers = co_await send(commands);
+  auto answers = co_await send(commands, kind);
   if (!answers) co_return std::unexpected(answers.error());
   for (std::size_t i = 0; i < commands.size(); ++i) {
     if (auto error = answer_error((*answers)[i])) {
@@ -132,7 +150,7 @@ asio::awaitable<Result<Applied>> LoadBalancer::apply(std::vector<std::string> co
     }
   }
   applied.commands = std::move(commands);
-  if (!applied.commands.front().starts_with("add map") && !applied.commands.front().starts_with("del map")) {
+  if (kind == Batch::server_changes) {
     if (auto persisted = co_await persist_batch(); !persisted) co_return std::unexpected(persisted.error());
   }
   co_return applied;
@@ -142,7 +160,7 @@ asio::awaitable<Result<std::vector<ServerStat>>> LoadBalancer::stats() {
   if (auto error = check_names(std::vector<std::string>())) co_return std::unexpected(*error);
   auto commands = one_command("show info");
   commands.push_back(fmt::format("show stat {} 4 -1", m_backend));
-  auto answers = co_await send(std::move(commands));
+  auto answers = co_await send(std::move(commands), Batch::reads);
   if (!answers) co_return std::unexpected(answers.error());
   note_identity((*answers)[0]);
   auto stats = parse_show_stat((*answers)[1], m_backend);
@@ -155,7 +173,7 @@ asio::awaitable<Result<BackendState>> LoadBalancer::snapshot() {
   auto commands = one_command("show info");
   commands.push_back(fmt::format("show stat {} 4 -1", m_backend));
   commands.push_back(fmt::format("show servers state {}", m_backend));
-  auto answers = co_await send(std::move(commands));
+  auto answers = co_await send(std::move(commands), Batch::reads);
   if (!answers) co_return std::unexpected(answers.error());
   note_identity((*answers)[0]);
   BackendState state;
@@ -164,6 +182,24 @@ asio::awaitable<Result<BackendState>> LoadBalancer::snapshot() {
   auto admin = parse_servers_state((*answers)[2], m_backend);
   if (!admin) co_return std::unexpected(in_context(admin.error()));
   state.stats = std::move(*stats);
+  state.admin = std::move(*admin);
+  state.index();
+  co_return state;
+}
+
+asio::awaitable<Result<BackendState>> LoadBalancer::admin_snapshot() {
+  if (auto error = check_names(std::vector<std::string>())) co_return std::unexpected(*error);
+  auto commands = one_command("show info");
+  commands.push_back(fmt::format("show servers state {}", m_backend));
+  auto answers = co_await send(std::move(commands), Batch::reads);
+  if (!answers) co_return std::unexpected(answers.error());
+  note_identity((*answers)[0]);
+  auto admin = parse_servers_state((*answers)[1], m_backend);
+  if (!admin) co_return std::unexpected(in_context(admin.error()));
+  if (std::any_of(admin->begin(), admin->end(), [](const ServerAdmin& a) { return a.address.empty(); })) {
+    co_return co_await snapshot();
+  }
+  BackendState state;
   state.admin = std::move(*admin);
   state.index();
   co_return state;
@@ -186,7 +222,7 @@ asio::awaitable<Result<LoadBalancer::Abilities>> LoadBalancer::abilities() {
   if (auto error = check_names(std::vector<std::string>())) co_return std::unexpected(*error);
   std::vector<std::string> commands{std::string("show cli level"), fmt::format("show stat {} 2 -1", m_backend),
                                     std::string("show sess"), std::string("show info")};
-  auto answers = co_await send(std::move(commands));
+  auto answers = co_await send(std::move(commands), Batch::reads);
   if (!answers) co_return std::unexpected(answers.error());
   Abilities abilities;
   if (auto error = answer_error((*answers)[0])) {
@@ -259,7 +295,7 @@ asio::awaitable<Result<Applied>> LoadBalancer::ensure_added_once(std::vector<New
           fmt::format("server {}: its cookie is not 1 to 64 of [A-Za-z0-9._-]; nothing sent", server.name)}));
     }
   }
-  auto state = co_await snapshot();
+  auto state = co_await admin_snapshot();
   if (!state) co_return std::unexpected(state.error());
   const bool cookies = std::any_of(servers.begin(), servers.end(), [](const NewServer& s) { return !s.cookie.empty(); });
   if (cookies && m_version.known() && !m_version.at_least(3, 0)) {
@@ -269,11 +305,10 @@ asio::awaitable<Result<Applied>> LoadBalancer::ensure_added_once(std::vector<New
   for (const auto& admin : state->admin) id_owner.emplace(admin.id, admin.name);
   std::vector<std::string> commands;
   for (const auto& server : servers) {
-    if (const auto* existing = state->stat(server.name)) {
-      if (existing->address != server.address) {
-        co_return fail(ErrorKind::conflict,
-                       fmt::format("{}: server {}/{} already exists with address {}, not {}", m_name, m_backend,
-                                   server.name, existing->address, server.address));
+    if (state->admin_of(server.name)) {
+      if (const auto address = state->address_of(server.name); address != server.address) {
+        co_return fail(ErrorKind::conflict, fmt::format("{}: server {}/{} already exists with address {}, not {}",
+                                                        m_name, m_backend, server.name, address, server.address));
       }
       continue;
     }
@@ -338,7 +373,7 @@ asio::awaitable<Result<Applied>> LoadBalancer::ensure_states_once(
   std::vector<std::string> names;
   for (const auto& [name, target_state] : targets) names.push_back(name);
   if (auto error = check_names(names)) co_return std::unexpected(*error);
-  auto state = co_await snapshot();
+  auto state = co_await admin_snapshot();
   if (!state) co_return std::unexpected(state.error());
   std::vector<std::string> commands;
   for (const auto& [name, target_state] : targets) {
@@ -359,7 +394,7 @@ asio::awaitable<Result<Applied>> LoadBalancer::ensure_weight_once(
     if (weight > 256) co_return fail(ErrorKind::invalid, fmt::format("{}: weight {} is over 256", m_name, weight));
   }
   if (auto error = check_names(names)) co_return std::unexpected(*error);
-  auto state = co_await snapshot();
+  auto state = co_await admin_snapshot();
   if (!state) co_return std::unexpected(state.error());
   std::vector<std::string> commands;
   for (const auto& [name, weight] : weights) {

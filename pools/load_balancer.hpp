@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -38,21 +39,35 @@ struct Applied {
   std::vector<std::string> commands;
 };
 
-// `show stat` and `show servers state` read on one connection.
+// `show stat` and `show servers state` read on one connection (or only the
+// latter: LoadBalancer::admin_snapshot, `stats` empty).
 struct BackendState {
   std::vector<ServerStat> stats;
   std::vector<ServerAdmin> admin;
+
+  BackendState() = default;
+  // A copy indexes its own vectors (the indexes point into them); a move
+  // keeps them, the vectors' elements staying where they are.
+  BackendState(const BackendState& other);
+  BackendState& operator=(const BackendState& other);
+  BackendState(BackendState&&) noexcept = default;
+  BackendState& operator=(BackendState&&) noexcept = default;
 
   // Builds the name indexes (call once the vectors are filled); lookups scan
   // the lists without them.
   void index();
   const ServerStat* stat(std::string_view name) const;
   const ServerAdmin* admin_of(std::string_view name) const;
+  // Its address as `show stat` says it: from the stats when read, else from
+  // `show servers state`; "" for a server in neither.
+  std::string address_of(std::string_view name) const;
   std::uint64_t max_id() const;
 
  private:
-  std::unordered_map<std::string, std::size_t> m_stat_at;
-  std::unordered_map<std::string, std::size_t> m_admin_at;
+  // Names as views into the vectors: 20,000 servers indexed at every read
+  // without a copy of each name.
+  std::unordered_map<std::string_view, std::size_t> m_stat_at;
+  std::unordered_map<std::string_view, std::size_t> m_admin_at;
 };
 
 using StatPredicate = std::function<bool(const ServerStat&)>;
@@ -82,6 +97,10 @@ class LoadBalancer {
   boost::asio::awaitable<Result<std::vector<ServerStat>>> stats();
   // Stats plus admin flags, ids and user weights, on one connection.
   boost::asio::awaitable<Result<BackendState>> snapshot();
+  // What lbctl sets on each server (admin state, weight, id, address) from
+  // `show servers state` alone, a fifth of `show stat`'s bytes; a whole
+  // snapshot when a server's address is one only `show stat` says.
+  boost::asio::awaitable<Result<BackendState>> admin_snapshot();
   // What this LB lets lbctl do, read before any change: the runtime API
   // socket's level (`show cli level`: "admin", "operator" or "user") and the
   // backend's balance algorithm ("" when HAProxy does not say).
@@ -239,15 +258,20 @@ class LoadBalancer {
   std::optional<Error> check_names(const std::vector<std::string>& names) const;
   std::optional<Error> check_map(const std::string& map, const std::string& key, const std::string* value) const;
   Error in_context(const Error& error) const { return error.with_context(m_name); }
+  // What a batch does, which decides how it is sent: reads change nothing,
+  // so one that timed out is sent again and none waits for the write gate;
+  // changes to servers are persisted into the backend's file after the
+  // batch, changes to maps by persist_map.
+  enum class Batch { reads, server_changes, map_changes };
   // Sends a batch in exchanges of bounded size, in order.
-  boost::asio::awaitable<Result<std::vector<std::string>>> send(std::vector<std::string> commands);
+  boost::asio::awaitable<Result<std::vector<std::string>>> send(std::vector<std::string> commands, Batch kind);
   // One exchange with `api` (the runtime API, or the master CLI), retried
   // within the patience while it cannot connect (and, for reads, times out).
   boost::asio::awaitable<Result<std::vector<std::string>>> send_exchange(RuntimeApi* api,
-                                                                         std::vector<std::string> commands);
-  // Sends commands that must each succeed; the first error fails the batch.
-  // Then persists the backend's new state (when persisting).
-  boost::asio::awaitable<Result<Applied>> apply(std::vector<std::string> commands);
+                                                                         std::vector<std::string> commands, Batch kind);
+  // Sends changes that must each succeed; the first error fails the batch.
+  // Then persists the backend's new state (server changes, when persisting).
+  boost::asio::awaitable<Result<Applied>> apply(std::vector<std::string> commands, Batch kind = Batch::server_changes);
   // `show info` answered along with a read: notes a reload.
   void note_identity(std::string_view show_info);
   // Retries `op` while the LB does not answer, within the patience.

@@ -31,7 +31,7 @@ asio::awaitable<Result<Applied>> LoadBalancer::ensure_deleted(std::vector<std::s
       commands.push_back(del_server_command(m_backend, name));
     }
     if (commands.empty()) co_return applied;
-    auto answers = co_await send(commands);
+    auto answers = co_await send(commands, Batch::server_changes);
     // Timed out mid-batch: read again and send what is still missing.
     if (!answers && answers.error().kind == ErrorKind::timeout && m_clock.now() < patience_ends) continue;
     if (!answers) co_return std::unexpected(answers.error());

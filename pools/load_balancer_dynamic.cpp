@@ -56,13 +56,13 @@ asio::awaitable<LoadBalancer::DynamicServers> LoadBalancer::dynamic_servers(std:
 asio::awaitable<LoadBalancer::DynamicServers> LoadBalancer::probe_dynamic_servers() {
   const std::string probe = fmt::format("{}/{}", m_backend, k_probe_server);
   for (int attempt = 0; attempt < 2; ++attempt) {
-    auto added = co_await send(one_command(fmt::format("add server {} 127.0.0.1:1", probe)));
+    auto added = co_await send(one_command(fmt::format("add server {} 127.0.0.1:1", probe)), Batch::server_changes);
     if (!added) co_return told(std::nullopt, "");
     const std::string text = answer_text(added->front());
     if (text.find("New server registered") != std::string::npos) {
       // In MAINT with no connection: HAProxy deletes it at once. Should this
       // fail, the next look finds it (below) and deletes it then.
-      (void)co_await send(one_command("del server " + probe));
+      (void)co_await send(one_command("del server " + probe), Batch::server_changes);
       co_return told(true, fmt::format("HAProxy took a throwaway server ({})", k_probe_server));
     }
     if (text.find("dynamic load balancing") != std::string::npos) {
@@ -78,7 +78,7 @@ asio::awaitable<LoadBalancer::DynamicServers> LoadBalancer::probe_dynamic_server
       if (s.name == k_probe_server && s.address == "127.0.0.1:1" && s.status == "MAINT") ours = true;
     }
     if (!ours) break;
-    (void)co_await send(one_command("del server " + probe));
+    (void)co_await send(one_command("del server " + probe), Batch::server_changes);
   }
   co_return told(std::nullopt, "");
 }

@@ -72,7 +72,7 @@ std::optional<Error> LoadBalancer::check_map(const std::string& map, const std::
 }
 
 asio::awaitable<Result<std::vector<std::string>>> LoadBalancer::maps() {
-  auto answers = co_await send(one_command("show map"));
+  auto answers = co_await send(one_command("show map"), Batch::reads);
   if (!answers) co_return std::unexpected(answers.error());
   const std::string& answer = answers->front();
   if (auto error = answer_error(answer)) co_return fail(ErrorKind::refused, fmt::format("{}: show map: {}", m_name, *error));
@@ -96,7 +96,7 @@ asio::awaitable<Result<std::vector<std::string>>> LoadBalancer::maps() {
 
 asio::awaitable<Result<std::optional<std::string>>> LoadBalancer::map_value(std::string map, std::string key) {
   if (auto error = check_map(map, key, nullptr)) co_return std::unexpected(*error);
-  auto answers = co_await send(one_command(fmt::format("show map {}", map)));
+  auto answers = co_await send(one_command(fmt::format("show map {}", map)), Batch::reads);
   if (!answers) co_return std::unexpected(answers.error());
   if (auto error = answer_error(answers->front())) {
     co_return fail(ErrorKind::refused, fmt::format("{}: show map {}: {}", m_name, map, *error));
@@ -111,7 +111,7 @@ asio::awaitable<Result<Applied>> LoadBalancer::ensure_map_value(std::string map,
   std::vector<std::string> commands;
   if (*current && **current != value) commands.push_back(fmt::format("del map {} {}", map, key));
   if (*current != value) commands.push_back(fmt::format("add map {} <<\n{} {}", map, key, value));
-  auto applied = co_await apply(std::move(commands));
+  auto applied = co_await apply(std::move(commands), Batch::map_changes);
   if (!applied) co_return applied;
   co_return co_await persist_map(map, key, value, std::move(*applied));
 }
@@ -122,7 +122,7 @@ asio::awaitable<Result<Applied>> LoadBalancer::ensure_map_key_absent(std::string
   if (!current) co_return std::unexpected(current.error());
   std::vector<std::string> commands;
   if (*current) commands.push_back(fmt::format("del map {} {}", map, key));
-  auto applied = co_await apply(std::move(commands));
+  auto applied = co_await apply(std::move(commands), Batch::map_changes);
   if (!applied) co_return applied;
   co_return co_await persist_map(map, key, std::nullopt, std::move(*applied));
 }

@@ -17,20 +17,17 @@ void LoadBalancer::persist_to(std::shared_ptr<BackendFile> file, std::string def
 
 std::vector<DesiredServer> LoadBalancer::desired_lines(const BackendState& live) const {
   std::vector<DesiredServer> desired;
-  desired.reserve(live.stats.size());
-  for (const auto& stat : live.stats) {
+  desired.reserve(live.admin.size());
+  for (const auto& admin : live.admin) {
     DesiredServer server;
-    server.name = stat.name;
-    server.address = stat.address;
-    server.id = stat.id;
-    if (const auto* admin = live.admin_of(stat.name)) {
-      server.id = admin->id;
-      // Only an admin MAINT is the config's `disabled`: a config-born server
-      // that was made ready keeps its config flag (0x04) without being in MAINT.
-      server.maint = (admin->admin_state & k_admin_forced_maint) != 0;
-      server.weight = static_cast<unsigned>(admin->user_weight);
-    }
-    const auto options = m_line_options.find(stat.name);
+    server.name = admin.name;
+    server.address = live.stats.empty() ? admin.address : live.address_of(admin.name);
+    server.id = admin.id;
+    // Only an admin MAINT is the config's `disabled`: a config-born server
+    // that was made ready keeps its config flag (0x04) without being in MAINT.
+    server.maint = (admin.admin_state & k_admin_forced_maint) != 0;
+    server.weight = static_cast<unsigned>(admin.user_weight);
+    const auto options = m_line_options.find(admin.name);
     server.options = options == m_line_options.end() ? m_default_options : options->second;
     desired.push_back(std::move(server));
   }
@@ -39,7 +36,7 @@ std::vector<DesiredServer> LoadBalancer::desired_lines(const BackendState& live)
 
 asio::awaitable<Result<bool>> LoadBalancer::ensure_persisted() {
   if (!m_file) co_return false;
-  auto live = co_await snapshot();
+  auto live = co_await admin_snapshot();
   if (!live) co_return std::unexpected(live.error());
   co_return co_await m_file->ensure(desired_lines(*live));
 }

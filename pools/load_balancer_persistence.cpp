@@ -32,7 +32,7 @@ bool is_table_name(std::string_view name) {
 asio::awaitable<std::vector<std::string>> LoadBalancer::stick_table_names() {
   if (m_stick_tables) co_return *m_stick_tables;
   std::vector<std::string> names;
-  auto answers = co_await send(one_command("show table"));
+  auto answers = co_await send(one_command("show table"), Batch::reads);
   if (!answers) co_return names;  // asked again at the next look
   const auto live = parse_table_list(answers->front());
   auto held = [&live](const std::string& name) {
@@ -58,7 +58,7 @@ asio::awaitable<void> LoadBalancer::read_persistence(Abilities& abilities) {
   }
   const auto names = co_await stick_table_names();
   if (names.empty()) co_return;
-  auto answers = co_await send(one_command("show table"));
+  auto answers = co_await send(one_command("show table"), Batch::reads);
   if (!answers) co_return;
   for (auto& [name, used] : parse_table_list(answers->front())) {
     if (std::find(names.begin(), names.end(), name) == names.end()) continue;
@@ -76,7 +76,7 @@ asio::awaitable<Result<StickEntries>> LoadBalancer::stick_entries() {
   if (tables.empty()) co_return entries;
   std::vector<std::string> commands;
   for (const auto& table : tables) commands.push_back("show table " + table);
-  auto answers = co_await send(std::move(commands));
+  auto answers = co_await send(std::move(commands), Batch::reads);
   if (!answers) co_return std::unexpected(answers.error());
   for (std::size_t i = 0; i < answers->size(); ++i) {
     auto table = parse_stick_entries((*answers)[i]);
@@ -93,7 +93,7 @@ asio::awaitable<Result<StickEntries>> LoadBalancer::stick_entries() {
 asio::awaitable<Result<Applied>> LoadBalancer::ensure_dynamic_cookies(std::vector<std::string> names) {
   if (auto error = check_names(names)) co_return std::unexpected(*error);
   // The backend's own row first: one without a cookie (most) costs no more.
-  auto row_answer = co_await send(one_command(fmt::format("show stat {} 2 -1", m_backend)));
+  auto row_answer = co_await send(one_command(fmt::format("show stat {} 2 -1", m_backend)), Batch::reads);
   if (!row_answer) co_return std::unexpected(row_answer.error());
   auto row = parse_backend_row(row_answer->front(), m_backend);
   if (!row) co_return std::unexpected(in_context(row.error()));
@@ -101,7 +101,7 @@ asio::awaitable<Result<Applied>> LoadBalancer::ensure_dynamic_cookies(std::vecto
   if (row->cookie.empty()) co_return applied;  // no cookie: nothing to give
   auto without_cookie = [this, &names]() -> asio::awaitable<Result<std::vector<std::string>>> {
     std::vector<std::string> missing;
-    auto answers = co_await send(one_command(fmt::format("show stat {} 4 -1", m_backend)));
+    auto answers = co_await send(one_command(fmt::format("show stat {} 4 -1", m_backend)), Batch::reads);
     if (!answers) co_return std::unexpected(answers.error());
     auto stats = parse_show_stat(answers->front(), m_backend);
     if (!stats) co_return std::unexpected(in_context(stats.error()));
@@ -136,7 +136,7 @@ asio::awaitable<Result<Applied>> LoadBalancer::ensure_dynamic_cookies(std::vecto
   // Not a change of servers: nothing to persist (the file's `cookie ...
   // dynamic` gives them their cookies at start).
   const std::string command = fmt::format("enable dynamic-cookie backend {}", m_backend);
-  auto answers = co_await send(one_command(command));
+  auto answers = co_await send(one_command(command), Batch::server_changes);
   if (!answers) co_return std::unexpected(answers.error());
   if (auto error = answer_error(answers->front())) {
     co_return fail(ErrorKind::refused, fmt::format("{}: '{}' refused: {}", m_name, command, *error));

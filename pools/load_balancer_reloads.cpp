@@ -31,7 +31,7 @@ void LoadBalancer::note_identity(std::string_view show_info) {
 }
 
 asio::awaitable<Result<LbIdentity>> LoadBalancer::identity() {
-  auto answers = co_await send(commands_of("show info"));
+  auto answers = co_await send(commands_of("show info"), Batch::reads);
   if (!answers) co_return std::unexpected(answers.error());
   if (auto error = answer_error(answers->front())) {
     co_return fail(ErrorKind::refused, fmt::format("{}: show info: {}", m_name, *error));
@@ -47,13 +47,13 @@ asio::awaitable<Result<std::unordered_map<std::string, std::uint64_t>>> LoadBala
   if (auto error = check_names(names)) co_return std::unexpected(*error);
   // The master CLI refuses connections for a moment at every reload (about
   // 140 ms measured): these reads are retried within the patience too.
-  auto proc = co_await send_exchange(m_master.get(), commands_of("show proc"));
+  auto proc = co_await send_exchange(m_master.get(), commands_of("show proc"), Batch::reads);
   if (!proc) co_return std::unexpected(proc.error().with_context("master CLI"));
   const auto workers = parse_old_workers(proc->front());
   if (workers.empty()) co_return sessions;
   std::vector<std::string> reads;
   for (const auto& worker : workers) reads.push_back(fmt::format("@!{} show stat {} 4 -1", worker.pid, m_backend));
-  auto answers = co_await send_exchange(m_master.get(), reads);
+  auto answers = co_await send_exchange(m_master.get(), reads, Batch::reads);
   if (!answers) co_return std::unexpected(answers.error().with_context("master CLI"));
   const std::unordered_set<std::string> wanted(names.begin(), names.end());
   for (const auto& answer : *answers) {

@@ -12,6 +12,15 @@ void PromptStream::feed(std::string_view data, std::vector<std::string>& answers
   for (;;) {
     const std::size_t end = m_stream.find(prompt, m_scanned);
     if (end == std::string::npos) break;
+    if (start == 0 && end + prompt.size() == m_stream.size()) {
+      // All that was read is one answer (a `show stat` of megabytes): moved
+      // out whole, not copied next to itself.
+      m_stream.resize(end);
+      answers.push_back(std::move(m_stream));
+      m_stream.clear();
+      m_scanned = 0;
+      return;
+    }
     answers.emplace_back(m_stream, start, end - start);
     start = end + prompt.size();
     m_scanned = start;

@@ -141,25 +141,30 @@ asio::awaitable<Result<void>> ExecProvider::run_for_server(std::string operation
   co_return Result<void>{};
 }
 
-asio::awaitable<Result<void>> ExecProvider::terminate(Server server) {
-  if (m_options.terminate.empty()) co_return fail(ErrorKind::invalid, "exec provider: no terminate command configured");
-  co_return co_await run_for_server("terminate", m_options.terminate, std::move(server));
+asio::awaitable<Result<void>> ExecProvider::on_server(std::string operation, const std::vector<std::string>& argv,
+                                                       Server server, std::string_view needed_for) {
+  if (!argv.empty()) co_return co_await run_for_server(std::move(operation), argv, std::move(server));
+  if (m_options.unset_does_nothing) co_return Result<void>{};
+  co_return fail(ErrorKind::invalid, fmt::format("exec provider: no {} command configured{}", operation, needed_for));
 }
 
+asio::awaitable<Result<void>> ExecProvider::terminate(Server server) {
+  co_return co_await on_server("terminate", m_options.terminate, std::move(server), "");
+}
+
+namespace {
+constexpr std::string_view k_health_file_needs =
+    "; drain.method health_file needs one (or use drain.method haproxy)";
+}  // namespace
+
 asio::awaitable<Result<void>> ExecProvider::remove_health_file(Server server) {
-  if (m_options.remove_health_file.empty()) {
-    co_return fail(ErrorKind::invalid, "exec provider: no remove_health_file command configured; drain.method "
-                                       "health_file needs one (or use drain.method haproxy)");
-  }
-  co_return co_await run_for_server("remove_health_file", m_options.remove_health_file, std::move(server));
+  co_return co_await on_server("remove_health_file", m_options.remove_health_file, std::move(server),
+                               k_health_file_needs);
 }
 
 asio::awaitable<Result<void>> ExecProvider::restore_health_file(Server server) {
-  if (m_options.restore_health_file.empty()) {
-    co_return fail(ErrorKind::invalid, "exec provider: no restore_health_file command configured; drain.method "
-                                       "health_file needs one (or use drain.method haproxy)");
-  }
-  co_return co_await run_for_server("restore_health_file", m_options.restore_health_file, std::move(server));
+  co_return co_await on_server("restore_health_file", m_options.restore_health_file, std::move(server),
+                               k_health_file_needs);
 }
 
 asio::awaitable<Result<void>> ExecProvider::freeze_scaling() {

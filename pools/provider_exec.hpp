@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/process.hpp"
@@ -30,9 +31,13 @@ struct ExecProviderOptions {
   std::vector<std::string> unfreeze_scaling;
   // Per command run; past it the command's process group is killed.
   std::chrono::milliseconds timeout{60000};
+  // terminate and the health-file operations, without a command: fail
+  // (false), or succeed doing nothing (true: the static provider's servers,
+  // which someone else runs).
+  bool unset_does_nothing = false;
 };
 
-class ExecProvider final : public Provider {
+class ExecProvider : public Provider {
  public:
   ExecProvider(ExecProviderOptions options, ProcessRunner& runner);
 
@@ -47,7 +52,8 @@ class ExecProvider final : public Provider {
   // Each fails naming the operation and argv[0] on a non-zero exit (refused),
   // a timeout or a program that cannot be started, with the tail of its
   // stderr. terminate and the health-file operations fail (invalid) when no
-  // command is configured; freeze and unfreeze then succeed.
+  // command is configured (unless unset_does_nothing); freeze and unfreeze
+  // then succeed.
   boost::asio::awaitable<Result<void>> terminate(Server server) override;
   boost::asio::awaitable<Result<void>> remove_health_file(Server server) override;
   boost::asio::awaitable<Result<void>> restore_health_file(Server server) override;
@@ -66,6 +72,10 @@ class ExecProvider final : public Provider {
   boost::asio::awaitable<Result<std::vector<Server>>> clone_batch(std::vector<std::string> names, Placeholders values);
   boost::asio::awaitable<Result<void>> run_for_server(std::string operation, std::vector<std::string> argv,
                                                       Server server);
+  // `argv` run for `server` as `operation`; without one, see unset_does_nothing
+  // (the failure says what it is `needed_for`).
+  boost::asio::awaitable<Result<void>> on_server(std::string operation, const std::vector<std::string>& argv,
+                                                 Server server, std::string_view needed_for);
 
   ExecProviderOptions m_options;
   ProcessRunner& m_runner;

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <fmt/format.h>
+#include <string_view>
+#include <unordered_map>
 
 #include "pools/clone_output.hpp"
 
@@ -10,42 +12,33 @@ namespace lbctl::pools {
 
 namespace asio = boost::asio;
 
+namespace {
+
+ExecProviderOptions optional_commands(ExecProviderOptions commands) {
+  commands.clone.clear();
+  commands.unset_does_nothing = true;
+  return commands;
+}
+
+}  // namespace
+
 StaticProvider::StaticProvider(StaticProviderOptions options, ProcessRunner& runner)
-    : m_servers(std::move(options.servers)), m_commands(std::move(options.commands), runner) {}
+    : ExecProvider(optional_commands(std::move(options.commands)), runner), m_servers(std::move(options.servers)) {}
 
 asio::awaitable<Result<std::vector<Server>>> StaticProvider::clone(std::vector<std::string> names,
                                                                    std::optional<Server> /*template_server*/) {
+  std::unordered_map<std::string_view, const Server*> listed;
+  for (const auto& server : m_servers) listed.emplace(server.name, &server);  // the first of a name, as a scan finds
   std::vector<Server> servers;
   for (const auto& name : names) {
-    const auto it = std::find_if(m_servers.begin(), m_servers.end(), [&](const Server& s) { return s.name == name; });
-    if (it == m_servers.end()) {
+    const auto it = listed.find(name);
+    if (it == listed.end()) {
       co_return fail(ErrorKind::invalid, fmt::format("static provider: {} is not among provider.servers ({} listed)",
                                                      quote_for_message(name), m_servers.size()));
     }
-    servers.push_back(*it);
+    servers.push_back(*it->second);
   }
   co_return servers;
 }
-
-asio::awaitable<Result<void>> StaticProvider::terminate(Server server) {
-  if (m_commands.options().terminate.empty()) co_return Result<void>{};
-  co_return co_await m_commands.terminate(std::move(server));
-}
-
-asio::awaitable<Result<void>> StaticProvider::remove_health_file(Server server) {
-  if (m_commands.options().remove_health_file.empty()) co_return Result<void>{};
-  co_return co_await m_commands.remove_health_file(std::move(server));
-}
-
-asio::awaitable<Result<void>> StaticProvider::restore_health_file(Server server) {
-  if (m_commands.options().restore_health_file.empty()) co_return Result<void>{};
-  co_return co_await m_commands.restore_health_file(std::move(server));
-}
-
-asio::awaitable<Result<void>> StaticProvider::freeze_scaling() { co_return co_await m_commands.freeze_scaling(); }
-
-asio::awaitable<Result<void>> StaticProvider::unfreeze_scaling() { co_return co_await m_commands.unfreeze_scaling(); }
-
-Result<void> StaticProvider::check() const { return m_commands.check(); }
 
 }  // namespace lbctl::pools

@@ -15,11 +15,14 @@ namespace lbctl::pools {
 struct StaticProviderOptions {
   std::vector<Server> servers;
   // terminate, the health-file commands, freeze and unfreeze, each optional
-  // (empty: that operation succeeds doing nothing); `clone` is not used.
+  // (empty: that operation succeeds doing nothing); `clone` and
+  // `unset_does_nothing` are not used.
   ExecProviderOptions commands;
 };
 
-class StaticProvider final : public Provider {
+// An exec provider whose clone hands out the listed servers, and whose
+// commands are optional.
+class StaticProvider final : public ExecProvider {
  public:
   StaticProvider(StaticProviderOptions options, ProcessRunner& runner);
 
@@ -28,17 +31,10 @@ class StaticProvider final : public Provider {
   // naming a requested name that is not listed.
   boost::asio::awaitable<Result<std::vector<Server>>> clone(std::vector<std::string> names,
                                                             std::optional<Server> template_server) override;
-  boost::asio::awaitable<Result<void>> terminate(Server server) override;
-  boost::asio::awaitable<Result<void>> remove_health_file(Server server) override;
-  boost::asio::awaitable<Result<void>> restore_health_file(Server server) override;
-  boost::asio::awaitable<Result<void>> freeze_scaling() override;
-  boost::asio::awaitable<Result<void>> unfreeze_scaling() override;
-  Result<void> check() const override;
   std::string kind() const override { return "static"; }
 
  private:
   std::vector<Server> m_servers;
-  ExecProvider m_commands;
 };
 
 }  // namespace lbctl::pools

@@ -113,6 +113,10 @@ struct ServerAdmin {
   unsigned admin_state = 0;
   unsigned op_state = 0;     // 0 stopped, 1 starting, 2 running, 3 stopping
   std::uint64_t user_weight = 0;
+  // As `show stat`'s addr column says it ("10.0.0.1:80", "[::1]:80"), from
+  // srv_addr and srv_port; "" when `show servers state` has no address to
+  // give (a UNIX socket, a name not resolved: "-") or no such columns.
+  std::string address;
 
   bool in_maint() const { return (admin_state & k_admin_maint_mask) != 0; }
   bool in_drain() const { return (admin_state & k_admin_drain_mask) != 0; }

@@ -18,10 +18,8 @@ void build_cli(CLI::App& app, cli::Action& action) {
   app.set_version_flag("--version", build_info::version_line());
   app.footer("Every command takes -c CONFIG (without it: $LBCTL_CONFIG, then ./lbctl.yaml; configs/example.yaml,\n"
              "installed in share/doc/lbctl/examples/, documents every key) and --json.\n"
-             "Colour only on a terminal, and not when NO_COLOR is set.\n"
-             "Exit codes: 0 done; 1 failed and rolled back cleanly; 2 usage or config error; 3 stopped and needs\n"
-             "an operator; 4 another cutover holds the lock; 5 a dependency was unreachable before any change.\n"
-             "`lbctl COMMAND --help` for each command.");
+             "Colour only on a terminal, and not when NO_COLOR is set.\n" +
+             cutover_exit_codes_folded() + "\n`lbctl COMMAND --help` for each command.");
   cli::add_validate_command(app, action);
   cli::add_servers_command(app, action);
   cli::add_check_command(app, action);

@@ -9,17 +9,17 @@
 namespace lbctl::cli {
 
 void add_abort_command(CLI::App& app, Action& action) {
-  auto* command = app.add_subcommand("abort", "Roll back the service's running or interrupted cutover (also: rollback)");
+  auto* command = add_request_command(
+      app, action,
+      {"abort", "Roll back the service's running or interrupted cutover (also: rollback)",
+       "Wait at most this long (30s, 5m) for a running cutover to roll back",
+       "A running cutover rolls back at its next poll and this waits for it; one whose process died is\n"
+       "rolled back here. Refused past the point of no return (post-migrations committed).\n"
+       "Exit codes: 0 rolled back; 1 it completed first; 2 nothing to abort (or a usage error); 3 needs an\n"
+       "operator; 4 still rolling back after --timeout, or locked by a process that did not answer;\n"
+       "5 unreachable.",
+       [](CutoverDeps deps, FollowOptions options) { return abort_cutover(std::move(deps), std::move(options)); }});
   command->alias("rollback");
-  auto args = add_request_options(*command, "Wait at most this long (30s, 5m) for a running cutover to roll back");
-  command->footer("A running cutover rolls back at its next poll and this waits for it; one whose process died is\n"
-                  "rolled back here. Refused past the point of no return (post-migrations committed).\n"
-                  "Exit codes: 0 rolled back; 1 it completed first; 2 nothing to abort (or a usage error); 3 needs an\n"
-                  "operator; 4 still rolling back after --timeout, or locked by a process that did not answer;\n"
-                  "5 unreachable.");
-  command->callback([&action, args] {
-    action = [args] { return run_request(*args, [](CutoverDeps deps, AbortOptions options) { return abort_cutover(std::move(deps), std::move(options)); }); };
-  });
 }
 
 }  // namespace lbctl::cli

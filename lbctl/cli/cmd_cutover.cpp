@@ -36,9 +36,7 @@ struct CutoverArgs {
 // database, and a run riding out its loss ends at once, the LBs as they
 // are. A second one leaves at once, and `lbctl resume` or `lbctl abort`
 // finish later (from anywhere, once the lease has run out).
-// Also waits for the webhooks at the end (at most their timeout).
-asio::awaitable<CutoverOutcome> with_signals(asio::awaitable<CutoverOutcome> task, std::shared_ptr<bool> interrupted,
-                                             CommandReporting& reporting) {
+asio::awaitable<CutoverOutcome> with_signals(asio::awaitable<CutoverOutcome> task, std::shared_ptr<bool> interrupted) {
   auto executor = co_await asio::this_coro::executor;
   auto signals = std::make_shared<asio::signal_set>(executor, SIGINT, SIGTERM);
   std::function<void(const boost::system::error_code&, int)> on_signal;
@@ -56,6 +54,12 @@ asio::awaitable<CutoverOutcome> with_signals(asio::awaitable<CutoverOutcome> tas
   auto outcome = co_await std::move(task);
   boost::system::error_code ignored;
   signals->cancel(ignored);
+  co_return outcome;
+}
+
+// The run, then the webhooks it left in flight (at most their timeout).
+asio::awaitable<CutoverOutcome> then_flush_webhooks(asio::awaitable<CutoverOutcome> task, CommandReporting& reporting) {
+  auto outcome = co_await std::move(task);
   co_await reporting.flush();
   co_return outcome;
 }
@@ -112,7 +116,7 @@ int run(const CutoverArgs& args, bool resume) {
   deps.release = *release;
   deps.interrupted = std::make_shared<bool>(false);
   auto task = resume ? resume_cutover(deps) : run_cutover(deps, options);
-  const auto outcome = run_to_end(io, with_signals(std::move(task), deps.interrupted, reporting));
+  const auto outcome = run_to_end(io, then_flush_webhooks(with_signals(std::move(task), deps.interrupted), reporting));
   const int code = finish_with(outcome, args.json);
   // A journal call still hanging on a database that does not answer is not
   // waited for (at most state.partition_timeout): the outcome is final.
@@ -141,9 +145,8 @@ void add_cutover_command(CLI::App& app, Action& action) {
       "mode: maintenance (" + step_names(CutoverMode::maintenance) + ")\nswaps the pools behind a 503 page with both "
       "migration phases in one transaction.\n"
       "Ctrl-C asks for a rollback (with the state database out of reach it stops at once, the LBs as they\n"
-      "are); twice leaves it interrupted for `lbctl resume` or `lbctl abort` (from anywhere, once the lease ran out).\n"
-      "Exit codes: 0 done; 1 failed and rolled back cleanly; 2 usage or config error; 3 stopped and needs an\n"
-      "operator; 4 another cutover holds the lock (named); 5 a dependency was unreachable before any change.");
+      "are); twice leaves it interrupted for `lbctl resume` or `lbctl abort` (from anywhere, once the lease ran out).\n" +
+      cutover_exit_codes_folded());
   cutover->callback([&action, args] { action = [args] { return run(*args, false); }; });
 
   auto* resume = app.add_subcommand("resume", "Finish the service's interrupted cutover from its journal");

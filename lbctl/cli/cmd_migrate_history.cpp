@@ -41,13 +41,18 @@ bool confirmed(const HistoryArgs& args, const MigrateOutput& out, const std::str
   return false;
 }
 
-int baseline(const HistoryArgs& args) {
-  const MigrateOutput out(args.json);
+// Runs `body` with the config's migrator; exit 2 when it has no migrations.
+int with_migrator(const HistoryArgs& args, const MigrateOutput& out,
+                  const std::function<int(db::PgMigrator&)>& body) {
   const Config config = load_config(args.file);
   if (!config.migrations)
     return out.error(Error{ErrorKind::invalid, args.file + ": no migrations section"}, k_exit_usage);
   SteadyClock clock;
   db::PgMigrator migrator(migrator_options(config, false), clock);
+  return body(migrator);
+}
+
+int baseline(const HistoryArgs& args, const MigrateOutput& out, db::PgMigrator& migrator) {
   const std::string by = who_runs_this();
   auto files = migrator.baseline(args.through, true, by);
   if (!files) return out.error(files.error(), exit_code_for(files.error()));
@@ -110,13 +115,7 @@ std::string what_it_does(const db::RepairDone& r) {
   return label;
 }
 
-int repair(const HistoryArgs& args) {
-  const MigrateOutput out(args.json);
-  const Config config = load_config(args.file);
-  if (!config.migrations)
-    return out.error(Error{ErrorKind::invalid, args.file + ": no migrations section"}, k_exit_usage);
-  SteadyClock clock;
-  db::PgMigrator migrator(migrator_options(config, false), clock);
+int repair(const HistoryArgs& args, const MigrateOutput& out, db::PgMigrator& migrator) {
   const auto action = !args.done.empty()   ? db::RepairAction::done
                       : !args.undo.empty() ? db::RepairAction::undo
                                            : db::RepairAction::accept;
@@ -140,6 +139,13 @@ int repair(const HistoryArgs& args) {
   return k_exit_done;
 }
 
+// --yes ("<verb> without asking"), --dry-run ("<listing>; change nothing") and --json.
+void add_change_flags(CLI::App& command, HistoryArgs& args, const std::string& verb, const std::string& listing) {
+  command.add_flag("--yes,-y", args.yes, verb + " without asking (needed when not on a terminal)");
+  command.add_flag("--dry-run", args.dry_run, listing + "; change nothing");
+  command.add_flag("--json", args.json, "One JSON object per line");
+}
+
 }  // namespace
 
 void add_migrate_history_commands(CLI::App& migrate, Action& action) {
@@ -150,14 +156,17 @@ void add_migrate_history_commands(CLI::App& migrate, Action& action) {
   base->add_option("--through", args->through, "The newest file's version the database already has (e.g. 03)")
       ->type_name("VERSION")
       ->required();
-  base->add_flag("--yes,-y", args->yes, "Record without asking (needed when not on a terminal)");
-  base->add_flag("--dry-run", args->dry_run, "List what it would record; change nothing");
-  base->add_flag("--json", args->json, "One JSON object per line");
+  add_change_flags(*base, *args, "Record", "List what it would record");
   base->footer(
       "Both phases' files up to and including VERSION are recorded applied (origin baseline, with their checksums);\n"
       "refused when the history already has rows. Exit codes: 0 recorded (or listed); 1 not confirmed; 2 config,\n"
       "usage, invalid files or a history that is not empty; 4 a migration run holds the run lock; 5 unreachable.");
-  base->callback([&action, args] { action = [args] { return baseline(*args); }; });
+  base->callback([&action, args] {
+    action = [args] {
+      const MigrateOutput out(args->json);
+      return with_migrator(*args, out, [&](db::PgMigrator& migrator) { return baseline(*args, out, migrator); });
+    };
+  });
 
   auto* fix = migrate.add_subcommand("repair", "List what stops `lbctl migrate`, or record what an operator found");
   fix->add_option("-c,--config", args->file, "The config file (YAML)")->required();
@@ -167,15 +176,18 @@ void add_migrate_history_commands(CLI::App& migrate, Action& action) {
   for (auto* option : {done, undo, accept}) option->type_name("FILE");
   done->excludes(undo)->excludes(accept);
   undo->excludes(accept);
-  fix->add_flag("--yes,-y", args->yes, "Repair without asking (needed when not on a terminal)");
-  fix->add_flag("--dry-run", args->dry_run, "Say what the repair would do; change nothing");
-  fix->add_flag("--json", args->json, "One JSON object per line");
+  add_change_flags(*fix, *args, "Repair", "Say what the repair would do");
   fix->footer(
       "FILE is pre/NAME.sql or post/NAME.sql (or NAME.sql when only one phase has it). Each repair is recorded\n"
       "with who ran it and when, in lbctl_schema_history_edits. Exit codes: 0 repaired, or nothing needs repair;\n"
       "1 not confirmed; 2 config, usage or a FILE that does not fit; 3 something needs repair (listed); 4 a\n"
       "migration run holds the run lock (the unfinished file may be running); 5 unreachable.");
-  fix->callback([&action, args] { action = [args] { return repair(*args); }; });
+  fix->callback([&action, args] {
+    action = [args] {
+      const MigrateOutput out(args->json);
+      return with_migrator(*args, out, [&](db::PgMigrator& migrator) { return repair(*args, out, migrator); });
+    };
+  });
 }
 
 }  // namespace lbctl::cli

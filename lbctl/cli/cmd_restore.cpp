@@ -28,16 +28,16 @@ struct RestoreArgs {
   bool json = false;
 };
 
+// The migrator's connection, migrations folder, retries and identity; the
+// rest as RestoreOptions has them.
 db::RestoreOptions restore_options(const Config& config) {
   const auto migrator = migrator_options(config, false);
-  db::RestoreOptions options;
-  options.database_url = migrator.database_url;
-  options.dir = migrator.dir;
-  options.lock_timeout = migrator.lock_timeout;
-  options.max_retries = migrator.max_retries;
-  options.host = migrator.host;
-  options.pid = migrator.pid;
-  return options;
+  return db::RestoreOptions{.database_url = migrator.database_url,
+                            .dir = migrator.dir,
+                            .lock_timeout = migrator.lock_timeout,
+                            .max_retries = migrator.max_retries,
+                            .host = migrator.host,
+                            .pid = migrator.pid};
 }
 
 int refuse(const RestoreArgs& args, int exit_code, const std::string& message) {

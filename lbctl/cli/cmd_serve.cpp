@@ -23,10 +23,12 @@
 #include "core/duration.hpp"
 #include "lbctl/cli/cli.hpp"
 #include "lbctl/cli/exit_codes.hpp"
+#include "lbctl/cli/serve_pollers.hpp"
 #include "lbctl/cli/who.hpp"
 #include "lbctl/cli/wiring.hpp"
 #include "lbctl/cutover/step_table.hpp"
 #include "lbctl/serve/http_server.hpp"
+#include "lbctl/serve/log.hpp"
 #include "lbctl/serve/poller.hpp"
 #include "lbctl/serve/shared_reads.hpp"
 #include "lbctl/serve/tls.hpp"
@@ -41,7 +43,6 @@ using namespace std::chrono_literals;
 constexpr const char* k_token_env = "LBCTL_SERVE_TOKEN";
 constexpr std::size_t k_min_token = 16;
 constexpr std::chrono::milliseconds k_min_interval{200};
-constexpr std::chrono::seconds k_poller_grace{10};
 
 struct ServeArgs {
   std::vector<std::string> files;
@@ -57,88 +58,6 @@ struct ServeArgs {
   std::string header_timeout = "10s";
   std::string write_timeout = "30s";
 };
-
-// One service: its config, its adapters on the pollers' io_context, what it
-// knows. Touched on the pollers' thread only.
-struct Service {
-  // Its LBs' reads come from `reads` (one exchange per LB for all services).
-  Service(Config c, asio::io_context& io, serve::SharedReads& reads)
-      : config(std::move(c)),
-        wiring(config, io,
-               [&reads](const LoadBalancerConfig& lb, std::shared_ptr<pools::RuntimeApi> api) {
-                 return reads.share(std::move(api), lb.backend);
-               }),
-        live(config.service, flow_step_names(config)) {}
-
-  Config config;
-  Wiring wiring;
-  serve::ServiceLive live;
-  bool journal_open = false;
-};
-
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-// The journal's reads and writes the routes need, run on the pollers' thread.
-asio::awaitable<Result<std::vector<db::Event>>> read_events(Service* service, std::int64_t cutover, std::int64_t after,
-                                                            std::size_t limit) {
-  if (!service->journal_open) co_return fail(ErrorKind::unreachable, "the state database has not answered yet");
-  co_return serve::service_events(service->wiring.journal(), service->config.service, cutover, after, limit);
-}
-
-asio::awaitable<CutoverOutcome> record(Service* service, Request what, std::string by) {
-  if (!service->journal_open) {
-    co_return CutoverOutcome{Outcome::unreachable, 0, "the state database has not answered yet"};
-  }
-  co_return record_request(service->wiring.journal(), service->config.service, what, by, wall_ms());
-}
-
-class PollerBackend final : public serve::Backend {
- public:
-  PollerBackend(asio::io_context& poll_io, std::map<std::string, Service*> services)
-      : m_poll_io(poll_io), m_services(std::move(services)) {}
-
-  asio::awaitable<Result<std::vector<db::Event>>> events(const std::string& service, std::int64_t cutover,
-                                                         std::int64_t after, std::size_t limit) override {
-    co_return co_await asio::co_spawn(m_poll_io, read_events(m_services.at(service), cutover, after, limit),
-                                      asio::use_awaitable);
-  }
-
-  asio::awaitable<CutoverOutcome> request(const std::string& service, Request what, const std::string& by) override {
-    co_return co_await asio::co_spawn(m_poll_io, record(m_services.at(service), what, by), asio::use_awaitable);
-  }
-
- private:
-  asio::io_context& m_poll_io;
-  std::map<std::string, Service*> m_services;
-};
-
-// One poll of `service` (its journal, and its LBs from the interval's
-// shared reads), handed to the hub.
-asio::awaitable<void> poll_once(Service* service, serve::Hub* hub, asio::any_io_executor http, bool actions) {
-  if (!service->journal_open) {
-    auto opened = service->wiring.open_journal();
-    service->journal_open = opened.has_value();
-    if (!opened) {
-      auto status = co_await gather_fleet_status(service->config, service->wiring.fleet(), opened.error().message);
-      service->live.update(std::move(status), wall_ms());
-    }
-  }
-  if (service->journal_open) {
-    co_await serve::poll_service(service->config, service->wiring.fleet(), service->wiring.journal(), service->live,
-                                 wall_ms());
-    if (!service->live.status().error.empty()) {
-      // The journal did not answer (Postgres restarted, failed over): a new connection at the next poll.
-      service->wiring.close_journal();
-      service->journal_open = false;
-    }
-  }
-  auto snapshot = serve::make_snapshot(service->live, actions);
-  asio::post(http, [hub, name = service->config.service, snapshot = std::move(snapshot)]() mutable {
-    hub->publish(name, std::move(snapshot));
-  });
-}
 
 std::optional<asio::ip::tcp::endpoint> parse_listen(const std::string& text) {
   const auto colon = text.rfind(':');
@@ -216,9 +135,9 @@ void reload_tls_on_hangup(asio::signal_set& hangup, serve::HttpServer& server, c
     if (ec) return;
     if (auto tls = serve::load_tls(args.tls_cert, args.tls_key)) {
       server.use_tls(std::move(*tls));
-      std::cerr << "lbctl serve: TLS certificate and key loaded again\n";
+      serve::log_info("TLS certificate and key loaded again");
     } else {
-      std::cerr << "lbctl serve: SIGHUP: " << tls.error().message << "; still using the previous ones\n";
+      serve::log_warning("SIGHUP: " + tls.error().message + "; still using the previous ones");
     }
     reload_tls_on_hangup(hangup, server, args);
   });
@@ -292,65 +211,6 @@ Result<std::vector<Config>> load_configs(const std::vector<std::string>& files) 
   return configs;
 }
 
-// The pollers: their own io_context and thread, so a slow journal or LB
-// never stalls a page. Every interval: each LB read once for all services
-// (SharedReads), then each service polled from it.
-class Pollers {
- public:
-  Pollers() : m_work(asio::make_work_guard(m_io)), m_timer(m_io), m_reads(m_clock) {}
-  asio::io_context& io() { return m_io; }
-  serve::SharedReads& reads() { return m_reads; }
-
-  // Polls every service every `interval`, publishing to `hub` on `http`.
-  void start(std::vector<std::unique_ptr<Service>>& services, serve::Hub& hub, asio::any_io_executor http,
-             std::chrono::milliseconds interval, bool actions) {
-    asio::co_spawn(m_io, poll_all(&services, &hub, std::move(http), interval, actions), asio::detached);
-    auto done = std::make_shared<std::promise<void>>();
-    m_ended = done->get_future();
-    m_thread = std::thread([this, done] {
-      m_io.run();
-      done->set_value();
-    });
-  }
-
-  // The poll in flight ends (an LB's timeout at most), then they stop.
-  void stop() {
-    asio::post(m_io, [this] {
-      m_stopping = true;
-      m_timer.cancel();
-    });
-    m_work.reset();
-    if (m_ended.wait_for(k_poller_grace) != std::future_status::ready) m_io.stop();
-    m_thread.join();
-  }
-
- private:
-  asio::awaitable<void> poll_all(std::vector<std::unique_ptr<Service>>* services, serve::Hub* hub,
-                                 asio::any_io_executor http, std::chrono::milliseconds interval, bool actions) {
-    while (!m_stopping) {
-      const auto started = std::chrono::steady_clock::now();
-      co_await m_reads.read_all();
-      for (auto& service : *services) {
-        if (m_stopping) break;
-        co_await poll_once(service.get(), hub, http, actions);
-      }
-      if (m_stopping) break;
-      m_timer.expires_at(started + interval);
-      boost::system::error_code ec;
-      co_await m_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    }
-  }
-
-  asio::io_context m_io;
-  asio::executor_work_guard<asio::io_context::executor_type> m_work;
-  asio::steady_timer m_timer;
-  SteadyClock m_clock;
-  serve::SharedReads m_reads;
-  bool m_stopping = false;  // the pollers' thread reads and writes it
-  std::future<void> m_ended;
-  std::thread m_thread;
-};
-
 void announce(const asio::ip::tcp::endpoint& bound, std::size_t services, bool tls, bool actions) {
   const auto& address = bound.address();
   const std::string host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
@@ -362,12 +222,12 @@ void announce(const asio::ip::tcp::endpoint& bound, std::size_t services, bool t
 int serve_services(const ServeArgs& args) {
   auto settings = settle(args);
   if (!settings) {
-    std::cerr << "lbctl serve: " << settings.error().message << "\n";
+    serve::log_error(settings.error().message);
     return k_exit_usage;
   }
   auto configs = load_configs(args.files);
   if (!configs) {
-    std::cerr << "lbctl serve: " << configs.error().message << "\n";
+    serve::log_error(configs.error().message);
     return k_exit_usage;
   }
   raise_open_file_limit();
@@ -390,7 +250,7 @@ int serve_services(const ServeArgs& args) {
   if (settings->tls) server.use_tls(settings->tls);
   const auto bound = server.listen(settings->endpoint);
   if (!bound) {
-    std::cerr << "lbctl serve: " << bound.error().message << "\n";
+    serve::log_error(bound.error().message);
     return exit_code_for(bound.error());
   }
   announce(*bound, order.size(), settings->tls != nullptr, args.allow_actions);
@@ -406,7 +266,7 @@ int serve_services(const ServeArgs& args) {
   }
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (ec) return;
-    std::cerr << "lbctl serve: stopping\n";
+    serve::log_info("stopping");
     hangup.cancel();
     server.stop();
   });

@@ -1,5 +1,9 @@
 #pragma once
-// The exit codes automation reads, and the one mapping to them.
+// The exit codes automation reads, the one mapping to them, and the one text
+// that explains them (--help and the README say it in these words: a test
+// holds them to it).
+
+#include <string>
 
 #include "core/error.hpp"
 #include "lbctl/cutover/outcome.hpp"
@@ -30,5 +34,11 @@ constexpr ExitCode exit_code_for(Outcome outcome) {
 // An adapter's error met before anything changed: unreachable or timeout 5,
 // conflict 4, invalid 2, else 1.
 inline ExitCode exit_code_for(const Error& error) { return exit_code_for(outcome_for(error.kind)); }
+
+// "Exit codes: 0 done; 1 ...": what each exit code of a cutover (and of
+// resume) means, in one line.
+std::string cutover_exit_codes();
+// The same, folded into lines of at most `width` characters (a --help footer).
+std::string cutover_exit_codes_folded(std::size_t width = 100);
 
 }  // namespace lbctl

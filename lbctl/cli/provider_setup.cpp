@@ -3,15 +3,13 @@
 namespace lbctl {
 
 pools::LocalProviderOptions to_local_options(const ProviderConfig& provider) {
-  pools::LocalProviderOptions options;
-  options.command = provider.command;
-  options.host = provider.host;
-  options.ports = pools::PortRange{provider.port_min, provider.port_max};
-  options.base_dir = provider.base_dir;
-  options.health_file = provider.health_file;
-  options.start_timeout = provider.start_timeout;
-  options.stop_grace = provider.stop_grace;
-  return options;
+  return pools::LocalProviderOptions{.command = provider.command,
+                                     .ports = pools::PortRange{provider.port_min, provider.port_max},
+                                     .base_dir = provider.base_dir,
+                                     .health_file = provider.health_file,
+                                     .host = provider.host,
+                                     .start_timeout = provider.start_timeout,
+                                     .stop_grace = provider.stop_grace};
 }
 
 pools::ExecProviderOptions to_exec_options(const ProviderConfig& provider, const std::string& service) {
@@ -31,7 +29,7 @@ pools::StaticProviderOptions to_static_options(const ProviderConfig& provider, c
   pools::StaticProviderOptions options;
   for (const auto& entry : provider.servers) options.servers.push_back(pools::Server{entry.name, entry.address});
   options.commands = to_exec_options(provider, service);
-  options.commands.clone.clear();
+  options.commands.clone.clear();  // the listed servers are the clone
   return options;
 }
 

@@ -33,9 +33,19 @@ std::shared_ptr<RequestArgs> add_request_options(CLI::App& command, const std::s
   return args;
 }
 
+CLI::App* add_request_command(CLI::App& app, std::function<int()>& action, RequestCommand command) {
+  auto* sub = app.add_subcommand(command.name, command.description);
+  auto args = add_request_options(*sub, command.timeout_help);
+  sub->footer(command.footer);
+  sub->callback([&action, args, request = std::move(command.request)] {
+    action = [args, request] { return run_request(*args, request); };
+  });
+  return sub;
+}
+
 int run_request(const RequestArgs& args, const RequestFunction& request) {
   const Config config = load_config(args.file);
-  AbortOptions options;
+  FollowOptions options;
   if (!args.timeout.empty()) {
     auto timeout = parse_duration(args.timeout);
     if (!timeout) {

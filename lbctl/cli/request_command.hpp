@@ -19,7 +19,7 @@ struct RequestArgs {
   std::string timeout;
 };
 
-using RequestFunction = std::function<boost::asio::awaitable<CutoverOutcome>(CutoverDeps, AbortOptions)>;
+using RequestFunction = std::function<boost::asio::awaitable<CutoverOutcome>(CutoverDeps, FollowOptions)>;
 
 // -c, --json and --timeout (described by `timeout_help`) on `command`.
 std::shared_ptr<RequestArgs> add_request_options(CLI::App& command, const std::string& timeout_help);
@@ -27,5 +27,17 @@ std::shared_ptr<RequestArgs> add_request_options(CLI::App& command, const std::s
 // Loads the config, opens the journal, runs `request` and prints its outcome
 // (stdout when done, stderr otherwise); returns the exit code.
 int run_request(const RequestArgs& args, const RequestFunction& request);
+
+// One such command: its name, one line for the list of commands, the help
+// of --timeout, the footer (what it does, its exit codes), and the request.
+struct RequestCommand {
+  std::string name;
+  std::string description;
+  std::string timeout_help;
+  std::string footer;
+  RequestFunction request;
+};
+// Adds it to `app`; when chosen, `action` runs the request.
+CLI::App* add_request_command(CLI::App& app, std::function<int()>& action, RequestCommand command);
 
 }  // namespace lbctl::cli

@@ -46,7 +46,7 @@ CutoverDeps Wiring::deps(EventSink& events) {
   CutoverDeps deps{m_config, m_fleet, *m_provider, m_prober, *m_lane_journal, m_migrator.get(), {}, m_processes,
                    m_clock,  events,  this_host(), static_cast<int>(::getpid())};
   deps.journal_lane = Offload{m_loop, m_journal_lane->executor()};
-  deps.lane_journal = m_journal.get();
+  deps.unwrapped_journal = m_journal.get();
   if (m_migrations_lane) deps.migrations_lane = Offload{m_loop, m_migrations_lane->executor()};
   if (m_backup) {
     deps.backup = [this](std::int64_t cutover_id, std::string release) -> asio::awaitable<Result<std::string>> {

@@ -130,6 +130,11 @@ struct DrainConfig {
   // drained only once no session went to it for this long on every LB (and no
   // stick-table entry points at it). 0: off, drained at no session.
   Duration idle{0};
+
+  // How often a wait other than the drain's own (servers UP, deleted, in a
+  // state; a pause) reads the LBs: drain.poll, at most a second, so a long
+  // drain poll never slows an attach or a rollback.
+  Duration wait_poll() const { return poll < Duration{1000} ? poll : Duration{1000}; }
 };
 
 struct BackupConfig {

@@ -50,10 +50,22 @@ AnalysisMetric read_haproxy_metric(Reader& reader, const Section& section) {
   return metric;
 }
 
-AnalysisMetric read_prometheus_metric(Reader& reader, const Section& section) {
-  section.allow({"prometheus", "max", "min", "timeout"}, "a prometheus metric");
+// A metric from outside HAProxy (`source`, its section keyed `key`): max,
+// min and timeout beside that key.
+AnalysisMetric outside_metric(const Section& section, AnalysisMetric::Source source, std::string_view key) {
+  section.allow({key, "max", "min", "timeout"}, fmt::format("a {} metric", key));
   AnalysisMetric metric;
-  metric.source = AnalysisMetric::Source::prometheus;
+  metric.source = source;
+  return metric;
+}
+
+void read_timeout_and_limits(Reader& reader, const Section& section, AnalysisMetric& metric) {
+  if (auto v = section.get("timeout")) metric.timeout = duration(reader, *v, false);
+  read_limits(reader, section, metric);
+}
+
+AnalysisMetric read_prometheus_metric(Reader& reader, const Section& section) {
+  AnalysisMetric metric = outside_metric(section, AnalysisMetric::Source::prometheus, "prometheus");
   const Section query(reader, *section.get("prometheus"));
   query.allow({"url", "query"});
   const Value url = query.require("url", "Prometheus' base URL, like http://127.0.0.1:9090");
@@ -63,8 +75,7 @@ AnalysisMetric read_prometheus_metric(Reader& reader, const Section& section) {
                                  show_value(metric.url)));
   }
   metric.query = nonempty_text(reader, query.require("query", "a PromQL query giving one number"));
-  if (auto v = section.get("timeout")) metric.timeout = duration(reader, *v, false);
-  read_limits(reader, section, metric);
+  read_timeout_and_limits(reader, section, metric);
   if (!metric.max && !metric.min) {
     reader.fail(section.self(), "no limit, so it could never fail; expected max or min");
   }
@@ -72,12 +83,9 @@ AnalysisMetric read_prometheus_metric(Reader& reader, const Section& section) {
 }
 
 AnalysisMetric read_command_metric(Reader& reader, const Section& section) {
-  section.allow({"command", "max", "min", "timeout"}, "a command metric");
-  AnalysisMetric metric;
-  metric.source = AnalysisMetric::Source::command;
+  AnalysisMetric metric = outside_metric(section, AnalysisMetric::Source::command, "command");
   metric.command = argv(reader, *section.get("command"), {"release", "service", "cutover_id"});
-  if (auto v = section.get("timeout")) metric.timeout = duration(reader, *v, false);
-  read_limits(reader, section, metric);
+  read_timeout_and_limits(reader, section, metric);
   return metric;
 }
 

@@ -1,6 +1,7 @@
 // The sections about servers: load_balancers, old_pool, new_pool, provider.
 
 #include <fmt/format.h>
+#include <unordered_map>
 
 #include "core/names.hpp"
 #include "lbctl/config/config_sections.hpp"
@@ -37,14 +38,13 @@ std::vector<ServerEntry> read_servers(Reader& reader, const Value& value) {
   const std::vector<Value> items = list(reader, value);
   if (items.empty()) reader.fail(value, "no servers; expected at least one {name, address}");
   std::vector<ServerEntry> result;
-  for (const Value& item : items) {
+  std::unordered_map<std::string, std::size_t> first_of;  // name -> its item
+  for (std::size_t at = 0; at < items.size(); ++at) {
+    const Value& item = items[at];
     ServerEntry server = read_server(reader, item);
-    for (std::size_t i = 0; i < result.size(); ++i) {
-      if (result[i].name == server.name) {
-        reader.fail_at(item.key + ".name",
-                       fmt::format("{} is already the name of {}; server names must be unique", show_value(server.name),
-                                   items[i].key));
-      }
+    if (const auto [it, fresh] = first_of.emplace(server.name, at); !fresh) {
+      reader.fail_at(item.key + ".name", fmt::format("{} is already the name of {}; server names must be unique",
+                                                     show_value(server.name), items[it->second].key));
     }
     result.push_back(std::move(server));
   }

@@ -31,11 +31,12 @@ CutoverOutcome after_rollback(const db::Cutover& row) {
 
 }  // namespace
 
-asio::awaitable<std::optional<CutoverOutcome>> follow_rollback(CutoverDeps& deps, const db::Cutover& holder,
-                                                               const AbortOptions& options) {
-  const auto deadline = options.timeout ? std::optional(deps.clock.now() + *options.timeout) : std::nullopt;
+asio::awaitable<std::optional<CutoverOutcome>> follow_holder(
+    CutoverDeps& deps, const db::Cutover& holder, std::int64_t seen, std::optional<std::chrono::milliseconds> timeout,
+    const FollowOptions& options, std::function<std::optional<HolderEnd>(const Result<db::Cutover>&)> read,
+    std::function<CutoverOutcome()> late) {
+  const auto deadline = timeout ? std::optional(deps.clock.now() + *timeout) : std::nullopt;
   const JournalCalls journal(deps);
-  std::int64_t seen = 0;
   for (;;) {
     co_await deps.clock.sleep_for(options.poll);
     if (auto events = co_await journal.events(holder.id, seen, 100)) {
@@ -44,19 +45,29 @@ asio::awaitable<std::optional<CutoverOutcome>> follow_rollback(CutoverDeps& deps
         if (options.on_event) options.on_event(e);
       }
     }
-    auto row = co_await journal.get(holder.id);
-    if (row && row->status == db::CutoverStatus::interrupted) co_return std::nullopt;
-    if (row && row->status != db::CutoverStatus::running) co_return after_rollback(*row);
-    if (deadline && deps.clock.now() >= *deadline) {
-      co_return CutoverOutcome{Outcome::locked, holder.id,
-                               fmt::format("{} has not finished rolling back after {}; it goes on (`lbctl status` "
-                                           "follows it)",
-                                           db::describe(holder), format_duration(*options.timeout))};
-    }
+    const auto row = co_await journal.get(holder.id);
+    if (auto end = read(row)) co_return end->outcome;
+    if (deadline && deps.clock.now() >= *deadline) co_return late();
   }
 }
 
-asio::awaitable<CutoverOutcome> abort_cutover(CutoverDeps deps, AbortOptions options) {
+asio::awaitable<std::optional<CutoverOutcome>> follow_rollback(CutoverDeps& deps, const db::Cutover& holder,
+                                                               const FollowOptions& options) {
+  std::function<std::optional<HolderEnd>(const Result<db::Cutover>&)> read =
+      [](const Result<db::Cutover>& row) -> std::optional<HolderEnd> {
+    if (row && row->status == db::CutoverStatus::interrupted) return HolderEnd{};
+    if (row && row->status != db::CutoverStatus::running) return HolderEnd{after_rollback(*row)};
+    return std::nullopt;
+  };
+  std::function<CutoverOutcome()> late = [&holder, &options]() {
+    return CutoverOutcome{Outcome::locked, holder.id,
+                          fmt::format("{} has not finished rolling back after {}; it goes on (`lbctl status` follows it)",
+                                      db::describe(holder), format_duration(*options.timeout))};
+  };
+  co_return co_await follow_holder(deps, holder, 0, options.timeout, options, std::move(read), std::move(late));
+}
+
+asio::awaitable<CutoverOutcome> abort_cutover(CutoverDeps deps, FollowOptions options) {
   const JournalCalls journal(deps);
   auto latest = co_await journal.latest(deps.config.service);
   if (!latest) co_return refused(latest.error());

@@ -24,19 +24,13 @@ asio::awaitable<CutoverOutcome> roll_back_run(CutoverRun& run, std::string reaso
   run.emit(Step::rollback, EventKind::rolling_back, "rolling back: " + reason, {{"reason", reason}});
   if (auto entered = co_await run.enter(Step::rollback); !entered) co_return journal_failed(run, entered.error());
   run.be_patient();
-  Result<void> rolled;
-  for (int reloads = 0;; ++reloads) {
-    // The rollback ensures everything it needs itself: a reload mid-way only
-    // means running it again.
-    run.mark_reloads();
-    rolled = co_await roll_back(run);
-    if (rolled || reloads >= k_max_reloads_per_step) break;
-    if (!run.reload_interrupted()) {
-      const bool reloaded = co_await reloaded_meanwhile(run);
-      if (!reloaded) break;
-    }
+  // The rollback ensures everything it needs itself: a reload mid-way only
+  // means running it again.
+  std::function<asio::awaitable<Result<void>>()> attempt = [&run]() { return roll_back(run); };
+  std::function<void(const std::vector<std::string>&)> again = [&run](const std::vector<std::string>&) {
     run.emit(Step::rollback, EventKind::reloaded, "a load balancer reloaded during the rollback: rolling back again");
-  }
+  };
+  const Result<void> rolled = co_await retry_through_reloads(run, std::move(attempt), std::move(again));
   if (run.lost_lock()) co_return lost_lock(run);
   const std::string original = progress.failure.message.empty() ? reason : progress.failure.message;
   if (!rolled) {

@@ -34,23 +34,49 @@ RecordedBackend record_of(const pools::LoadBalancer& lb, const pools::BackendSta
   return record;
 }
 
+namespace {
+
+// `"key":`, after a comma unless it opens the object; then its value, a
+// string or a number.
+void append_key(std::string& out, std::string_view key) {
+  out += out.back() == '{' ? "\"" : ",\"";
+  out += key;
+  out += "\":";
+}
+void append_field(std::string& out, std::string_view key, std::string_view text) {
+  append_key(out, key);
+  append_json_string(out, text);
+}
+void append_field(std::string& out, std::string_view key, std::uint64_t number) {
+  append_key(out, key);
+  out += std::to_string(number);
+}
+
+// One server of a record as nlohmann::json(RecordedServer).dump() writes it
+// (its keys in order).
+void append_server(std::string& out, std::string_view address, std::string_view admin, std::uint64_t id,
+                   std::string_view name, std::string_view options, unsigned weight) {
+  out += '{';
+  append_field(out, "address", address);
+  append_field(out, "admin", admin);
+  append_field(out, "id", id);
+  append_field(out, "name", name);
+  append_field(out, "options", options);
+  append_field(out, "weight", std::uint64_t{weight});
+  out += '}';
+}
+
+}  // namespace
+
 std::string record_json(const RecordedBackend& record) {
   // Written directly: the same document as nlohmann::json(record).dump(),
   // without a tree of 100,000 nodes for a backend of 20,000 servers.
   std::string out = fmt::format(R"({{"format":{},"servers":[)", record.format);
   out.reserve(out.size() + record.servers.size() * 120);
   for (std::size_t i = 0; i < record.servers.size(); ++i) {
-    const auto& server = record.servers[i];
+    const auto& s = record.servers[i];
     if (i > 0) out.push_back(',');
-    out += R"({"address":)";
-    append_json_string(out, server.address);
-    out += R"(,"admin":)";
-    append_json_string(out, server.admin);
-    out += fmt::format(R"(,"id":{},"name":)", server.id);
-    append_json_string(out, server.name);
-    out += R"(,"options":)";
-    append_json_string(out, server.options);
-    out += fmt::format(R"(,"weight":{}}})", server.weight);
+    append_server(out, s.address, s.admin, s.id, s.name, s.options, s.weight);
   }
   out += "]}";
   return out;
@@ -60,7 +86,19 @@ db::LbRecord to_journal(const pools::LoadBalancer& lb, const pools::BackendState
   db::LbRecord record;
   record.lb = lb.name();
   record.backend = lb.backend();
-  record.state_json = record_json(record_of(lb, live));
+  // record_json(record_of(lb, live)), without a RecordedServer per server.
+  const auto lines = lb.desired_lines(live);
+  std::string json = fmt::format(R"({{"format":{},"servers":[)", RecordedBackend{}.format);
+  json.reserve(json.size() + lines.size() * 120);
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const auto& line = lines[i];
+    const auto* admin = live.admin_of(line.name);
+    if (i > 0) json.push_back(',');
+    append_server(json, line.address, admin ? admin_word(*admin) : RecordedServer{}.admin, line.id, line.name,
+                  line.options, line.weight);
+  }
+  json += "]}";
+  record.state_json = std::move(json);
   record.cutover_id = cutover_id;
   return record;
 }

@@ -1,10 +1,12 @@
 #pragma once
-// Running a cutover's flow (drive.cpp) and its rollback (rollback_run.cpp):
-// internal to the controller; run_cutover and friends (cutover.hpp) are the
-// way in.
+// Running a cutover's flow (drive.cpp) and its rollback (roll_back_run, in
+// cutover.cpp; the rollback's own work is rollback.cpp): internal to the
+// controller; run_cutover and friends (cutover.hpp) are the way in.
 
 #include <boost/asio/awaitable.hpp>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "lbctl/cutover/cutover_run.hpp"
 
@@ -30,9 +32,14 @@ CutoverOutcome journal_failed(const CutoverRun& run, const Error& error);
 boost::asio::awaitable<void> finish(CutoverRun& run, db::CutoverStatus status, const std::string& error);
 // What every LB holds now, recorded as what lbctl left there.
 boost::asio::awaitable<void> record_lbs(CutoverRun& run, Step step);
-// True when an LB was reloaded since the run's mark (a failure may come from
-// a reload the step did not read).
-boost::asio::awaitable<bool> reloaded_meanwhile(CutoverRun& run);
+// The one retry-after-reload loop: runs `attempt` (after marking each LB's
+// process) until it succeeds, or fails for a reason other than a reload, or
+// has run k_max_reloads_per_step times more. A failed attempt during which
+// an LB was reloaded or restarted (a read saw it, or one look after the
+// failure does) is told to `reloaded` with the LBs' names, and runs again.
+boost::asio::awaitable<Result<void>> retry_through_reloads(
+    CutoverRun& run, std::function<boost::asio::awaitable<Result<void>>()> attempt,
+    std::function<void(const std::vector<std::string>&)> reloaded);
 
 // A reload can strike any number of times; past this many in one step,
 // something keeps reloading the LB and a person should look.

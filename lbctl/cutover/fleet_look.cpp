@@ -79,7 +79,7 @@ asio::awaitable<FleetLook> look_at_fleet(const Config& config, pools::Fleet& fle
 }
 
 asio::awaitable<Result<std::vector<db::LbRecord>>> fleet_records(pools::Fleet& fleet, std::int64_t cutover_id) {
-  auto live = co_await fleet.all<pools::BackendState>([](pools::LoadBalancer& lb) { return lb.snapshot(); });
+  auto live = co_await fleet.all<pools::BackendState>([](pools::LoadBalancer& lb) { return lb.admin_snapshot(); });
   if (!live) co_return std::unexpected(live.error());
   std::vector<db::LbRecord> records;
   for (std::size_t i = 0; i < live->size(); ++i) records.push_back(to_journal(fleet.at(i), (*live)[i], cutover_id));

@@ -31,7 +31,7 @@ asio::awaitable<Result<void>> run_hook(CutoverRun& run, std::optional<HookComman
   spec.env.emplace_back("LBCTL_NEW_SERVERS", server_list(run.progress().cloned()));
   run.emit(step, EventKind::hook_started, fmt::format("hook {}: {}", name, describe_argv(hook->argv)), {{"hook", name}});
   const auto executor = co_await boost::asio::this_coro::executor;
-  const auto beating = run.keep_beating(executor);
+  const auto polling = run.session().keep_polling(executor);
   auto result = co_await run.processes().run(spec);
   if (!result) {
     run.emit(step, EventKind::hook_failed, fmt::format("hook {}: {}", name, result.error().message), {{"hook", name}});

@@ -38,7 +38,7 @@ class JournalCalls {
   boost::asio::awaitable<bool> release() const;
 
  private:
-  db::Journal& journal() const { return m_deps.lane_journal ? *m_deps.lane_journal : m_deps.journal; }
+  db::Journal& journal() const { return m_deps.journal_on_lane(); }
   const CutoverDeps& m_deps;
 };
 

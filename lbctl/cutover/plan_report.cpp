@@ -243,25 +243,23 @@ std::optional<std::string> lb_cannot_take(const Config& config, const std::strin
   return std::nullopt;
 }
 
-}  // namespace
-
-asio::awaitable<std::expected<PlanReport, PlanFailure>> gather_plan(const Config& config, pools::Fleet& fleet,
-                                                                   const pools::Provider& provider,
-                                                                   db::Migrator* migrator, std::uint64_t first_id,
-                                                                   std::string release) {
-  using Failure = std::unexpected<PlanFailure>;
+// What the config alone refuses before any LB is asked.
+std::optional<PlanFailure> config_refusal(const Config& config, const pools::Provider& provider) {
   if (config.provider.type == ProviderConfig::Type::static_ &&
       config.drain.method == DrainConfig::Method::health_file && config.provider.remove_health_file.empty()) {
-    co_return Failure(PlanFailure{
-        ErrorKind::invalid,
-        fmt::format("{}: drain.method health_file needs provider.remove_health_file (and restore_health_file) with a "
-                    "static provider, or set drain.method: haproxy",
-                    config.file.string())});
+    return PlanFailure{ErrorKind::invalid,
+                       fmt::format("{}: drain.method health_file needs provider.remove_health_file (and "
+                                   "restore_health_file) with a static provider, or set drain.method: haproxy",
+                                   config.file.string())};
   }
   if (auto usable = provider.check(); !usable) {
-    co_return Failure(PlanFailure{usable.error().kind, config.file.string() + ": " + usable.error().message});
+    return PlanFailure{usable.error().kind, config.file.string() + ": " + usable.error().message};
   }
-  PlanReport report;
+  return std::nullopt;
+}
+
+// Every LB's backend as it is now, into report.lbs.
+asio::awaitable<std::optional<PlanFailure>> snapshot_fleet(pools::Fleet& fleet, PlanReport& report) {
   auto snapshots = co_await fleet.each<pools::BackendState>([](pools::LoadBalancer& lb) { return lb.snapshot(); });
   std::string unreachable;
   for (std::size_t i = 0; i < snapshots.size(); ++i) {
@@ -270,7 +268,7 @@ asio::awaitable<std::expected<PlanReport, PlanFailure>> gather_plan(const Config
       // HAProxy said no, or the way to it is misconfigured (a host key, a
       // certificate, a socket path): the config's to fix, exit 2.
       if (error.kind == ErrorKind::refused || error.kind == ErrorKind::invalid) {
-        co_return Failure(PlanFailure{ErrorKind::invalid, error.message});
+        co_return PlanFailure{ErrorKind::invalid, error.message};
       }
       unreachable += (unreachable.empty() ? "" : "; ") + error.message;
       continue;
@@ -278,49 +276,89 @@ asio::awaitable<std::expected<PlanReport, PlanFailure>> gather_plan(const Config
     report.lbs.push_back(
         {snapshots[i].lb, fleet.at(i).backend(), std::move(*snapshots[i].result), fleet.at(i).version().text});
   }
-  if (!unreachable.empty()) co_return Failure(PlanFailure{ErrorKind::unreachable, unreachable});
-  auto abilities = co_await fleet.each<pools::LoadBalancer::Abilities>([](pools::LoadBalancer& lb) { return lb.abilities(); });
-  std::vector<std::string> lb_warnings;
+  if (!unreachable.empty()) co_return PlanFailure{ErrorKind::unreachable, unreachable};
+  co_return std::nullopt;
+}
+
+// What each LB can do (socket level, algorithm, persistence), checked; the
+// fleet's cookie rule and each LB's persistence into the report.
+std::optional<PlanFailure> check_abilities(const Config& config, pools::Fleet& fleet,
+                                           const std::vector<pools::PerLb<pools::LoadBalancer::Abilities>>& abilities,
+                                           PlanReport& report, std::vector<std::string>& lb_warnings) {
   report.cookie_rule = fleet_cookie_rule(config, abilities);
   for (std::size_t i = 0; i < abilities.size() && i < report.lbs.size(); ++i) {
     if (!abilities[i].result) {
       const auto& error = abilities[i].result.error();
-      co_return Failure(PlanFailure{error.kind == ErrorKind::refused ? ErrorKind::invalid : error.kind, error.message});
+      return PlanFailure{error.kind == ErrorKind::refused ? ErrorKind::invalid : error.kind, error.message};
     }
     if (auto refusal =
             lb_cannot_take(config, report.cookie_rule, fleet.at(i), *abilities[i].result, report.lbs[i], lb_warnings)) {
-      co_return Failure(PlanFailure{ErrorKind::invalid, *refusal});
+      return PlanFailure{ErrorKind::invalid, *refusal};
     }
     auto& lb = report.lbs[i];
     lb.persistence = persistence_used(*abilities[i].result);
     lb.persistence_plan = persistence_plan(config, report.cookie_rule, fleet.at(i), *abilities[i].result);
     lb.dynamic_cookies = report.cookie_rule.empty() && !abilities[i].result->cookie_name.empty();
   }
+  return std::nullopt;
+}
+
+// The migrations pending in each phase, into the report; a run that died
+// mid-file refuses.
+std::optional<PlanFailure> read_migrations(db::Migrator& migrator, PlanReport& report) {
+  for (auto phase : {db::Phase::pre, db::Phase::post}) {
+    auto plan = migrator.plan(phase);
+    if (!plan) {
+      const auto kind = plan.error().kind == ErrorKind::unreachable ? ErrorKind::unreachable : ErrorKind::invalid;
+      return PlanFailure{kind, "migrations: " + plan.error().message};
+    }
+    if (!plan->unfinished.empty()) {
+      return PlanFailure{ErrorKind::invalid,
+                         fmt::format("migrations: {} is recorded as running: a run died while applying it; check the "
+                                     "database and the history table first",
+                                     plan->unfinished.front().name)};
+    }
+    auto& labels = report.migrations[std::string(db::to_string(phase))];
+    for (const auto& file : plan->pending) labels.push_back(file.label());
+  }
+  return std::nullopt;
+}
+
+// Each new server's cookie from new_pool.cookie, checked.
+std::optional<PlanFailure> check_new_cookies(const PlanReport& report) {
+  if (report.cookie_rule.empty()) return std::nullopt;
+  for (const auto& name : report.plan.new_names) {
+    if (const auto cookie = cookie_of(report.cookie_rule, name); !pools::is_cookie_value(cookie)) {
+      return PlanFailure{ErrorKind::invalid,
+                         fmt::format("new_pool.cookie: the new server {} would get the cookie '{}' ({} characters): a "
+                                     "cookie has 1 to 64 of [A-Za-z0-9._-]",
+                                     name, cookie.substr(0, 80), cookie.size())};
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+asio::awaitable<std::expected<PlanReport, PlanFailure>> gather_plan(const Config& config, pools::Fleet& fleet,
+                                                                   const pools::Provider& provider,
+                                                                   db::Migrator* migrator, std::uint64_t first_id,
+                                                                   std::string release) {
+  using Failure = std::unexpected<PlanFailure>;
+  if (auto refused = config_refusal(config, provider)) co_return Failure(std::move(*refused));
+  PlanReport report;
+  if (auto refused = co_await snapshot_fleet(fleet, report)) co_return Failure(std::move(*refused));
+  auto abilities = co_await fleet.each<pools::LoadBalancer::Abilities>([](pools::LoadBalancer& lb) { return lb.abilities(); });
+  std::vector<std::string> lb_warnings;
+  if (auto refused = check_abilities(config, fleet, abilities, report, lb_warnings)) co_return Failure(std::move(*refused));
   if (config.maintenance && !config.maintenance->map.empty()) {
     if (auto known = co_await check_maintenance_map(fleet, config.maintenance->map); !known) {
       co_return Failure(PlanFailure{known.error().kind, "maintenance: " + known.error().message});
     }
   }
-
   if (migrator) {
-    for (auto phase : {db::Phase::pre, db::Phase::post}) {
-      auto plan = migrator->plan(phase);
-      if (!plan) {
-        const auto kind = plan.error().kind == ErrorKind::unreachable ? ErrorKind::unreachable : ErrorKind::invalid;
-        co_return Failure(PlanFailure{kind, "migrations: " + plan.error().message});
-      }
-      if (!plan->unfinished.empty()) {
-        co_return Failure(PlanFailure{
-            ErrorKind::invalid,
-            fmt::format("migrations: {} is recorded as running: a run died while applying it; check the database "
-                        "and the history table first",
-                        plan->unfinished.front().name)});
-      }
-      auto& labels = report.migrations[std::string(db::to_string(phase))];
-      for (const auto& file : plan->pending) labels.push_back(file.label());
-    }
+    if (auto refused = read_migrations(*migrator, report)) co_return Failure(std::move(*refused));
   }
-
   auto plan = make_plan(config, report.lbs, first_id, release);
   if (!plan) {
     co_return Failure(PlanFailure{
@@ -332,16 +370,7 @@ asio::awaitable<std::expected<PlanReport, PlanFailure>> gather_plan(const Config
                                                  report.plan.old_servers);
     if (warning) lb_warnings.push_back(std::move(*warning));
   }
-  if (!report.cookie_rule.empty()) {
-    for (const auto& name : report.plan.new_names) {
-      if (const auto cookie = cookie_of(report.cookie_rule, name); !pools::is_cookie_value(cookie)) {
-        co_return Failure(PlanFailure{ErrorKind::invalid,
-                                      fmt::format("new_pool.cookie: the new server {} would get the cookie '{}' ({} "
-                                                  "characters): a cookie has 1 to 64 of [A-Za-z0-9._-]",
-                                                  name, cookie.substr(0, 80), cookie.size())});
-      }
-    }
-  }
+  if (auto refused = check_new_cookies(report)) co_return Failure(std::move(*refused));
   auto files = co_await gather_files(fleet, report.lbs, report.plan);
   if (!files) co_return Failure(files.error());
   report.files = std::move(*files);

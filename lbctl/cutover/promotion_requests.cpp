@@ -1,13 +1,12 @@
 #include "lbctl/cutover/promotion_requests.hpp"
 
-#include "lbctl/cutover/journal_calls.hpp"
-
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <variant>
+#include <expected>
 
 #include "core/duration.hpp"
 #include "core/time_format.hpp"
+#include "lbctl/cutover/abort.hpp"
 #include "lbctl/cutover/cutover.hpp"
 #include "lbctl/cutover/events.hpp"
 #include "lbctl/cutover/journal_calls.hpp"
@@ -42,16 +41,24 @@ struct Target {
 };
 
 // The service's latest cutover (as the journal answered) as the target of
-// `what`, or why there is none.
-std::variant<Target, CutoverOutcome> target(const Result<std::optional<db::Cutover>>& latest, const std::string& service,
-                                            std::string_view what) {
-  if (!latest) return refused(latest.error());
-  if (!*latest) return usage(0, fmt::format("no cutover of service {} to {}", service, what));
+// `what`, or the outcome that says why there is none.
+std::expected<Target, CutoverOutcome> target(const Result<std::optional<db::Cutover>>& latest,
+                                             const std::string& service, std::string_view what) {
+  if (!latest) return std::unexpected(refused(latest.error()));
+  if (!*latest) return std::unexpected(usage(0, fmt::format("no cutover of service {} to {}", service, what)));
   Target t{**latest, {}, parse_step((*latest)->step).value_or(Step::preflight)};
   auto progress = read_progress(t.row.progress_json);
-  if (!progress) return CutoverOutcome{Outcome::needs_operator, t.row.id, fmt::format("cutover {}: {}", t.row.id, progress.error().message)};
+  if (!progress) {
+    return std::unexpected(CutoverOutcome{Outcome::needs_operator, t.row.id,
+                                          fmt::format("cutover {}: {}", t.row.id, progress.error().message)});
+  }
   t.progress = std::move(*progress);
   return t;
+}
+
+// The same, read through the journal's lane.
+asio::awaitable<std::expected<Target, CutoverOutcome>> target_of(const CutoverDeps& deps, std::string_view what) {
+  co_return target(co_await JournalCalls(deps).latest(deps.config.service), deps.config.service, what);
 }
 
 // Why `lbctl promote` (or serve's) cannot promote `t` now; nullopt when it can.
@@ -129,78 +136,68 @@ std::optional<CutoverOutcome> undo_refusal(const Target& t, std::int64_t now) {
   return std::nullopt;
 }
 
-// Events journaled since `seen`, to options.on_event.
-void pass_events(const Result<std::vector<db::Event>>& events, std::int64_t& seen, const AbortOptions& options) {
-  if (!events) return;
-  for (const auto& e : *events) {
-    seen = e.id;
-    if (options.on_event) options.on_event(e);
+// How the holder's row reads while `lbctl promote` waits for it to act.
+std::optional<HolderEnd> promotion_seen(const Result<db::Cutover>& row) {
+  if (!row) return HolderEnd{refused(row.error())};
+  const auto progress = read_progress(row->progress_json);
+  if (progress && progress->promoted_at_ms != 0) {
+    return HolderEnd{CutoverOutcome{Outcome::done, row->id,
+                                    fmt::format("cutover {} promoted by {}: draining the old servers", row->id,
+                                                progress->promoted_by)}};
   }
+  if (row->status == db::CutoverStatus::interrupted) {
+    return HolderEnd{CutoverOutcome{Outcome::done, row->id,
+                                    fmt::format("promote recorded for cutover {}; its process went away: `lbctl "
+                                                "resume` carries it on, promoted",
+                                                row->id)}};
+  }
+  if (row->status != db::CutoverStatus::running) {
+    return HolderEnd{CutoverOutcome{Outcome::failed, row->id,
+                                    fmt::format("cutover {} ended {} before it was promoted{}", row->id,
+                                                db::to_string(row->status), row->error.empty() ? "" : ": " + row->error)}};
+  }
+  return std::nullopt;
 }
 
 asio::awaitable<CutoverOutcome> wait_for_promotion(CutoverDeps& deps, const db::Cutover& holder,
-                                                   const AbortOptions& options) {
-  const auto deadline = deps.clock.now() + options.timeout.value_or(30s);
-  const JournalCalls journal(deps);
-  auto recent = co_await journal.recent_events(holder.id, 1);
-  std::int64_t seen = recent && !recent->empty() ? recent->back().id : 0;
-  for (;;) {
-    co_await deps.clock.sleep_for(options.poll);
-    const auto events = co_await journal.events(holder.id, seen, 100);
-    pass_events(events, seen, options);
-    auto row = co_await journal.get(holder.id);
-    if (!row) co_return refused(row.error());
-    const auto progress = read_progress(row->progress_json);
-    if (progress && progress->promoted_at_ms != 0) {
-      co_return CutoverOutcome{Outcome::done, holder.id,
-                               fmt::format("cutover {} promoted by {}: draining the old servers", holder.id,
-                                           progress->promoted_by)};
-    }
-    if (row->status == db::CutoverStatus::interrupted) {
-      co_return CutoverOutcome{Outcome::done, holder.id,
-                               fmt::format("promote recorded for cutover {}; its process went away: `lbctl resume` "
-                                           "carries it on, promoted",
-                                           holder.id)};
-    }
-    if (row->status != db::CutoverStatus::running) {
-      co_return CutoverOutcome{Outcome::failed, holder.id,
-                               fmt::format("cutover {} ended {} before it was promoted{}", holder.id,
-                                           db::to_string(row->status), row->error.empty() ? "" : ": " + row->error)};
-    }
-    if (deps.clock.now() >= deadline) {
-      co_return CutoverOutcome{Outcome::locked, holder.id,
-                               fmt::format("promote recorded, but {} has not acted on it after {}; it will at its next "
-                                           "poll (`lbctl status` shows it)",
-                                           db::describe(*row), format_duration(options.timeout.value_or(30s)))};
-    }
-  }
+                                                   const FollowOptions& options) {
+  const auto timeout = options.timeout.value_or(30s);
+  auto recent = co_await JournalCalls(deps).recent_events(holder.id, 1);
+  const std::int64_t seen = recent && !recent->empty() ? recent->back().id : 0;
+  std::function<std::optional<HolderEnd>(const Result<db::Cutover>&)> read = promotion_seen;
+  std::function<CutoverOutcome()> late = [&holder, timeout]() {
+    return CutoverOutcome{Outcome::locked, holder.id,
+                          fmt::format("promote recorded, but {} has not acted on it after {}; it will at its next "
+                                      "poll (`lbctl status` shows it)",
+                                      db::describe(holder), format_duration(timeout))};
+  };
+  auto followed = co_await follow_holder(deps, holder, seen, timeout, options, std::move(read), std::move(late));
+  co_return followed.value_or(CutoverOutcome{Outcome::done, holder.id, ""});
 }
 
 }  // namespace
 
-asio::awaitable<CutoverOutcome> promote_cutover(CutoverDeps deps, AbortOptions options, std::string by) {
-  const JournalCalls journal(deps);
-  const auto latest = co_await journal.latest(deps.config.service);
-  auto found = target(latest, deps.config.service, "promote");
-  if (auto* ended = std::get_if<CutoverOutcome>(&found)) co_return *ended;
-  const Target t = std::get<Target>(std::move(found));
-  const auto& row = t.row;
-  if (auto refusal = promote_refusal(t, deps.config.service)) co_return *refusal;
-  if (auto asked = co_await journal.request_promote(deps.config.service, by); !asked) co_return refused(asked.error());
-  if (row.status == db::CutoverStatus::interrupted || row.status == db::CutoverStatus::needs_operator ||
-      t.step != Step::promote) {
-    co_return promote_recorded(t);
+asio::awaitable<CutoverOutcome> promote_cutover(CutoverDeps deps, FollowOptions options, std::string by) {
+  const auto found = co_await target_of(deps, "promote");
+  if (!found) co_return found.error();
+  if (auto refusal = promote_refusal(*found, deps.config.service)) co_return *refusal;
+  auto asked = co_await JournalCalls(deps).request_promote(deps.config.service, by);
+  if (!asked) co_return refused(asked.error());
+  // Not pausing now: the request waits in the journal for the step (or the resume) that reads it.
+  const auto status = found->row.status;
+  if (status == db::CutoverStatus::interrupted || status == db::CutoverStatus::needs_operator ||
+      found->step != Step::promote) {
+    co_return promote_recorded(*found);
   }
-  co_return co_await wait_for_promotion(deps, row, options);
+  co_return co_await wait_for_promotion(deps, found->row, options);
 }
 
-asio::awaitable<CutoverOutcome> undo_cutover(CutoverDeps deps, AbortOptions options, std::string by) {
-  const JournalCalls journal(deps);
-  const auto latest = co_await journal.latest(deps.config.service);
-  auto found = target(latest, deps.config.service, "undo");
-  if (auto* ended = std::get_if<CutoverOutcome>(&found)) co_return *ended;
-  const Target t = std::get<Target>(std::move(found));
+asio::awaitable<CutoverOutcome> undo_cutover(CutoverDeps deps, FollowOptions options, std::string by) {
+  const auto found = co_await target_of(deps, "undo");
+  if (!found) co_return found.error();
+  const Target& t = *found;
   const auto& row = t.row;
+  const JournalCalls journal(deps);
   const auto& p = t.progress;
   if (auto refusal = undo_refusal(t, wall_ms(deps.clock))) co_return *refusal;
   if (t.step == Step::undo_window) {
@@ -234,9 +231,9 @@ std::string_view to_string(Request request) {
 
 CutoverOutcome record_request(db::Journal& journal, const std::string& service, Request what, const std::string& by,
                               std::int64_t now_ms) {
-  auto found = target(journal.latest(service), service, to_string(what));
-  if (auto* ended = std::get_if<CutoverOutcome>(&found)) return *ended;
-  const Target t = std::get<Target>(std::move(found));
+  const auto found = target(journal.latest(service), service, to_string(what));
+  if (!found) return found.error();
+  const Target& t = *found;
   const auto& row = t.row;
   if (what == Request::promote) {
     if (auto refusal = promote_refusal(t, service)) return *refusal;

@@ -15,14 +15,14 @@ namespace lbctl {
 // whose process is gone (`resume` carries it on, promoted); usage: nothing
 // to promote (none running, promotion.mode auto, rolling back); locked: the
 // holder did not act within options.timeout; unreachable: the journal.
-boost::asio::awaitable<CutoverOutcome> promote_cutover(CutoverDeps deps, AbortOptions options, std::string by);
+boost::asio::awaitable<CutoverOutcome> promote_cutover(CutoverDeps deps, FollowOptions options, std::string by);
 
 // done: the old pool is back (the cutover rolled back, "undone after
 // promotion"); usage: nothing to undo: no undo window, not detached yet
 // (`abort` does that), or the window closed (naming when: post_migrate is
 // the point of no return); needs_operator: the undo's rollback stopped;
 // locked, unreachable: as abort.
-boost::asio::awaitable<CutoverOutcome> undo_cutover(CutoverDeps deps, AbortOptions options, std::string by);
+boost::asio::awaitable<CutoverOutcome> undo_cutover(CutoverDeps deps, FollowOptions options, std::string by);
 
 enum class Request { promote, abort, undo };
 std::string_view to_string(Request request);

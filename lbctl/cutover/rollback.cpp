@@ -200,7 +200,7 @@ asio::awaitable<Result<void>> old_pool_back(CutoverRun& run) {
 asio::awaitable<Result<void>> new_pool_off(CutoverRun& run) {
   const auto names = run.new_names();
   const auto& drain = run.config().drain;
-  const auto poll = std::min<std::chrono::milliseconds>(drain.poll, 1s);
+  const auto poll = drain.wait_poll();
   const auto timeout = drain.timeout;
   auto delete_gracefully = [names, timeout, poll](pools::LoadBalancer& lb) { return lb.ensure_deleted(names, timeout, poll); };
   auto deleted = co_await run.fleet().all<pools::Applied>(delete_gracefully);
@@ -253,7 +253,7 @@ asio::awaitable<Result<void>> page_off_and_unfreeze(CutoverRun& run) {
 asio::awaitable<void> new_pool_off_answering_lbs(CutoverRun& run) {
   const auto before = old_pool_before(run, run.fleet());
   const auto names = run.new_names();
-  const auto poll = std::min<std::chrono::milliseconds>(run.config().drain.poll, 1s);
+  const auto poll = run.config().drain.wait_poll();
   const auto timeout = run.config().drain.timeout;
   std::size_t index = 0;
   std::map<std::string, std::size_t> index_of;

@@ -77,15 +77,19 @@ struct CutoverDeps {
   std::string release = {};
   // Blocking database work off the event loop (core/offload.hpp). With a
   // journal lane, `journal` waits for the lane itself (db::LaneJournal) and
-  // `lane_journal` is the journal it wraps: the run's own writes (events,
-  // saves, the heartbeat) go there without blocking the loop. Migrations run
-  // on their own lane. Empty (unit tests): inline, as before.
+  // `unwrapped_journal` is the journal it wraps, which the lane calls: the
+  // run's own writes (events, saves, the heartbeat) are posted to the lane
+  // against it without blocking the loop. Migrations run on their own lane.
+  // Empty (unit tests): every call inline.
   Offload journal_lane{};
-  db::Journal* lane_journal = nullptr;
+  db::Journal* unwrapped_journal = nullptr;
   Offload migrations_lane{};
   // Set by the command's first SIGINT/SIGTERM: the run rolls back as if
   // `lbctl abort` had asked, without waiting for the state database.
   std::shared_ptr<bool> interrupted = {};
+
+  // The journal a call posted to the journal lane (or made inline) runs against.
+  db::Journal& journal_on_lane() const { return unwrapped_journal ? *unwrapped_journal : journal; }
 };
 
 struct CutoverOptions {

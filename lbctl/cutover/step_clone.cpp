@@ -13,8 +13,6 @@ asio::awaitable<Result<void>> step_clone(CutoverRun& run) {
   auto& progress = run.progress();
   std::optional<pools::Server> template_server;
   if (!progress.old_pool.empty()) template_server = progress.old_servers().front();
-  const auto executor = co_await boost::asio::this_coro::executor;
-  const auto beating = run.keep_beating(executor);
   auto cloned = co_await run.provider().clone(run.new_names(), template_server);
   if (!cloned) co_return std::unexpected(cloned.error().with_context("clone"));
   auto& new_pool = progress.new_pool;

@@ -23,7 +23,7 @@ asio::awaitable<Result<void>> step_detach(CutoverRun& run) {
   }
   const auto& drain = run.config().drain;
   const auto timeout = std::max<std::chrono::milliseconds>(60s, drain.poll * 10);
-  const auto poll = std::min<std::chrono::milliseconds>(drain.poll, 1s);
+  const auto poll = drain.wait_poll();
   auto detach = [old_names, timeout, poll](pools::LoadBalancer& lb) { return lb.ensure_deleted(old_names, timeout, poll); };
   auto deleted = co_await run.fleet().all<pools::Applied>(detach);
   if (!deleted) co_return std::unexpected(deleted.error());

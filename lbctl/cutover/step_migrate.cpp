@@ -29,8 +29,6 @@ asio::awaitable<Result<void>> step_backup(CutoverRun& run) {
     run.emit(Step::backup, EventKind::skipped, "no migrations.backup configured: migrating without a backup");
     co_return Result<void>{};
   }
-  const auto executor = co_await boost::asio::this_coro::executor;
-  const auto beating = run.keep_beating(executor);
   auto path = co_await run.backup()(run.id(), run.row().release);
   if (!path) co_return std::unexpected(path.error().with_context("backup"));
   progress.backup_path = *path;
@@ -59,7 +57,7 @@ asio::awaitable<Result<db::PhaseReport>> keeping_alive(CutoverRun& run, asio::aw
   };
   auto beat = [&]() -> asio::awaitable<bool> {
     while (!report) {
-      (void)run.stop_requested();
+      run.poll_journal();
       co_await run.clock().sleep_for(100ms);
     }
     co_return true;

@@ -27,10 +27,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::chrono::milliseconds poll_of(const CutoverRun& run) {
-  return std::min<std::chrono::milliseconds>(run.config().drain.poll, 1s);
-}
-
 std::string paused_for(const CutoverRun& run) {
   return format_duration(std::chrono::milliseconds(std::max<std::int64_t>(run.wall_ms() - run.progress().paused_at_ms, 0)));
 }
@@ -71,10 +67,11 @@ asio::awaitable<Result<void>> step_promote(CutoverRun& run) {
     auto stats = co_await run.fleet_stats(Step::promote);
     if (!stats) co_return std::unexpected(stats.error());
     if (auto measured = co_await analysis.poll(*stats); !measured) co_return measured;
-    if (run.stop_requested()) co_return fail(ErrorKind::cancelled, "stopped while paused for promotion");
-    if (run.requests().promote) {
+    run.poll_journal();
+    if (run.abort_asked()) co_return fail(ErrorKind::cancelled, "stopped while paused for promotion");
+    if (run.session().requests().promote) {
       // Named first: GCC 12 frees a ?: temporary inside co_await twice.
-      std::string by = run.requests().promote_by;
+      std::string by = run.session().requests().promote_by;
       if (by.empty()) by = "lbctl promote";
       co_return co_await promoted(run, std::move(by));
     }
@@ -87,7 +84,7 @@ asio::awaitable<Result<void>> step_promote(CutoverRun& run) {
       co_return fail(ErrorKind::timeout, fmt::format("not promoted within auto_abort_after {}: rolling back",
                                                      format_duration(promotion.auto_abort_after)));
     }
-    std::chrono::milliseconds wait = poll_of(run);
+    std::chrono::milliseconds wait = run.config().drain.wait_poll();
     for (auto left : {timers.promote_in_ms, timers.abort_in_ms}) {
       if (left) wait = std::min(wait, std::chrono::milliseconds(std::max<std::int64_t>(*left, 1)));
     }
@@ -118,7 +115,7 @@ asio::awaitable<Result<void>> step_undo_window(CutoverRun& run) {
                        "back; post-migrations and terminate wait",
                        format_time(closes, TimeFormat::human), format_duration(window)),
            {{"undo_until_ms", progress.undo_until_ms}, {"old_servers", run.old_names()}});
-  const auto poll = poll_of(run);
+  const auto poll = run.config().drain.wait_poll();
   AnalysisRun analysis(run, Step::undo_window);
   for (;;) {
     if (analysis.enabled()) {
@@ -128,9 +125,10 @@ asio::awaitable<Result<void>> step_undo_window(CutoverRun& run) {
       if (!stats) co_return std::unexpected(stats.error());
       if (auto measured = co_await analysis.poll(*stats); !measured) co_return measured;
     }
-    if (run.stop_requested()) co_return fail(ErrorKind::cancelled, "stopped in the undo window");
-    if (run.requests().undo) {
-      const auto& by = run.requests().undo_by;
+    run.poll_journal();
+    if (run.abort_asked()) co_return fail(ErrorKind::cancelled, "stopped in the undo window");
+    if (run.session().requests().undo) {
+      const auto& by = run.session().requests().undo_by;
       progress.undone_by = by.empty() ? std::string("lbctl undo") : by;
       co_return fail(ErrorKind::cancelled, "undone after promotion by " + progress.undone_by);
     }

@@ -53,7 +53,7 @@ asio::awaitable<Result<void>> hold_stage(CutoverRun& run, std::size_t i) {
   if (!baseline_stats) co_return std::unexpected(baseline_stats.error());
   const Counters baseline = new_pool_counters(run, *baseline_stats);
   const auto hold_end = run.clock().now() + stage.hold;
-  const auto poll = std::min<std::chrono::milliseconds>(run.config().drain.poll, 1s);
+  const auto poll = run.config().drain.wait_poll();
   // A hold shorter than one interval is not analysed (not one measurement fits).
   const auto& analysis_config = run.config().analysis;
   const bool analysed = analysis_config && stage.hold >= analysis_config->interval;
@@ -76,7 +76,8 @@ asio::awaitable<Result<void>> hold_stage(CutoverRun& run, std::size_t i) {
                                                      "({:.3f}), over max_5xx_ratio {}",
                                                      i + 1, errors, responses, ratio, *stage.max_5xx_ratio));
     }
-    if (run.stop_requested()) co_return fail(ErrorKind::cancelled, "stopped during a stage");
+    run.poll_journal();
+    if (run.abort_asked()) co_return fail(ErrorKind::cancelled, "stopped during a stage");
     if (run.clock().now() >= hold_end) {
       if (analysed) {
         if (auto concluded = analysis.end_of_hold(fmt::format("stage {}'s hold", i + 1)); !concluded) co_return concluded;

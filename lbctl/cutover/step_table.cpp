@@ -15,32 +15,66 @@ struct StepInfo {
   std::string_view name;
   StepFunction function;
   std::string_view what;
+  // The step reaches the dependencies for the first time: an LB that does
+  // not answer fails it at once, a failure's kind is the exit code (5
+  // unreachable, 2 invalid), and no reload is looked for (nothing changed yet).
+  bool first_contact = false;
+  // Its reads of the fleet also ask whether a new server died (from attach
+  // until detach: NewPoolLiveness).
+  bool watches_new_pool = false;
+  // What it left on the LBs, put back after a reload (reloads.cpp); the
+  // steps done are re-ensured in the flow's order.
+  ReensureFunction reensure = nullptr;
+  // It waits on something that does not poll the journal (a provider's
+  // clone, a backup): the run polls every 500 ms meanwhile, so the lease
+  // holds and an abort is seen.
+  bool keeps_polling = false;
 };
 
 constexpr StepInfo k_steps[] = {
-    {Step::preflight, "preflight", step_preflight,
-     "reach every LB, the provider and both databases; take the lock; snapshot the config and the LBs"},
-    {Step::backup, "backup", step_backup, "back up the application database when migrations are pending"},
-    {Step::pre_migrate, "pre_migrate", step_pre_migrate, "apply pre/ migrations (additive) in one transaction"},
-    {Step::freeze, "freeze", step_freeze, "freeze scaling, so no old-version server appears mid-cutover"},
-    {Step::clone, "clone", step_clone, "create the new servers"},
-    {Step::verify, "verify", step_verify, "check each new server directly (HTTP and database) while every LB adds it in MAINT"},
-    {Step::attach, "attach", step_attach, "HAProxy's own check passed, make the new servers ready, wait until UP on every LB"},
-    {Step::stages, "stages", step_stages, "shift weight to the new pool in stages, gated on its 5xx ratio"},
-    {Step::promote, "promote", step_promote,
-     "promotion.mode manual: pause with both pools serving until `lbctl promote`, `lbctl abort` or a timer"},
-    {Step::drain, "drain", step_drain, "take the old servers out of rotation; their sessions continue"},
-    {Step::watch, "watch", step_watch, "wait until the old servers' sessions end on every LB (and old workers)"},
-    {Step::detach, "detach", step_detach, "MAINT, then del server, on every LB"},
-    {Step::undo_window, "undo_window", step_undo_window,
-     "promotion.undo_window: keep the old servers running and ready; `lbctl undo` puts them back"},
-    {Step::post_migrate, "post_migrate", step_post_migrate, "apply post/ migrations (drops) in one transaction"},
-    {Step::unfreeze, "unfreeze", step_unfreeze, "unfreeze scaling"},
-    {Step::terminate, "terminate", step_terminate, "terminate the old servers after terminate.delay"},
-    {Step::rollback, "rollback", nullptr, "the old pool back as it was, the new one detached and terminated"},
-    {Step::maintenance_on, "maintenance_on", step_maintenance_on, "the 503 maintenance page on every LB"},
-    {Step::migrate, "migrate", step_migrate, "apply pre/ and post/ migrations in one transaction"},
-    {Step::maintenance_off, "maintenance_off", step_maintenance_off, "the maintenance page off on every LB"},
+    {.step = Step::preflight, .name = "preflight", .function = step_preflight,
+     .what = "reach every LB, the provider and both databases; take the lock; snapshot the config and the LBs",
+     .first_contact = true},
+    {.step = Step::backup, .name = "backup", .function = step_backup,
+     .what = "back up the application database when migrations are pending", .keeps_polling = true},
+    {.step = Step::pre_migrate, .name = "pre_migrate", .function = step_pre_migrate,
+     .what = "apply pre/ migrations (additive) in one transaction"},
+    {.step = Step::freeze, .name = "freeze", .function = step_freeze,
+     .what = "freeze scaling, so no old-version server appears mid-cutover"},
+    {.step = Step::clone, .name = "clone", .function = step_clone, .what = "create the new servers",
+     .keeps_polling = true},
+    {.step = Step::verify, .name = "verify", .function = step_verify,
+     .what = "check each new server directly (HTTP and database) while every LB adds it in MAINT"},
+    {.step = Step::attach, .name = "attach", .function = step_attach,
+     .what = "HAProxy's own check passed, make the new servers ready, wait until UP on every LB",
+     .reensure = reensure_new_pool},
+    {.step = Step::stages, .name = "stages", .function = step_stages,
+     .what = "shift weight to the new pool in stages, gated on its 5xx ratio", .watches_new_pool = true},
+    {.step = Step::promote, .name = "promote", .function = step_promote,
+     .what = "promotion.mode manual: pause with both pools serving until `lbctl promote`, `lbctl abort` or a timer",
+     .watches_new_pool = true},
+    {.step = Step::drain, .name = "drain", .function = step_drain,
+     .what = "take the old servers out of rotation; their sessions continue", .watches_new_pool = true,
+     .reensure = reensure_drained},
+    {.step = Step::watch, .name = "watch", .function = step_watch,
+     .what = "wait until the old servers' sessions end on every LB (and old workers)", .watches_new_pool = true},
+    {.step = Step::detach, .name = "detach", .function = step_detach, .what = "MAINT, then del server, on every LB",
+     .reensure = reensure_detached},
+    {.step = Step::undo_window, .name = "undo_window", .function = step_undo_window,
+     .what = "promotion.undo_window: keep the old servers running and ready; `lbctl undo` puts them back"},
+    {.step = Step::post_migrate, .name = "post_migrate", .function = step_post_migrate,
+     .what = "apply post/ migrations (drops) in one transaction"},
+    {.step = Step::unfreeze, .name = "unfreeze", .function = step_unfreeze, .what = "unfreeze scaling"},
+    {.step = Step::terminate, .name = "terminate", .function = step_terminate,
+     .what = "terminate the old servers after terminate.delay"},
+    {.step = Step::rollback, .name = "rollback", .function = nullptr,
+     .what = "the old pool back as it was, the new one detached and terminated"},
+    {.step = Step::maintenance_on, .name = "maintenance_on", .function = step_maintenance_on,
+     .what = "the 503 maintenance page on every LB", .reensure = reensure_maintenance_page},
+    {.step = Step::migrate, .name = "migrate", .function = step_migrate,
+     .what = "apply pre/ and post/ migrations in one transaction"},
+    {.step = Step::maintenance_off, .name = "maintenance_off", .function = step_maintenance_off,
+     .what = "the maintenance page off on every LB"},
 };
 
 const StepInfo& info(Step step) {
@@ -117,6 +151,10 @@ std::optional<Step> parse_step(std::string_view text) {
 }
 
 StepFunction function_of(Step step) { return info(step).function; }
+ReensureFunction reensure_of(Step step) { return info(step).reensure; }
+bool first_contact(Step step) { return info(step).first_contact; }
+bool watches_new_pool(Step step) { return info(step).watches_new_pool; }
+bool keeps_polling(Step step) { return info(step).keeps_polling; }
 std::string_view describe(Step step) { return info(step).what; }
 
 std::size_t Flow::index_of(Step step) const {

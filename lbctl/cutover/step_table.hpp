@@ -4,6 +4,7 @@
 // hooks around it. Each mode's rows, read top to bottom, are its runbook.
 
 #include <boost/asio/awaitable.hpp>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +16,12 @@ namespace lbctl {
 
 class CutoverRun;
 using StepFunction = boost::asio::awaitable<Result<void>> (*)(CutoverRun&);
+// Whether a step of the flow ran before the one running now.
+using DoneBefore = std::function<bool(Step)>;
+// What a step left on the LBs, put back after a reload or a restart while
+// `current` runs (without persistence a reload loses every runtime change;
+// with it, admin DRAIN states). An ensure: when nothing was lost it reads.
+using ReensureFunction = boost::asio::awaitable<Result<void>> (*)(CutoverRun&, Step current, const DoneBefore& done);
 
 // What a failure at a step means.
 enum class OnFailure {
@@ -65,6 +72,18 @@ std::vector<std::string> flow_step_names(const Config& config);
 
 // The step's function (nullptr for rollback, which the controller drives).
 StepFunction function_of(Step step);
+// What the step left on the LBs, put back after a reload; nullptr when it
+// leaves nothing a reload takes away (or the next step's ensure covers it).
+ReensureFunction reensure_of(Step step);
+// The step reaches the dependencies for the first time (preflight): an LB
+// that does not answer fails it at once, its failure's kind is the exit
+// code, and no reload is looked for.
+bool first_contact(Step step);
+// The step's reads of the fleet also ask whether a new server died.
+bool watches_new_pool(Step step);
+// The step waits on something that does not poll the journal (a clone, a
+// backup): the run polls every 500 ms while it runs.
+bool keeps_polling(Step step);
 // One line: what the step does, for --help and plan.
 std::string_view describe(Step step);
 // "preflight, backup, ..., terminate": a mode's steps, [stages] marked optional.

@@ -2,6 +2,7 @@
 // journaled (wall time) so a resumed cutover waits only what is left.
 
 #include <fmt/format.h>
+#include <unordered_set>
 
 #include "core/async.hpp"
 #include "lbctl/cutover/steps.hpp"
@@ -61,8 +62,9 @@ asio::awaitable<Result<void>> step_terminate(CutoverRun& run) {
   auto terminated = co_await on_each_server(old, "terminate",
                                             [&provider](const pools::Server& s) { return provider.terminate(s); });
   std::vector<db::ServerRecord> records;
+  const std::unordered_set<std::string_view> done(terminated.done.begin(), terminated.done.end());
   for (const auto& server : old) {
-    if (std::find(terminated.done.begin(), terminated.done.end(), server.name) == terminated.done.end()) continue;
+    if (!done.contains(server.name)) continue;
     records.push_back({db::Pool::old_pool, server.name, server.address, "terminated", std::nullopt, {}});
   }
   run.record_servers(std::move(records));

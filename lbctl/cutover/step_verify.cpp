@@ -17,7 +17,10 @@ namespace {
 asio::awaitable<Result<void>> direct_checks(CutoverRun& run) {
   std::vector<health::Target> targets;
   for (const auto& s : run.progress().cloned()) targets.push_back({s.name, s.address});
-  std::function<bool()> should_stop = [&run] { return run.stop_requested(); };
+  std::function<bool()> should_stop = [&run] {
+    run.poll_journal();
+    return run.abort_asked();
+  };
   auto verdicts = co_await health::verify(targets, run.config().health, run.prober(), run.clock(), should_stop);
   std::vector<std::string> failures;
   for (const auto& v : verdicts) {
@@ -26,7 +29,8 @@ asio::awaitable<Result<void>> direct_checks(CutoverRun& run) {
              {{"server", v.name}, {"healthy", v.healthy}, {"reason", v.reason}, {"elapsed_ms", v.elapsed.count()}});
     if (!v.healthy) failures.push_back(v.name + ": " + v.reason);
   }
-  if (run.stop_requested()) co_return fail(ErrorKind::cancelled, "stopped during verification");
+  run.poll_journal();
+  if (run.abort_asked()) co_return fail(ErrorKind::cancelled, "stopped during verification");
   if (!failures.empty()) {
     co_return fail(ErrorKind::refused, fmt::format("new servers failed their checks: {}", fmt::join(failures, "; ")));
   }

@@ -212,7 +212,8 @@ asio::awaitable<Result<void>> step_watch(CutoverRun& run) {
                    : std::string("no sessions left on the old servers"));
       co_return Result<void>{};
     }
-    if (run.stop_requested()) co_return fail(ErrorKind::cancelled, "stopped during the drain");
+    run.poll_journal();
+    if (run.abort_asked()) co_return fail(ErrorKind::cancelled, "stopped during the drain");
     if (run.wall_ms() >= deadline_ms) {
       if (drain.on_timeout == DrainConfig::OnTimeout::force) co_return co_await cut_sessions(run, std::move(*look));
       co_return fail(ErrorKind::timeout,

@@ -82,8 +82,20 @@ boost::asio::awaitable<Result<void>> prepare_on_fleet(CutoverRun& run, std::vect
 
 // reloads.cpp: what the steps before `step` left on the LBs, ensured again
 // after a reload or a restart (without persistence one loses every runtime
-// change; with it, admin DRAIN states).
+// change; with it, admin DRAIN states): each done step's `reensure` from the
+// step table, in the flow's order.
 boost::asio::awaitable<Result<void>> reensure_after_reload(CutoverRun& run, Step step);
+// The steps' parts of it (ReensureFunction, step_table.hpp): the maintenance
+// page (until maintenance_off), the new pool attached with the stages'
+// weights, the old pool in DRAIN (drain.method haproxy, until detach), the
+// old pool deleted.
+boost::asio::awaitable<Result<void>> reensure_maintenance_page(CutoverRun& run, Step step,
+                                                               const std::function<bool(Step)>& done);
+boost::asio::awaitable<Result<void>> reensure_new_pool(CutoverRun& run, Step step,
+                                                       const std::function<bool(Step)>& done);
+boost::asio::awaitable<Result<void>> reensure_drained(CutoverRun& run, Step step, const std::function<bool(Step)>& done);
+boost::asio::awaitable<Result<void>> reensure_detached(CutoverRun& run, Step step,
+                                                       const std::function<bool(Step)>& done);
 
 // step_watch.cpp: per LB, the sessions each named server still has in
 // workers a reload left behind (an LB without master_api: none seen).

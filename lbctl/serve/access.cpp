@@ -4,6 +4,7 @@
 #include <cctype>
 #include <boost/asio/ip/address.hpp>
 #include <fmt/format.h>
+#include <openssl/crypto.h>
 
 namespace lbctl::serve {
 
@@ -81,6 +82,21 @@ void TokenThrottle::failed(const std::string& client, SteadyTime now) {
 }
 
 void TokenThrottle::succeeded(const std::string& client) { m_clients.erase(client); }
+
+ActionAuth::Verdict ActionAuth::check(std::string_view authorization, const std::string& client, SteadyTime now) {
+  if (const auto wait = m_throttle.wait(client, now)) return Verdict{false, wait};
+  constexpr std::string_view bearer = "Bearer ";
+  const std::string_view given = authorization.starts_with(bearer) ? authorization.substr(bearer.size()) : std::string_view();
+  // Compared in constant time, so the answer's timing says nothing of the token.
+  const bool same = !m_token.empty() && given.size() == m_token.size() &&
+                    CRYPTO_memcmp(given.data(), m_token.data(), m_token.size()) == 0;
+  if (!same) {
+    m_throttle.failed(client, now);
+    return Verdict{false, std::nullopt};
+  }
+  m_throttle.succeeded(client);
+  return Verdict{true, std::nullopt};
+}
 
 std::optional<std::uint64_t> ConnectionTable::oldest_waiting(const std::string* client) const {
   for (const auto& [id, entry] : m_entries) {

@@ -64,6 +64,28 @@ class TokenThrottle {
   std::unordered_map<std::string, Record> m_clients;
 };
 
+// Who may act (promote, abort, undo): a request whose `Authorization:
+// Bearer` says serve's token, compared in constant time; a client address
+// that keeps sending wrong ones waits (TokenThrottle) before it is even
+// looked at again.
+class ActionAuth {
+ public:
+  // "" with actions off: every token is wrong.
+  explicit ActionAuth(std::string token) : m_token(std::move(token)) {}
+
+  struct Verdict {
+    bool allowed = false;
+    // Set when the client must wait this long before trying again (it was
+    // not looked at).
+    std::optional<std::chrono::seconds> retry_after;
+  };
+  Verdict check(std::string_view authorization, const std::string& client, SteadyTime now);
+
+ private:
+  std::string m_token;
+  TokenThrottle m_throttle;
+};
+
 struct ConnectionLimits {
   std::size_t connections = 512;
   std::size_t connections_per_client = 64;

@@ -1,5 +1,7 @@
 #include "lbctl/serve/http_server.hpp"
 
+#include "lbctl/serve/log.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -17,7 +19,6 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <fmt/format.h>
-#include <iostream>
 #include <map>
 
 namespace lbctl::serve {
@@ -186,7 +187,7 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket, Peer peer) {
       stream.socket().close(ignored);
     }
   } catch (const std::exception& e) {
-    std::cerr << "lbctl serve: connection from " << peer.remote << " dropped: " << e.what() << "\n";
+    log_warning(fmt::format("connection from {} dropped: {}", peer.remote, e.what()));
   }
 }
 
@@ -221,8 +222,9 @@ asio::awaitable<bool> HttpServer::converse(Stream& stream, Peer peer) {
                               std::string(message[http::field::host]),
                               peer.client,
                               std::chrono::steady_clock::now()};
-    if (Router::is_stream(request)) {
-      auto services = m_router.stream_services(request);
+    const auto target = parse_target(request.target);
+    if (Router::is_stream(request, target)) {
+      auto services = m_router.stream_services(request, target);
       if (auto* refused = std::get_if<Reply>(&services)) {
         co_await write_reply(stream, std::move(*refused), message.version(), false, false, m_limits.write_timeout);
         co_return true;
@@ -239,7 +241,7 @@ asio::awaitable<bool> HttpServer::converse(Stream& stream, Peer peer) {
       co_return false;
     }
     lowest.expires_never();  // the events and the actions take the journal's time
-    Reply reply = co_await m_router.answer(request);
+    Reply reply = co_await m_router.answer(request, target);
     const bool keep_alive = message.keep_alive() && !m_stopping;
     ec = co_await write_reply(stream, std::move(reply), message.version(), message.method() == http::verb::head,
                               keep_alive, m_limits.write_timeout);

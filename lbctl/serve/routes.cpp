@@ -1,12 +1,10 @@
 #include "lbctl/serve/routes.hpp"
 
-#include <charconv>
 #include <fmt/format.h>
-#include <iostream>
-#include <openssl/crypto.h>
 
 #include "core/time_format.hpp"
 #include "lbctl/serve/assets.hpp"
+#include "lbctl/serve/log.hpp"
 #include "lbctl/serve/metrics.hpp"
 
 namespace lbctl::serve {
@@ -19,39 +17,6 @@ constexpr std::string_view k_api = "/api/v1/services";
 constexpr std::size_t k_events_limit = 1000;
 
 std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::optional<std::string> percent_decoded(std::string_view text, bool plus_is_space) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%') {
-      if (i + 2 >= text.size()) return std::nullopt;
-      const int hi = hex_value(text[i + 1]);
-      const int lo = hex_value(text[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else if (text[i] == '+' && plus_is_space) {
-      out += ' ';
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
-
-std::optional<std::int64_t> to_int(std::string_view text) {
-  std::int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < 0) return std::nullopt;
-  return value;
-}
 
 // /api/v1/services/NAME[/WHAT]: NAME and WHAT ("" for none); nullopt for any other path.
 struct ServicePath {
@@ -101,12 +66,6 @@ std::optional<Request> parse_request(std::string_view what) {
   return std::nullopt;
 }
 
-// Compared in constant time, so the answer's timing says nothing of the token.
-bool same_token(std::string_view given, const std::string& token) {
-  if (token.empty() || given.size() != token.size()) return false;
-  return CRYPTO_memcmp(given.data(), token.data(), token.size()) == 0;
-}
-
 }  // namespace
 
 const std::vector<std::pair<std::string, std::string>>& security_headers() {
@@ -121,36 +80,6 @@ const std::vector<std::pair<std::string, std::string>>& security_headers() {
   return headers;
 }
 
-std::optional<std::string> Target::param(std::string_view key) const {
-  for (const auto& [k, v] : query) {
-    if (k == key) return v;
-  }
-  return std::nullopt;
-}
-
-std::optional<Target> parse_target(std::string_view target) {
-  if (target.empty() || target.front() != '/') return std::nullopt;
-  Target out;
-  const auto question = target.find('?');
-  auto path = percent_decoded(target.substr(0, question), false);
-  if (!path) return std::nullopt;
-  out.path = std::move(*path);
-  if (question == std::string_view::npos) return out;
-  std::string_view query = target.substr(question + 1);
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (pair.empty()) continue;
-    const auto eq = pair.find('=');
-    auto key = percent_decoded(pair.substr(0, eq), true);
-    auto value = percent_decoded(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1), true);
-    if (!key || !value) return std::nullopt;
-    out.query.emplace_back(std::move(*key), std::move(*value));
-  }
-  return out;
-}
-
 Reply json_reply(unsigned status, const nlohmann::json& body) {
   Reply reply{status, "application/json", dump(body) + "\n", {}};
   reply.headers.emplace_back("Cache-Control", "no-store");
@@ -160,7 +89,7 @@ Reply json_reply(unsigned status, const nlohmann::json& body) {
 Reply error_reply(unsigned status, const std::string& message) { return json_reply(status, {{"error", message}}); }
 
 Router::Router(Hub& hub, Backend& backend, std::string token, std::string host, HostAllowList hosts)
-    : m_hub(hub), m_backend(backend), m_token(std::move(token)), m_host(std::move(host)), m_hosts(std::move(hosts)) {}
+    : m_hub(hub), m_backend(backend), m_auth(std::move(token)), m_host(std::move(host)), m_hosts(std::move(hosts)) {}
 
 std::optional<Reply> Router::refused_host(const HttpRequest& request) const {
   if (m_hosts.allows(request.host)) return std::nullopt;
@@ -171,14 +100,13 @@ std::optional<Reply> Router::refused_host(const HttpRequest& request) const {
                                       m_hosts.describe()));
 }
 
-bool Router::is_stream(const HttpRequest& request) {
-  const auto target = parse_target(request.target);
+bool Router::is_stream(const HttpRequest& request, const std::optional<Target>& target) {
   return request.method == "GET" && target && target->path == "/api/v1/stream";
 }
 
-std::variant<std::vector<std::string>, Reply> Router::stream_services(const HttpRequest& request) const {
+std::variant<std::vector<std::string>, Reply> Router::stream_services(const HttpRequest& request,
+                                                                       const std::optional<Target>& target) const {
   if (auto refused = refused_host(request)) return std::move(*refused);
-  const auto target = parse_target(request.target);
   if (!target) return error_reply(400, "a target that does not parse");
   const auto service = target->param("service");
   if (!service) return m_hub.services();
@@ -187,8 +115,11 @@ std::variant<std::vector<std::string>, Reply> Router::stream_services(const Http
 }
 
 asio::awaitable<Reply> Router::answer(const HttpRequest& request) {
+  co_return co_await answer(request, parse_target(request.target));
+}
+
+asio::awaitable<Reply> Router::answer(const HttpRequest& request, const std::optional<Target>& target) {
   if (auto refused = refused_host(request)) co_return std::move(*refused);
-  const auto target = parse_target(request.target);
   if (!target) co_return error_reply(400, "a target that does not parse");
   const auto api = service_path(target->path);
   const std::string service = api ? api->service : "";
@@ -265,13 +196,13 @@ Reply Router::get(const Target& target) const {
 asio::awaitable<Reply> Router::events(const std::string& service, const Target& target) {
   std::int64_t since = 0;
   if (const auto text = target.param("since")) {
-    const auto value = to_int(*text);
+    const auto value = query_number(*text);
     if (!value) co_return error_reply(400, fmt::format("since={}: expected an event id (a whole number)", *text));
     since = *value;
   }
   std::size_t limit = k_events_limit;
   if (const auto text = target.param("limit")) {
-    const auto value = to_int(*text);
+    const auto value = query_number(*text);
     if (!value || *value < 1 || *value > static_cast<std::int64_t>(k_events_limit)) {
       co_return error_reply(400, fmt::format("limit={}: expected 1 to {}", *text, k_events_limit));
     }
@@ -279,7 +210,7 @@ asio::awaitable<Reply> Router::events(const std::string& service, const Target& 
   }
   std::int64_t cutover = 0;
   if (const auto text = target.param("cutover")) {
-    const auto value = to_int(*text);
+    const auto value = query_number(*text);
     if (!value || *value == 0) co_return error_reply(400, fmt::format("cutover={}: expected a cutover id", *text));
     cutover = *value;
   } else if (const auto snapshot = m_hub.snapshot(service)) {
@@ -311,31 +242,24 @@ asio::awaitable<Reply> Router::action(const std::string& service, const std::str
   if (!m_hub.actions_allowed()) {
     co_return error_reply(403, "actions are off: start `lbctl serve` with --allow-actions and a token");
   }
-  if (const auto wait = m_throttle.wait(request.client, request.received_at)) {
+  const auto verdict = m_auth.check(request.authorization, request.client, request.received_at);
+  if (verdict.retry_after) {
     Reply slow = error_reply(429, fmt::format("too many wrong tokens from {}: try again in {} s", request.client,
-                                              wait->count()));
-    slow.headers.emplace_back("Retry-After", std::to_string(wait->count()));
+                                              verdict.retry_after->count()));
+    slow.headers.emplace_back("Retry-After", std::to_string(verdict.retry_after->count()));
     co_return slow;
   }
-  constexpr std::string_view bearer = "Bearer ";
-  const std::string_view given = request.authorization.starts_with(bearer)
-                                     ? std::string_view(request.authorization).substr(bearer.size())
-                                     : std::string_view();
-  if (!same_token(given, m_token)) {
-    m_throttle.failed(request.client, request.received_at);
-    std::cerr << fmt::format("lbctl serve: a wrong or missing token for {} of {} from {}\n", what, service,
-                             request.remote);
+  if (!verdict.allowed) {
+    log_warning(fmt::format("a wrong or missing token for {} of {} from {}", what, service, request.remote));
     Reply refused = error_reply(401, "an action needs the header `Authorization: Bearer TOKEN` with serve's token");
     refused.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"lbctl serve\"");
     co_return refused;
   }
-  m_throttle.succeeded(request.client);
   if (!m_hub.knows(service)) co_return error_reply(404, fmt::format("no service `{}` here", service));
   const std::string by = fmt::format("lbctl serve on {} (a request from {})", m_host, request.remote);
   const auto outcome = co_await m_backend.request(service, *parse_request(what), by);
   const unsigned status = status_for(outcome.outcome);
-  std::cerr << fmt::format("lbctl serve: {} of {} from {}: {} {}\n", what, service, request.remote, status,
-                           outcome.message);
+  log_info(fmt::format("{} of {} from {}: {} {}", what, service, request.remote, status, outcome.message));
   if (status == 202) co_return json_reply(202, {{"ok", true}, {"cutover_id", outcome.cutover_id}, {"message", outcome.message}});
   co_return json_reply(status, {{"error", outcome.message}, {"cutover_id", outcome.cutover_id}});
 }

@@ -18,6 +18,7 @@
 #include "lbctl/cutover/step.hpp"
 #include "lbctl/serve/access.hpp"
 #include "lbctl/serve/hub.hpp"
+#include "lbctl/serve/target.hpp"
 
 namespace lbctl::serve {
 
@@ -53,14 +54,6 @@ class Backend {
 // origin's script, style and connections only, and no framing or sniffing.
 const std::vector<std::pair<std::string, std::string>>& security_headers();
 
-// "/a/b?x=1&y=2" -> path "/a/b" and the query's pairs, percent-decoded.
-struct Target {
-  std::string path;
-  std::vector<std::pair<std::string, std::string>> query;
-  std::optional<std::string> param(std::string_view key) const;
-};
-std::optional<Target> parse_target(std::string_view target);
-
 class Router {
  public:
   // `token`: what an action's `Authorization: Bearer` must say ("" with
@@ -68,12 +61,16 @@ class Router {
   Router(Hub& hub, Backend& backend, std::string token, std::string host,
          HostAllowList hosts = HostAllowList(true, {}));
 
+  // `target`: parse_target(request.target), read once by the caller.
+  boost::asio::awaitable<Reply> answer(const HttpRequest& request, const std::optional<Target>& target);
+  // The same, parsing the target itself.
   boost::asio::awaitable<Reply> answer(const HttpRequest& request);
 
   // GET /api/v1/stream[?service=NAME]: the services the stream follows, or
   // the error to answer instead.
-  static bool is_stream(const HttpRequest& request);
-  std::variant<std::vector<std::string>, Reply> stream_services(const HttpRequest& request) const;
+  static bool is_stream(const HttpRequest& request, const std::optional<Target>& target);
+  std::variant<std::vector<std::string>, Reply> stream_services(const HttpRequest& request,
+                                                                const std::optional<Target>& target) const;
 
  private:
   Reply get(const Target& target) const;
@@ -84,10 +81,9 @@ class Router {
 
   Hub& m_hub;
   Backend& m_backend;
-  std::string m_token;
+  ActionAuth m_auth;
   std::string m_host;
   HostAllowList m_hosts;
-  TokenThrottle m_throttle;
   // Event reads run on the pollers' thread: a few at a time, so a flood of
   // them never delays a poll.
   std::size_t m_event_reads = 0;

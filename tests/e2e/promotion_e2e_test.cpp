@@ -319,8 +319,11 @@ TEST_CASE("SIGKILL during the promotion pause: resume and promote finish it", "[
 TEST_CASE("SIGKILL in the undo window: resume waits it out, or undo undoes", "[e2e][promotion]") {
   const auto then = GENERATE(as<std::string>{}, "resume", "undo");
   INFO("then lbctl " << then);
-  const auto window = 10s;
-  Stack stack(with_promotion("  undo_window: 10s\n"));
+  // 20 s: a loaded machine takes a few seconds between the window's start
+  // and the test seeing it, then the kill and the check; 10 s left `undo`
+  // too late now and then.
+  const auto window = 20s;
+  Stack stack(with_promotion("  undo_window: 20s\n"));
   UnderLoad load(stack);
   TempDir logs;
   auto cutover = stack.start_lbctl({"cutover", "--yes"}, logs / "cutover.txt");
@@ -334,7 +337,8 @@ TEST_CASE("SIGKILL in the undo window: resume waits it out, or undo undoes", "[e
   INFO("cutover:\n" << read_file(logs / "cutover.txt") << "\n--- " << then << ":\n" << run.out);
   CHECK(run.exit_code == 0);
   if (then == "resume") {
-    CHECK(Clock::now() - in_window >= window - 2s);  // the window was kept
+    // The window was kept (the test saw its start up to a few seconds late).
+    CHECK(Clock::now() - in_window >= window - 4s);
     CHECK(run.out.find("undo window closed") != std::string::npos);
     check_completed(stack);
   } else {

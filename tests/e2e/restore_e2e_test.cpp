@@ -1,4 +1,4 @@
-// The seeds' downgrade path after a real cutover: lbctl restore puts the
+// The runbook's downgrade path after a real cutover: lbctl restore puts the
 // application database back to the backup the cutover took.
 
 #include "tests/support/catch.hpp"

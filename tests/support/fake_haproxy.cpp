@@ -247,10 +247,16 @@ std::string FakeHaproxy::execute(const std::string& command) {
   }
   if (w.size() >= 3 && w[0] == "show" && w[1] == "servers" && w[2] == "state") {
     if (w.size() < 4 || w[3] != m_backend) return "[3]: Can't find backend.\n";
-    std::string out = "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight\n";
+    std::string out =
+        "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_port\n";
     for (const auto& s : m_servers) {
-      out += fmt::format("3 {} {} {} {} {} {} {} 1\n", m_backend, s.id, s.name, s.address, s.running ? 2 : 0, s.admin,
-                         s.weight);
+      // HAProxy's columns: the host ("::1", no brackets; "-" when none) and the port apart.
+      const auto colon = s.address.rfind(':');
+      std::string host = colon == std::string::npos ? "-" : s.address.substr(0, colon);  // a UNIX socket: "-"
+      if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+      const std::string port = colon == std::string::npos ? "0" : s.address.substr(colon + 1);
+      out += fmt::format("3 {} {} {} {} {} {} {} 1 {}\n", m_backend, s.id, s.name, host.empty() ? "-" : host,
+                         s.running ? 2 : 0, s.admin, s.weight, port);
     }
     return out;
   }

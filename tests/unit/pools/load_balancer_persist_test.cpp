@@ -59,6 +59,27 @@ TEST_CASE("an added server is written with its id and options, and disabled whil
   CHECK(rig.store->writes().size() == 2);  // enable health changes nothing the file says
 }
 
+TEST_CASE("a file changed by someone else since lbctl wrote it is read afresh, though lbctl asks the same",
+          "[pools][persist]") {
+  Rig rig;
+  REQUIRE(rig.sim.run(rig.lb.ensure_added(k_new, rig.options)).has_value());
+  REQUIRE(rig.sim.run(rig.lb.ensure_health_enabled({"v2-1"})).has_value());
+  REQUIRE(rig.sim.run(rig.lb.ensure_state({"v2-1"}, AdminTarget::ready)).has_value());
+  const std::string written = rig.file();
+  REQUIRE(rig.store->writes().size() == 2);
+  // DRAIN is not written (the line says the same): nothing to write.
+  REQUIRE(rig.sim.run(rig.lb.ensure_state({"v2-1"}, AdminTarget::drain)).has_value());
+  CHECK(rig.store->writes().size() == 2);
+  // An operator drops the line by hand; the next batch asks the file for
+  // what it asked before, and the line is back.
+  rig.store->put("/etc/haproxy/haproxy.cfg", k_cfg);
+  auto ready = rig.sim.run(rig.lb.ensure_state({"v2-1"}, AdminTarget::ready));
+  REQUIRE(ready.has_value());
+  REQUIRE(ready->commands.size() == 1);
+  CHECK(rig.file() == written);
+  CHECK(rig.store->writes().size() == 3);
+}
+
 TEST_CASE("an old server's own line keeps its text, only disabled and weight change", "[pools][persist]") {
   Rig rig;
   REQUIRE(rig.sim.run(rig.lb.ensure_weight({{"old-1", 5}})).has_value());

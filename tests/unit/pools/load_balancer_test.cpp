@@ -1,5 +1,8 @@
 #include "tests/support/catch.hpp"
 
+#include <algorithm>
+#include <fmt/format.h>
+
 #include "pools/answer.hpp"
 #include "pools/fleet.hpp"
 #include "pools/load_balancer.hpp"
@@ -343,4 +346,41 @@ TEST_CASE("a server already gone when its delete arrives counts as deleted (a ti
   CHECK(rig.haproxy->server("old-2") == nullptr);
   CHECK(says_no_such_server("[3]: No such server.\n"));
   CHECK_FALSE(says_no_such_server("[3]: Permission denied.\n"));
+}
+
+TEST_CASE("setting states and weights reads show servers state alone, not show stat", "[pools][lb][scale]") {
+  Rig rig;
+  rig.haproxy->clear_log();
+  REQUIRE(rig.sim.run(rig.lb.ensure_state({"old-1"}, AdminTarget::drain)).has_value());
+  REQUIRE(rig.sim.run(rig.lb.ensure_weight({{"old-2", 7}})).has_value());
+  const auto& log = rig.haproxy->log();
+  CHECK(std::none_of(log.begin(), log.end(), [](const std::string& c) { return c.starts_with("show stat"); }));
+  CHECK(std::count(log.begin(), log.end(), std::string("show servers state app")) == 2);
+  CHECK(rig.haproxy->mutations() == Strings{"set server app/old-1 state drain", "set weight app/old-2 7"});
+  // Its view says what show stat would: the same addresses, ids, states and weights.
+  auto light = rig.sim.run(rig.lb.admin_snapshot());
+  auto full = rig.sim.run(rig.lb.snapshot());
+  REQUIRE(light.has_value());
+  REQUIRE(full.has_value());
+  CHECK(light->stats.empty());
+  const auto lines = [&](const BackendState& state) {
+    Strings out;
+    for (const auto& d : rig.lb.desired_lines(state)) {
+      out.push_back(fmt::format("{} {} {} {} {} {}", d.name, d.address, d.id, d.options, d.maint, d.weight));
+    }
+    return out;
+  };
+  CHECK(lines(*light) == lines(*full));
+  CHECK(lines(*light).size() == 2);
+  CHECK(light->address_of("old-2") == "127.0.0.1:9002");
+}
+
+TEST_CASE("a server show servers state gives no address for is read from show stat", "[pools][lb][scale]") {
+  Rig rig;
+  rig.haproxy->add_runtime_server("sock", "/run/app.sock");  // no port: srv_addr "-" on a real HAProxy too
+  auto light = rig.sim.run(rig.lb.admin_snapshot());
+  REQUIRE(light.has_value());
+  CHECK_FALSE(light->stats.empty());  // the whole snapshot, so no line loses its address
+  CHECK(light->address_of("sock") == "/run/app.sock");
+  CHECK(light->address_of("old-1") == "127.0.0.1:9001");
 }

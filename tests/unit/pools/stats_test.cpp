@@ -148,6 +148,37 @@ TEST_CASE("show servers state gives admin flags, ids and user weights", "[pools]
   CHECK((*servers)[1].id == 1002);
   CHECK((*servers)[1].in_maint());
   CHECK((*servers)[1].user_weight == 7);
+  CHECK((*servers)[0].address == "127.0.0.1:18081");
+}
+
+TEST_CASE("show servers state gives each address as show stat writes it, or none when it cannot", "[pools][stats]") {
+  // Both captured from HAProxy 2.6.12 for the same backend: show stat's addr
+  // column, then the servers state's srv_addr and srv_port.
+  const std::string text =
+      "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight "
+      "srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state "
+      "srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port "
+      "srv_check_addr srv_agent_addr srv_agent_port\n"
+      "3 app 1 v4 127.0.0.1 2 0 1 1 1 15 3 3 6 0 0 0 - 9001 - 0 0 - - 0\n"
+      "3 app 2 v6 ::1 2 0 1 1 1 15 3 3 6 0 0 0 - 9002 - 0 0 - - 0\n"
+      "3 app 3 noport 127.0.0.1 2 0 1 1 1 15 3 3 6 0 0 0 - 0 - 0 0 - - 0\n"
+      "3 app 4 unresolved - 2 0 1 1 1 15 3 3 6 0 0 0 nowhere.invalid 9004 - 0 0 - - 0\n"
+      "3 app 5 unix - 2 0 1 1 1 15 3 3 6 0 0 0 - 0 - 0 0 - - 0\n";
+  auto servers = parse_servers_state(text, "app");
+  REQUIRE(servers.has_value());
+  REQUIRE(servers->size() == 5);
+  CHECK((*servers)[0].address == "127.0.0.1:9001");
+  CHECK((*servers)[1].address == "[::1]:9002");
+  CHECK((*servers)[2].address == "127.0.0.1:0");
+  CHECK((*servers)[3].address.empty());  // show stat: ""
+  CHECK((*servers)[4].address.empty());  // show stat: "unix"
+  // An older format without the columns: no address, never a wrong one.
+  auto bare = parse_servers_state("1\n# be_id be_name srv_id srv_name srv_op_state srv_admin_state srv_uweight\n"
+                                  "3 app 1 a 2 0 1\n",
+                                  "app");
+  REQUIRE(bare.has_value());
+  REQUIRE(bare->size() == 1);
+  CHECK(bare->front().address.empty());
 }
 
 TEST_CASE("answers with a severity of 3 or less are errors, others are not", "[pools][answer]") {
@@ -187,6 +218,14 @@ TEST_CASE("a partial stream keeps its unfinished tail for the next read", "[pool
   stream.feed("istered.\n\n> ", second);
   REQUIRE(second.size() == 1);
   CHECK(second[0] == "New server registered.\n");
+  // That answer was all the stream held (it is moved out, not copied): the
+  // stream goes on empty.
+  CHECK(stream.rest().empty());
+  std::vector<std::string> third;
+  stream.feed("Done.\n\n> tail", third);
+  REQUIRE(third.size() == 1);
+  CHECK(third[0] == "Done.\n");
+  CHECK(stream.rest() == "tail");
 }
 
 TEST_CASE("a prompt cut across reads, one byte at a time, is still found", "[pools][answer]") {

@@ -33,7 +33,7 @@ TEST_CASE("abort asks a live holder through the journal and follows it until it 
   CutoverRig rig;
   const auto id = held_elsewhere(rig);
   std::vector<std::string> seen;
-  AbortOptions options;
+  FollowOptions options;
   options.on_event = [&seen](const db::Event& e) { seen.push_back(e.kind); };
   // The holder sees the request at its next poll, rolls back in 3 s.
   auto holder = [&]() -> boost::asio::awaitable<CutoverOutcome> {
@@ -61,7 +61,7 @@ TEST_CASE("abort asks a live holder through the journal and follows it until it 
 TEST_CASE("abort gives up waiting at --timeout and names the holder that goes on", "[lbctl][abort]") {
   CutoverRig rig;
   held_elsewhere(rig);
-  AbortOptions options;
+  FollowOptions options;
   options.timeout = 10s;
   const auto outcome = rig.sim.run(abort_cutover(rig.deps(), options));
   CHECK(outcome.outcome == Outcome::locked);
@@ -83,7 +83,7 @@ TEST_CASE("a holder that dies while abort waits is rolled back here", "[lbctl][a
     co_return CutoverOutcome{};
   };
   std::vector<boost::asio::awaitable<CutoverOutcome>> both;
-  both.push_back(abort_cutover(rig.deps(), AbortOptions{}));
+  both.push_back(abort_cutover(rig.deps(), FollowOptions{}));
   both.push_back(dies());
   const auto outcomes = rig.sim.run(when_all(std::move(both)));
   INFO(outcomes[0].message);
@@ -93,11 +93,11 @@ TEST_CASE("a holder that dies while abort waits is rolled back here", "[lbctl][a
 
 TEST_CASE("nothing to abort, or a cutover that completed, is said so", "[lbctl][abort]") {
   CutoverRig rig;
-  const auto nothing = rig.sim.run(abort_cutover(rig.deps(), AbortOptions{}));
+  const auto nothing = rig.sim.run(abort_cutover(rig.deps(), FollowOptions{}));
   CHECK(nothing.outcome == Outcome::usage);
   CHECK(nothing.message == "no cutover of service shop to abort");
   REQUIRE(rig.cutover().outcome == Outcome::done);
-  const auto done = rig.sim.run(abort_cutover(rig.deps(), AbortOptions{}));
+  const auto done = rig.sim.run(abort_cutover(rig.deps(), FollowOptions{}));
   CHECK(done.outcome == Outcome::usage);
   CHECK(done.message == "no cutover of service shop to abort (the last one is completed)");
 }

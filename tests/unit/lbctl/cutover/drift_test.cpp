@@ -26,7 +26,7 @@ pools::BackendState backend(std::vector<std::tuple<std::string, std::string, uns
     stat.status = "UP";
     stat.id = id;
     state.stats.push_back(stat);
-    state.admin.push_back({name, id++, admin, 2, weight});
+    state.admin.push_back({name, id++, admin, 2, weight, address});
   }
   state.index();
   return state;
@@ -108,6 +108,27 @@ TEST_CASE("a record is written as JSON that reads back whole, whatever its optio
   CHECK(back->servers[1].id == record.servers[1].id);
   CHECK(back->servers[1].address == "[::1]:9101");
   CHECK(record_json(RecordedBackend{}) == nlohmann::json(RecordedBackend{}).dump());
+}
+
+TEST_CASE("the journal's record of an LB is the record of what it holds, written as record_json writes it",
+          "[lbctl][drift]") {
+  test::Simulation sim;
+  auto haproxy = std::make_shared<FakeHaproxy>("app", sim.clock);
+  pools::LoadBalancer lb("lb1", "app", haproxy, sim.clock);
+  const auto state = backend({{"old-1", "127.0.0.1:9001", 0, 1},
+                              {"old-2", "127.0.0.1:9002", pools::k_admin_forced_drain, 0},
+                              {"v2-1", "[::1]:9101", pools::k_admin_forced_maint, 256}});
+  const auto record = to_journal(lb, state, 7);
+  CHECK(record.cutover_id == 7);
+  CHECK(record.lb == "lb1");
+  CHECK(record.state_json == record_json(record_of(lb, state)));
+  const auto back = from_journal(record);
+  REQUIRE(back.has_value());
+  REQUIRE(back->servers.size() == 3);
+  CHECK(back->servers[1].admin == "drain");
+  CHECK(back->servers[2].admin == "maint");
+  CHECK(back->servers[2].address == "[::1]:9101");
+  CHECK(back->servers[2].weight == 256);
 }
 
 TEST_CASE("a cutover records what it left on every LB", "[lbctl][drift]") {

@@ -77,7 +77,7 @@ TEST_CASE("no batch goes to an LB once the lease ran out without a confirmed hea
   // Every heartbeat from now on times out on the server: answered, never confirmed.
   rig.journal.stall_heartbeats(true);
   rig.sim.run(rig.sim.clock.sleep_for(6s));
-  CHECK_FALSE(run.lease_held());
+  CHECK_FALSE(run.session().lease_held());
   const auto before = writes(rig);
   const auto started = rig.sim.clock.now();
   const auto sent = rig.sim.run(rig.fleet->at(0).shutdown_sessions({"old-1"}));
@@ -116,7 +116,7 @@ TEST_CASE("a batch held by an expired lease goes out once a heartbeat is confirm
   INFO(outcome.message);
   CHECK(outcome.outcome == Outcome::done);
   CHECK(rig.sim.clock.now() - started >= 3s);
-  CHECK(run.lease_held());
+  CHECK(run.session().lease_held());
 }
 
 TEST_CASE("a take-over waits until the runner's fresh heartbeat is older than the lease", "[lbctl][cutover][lease]") {

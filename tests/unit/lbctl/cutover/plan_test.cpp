@@ -17,7 +17,7 @@ pools::ServerStat stat(std::string name, std::string address, std::string status
 
 LbState lb(std::string name, std::vector<pools::ServerStat> stats) {
   LbState state{std::move(name), "app", {}};
-  for (auto& s : stats) state.state.admin.push_back({s.name, s.id, 0, 2, 1});
+  for (auto& s : stats) state.state.admin.push_back({s.name, s.id, 0, 2, 1, s.address});
   state.state.stats = std::move(stats);
   return state;
 }

@@ -385,7 +385,7 @@ TEST_CASE("serve: a Host header it does not answer to gets 421, page, API and st
     CHECK(ask("LBCTL.internal", target).status == 200);
   }
   const HttpRequest stream{"GET", "/api/v1/stream", "", "127.0.0.1:5555", "rebind.example.com", "127.0.0.1", {}};
-  const auto refused = router.stream_services(stream);
+  const auto refused = router.stream_services(stream, parse_target(stream.target));
   REQUIRE(std::holds_alternative<Reply>(refused));
   CHECK(std::get<Reply>(refused).status == 421);
 }
