@@ -26,9 +26,20 @@ target_compile_definitions(lbctl_settings INTERFACE
   BOOST_ASIO_DISABLE_BOOST_COROUTINE
   CATCH_CONFIG_FAST_COMPILE)
 if(LBCTL_SANITIZE)
+  # Line tables only (-g1): ASan's and UBSan's reports keep files and lines,
+  # a compile takes 15 s instead of 17.5 s and objects are a quarter smaller.
+  # Linked -no-pie: an ASan lbctl is a 700 MB binary, and as a PIE the
+  # dynamic loader spent 0.7 of its 1.1 s start relocating it (12 M
+  # relocations); the tests start lbctl thousands of times. The shipped
+  # build (hardening.cmake) stays PIE.
   target_compile_options(lbctl_settings INTERFACE
-    -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
-  target_link_options(lbctl_settings INTERFACE -fsanitize=address,undefined)
+    -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g1)
+  target_link_options(lbctl_settings INTERFACE -fsanitize=address,undefined -no-pie)
+endif()
+if(CMAKE_UNITY_BUILD)
+  # In a unity build GCC takes the batched sources for headers and flags
+  # every coroutine frame holding a lambda of a file-scope type.
+  target_compile_options(lbctl_settings INTERFACE $<$<CXX_COMPILER_ID:GNU>:-Wno-subobject-linkage>)
 endif()
 
 # Every library in this project: one per folder, named lbctl_<folder>.

@@ -12,7 +12,7 @@ namespace {
 
 std::string label_of(const AppliedMigration& m) { return std::string(to_string(m.phase)) + "/" + m.name; }
 
-std::string short_sum(const std::string& sha) { return sha.substr(0, 12); }
+std::string short_sum_of(const std::string& sha) { return sha.substr(0, 12); }
 
 const MigrationFile* file_of_version(const std::vector<MigrationFile>& files, std::string_view version) {
   const auto wanted = MigrationVersion::from_file_name(version);
@@ -122,8 +122,8 @@ std::string RepairItem::advice() const {
            name + "`, or drop what it left (an INVALID index) and `--undo " + name + "` to run it again";
   }
   const std::string now_name = file ? file->label() : name;
-  std::string text = now_name + " is not the file that was applied (sha256 " + short_sum(recorded.sha256) +
-                     "... then, " + (file ? short_sum(file->sha256) : std::string("?")) + "... now";
+  std::string text = now_name + " is not the file that was applied (sha256 " + short_sum_of(recorded.sha256) +
+                     "... then, " + (file ? short_sum_of(file->sha256) : std::string("?")) + "... now";
   if (file && file->name != recorded.name) text += "; applied as " + name;
   return text +
          "): undo the edit and put the change in a new file, or, if the change was on purpose and the "
@@ -198,7 +198,7 @@ Result<PlannedRepair> plan_accept(const std::string& shown, const std::vector<Mi
                                         "runs with `lbctl migrate`)");
   }
   if (row->sha256 == file->sha256 && row->name == file->name) {
-    return fail(ErrorKind::invalid, file->label() + " is exactly what was applied (sha256 " + short_sum(file->sha256) +
+    return fail(ErrorKind::invalid, file->label() + " is exactly what was applied (sha256 " + short_sum_of(file->sha256) +
                                         "...): nothing to accept");
   }
   return PlannedRepair{RepairAction::accept, *row, *file};

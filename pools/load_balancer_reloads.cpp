@@ -1,7 +1,9 @@
 // LoadBalancer and reloads: which process answers (`show info`), and the
 // sessions that workers a reload left behind still hold (the master CLI).
 
+#include <algorithm>
 #include <unordered_set>
+#include <fmt/ranges.h>
 #include <fmt/format.h>
 
 #include "pools/answer.hpp"
@@ -12,6 +14,10 @@ namespace lbctl::pools {
 namespace asio = boost::asio;
 
 namespace {
+
+// How many times an old worker still listed by `show proc` may answer
+// `show stat` with nothing before the read fails.
+constexpr int k_silent_worker_rounds = 3;
 
 std::vector<std::string> commands_of(std::string first) {
   std::vector<std::string> commands;
@@ -45,27 +51,50 @@ asio::awaitable<Result<std::unordered_map<std::string, std::uint64_t>>> LoadBala
   std::unordered_map<std::string, std::uint64_t> sessions;
   if (!m_master) co_return sessions;
   if (auto error = check_names(names)) co_return std::unexpected(*error);
-  // The master CLI refuses connections for a moment at every reload (about
-  // 140 ms measured): these reads are retried within the patience too.
-  auto proc = co_await send_exchange(m_master.get(), commands_of("show proc"), Batch::reads);
-  if (!proc) co_return std::unexpected(proc.error().with_context("master CLI"));
-  const auto workers = parse_old_workers(proc->front());
-  if (workers.empty()) co_return sessions;
-  std::vector<std::string> reads;
-  for (const auto& worker : workers) reads.push_back(fmt::format("@!{} show stat {} 4 -1", worker.pid, m_backend));
-  auto answers = co_await send_exchange(m_master.get(), reads, Batch::reads);
-  if (!answers) co_return std::unexpected(answers.error().with_context("master CLI"));
   const std::unordered_set<std::string> wanted(names.begin(), names.end());
-  for (const auto& answer : *answers) {
-    // A worker that ended between the two reads has no sessions left.
-    if (answer.find("Can't find the target") != std::string::npos) continue;
-    auto stats = parse_show_stat(answer, m_backend);
-    if (!stats) co_return std::unexpected(in_context(stats.error()).with_context("an old worker"));
-    for (const auto& stat : *stats) {
-      if (wanted.contains(stat.name) && stat.sessions() > 0) sessions[stat.name] += stat.sessions();
+  // An old worker that is ending can answer `@!PID show stat` with nothing
+  // (seen under reloads during a drain). Never read as "no sessions" while
+  // `show proc` still lists it (terminate waits on those sessions): it is
+  // asked again, a round at a time, until it answers or is gone.
+  std::unordered_set<std::uint64_t> asked;  // empty: every old worker
+  for (int round = 0; round < k_silent_worker_rounds; ++round) {
+    if (round > 0) co_await m_clock.sleep_for(std::chrono::milliseconds(100));
+    // The master CLI refuses connections for a moment at every reload (about
+    // 140 ms measured): these reads are retried within the patience too.
+    auto proc = co_await send_exchange(m_master.get(), commands_of("show proc"), Batch::reads);
+    if (!proc) co_return std::unexpected(proc.error().with_context("master CLI"));
+    std::vector<std::uint64_t> pids;
+    for (const auto& worker : parse_old_workers(proc->front())) {
+      if (round == 0 || asked.contains(worker.pid)) pids.push_back(worker.pid);
     }
+    if (pids.empty()) co_return sessions;  // gone: no sessions left
+    std::vector<std::string> reads;
+    for (const auto pid : pids) reads.push_back(fmt::format("@!{} show stat {} 4 -1", pid, m_backend));
+    auto answers = co_await send_exchange(m_master.get(), reads, Batch::reads);
+    if (!answers) co_return std::unexpected(answers.error().with_context("master CLI"));
+    asked.clear();
+    for (std::size_t i = 0; i < answers->size() && i < pids.size(); ++i) {
+      const auto& answer = (*answers)[i];
+      // A worker that ended between the two reads has no sessions left.
+      if (answer.find("Can't find the target") != std::string::npos) continue;
+      if (answer.find_first_not_of(" \t\r\n") == std::string::npos) {
+        asked.insert(pids[i]);
+        continue;
+      }
+      auto stats = parse_show_stat(answer, m_backend);
+      if (!stats) co_return std::unexpected(in_context(stats.error()).with_context("an old worker"));
+      for (const auto& stat : *stats) {
+        if (wanted.contains(stat.name) && stat.sessions() > 0) sessions[stat.name] += stat.sessions();
+      }
+    }
+    if (asked.empty()) co_return sessions;
   }
-  co_return sessions;
+  std::vector<std::uint64_t> silent(asked.begin(), asked.end());
+  std::sort(silent.begin(), silent.end());
+  co_return fail(ErrorKind::refused,
+                 fmt::format("{}: master CLI: old worker(s) {} still listed by show proc but answered show stat with "
+                             "nothing {} times",
+                             m_name, fmt::join(silent, ", "), k_silent_worker_rounds));
 }
 
 }  // namespace lbctl::pools

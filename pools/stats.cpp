@@ -151,7 +151,7 @@ struct StatColumns {
 
 // Calls `row` with each line of `text` (without its "\r\n"), skipping empty ones.
 template <class Row>
-bool for_each_line(std::string_view text, Row&& row) {
+bool for_each_row(std::string_view text, Row&& row) {
   std::size_t pos = 0;
   while (pos < text.size()) {
     std::size_t nl = text.find('\n', pos);
@@ -176,7 +176,7 @@ Result<std::vector<ServerStat>> parse_show_stat(std::string_view text, std::stri
   servers.reserve(text.size() / 200);  // a row is longer than that: only capacity, never touched
   bool have_header = false;
   std::optional<Error> error;
-  for_each_line(text, [&](std::string_view line) {
+  for_each_row(text, [&](std::string_view line) {
     if (starts_with(line, "# ")) {
       split_csv(line.substr(2), fields, scratch);
       if (const auto missing = columns.find(fields); !missing.empty()) {
@@ -249,7 +249,7 @@ Result<BackendRow> parse_backend_row(std::string_view text, std::string_view bac
   scratch.reserve(text.size());  // split_csv's unquoted fields point into it: it must never move
   std::vector<std::string> header;
   std::optional<Result<BackendRow>> answer;
-  for_each_line(text, [&](std::string_view line) {
+  for_each_row(text, [&](std::string_view line) {
     if (starts_with(line, "# ")) {
       split_csv(line.substr(2), fields, scratch);
       header.assign(fields.begin(), fields.end());
@@ -278,7 +278,7 @@ Result<BackendRow> parse_backend_row(std::string_view text, std::string_view bac
 
 std::vector<std::pair<std::string, std::uint64_t>> parse_table_list(std::string_view text) {
   std::vector<std::pair<std::string, std::uint64_t>> tables;
-  for_each_line(text, [&](std::string_view line) {
+  for_each_row(text, [&](std::string_view line) {
     constexpr std::string_view k_head = "# table: ";
     if (!starts_with(line, k_head)) return true;
     line.remove_prefix(k_head.size());
@@ -296,7 +296,7 @@ Result<std::unordered_map<std::uint64_t, std::uint64_t>> parse_stick_entries(std
   if (auto error = answer_error(text)) return fail(ErrorKind::refused, *error);
   if (starts_with(text, "No such table")) return fail(ErrorKind::refused, "No such table");
   std::unordered_map<std::uint64_t, std::uint64_t> entries;
-  for_each_line(text, [&](std::string_view line) {
+  for_each_row(text, [&](std::string_view line) {
     if (starts_with(line, "#")) return true;
     constexpr std::string_view k_field = " server_id=";
     const auto at = line.find(k_field);
@@ -333,7 +333,7 @@ Result<std::vector<ServerAdmin>> parse_servers_state(std::string_view text, std:
     }
   };
   std::optional<Error> error;
-  for_each_line(text, [&](std::string_view line) {
+  for_each_row(text, [&](std::string_view line) {
     if (starts_with(line, "# ")) {
       split_spaces(line.substr(2));
       std::fill(std::begin(at), std::end(at), k_absent);

@@ -21,7 +21,7 @@ namespace lbctl::cli {
 
 namespace {
 
-struct HistoryArgs {
+struct MigrateHistoryArgs {
   std::string file;
   std::string through;
   std::string done;
@@ -33,7 +33,7 @@ struct HistoryArgs {
 };
 
 // Asks on a terminal; elsewhere --yes is needed.
-bool confirmed(const HistoryArgs& args, const MigrateOutput& out, const std::string& question) {
+bool confirmed(const MigrateHistoryArgs& args, const MigrateOutput& out, const std::string& question) {
   if (args.yes || (interactive() && !args.json && confirm(question))) return true;
   out.error(
       Error{ErrorKind::refused, std::string("nothing changed") + (interactive() && !args.json ? "" : " (give --yes)")},
@@ -42,7 +42,7 @@ bool confirmed(const HistoryArgs& args, const MigrateOutput& out, const std::str
 }
 
 // Runs `body` with the config's migrator; exit 2 when it has no migrations.
-int with_migrator(const HistoryArgs& args, const MigrateOutput& out,
+int with_migrator(const MigrateHistoryArgs& args, const MigrateOutput& out,
                   const std::function<int(db::PgMigrator&)>& body) {
   const Config config = load_config(args.file);
   if (!config.migrations)
@@ -52,7 +52,7 @@ int with_migrator(const HistoryArgs& args, const MigrateOutput& out,
   return body(migrator);
 }
 
-int baseline(const HistoryArgs& args, const MigrateOutput& out, db::PgMigrator& migrator) {
+int baseline(const MigrateHistoryArgs& args, const MigrateOutput& out, db::PgMigrator& migrator) {
   const std::string by = who_runs_this();
   auto files = migrator.baseline(args.through, true, by);
   if (!files) return out.error(files.error(), exit_code_for(files.error()));
@@ -115,7 +115,7 @@ std::string what_it_does(const db::RepairDone& r) {
   return label;
 }
 
-int repair(const HistoryArgs& args, const MigrateOutput& out, db::PgMigrator& migrator) {
+int repair(const MigrateHistoryArgs& args, const MigrateOutput& out, db::PgMigrator& migrator) {
   const auto action = !args.done.empty()   ? db::RepairAction::done
                       : !args.undo.empty() ? db::RepairAction::undo
                                            : db::RepairAction::accept;
@@ -140,7 +140,7 @@ int repair(const HistoryArgs& args, const MigrateOutput& out, db::PgMigrator& mi
 }
 
 // --yes ("<verb> without asking"), --dry-run ("<listing>; change nothing") and --json.
-void add_change_flags(CLI::App& command, HistoryArgs& args, const std::string& verb, const std::string& listing) {
+void add_change_flags(CLI::App& command, MigrateHistoryArgs& args, const std::string& verb, const std::string& listing) {
   command.add_flag("--yes,-y", args.yes, verb + " without asking (needed when not on a terminal)");
   command.add_flag("--dry-run", args.dry_run, listing + "; change nothing");
   command.add_flag("--json", args.json, "One JSON object per line");
@@ -149,7 +149,7 @@ void add_change_flags(CLI::App& command, HistoryArgs& args, const std::string& v
 }  // namespace
 
 void add_migrate_history_commands(CLI::App& migrate, Action& action) {
-  auto args = std::make_shared<HistoryArgs>();
+  auto args = std::make_shared<MigrateHistoryArgs>();
   auto* base = migrate.add_subcommand(
       "baseline", "Record the files up to VERSION as applied without running them (a database that has them)");
   base->add_option("-c,--config", args->file, "The config file (YAML)")->required();

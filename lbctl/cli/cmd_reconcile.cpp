@@ -27,7 +27,7 @@ struct ReconcileArgs {
   bool json = false;
 };
 
-asio::awaitable<FleetLook> look(Wiring& wiring) {
+asio::awaitable<FleetLook> look_recorded(Wiring& wiring) {
   auto records = wiring.journal().lb_records(wiring.config().service);
   if (!records) co_return co_await look_at_fleet(wiring.config(), wiring.fleet(), std::nullopt, records.error().message);
   co_return co_await look_at_fleet(wiring.config(), wiring.fleet(), *records, "");
@@ -77,7 +77,7 @@ int reconcile(const ReconcileArgs& args) {
     std::cerr << "lbctl: " << locked.error().message << "\n";
     return exit_code_for(locked.error());
   }
-  const auto before = run_to_end(io, look(wiring));
+  const auto before = run_to_end(io, look_recorded(wiring));
   nlohmann::json report = {{"service", config.service}, {"drift_before", before.all_drift()}};
   std::string unreachable;
   for (const auto& lb : before.lbs) {
@@ -112,7 +112,7 @@ int reconcile(const ReconcileArgs& args) {
     return k_exit_failed;
   }
   const auto failures = run_to_end(io, reconcile_all(wiring, before));
-  const auto after = run_to_end(io, look(wiring));
+  const auto after = run_to_end(io, look_recorded(wiring));
   if (failures.empty() && !after.any_drift()) {
     if (auto recorded = run_to_end(io, record_fleet(wiring.fleet(), wiring.journal(), config.service, 0)); !recorded) {
       std::cerr << "lbctl: warning: could not record the result: " << recorded.error().message << "\n";

@@ -20,7 +20,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-CutoverOutcome refused(const Error& error) { return CutoverOutcome{outcome_for(error.kind), 0, error.message}; }
+CutoverOutcome refused_request(const Error& error) { return CutoverOutcome{outcome_for(error.kind), 0, error.message}; }
 
 CutoverOutcome usage(std::int64_t id, std::string message) { return {Outcome::usage, id, std::move(message)}; }
 
@@ -44,7 +44,7 @@ struct Target {
 // `what`, or the outcome that says why there is none.
 std::expected<Target, CutoverOutcome> target(const Result<std::optional<db::Cutover>>& latest,
                                              const std::string& service, std::string_view what) {
-  if (!latest) return std::unexpected(refused(latest.error()));
+  if (!latest) return std::unexpected(refused_request(latest.error()));
   if (!*latest) return std::unexpected(usage(0, fmt::format("no cutover of service {} to {}", service, what)));
   Target t{**latest, {}, parse_step((*latest)->step).value_or(Step::preflight)};
   auto progress = read_progress(t.row.progress_json);
@@ -138,7 +138,7 @@ std::optional<CutoverOutcome> undo_refusal(const Target& t, std::int64_t now) {
 
 // How the holder's row reads while `lbctl promote` waits for it to act.
 std::optional<HolderEnd> promotion_seen(const Result<db::Cutover>& row) {
-  if (!row) return HolderEnd{refused(row.error())};
+  if (!row) return HolderEnd{refused_request(row.error())};
   const auto progress = read_progress(row->progress_json);
   if (progress && progress->promoted_at_ms != 0) {
     return HolderEnd{CutoverOutcome{Outcome::done, row->id,
@@ -182,7 +182,7 @@ asio::awaitable<CutoverOutcome> promote_cutover(CutoverDeps deps, FollowOptions 
   if (!found) co_return found.error();
   if (auto refusal = promote_refusal(*found, deps.config.service)) co_return *refusal;
   auto asked = co_await JournalCalls(deps).request_promote(deps.config.service, by);
-  if (!asked) co_return refused(asked.error());
+  if (!asked) co_return refused_request(asked.error());
   // Not pausing now: the request waits in the journal for the step (or the resume) that reads it.
   const auto status = found->row.status;
   if (status == db::CutoverStatus::interrupted || status == db::CutoverStatus::needs_operator ||
@@ -201,7 +201,7 @@ asio::awaitable<CutoverOutcome> undo_cutover(CutoverDeps deps, FollowOptions opt
   const auto& p = t.progress;
   if (auto refusal = undo_refusal(t, wall_ms(deps.clock))) co_return *refusal;
   if (t.step == Step::undo_window) {
-    if (auto asked = co_await journal.request_undo(deps.config.service, by); !asked) co_return refused(asked.error());
+    if (auto asked = co_await journal.request_undo(deps.config.service, by); !asked) co_return refused_request(asked.error());
   }
   std::optional<CutoverOutcome> result;
   if (row.status == db::CutoverStatus::running) result = co_await follow_rollback(deps, row, options);
@@ -253,7 +253,7 @@ CutoverOutcome record_request(db::Journal& journal, const std::string& service, 
   Result<std::int64_t> asked = what == Request::promote ? journal.request_promote(service, by)
                                : what == Request::undo  ? journal.request_undo(service, by)
                                                         : journal.request_abort(service);
-  if (!asked) return refused(asked.error());
+  if (!asked) return refused_request(asked.error());
   const std::string text = fmt::format("{} requested by {}", to_string(what), by);
   nlohmann::json detail = {{"text", text}, {"request", to_string(what)}, {"by", by}};
   // The request itself is journaled; this event says who asked (abort's column does not).

@@ -19,14 +19,14 @@ std::int64_t seconds_since(db::JournalTime t) {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - t).count();
 }
 
-std::string iso(db::JournalTime t) { return format_time(t, TimeFormat::iso_ms); }
+std::string iso_ms(db::JournalTime t) { return format_time(t, TimeFormat::iso_ms); }
 
 CutoverSummary summary_of(const db::Cutover& c) {
   CutoverSummary s{c.id, std::string(db::to_string(c.status)), c.step, seconds_since(c.step_started_at),
-                   iso(c.started_at), "", 0, c.host, c.pid, seconds_since(c.heartbeat_at), c.error, "", c.release, c.old_release};
-  if (c.finished_at) s.finished_at = iso(*c.finished_at);
+                   iso_ms(c.started_at), "", 0, c.host, c.pid, seconds_since(c.heartbeat_at), c.error, "", c.release, c.old_release};
+  if (c.finished_at) s.finished_at = iso_ms(*c.finished_at);
   s.duration_s = std::chrono::duration_cast<std::chrono::seconds>(duration_of(c)).count();
-  if (c.abort_requested_at) s.abort_requested_at = iso(*c.abort_requested_at);
+  if (c.abort_requested_at) s.abort_requested_at = iso_ms(*c.abort_requested_at);
   s.promotion = promotion_status(
       c, std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
   return s;
@@ -59,7 +59,7 @@ std::optional<LastEvent> last_event_of(const std::vector<db::Event>& events) {
   for (auto it = events.rbegin(); it != events.rend(); ++it) {
     auto detail = nlohmann::json::parse(it->detail_json, nullptr, false);
     if (detail.is_object() && detail.contains("text") && it->kind != drain) {
-      return LastEvent{iso(it->at), it->step, detail["text"].get<std::string>()};
+      return LastEvent{iso_ms(it->at), it->step, detail["text"].get<std::string>()};
     }
   }
   return std::nullopt;
@@ -80,7 +80,7 @@ void read_cutover(ServiceStatus& status, db::Journal& journal, const db::Cutover
       if (!detail.is_object()) break;
       status.analysis_text = detail.value("text", std::string());
       detail.erase("text");
-      detail["at"] = iso(it->at);
+      detail["at"] = iso_ms(it->at);
       status.analysis = detail;
       break;
     }

@@ -21,7 +21,7 @@ bool is_step_event(const std::string& kind) {
   return kind == "step_started" || kind == "step_done" || kind == "step_failed";
 }
 
-nlohmann::json event_json(const db::Event& e) {
+nlohmann::json page_event_json(const db::Event& e) {
   const auto detail = nlohmann::json::parse(e.detail_json, nullptr, false);
   std::string text;
   if (detail.is_object() && detail.contains("text") && detail["text"].is_string()) text = detail["text"].get<std::string>();
@@ -95,7 +95,7 @@ void ServiceLive::add_events(const std::vector<db::Event>& events) {
     if (e.cutover_id != m_series_of || e.id <= m_last_event_id) continue;
     m_last_event_id = e.id;
     if (is_step_event(e.kind)) m_step_events.push_back(e);
-    m_events.push_back(event_json(e));
+    m_events.push_back(page_event_json(e));
     while (m_events.size() > m_limits.events) m_events.pop_front();
   }
 }

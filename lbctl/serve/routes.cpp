@@ -40,7 +40,7 @@ Reply asset_reply(std::string_view name, unsigned status = 200) {
   return reply;
 }
 
-nlohmann::json event_json(const db::Event& e) {
+nlohmann::json api_event_json(const db::Event& e) {
   auto detail = nlohmann::json::parse(e.detail_json, nullptr, false);
   if (detail.is_discarded()) detail = nlohmann::json::object();
   return {{"id", e.id},     {"cutover_id", e.cutover_id}, {"at", format_time(e.at, TimeFormat::iso_ms)},
@@ -232,7 +232,7 @@ asio::awaitable<Reply> Router::events(const std::string& service, const Target& 
   auto list = nlohmann::json::array();
   std::int64_t last = since;
   for (const auto& e : *events) {
-    list.push_back(event_json(e));
+    list.push_back(api_event_json(e));
     last = std::max(last, e.id);
   }
   co_return json_reply(200, {{"cutover_id", cutover}, {"events", std::move(list)}, {"last_id", last}});

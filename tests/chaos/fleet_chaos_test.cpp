@@ -15,7 +15,7 @@ using namespace std::chrono_literals;
 using Strings = std::vector<std::string>;
 
 TEST_CASE("a backup sorry-server and a server excluded by name are left untouched: exit 0, 0 failed requests",
-          "[chaos][fleet]") {
+          "[chaos][fleet][both-haproxy]") {
   AppServerFixture sorry(AppServerOptions{.name = "sorry"});
   AppServerFixture pinned(AppServerOptions{.name = "pinned"});
   StackOptions options;
@@ -62,7 +62,7 @@ TEST_CASE("a backup sorry-server and a server excluded by name are left untouche
 
 TEST_CASE("LBs lbctl cannot change: static-rr, a hash without hash-type consistent, a socket below level admin, exit "
           "2 before any change, plan says the same",
-          "[chaos][fleet]") {
+          "[chaos][fleet][both-haproxy]") {
   const auto which = GENERATE(as<std::string>{}, "static-rr on lb1", "operator socket on lb2",
                               "balance source on lb2, asked of HAProxy", "balance source on lb2, read in the file");
   INFO(which);
@@ -109,7 +109,7 @@ TEST_CASE("LBs lbctl cannot change: static-rr, a hash without hash-type consiste
 }
 
 TEST_CASE("balance source with hash-type consistent: HAProxy takes the throwaway server, the cutover works",
-          "[chaos][fleet]") {
+          "[chaos][fleet][both-haproxy]") {
   StackOptions options;
   options.edit_lb_config = [](std::size_t, const std::string& generated) {
     std::string text = generated;

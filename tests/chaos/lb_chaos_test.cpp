@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "tests/e2e/stack.hpp"
+#include "tests/e2e/under_load.hpp"
 
 using namespace lbctl::test;
 using namespace std::chrono_literals;
@@ -18,19 +19,6 @@ using Strings = std::vector<std::string>;
 
 namespace {
 
-const Strings k_done_view{"lb1 v2-1 UP", "lb1 v2-2 UP", "lb2 v2-1 UP", "lb2 v2-2 UP"};
-const Strings k_original_view{"lb1 old-1 UP", "lb1 old-2 UP", "lb2 old-1 UP", "lb2 old-2 UP"};
-
-struct Failures {
-  long requests = 0;
-  long failed = 0;
-};
-
-Failures stop_load(Load& load) {
-  const auto result = load.stop();
-  INFO(result.text);
-  return {static_cast<long>(result.requests), static_cast<long>(result.non_2xx + result.socket_errors)};
-}
 
 long since_ms(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
@@ -48,7 +36,7 @@ void add_to_section(const Stack& stack, const std::string& section, const std::s
 }  // namespace
 
 TEST_CASE("one LB frozen by SIGSTOP for 10 s in attach or detach: exit 0 once thawed",
-          "[chaos][lb]") {
+          "[chaos][lb][both-haproxy]") {
   const auto where = GENERATE(as<std::string>{}, "attach: attach started", "detach: detach started");
   INFO("LB 2 frozen at " << where);
   Stack stack;
@@ -77,7 +65,7 @@ TEST_CASE("one LB frozen by SIGSTOP for 10 s in attach or detach: exit 0 once th
 }
 
 TEST_CASE("one LB killed and restarted from its persisted config mid-drain: exit 0, 0 failed requests on the other",
-          "[chaos][lb]") {
+          "[chaos][lb][both-haproxy]") {
   StackOptions options;
   options.persist = true;
   Stack stack(options);

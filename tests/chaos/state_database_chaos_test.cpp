@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/e2e/stack.hpp"
+#include "tests/e2e/under_load.hpp"
 
 using namespace lbctl::test;
 using namespace std::chrono_literals;
@@ -17,18 +18,6 @@ using Strings = std::vector<std::string>;
 
 namespace {
 
-const Strings k_done_view{"lb1 v2-1 UP", "lb1 v2-2 UP", "lb2 v2-1 UP", "lb2 v2-2 UP"};
-
-struct Failures {
-  long requests = 0;
-  long failed = 0;
-};
-
-Failures stop_load(Load& load) {
-  const auto result = load.stop();
-  INFO(result.text);
-  return {static_cast<long>(result.requests), static_cast<long>(result.non_2xx + result.socket_errors)};
-}
 
 }  // namespace
 

@@ -107,7 +107,7 @@ TEST_CASE("a healthy new pool passes every measurement and completes", "[e2e][an
   load.check();
 }
 
-TEST_CASE("LBs reloaded mid-analysis: no false verdict and exit 0", "[e2e][analysis]") {
+TEST_CASE("LBs reloaded mid-analysis: no false verdict and exit 0", "[e2e][analysis][both-haproxy]") {
   // A reload starts every counter again in the new worker.
   StackOptions options = healthy({k_error_ratio, k_response_time}, "12s");
   options.master_worker = true;

@@ -10,6 +10,7 @@
 #include <regex>
 #include <set>
 
+#include "tests/e2e/cookies.hpp"
 #include "tests/e2e/stack.hpp"
 
 using namespace lbctl::test;
@@ -18,7 +19,6 @@ using Strings = std::vector<std::string>;
 
 namespace {
 
-const Strings k_original_view{"lb1 old-1 UP", "lb1 old-2 UP", "lb2 old-1 UP", "lb2 old-2 UP"};
 
 // Each LB's backend inserts a cookie SRV naming the server; old-N has the
 // cookie old-N, as a hand-kept haproxy.cfg would.
@@ -37,21 +37,12 @@ StackOptions sticky_stack() {
   return options;
 }
 
-// The value of the SRV cookie a reply sets ("" when it sets none).
-std::string set_cookie(const HttpReply& reply) {
-  std::smatch m;
-  static const std::regex srv(R"(Set-Cookie: SRV=([^;\r\n]*))", std::regex::icase);
-  return std::regex_search(reply.headers, m, srv) ? m[1].str() : std::string();
-}
-
-// The server that answered ("v2-1 v2" -> "v2-1").
-std::string served_by(const HttpReply& reply) { return reply.body.substr(0, reply.body.find(' ')); }
 
 }  // namespace
 
 TEST_CASE("new_pool.cookie: on HAProxy 3.0 a new user sticks to one new server through both LBs, and an older "
           "HAProxy refuses it before any change",
-          "[e2e][cookie]") {
+          "[e2e][cookie][both-haproxy]") {
   Stack stack(sticky_stack());
   // The stack works as configured before lbctl does anything: old-1's cookie keeps a user on old-1.
   const auto first = http_get(stack.lb(0).frontend_port(), "/who");
@@ -97,7 +88,7 @@ TEST_CASE("new_pool.cookie: on HAProxy 3.0 a new user sticks to one new server t
   CHECK(servers_used == std::set<std::string>{"v2-1", "v2-2"});
 }
 
-TEST_CASE("plan and servers show each LB's HAProxy version", "[e2e][cookie]") {
+TEST_CASE("plan and servers show each LB's HAProxy version", "[e2e][cookie][both-haproxy]") {
   StackOptions options;
   options.migrations = false;
   Stack stack(options);

@@ -15,7 +15,6 @@ using Strings = std::vector<std::string>;
 
 namespace {
 
-const Strings k_done_view{"lb1 v2-1 UP", "lb1 v2-2 UP", "lb2 v2-1 UP", "lb2 v2-2 UP"};
 
 // "SERVER KIND" for each drift item of one LB in `servers --json`.
 Strings drift_of(const nlohmann::json& servers, const std::string& lb) {
@@ -29,7 +28,7 @@ Strings drift_of(const nlohmann::json& servers, const std::string& lb) {
 
 }  // namespace
 
-TEST_CASE("an LB reloaded behind lbctl's back shows drift, and reconcile --yes repairs it", "[e2e][drift]") {
+TEST_CASE("an LB reloaded behind lbctl's back shows drift, and reconcile --yes repairs it", "[e2e][drift][both-haproxy]") {
   StackOptions options;
   options.master_worker = true;
   options.migrations = false;
@@ -80,7 +79,7 @@ TEST_CASE("an LB reloaded behind lbctl's back shows drift, and reconcile --yes r
   CHECK(again.out.find("nothing to do") != std::string::npos);
 }
 
-TEST_CASE("a persisted file put back by hand is drift, reconcile rewrites it from what lbctl recorded", "[e2e][drift]") {
+TEST_CASE("a persisted file put back by hand is drift, reconcile rewrites it from what lbctl recorded", "[e2e][drift][both-haproxy]") {
   StackOptions options;
   options.persist = true;
   options.migrations = false;

@@ -14,7 +14,6 @@ using Strings = std::vector<std::string>;
 
 namespace {
 
-const Strings k_original_view{"lb1 old-1 UP", "lb1 old-2 UP", "lb2 old-1 UP", "lb2 old-2 UP"};
 const std::string k_data = std::string(LBCTL_SOURCE_DIR) + "/tests/data/";
 
 std::vector<nlohmann::json> json_lines(const std::string& text) {
@@ -29,7 +28,7 @@ std::vector<nlohmann::json> json_lines(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("a staged cutover whose new pool answers 500 rolls back at its first stage with the old pool UP", "[e2e][stages]") {
+TEST_CASE("a staged cutover whose new pool answers 500 rolls back at its first stage with the old pool UP", "[e2e][stages][both-haproxy]") {
   StackOptions options;
   options.new_server_args = {"--status", "500"};  // health file fine, every request 500
   options.migrations = false;

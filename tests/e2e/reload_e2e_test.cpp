@@ -27,8 +27,6 @@ using Names = std::set<std::string>;
 
 namespace {
 
-const Strings k_original_view{"lb1 old-1 UP", "lb1 old-2 UP", "lb2 old-1 UP", "lb2 old-2 UP"};
-const Strings k_done_view{"lb1 v2-1 UP", "lb1 v2-2 UP", "lb2 v2-1 UP", "lb2 v2-2 UP"};
 const std::string k_server_options = "check inter 200ms fall 2 rise 2";
 
 StackOptions reload_proof() {
@@ -213,7 +211,7 @@ std::string hand_kept_after_cutover(const std::string& original, HaproxyFixture&
 }  // namespace
 
 TEST_CASE("after a completed cutover, reloads and restarts keep the new pool UP and the old one never comes back",
-          "[e2e][reload]") {
+          "[e2e][reload][both-haproxy]") {
   Stack stack(reload_proof());
   const auto run = stack.lbctl({"cutover", "--yes"});
   INFO(run.out);
@@ -234,7 +232,7 @@ TEST_CASE("after a completed cutover, reloads and restarts keep the new pool UP 
 }
 
 TEST_CASE("after a rolled-back cutover the files are the originals and reloads and restarts keep the old pool",
-          "[e2e][reload]") {
+          "[e2e][reload][both-haproxy]") {
   const auto how = GENERATE(as<std::string>{}, "a new server fails its check", "lbctl abort during the drain");
   INFO("rolled back by " << how);
   StackOptions options = reload_proof();
@@ -273,7 +271,7 @@ TEST_CASE("after a rolled-back cutover the files are the originals and reloads a
 }
 
 TEST_CASE("a reload during the attach and one during the drain: exit 0, held requests end 200, 0 failed requests",
-          "[e2e][reload]") {
+          "[e2e][reload][both-haproxy]") {
   StackOptions options = reload_proof();
   options.migrations = false;  // the drain comes sooner
   Stack stack(options);
@@ -333,7 +331,7 @@ TEST_CASE("a reload during the attach and one during the drain: exit 0, held req
 }
 
 TEST_CASE("the maintenance page survives reloads and a restart while on, and stays off after them once off",
-          "[e2e][reload]") {
+          "[e2e][reload][both-haproxy]") {
   StackOptions options = reload_proof();
   options.maintenance = true;
   options.migrations = false;
@@ -368,7 +366,7 @@ TEST_CASE("the maintenance page survives reloads and a restart while on, and sta
 }
 
 TEST_CASE("a hand-kept file is byte for byte the original outside the backend's server lines after a cutover",
-          "[e2e][reload]") {
+          "[e2e][reload][both-haproxy]") {
   StackOptions options = reload_proof();
   options.migrations = false;
   options.edit_lb_config = [](std::size_t, const std::string& generated) { return hand_kept(generated); };
@@ -388,7 +386,7 @@ TEST_CASE("a hand-kept file is byte for byte the original outside the backend's 
 }
 
 TEST_CASE("a check that refuses the rewritten file rolls the cutover back with its output and keeps the file",
-          "[e2e][reload]") {
+          "[e2e][reload][both-haproxy]") {
   StackOptions options = reload_proof();
   options.migrations = false;
   options.edit_lb_config = [](std::size_t, const std::string& generated) { return hand_kept(generated); };
@@ -410,7 +408,7 @@ TEST_CASE("a check that refuses the rewritten file rolls the cutover back with i
 }
 
 TEST_CASE("a persist file lbctl cannot keep exactly is refused before anything changes: exit 2 naming file and line",
-          "[e2e][reload]") {
+          "[e2e][reload][both-haproxy]") {
   struct Hostile {
     std::string name;
     std::string appended;  // backend app is the file's last section
@@ -441,7 +439,7 @@ TEST_CASE("a persist file lbctl cannot keep exactly is refused before anything c
   CHECK_FALSE(stack.orders_has_column("total_cents"));
 }
 
-TEST_CASE("a check that fails on the file as it is stops the cutover before any change: exit 2", "[e2e][reload]") {
+TEST_CASE("a check that fails on the file as it is stops the cutover before any change: exit 2", "[e2e][reload][both-haproxy]") {
   Stack stack(reload_proof());
   // HAProxy 2.6 refuses a last line without LF ("Missing LF on last line"),
   // and so does the `haproxy -c` check, on the file before any change.
@@ -463,7 +461,7 @@ TEST_CASE("a check that fails on the file as it is stops the cutover before any 
 }
 
 TEST_CASE("a CRLF file keeps its CRLF and a file without a final newline still has none after a cutover",
-          "[e2e][reload]") {
+          "[e2e][reload][both-haproxy]") {
   const bool crlf = GENERATE(true, false);
   INFO((crlf ? "CRLF" : "no final newline"));
   StackOptions options = reload_proof();

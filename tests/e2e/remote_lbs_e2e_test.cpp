@@ -40,7 +40,7 @@ void replace_in_config(Stack& stack, const std::string& from, const std::string&
 
 TEST_CASE("lb1 over ssh and lb2 over mutual TLS: a cutover under wrk exits 0 with 0 failed requests, persisted, and "
           "both LBs reloaded after it still fail none",
-          "[e2e][remote][lab]") {
+          "[e2e][remote][lab][both-haproxy]") {
   Stack stack(remote());
   UnderLoad load(stack);
   const auto run = stack.lbctl({"cutover", "--yes"});
@@ -104,7 +104,7 @@ TEST_CASE("lb1 over ssh and lb2 over mutual TLS: a cutover under wrk exits 0 wit
 
 TEST_CASE("a wrong CA for lb2, an unknown host key or a missing socket for lb1: exit 2 at preflight naming the LB and "
           "the cause, nothing changed",
-          "[e2e][remote][lab]") {
+          "[e2e][remote][lab][both-haproxy]") {
   Stack stack(remote());
   const std::string config = read_file(stack.config_file());
   TempDir other;
@@ -141,7 +141,7 @@ TEST_CASE("a wrong CA for lb2, an unknown host key or a missing socket for lb1: 
 
 TEST_CASE("lb2's TLS port, from the deploy host: a client without lbctl's certificate, with another CN, or plain TCP "
           "is refused by HAProxy",
-          "[e2e][remote][lab]") {
+          "[e2e][remote][lab][both-haproxy]") {
   Stack stack(remote());
   const auto& certs = stack.certificates();
   const KeyPair someone = certs.client("someone", "someone-else");
@@ -168,7 +168,7 @@ TEST_CASE("lb2's TLS port, from the deploy host: a client without lbctl's certif
 
 TEST_CASE("lb1's ssh connection killed while lbctl attaches: the batch is re-ensured, never assumed done, exit 0, "
           "0 failed requests",
-          "[e2e][remote][lab]") {
+          "[e2e][remote][lab][both-haproxy]") {
   Stack stack(remote());
   UnderLoad load(stack);
   TempDir logs;

@@ -7,7 +7,10 @@
 
 #include "tests/support/catch.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -71,9 +74,9 @@ struct Served {
   std::uint16_t port = 0;
 };
 
-// serve every 500 ms for the stack's service and nineteen more, polled once with every LB up.
-Served serve_twenty(Stack& stack, const TempDir& dir) {
-  std::vector<std::string> args{"serve", "--listen", "127.0.0.1:0", "--interval", "500ms"};
+// serve every `interval` for the stack's service and nineteen more, polled once with every LB up.
+Served serve_twenty(Stack& stack, const TempDir& dir, std::string interval = "500ms") {
+  std::vector<std::string> args{"serve", "--listen", "127.0.0.1:0", "--interval", std::move(interval)};
   for (std::size_t i = 1; i < k_services; ++i) {
     args.push_back("-c");
     args.push_back(write_service(dir, stack, i).string());
@@ -90,7 +93,7 @@ Served serve_twenty(Stack& stack, const TempDir& dir) {
 }  // namespace
 
 TEST_CASE("serve with 20 services on 3 LBs at stats maxconn 10: a cutover beside it is never starved",
-          "[e2e][serve][fleet]") {
+          "[e2e][serve][fleet][both-haproxy]") {
   Stack stack(twenty_service_stack());
   TempDir dir;
   const auto serve = serve_twenty(stack, dir);
@@ -124,7 +127,9 @@ TEST_CASE("serve shows a stopped LB down within two intervals, with why, on the 
           "[e2e][serve][fleet]") {
   Stack stack(twenty_service_stack());
   TempDir dir;
-  const auto serve = serve_twenty(stack, dir);
+  // Polled every 1 s: at 500 ms, a loaded machine (two e2e tests at once)
+  // made one poll of twenty services late by more than the bound.
+  const auto serve = serve_twenty(stack, dir, "1s");
   const auto port = serve.port;
   std::optional<std::set<std::string>> down;
   ChromiumFixture page("http://127.0.0.1:" + std::to_string(port) + "/services/svc05");
@@ -132,10 +137,17 @@ TEST_CASE("serve shows a stopped LB down within two intervals, with why, on the 
 
   stack.lb(2).stop();
   const auto stopped = std::chrono::steady_clock::now();
-  REQUIRE(eventually([&] { return (down = shown_down(port)) && down->size() == k_services; }, 5s));
+  // A read in flight when lb3 stopped sees its connection cut (another
+  // reason); the next poll, an interval later, is refused.
+  const auto all_refused = [&] {
+    if (!(down = shown_down(port)) || down->size() != k_services) return false;
+    return std::all_of(down->begin(), down->end(), [](const std::string& lb) { return lb.ends_with("/lb3 (refused)"); });
+  };
+  const bool refused = eventually(all_refused, 8s);
   const auto seen_after = std::chrono::steady_clock::now() - stopped;
-  CHECK(seen_after <= 1100ms);  // two intervals of 500 ms (and a read of the page)
-  for (const auto& lb : *down) CHECK(lb.ends_with("/lb3 (refused)"));
+  INFO("shown down: " << (down ? fmt::format("{}", fmt::join(*down, ", ")) : std::string("(no answer)")));
+  REQUIRE(refused);
+  CHECK(seen_after <= 2300ms);  // two intervals of 1 s, and 300 ms for this test's own reads of the API
   const auto metrics = http_get(port, "/metrics").body;
   CHECK(metrics.find("lbctl_lb_down{service=\"svc05\",lb=\"lb3\",reason=\"refused\"} 1") != std::string::npos);
   CHECK(metrics.find("lbctl_lb_up{service=\"svc05\",lb=\"lb3\"} 0") != std::string::npos);
@@ -144,5 +156,5 @@ TEST_CASE("serve shows a stopped LB down within two intervals, with why, on the 
   CHECK(eventually([&] { return (shown = page.evaluate(probe).get<std::string>()).find("down (refused)") != std::string::npos; }, 10s));
   INFO(shown);
   WARN("lb3 shown down " << std::chrono::duration_cast<std::chrono::milliseconds>(seen_after).count()
-                         << " ms after it stopped (interval 500 ms): " << shown);
+                         << " ms after it stopped (interval 1 s): " << shown);
 }

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "tests/e2e/analysis_support.hpp"
+#include "tests/e2e/cookies.hpp"
 #include "tests/e2e/stack.hpp"
 
 using namespace lbctl::test;
@@ -57,13 +58,6 @@ bool haproxy_3_0_or_later() {
   return std::stoi(m[1].str()) >= 3;
 }
 
-std::string set_cookie(const HttpReply& reply) {
-  std::smatch m;
-  static const std::regex srv(R"(Set-Cookie: SRV=([^;\r\n]*))", std::regex::icase);
-  return std::regex_search(reply.headers, m, srv) ? m[1].str() : std::string();
-}
-
-std::string served_by(const HttpReply& reply) { return reply.body.substr(0, reply.body.find(' ')); }
 
 // "2026-12-07T01:40:00.123Z" (lbctl's event times, UTC).
 WallTime parse_time(const std::string& text) {
@@ -197,7 +191,7 @@ void new_users_stick(Stack& stack) {
 }  // namespace
 
 TEST_CASE("drain.idle: twenty sticky users keep their old server until idle, through both LBs, under wrk",
-          "[e2e][cookie][sticky]") {
+          "[e2e][cookie][sticky][both-haproxy]") {
   const bool dynamic = !haproxy_3_0_or_later();
   Stack stack(sticky_stack(dynamic, "drain:\n  method: health_file\n  poll: 250ms\n  timeout: 90s\n  idle: 3s\n"));
   auto users = land_users(stack);
@@ -254,7 +248,7 @@ TEST_CASE("drain.idle: twenty sticky users keep their old server until idle, thr
 }
 
 TEST_CASE("drain.idle with a short drain.timeout: the sticky users still active are counted, then moved",
-          "[e2e][cookie][sticky]") {
+          "[e2e][cookie][sticky][both-haproxy]") {
   const bool dynamic = !haproxy_3_0_or_later();
   Stack stack(sticky_stack(dynamic, "drain:\n  method: health_file\n  poll: 250ms\n  timeout: 6s\n  idle: 3s\n  "
                                     "on_timeout: force\n"));

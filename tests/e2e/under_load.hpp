@@ -1,7 +1,6 @@
 #pragma once
-// What the promotion and analysis end-to-end tests share: the fleet's views
-// before and after, and wrk through both LBs with the UP sampler for the
-// length of a test.
+// What the end-to-end and chaos tests share: wrk through both LBs with the UP
+// sampler for the length of a test, and a load's requests and failures.
 
 #include "tests/support/catch.hpp"
 
@@ -13,15 +12,24 @@
 
 namespace lbctl::test {
 
-inline const std::vector<std::string> k_original_view{"lb1 old-1 UP", "lb1 old-2 UP", "lb2 old-1 UP", "lb2 old-2 UP"};
-inline const std::vector<std::string> k_done_view{"lb1 v2-1 UP", "lb1 v2-2 UP", "lb2 v2-1 UP", "lb2 v2-2 UP"};
-
 // Every LB's servers, in name order (servers put back by a rollback may be
 // listed in another order than before).
 inline std::vector<std::string> sorted_view(Stack& stack) {
   auto view = stack.fleet_view();
   std::sort(view.begin(), view.end());
   return view;
+}
+
+// A load's requests and failed requests (non-2xx and socket errors).
+struct Failures {
+  long requests = 0;
+  long failed = 0;
+};
+
+inline Failures stop_load(Load& load) {
+  const auto result = load.stop();
+  INFO(result.text);
+  return {static_cast<long>(result.requests), static_cast<long>(result.non_2xx + result.socket_errors)};
 }
 
 // wrk through both LBs and the UP sampler, for the length of a test.

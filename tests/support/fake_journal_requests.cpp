@@ -8,7 +8,7 @@ namespace lbctl::test {
 
 namespace {
 
-std::unexpected<Error> no_cutover(std::int64_t id) {
+std::unexpected<Error> no_such_cutover(std::int64_t id) {
   return fail(ErrorKind::invalid, "no cutover " + std::to_string(id));
 }
 
@@ -27,7 +27,7 @@ Result<bool> FakeJournal::abort_requested(std::int64_t cutover_id) {
   calls.push_back("abort_requested " + std::to_string(cutover_id));
   if (auto e = injected("abort_requested")) return std::unexpected(*e);
   auto it = m_rows.find(cutover_id);
-  if (it == m_rows.end()) return no_cutover(cutover_id);
+  if (it == m_rows.end()) return no_such_cutover(cutover_id);
   return it->second.abort_requested_at.has_value();
 }
 
@@ -61,7 +61,7 @@ Result<db::Requests> FakeJournal::requests(std::int64_t cutover_id) {
   calls.push_back("requests " + std::to_string(cutover_id));
   if (auto e = injected("requests")) return std::unexpected(*e);
   auto it = m_rows.find(cutover_id);
-  if (it == m_rows.end()) return no_cutover(cutover_id);
+  if (it == m_rows.end()) return no_such_cutover(cutover_id);
   const db::Cutover& c = it->second;
   return db::Requests{c.abort_requested_at.has_value(), c.promote_requested_at.has_value(), c.promote_requested_by,
                       c.undo_requested_at.has_value(), c.undo_requested_by};

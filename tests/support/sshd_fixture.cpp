@@ -15,7 +15,7 @@ void keygen(const std::filesystem::path& file, const std::string& comment) {
   if (made.exit_code != 0) throw std::runtime_error("ssh-keygen failed: " + made.out);
 }
 
-std::string first_line(const std::filesystem::path& file) {
+std::string first_line_of(const std::filesystem::path& file) {
   std::string text = read_file(file);
   return text.substr(0, text.find('\n'));
 }
@@ -53,11 +53,11 @@ SshdFixture::SshdFixture(SshdOptions options) : m_options(std::move(options)) {
   keygen(dir / "host_key", "lbctl test host");
   keygen(dir / "id_ed25519", "lbctl test client");
   m_identity = dir / "id_ed25519";
-  std::string key_line = first_line(dir / "id_ed25519.pub");
+  std::string key_line = first_line_of(dir / "id_ed25519.pub");
   if (!m_options.key_options.empty()) key_line = m_options.key_options + " " + key_line;
   m_dir.write("authorized_keys", key_line + "\n");
   m_port = m_options.port != 0 ? m_options.port : free_port();
-  const std::string host_key_pub = first_line(dir / "host_key.pub");
+  const std::string host_key_pub = first_line_of(dir / "host_key.pub");
   const std::string host = m_port == 22 ? m_options.address : fmt::format("[{}]:{}", m_options.address, m_port);
   m_known_hosts = m_dir.write("known_hosts", host + " " + host_key_pub.substr(0, host_key_pub.rfind(' ')) + "\n");
   m_dir.write("sshd_config", fmt::format(R"(Port {}
@@ -119,7 +119,7 @@ std::string SshdFixture::url(const std::string& socket) const {
 std::filesystem::path SshdFixture::wrong_known_hosts() const {
   const auto other = m_dir.path() / "other_host_key";
   if (!std::filesystem::exists(other)) keygen(other, "some other host");
-  const std::string pub = first_line(other.string() + ".pub");
+  const std::string pub = first_line_of(other.string() + ".pub");
   return m_dir.write("wrong_known_hosts", fmt::format("[{}]:{} {}\n", m_options.address, m_port,
                                                       pub.substr(0, pub.rfind(' '))));
 }

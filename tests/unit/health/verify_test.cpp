@@ -27,7 +27,7 @@ CheckPolicy fast_policy() {
   return policy;
 }
 
-struct Rig {
+struct VerifyRig {
   test::Simulation sim;
   test::FakeProber prober{sim.clock};
 
@@ -53,7 +53,7 @@ std::vector<FakeReply> replies(std::initializer_list<FakeReply> list) { return l
 }  // namespace
 
 TEST_CASE("a server that passes rise rounds in a row is healthy, one round per interval", "[health][verify]") {
-  Rig rig;
+  VerifyRig rig;
   rig.prober.script("127.0.0.1:9001", k_path, FakeReply::ok("ok", 5ms));
   const Verdict verdict = rig.verify_one("127.0.0.1:9001", fast_policy());
   CHECK(verdict == Verdict{"web-1", "127.0.0.1:9001", true, 2, "healthy", 105ms});
@@ -62,7 +62,7 @@ TEST_CASE("a server that passes rise rounds in a row is healthy, one round per i
 }
 
 TEST_CASE("a failed round resets the passes, so rise passes must follow the last failure", "[health][verify]") {
-  Rig rig;
+  VerifyRig rig;
   rig.prober.script("127.0.0.1:9001", k_path,
                     replies({FakeReply::ok(), FakeReply::status_code(503), FakeReply::ok(), FakeReply::ok()}));
   const Verdict verdict = rig.verify_one("127.0.0.1:9001", fast_policy());
@@ -73,7 +73,7 @@ TEST_CASE("a failed round resets the passes, so rise passes must follow the last
 }
 
 TEST_CASE("with a database path, each round checks both paths and both must pass", "[health][verify]") {
-  Rig rig;
+  VerifyRig rig;
   rig.prober.script("127.0.0.1:9001", k_path, FakeReply::ok());
   rig.prober.script("127.0.0.1:9001", k_db,
                     replies({FakeReply::status_code(503), FakeReply::ok("db"), FakeReply::ok("db")}));
@@ -87,7 +87,7 @@ TEST_CASE("with a database path, each round checks both paths and both must pass
 }
 
 TEST_CASE("a failing database check keeps a server with a healthy app unhealthy and says why", "[health][verify]") {
-  Rig rig;
+  VerifyRig rig;
   rig.prober.script("127.0.0.1:9001", k_path, FakeReply::ok());
   rig.prober.script("127.0.0.1:9001", k_db, FakeReply::status_code(500, "no database"));
   CheckPolicy policy = fast_policy();
@@ -99,7 +99,7 @@ TEST_CASE("a failing database check keeps a server with a healthy app unhealthy 
 }
 
 TEST_CASE("a server still failing at the deadline is unhealthy with its last failure's reason", "[health][verify]") {
-  Rig rig;
+  VerifyRig rig;
   rig.prober.script("127.0.0.1:9001", k_path,
                     replies({FakeReply::refused(), FakeReply::status_code(404, "not found")}));
   CheckPolicy policy = fast_policy();
@@ -114,7 +114,7 @@ TEST_CASE("a server still failing at the deadline is unhealthy with its last fai
 }
 
 TEST_CASE("a server that started passing too late says how far it got and its last failure", "[health][verify]") {
-  Rig rig;
+  VerifyRig rig;
   rig.prober.script("127.0.0.1:9001", k_path, replies({FakeReply::ok("maintenance"), FakeReply::ok()}));
   CheckPolicy policy = fast_policy();
   policy.rise = 3;
@@ -126,7 +126,7 @@ TEST_CASE("a server that started passing too late says how far it got and its la
 }
 
 TEST_CASE("the deadline also bounds the last request's timeout", "[health][verify]") {
-  Rig rig;
+  VerifyRig rig;
   rig.prober.script("127.0.0.1:9001", k_path, FakeReply::hang());
   CheckPolicy policy = fast_policy();
   policy.deadline = 120ms;
@@ -140,7 +140,7 @@ TEST_CASE("the deadline also bounds the last request's timeout", "[health][verif
 }
 
 TEST_CASE("a deadline shorter than the timeout shortens the only wait and says so", "[health][verify]") {
-  Rig rig;
+  VerifyRig rig;
   rig.prober.script("127.0.0.1:9001", k_path, FakeReply::hang());
   CheckPolicy policy = fast_policy();
   policy.deadline = 30ms;
@@ -150,7 +150,7 @@ TEST_CASE("a deadline shorter than the timeout shortens the only wait and says s
 }
 
 TEST_CASE("should_stop ends the checks and the unfinished targets are stopped", "[health][verify]") {
-  Rig rig;
+  VerifyRig rig;
   rig.prober.script("127.0.0.1:9001", k_path, FakeReply::ok());
   rig.prober.script("127.0.0.1:9002", k_path, FakeReply::refused());
   CheckPolicy policy = fast_policy();
@@ -164,7 +164,7 @@ TEST_CASE("should_stop ends the checks and the unfinished targets are stopped", 
 }
 
 TEST_CASE("each target gets its own verdict and reason", "[health][verify]") {
-  Rig rig;
+  VerifyRig rig;
   rig.prober.script("127.0.0.1:9001", k_path, FakeReply::ok());
   rig.prober.script("127.0.0.1:9002", k_path, FakeReply::refused());
   rig.prober.script("127.0.0.1:9003", k_path, FakeReply::hang());
@@ -189,7 +189,7 @@ TEST_CASE("each target gets its own verdict and reason", "[health][verify]") {
 }
 
 TEST_CASE("many targets are checked concurrently: rise rounds of time, not the sum", "[health][verify]") {
-  Rig rig;
+  VerifyRig rig;
   std::vector<Target> targets;
   for (int i = 0; i < 200; ++i) {
     const std::string address = "127.0.0.1:" + std::to_string(10000 + i);
@@ -211,7 +211,7 @@ TEST_CASE("jitter delays rounds by at most its share of the interval, the same w
   policy.rise = 5;
   std::vector<std::chrono::milliseconds> first_run;
   for (int run = 0; run < 2; ++run) {
-    Rig rig;
+    VerifyRig rig;
     rig.prober.script("127.0.0.1:9001", k_path, FakeReply::ok());
     rig.verify_one("127.0.0.1:9001", policy);
     const auto times = rig.request_times();
@@ -226,7 +226,7 @@ TEST_CASE("jitter delays rounds by at most its share of the interval, the same w
 }
 
 TEST_CASE("no targets, no checks", "[health][verify]") {
-  Rig rig;
+  VerifyRig rig;
   CHECK(rig.verify({}, fast_policy()).empty());
   CHECK(rig.prober.requests().empty());
 }

@@ -25,7 +25,7 @@ std::string error_of(std::string_view text, std::string_view key, const std::opt
   return result.error().message;
 }
 
-const std::string k_map =
+const std::string k_map_file =
     "# host -> backend\n"
     "\n"
     "api.example.com\tapp_blue\n"
@@ -35,26 +35,26 @@ const std::string k_map =
 }  // namespace
 
 TEST_CASE("a map key that is absent is appended as `key value`", "[pools][haproxy_cfg]") {
-  CHECK(rewritten(k_map, "new.example.com", "app_green") == k_map + "new.example.com app_green\n");
+  CHECK(rewritten(k_map_file, "new.example.com", "app_green") == k_map_file + "new.example.com app_green\n");
   CHECK(rewritten("", "a", "b") == "a b\n");
 }
 
 TEST_CASE("a map key's line is replaced as `key value`, comments and blank lines kept", "[pools][haproxy_cfg]") {
-  CHECK(rewritten(k_map, "api.example.com", "app_green") ==
+  CHECK(rewritten(k_map_file, "api.example.com", "app_green") ==
         "# host -> backend\n\napi.example.com app_green\n"
         "www.example.com   app_blue   # not a comment: part of the value\n  old.example.com legacy\n");
-  CHECK(rewritten(k_map, "old.example.com", "app_green") ==
+  CHECK(rewritten(k_map_file, "old.example.com", "app_green") ==
         "# host -> backend\n\napi.example.com\tapp_blue\n"
         "www.example.com   app_blue   # not a comment: part of the value\nold.example.com app_green\n");
 }
 
 TEST_CASE("a map file that already says the value comes back byte-equal", "[pools][haproxy_cfg]") {
-  auto same = rewrite_map_key(k_map, "api.example.com", std::string("app_blue"));
+  auto same = rewrite_map_key(k_map_file, "api.example.com", std::string("app_blue"));
   REQUIRE(same.has_value());
-  CHECK(*same == k_map);
-  auto absent = rewrite_map_key(k_map, "nothing.example.com", std::nullopt);
+  CHECK(*same == k_map_file);
+  auto absent = rewrite_map_key(k_map_file, "nothing.example.com", std::nullopt);
   REQUIRE(absent.has_value());
-  CHECK(*absent == k_map);
+  CHECK(*absent == k_map_file);
 }
 
 TEST_CASE("later lines of a map key are removed when it is set", "[pools][haproxy_cfg]") {
@@ -91,20 +91,20 @@ TEST_CASE("a last line that ends in a lone CR keeps it when a line is added afte
 }
 
 TEST_CASE("map_file_value reads a map line as HAProxy does", "[pools][haproxy_cfg]") {
-  CHECK(map_file_value(k_map, "api.example.com") == "app_blue");
-  CHECK(map_file_value(k_map, "www.example.com") == "app_blue   # not a comment: part of the value");
-  CHECK(map_file_value(k_map, "old.example.com") == "legacy");
-  CHECK(map_file_value(k_map, "#") == std::nullopt);
-  CHECK(map_file_value(k_map, "host") == std::nullopt);
+  CHECK(map_file_value(k_map_file, "api.example.com") == "app_blue");
+  CHECK(map_file_value(k_map_file, "www.example.com") == "app_blue   # not a comment: part of the value");
+  CHECK(map_file_value(k_map_file, "old.example.com") == "legacy");
+  CHECK(map_file_value(k_map_file, "#") == std::nullopt);
+  CHECK(map_file_value(k_map_file, "host") == std::nullopt);
   CHECK(map_file_value("a 1\na 2\n", "a") == "1");
   CHECK(map_file_value("lonely\n", "lonely") == "");
 }
 
 TEST_CASE("a map key or value HAProxy would not read back is refused", "[pools][haproxy_cfg]") {
-  CHECK_THAT(error_of(k_map, "", std::string("x")), Contains("a map key is one word"));
-  CHECK_THAT(error_of(k_map, "a b", std::string("x")), Contains("a map key is one word"));
-  CHECK_THAT(error_of(k_map, "#a", std::string("x")), Contains("a map key is one word"));
-  CHECK(error_of(k_map, "a", std::string("x\nb y")) == "the value of map key `a` must be one line");
-  CHECK_THAT(error_of(k_map, "a", std::string(" x")), Contains("starts with a blank"));
+  CHECK_THAT(error_of(k_map_file, "", std::string("x")), Contains("a map key is one word"));
+  CHECK_THAT(error_of(k_map_file, "a b", std::string("x")), Contains("a map key is one word"));
+  CHECK_THAT(error_of(k_map_file, "#a", std::string("x")), Contains("a map key is one word"));
+  CHECK(error_of(k_map_file, "a", std::string("x\nb y")) == "the value of map key `a` must be one line");
+  CHECK_THAT(error_of(k_map_file, "a", std::string(" x")), Contains("starts with a blank"));
   CHECK(error_of(std::string("a 1\n") + '\0', "a", std::nullopt) == "line 2: a NUL byte");
 }

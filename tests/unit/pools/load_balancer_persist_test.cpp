@@ -27,14 +27,14 @@ const std::string k_cfg =
     "    balance roundrobin\n"
     "    server old-1 127.0.0.1:9001 check inter 1000ms rise 2 fall 2 cookie o1\n";
 
-struct Rig {
+struct PersistRig {
   test::Simulation sim;
   std::shared_ptr<test::FakeHaproxy> haproxy = std::make_shared<test::FakeHaproxy>("app", sim.clock);
   std::shared_ptr<test::FakeConfigStore> store = std::make_shared<test::FakeConfigStore>();
   LoadBalancer lb{"lb1", "app", haproxy, sim.clock};
   ServerOptions options = *parse_server_options("check inter 1s fall 2 rise 2", nullptr);
 
-  Rig() {
+  PersistRig() {
     haproxy->add_config_server("old-1", "127.0.0.1:9001");
     store->put("/etc/haproxy/haproxy.cfg", k_cfg);
     store->put("/etc/haproxy/maintenance.map", "# the maintenance page\n");
@@ -45,13 +45,13 @@ struct Rig {
   std::string file() const { return store->text("/etc/haproxy/haproxy.cfg"); }
 };
 
-const std::vector<NewServer> k_new{{"v2-1", "127.0.0.1:9101", 1001}};
+const std::vector<NewServer> k_new_servers{{"v2-1", "127.0.0.1:9101", 1001}};
 
 }  // namespace
 
 TEST_CASE("an added server is written with its id and options, and disabled while in MAINT", "[pools][persist]") {
-  Rig rig;
-  REQUIRE(rig.sim.run(rig.lb.ensure_added(k_new, rig.options)).has_value());
+  PersistRig rig;
+  REQUIRE(rig.sim.run(rig.lb.ensure_added(k_new_servers, rig.options)).has_value());
   CHECK(rig.file() == k_cfg + "    server v2-1 127.0.0.1:9101 id 1001 check inter 1s fall 2 rise 2 disabled\n");
   REQUIRE(rig.sim.run(rig.lb.ensure_health_enabled({"v2-1"})).has_value());
   REQUIRE(rig.sim.run(rig.lb.ensure_state({"v2-1"}, AdminTarget::ready)).has_value());
@@ -61,8 +61,8 @@ TEST_CASE("an added server is written with its id and options, and disabled whil
 
 TEST_CASE("a file changed by someone else since lbctl wrote it is read afresh, though lbctl asks the same",
           "[pools][persist]") {
-  Rig rig;
-  REQUIRE(rig.sim.run(rig.lb.ensure_added(k_new, rig.options)).has_value());
+  PersistRig rig;
+  REQUIRE(rig.sim.run(rig.lb.ensure_added(k_new_servers, rig.options)).has_value());
   REQUIRE(rig.sim.run(rig.lb.ensure_health_enabled({"v2-1"})).has_value());
   REQUIRE(rig.sim.run(rig.lb.ensure_state({"v2-1"}, AdminTarget::ready)).has_value());
   const std::string written = rig.file();
@@ -81,7 +81,7 @@ TEST_CASE("a file changed by someone else since lbctl wrote it is read afresh, t
 }
 
 TEST_CASE("an old server's own line keeps its text, only disabled and weight change", "[pools][persist]") {
-  Rig rig;
+  PersistRig rig;
   REQUIRE(rig.sim.run(rig.lb.ensure_weight({{"old-1", 5}})).has_value());
   CHECK(rig.file().find("    server old-1 127.0.0.1:9001 check inter 1000ms rise 2 fall 2 cookie o1 weight 5\n") !=
         std::string::npos);
@@ -96,7 +96,7 @@ TEST_CASE("an old server's own line keeps its text, only disabled and weight cha
 }
 
 TEST_CASE("an ensure that holds already writes nothing", "[pools][persist]") {
-  Rig rig;
+  PersistRig rig;
   REQUIRE(rig.sim.run(rig.lb.ensure_state({"old-1"}, AdminTarget::ready)).has_value());
   REQUIRE(rig.sim.run(rig.lb.ensure_weight({{"old-1", 1}})).has_value());
   CHECK(rig.store->writes().empty());
@@ -104,8 +104,8 @@ TEST_CASE("an ensure that holds already writes nothing", "[pools][persist]") {
 }
 
 TEST_CASE("a file the LB drifted from is written again by ensure_persisted", "[pools][persist]") {
-  Rig rig;
-  REQUIRE(rig.sim.run(rig.lb.ensure_added(k_new, rig.options)).has_value());
+  PersistRig rig;
+  REQUIRE(rig.sim.run(rig.lb.ensure_added(k_new_servers, rig.options)).has_value());
   rig.store->put("/etc/haproxy/haproxy.cfg", k_cfg);  // someone put the old file back
   auto wrote = rig.sim.run(rig.lb.ensure_persisted());
   REQUIRE(wrote.has_value());
@@ -114,9 +114,9 @@ TEST_CASE("a file the LB drifted from is written again by ensure_persisted", "[p
 }
 
 TEST_CASE("a file that cannot be written fails the batch and says the LB changed", "[pools][persist]") {
-  Rig rig;
+  PersistRig rig;
   rig.store->refuse_when("v2-1");
-  auto added = rig.sim.run(rig.lb.ensure_added(k_new, rig.options));
+  auto added = rig.sim.run(rig.lb.ensure_added(k_new_servers, rig.options));
   REQUIRE_FALSE(added.has_value());
   CHECK(added.error().kind == ErrorKind::refused);
   CHECK(added.error().message.find("the change was made on the LB, but persisting it failed") != std::string::npos);
@@ -125,7 +125,7 @@ TEST_CASE("a file that cannot be written fails the batch and says the LB changed
 }
 
 TEST_CASE("the maintenance map file follows the page on and off", "[pools][persist]") {
-  Rig rig;
+  PersistRig rig;
   const std::string map = "/etc/haproxy/maintenance.map";
   REQUIRE(rig.sim.run(rig.lb.ensure_map_value(map, "maintenance", "Upgrading, back at 12:30")).has_value());
   CHECK(rig.store->text(map) == "# the maintenance page\nmaintenance Upgrading, back at 12:30\n");
@@ -137,7 +137,7 @@ TEST_CASE("the maintenance map file follows the page on and off", "[pools][persi
 }
 
 TEST_CASE("a reload is noticed by the next read: another Pid", "[pools][reload]") {
-  Rig rig;
+  PersistRig rig;
   REQUIRE(rig.sim.run(rig.lb.stats()).has_value());
   CHECK(rig.lb.reloads_seen() == 0);
   rig.haproxy->reload(rig.file());
@@ -149,7 +149,7 @@ TEST_CASE("a reload is noticed by the next read: another Pid", "[pools][reload]"
 }
 
 TEST_CASE("an LB that does not answer is retried within its patience, then named", "[pools][reload]") {
-  Rig rig;
+  PersistRig rig;
   rig.lb.set_patience(5s);
   rig.haproxy->set_reachable(false);
   bool back = false;
@@ -176,7 +176,7 @@ TEST_CASE("an LB that does not answer is retried within its patience, then named
 }
 
 TEST_CASE("without patience an LB that does not answer fails at once", "[pools][reload]") {
-  Rig rig;
+  PersistRig rig;
   rig.haproxy->set_reachable(false);
   const auto before = rig.sim.clock.elapsed();
   auto failed = rig.sim.run(rig.lb.stats());

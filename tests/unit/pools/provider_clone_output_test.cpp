@@ -8,7 +8,7 @@ using Strings = std::vector<std::string>;
 
 namespace {
 
-bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool has_part(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 }  // namespace
 
@@ -34,16 +34,16 @@ TEST_CASE("clone output without a name is an error naming the line", "[pools][cl
   auto servers = parse_clone_output("{\"address\": \"127.0.0.21:8080\"}\n", Strings{"v2-1"});
   REQUIRE_FALSE(servers.has_value());
   CHECK(servers.error().kind == ErrorKind::invalid);
-  CHECK(has(servers.error().message, "line 1"));
-  CHECK(has(servers.error().message, "name"));
+  CHECK(has_part(servers.error().message, "line 1"));
+  CHECK(has_part(servers.error().message, "name"));
 }
 
 TEST_CASE("clone output with a bad address is an error naming the address", "[pools][clone_output]") {
   for (const std::string address : {"127.0.0.21", "127.0.0.21:0", "127.0.0.21:70000", "127.0.0.21:80;x", "a b:80"}) {
     auto servers = parse_clone_output("{\"name\": \"v2-1\", \"address\": \"" + address + "\"}", Strings{"v2-1"});
     REQUIRE_FALSE(servers.has_value());
-    CHECK(has(servers.error().message, "is not HOST:PORT"));
-    CHECK(has(servers.error().message, address));
+    CHECK(has_part(servers.error().message, "is not HOST:PORT"));
+    CHECK(has_part(servers.error().message, address));
   }
 }
 
@@ -52,34 +52,34 @@ TEST_CASE("a hostile name in clone output is refused and shown escaped", "[pools
                           "\"address\": \"127.0.0.21:8080\"}";
   auto servers = parse_clone_output(out, Strings{"v2-1"});
   REQUIRE_FALSE(servers.has_value());
-  CHECK(has(servers.error().message, "is not valid"));
+  CHECK(has_part(servers.error().message, "is not valid"));
   // The newline arrives escaped: the message stays one line.
-  CHECK_FALSE(has(servers.error().message, "\n"));
-  CHECK(has(servers.error().message, "\\n"));
+  CHECK_FALSE(has_part(servers.error().message, "\n"));
+  CHECK(has_part(servers.error().message, "\\n"));
 }
 
 TEST_CASE("clone output that is not JSON is an error quoting the line", "[pools][clone_output]") {
   auto servers = parse_clone_output("created v2-1 at 127.0.0.21\n", Strings{"v2-1"});
   REQUIRE_FALSE(servers.has_value());
-  CHECK(has(servers.error().message, "line 1: not JSON: \"created v2-1 at 127.0.0.21\""));
+  CHECK(has_part(servers.error().message, "line 1: not JSON: \"created v2-1 at 127.0.0.21\""));
 }
 
 TEST_CASE("clone output that is JSON but not an object is an error", "[pools][clone_output]") {
   auto servers = parse_clone_output("[\"v2-1\", \"127.0.0.21:8080\"]\n", Strings{"v2-1"});
   REQUIRE_FALSE(servers.has_value());
-  CHECK(has(servers.error().message, "expected an object"));
+  CHECK(has_part(servers.error().message, "expected an object"));
 }
 
 TEST_CASE("a requested name missing from clone output is an error naming it", "[pools][clone_output]") {
   auto servers = parse_clone_output("{\"name\": \"v2-1\", \"address\": \"127.0.0.21:8080\"}\n", Strings{"v2-1", "v2-2"});
   REQUIRE_FALSE(servers.has_value());
-  CHECK(has(servers.error().message, "no line for v2-2"));
+  CHECK(has_part(servers.error().message, "no line for v2-2"));
 }
 
 TEST_CASE("a server not asked for in clone output is an error", "[pools][clone_output]") {
   auto servers = parse_clone_output("{\"name\": \"v2-9\", \"address\": \"127.0.0.29:8080\"}\n", Strings{"v2-1"});
   REQUIRE_FALSE(servers.has_value());
-  CHECK(has(servers.error().message, "v2-9 was not asked for"));
+  CHECK(has_part(servers.error().message, "v2-9 was not asked for"));
 }
 
 TEST_CASE("a name given twice with two addresses is an error, with one address it is not", "[pools][clone_output]") {
@@ -87,7 +87,7 @@ TEST_CASE("a name given twice with two addresses is an error, with one address i
   CHECK(parse_clone_output(line1 + line1, Strings{"v2-1"}).has_value());
   auto servers = parse_clone_output(line1 + "{\"name\": \"v2-1\", \"address\": \"127.0.0.99:8080\"}\n", Strings{"v2-1"});
   REQUIRE_FALSE(servers.has_value());
-  CHECK(has(servers.error().message, "given twice"));
+  CHECK(has_part(servers.error().message, "given twice"));
 }
 
 TEST_CASE("a name or address that is not a string is an error", "[pools][clone_output]") {

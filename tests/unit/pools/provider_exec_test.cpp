@@ -50,7 +50,7 @@ ExecProviderOptions options() {
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-const Server k_old{"old-1", "127.0.0.11:8080"};
+const Server k_old_server{"old-1", "127.0.0.11:8080"};
 
 }  // namespace
 
@@ -59,7 +59,7 @@ TEST_CASE("exec clone runs once for the batch with its placeholders", "[pools][e
   ScriptedRunner runner;
   runner.answer(0, "{\"name\": \"v2-1\", \"address\": \"127.0.0.21:8080\"}\n{\"name\": \"v2-2\", \"address\": \"127.0.0.22:8080\"}\n");
   ExecProvider provider(options(), runner);
-  auto servers = sim.run(provider.clone(Strings{"v2-1", "v2-2"}, k_old));
+  auto servers = sim.run(provider.clone(Strings{"v2-1", "v2-2"}, k_old_server));
   REQUIRE(servers.has_value());
   CHECK(*servers == std::vector<Server>{{"v2-1", "127.0.0.21:8080"}, {"v2-2", "127.0.0.22:8080"}});
   REQUIRE(runner.runs.size() == 1);
@@ -75,7 +75,7 @@ TEST_CASE("exec clone with {name} in its argv runs once per server", "[pools][ex
   auto o = options();
   o.clone = {"/opt/clone-one", "{name}", "{template_address}", "{count}"};
   ExecProvider provider(o, runner);
-  auto servers = sim.run(provider.clone(Strings{"v2-1", "v2-2"}, k_old));
+  auto servers = sim.run(provider.clone(Strings{"v2-1", "v2-2"}, k_old_server));
   REQUIRE(servers.has_value());
   CHECK(servers->size() == 2);
   CHECK(runner.runs == std::vector<Strings>{{"/opt/clone-one", "v2-1", "127.0.0.11:8080", "1"},
@@ -86,7 +86,7 @@ TEST_CASE("exec clone of no names runs nothing", "[pools][exec]") {
   test::Simulation sim;
   ScriptedRunner runner;
   ExecProvider provider(options(), runner);
-  auto servers = sim.run(provider.clone(Strings{}, k_old));
+  auto servers = sim.run(provider.clone(Strings{}, k_old_server));
   REQUIRE(servers.has_value());
   CHECK(servers->empty());
   CHECK(runner.runs.empty());
@@ -106,7 +106,7 @@ TEST_CASE("a non-zero exit names the operation and program and shows stderr's ta
   ScriptedRunner runner;
   runner.answer(3, "", "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nquota exceeded\n");
   ExecProvider provider(options(), runner);
-  auto servers = sim.run(provider.clone(Strings{"v2-1"}, k_old));
+  auto servers = sim.run(provider.clone(Strings{"v2-1"}, k_old_server));
   REQUIRE_FALSE(servers.has_value());
   CHECK(servers.error().kind == ErrorKind::refused);
   CHECK(has(servers.error().message, "exec provider: clone command '/opt/clone' exited with 3; stderr: "));
@@ -119,7 +119,7 @@ TEST_CASE("a runner failure keeps its kind and gains the operation and program",
   ScriptedRunner runner;
   runner.answers.push_back(fail(ErrorKind::timeout, "'/opt/terminate' timed out after 7000 ms; stderr: waiting"));
   ExecProvider provider(options(), runner);
-  auto done = sim.run(provider.terminate(k_old));
+  auto done = sim.run(provider.terminate(k_old_server));
   REQUIRE_FALSE(done.has_value());
   CHECK(done.error().kind == ErrorKind::timeout);
   CHECK(has(done.error().message, "exec provider: terminate command '/opt/terminate': '/opt/terminate' timed out"));
@@ -130,7 +130,7 @@ TEST_CASE("bad JSON from clone names the command and shows stderr", "[pools][exe
   ScriptedRunner runner;
   runner.answer(0, "launched!\n", "warning: slow API\n");
   ExecProvider provider(options(), runner);
-  auto servers = sim.run(provider.clone(Strings{"v2-1"}, k_old));
+  auto servers = sim.run(provider.clone(Strings{"v2-1"}, k_old_server));
   REQUIRE_FALSE(servers.has_value());
   CHECK(servers.error().kind == ErrorKind::invalid);
   CHECK(has(servers.error().message, "clone command '/opt/clone' printed line 1: not JSON"));
@@ -142,8 +142,8 @@ TEST_CASE("server operations get name, address, host and port as placeholders", 
   ScriptedRunner runner;
   ExecProvider provider(options(), runner);
   REQUIRE(sim.run(provider.terminate(Server{"old-1", "[fd00::11]:8080"})).has_value());
-  REQUIRE(sim.run(provider.remove_health_file(k_old)).has_value());
-  REQUIRE(sim.run(provider.restore_health_file(k_old)).has_value());
+  REQUIRE(sim.run(provider.remove_health_file(k_old_server)).has_value());
+  REQUIRE(sim.run(provider.restore_health_file(k_old_server)).has_value());
   CHECK(runner.runs == std::vector<Strings>{{"/opt/terminate", "old-1", "[fd00::11]:8080", "fd00::11", "8080"},
                                             {"ssh", "127.0.0.11", "rm", "/srv/www/health-check.html"},
                                             {"ssh", "127.0.0.11", "touch", "/srv/www/health-check.html"}});
@@ -157,7 +157,7 @@ TEST_CASE("a hostile server name never reaches the user's program", "[pools][exe
   REQUIRE_FALSE(done.has_value());
   CHECK(done.error().kind == ErrorKind::invalid);
   CHECK(runner.runs.empty());
-  auto cloned = sim.run(provider.clone(Strings{"../v2-1"}, k_old));
+  auto cloned = sim.run(provider.clone(Strings{"../v2-1"}, k_old_server));
   REQUIRE_FALSE(cloned.has_value());
   CHECK(runner.runs.empty());
 }
@@ -193,12 +193,12 @@ TEST_CASE("health-file operations without commands say the drain method needs th
   o.remove_health_file.clear();
   o.restore_health_file.clear();
   ExecProvider provider(o, runner);
-  auto removed = sim.run(provider.remove_health_file(k_old));
+  auto removed = sim.run(provider.remove_health_file(k_old_server));
   REQUIRE_FALSE(removed.has_value());
   CHECK(removed.error().kind == ErrorKind::invalid);
   CHECK(has(removed.error().message, "no remove_health_file command"));
   CHECK(has(removed.error().message, "drain.method"));
-  CHECK_FALSE(sim.run(provider.restore_health_file(k_old)).has_value());
+  CHECK_FALSE(sim.run(provider.restore_health_file(k_old_server)).has_value());
   CHECK(runner.runs.empty());
 }
 
@@ -208,10 +208,10 @@ TEST_CASE("static clone returns the listed servers for the names asked", "[pools
   StaticProviderOptions o;
   o.servers = {{"v2-1", "127.0.0.1:8201"}, {"v2-2", "127.0.0.1:8202"}, {"v2-3", "127.0.0.1:8203"}};
   StaticProvider provider(o, runner);
-  auto servers = sim.run(provider.clone(Strings{"v2-3", "v2-1"}, k_old));
+  auto servers = sim.run(provider.clone(Strings{"v2-3", "v2-1"}, k_old_server));
   REQUIRE(servers.has_value());
   CHECK(*servers == std::vector<Server>{{"v2-3", "127.0.0.1:8203"}, {"v2-1", "127.0.0.1:8201"}});
-  auto missing = sim.run(provider.clone(Strings{"v2-1", "v2-9"}, k_old));
+  auto missing = sim.run(provider.clone(Strings{"v2-1", "v2-9"}, k_old_server));
   REQUIRE_FALSE(missing.has_value());
   CHECK(has(missing.error().message, "\"v2-9\" is not among provider.servers"));
   CHECK(runner.runs.empty());
@@ -221,9 +221,9 @@ TEST_CASE("static operations without commands do nothing and succeed", "[pools][
   test::Simulation sim;
   ScriptedRunner runner;
   StaticProvider provider(StaticProviderOptions{}, runner);
-  CHECK(sim.run(provider.terminate(k_old)).has_value());
-  CHECK(sim.run(provider.remove_health_file(k_old)).has_value());
-  CHECK(sim.run(provider.restore_health_file(k_old)).has_value());
+  CHECK(sim.run(provider.terminate(k_old_server)).has_value());
+  CHECK(sim.run(provider.remove_health_file(k_old_server)).has_value());
+  CHECK(sim.run(provider.restore_health_file(k_old_server)).has_value());
   CHECK(sim.run(provider.freeze_scaling()).has_value());
   CHECK(sim.run(provider.unfreeze_scaling()).has_value());
   CHECK(runner.runs.empty());
@@ -237,8 +237,8 @@ TEST_CASE("static operations with commands run them and report their failures", 
   StaticProvider provider(o, runner);
   runner.answer(0, "");
   runner.answer(2, "", "permission denied\n");
-  CHECK(sim.run(provider.terminate(k_old)).has_value());
-  auto removed = sim.run(provider.remove_health_file(k_old));
+  CHECK(sim.run(provider.terminate(k_old_server)).has_value());
+  auto removed = sim.run(provider.remove_health_file(k_old_server));
   REQUIRE_FALSE(removed.has_value());
   CHECK(has(removed.error().message, "remove_health_file command 'ssh' exited with 2; stderr: permission denied"));
   CHECK(runner.runs.size() == 2);

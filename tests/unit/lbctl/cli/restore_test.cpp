@@ -17,7 +17,7 @@ using Strings = std::vector<std::string>;
 
 namespace {
 
-const std::string k_map = "/etc/haproxy/maintenance.map";
+const std::string k_restore_map = "/etc/haproxy/maintenance.map";
 const std::string k_backup = "/var/backups/lbctl/shop-1.dump";
 
 // Records what was asked; answers as told; `during_restore` looks at the
@@ -60,11 +60,11 @@ struct RestoreRig {
 
   RestoreRig() {
     config.service = "shop";
-    config.maintenance = MaintenanceConfig{k_map, "Restoring the database", std::nullopt};
+    config.maintenance = MaintenanceConfig{k_restore_map, "Restoring the database", std::nullopt};
     std::vector<std::unique_ptr<pools::LoadBalancer>> lbs;
     for (int i = 1; i <= 2; ++i) {
       auto haproxy = std::make_shared<FakeHaproxy>("app", sim.clock);
-      haproxy->add_map_file(k_map);
+      haproxy->add_map_file(k_restore_map);
       lbs.push_back(std::make_unique<pools::LoadBalancer>("lb" + std::to_string(i), "app", haproxy, sim.clock));
       haproxies.push_back(haproxy);
     }
@@ -83,7 +83,7 @@ struct RestoreRig {
 
   bool page_on_everywhere() {
     return std::all_of(haproxies.begin(), haproxies.end(),
-                       [](const auto& h) { return h->map_entries(k_map).contains("maintenance"); });
+                       [](const auto& h) { return h->map_entries(k_restore_map).contains("maintenance"); });
   }
 
   RestoreOutcome prepare_and_run() {
@@ -135,13 +135,13 @@ TEST_CASE("a failed restore turns the page off again and is journaled failed", "
 
 TEST_CASE("a page an operator turned on stays on after a failed restore", "[lbctl][restore]") {
   RestoreRig rig;
-  for (auto& h : rig.haproxies) h->reload_map(k_map, "maintenance Upgrading\n");
+  for (auto& h : rig.haproxies) h->reload_map(k_restore_map, "maintenance Upgrading\n");
   rig.database.restore_error = Error{ErrorKind::refused, "boom"};
   const auto outcome = rig.prepare_and_run();
   CHECK(outcome.exit_code == k_exit_failed);
   CHECK(outcome.page_was_on);
   CHECK(rig.page_on_everywhere());
-  CHECK(rig.haproxies[0]->map_entries(k_map).at("maintenance") == "Upgrading");
+  CHECK(rig.haproxies[0]->map_entries(k_restore_map).at("maintenance") == "Upgrading");
 }
 
 TEST_CASE("a connection lost mid-restore leaves the page on and needs an operator", "[lbctl][restore]") {

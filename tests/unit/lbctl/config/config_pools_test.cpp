@@ -9,7 +9,7 @@ using namespace lbctl::test;
 namespace {
 
 // The load balancers given start on line 6.
-std::string with_lbs(const std::string& lbs) { return k_config_head + k_static_provider + lbs; }
+std::string with_pool_lbs(const std::string& lbs) { return k_config_head + k_static_provider + lbs; }
 
 // The provider given starts on line 5.
 std::string with_provider(const std::string& provider) { return k_config_head + k_one_lb + provider; }
@@ -22,95 +22,95 @@ const std::string k_local_keys = R"(  command: ["python3", "-m", "http.server", 
 }  // namespace
 
 TEST_CASE("an empty load_balancers list is refused", "[config]") {
-  CHECK(config_error(with_lbs("load_balancers: []\n")) ==
+  CHECK(config_error(with_pool_lbs("load_balancers: []\n")) ==
         "shop.yaml:6:17: load_balancers: no load balancers; expected at least one {name, runtime_api, backend}");
 }
 
 TEST_CASE("load_balancers given as a map is a type error", "[config]") {
-  CHECK(config_error(with_lbs("load_balancers:\n  lb1: {backend: app}\n")) ==
+  CHECK(config_error(with_pool_lbs("load_balancers:\n  lb1: {backend: app}\n")) ==
         "shop.yaml:7:3: load_balancers: expected a list, got a map");
 }
 
 TEST_CASE("a load balancer name outside [A-Za-z0-9._-] is refused", "[config]") {
-  CHECK(config_error(with_lbs("load_balancers:\n  - {name: \"lb 1\", runtime_api: \"unix:/s\", backend: app}\n")) ==
+  CHECK(config_error(with_pool_lbs("load_balancers:\n  - {name: \"lb 1\", runtime_api: \"unix:/s\", backend: app}\n")) ==
         "shop.yaml:7:12: load_balancers[0].name: \"lb 1\" is not a valid name; expected 1-64 characters from "
         "[A-Za-z0-9._-]");
 }
 
 TEST_CASE("a backend name that would smuggle a second runtime API command is refused", "[config]") {
-  CHECK(config_error(with_lbs("load_balancers:\n  - name: lb1\n    runtime_api: unix:/s\n    backend: \"app;shutdown "
+  CHECK(config_error(with_pool_lbs("load_balancers:\n  - name: lb1\n    runtime_api: unix:/s\n    backend: \"app;shutdown "
                               "sessions server app/x\"\n")) ==
         "shop.yaml:9:14: load_balancers[0].backend: \"app;shutdown sessions server app/x\" is not a valid name; "
         "expected 1-64 characters from [A-Za-z0-9._-]");
 }
 
 TEST_CASE("a name that starts with a dash is refused, as it would read as an option in argv", "[config][security]") {
-  CHECK(config_error(with_lbs("load_balancers:\n  - {name: \"-oProxyCommand\", runtime_api: \"unix:/s\", backend: app}\n")) ==
+  CHECK(config_error(with_pool_lbs("load_balancers:\n  - {name: \"-oProxyCommand\", runtime_api: \"unix:/s\", backend: app}\n")) ==
         "shop.yaml:7:12: load_balancers[0].name: \"-oProxyCommand\" is not a valid name; expected 1-64 characters from "
         "[A-Za-z0-9._-], the first not '-'");
 }
 
 TEST_CASE("a name longer than 64 characters is refused", "[config]") {
   const std::string long_name(65, 'b');
-  CHECK(config_error(with_lbs("load_balancers:\n  - {name: lb1, runtime_api: \"unix:/s\", backend: " + long_name +
+  CHECK(config_error(with_pool_lbs("load_balancers:\n  - {name: lb1, runtime_api: \"unix:/s\", backend: " + long_name +
                               "}\n")) ==
         "shop.yaml:7:50: load_balancers[0].backend: \"" + long_name.substr(0, 60) +
             "...\" is not a valid name; expected 1-64 characters from [A-Za-z0-9._-]");
 }
 
 TEST_CASE("a runtime_api of no known kind is refused", "[config]") {
-  CHECK(config_error(with_lbs("load_balancers:\n  - {name: lb1, runtime_api: \"http://lb1:9999\", backend: app}\n")) ==
+  CHECK(config_error(with_pool_lbs("load_balancers:\n  - {name: lb1, runtime_api: \"http://lb1:9999\", backend: app}\n")) ==
         "shop.yaml:7:30: load_balancers[0].runtime_api: \"http://lb1:9999\" is none of unix:PATH, tcp:HOST:PORT, ssh://[USER@]HOST[:PORT]/PATH or tls://HOST:PORT");
 }
 
 TEST_CASE("a tcp runtime_api with a port above 65535 is refused", "[config]") {
-  CHECK(config_error(with_lbs("load_balancers:\n  - {name: lb1, runtime_api: \"tcp:127.0.0.1:65536\", backend: app}\n")) ==
+  CHECK(config_error(with_pool_lbs("load_balancers:\n  - {name: lb1, runtime_api: \"tcp:127.0.0.1:65536\", backend: app}\n")) ==
         "shop.yaml:7:30: load_balancers[0].runtime_api: \"tcp:127.0.0.1:65536\" is not tcp:HOST:PORT (the address "
         "has a bad port; expected HOST:PORT with a port 1-65535)");
 }
 
 TEST_CASE("a tcp runtime_api without a port is refused", "[config]") {
-  CHECK(config_error(with_lbs("load_balancers:\n  - {name: lb1, runtime_api: \"tcp:127.0.0.1\", backend: app}\n")) ==
+  CHECK(config_error(with_pool_lbs("load_balancers:\n  - {name: lb1, runtime_api: \"tcp:127.0.0.1\", backend: app}\n")) ==
         "shop.yaml:7:30: load_balancers[0].runtime_api: \"tcp:127.0.0.1\" is not tcp:HOST:PORT (the address has no "
         "port; expected HOST:PORT)");
 }
 
 TEST_CASE("a unix runtime_api without a path is refused", "[config]") {
-  CHECK(config_error(with_lbs("load_balancers:\n  - {name: lb1, runtime_api: \"unix:\", backend: app}\n")) ==
+  CHECK(config_error(with_pool_lbs("load_balancers:\n  - {name: lb1, runtime_api: \"unix:\", backend: app}\n")) ==
         "shop.yaml:7:30: load_balancers[0].runtime_api: \"unix:\" has no usable socket path; expected unix:PATH");
 }
 
 TEST_CASE("a unix socket path longer than a unix socket allows is refused", "[config]") {
   const std::string path = "/run/" + std::string(110, 's') + ".sock";
   const std::string message =
-      config_error(with_lbs("load_balancers:\n  - {name: lb1, runtime_api: \"unix:" + path + "\", backend: app}\n"));
+      config_error(with_pool_lbs("load_balancers:\n  - {name: lb1, runtime_api: \"unix:" + path + "\", backend: app}\n"));
   CHECK(message.starts_with("shop.yaml:7:30: load_balancers[0].runtime_api: the socket path is 120 bytes once "
                             "resolved ("));
   CHECK(message.ends_with("), more than the 107 a unix socket allows"));
 }
 
 TEST_CASE("two load balancers with the same name are refused", "[config]") {
-  CHECK(config_error(with_lbs("load_balancers:\n  - {name: lb1, runtime_api: \"tcp:127.0.0.1:9001\", backend: app}\n"
+  CHECK(config_error(with_pool_lbs("load_balancers:\n  - {name: lb1, runtime_api: \"tcp:127.0.0.1:9001\", backend: app}\n"
                               "  - {name: lb1, runtime_api: \"tcp:127.0.0.1:9002\", backend: app}\n")) ==
         "shop.yaml:8:12: load_balancers[1].name: \"lb1\" is already the name of load_balancers[0]; every load "
         "balancer needs its own name");
 }
 
 TEST_CASE("two entries for the same socket and backend are refused", "[config]") {
-  CHECK(config_error(with_lbs("load_balancers:\n  - {name: lb1, runtime_api: \"tcp:127.0.0.1:9001\", backend: app}\n"
+  CHECK(config_error(with_pool_lbs("load_balancers:\n  - {name: lb1, runtime_api: \"tcp:127.0.0.1:9001\", backend: app}\n"
                               "  - {name: lb2, runtime_api: \"tcp:127.0.0.1:9001\", backend: app}\n")) ==
         "shop.yaml:8:30: load_balancers[1].runtime_api: load_balancers[0] has the same runtime_api and backend; each "
         "entry must be a different load balancer");
 }
 
 TEST_CASE("an unknown key in a load balancer is named with its index", "[config]") {
-  CHECK(config_error(with_lbs("load_balancers:\n  - name: lb1\n    runtime-api: unix:/s\n    backend: app\n")) ==
+  CHECK(config_error(with_pool_lbs("load_balancers:\n  - name: lb1\n    runtime-api: unix:/s\n    backend: app\n")) ==
         "shop.yaml:8:5: load_balancers[0].runtime-api: unknown key; did you mean runtime_api? (expected one of: "
         "name, runtime_api, master_api, backend, timeout, unreachable_timeout, persist, ssh, tls, insecure_tcp)");
 }
 
 TEST_CASE("a load balancer without a backend is reported at its entry", "[config]") {
-  CHECK(config_error(with_lbs("load_balancers:\n  - name: lb1\n    runtime_api: unix:/s\n")) ==
+  CHECK(config_error(with_pool_lbs("load_balancers:\n  - name: lb1\n    runtime_api: unix:/s\n")) ==
         "shop.yaml:7:5: load_balancers[0].backend: missing; expected the HAProxy backend that holds the servers");
 }
 

@@ -18,15 +18,15 @@ std::string with_lb(const std::string& body) {
   return k_config_head + "load_balancers:\n  - name: lb1\n    backend: app\n" + body + k_static_provider;
 }
 
-Config load(const std::string& body) { return parse_config(with_lb(body), "/etc/lbctl/shop.yaml"); }
+Config load_transport(const std::string& body) { return parse_config(with_lb(body), "/etc/lbctl/shop.yaml"); }
 
-std::string error_of(const std::string& body) { return config_error(with_lb(body)); }
+std::string transport_error_of(const std::string& body) { return config_error(with_lb(body)); }
 
 }  // namespace
 
 TEST_CASE("an ssh:// runtime API and master CLI load with the LB's ssh block, paths against the config's folder",
           "[config]") {
-  const Config config = load(R"(    runtime_api: ssh://lbctl@lb1.example.com:2222/run/haproxy/admin.sock
+  const Config config = load_transport(R"(    runtime_api: ssh://lbctl@lb1.example.com:2222/run/haproxy/admin.sock
     master_api: ssh://lbctl@lb1.example.com/run/haproxy/master.sock
     ssh: {identity_file: id_ed25519, known_hosts: /etc/lbctl/known_hosts}
 )");
@@ -49,7 +49,7 @@ TEST_CASE("an ssh:// runtime API and master CLI load with the LB's ssh block, pa
 
 TEST_CASE("ssh:// takes no user (ssh's default), an IPv6 host in brackets, and a command of the config's own",
           "[config]") {
-  const Config config = load(R"(    runtime_api: "ssh://[fd00::7]:22/run/haproxy/admin.sock"
+  const Config config = load_transport(R"(    runtime_api: "ssh://[fd00::7]:22/run/haproxy/admin.sock"
     ssh:
       known_hosts: /etc/lbctl/known_hosts
       command: [nc, -U, "{socket}"]
@@ -64,7 +64,7 @@ TEST_CASE("ssh:// takes no user (ssh's default), an IPv6 host in brackets, and a
 }
 
 TEST_CASE("a tls:// runtime API loads with its tls block", "[config]") {
-  const Config config = load(R"(    runtime_api: tls://lb2.example.com:9443
+  const Config config = load_transport(R"(    runtime_api: tls://lb2.example.com:9443
     tls: {ca_file: /etc/lbctl/ca.crt, cert_file: lbctl.crt, key_file: lbctl.key, server_name: lb2.example.com}
 )");
   const auto& api = config.load_balancers.at(0).runtime_api;
@@ -81,54 +81,54 @@ TEST_CASE("a tls:// runtime API loads with its tls block", "[config]") {
 TEST_CASE("tcp: to loopback needs nothing more, to another host only with insecure_tcp", "[config]") {
   for (const char* host : {"127.0.0.1", "127.0.3.9", "localhost", "[::1]"}) {
     CAPTURE(host);
-    CHECK(load(fmt::format("    runtime_api: \"tcp:{}:9999\"\n", host)).load_balancers.at(0).runtime_api.is_loopback());
+    CHECK(load_transport(fmt::format("    runtime_api: \"tcp:{}:9999\"\n", host)).load_balancers.at(0).runtime_api.is_loopback());
   }
-  const std::string refused = error_of("    runtime_api: tcp:10.0.0.7:9999\n");
+  const std::string refused = transport_error_of("    runtime_api: tcp:10.0.0.7:9999\n");
   CHECK_THAT(refused, Catch::Contains("shop.yaml:6:18: load_balancers[0].runtime_api: is tcp: to \"10.0.0.7\", which "
                                       "is not this host"));
   CHECK_THAT(refused, Catch::Contains("ssh://USER@HOST/PATH"));
   CHECK_THAT(refused, Catch::Contains("tls://HOST:PORT"));
   CHECK_THAT(refused, Catch::Contains("insecure_tcp: true"));
   // A look-alike of loopback is not loopback.
-  CHECK_THAT(error_of("    runtime_api: tcp:127.0.0.1.example.com:9999\n"), Catch::Contains("which is not this host"));
-  CHECK_THAT(error_of("    runtime_api: unix:/run/a.sock\n    master_api: tcp:10.0.0.7:9998\n"),
+  CHECK_THAT(transport_error_of("    runtime_api: tcp:127.0.0.1.example.com:9999\n"), Catch::Contains("which is not this host"));
+  CHECK_THAT(transport_error_of("    runtime_api: unix:/run/a.sock\n    master_api: tcp:10.0.0.7:9998\n"),
              Catch::Contains("master_api: is tcp: to \"10.0.0.7\""));
-  const Config config = load("    runtime_api: tcp:10.0.0.7:9999\n    insecure_tcp: true\n");
+  const Config config = load_transport("    runtime_api: tcp:10.0.0.7:9999\n    insecure_tcp: true\n");
   CHECK(config.load_balancers.at(0).insecure_tcp);
   CHECK(config.load_balancers.at(0).runtime_api.to_string() == "tcp:10.0.0.7:9999");
 }
 
 TEST_CASE("transport mistakes are refused where they are written", "[config]") {
   using Catch::Contains;
-  CHECK_THAT(error_of("    runtime_api: ssh://lbctl@lb1/run/haproxy/admin.sock\n"),
+  CHECK_THAT(transport_error_of("    runtime_api: ssh://lbctl@lb1/run/haproxy/admin.sock\n"),
              Contains("runtime_api: is ssh://, but this load balancer has no ssh: {known_hosts, identity_file}"));
-  CHECK_THAT(error_of("    runtime_api: ssh://lbctl@lb1/run/admin.sock\n    ssh: {identity_file: /k}\n"),
+  CHECK_THAT(transport_error_of("    runtime_api: ssh://lbctl@lb1/run/admin.sock\n    ssh: {identity_file: /k}\n"),
              Contains("ssh.known_hosts: missing; expected the known_hosts file"));
-  CHECK_THAT(error_of("    runtime_api: tls://lb2:9443\n"),
+  CHECK_THAT(transport_error_of("    runtime_api: tls://lb2:9443\n"),
              Contains("runtime_api: is tls://, but this load balancer has no tls: {ca_file, cert_file, key_file}"));
-  CHECK_THAT(error_of("    runtime_api: tls://lb2:9443\n    tls: {ca_file: /ca, cert_file: /c}\n"),
+  CHECK_THAT(transport_error_of("    runtime_api: tls://lb2:9443\n    tls: {ca_file: /ca, cert_file: /c}\n"),
              Contains("tls.key_file: missing"));
-  CHECK_THAT(error_of("    runtime_api: unix:/run/a.sock\n    ssh: {known_hosts: /k}\n"),
+  CHECK_THAT(transport_error_of("    runtime_api: unix:/run/a.sock\n    ssh: {known_hosts: /k}\n"),
              Contains("ssh: is given, but neither runtime_api nor master_api is ssh://"));
-  CHECK_THAT(error_of("    runtime_api: unix:/run/a.sock\n    tls: {ca_file: /a, cert_file: /b, key_file: /c}\n"),
+  CHECK_THAT(transport_error_of("    runtime_api: unix:/run/a.sock\n    tls: {ca_file: /a, cert_file: /b, key_file: /c}\n"),
              Contains("tls: is given, but neither runtime_api nor master_api is tls://"));
-  CHECK_THAT(error_of("    runtime_api: unix:/run/a.sock\n    insecure_tcp: true\n"),
+  CHECK_THAT(transport_error_of("    runtime_api: unix:/run/a.sock\n    insecure_tcp: true\n"),
              Contains("insecure_tcp: is true, but no tcp: address of this load balancer leaves this host"));
-  CHECK_THAT(error_of("    runtime_api: tls://lb2\n    tls: {ca_file: /a, cert_file: /b, key_file: /c}\n"),
+  CHECK_THAT(transport_error_of("    runtime_api: tls://lb2\n    tls: {ca_file: /a, cert_file: /b, key_file: /c}\n"),
              Contains("is not tls://HOST:PORT"));
-  CHECK_THAT(error_of("    runtime_api: ssh://lbctl@lb1\n    ssh: {known_hosts: /k}\n"), Contains("has no socket path"));
-  CHECK_THAT(error_of("    runtime_api: ssh://lbctl@lb1:0/run/a.sock\n    ssh: {known_hosts: /k}\n"),
+  CHECK_THAT(transport_error_of("    runtime_api: ssh://lbctl@lb1\n    ssh: {known_hosts: /k}\n"), Contains("has no socket path"));
+  CHECK_THAT(transport_error_of("    runtime_api: ssh://lbctl@lb1:0/run/a.sock\n    ssh: {known_hosts: /k}\n"),
              Contains("has a bad port"));
   // Never an option to ssh, never shell text on the far side.
-  CHECK_THAT(error_of("    runtime_api: ssh://-oProxyCommand=x/run/a.sock\n    ssh: {known_hosts: /k}\n"),
+  CHECK_THAT(transport_error_of("    runtime_api: ssh://-oProxyCommand=x/run/a.sock\n    ssh: {known_hosts: /k}\n"),
              Contains("has a bad host"));
-  CHECK_THAT(error_of("    runtime_api: ssh://-l@lb1/run/a.sock\n    ssh: {known_hosts: /k}\n"),
+  CHECK_THAT(transport_error_of("    runtime_api: ssh://-l@lb1/run/a.sock\n    ssh: {known_hosts: /k}\n"),
              Contains("has a bad user name"));
-  CHECK_THAT(error_of("    runtime_api: \"ssh://lbctl@lb1/run/a.sock;reboot\"\n    ssh: {known_hosts: /k}\n"),
+  CHECK_THAT(transport_error_of("    runtime_api: \"ssh://lbctl@lb1/run/a.sock;reboot\"\n    ssh: {known_hosts: /k}\n"),
              Contains("has a socket path with characters other than"));
-  CHECK_THAT(error_of("    runtime_api: ssh://lbctl@lb1/run/a.sock\n    ssh: {known_hosts: /k, command: [socat, \"{sock}\"]}\n"),
+  CHECK_THAT(transport_error_of("    runtime_api: ssh://lbctl@lb1/run/a.sock\n    ssh: {known_hosts: /k, command: [socat, \"{sock}\"]}\n"),
              Contains("{sock}"));
-  CHECK_THAT(error_of("    runtime_api: ftp://lb1/x\n"),
+  CHECK_THAT(transport_error_of("    runtime_api: ftp://lb1/x\n"),
              Contains("is none of unix:PATH, tcp:HOST:PORT, ssh://[USER@]HOST[:PORT]/PATH or tls://HOST:PORT"));
 }
 

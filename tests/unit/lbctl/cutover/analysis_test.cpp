@@ -203,7 +203,6 @@ std::size_t count(const CutoverRig& rig, std::string_view event, std::string_vie
   return n;
 }
 
-const Strings k_original_view{"lb1 old-1 UP", "lb1 old-2 UP", "lb2 old-1 UP", "lb2 old-2 UP"};
 
 }  // namespace
 

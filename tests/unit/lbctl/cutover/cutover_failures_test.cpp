@@ -13,7 +13,6 @@ using Strings = std::vector<std::string>;
 
 namespace {
 
-const Strings k_original_view{"lb1 old-1 UP", "lb1 old-2 UP", "lb2 old-1 UP", "lb2 old-2 UP"};
 
 }  // namespace
 

@@ -14,12 +14,12 @@ using Strings = std::vector<std::string>;
 
 namespace {
 
-const std::string k_map = "/etc/haproxy/maintenance.map";
+const std::string k_maintenance_map = "/etc/haproxy/maintenance.map";
 
 void maintenance_mode(CutoverRig& rig) {
   rig.config.mode = CutoverMode::maintenance;
-  rig.config.maintenance = MaintenanceConfig{k_map, "Upgrading", 15min};
-  for (auto& h : rig.haproxies) h->add_map_file(k_map);
+  rig.config.maintenance = MaintenanceConfig{k_maintenance_map, "Upgrading", 15min};
+  for (auto& h : rig.haproxies) h->add_map_file(k_maintenance_map);
   rig.enable_migrations({"20261121_01_add_total.sql"}, {"20261121_02_drop_legacy.sql"});
   rig.config.hooks.before_drain = HookCommand{{"stop-workers"}, 5s};
   rig.config.hooks.after_cutover = HookCommand{{"warm-caches"}, 5s};
@@ -43,8 +43,8 @@ TEST_CASE("a maintenance-mode cutover migrates both phases at once behind the 50
   rig.migrator.apply_time = 1s;
   auto watch_page = [&]() -> boost::asio::awaitable<CutoverOutcome> {
     while (!rig.recorder.first("migrate", "step_started")) co_await rig.sim.clock.sleep_for(100ms);
-    page_on_during_migration = rig.haproxies[0]->map_entries(k_map).contains("maintenance") &&
-                               rig.haproxies[1]->map_entries(k_map).contains("maintenance");
+    page_on_during_migration = rig.haproxies[0]->map_entries(k_maintenance_map).contains("maintenance") &&
+                               rig.haproxies[1]->map_entries(k_maintenance_map).contains("maintenance");
     co_return CutoverOutcome{};
   };
   std::vector<boost::asio::awaitable<CutoverOutcome>> tasks;
@@ -57,7 +57,7 @@ TEST_CASE("a maintenance-mode cutover migrates both phases at once behind the 50
                                         "attach", "detach", "maintenance_off", "unfreeze", "terminate"});
   CHECK(page_on_during_migration);
   CHECK(rig.migrator.calls.back() == "apply pre+post cutover=" + std::to_string(results[0].cutover_id));
-  CHECK(rig.haproxies[0]->map_entries(k_map).empty());  // off at the end
+  CHECK(rig.haproxies[0]->map_entries(k_maintenance_map).empty());  // off at the end
   CHECK(rig.fleet_view() == Strings{"lb1 v2-1 UP", "lb1 v2-2 UP", "lb2 v2-1 UP", "lb2 v2-2 UP"});
   // Workers stop once the page is up; caches warm once it is down, before the old servers go.
   CHECK(rig.processes.programs() == Strings{"stop-workers", "warm-caches"});
@@ -77,8 +77,8 @@ TEST_CASE("a failed migration in maintenance mode rolls back and turns the page 
   CHECK(outcome.outcome == Outcome::failed);
   CHECK(outcome.message.find("boom") != std::string::npos);
   CHECK(rig.migrator.applied(db::Phase::pre).empty());  // one transaction: nothing of pre/ either
-  CHECK(rig.haproxies[0]->map_entries(k_map).empty());
-  CHECK(rig.haproxies[1]->map_entries(k_map).empty());
+  CHECK(rig.haproxies[0]->map_entries(k_maintenance_map).empty());
+  CHECK(rig.haproxies[1]->map_entries(k_maintenance_map).empty());
   CHECK(rig.fleet_view() == Strings{"lb1 old-1 UP", "lb1 old-2 UP", "lb2 old-1 UP", "lb2 old-2 UP"});
   CHECK_FALSE(rig.provider.frozen());
   CHECK(rig.status_of(outcome.cutover_id) == db::CutoverStatus::rolled_back);
@@ -92,7 +92,7 @@ TEST_CASE("after the migrations commit a failure keeps the page on and stops for
   const auto outcome = rig.cutover();
   CHECK(outcome.outcome == Outcome::needs_operator);
   CHECK(outcome.message.find("maintenance stays on") != std::string::npos);
-  CHECK(rig.haproxies[0]->map_entries(k_map).contains("maintenance"));
+  CHECK(rig.haproxies[0]->map_entries(k_maintenance_map).contains("maintenance"));
   CHECK(rig.status_of(outcome.cutover_id) == db::CutoverStatus::needs_operator);
   // abort cannot undo committed migrations.
   const auto aborted = rig.abort();
@@ -103,5 +103,5 @@ TEST_CASE("after the migrations commit a failure keeps the page on and stops for
   const auto resumed = rig.resume();
   INFO(resumed.message);
   CHECK(resumed.outcome == Outcome::done);
-  CHECK(rig.haproxies[0]->map_entries(k_map).empty());
+  CHECK(rig.haproxies[0]->map_entries(k_maintenance_map).empty());
 }

@@ -54,6 +54,11 @@ struct Recorder final : EventSink {
   }
 };
 
+// What fleet_view() shows of the rig's two LBs before a cutover and after one
+// that completed.
+inline const std::vector<std::string> k_original_view{"lb1 old-1 UP", "lb1 old-2 UP", "lb2 old-1 UP", "lb2 old-2 UP"};
+inline const std::vector<std::string> k_done_view{"lb1 v2-1 UP", "lb1 v2-2 UP", "lb2 v2-1 UP", "lb2 v2-2 UP"};
+
 struct CutoverRig {
   Simulation sim;
   Config config;

@@ -50,7 +50,7 @@ Task outage_during_watch(CutoverRig& rig, std::chrono::milliseconds down_for, st
   co_return CutoverOutcome{};
 }
 
-CutoverOutcome run_with(CutoverRig& rig, Task disturbance) {
+CutoverOutcome run_with_outage(CutoverRig& rig, Task disturbance) {
   std::vector<Task> tasks;
   tasks.push_back(run_cutover(rig.deps(), {}));
   tasks.push_back(std::move(disturbance));
@@ -64,7 +64,7 @@ TEST_CASE("a 3 s state database outage during the watch is ridden out: the watch
           "[lbctl][cutover][outage]") {
   CutoverRig rig;
   rig.haproxies[0]->set_sessions("old-1", 1);
-  const auto outcome = run_with(rig, outage_during_watch(rig, 3s, 1s));
+  const auto outcome = run_with_outage(rig, outage_during_watch(rig, 3s, 1s));
   REQUIRE(outcome.outcome == Outcome::done);
   const long lost = index_of(rig.recorder, "state_database_lost");
   const long back = index_of(rig.recorder, "state_database_back");
@@ -105,7 +105,7 @@ TEST_CASE("a state database out of reach for longer than state.reconnect_timeout
     rig.haproxies[0]->set_sessions("old-1", 0);  // drained: the watch would move on if it could
     co_return CutoverOutcome{};
   };
-  const auto outcome = run_with(rig, outage());
+  const auto outcome = run_with_outage(rig, outage());
   CHECK(outcome.outcome == Outcome::needs_operator);
   CHECK_THAT(outcome.message, Catch::Contains("state.reconnect_timeout (5s"));
   CHECK_THAT(outcome.message, Catch::Contains("run `lbctl resume` to finish"));
@@ -117,7 +117,7 @@ TEST_CASE("when another lbctl took the cutover over while the state database was
           "[lbctl][cutover][outage]") {
   CutoverRig rig;
   rig.haproxies[0]->set_sessions("old-1", 1);
-  const auto outcome = run_with(rig, outage_during_watch(rig, 3s, 1s, [&] {
+  const auto outcome = run_with_outage(rig, outage_during_watch(rig, 3s, 1s, [&] {
                                   rig.journal.hold_lock("shop");
                                   rig.journal.taken_over(1);
                                 }));
@@ -137,7 +137,7 @@ TEST_CASE("a service lock still held when the database is back, the cutover stil
     rig.journal.other_died("shop");
     co_return CutoverOutcome{};
   };
-  const auto outcome = run_with(rig, ghost());
+  const auto outcome = run_with_outage(rig, ghost());
   INFO(outcome.message);
   CHECK(outcome.outcome == Outcome::done);
   const long back = index_of(rig.recorder, "state_database_back");
@@ -155,7 +155,7 @@ TEST_CASE("a lock lost with its connection while the database stays up is taken 
     rig.haproxies[0]->set_sessions("old-1", 0);
     co_return CutoverOutcome{};
   };
-  const auto outcome = run_with(rig, lose());
+  const auto outcome = run_with_outage(rig, lose());
   CHECK(outcome.outcome == Outcome::done);
   CHECK(rig.recorder.saw("state_database_back"));
 }
@@ -174,7 +174,7 @@ TEST_CASE("a database that goes away again while lbctl saves what it journaled m
           "[lbctl][cutover][outage]") {
   CutoverRig rig;
   rig.haproxies[0]->set_sessions("old-1", 1);
-  const auto outcome = run_with(rig, outage_during_watch(rig, 3s, 1s, [&] {
+  const auto outcome = run_with_outage(rig, outage_during_watch(rig, 3s, 1s, [&] {
     rig.journal.fail_next("add_event", Error{ErrorKind::unreachable, "state database: server closed the connection"});
   }));
   REQUIRE(outcome.outcome == Outcome::done);

@@ -20,8 +20,6 @@ namespace {
 
 const Strings k_both_view{"lb1 old-1 UP", "lb1 old-2 UP", "lb1 v2-1 UP", "lb1 v2-2 UP",
                           "lb2 old-1 UP", "lb2 old-2 UP", "lb2 v2-1 UP", "lb2 v2-2 UP"};
-const Strings k_done_view{"lb1 v2-1 UP", "lb1 v2-2 UP", "lb2 v2-1 UP", "lb2 v2-2 UP"};
-const Strings k_original_view{"lb1 old-1 UP", "lb1 old-2 UP", "lb2 old-1 UP", "lb2 old-2 UP"};
 
 void manual(CutoverRig& rig, std::chrono::milliseconds promote_after = 0ms, std::chrono::milliseconds abort_after = 0ms) {
   rig.config.promotion.mode = PromotionConfig::Mode::manual;
