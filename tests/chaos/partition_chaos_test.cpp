@@ -19,7 +19,7 @@
 using namespace lbctl::test;
 using namespace std::chrono_literals;
 using Strings = std::vector<std::string>;
-using Clock = std::chrono::steady_clock;
+using Steady = std::chrono::steady_clock;
 
 namespace {
 
@@ -41,7 +41,7 @@ long failed(Load& load) {
   return static_cast<long>(result.non_2xx + result.socket_errors);
 }
 
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double seconds_since(Steady::time_point t) { return std::chrono::duration<double>(Steady::now() - t).count(); }
 
 // A stack whose lbctl reaches Postgres through a relay (what the tests cut),
 // with the state timeouts given.
@@ -92,7 +92,7 @@ TEST_CASE("the state database cut off mid-drain: the loss seen, no LB changed, e
 
   Partition partition(relay);
   relay.kill();  // its Postgres sessions close: the server frees the service lock
-  const auto cut = Clock::now();
+  const auto cut = Steady::now();
   REQUIRE(eventually([&] { return read_file(logs / "cutover.txt").find("the state database is out of reach") != std::string::npos; },
                      20s));
   const double seen_after = seconds_since(cut);
@@ -103,7 +103,7 @@ TEST_CASE("the state database cut off mid-drain: the loss seen, no LB changed, e
   std::this_thread::sleep_for(2s);
   CHECK(stack.fleet_view() == view_at_loss);  // nothing changed since the loss
   stack.set_state_url("");
-  const auto abort_started = Clock::now();
+  const auto abort_started = Steady::now();
   const auto aborted = stack.lbctl({"abort"}, 120s);
   INFO(aborted.out);
   CHECK(aborted.exit_code == 0);
@@ -134,7 +134,7 @@ TEST_CASE("the state database cut off for 5 s mid-drain: ridden out, exit 0, 0 f
   auto& stack = lab.stack;
   auto& logs = lab.logs;
   auto& relay = lab.relay;
-  const auto held_from = Clock::now();
+  const auto held_from = Steady::now();
   auto held = std::async(std::launch::async, [&] {
     auto reply = http_get(stack.lb(0).frontend_port(), "/slow?ms=9000", 60s);
     reply.body += " (after " + std::to_string(seconds_since(held_from)) + " s)";

@@ -16,7 +16,7 @@ namespace {
 
 const std::string k_data = std::string(LBCTL_SOURCE_DIR) + "/tests/data/";
 
-std::vector<nlohmann::json> json_lines(const std::string& text) {
+std::vector<nlohmann::json> parse_json_lines(const std::string& text) {
   std::vector<nlohmann::json> out;
   std::istringstream in(text);
   std::string line;
@@ -65,7 +65,7 @@ TEST_CASE("hooks receive the cutover's facts as environment variables", "[e2e][h
   const auto run = stack.lbctl({"cutover", "--yes"});
   INFO(run.out);
   REQUIRE(run.exit_code == 0);
-  const auto calls = json_lines(read_file(record));
+  const auto calls = parse_json_lines(read_file(record));
   REQUIRE(calls.size() == 2);
   CHECK(calls[0]["LBCTL_SERVICE"] == "shop");
   CHECK(calls[0]["LBCTL_CUTOVER_ID"] == "1");
@@ -114,7 +114,7 @@ TEST_CASE("a webhook receiver gets the events in order", "[e2e][webhooks]") {
   INFO(run.out);
   REQUIRE(run.exit_code == 0);
   CHECK(run.out.find("SECRET-TOKEN") == std::string::npos);
-  const auto posts = json_lines(read_file(out / "posts.jsonl"));
+  const auto posts = parse_json_lines(read_file(out / "posts.jsonl"));
   Strings seen;
   for (const auto& post : posts) {
     seen.push_back(post["event"].get<std::string>() + ":" + post["step"].get<std::string>());
@@ -142,7 +142,7 @@ TEST_CASE("a webhook receiver that never answers delays the cutover by no more t
   INFO(run.out);
   REQUIRE(run.exit_code == 0);
   // The cutover's own work, from its first to its last event.
-  const auto lines = json_lines(run.out.substr(0, run.out.find("lbctl: webhook")));
+  const auto lines = parse_json_lines(run.out.substr(0, run.out.find("lbctl: webhook")));
   auto parse_time = [](const nlohmann::json& e) { return e["time"].get<std::string>(); };
   REQUIRE(lines.size() > 3);
   const auto first = parse_time(lines.front());

@@ -16,7 +16,7 @@
 using namespace lbctl::test;
 using namespace std::chrono_literals;
 using Strings = std::vector<std::string>;
-using Clock = std::chrono::steady_clock;
+using Steady = std::chrono::steady_clock;
 
 namespace {
 
@@ -137,8 +137,8 @@ TEST_CASE("manual promotion: paused with both pools UP until lbctl promote", "[e
   CHECK(status.out.find(k_paused) != std::string::npos);
   CHECK(promotion_state(stack) == "paused");
   // It stays paused: both pools serving, the process waiting.
-  const auto until = Clock::now() + 3s;
-  while (Clock::now() < until) {
+  const auto until = Steady::now() + 3s;
+  while (Steady::now() < until) {
     REQUIRE(sorted_view(stack) == k_both_view);
     REQUIRE(cutover->running());
     std::this_thread::sleep_for(300ms);
@@ -241,7 +241,7 @@ TEST_CASE("lbctl undo in the undo window: old pool back, new one gone", "[e2e][p
   check_in_window(stack);
   CHECK(cutover->running());
   CHECK(promotion_state(stack) == "undo_window");
-  const auto started = Clock::now();
+  const auto started = Steady::now();
   const auto undone = stack.lbctl({"undo"});
   const auto code = cutover->wait(60s);
   INFO("cutover:\n" << read_file(logs / "cutover.txt") << "\n--- undo:\n" << undone.out);
@@ -249,7 +249,7 @@ TEST_CASE("lbctl undo in the undo window: old pool back, new one gone", "[e2e][p
   CHECK(undone.out.find("undone") != std::string::npos);
   CHECK(code == 1);
   CHECK(read_file(logs / "cutover.txt").find("rolled back: undone after promotion by") != std::string::npos);
-  CHECK(Clock::now() - started < 40s);  // not waiting for the window to close
+  CHECK(Steady::now() - started < 40s);  // not waiting for the window to close
   check_old_pool_back(stack);
   CHECK(promotion_state(stack) == "undone");
   load.check();
@@ -328,7 +328,7 @@ TEST_CASE("SIGKILL in the undo window: resume waits it out, or undo undoes", "[e
   TempDir logs;
   auto cutover = stack.start_lbctl({"cutover", "--yes"}, logs / "cutover.txt");
   wait_for(stack, logs / "cutover.txt", k_in_window, "undo_window");
-  const auto in_window = Clock::now();
+  const auto in_window = Steady::now();
   cutover->signal(SIGKILL);
   cutover->wait(5s);
   CHECK(cutover_status(stack)["status"] == "interrupted");
@@ -338,12 +338,12 @@ TEST_CASE("SIGKILL in the undo window: resume waits it out, or undo undoes", "[e
   CHECK(run.exit_code == 0);
   if (then == "resume") {
     // The window was kept (the test saw its start up to a few seconds late).
-    CHECK(Clock::now() - in_window >= window - 4s);
+    CHECK(Steady::now() - in_window >= window - 4s);
     CHECK(run.out.find("undo window closed") != std::string::npos);
     check_completed(stack);
   } else {
     CHECK(run.out.find("undone") != std::string::npos);
-    CHECK(Clock::now() - in_window < 40s);
+    CHECK(Steady::now() - in_window < 40s);
     check_old_pool_back(stack);
   }
   load.check();

@@ -26,7 +26,7 @@
 
 using namespace lbctl::test;
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
+using Steady = std::chrono::steady_clock;
 
 namespace {
 
@@ -101,9 +101,9 @@ void send_text(int fd, const std::string& text) { REQUIRE(::send(fd, text.data()
 // when it is still open then.
 std::optional<std::string> read_to_close(int fd, std::chrono::milliseconds timeout) {
   std::string text;
-  const auto deadline = Clock::now() + timeout;
+  const auto deadline = Steady::now() + timeout;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Steady::now());
     if (left.count() <= 0) return std::nullopt;
     pollfd p{fd, POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return std::nullopt;
@@ -170,11 +170,11 @@ TEST_CASE("serve: 800 half-open connections, /metrics still answers in under 1 s
     send_text(half_open.back(), "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");
   }
   for (const char* from : {"127.0.0.1", "127.0.0.2"}) {
-    const auto started = Clock::now();
+    const auto started = Steady::now();
     const int fd = connect_from(from, serve.port());
     send_text(fd, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     const auto answer = read_to_close(fd, 5s);
-    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Steady::now() - started);
     ::close(fd);
     INFO(from << " took " << took.count() << " ms");
     REQUIRE(answer);
@@ -183,10 +183,10 @@ TEST_CASE("serve: 800 half-open connections, /metrics still answers in under 1 s
     CHECK(took < 1s);
   }
   // Every half-open one is closed by the header deadline (3 s), most at once.
-  const auto started = Clock::now();
+  const auto started = Steady::now();
   std::size_t closed = 0;
   for (const int fd : half_open) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(started + 6s - Clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(started + 6s - Steady::now());
     if (read_to_close(fd, std::max(left, std::chrono::milliseconds(1)))) ++closed;
     ::close(fd);
   }
@@ -220,10 +220,10 @@ TEST_CASE("serve: 200 event streams that never read keep serve's memory bounded"
     std::this_thread::sleep_for(250ms);
     peak = std::max(peak, rss_kib(serve.pid()));
   }
-  const auto started = Clock::now();
+  const auto started = Steady::now();
   const auto metrics = ask(serve.port(), "/metrics", "127.0.0.1");
   CHECK(metrics.first.find(" 200 ") != std::string::npos);
-  CHECK(Clock::now() - started < 1s);
+  CHECK(Steady::now() - started < 1s);
   // Past the cap the rest were told to come back later; the ones held were
   // closed once their writes stalled past the deadline.
   std::size_t busy = 0;

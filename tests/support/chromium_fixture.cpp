@@ -20,7 +20,7 @@ namespace lbctl::test {
 
 using namespace std::chrono_literals;
 using Json = nlohmann::json;
-using Clock = std::chrono::steady_clock;
+using Steady = std::chrono::steady_clock;
 
 namespace {
 
@@ -33,8 +33,8 @@ using tcp = net::ip::tcp;
 constexpr auto k_start_timeout = 30s;
 constexpr auto k_reply_timeout = 30s;
 
-std::chrono::milliseconds left_until(Clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+std::chrono::milliseconds left_until(Steady::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Steady::now());
   return left.count() > 0 ? left : 0ms;
 }
 
@@ -168,7 +168,7 @@ struct ChromiumFixture::Impl {
   ~Impl() {
     if (ws && !broken && ws->is_open()) {
       try {
-        io("close", Clock::now() + 2s, [&](auto handler) { ws->async_close(websocket::close_code::normal, handler); });
+        io("close", Steady::now() + 2s, [&](auto handler) { ws->async_close(websocket::close_code::normal, handler); });
       } catch (const std::exception&) {
       }
     }
@@ -205,7 +205,7 @@ struct ChromiumFixture::Impl {
   // (and throwing) when it does not finish by `deadline`: Beast's timeouts
   // only apply to asynchronous operations.
   template <class Start>
-  void run(beast::tcp_stream& stream, const char* what, Clock::time_point deadline, Start&& start) {
+  void run(beast::tcp_stream& stream, const char* what, Steady::time_point deadline, Start&& start) {
     stream.expires_at(deadline);
     bool done = false;
     boost::system::error_code result;
@@ -226,7 +226,7 @@ struct ChromiumFixture::Impl {
 
   // The same on the websocket, which is unusable after a failure.
   template <class Start>
-  void io(const char* what, Clock::time_point deadline, Start&& start) {
+  void io(const char* what, Steady::time_point deadline, Start&& start) {
     if (broken || !ws) throw std::runtime_error(std::string("chromium: devtools connection is closed (") + what + ")");
     try {
       run(beast::get_lowest_layer(*ws), what, deadline, std::forward<Start>(start));
@@ -238,7 +238,7 @@ struct ChromiumFixture::Impl {
 
   // GET http://127.0.0.1:port/target as HTTP/1.1 (the DevTools server
   // refuses HTTP/1.0, so http_get cannot ask it); the body, or "" on failure.
-  std::string devtools_get(std::uint16_t port, const std::string& target, Clock::time_point deadline) {
+  std::string devtools_get(std::uint16_t port, const std::string& target, Steady::time_point deadline) {
     try {
       beast::tcp_stream stream(ioc);
       const tcp::endpoint endpoint(net::ip::make_address_v4("127.0.0.1"), port);
@@ -257,7 +257,7 @@ struct ChromiumFixture::Impl {
     }
   }
 
-  void connect(std::uint16_t port, const std::string& path, Clock::time_point deadline) {
+  void connect(std::uint16_t port, const std::string& path, Steady::time_point deadline) {
     ws.emplace(ioc);
     ws->read_message_max(std::uint64_t{1} << 30);
     const tcp::endpoint endpoint(net::ip::make_address_v4("127.0.0.1"), port);
@@ -269,7 +269,7 @@ struct ChromiumFixture::Impl {
 
   // Sends one command and reads frames until its reply, collecting console
   // events on the way; returns the reply's result.
-  Json call(const std::string& method, Json params, Clock::time_point deadline) {
+  Json call(const std::string& method, Json params, Steady::time_point deadline) {
     const std::int64_t id = next_id++;
     const std::string request = Json{{"id", id}, {"method", method}, {"params", std::move(params)}}.dump();
     io("write", deadline, [&](auto handler) { ws->async_write(net::buffer(request), handler); });
@@ -315,7 +315,7 @@ struct ChromiumFixture::Impl {
     }
   }
 
-  Json evaluate(const std::string& expression, Clock::time_point deadline) {
+  Json evaluate(const std::string& expression, Steady::time_point deadline) {
     const Json reply = call("Runtime.evaluate",
                             Json{{"expression", expression}, {"returnByValue", true}, {"awaitPromise", true}}, deadline);
     if (const auto details = reply.find("exceptionDetails"); details != reply.end()) {
@@ -336,7 +336,7 @@ struct ChromiumFixture::Impl {
   }
 
   void start(const std::string& url) {
-    const auto deadline = Clock::now() + k_start_timeout;
+    const auto deadline = Steady::now() + k_start_timeout;
     // --headless=new is the current headless mode; older builds that refuse
     // it get the classic --headless.
     std::uint16_t port = 0;
@@ -366,7 +366,7 @@ struct ChromiumFixture::Impl {
     eventually(
         [&] {
           if (!process->running()) return true;
-          const Json targets = Json::parse(devtools_get(port, "/json/list", std::min(deadline, Clock::now() + 2s)), nullptr, false);
+          const Json targets = Json::parse(devtools_get(port, "/json/list", std::min(deadline, Steady::now() + 2s)), nullptr, false);
           if (!targets.is_array()) return false;
           for (const auto& target : targets) {
             if (string_field(target, "type") != "page") continue;
@@ -417,7 +417,7 @@ ChromiumFixture::ChromiumFixture(const std::string& url, ChromiumOptions options
 ChromiumFixture::~ChromiumFixture() = default;
 
 Json ChromiumFixture::evaluate(const std::string& expression) {
-  return m_impl->evaluate(expression, Clock::now() + k_reply_timeout);
+  return m_impl->evaluate(expression, Steady::now() + k_reply_timeout);
 }
 
 std::string ChromiumFixture::dom() {
@@ -426,7 +426,7 @@ std::string ChromiumFixture::dom() {
 }
 
 std::size_t ChromiumFixture::screenshot(const std::filesystem::path& path) {
-  const Json reply = m_impl->call("Page.captureScreenshot", Json{{"format", "png"}}, Clock::now() + k_reply_timeout);
+  const Json reply = m_impl->call("Page.captureScreenshot", Json{{"format", "png"}}, Steady::now() + k_reply_timeout);
   const std::string png = decode_base64(string_field(reply, "data"));
   if (png.empty()) throw std::runtime_error("chromium: empty screenshot");
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
