@@ -31,8 +31,8 @@ std::string proc_listing(const std::vector<std::uint64_t>& old_pids) {
 
 std::string worker_stat(std::uint64_t old_sessions) {
   return fmt::format(
-      "# pxname,svname,qcur,qmax,scur,smax,slim,stot,status,weight\n"
-      "app,old-1,0,0,{},1,,9,UP,1\n",
+      "# pxname,svname,qcur,qmax,scur,smax,slim,stot,status,weight,type\n"
+      "app,old-1,0,0,{},1,,9,UP,1,2\n",
       old_sessions);
 }
 
