@@ -15,9 +15,16 @@ namespace asio = boost::asio;
 
 namespace {
 
-// How many times an old worker still listed by `show proc` may answer
-// `show stat` with nothing before the read fails.
+// How many rounds an old worker still listed by `show proc` may leave
+// `show stat` unanswered before the read fails.
 constexpr int k_silent_worker_rounds = 3;
+
+// What the master CLI says for a worker that did not answer: nothing, or
+// that it could not reach the worker's CLI (the worker is ending).
+bool unanswered(std::string_view answer) {
+  return answer.find_first_not_of(" \t\r\n") == std::string_view::npos ||
+         answer.find("Can't connect to the target CLI") != std::string_view::npos;
+}
 
 std::vector<std::string> commands_of(std::string first) {
   std::vector<std::string> commands;
@@ -52,8 +59,9 @@ asio::awaitable<Result<std::unordered_map<std::string, std::uint64_t>>> LoadBala
   if (!m_master) co_return sessions;
   if (auto error = check_names(names)) co_return std::unexpected(*error);
   const std::unordered_set<std::string> wanted(names.begin(), names.end());
-  // An old worker that is ending can answer `@!PID show stat` with nothing
-  // (seen under reloads during a drain). Never read as "no sessions" while
+  // An old worker that is ending can leave `@!PID show stat` unanswered
+  // (seen under reloads during a drain: nothing on 2.6, "Can't connect to
+  // the target CLI!" on 3.0). Never read as "no sessions" while
   // `show proc` still lists it (terminate waits on those sessions): it is
   // asked again, a round at a time, until it answers or is gone.
   std::unordered_set<std::uint64_t> asked;  // empty: every old worker
@@ -77,7 +85,7 @@ asio::awaitable<Result<std::unordered_map<std::string, std::uint64_t>>> LoadBala
       const auto& answer = (*answers)[i];
       // A worker that ended between the two reads has no sessions left.
       if (answer.find("Can't find the target") != std::string::npos) continue;
-      if (answer.find_first_not_of(" \t\r\n") == std::string::npos) {
+      if (unanswered(answer)) {
         asked.insert(pids[i]);
         continue;
       }
@@ -92,8 +100,8 @@ asio::awaitable<Result<std::unordered_map<std::string, std::uint64_t>>> LoadBala
   std::vector<std::uint64_t> silent(asked.begin(), asked.end());
   std::sort(silent.begin(), silent.end());
   co_return fail(ErrorKind::refused,
-                 fmt::format("{}: master CLI: old worker(s) {} still listed by show proc but answered show stat with "
-                             "nothing {} times",
+                 fmt::format("{}: master CLI: old worker(s) {} still listed by show proc but left show stat "
+                             "unanswered {} times",
                              m_name, fmt::join(silent, ", "), k_silent_worker_rounds));
 }
 

@@ -168,7 +168,7 @@ TEST_CASE("lb2's TLS port, from the deploy host: a client without lbctl's certif
 
 TEST_CASE("lb1's ssh connection killed while lbctl attaches: the batch is re-ensured, never assumed done, exit 0, "
           "0 failed requests",
-          "[e2e][remote][lab][both-haproxy]") {
+          "[e2e][remote][lab]") {
   Stack stack(remote());
   UnderLoad load(stack);
   TempDir logs;

@@ -123,3 +123,14 @@ TEST_CASE("an old worker still listed that never answers fails the read, naming 
   CHECK_THAT(sessions.error().message, Catch::Contains("200") && Catch::Contains("lb1"));
   CHECK(rig.master->proc_reads == 3);
 }
+
+TEST_CASE("an old worker whose CLI the master cannot reach is asked about again, as HAProxy 3.0 says it",
+          "[pools][reload]") {
+  OldWorkerRig rig;
+  rig.master->procs = {proc_listing({200}), proc_listing({200}), proc_listing({})};
+  rig.master->stats[200] = {"Can't connect to the target CLI!\n"};
+  auto sessions = rig.read();
+  REQUIRE(sessions.has_value());
+  CHECK(sessions->empty());
+  CHECK(rig.master->proc_reads == 3);
+}
