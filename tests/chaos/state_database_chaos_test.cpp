@@ -79,7 +79,10 @@ TEST_CASE("Postgres stopped for longer than state.reconnect_timeout: exit 3, the
           "[chaos][outage]") {
   Stack stack;
   TempDir logs;
-  auto held = std::async(std::launch::async, [&] { return http_get(stack.lb(0).frontend_port(), "/slow?ms=4000", 30s); });
+  // A request long enough to hold the cutover in its watch however slowly a
+  // loaded machine reaches it (at 4 s, it once ended first: the watch passed
+  // and the detach ran while Postgres stopped, under a lease still held).
+  auto held = std::async(std::launch::async, [&] { return http_get(stack.lb(0).frontend_port(), "/slow?ms=12000", 40s); });
   REQUIRE(eventually([&] {
     return stack.lb(0).stat_field("old-1", "scur") == "1" || stack.lb(0).stat_field("old-2", "scur") == "1";
   }, 3s));
