@@ -64,7 +64,7 @@ asio::awaitable<Result<std::unordered_map<std::string, std::uint64_t>>> LoadBala
   // the target CLI!" on 3.0). Never read as "no sessions" while
   // `show proc` still lists it (terminate waits on those sessions): it is
   // asked again, a round at a time, until it answers or is gone.
-  std::unordered_set<std::uint64_t> asked;  // empty: every old worker
+  std::unordered_set<std::uint64_t> silent;  // the workers to ask again
   for (int round = 0; round < k_silent_worker_rounds; ++round) {
     if (round > 0) co_await m_clock.sleep_for(std::chrono::milliseconds(100));
     // The master CLI refuses connections for a moment at every reload (about
@@ -73,20 +73,20 @@ asio::awaitable<Result<std::unordered_map<std::string, std::uint64_t>>> LoadBala
     if (!proc) co_return std::unexpected(proc.error().with_context("master CLI"));
     std::vector<std::uint64_t> pids;
     for (const auto& worker : parse_old_workers(proc->front())) {
-      if (round == 0 || asked.contains(worker.pid)) pids.push_back(worker.pid);
+      if (round == 0 || silent.contains(worker.pid)) pids.push_back(worker.pid);
     }
     if (pids.empty()) co_return sessions;  // gone: no sessions left
     std::vector<std::string> reads;
     for (const auto pid : pids) reads.push_back(fmt::format("@!{} show stat {} 4 -1", pid, m_backend));
     auto answers = co_await send_exchange(m_master.get(), reads, Batch::reads);
     if (!answers) co_return std::unexpected(answers.error().with_context("master CLI"));
-    asked.clear();
+    silent.clear();
     for (std::size_t i = 0; i < answers->size() && i < pids.size(); ++i) {
       const auto& answer = (*answers)[i];
       // A worker that ended between the two reads has no sessions left.
       if (answer.find("Can't find the target") != std::string::npos) continue;
       if (unanswered(answer)) {
-        asked.insert(pids[i]);
+        silent.insert(pids[i]);
         continue;
       }
       auto stats = parse_show_stat(answer, m_backend);
@@ -95,14 +95,14 @@ asio::awaitable<Result<std::unordered_map<std::string, std::uint64_t>>> LoadBala
         if (wanted.contains(stat.name) && stat.sessions() > 0) sessions[stat.name] += stat.sessions();
       }
     }
-    if (asked.empty()) co_return sessions;
+    if (silent.empty()) co_return sessions;
   }
-  std::vector<std::uint64_t> silent(asked.begin(), asked.end());
-  std::sort(silent.begin(), silent.end());
+  std::vector<std::uint64_t> named(silent.begin(), silent.end());
+  std::sort(named.begin(), named.end());
   co_return fail(ErrorKind::refused,
                  fmt::format("{}: master CLI: old worker(s) {} still listed by show proc but left show stat "
                              "unanswered {} times",
-                             m_name, fmt::join(silent, ", "), k_silent_worker_rounds));
+                             m_name, fmt::join(named, ", "), k_silent_worker_rounds));
 }
 
 }  // namespace lbctl::pools
