@@ -19,13 +19,6 @@ namespace {
 // `show stat` unanswered before the read fails.
 constexpr int k_silent_worker_rounds = 3;
 
-// What the master CLI says for a worker that did not answer: nothing, or
-// that it could not reach the worker's CLI (the worker is ending).
-bool unanswered(std::string_view answer) {
-  return answer.find_first_not_of(" \t\r\n") == std::string_view::npos ||
-         answer.find("Can't connect to the target CLI") != std::string_view::npos;
-}
-
 std::vector<std::string> commands_of(std::string first) {
   std::vector<std::string> commands;
   commands.push_back(std::move(first));
@@ -83,9 +76,9 @@ asio::awaitable<Result<std::unordered_map<std::string, std::uint64_t>>> LoadBala
     silent.clear();
     for (std::size_t i = 0; i < answers->size() && i < pids.size(); ++i) {
       const auto& answer = (*answers)[i];
-      // A worker that ended between the two reads has no sessions left.
-      if (answer.find("Can't find the target") != std::string::npos) continue;
-      if (unanswered(answer)) {
+      const auto said = classify_old_worker_answer(answer);
+      if (said == OldWorkerAnswer::ended) continue;  // ended between the two reads: no sessions left
+      if (said == OldWorkerAnswer::unanswered) {
         silent.insert(pids[i]);
         continue;
       }

@@ -84,4 +84,13 @@ std::vector<OldWorker> parse_old_workers(std::string_view show_proc) {
   return workers;
 }
 
+OldWorkerAnswer classify_old_worker_answer(std::string_view answer) {
+  if (answer.find("Can't find the target") != std::string_view::npos) return OldWorkerAnswer::ended;
+  if (answer.find_first_not_of(" \t\r\n") == std::string_view::npos ||
+      answer.find("Can't connect to the target CLI") != std::string_view::npos) {
+    return OldWorkerAnswer::unanswered;
+  }
+  return OldWorkerAnswer::stats;
+}
+
 }  // namespace lbctl::pools

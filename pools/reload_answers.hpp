@@ -50,4 +50,11 @@ struct OldWorker {
 };
 std::vector<OldWorker> parse_old_workers(std::string_view show_proc);
 
+// What the master CLI's `@!PID show stat` said of an old worker: it has
+// ended ("Can't find the target": no sessions left), it did not answer (an
+// ending worker: nothing on 2.6, "Can't connect to the target CLI!" on 3.0),
+// or it answered (its stats, to parse).
+enum class OldWorkerAnswer { ended, unanswered, stats };
+OldWorkerAnswer classify_old_worker_answer(std::string_view answer);
+
 }  // namespace lbctl::pools
