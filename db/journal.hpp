@@ -82,6 +82,37 @@ struct NewCutover {
   std::string config_json = "{}";
   std::string step = "preflight";
   std::string release = {};  // "": begin() names it r<id>
+  // The queued request (submit_request) this cutover carries out, 0 for none:
+  // begin() marks it taken in the same commit as the cutover's row, and
+  // refuses (conflict) when it is no longer queued, so a request runs once.
+  std::int64_t request_id = 0;
+  std::string agent = {};  // who takes it ("agent web2 (pid 4242)"), with request_id
+};
+
+// A cutover asked for through the state database (`lbctl submit`, serve's
+// POST .../cutovers), run by an `lbctl agent`. Stored: queued, taken (a
+// cutover carries it out: cutover_id); cancelled is not stored yet.
+struct CutoverRequest {
+  std::int64_t id = 0;
+  std::string service;
+  std::string release;        // "" = r<cutover id>
+  std::string requested_by;   // "alice@web1"
+  std::string config_digest;  // sha256 of the submitter's config snapshot (what it asked for)
+  JournalTime requested_at{};
+  std::string state = "queued";  // queued, taken
+  std::int64_t cutover_id = 0;   // once taken
+  std::string agent = {};        // who took it
+  std::optional<JournalTime> taken_at = {};
+};
+
+struct NewRequest {
+  std::string service;
+  std::string release;
+  std::string requested_by;
+  std::string config_digest;
+  // false: refused (conflict) while the service has an unfinished cutover or
+  // a queued request; true: queued behind them.
+  bool queue = false;
 };
 
 enum class Pool { old_pool, new_pool };
@@ -271,6 +302,20 @@ class Journal {
   virtual Result<void> save_lb_records(const std::string& service, const std::vector<LbRecord>& records) = 0;
   // What lbctl last left on each LB of the service (no lock needed).
   virtual Result<std::vector<LbRecord>> lb_records(const std::string& service) = 0;
+
+  // Records a cutover request for an agent to run; returns it (queued).
+  // conflict when the service already has an unfinished cutover or a queued
+  // request and `request.queue` is false (the message names it); invalid for
+  // a bad service name or release. Submits for one service take turns.
+  virtual Result<CutoverRequest> submit_request(const NewRequest& request) = 0;
+  // One request; invalid when there is no such id.
+  virtual Result<CutoverRequest> cutover_request(std::int64_t request_id) = 0;
+  // The service's requests still queued, oldest first, then the last `taken`
+  // taken ones, newest first.
+  virtual Result<std::vector<CutoverRequest>> request_queue(const std::string& service, std::size_t taken) = 0;
+  // How many of the service's cutovers were taken over from a runner whose
+  // lease ran out (their `taken_over` events).
+  virtual Result<std::int64_t> takeovers(const std::string& service) = 0;
 
   // Reads that need no lock and work from any machine; running rows whose
   // lock nobody holds read as interrupted.

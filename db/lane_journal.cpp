@@ -101,4 +101,20 @@ Result<std::vector<Restore>> LaneJournal::restores(const std::string& service, s
   return on_lane([&](Journal& j) { return j.restores(service, limit); });
 }
 
+Result<CutoverRequest> LaneJournal::submit_request(const NewRequest& request) {
+  return on_lane([&](Journal& j) { return j.submit_request(request); });
+}
+
+Result<CutoverRequest> LaneJournal::cutover_request(std::int64_t request_id) {
+  return on_lane([&](Journal& j) { return j.cutover_request(request_id); });
+}
+
+Result<std::vector<CutoverRequest>> LaneJournal::request_queue(const std::string& service, std::size_t taken) {
+  return on_lane([&](Journal& j) { return j.request_queue(service, taken); });
+}
+
+Result<std::int64_t> LaneJournal::takeovers(const std::string& service) {
+  return on_lane([&](Journal& j) { return j.takeovers(service); });
+}
+
 }  // namespace lbctl::db

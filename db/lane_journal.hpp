@@ -46,6 +46,10 @@ class LaneJournal final : public Journal {
   Result<void> finish_restore(std::int64_t restore_id, RestoreStatus status, std::string_view error,
                               std::string_view detail_json) override;
   Result<std::vector<Restore>> restores(const std::string& service, std::size_t limit) override;
+  Result<CutoverRequest> submit_request(const NewRequest& request) override;
+  Result<CutoverRequest> cutover_request(std::int64_t request_id) override;
+  Result<std::vector<CutoverRequest>> request_queue(const std::string& service, std::size_t taken) override;
+  Result<std::int64_t> takeovers(const std::string& service) override;
 
  private:
   // Runs `call` on the lane and waits for it.

@@ -144,7 +144,9 @@ Result<Cutover> PgJournal::begin(const NewCutover& cutover) {
     if (auto active = active_cutover(*m_state->db, cutover.service)) {
       return std::unexpected(unfinished_cutover_error(*active));
     }
-    pqxx::nontransaction tx(*m_state->db);
+    // One commit: the cutover's row and, when it carries out a request, that
+    // request taken (a request another agent took already is refused).
+    pqxx::work tx(*m_state->db);
     // The id first: a release not given is named after it.
     const auto id =
         tx.exec("SELECT nextval(pg_get_serial_sequence('lbctl.cutovers', 'id'))")[0][0].as<std::int64_t>();
@@ -158,6 +160,17 @@ Result<Cutover> PgJournal::begin(const NewCutover& cutover) {
             k_cutover_columns,
         id, cutover.service, cutover.step, cutover.mode, cutover.config_json, cutover.host, cutover.pid,
         cutover.release, token);
+    if (cutover.request_id != 0) {
+      const auto taken = exec_params(tx,
+          "UPDATE lbctl.requests SET state = 'taken', cutover_id = $1, agent = $2, taken_at = now() "
+          "WHERE id = $3 AND service = $4 AND state = 'queued'",
+          id, cutover.agent, cutover.request_id, cutover.service);
+      if (taken.affected_rows() != 1) {
+        return fail(ErrorKind::conflict, "request " + std::to_string(cutover.request_id) + " of service " +
+                                             cutover.service + " is no longer queued (another agent took it)");
+      }
+    }
+    tx.commit();
     m_state->owned = id;
     m_state->token = token;
     return guard.keep(read_cutover(rows[0]));

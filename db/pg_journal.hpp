@@ -74,6 +74,16 @@ class PgJournal final : public Journal {
   Result<void> finish_restore(std::int64_t restore_id, RestoreStatus status, std::string_view error,
                               std::string_view detail_json) override;
   Result<std::vector<Restore>> restores(const std::string& service, std::size_t limit) override;
+  // `lbctl agent` stopping (SIGTERM) with its event loops stopped: gives up
+  // the service's running cutover that `host`/`pid` owns (its owner token
+  // cleared, so the next agent adopts it at its next poll rather than after
+  // the lease) and journals why (`text`, a warning). The ids given up.
+  Result<std::vector<std::int64_t>> give_up(const std::string& service, const std::string& host, int pid,
+                                            const std::string& text);
+  Result<CutoverRequest> submit_request(const NewRequest& request) override;
+  Result<CutoverRequest> cutover_request(std::int64_t request_id) override;
+  Result<std::vector<CutoverRequest>> request_queue(const std::string& service, std::size_t taken) override;
+  Result<std::int64_t> takeovers(const std::string& service) override;
 
   struct State;  // libpqxx lives in the .cpp files
 

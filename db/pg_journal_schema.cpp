@@ -119,6 +119,26 @@ ALTER TABLE lbctl.cutovers DROP CONSTRAINT cutovers_status_check;
 ALTER TABLE lbctl.cutovers ADD CONSTRAINT cutovers_status_check
   CHECK (status IN ('running', 'completed', 'rolled_back', 'needs_operator', 'stopped'));
 )sql"},
+    SchemaStep{7, R"sql(
+-- Cutovers asked for through the database (`lbctl submit`, serve's POST) and
+-- run by `lbctl agent`: queued, then taken by the cutover that carries it
+-- out, in the same commit as that cutover's row (so a request runs once).
+CREATE TABLE lbctl.requests (
+  id bigserial PRIMARY KEY,
+  service text NOT NULL REFERENCES lbctl.services (name),
+  release text NOT NULL DEFAULT '',
+  requested_by text NOT NULL,
+  config_digest text NOT NULL DEFAULT '',
+  requested_at timestamptz NOT NULL DEFAULT now(),
+  state text NOT NULL CHECK (state IN ('queued', 'taken')),
+  cutover_id bigint UNIQUE REFERENCES lbctl.cutovers (id),
+  agent text,
+  taken_at timestamptz,
+  CHECK ((state = 'taken') = (cutover_id IS NOT NULL))
+);
+CREATE INDEX requests_queued ON lbctl.requests (service, id) WHERE state = 'queued';
+CREATE INDEX requests_by_service ON lbctl.requests (service, id DESC);
+)sql"},
 };
 
 constexpr int k_latest = k_schema_steps.back().version;

@@ -35,6 +35,8 @@ void build_cli(CLI::App& app, cli::Action& action) {
   cli::add_reconcile_command(app, action);
   cli::add_restore_command(app, action);
   cli::add_serve_command(app, action);
+  cli::add_submit_command(app, action);
+  cli::add_agent_command(app, action);
   make_config_options_optional(app);
 }
 

@@ -46,6 +46,8 @@ void add_maintenance_command(CLI::App& app, Action& action);
 void add_reconcile_command(CLI::App& app, Action& action);
 void add_restore_command(CLI::App& app, Action& action);
 void add_serve_command(CLI::App& app, Action& action);
+void add_agent_command(CLI::App& app, Action& action);
+void add_submit_command(CLI::App& app, Action& action);
 
 }  // namespace cli
 }  // namespace lbctl

@@ -54,9 +54,11 @@ std::string one_line(std::string text) {
   return text;
 }
 
-StepDurations history_steps(db::Journal& journal, const db::Cutover& c) {
+// Each step's time, and the agents in its life, from the cutover's events.
+std::pair<StepDurations, AgentTrail> history_steps(db::Journal& journal, const db::Cutover& c) {
   auto events = journal.events(c.id, 0, 100000);
-  return events ? step_durations(*events, c) : StepDurations{};
+  if (!events) return {};
+  return {step_durations(*events, c), agent_trail(*events)};
 }
 
 std::string steps_text(const StepDurations& steps) {
@@ -99,7 +101,9 @@ int show_history(const HistoryArgs& args) {
   if (args.json) {
     for (const auto& c : *cutovers) {
       auto j = history_json(c);
-      j["steps"] = steps_json(history_steps(**journal, c));
+      const auto [steps, trail] = history_steps(**journal, c);
+      j["steps"] = steps_json(steps);
+      add_agent_trail(j, trail);
       std::cout << j.dump() << "\n";
     }
     return show_restores();
@@ -126,7 +130,10 @@ int show_history(const HistoryArgs& args) {
     const auto deciders = deciders_of(c);
     if (!deciders.promoted_by.empty()) std::cout << " promoted_by=" << one_line(deciders.promoted_by);
     if (!deciders.undone_by.empty()) std::cout << " undone_by=" << one_line(deciders.undone_by);
-    if (const auto steps = history_steps(**journal, c); !steps.empty()) std::cout << " steps=" << steps_text(steps);
+    const auto [steps, trail] = history_steps(**journal, c);
+    if (trail.request_id != 0) std::cout << " request=" << trail.request_id << " agent=\"" << trail.agent << "\"";
+    for (const auto& by : trail.taken_over_by) std::cout << " taken_over_by=\"" << by << "\"";
+    if (!steps.empty()) std::cout << " steps=" << steps_text(steps);
     if (!c.error.empty()) std::cout << " error=" << one_line(c.error);
     std::cout << "\n";
   }

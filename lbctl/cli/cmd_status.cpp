@@ -81,6 +81,23 @@ std::string render_cutover(const ServiceStatus& s) {
   return out;
 }
 
+// The agents' queue (`lbctl submit`) and who took the latest requests.
+std::string render_requests(const ServiceStatus& s) {
+  std::string out;
+  for (const auto& r : s.requests) {
+    const std::string release = r.release.empty() ? std::string("r<cutover id>") : r.release;
+    if (r.state == "queued") {
+      out += fmt::format("  request {} queued: release {}, by {} at {}\n", r.id, release, r.requested_by,
+                         format_time(r.requested_at, TimeFormat::iso_ms));
+    } else {
+      out += fmt::format("  request {} taken by {}: cutover {} (release {}, by {})\n", r.id, r.agent, r.cutover_id,
+                         release, r.requested_by);
+    }
+  }
+  if (s.takeovers > 0) out += fmt::format("  {} cutover(s) taken over by an agent after their runner stopped\n", s.takeovers);
+  return out;
+}
+
 std::string render(const ServiceStatus& s) {
   std::string out;
   if (!s.error.empty()) out += "state database: " + s.error + "\n";
@@ -93,6 +110,7 @@ std::string render(const ServiceStatus& s) {
   if (s.drain.is_object()) out += "  drain " + drain_bar(s.drain) + "\n";
   for (const auto& d : s.drift) out += "  drift: " + d.text + "\n";
   if (!s.drift.empty()) out += "  `lbctl reconcile` brings the load balancers back to what lbctl recorded\n";
+  out += render_requests(s);
   return out;
 }
 

@@ -18,7 +18,12 @@ std::unique_ptr<EventSink> make_output_sink(bool json, std::ostream& out) {
 
 CommandReporting::CommandReporting(const Config& config, bool json, health::HttpPoster& poster, Clock& clock,
                                    const boost::asio::any_io_executor& executor)
-    : m_output(make_output_sink(json, std::cout)) {
+    : CommandReporting(config, make_output_sink(json, std::cout), poster, clock, executor) {}
+
+CommandReporting::CommandReporting(const Config& config, std::unique_ptr<EventSink> output,
+                                   health::HttpPoster& poster, Clock& clock,
+                                   const boost::asio::any_io_executor& executor)
+    : m_output(std::move(output)) {
   m_reporter.add(*m_output);
   if (!config.notifications.webhooks.empty()) {
     m_notifier = std::make_unique<WebhookNotifier>(config.notifications.webhooks, config.service, poster, clock,

@@ -20,6 +20,9 @@ class CommandReporting {
  public:
   CommandReporting(const Config& config, bool json, health::HttpPoster& poster, Clock& clock,
                    const boost::asio::any_io_executor& executor);
+  // Events to `output` (an agent's log) instead of stdout.
+  CommandReporting(const Config& config, std::unique_ptr<EventSink> output, health::HttpPoster& poster, Clock& clock,
+                   const boost::asio::any_io_executor& executor);
   EventSink& sink() { return m_reporter; }
   // Waits for queued webhooks (at most their timeout); a no-op without any.
   boost::asio::awaitable<void> flush();

@@ -6,6 +6,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "lbctl/cutover/agent.hpp"
 #include "lbctl/cutover/promotion_requests.hpp"
 #include "lbctl/cutover/service_status.hpp"
 #include "lbctl/cutover/step_table.hpp"
@@ -36,6 +37,12 @@ asio::awaitable<CutoverOutcome> record(Service* service, Request what, std::stri
     co_return CutoverOutcome{Outcome::unreachable, 0, "the state database has not answered yet"};
   }
   co_return record_request(service->wiring.journal(), service->config.service, what, by, wall_ms());
+}
+
+asio::awaitable<Result<db::CutoverRequest>> submit_for(Service* service, db::NewRequest request) {
+  if (!service->journal_open) co_return fail(ErrorKind::unreachable, "the state database has not answered yet");
+  request.config_digest = config_digest(service->config);
+  co_return service->wiring.journal().submit_request(request);
 }
 
 // One poll of `service` (its journal, and its LBs from the interval's
@@ -82,6 +89,17 @@ asio::awaitable<Result<std::vector<db::Event>>> PollerBackend::events(const std:
 
 asio::awaitable<CutoverOutcome> PollerBackend::request(const std::string& service, Request what, const std::string& by) {
   co_return co_await asio::co_spawn(m_poll_io, record(m_services.at(service), what, by), asio::use_awaitable);
+}
+
+asio::awaitable<Result<db::CutoverRequest>> PollerBackend::submit(const std::string& service, std::string release,
+                                                                   bool queue, std::string by) {
+  db::NewRequest request;
+  request.service = service;
+  request.release = std::move(release);
+  request.requested_by = std::move(by);
+  request.queue = queue;
+  co_return co_await asio::co_spawn(m_poll_io, submit_for(m_services.at(service), std::move(request)),
+                                    asio::use_awaitable);
 }
 
 Pollers::Pollers() : m_work(asio::make_work_guard(m_io)), m_timer(m_io), m_reads(m_clock) {}

@@ -49,6 +49,8 @@ class PollerBackend final : public serve::Backend {
                                                                 std::int64_t after, std::size_t limit) override;
   boost::asio::awaitable<CutoverOutcome> request(const std::string& service, Request what,
                                                  const std::string& by) override;
+  boost::asio::awaitable<Result<db::CutoverRequest>> submit(const std::string& service, std::string release, bool queue,
+                                                            std::string by) override;
 
  private:
   boost::asio::io_context& m_poll_io;

@@ -8,6 +8,7 @@
 #include "core/duration.hpp"
 
 #include "lbctl/config/config_snapshot.hpp"
+#include "lbctl/cutover/agent.hpp"
 #include "lbctl/cutover/drive.hpp"
 #include "lbctl/cutover/hooks.hpp"
 #include "lbctl/cutover/journal_calls.hpp"
@@ -152,17 +153,26 @@ asio::awaitable<Result<void>> wait_out_lease(CutoverDeps& deps) {
   }
 }
 
+// Why an agent could take `before` over: its runner's lease ran out, or its
+// runner gave it up (stopped, or left it for `lbctl resume`).
+std::string takeover_reason(const db::Cutover& before) {
+  if (before.owner_token.empty()) return "its runner gave it up";
+  if (before.status == db::CutoverStatus::needs_operator) return "it needed an operator";
+  return fmt::format("the lease of its runner ({} pid {}, last heard of at {}) ran out", before.host, before.pid,
+                     db::format_utc(before.heartbeat_at));
+}
+
 asio::awaitable<CutoverOutcome> take_over(CutoverDeps deps, bool roll_back_it) {
   const JournalCalls journal(deps);
+  const auto latest = co_await journal.latest(deps.config.service);
   if (!roll_back_it) {
-    const auto latest = co_await journal.latest(deps.config.service);
     if (auto gone = step_gone(deps, latest)) co_return *gone;
   }
   if (auto waited = co_await wait_out_lease(deps); !waited) co_return journal_refusal(waited.error());
   auto row = co_await journal.adopt(deps.config.service, deps.host, deps.pid);
   if (!row && row.error().kind == ErrorKind::invalid) {
-    const auto latest = co_await journal.latest(deps.config.service);
-    co_return already_ended(latest, deps.config.service, row.error(), roll_back_it);
+    const auto now_latest = co_await journal.latest(deps.config.service);
+    co_return already_ended(now_latest, deps.config.service, row.error(), roll_back_it);
   }
   if (!row) co_return journal_refusal(row.error());
   auto progress = read_progress(row->progress_json);
@@ -185,6 +195,13 @@ asio::awaitable<CutoverOutcome> take_over(CutoverDeps deps, bool roll_back_it) {
     co_return outcome(run, Outcome::unreachable, view.error().message);
   }
   run.set_running();
+  if (!deps.agent.empty() && latest && *latest && (*latest)->id == run.id()) {
+    const db::Cutover& before = **latest;
+    const std::string reason = takeover_reason(before);
+    run.emit(step, EventKind::taken_over,
+             fmt::format("cutover {} taken over by {} at step {}: {}", run.id(), deps.agent, run.row().step, reason),
+             {{"agent", deps.agent}, {"from_host", before.host}, {"from_pid", before.pid}, {"reason", reason}});
+  }
   run.emit(step, roll_back_it ? EventKind::abort : EventKind::resume,
            fmt::format("{} cutover {} at step {}", roll_back_it ? "rolling back" : "resuming", run.id(), run.row().step));
   CutoverOutcome result;
@@ -212,16 +229,32 @@ asio::awaitable<CutoverOutcome> run_cutover(CutoverDeps deps, CutoverOptions opt
   request.config_json = config_snapshot(deps.config).dump();
   request.step = std::string(to_string(Step::preflight));
   request.release = deps.release;
+  request.request_id = deps.request_id;
+  request.agent = deps.agent;
   const JournalCalls journal(deps);
   auto row = co_await journal.begin(request);
   if (!row) co_return journal_refusal(row.error());
   CutoverRun run(deps, options, std::move(*row));
+  nlohmann::json started = {{"release", run.row().release}, {"old_release", run.row().old_release}};
+  if (deps.request_id != 0) {
+    started["request_id"] = deps.request_id;
+    started["agent"] = deps.agent;
+  }
   run.emit(Step::preflight, EventKind::started,
-           fmt::format("cutover {} of service {} started on {} (pid {}): release {}{}", run.id(), deps.config.service,
+           fmt::format("cutover {} of service {} started on {} (pid {}): release {}{}{}", run.id(), deps.config.service,
                        deps.host, deps.pid, run.row().release,
-                       run.row().old_release.empty() ? "" : " replacing " + run.row().old_release),
-           {{"release", run.row().release}, {"old_release", run.row().old_release}});
+                       run.row().old_release.empty() ? "" : " replacing " + run.row().old_release,
+                       deps.request_id == 0 ? std::string()
+                                            : fmt::format(", for request {} taken by {}", deps.request_id, deps.agent)),
+           std::move(started));
   for (const auto& warning : config_warnings(deps.config)) run.emit(Step::preflight, EventKind::warning, warning);
+  if (!deps.request_digest.empty() && deps.request_digest != config_digest(deps.config)) {
+    run.emit(Step::preflight, EventKind::warning,
+             fmt::format("request {} was submitted with another config than {}'s (sha256 {}, this one {}): the "
+                         "agent's config is the one run",
+                         deps.request_id, deps.agent, deps.request_digest.substr(0, 12),
+                         config_digest(deps.config).substr(0, 12)));
+  }
   auto result = co_await drive(run, Step::preflight, false);
   co_await journal.release();
   co_return result;

@@ -9,6 +9,7 @@ namespace {
 constexpr auto k_event_kinds = enum_names<EventKind>({
     {EventKind::started, "started"},
     {EventKind::resume, "resume"},
+    {EventKind::taken_over, "taken_over"},
     {EventKind::abort, "abort"},
     {EventKind::requested, "requested"},
     {EventKind::plan, "plan"},

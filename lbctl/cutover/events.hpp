@@ -20,6 +20,7 @@ enum class EventKind {
   started,       // a new cutover
   resume,        // taken over to finish
   abort,         // taken over to roll back
+  taken_over,    // an agent adopted a cutover whose runner's lease ran out (who, from whom, why)
   requested,     // promote, abort or undo asked (by whom, from where)
   plan,          // what preflight decided
   warning,

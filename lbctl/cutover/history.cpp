@@ -83,4 +83,28 @@ nlohmann::json steps_json(const StepDurations& steps) {
   return out;
 }
 
+AgentTrail agent_trail(const std::vector<db::Event>& events) {
+  AgentTrail trail;
+  for (const auto& e : events) {
+    if (e.kind != "started" && e.kind != "taken_over") continue;
+    const auto detail = nlohmann::json::parse(e.detail_json, nullptr, false);
+    if (!detail.is_object() || !detail.contains("agent") || !detail["agent"].is_string()) continue;
+    if (e.kind == "taken_over") {
+      trail.taken_over_by.push_back(detail["agent"].get<std::string>());
+    } else if (detail.contains("request_id") && detail["request_id"].is_number_integer()) {
+      trail.request_id = detail["request_id"].get<std::int64_t>();
+      trail.agent = detail["agent"].get<std::string>();
+    }
+  }
+  return trail;
+}
+
+void add_agent_trail(nlohmann::json& json, const AgentTrail& trail) {
+  if (trail.request_id != 0) {
+    json["request_id"] = trail.request_id;
+    json["agent"] = trail.agent;
+  }
+  if (!trail.taken_over_by.empty()) json["taken_over_by"] = trail.taken_over_by;
+}
+
 }  // namespace lbctl

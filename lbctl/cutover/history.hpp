@@ -33,6 +33,19 @@ struct Deciders {
 };
 Deciders deciders_of(const db::Cutover& c);
 
+// The agents in a cutover's life, from its events: the request it carried
+// out and the agent that took it (its `started` event), and every agent that
+// took it over from a runner whose lease ran out (`taken_over` events).
+struct AgentTrail {
+  std::int64_t request_id = 0;
+  std::string agent;
+  std::vector<std::string> taken_over_by;
+};
+AgentTrail agent_trail(const std::vector<db::Event>& events);
+// Adds "request_id" and "agent" (when it carried out a request) and
+// "taken_over_by" (when taken over) to a `history --json` object.
+void add_agent_trail(nlohmann::json& json, const AgentTrail& trail);
+
 // One `history --json` object, without "steps".
 nlohmann::json history_json(const db::Cutover& c);
 // [{"step", "duration_ms"}]: history --json's "steps".

@@ -30,6 +30,17 @@ asio::awaitable<Result<std::optional<db::Cutover>>> JournalCalls::latest(std::st
       m_deps.journal_lane, [&j = journal(), service = std::move(service)] { return j.latest(service); });
 }
 
+asio::awaitable<Result<std::vector<db::CutoverRequest>>> JournalCalls::request_queue(std::string service,
+                                                                                     std::size_t taken) const {
+  return off_loop<Result<std::vector<db::CutoverRequest>>>(
+      m_deps.journal_lane, [&j = journal(), service = std::move(service), taken] { return j.request_queue(service, taken); });
+}
+
+asio::awaitable<Result<db::CutoverRequest>> JournalCalls::cutover_request(std::int64_t request_id) const {
+  return off_loop<Result<db::CutoverRequest>>(m_deps.journal_lane,
+                                              [&j = journal(), request_id] { return j.cutover_request(request_id); });
+}
+
 asio::awaitable<Result<db::Cutover>> JournalCalls::get(std::int64_t cutover_id) const {
   return off_loop<Result<db::Cutover>>(m_deps.journal_lane, [&j = journal(), cutover_id] { return j.get(cutover_id); });
 }

@@ -23,6 +23,9 @@ class JournalCalls {
   boost::asio::awaitable<Result<db::Cutover>> adopt(std::string service, std::string host, int pid) const;
   boost::asio::awaitable<Result<std::chrono::milliseconds>> lease_left(std::string service) const;
   boost::asio::awaitable<Result<std::optional<db::Cutover>>> latest(std::string service) const;
+  boost::asio::awaitable<Result<std::vector<db::CutoverRequest>>> request_queue(std::string service,
+                                                                               std::size_t taken) const;
+  boost::asio::awaitable<Result<db::CutoverRequest>> cutover_request(std::int64_t request_id) const;
   boost::asio::awaitable<Result<db::Cutover>> get(std::int64_t cutover_id) const;
   boost::asio::awaitable<Result<std::vector<db::Event>>> events(std::int64_t cutover_id, std::int64_t after_id,
                                                                 std::size_t limit) const;

@@ -67,12 +67,20 @@ struct ServiceStatus {
   std::vector<LbView> load_balancers;
   std::vector<Drift> drift;
   std::string drift_note;
+  // Cutover requests for agents (`lbctl submit`): the queued ones, oldest
+  // first, then the last few taken; and how many cutovers of the service an
+  // agent took over from a runner whose lease ran out.
+  std::vector<db::CutoverRequest> requests;
+  std::int64_t takeovers = 0;
 
   bool running() const { return cutover && cutover->status == "running"; }
 };
 
 void to_json(nlohmann::json& json, const CutoverSummary& summary);
 void to_json(nlohmann::json& json, const ServiceStatus& status);
+// {"id", "state", "release", "requested_by", "requested_at", and once taken
+// "cutover_id", "agent", "taken_at"}.
+nlohmann::json request_json(const db::CutoverRequest& request);
 
 // Reads the journal, then every LB (and drift, unless a cutover is changing
 // the LBs right now: it repairs reloads itself).

@@ -75,6 +75,12 @@ struct CutoverDeps {
   // (Here rather than in CutoverOptions: GCC 12 miscopies a coroutine's
   // by-value aggregate parameter built from `{}` when it holds a string.)
   std::string release = {};
+  // Set by `lbctl agent`: its name ("agent web2 (pid 4242)"), recorded with
+  // the request it takes and in the events of a take-over; and the queued
+  // request a new cutover carries out (0: none), taken in begin's commit.
+  std::string agent = {};
+  std::int64_t request_id = 0;
+  std::string request_digest = {};  // the request's config_digest: a warning when it is not this config's
   // Blocking database work off the event loop (core/offload.hpp). With a
   // journal lane, `journal` waits for the lane itself (db::LaneJournal) and
   // `unwrapped_journal` is the journal it wraps, which the lane calls: the

@@ -125,8 +125,10 @@ asio::awaitable<Reply> Router::answer(const HttpRequest& request, const std::opt
   const std::string service = api ? api->service : "";
   const std::string what = api ? api->what : "";
   if (request.method == "POST") {
-    if (!service.empty() && parse_request(what)) co_return co_await action(service, what, request);
-    Reply refused = error_reply(405, "only promote, abort and undo take a POST");
+    if (!service.empty() && (parse_request(what) || what == "cutovers")) {
+      co_return co_await action(service, what, request, *target);
+    }
+    Reply refused = error_reply(405, "only cutovers, promote, abort and undo take a POST");
     refused.headers.emplace_back("Allow", "GET, HEAD");
     co_return refused;
   }
@@ -238,7 +240,8 @@ asio::awaitable<Reply> Router::events(const std::string& service, const Target& 
   co_return json_reply(200, {{"cutover_id", cutover}, {"events", std::move(list)}, {"last_id", last}});
 }
 
-asio::awaitable<Reply> Router::action(const std::string& service, const std::string& what, const HttpRequest& request) {
+asio::awaitable<Reply> Router::action(const std::string& service, const std::string& what, const HttpRequest& request,
+                                      const Target& target) {
   if (!m_hub.actions_allowed()) {
     co_return error_reply(403, "actions are off: start `lbctl serve` with --allow-actions and a token");
   }
@@ -257,11 +260,35 @@ asio::awaitable<Reply> Router::action(const std::string& service, const std::str
   }
   if (!m_hub.knows(service)) co_return error_reply(404, fmt::format("no service `{}` here", service));
   const std::string by = fmt::format("lbctl serve on {} (a request from {})", m_host, request.remote);
+  if (what == "cutovers") co_return co_await submit(service, target, by, request.remote);
   const auto outcome = co_await m_backend.request(service, *parse_request(what), by);
   const unsigned status = status_for(outcome.outcome);
   log_info(fmt::format("{} of {} from {}: {} {}", what, service, request.remote, status, outcome.message));
   if (status == 202) co_return json_reply(202, {{"ok", true}, {"cutover_id", outcome.cutover_id}, {"message", outcome.message}});
   co_return json_reply(status, {{"error", outcome.message}, {"cutover_id", outcome.cutover_id}});
+}
+
+// POST /api/v1/services/NAME/cutovers[?release=R][&queue=true]: what
+// `lbctl submit` does. 202 with the request's id; 409 while the service is
+// busy (without queue=true); 400 for a bad release or queue; 503 when the
+// state database does not answer.
+asio::awaitable<Reply> Router::submit(const std::string& service, const Target& target, const std::string& by,
+                                      const std::string& remote) {
+  const std::string release = target.param("release").value_or("");
+  const std::string queue = target.param("queue").value_or("false");
+  if (queue != "true" && queue != "false") co_return error_reply(400, "queue: expected true or false");
+  auto submitted = co_await m_backend.submit(service, release, queue == "true", by);
+  if (!submitted) {
+    const auto& e = submitted.error();
+    const unsigned status = e.kind == ErrorKind::conflict  ? 409
+                            : e.kind == ErrorKind::invalid ? 400
+                                                           : 503;
+    log_info(fmt::format("cutovers of {} from {}: {} {}", service, remote, status, e.message));
+    co_return error_reply(status, e.message);
+  }
+  log_info(fmt::format("cutovers of {} from {}: 202 request {} queued", service, remote, submitted->id));
+  co_return json_reply(202, {{"ok", true}, {"request_id", submitted->id}, {"service", service},
+                             {"release", submitted->release}, {"requested_by", submitted->requested_by}});
 }
 
 }  // namespace lbctl::serve

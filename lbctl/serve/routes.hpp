@@ -48,6 +48,10 @@ class Backend {
                                                                         std::size_t limit) = 0;
   virtual boost::asio::awaitable<CutoverOutcome> request(const std::string& service, Request what,
                                                          const std::string& by) = 0;
+  // POST .../cutovers: a cutover request for the agents (db::Journal's
+  // submit_request, with the service's config digest).
+  virtual boost::asio::awaitable<Result<db::CutoverRequest>> submit(const std::string& service, std::string release,
+                                                                    bool queue, std::string by) = 0;
 };
 
 // Every answer carries these: a Content-Security-Policy that allows this
@@ -75,7 +79,10 @@ class Router {
  private:
   Reply get(const Target& target) const;
   boost::asio::awaitable<Reply> events(const std::string& service, const Target& target);
-  boost::asio::awaitable<Reply> action(const std::string& service, const std::string& what, const HttpRequest& request);
+  boost::asio::awaitable<Reply> action(const std::string& service, const std::string& what, const HttpRequest& request,
+                                       const Target& target);
+  boost::asio::awaitable<Reply> submit(const std::string& service, const Target& target, const std::string& by,
+                                       const std::string& remote);
 
   std::optional<Reply> refused_host(const HttpRequest& request) const;
 

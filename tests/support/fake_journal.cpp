@@ -96,6 +96,11 @@ Result<Cutover> FakeJournal::begin(const db::NewCutover& cutover) {
     calls.pop_back();  // the release above is part of the refusal, not the caller's
     return std::unexpected(e);
   }
+  if (auto refused = take_request(cutover, m_next_id)) {
+    release();
+    calls.pop_back();
+    return std::unexpected(*refused);
+  }
   Cutover c;
   c.id = m_next_id++;
   c.service = cutover.service;

@@ -66,6 +66,13 @@ class FakeJournal final : public db::Journal {
   Result<void> finish_restore(std::int64_t restore_id, db::RestoreStatus status, std::string_view error,
                               std::string_view detail_json) override;
   Result<std::vector<db::Restore>> restores(const std::string& service, std::size_t limit) override;
+  // Cutover requests (fake_journal_requests.cpp): "submit shop r7",
+  // "request 1", "request_queue shop", "takeovers shop"; begin() with a
+  // request_id takes it as the real one does.
+  Result<db::CutoverRequest> submit_request(const db::NewRequest& request) override;
+  Result<db::CutoverRequest> cutover_request(std::int64_t request_id) override;
+  Result<std::vector<db::CutoverRequest>> request_queue(const std::string& service, std::size_t taken) override;
+  Result<std::int64_t> takeovers(const std::string& service) override;
 
   // --- the world, for tests ---
 
@@ -111,6 +118,7 @@ class FakeJournal final : public db::Journal {
   // The rows, servers and events as stored.
   const std::map<std::int64_t, db::Cutover>& rows() const { return m_rows; }
   const std::map<std::int64_t, db::Restore>& restore_rows() const { return m_restores; }
+  const std::map<std::int64_t, db::CutoverRequest>& request_rows() const { return m_requests; }
   std::vector<db::Event> all_events(std::int64_t cutover_id) const;
   // The service whose lock this journal holds, if any.
   std::optional<std::string> held_service() const { return m_held; }
@@ -124,12 +132,16 @@ class FakeJournal final : public db::Journal {
   std::string new_token() { return "token-" + std::to_string(++m_tokens); }
   // conflict when `cutover_id` is this journal's and another took it over.
   std::optional<Error> fenced(std::int64_t cutover_id) const;
+  // begin()'s part for a cutover that carries out a request: conflict when
+  // it is no longer queued; else taken by cutover `cutover_id`.
+  std::optional<Error> take_request(const db::NewCutover& cutover, std::int64_t cutover_id);
 
   const Clock* m_clock;
   std::map<std::int64_t, db::Cutover> m_rows;
   std::map<std::int64_t, std::map<std::string, db::ServerRecord>> m_servers;
   std::map<std::string, std::map<std::string, db::LbRecord>> m_lb_records;
   std::map<std::int64_t, db::Restore> m_restores;
+  std::map<std::int64_t, db::CutoverRequest> m_requests;
   std::vector<db::Event> m_events;
   std::set<std::string> m_locked;  // services whose lock someone holds
   std::optional<std::string> m_held;

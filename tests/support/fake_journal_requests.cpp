@@ -4,6 +4,8 @@
 
 #include "tests/support/fake_journal.hpp"
 
+#include "core/names.hpp"
+
 namespace lbctl::test {
 
 namespace {
@@ -65,6 +67,86 @@ Result<db::Requests> FakeJournal::requests(std::int64_t cutover_id) {
   const db::Cutover& c = it->second;
   return db::Requests{c.abort_requested_at.has_value(), c.promote_requested_at.has_value(), c.promote_requested_by,
                       c.undo_requested_at.has_value(), c.undo_requested_by};
+}
+
+Result<db::CutoverRequest> FakeJournal::submit_request(const db::NewRequest& request) {
+  calls.push_back("submit " + request.service + " " + request.release);
+  if (auto e = injected("submit_request")) return std::unexpected(*e);
+  if (!is_valid_name(request.service)) return fail(ErrorKind::invalid, "bad service name '" + request.service + "'");
+  if (!request.release.empty() && !is_valid_name(request.release)) {
+    return fail(ErrorKind::invalid, "bad release name '" + request.release + "'");
+  }
+  if (request.requested_by.empty()) return fail(ErrorKind::invalid, "a request needs who asks for it");
+  if (!request.queue) {
+    for (const auto& [id, r] : m_requests) {
+      if (r.service == request.service && r.state == "queued") {
+        return fail(ErrorKind::conflict, "service " + request.service + " already has request " +
+                                             std::to_string(id) + " queued: add --queue to queue this one behind it");
+      }
+    }
+    if (const db::Cutover* c = active(request.service)) {
+      return fail(ErrorKind::conflict, "service " + request.service + " has an unfinished " + db::describe(read(*c)) +
+                                           ": add --queue to queue this request behind it");
+    }
+  }
+  db::CutoverRequest r;
+  r.id = static_cast<std::int64_t>(m_requests.size()) + 1;
+  r.service = request.service;
+  r.release = request.release;
+  r.requested_by = request.requested_by;
+  r.config_digest = request.config_digest;
+  r.requested_at = now();
+  m_requests[r.id] = r;
+  return r;
+}
+
+Result<db::CutoverRequest> FakeJournal::cutover_request(std::int64_t request_id) {
+  calls.push_back("request " + std::to_string(request_id));
+  if (auto e = injected("request")) return std::unexpected(*e);
+  const auto it = m_requests.find(request_id);
+  if (it == m_requests.end()) return fail(ErrorKind::invalid, "no request " + std::to_string(request_id));
+  return it->second;
+}
+
+Result<std::vector<db::CutoverRequest>> FakeJournal::request_queue(const std::string& service, std::size_t taken) {
+  calls.push_back("request_queue " + service);
+  if (auto e = injected("request_queue")) return std::unexpected(*e);
+  std::vector<db::CutoverRequest> out;
+  for (const auto& [id, r] : m_requests) {
+    if (r.service == service && r.state == "queued") out.push_back(r);
+  }
+  for (auto it = m_requests.rbegin(); it != m_requests.rend() && taken > 0; ++it) {
+    if (it->second.service == service && it->second.state == "taken") {
+      out.push_back(it->second);
+      --taken;
+    }
+  }
+  return out;
+}
+
+Result<std::int64_t> FakeJournal::takeovers(const std::string& service) {
+  calls.push_back("takeovers " + service);
+  if (auto e = injected("takeovers")) return std::unexpected(*e);
+  std::int64_t count = 0;
+  for (const auto& e : m_events) {
+    const auto row = m_rows.find(e.cutover_id);
+    if (e.kind == "taken_over" && row != m_rows.end() && row->second.service == service) ++count;
+  }
+  return count;
+}
+
+std::optional<Error> FakeJournal::take_request(const db::NewCutover& cutover, std::int64_t cutover_id) {
+  if (cutover.request_id == 0) return std::nullopt;
+  const auto it = m_requests.find(cutover.request_id);
+  if (it == m_requests.end() || it->second.state != "queued" || it->second.service != cutover.service) {
+    return Error{ErrorKind::conflict, "request " + std::to_string(cutover.request_id) + " of service " +
+                                          cutover.service + " is no longer queued (another agent took it)"};
+  }
+  it->second.state = "taken";
+  it->second.cutover_id = cutover_id;
+  it->second.agent = cutover.agent;
+  it->second.taken_at = now();
+  return std::nullopt;
 }
 
 }  // namespace lbctl::test

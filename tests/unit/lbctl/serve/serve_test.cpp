@@ -39,6 +39,15 @@ class RigBackend final : public Backend {
   boost::asio::awaitable<CutoverOutcome> request(const std::string& service, Request what, const std::string& by) override {
     co_return record_request(m_rig.journal, service, what, by, wall_ms_of(m_rig));
   }
+  boost::asio::awaitable<Result<db::CutoverRequest>> submit(const std::string& service, std::string release,
+                                                            bool queue, std::string by) override {
+    db::NewRequest request;
+    request.service = service;
+    request.release = std::move(release);
+    request.requested_by = std::move(by);
+    request.queue = queue;
+    co_return m_rig.journal.submit_request(request);
+  }
 
  private:
   CutoverRig& m_rig;
@@ -193,7 +202,9 @@ TEST_CASE("serve: /metrics in Prometheus' text format", "[lbctl][serve]") {
     if (line.starts_with("# TYPE ")) ++types[line.substr(7, line.find(' ', 7) - 7)];
   }
   for (const auto& [family, n] : types) CHECK(n == 1);
-  CHECK(types.size() == 10);
+  CHECK(types.size() == 12);
+  CHECK(text.find("lbctl_cutover_takeovers_total{service=\"shop\"} 0\n") != std::string::npos);
+  CHECK(text.find("lbctl_requests_queued{service=\"shop\"} 0\n") != std::string::npos);
   // An LB that does not answer: down, and no drift claimed for it.
   rig.haproxies[1]->set_reachable(false);
   rig.sim.run(poll_service(rig.config, *rig.fleet, rig.journal, live, wall_ms_of(rig)));
@@ -319,6 +330,39 @@ TEST_CASE("serve: actions need --allow-actions and the token", "[lbctl][serve]")
   const auto requested = std::find_if(events.begin(), events.end(), [](const db::Event& e) { return e.kind == "requested"; });
   REQUIRE(requested != events.end());
   CHECK(requested->detail_json.find("promote requested by lbctl serve on web1 (a request from 127.0.0.9:4000)") != std::string::npos);
+}
+
+TEST_CASE("serve: POST .../cutovers queues a request for the agents, with the token; 409 while one waits",
+          "[lbctl][serve][agent]") {
+  CutoverRig rig;
+  Hub on({"shop"}, true);
+  RigBackend backend(rig);
+  Router open(on, backend, "0123456789abcdef-token", "web1");
+  const std::string token = "Bearer 0123456789abcdef-token";
+  CHECK(answer(rig, open, "POST", "/api/v1/services/shop/cutovers?release=v7").status == 401);
+  const auto queued = answer(rig, open, "POST", "/api/v1/services/shop/cutovers?release=v7", token);
+  INFO(queued.body);
+  REQUIRE(queued.status == 202);
+  const auto body = nlohmann::json::parse(queued.body);
+  CHECK(body["request_id"] == 1);
+  CHECK(body["release"] == "v7");
+  CHECK(rig.journal.request_rows().at(1).requested_by == "lbctl serve on web1 (a request from 127.0.0.1:5555)");
+  const auto busy = answer(rig, open, "POST", "/api/v1/services/shop/cutovers?release=v8", token);
+  CHECK(busy.status == 409);
+  CHECK(busy.body.find("queue") != std::string::npos);
+  CHECK(answer(rig, open, "POST", "/api/v1/services/shop/cutovers?release=v8&queue=true", token).status == 202);
+  CHECK(answer(rig, open, "POST", "/api/v1/services/shop/cutovers?release=v8&queue=maybe", token).status == 400);
+  CHECK(answer(rig, open, "POST", "/api/v1/services/shop/cutovers?release=v%208&queue=true", token).status == 400);
+  CHECK(answer(rig, open, "POST", "/api/v1/services/nope/cutovers", token).status == 404);
+  CHECK(rig.journal.request_rows().size() == 2);
+  // The queue shows in status (and so on the page and in /metrics).
+  ServiceLive live("shop", flow_step_names(rig.config));
+  rig.sim.run(poll_service(rig.config, *rig.fleet, rig.journal, live, wall_ms_of(rig)));
+  const auto status = nlohmann::json(live.status());
+  REQUIRE(status["requests"].size() == 2);
+  CHECK(status["requests"][0]["state"] == "queued");
+  CHECK(status["requests"][0]["release"] == "v7");
+  CHECK(render_metrics({&live}).find("lbctl_requests_queued{service=\"shop\"} 2\n") != std::string::npos);
 }
 
 TEST_CASE("serve: an abort of a cutover whose process is gone is left to a shell", "[lbctl][serve]") {
