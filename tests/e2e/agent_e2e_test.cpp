@@ -4,7 +4,11 @@
 
 #include "tests/support/catch.hpp"
 
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <future>
 #include <nlohmann/json.hpp>
@@ -83,4 +87,131 @@ TEST_CASE("two agents: the one running a submitted cutover is killed mid-drain u
   // SIGTERM: the agent stops, exit 0.
   CHECK(b->stop() == 0);
   CHECK(log_has(logs / "b.txt", "stopped"));
+}
+
+namespace {
+
+// The requests each service gets (LBCTL_AGENT_QUEUE_REQUESTS, default 20).
+int queue_requests() {
+  const char* given = std::getenv("LBCTL_AGENT_QUEUE_REQUESTS");
+  return given ? std::stoi(given) : 20;
+}
+
+std::string release_name(std::size_t service, int n) {
+  return fmt::format("s{}-{:02}", service, n);
+}
+
+// A stack of its own per service (its LB and old servers), renamed
+// shopN, each release's servers named after it.
+std::unique_ptr<Stack> service_stack(std::size_t n) {
+  StackOptions options;
+  options.lbs = 1;
+  options.migrations = false;
+  auto stack = std::make_unique<Stack>(options);
+  auto text = read_file(stack->config_file());
+  text = std::regex_replace(text, std::regex("service: shop\n"), "service: shop" + std::to_string(n) + "\n");
+  text = std::regex_replace(text, std::regex("name_prefix: v2-"), "name_prefix: \"{release}-\"");
+  std::ofstream(stack->config_file()) << text;
+  return stack;
+}
+
+// /proc/PID: CPU seconds used (user + system) and peak RSS in MiB.
+std::pair<double, long> cpu_and_rss(pid_t pid) {
+  std::istringstream stat(read_file("/proc/" + std::to_string(pid) + "/stat"));
+  std::string field;
+  std::vector<std::string> fields;
+  while (stat >> field) fields.push_back(field);
+  const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  // Fields 14 and 15 (utime, stime), counted after the ")" that ends the command name.
+  std::size_t close = 0;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (fields[i].find(')') != std::string::npos) close = i;
+  }
+  const double cpu = (std::stod(fields.at(close + 12)) + std::stod(fields.at(close + 13))) / ticks;
+  long rss_kib = 0;
+  std::istringstream status(read_file("/proc/" + std::to_string(pid) + "/status"));
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("VmHWM:")) rss_kib = std::stol(line.substr(6));
+  }
+  return {cpu, rss_kib / 1024};
+}
+
+}  // namespace
+
+TEST_CASE("three agents, five services, requests queued at once: each runs exactly once, in order per service",
+          "[e2e][agent]") {
+  const int per_service = queue_requests();
+  constexpr std::size_t k_services = 5;
+  std::vector<std::unique_ptr<Stack>> stacks;
+  for (std::size_t n = 1; n <= k_services; ++n) stacks.push_back(service_stack(n));
+  // Every service's journal in the first stack's state database (the
+  // environment names it for every config).
+  Stack& home = *stacks.front();
+  for (const auto& [key, value] : home.env()) ::setenv(key.c_str(), value.c_str(), 1);
+  TempDir logs;
+
+  // Every request queued before any agent runs: one submitter per service, side by side.
+  std::vector<std::future<int>> submitters;
+  for (std::size_t n = 1; n <= k_services; ++n) {
+    submitters.push_back(std::async(std::launch::async, [&, n] {
+      int failures = 0;
+      for (int r = 1; r <= per_service; ++r) {
+        const auto out = run_command({LBCTL_BINARY, "submit", "--queue", "--release", release_name(n, r), "-c",
+                                      stacks[n - 1]->config_file().string()},
+                                     60s, home.env());
+        if (out.exit_code != 0) ++failures;
+      }
+      return failures;
+    }));
+  }
+  for (auto& s : submitters) CHECK(s.get() == 0);
+  const std::string total = std::to_string(per_service * static_cast<int>(k_services));
+  REQUIRE(home.postgres().query_value("SELECT count(*) FROM lbctl.requests WHERE state = 'queued'", "lbctl") == total);
+
+  std::vector<std::string> argv{LBCTL_BINARY, "agent", "--poll", "500ms"};
+  for (const auto& s : stacks) argv.insert(argv.end(), {"-c", s->config_file().string()});
+  const auto started = AgentSteady::now();
+  std::vector<std::unique_ptr<ChildProcess>> agents;
+  for (int a = 1; a <= 3; ++a) {
+    agents.push_back(std::make_unique<ChildProcess>(argv, logs / ("agent" + std::to_string(a) + ".txt")));
+  }
+  const bool all_ran = eventually(
+      [&] {
+        return home.postgres().query_value(
+                   "SELECT count(*) FROM lbctl.cutovers WHERE status NOT IN ('running', 'needs_operator')", "lbctl") ==
+               total;
+      },
+      std::chrono::seconds(60 + 12 * per_service));
+  const long took = ms_since(started);
+  std::string usage;
+  for (std::size_t a = 0; a < agents.size(); ++a) {
+    const auto [cpu, rss] = cpu_and_rss(agents[a]->pid());
+    usage += fmt::format("agent {}: {:.1f} s CPU, {} MiB peak RSS (ASan build); ", a + 1, cpu, rss);
+  }
+  const auto by_agent = home.postgres().query_value(
+      "SELECT string_agg(agent || ': ' || n, '; ') FROM (SELECT agent, count(*) n FROM lbctl.requests "
+      "GROUP BY agent ORDER BY agent) t",
+      "lbctl");
+  WARN(total << " requests (" << per_service << " x " << k_services << " services) ran in " << took << " ms by 3 agents; "
+             << usage << "taken: " << by_agent);
+  for (auto& a : agents) CHECK(a->stop() == 0);
+  for (std::size_t a = 1; a <= agents.size(); ++a) INFO(read_file(logs / ("agent" + std::to_string(a) + ".txt")));
+  REQUIRE(all_ran);
+
+  // Each request taken once, by one cutover; every cutover completed.
+  CHECK(home.postgres().query_value("SELECT count(*) FROM lbctl.requests WHERE state = 'taken'", "lbctl") == total);
+  CHECK(home.postgres().query_value("SELECT count(DISTINCT cutover_id) FROM lbctl.requests", "lbctl") == total);
+  CHECK(home.postgres().query_value("SELECT count(*) FROM lbctl.cutovers", "lbctl") == total);
+  CHECK(home.postgres().query_value("SELECT count(*) FROM lbctl.cutovers WHERE status = 'completed'", "lbctl") == total);
+  // In order per service: the cutovers, by id, carry the releases as submitted.
+  for (std::size_t n = 1; n <= k_services; ++n) {
+    std::string expected;
+    for (int r = 1; r <= per_service; ++r) expected += (r == 1 ? "" : ",") + release_name(n, r);
+    INFO("shop" << n);
+    CHECK(home.postgres().query_value("SELECT string_agg(c.release, ',' ORDER BY c.id) FROM lbctl.cutovers c "
+                                      "WHERE c.service = 'shop" + std::to_string(n) + "'",
+                                      "lbctl") == expected);
+    const std::string last = release_name(n, per_service);
+    CHECK(stacks[n - 1]->fleet_view() == std::vector<std::string>{"lb1 " + last + "-1 UP", "lb1 " + last + "-2 UP"});
+  }
 }

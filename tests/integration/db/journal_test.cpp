@@ -68,6 +68,11 @@ class LockHolder {
 
 // Makes the state database look as an lbctl of schema `version` (3 or 4) left it.
 void as_schema(PostgresFixture& pg, int version) {
+  pg.execute("DROP TABLE lbctl.requests");  // schema 7
+  if (version == 6) {
+    pg.execute("UPDATE lbctl.schema_version SET version = 6");
+    return;
+  }
   std::string ddl =
       "ALTER TABLE lbctl.cutovers DROP COLUMN owner_token, DROP CONSTRAINT cutovers_status_check, "
       "ADD CONSTRAINT cutovers_status_check CHECK (status IN ('running', 'completed', 'rolled_back', "
@@ -445,8 +450,7 @@ TEST_CASE("a state database at schema 5 is upgraded to 6: owner tokens, and stop
   }
   as_schema(pg, 5);  // as lbctl wrote it before owner tokens existed
   auto journal = open_journal(pg, "web1", 2);
-  CHECK(PgJournal::schema_version() == 6);
-  CHECK(pg.query_value("SELECT version FROM lbctl.schema_version") == "6");
+  CHECK(pg.query_value("SELECT version FROM lbctl.schema_version") == std::to_string(PgJournal::schema_version()));
   // A row from before has no token: nothing to wait for.
   CHECK(journal->lease_left("shop").value() == std::chrono::milliseconds(0));
   auto adopted = journal->adopt("shop", "web1", 2);
@@ -458,4 +462,29 @@ TEST_CASE("a state database at schema 5 is upgraded to 6: owner tokens, and stop
   CHECK(journal->get(adopted->id)->finished_at);
   journal->release();
   CHECK(open_journal(pg, "web1", 3)->begin(new_cutover("shop", "web1", 3)));  // stopped is finished
+}
+
+TEST_CASE("a state database at schema 6 is upgraded to 7: the request queue, its cutovers kept",
+          "[integration][db][journal][agent]") {
+  PostgresFixture pg;
+  {
+    auto journal = open_journal(pg, "web1", 1);
+    auto first = journal->begin(new_cutover("shop", "web1", 1));
+    REQUIRE(first);
+    first->status = CutoverStatus::completed;
+    REQUIRE(journal->save(*first));
+    journal->release();
+  }
+  as_schema(pg, 6);  // as lbctl wrote it before agents existed
+  CHECK(pg.query_value("SELECT to_regclass('lbctl.requests') IS NULL") == "t");
+  auto journal = open_journal(pg, "web1", 2);
+  CHECK(PgJournal::schema_version() == 7);
+  CHECK(pg.query_value("SELECT version FROM lbctl.schema_version") == "7");
+  CHECK(journal->history("shop", 10)->size() == 1);
+  NewRequest request;
+  request.service = "shop";
+  request.requested_by = "alice@web1";
+  auto queued = journal->submit_request(request);
+  REQUIRE(queued);
+  CHECK(queued->state == "queued");
 }
