@@ -111,6 +111,12 @@ std::unique_ptr<Stack> service_stack(std::size_t n) {
   auto text = read_file(stack->config_file());
   text = std::regex_replace(text, std::regex("service: shop\n"), "service: shop" + std::to_string(n) + "\n");
   text = std::regex_replace(text, std::regex("name_prefix: v2-"), "name_prefix: \"{release}-\"");
+  // The services clone side by side on this host: a port range each (the stack's 100 ports, split).
+  std::smatch range;
+  REQUIRE(std::regex_search(text, range, std::regex("ports: \"([0-9]+)-[0-9]+\"")));
+  const int base = std::stoi(range[1].str()) + 20 * static_cast<int>(n - 1);
+  text = std::regex_replace(text, std::regex("ports: \"[0-9]+-[0-9]+\""),
+                            "ports: \"" + std::to_string(base) + "-" + std::to_string(base + 19) + "\"");
   std::ofstream(stack->config_file()) << text;
   return stack;
 }
@@ -195,7 +201,11 @@ TEST_CASE("three agents, five services, requests queued at once: each runs exact
   WARN(total << " requests (" << per_service << " x " << k_services << " services) ran in " << took << " ms by 3 agents; "
              << usage << "taken: " << by_agent);
   for (auto& a : agents) CHECK(a->stop() == 0);
-  for (std::size_t a = 1; a <= agents.size(); ++a) INFO(read_file(logs / ("agent" + std::to_string(a) + ".txt")));
+  std::string agent_logs;
+  for (std::size_t a = 1; a <= agents.size(); ++a) agent_logs += read_file(logs / ("agent" + std::to_string(a) + ".txt"));
+  INFO(agent_logs);
+  INFO(home.postgres().query_value("SELECT string_agg(id || ' ' || service || ' ' || status || ' ' || coalesce(error, ''), "
+                                   "E'\\n' ORDER BY id) FROM lbctl.cutovers", "lbctl"));
   REQUIRE(all_ran);
 
   // Each request taken once, by one cutover; every cutover completed.
