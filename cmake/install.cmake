@@ -17,3 +17,7 @@ install(FILES configs/lb-host/lbctl-install-file DESTINATION ${CMAKE_INSTALL_DOC
 install(FILES configs/app-hosts/lbctl-ssh-provider configs/app-hosts/lbctl-app-host
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/app-hosts)
 install(FILES packaging/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})
+# `lbctl agent` and `lbctl serve` under systemd (disabled: postinst enables
+# nothing), run as the lbctl user postinst creates, configs in /etc/lbctl/.
+install(FILES packaging/systemd/lbctl-agent.service packaging/systemd/lbctl-serve.service
+        DESTINATION lib/systemd/system)

@@ -48,6 +48,10 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # migrations.backup.
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "haproxy, postgresql-client")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+# postinst makes the lbctl system user (adduser) and /etc/lbctl/ for the
+# systemd units; postrm removes them on purge when empty.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA "${PROJECT_SOURCE_DIR}/packaging/postinst;${PROJECT_SOURCE_DIR}/packaging/postrm")
 set(CPACK_DEBIAN_COMPRESSION_TYPE xz)
 
 # Debian wants /usr/share/doc/PACKAGE/changelog.gz in a native package; it

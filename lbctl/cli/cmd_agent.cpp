@@ -22,6 +22,7 @@
 
 #include "core/duration.hpp"
 #include "lbctl/cli/cli.hpp"
+#include "lbctl/cli/config_lookup.hpp"
 #include "lbctl/cli/db_setup.hpp"
 #include "lbctl/cli/exit_codes.hpp"
 #include "lbctl/cli/output.hpp"
@@ -225,7 +226,7 @@ int run_agent(const AgentArgs& args) {
   }
   std::vector<std::unique_ptr<Config>> configs;
   std::set<std::string> services;
-  for (const auto& file : args.files) {
+  for (const auto& file : expand_config_folders(args.files)) {
     auto config = std::make_unique<Config>(load_config(file));
     if (!services.insert(config->service).second) {
       std::cerr << "lbctl: " << file << ": service " << config->service << " is given twice\n";
@@ -265,7 +266,7 @@ void add_agent_command(CLI::App& app, Action& action) {
   auto args = std::make_shared<AgentArgs>();
   auto* agent = app.add_subcommand("agent", "Run the cutovers asked for through the state database, and take over "
                                             "those whose runner died");
-  agent->add_option("-c,--config", args->files, "A config file (YAML), one per service; give -c again for more")
+  agent->add_option("-c,--config", args->files, "A config file (YAML), one per service, or a folder of them; give -c again for more")
       ->required();
   agent->add_option("--poll", args->poll, "How often each service's requests and cutovers are looked at (default 1s)");
   agent->footer(

@@ -22,6 +22,7 @@
 
 #include "core/duration.hpp"
 #include "lbctl/cli/cli.hpp"
+#include "lbctl/cli/config_lookup.hpp"
 #include "lbctl/cli/exit_codes.hpp"
 #include "lbctl/cli/serve_pollers.hpp"
 #include "lbctl/cli/who.hpp"
@@ -225,7 +226,7 @@ int serve_services(const ServeArgs& args) {
     serve::log_error(settings.error().message);
     return k_exit_usage;
   }
-  auto configs = load_configs(args.files);
+  auto configs = load_configs(expand_config_folders(args.files));
   if (!configs) {
     serve::log_error(configs.error().message);
     return k_exit_usage;
@@ -281,7 +282,7 @@ int serve_services(const ServeArgs& args) {
 void add_serve_command(CLI::App& app, Action& action) {
   auto* command = app.add_subcommand("serve", "A live web page, Prometheus metrics and a JSON API for every service given");
   auto args = std::make_shared<ServeArgs>();
-  command->add_option("-c,--config", args->files, "A config file (YAML); repeat for every service to serve")->required();
+  command->add_option("-c,--config", args->files, "A config file (YAML), or a folder of them; repeat for every service to serve")->required();
   command->add_option("--listen", args->listen, "IP:PORT to listen on (default 127.0.0.1:8480; port 0 picks one)");
   command->add_option("--interval", args->interval,
                       "How often each service's journal and LBs are read, one `show stat` per LB (default 1s)");

@@ -1,6 +1,7 @@
 #include "lbctl/cli/config_lookup.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdlib>
 #include <fmt/format.h>
 #include <ostream>
@@ -61,6 +62,31 @@ void apply_default_config(CLI::App& app, std::ostream& err) {
   err << fmt::format("lbctl: using config {} ({})\n", choice->path.string(), choice->why);
   option->add_result(choice->path.string());
   option->run_callback();
+}
+
+}  // namespace lbctl
+
+namespace lbctl {
+
+std::vector<std::string> expand_config_folders(const std::vector<std::string>& given) {
+  std::vector<std::string> files;
+  for (const auto& entry : given) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(entry, ec)) {
+      files.push_back(entry);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (const auto& file : std::filesystem::directory_iterator(entry, ec)) {
+      const auto extension = file.path().extension();
+      if ((extension == ".yaml" || extension == ".yml") && file.is_regular_file(ec)) found.push_back(file.path().string());
+    }
+    if (ec) throw ConfigError(fmt::format("{}: cannot list the folder: {}", entry, ec.message()));
+    if (found.empty()) throw ConfigError(fmt::format("{}: a folder with no *.yaml or *.yml config in it", entry));
+    std::sort(found.begin(), found.end());
+    files.insert(files.end(), found.begin(), found.end());
+  }
+  return files;
 }
 
 }  // namespace lbctl

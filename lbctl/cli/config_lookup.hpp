@@ -7,6 +7,7 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -35,5 +36,11 @@ void make_config_options_optional(CLI::App& app);
 // default config and says which file on `err` (stdout stays the command's,
 // e.g. its JSON). Throws ConfigError when there is none.
 void apply_default_config(CLI::App& app, std::ostream& err);
+
+// For commands that take a service per -c (agent, serve): a -c that names a
+// folder stands for its *.yaml and *.yml files, sorted (how /etc/lbctl/
+// services/ is given to a systemd unit). Throws ConfigError for a folder
+// with none.
+std::vector<std::string> expand_config_folders(const std::vector<std::string>& given);
 
 }  // namespace lbctl

@@ -31,6 +31,8 @@ asio::awaitable<AgentTick> look_after(CutoverDeps& deps, const db::Cutover& unfi
   }
   AgentTick tick{AgentAction::took_over, "", std::nullopt, 0, unfinished.id};
   tick.outcome = co_await resume_cutover(deps);
+  // Another agent adopted it first (it holds the lock now): nothing done here.
+  if (tick.outcome->outcome == Outcome::locked) co_return idle("not taken over: " + tick.outcome->message);
   co_return tick;
 }
 
@@ -53,6 +55,10 @@ asio::awaitable<AgentTick> agent_tick(CutoverDeps deps) {
   AgentTick tick{AgentAction::ran_request, "", std::nullopt, request.id, 0};
   tick.outcome = co_await run_cutover(deps, CutoverOptions{});
   tick.cutover_id = tick.outcome->cutover_id;
+  // begin() refused: another agent took the request, or the service, first.
+  if (tick.outcome->outcome == Outcome::locked && tick.cutover_id == 0) {
+    co_return idle(fmt::format("request {} not taken: {}", request.id, tick.outcome->message));
+  }
   co_return tick;
 }
 

@@ -35,14 +35,14 @@ long ms_since(AgentSteady::time_point from) {
 }  // namespace
 
 TEST_CASE("two agents: the one running a submitted cutover is killed mid-drain under load; the other adopts it "
-          "within lease + poll and finishes it; submit --wait exits 0",
+          "within lease + poll, is stopped with SIGTERM and hands it to a third; submit --wait exits 0",
           "[e2e][agent]") {
   Stack stack;
   TempDir logs;
   Load load1(stack.lb(0).frontend_port(), logs / "wrk1.txt");
   Load load2(stack.lb(1).frontend_port(), logs / "wrk2.txt");
   // A request long enough to hold the cutover in its drain past the kill and the take-over.
-  auto held = std::async(std::launch::async, [&] { return http_get(stack.lb(0).frontend_port(), "/slow?ms=15000", 60s); });
+  auto held = std::async(std::launch::async, [&] { return http_get(stack.lb(0).frontend_port(), "/slow?ms=25000", 60s); });
   auto a = stack.start_lbctl({"agent", "--poll", "500ms"}, logs / "a.txt");
   auto submit = stack.start_lbctl({"submit", "--release", "v2", "--wait"}, logs / "submit.txt");
   REQUIRE(eventually([&] { return log_has(logs / "a.txt", "drain started"); }, 90s));
@@ -65,10 +65,25 @@ TEST_CASE("two agents: the one running a submitted cutover is killed mid-drain u
   WARN("taken over " << took << " ms after the SIGKILL (state.lease 2 s + --poll 500 ms)");
   CHECK(took <= 2000 + 500 + 1500);
 
+  // A third agent; the second stopped with SIGTERM mid-drain: it gives the
+  // cutover up (exit 0, nothing rolled back) and the third adopts it at its
+  // next poll, without waiting for the lease.
+  auto c = stack.start_lbctl({"agent", "--poll", "500ms"}, logs / "c.txt");
+  REQUIRE(eventually([&] { return log_has(logs / "c.txt", "is held by its runner"); }, 30s));
+  REQUIRE_FALSE(log_has(logs / "b.txt", "detach started"));  // still draining: the held request
+  const auto stopping = AgentSteady::now();
+  CHECK(b->stop() == 0);
+  CHECK(log_has(logs / "b.txt", "gave up cutover 1 for the next agent"));
+  REQUIRE(eventually([&] { return log_has(logs / "c.txt", "its runner gave it up"); }, 10s));
+  const long handed = ms_since(stopping);
+  WARN("handed over " << handed << " ms after the SIGTERM");
+  CHECK(handed < 2000);
+
   CHECK(submit->wait(120s) == 0);
   INFO(read_file(logs / "submit.txt"));
   INFO(read_file(logs / "b.txt"));
   CHECK(log_has(logs / "submit.txt", "taken over by agent"));
+  CHECK(log_has(logs / "submit.txt", "the cutover is left to the next agent"));
   CHECK(log_has(logs / "submit.txt", "cutover 1 completed"));
   CHECK(stack.fleet_view() == k_done_view);
   held.get();
@@ -80,13 +95,18 @@ TEST_CASE("two agents: the one running a submitted cutover is killed mid-drain u
 
   // One cutover, one take-over, the request taken once; the old servers gone.
   CHECK(stack.postgres().query_value("SELECT count(*) FROM lbctl.cutovers", "lbctl") == "1");
-  CHECK(stack.postgres().query_value("SELECT count(*) FROM lbctl.events WHERE kind = 'taken_over'", "lbctl") == "1");
+  CHECK(stack.postgres().query_value("SELECT count(*) FROM lbctl.events WHERE kind = 'taken_over'", "lbctl") == "2");
   CHECK(stack.postgres().query_value("SELECT state || ' ' || cutover_id FROM lbctl.requests", "lbctl") == "taken 1");
   for (const auto& name : stack.old_names()) CHECK_FALSE(stack.server_running(name));
 
-  // SIGTERM: the agent stops, exit 0.
-  CHECK(b->stop() == 0);
-  CHECK(log_has(logs / "b.txt", "stopped"));
+  // The history says who ran it: the request's agent, then the two take-overs.
+  const auto history = nlohmann::json::parse(stack.lbctl({"history", "--json"}).out);
+  CHECK(history["request_id"] == 1);
+  CHECK(history["taken_over_by"].size() == 2);
+  const auto status = nlohmann::json::parse(stack.lbctl({"status", "--json"}).out);
+  CHECK(status["takeovers"] == 2);
+  CHECK(status["requests"][0]["state"] == "taken");
+  CHECK(c->stop() == 0);
 }
 
 namespace {
@@ -111,12 +131,13 @@ std::unique_ptr<Stack> service_stack(std::size_t n) {
   auto text = read_file(stack->config_file());
   text = std::regex_replace(text, std::regex("service: shop\n"), "service: shop" + std::to_string(n) + "\n");
   text = std::regex_replace(text, std::regex("name_prefix: v2-"), "name_prefix: \"{release}-\"");
-  // The services clone side by side on this host: a port range each (the stack's 100 ports, split).
-  std::smatch range;
-  REQUIRE(std::regex_search(text, range, std::regex("ports: \"([0-9]+)-[0-9]+\"")));
-  const int base = std::stoi(range[1].str()) + 20 * static_cast<int>(n - 1);
+  // The services clone side by side on this host: 100 ports each, apart from
+  // the stacks' own ranges (20000-29999). The local provider does not reuse
+  // the port of a server it terminated (its folder keeps it): two a release.
+  const int base = 40000 + 500 * static_cast<int>(::getpid() % 40) + 100 * static_cast<int>(n - 1);
   text = std::regex_replace(text, std::regex("ports: \"[0-9]+-[0-9]+\""),
-                            "ports: \"" + std::to_string(base) + "-" + std::to_string(base + 19) + "\"");
+                            "ports: \"" + std::to_string(base) + "-" + std::to_string(base + 99) + "\"");
+  REQUIRE(text.find(std::to_string(base) + "-") != std::string::npos);
   std::ofstream(stack->config_file()) << text;
   return stack;
 }
@@ -145,7 +166,7 @@ std::pair<double, long> cpu_and_rss(pid_t pid) {
 }  // namespace
 
 TEST_CASE("three agents, five services, requests queued at once: each runs exactly once, in order per service",
-          "[e2e][agent]") {
+          "[e2e][agent][long]") {
   const int per_service = queue_requests();
   constexpr std::size_t k_services = 5;
   std::vector<std::unique_ptr<Stack>> stacks;

@@ -21,11 +21,15 @@ std::string own_loopback_address() {
 }  // namespace
 
 TcpRelay::TcpRelay(std::uint16_t target, const std::filesystem::path& log)
-    : m_host(own_loopback_address()), m_port(free_port()) {
+    : m_host(own_loopback_address()), m_port(free_port()), m_target(target), m_log(log) {
+  restart();
+}
+
+void TcpRelay::restart() {
   m_process = std::make_unique<ChildProcess>(
       std::vector<std::string>{"socat", "TCP-LISTEN:" + std::to_string(m_port) + ",bind=" + m_host + ",reuseaddr,fork",
-                               "TCP:127.0.0.1:" + std::to_string(target)},
-      log);
+                               "TCP:127.0.0.1:" + std::to_string(m_target)},
+      m_log);
   if (!eventually([&] { return run_command({"socat", "-u", "OPEN:/dev/null", "TCP:" + m_host + ":" + std::to_string(m_port)}, 5s).exit_code == 0; }, 10s)) {
     throw std::runtime_error("the relay did not listen on " + m_host + ":" + std::to_string(m_port));
   }

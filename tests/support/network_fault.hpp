@@ -26,10 +26,15 @@ class TcpRelay {
   // close (Postgres frees a lock held over one); the other side hears of it
   // only if no partition drops the reset.
   void kill();
+  // After kill(): the relay again, on the same address and port (what was
+  // cut off comes back to the same place).
+  void restart();
 
  private:
   std::string m_host;
   std::uint16_t m_port;
+  std::uint16_t m_target;
+  std::filesystem::path m_log;
   std::unique_ptr<ChildProcess> m_process;
 };
 
