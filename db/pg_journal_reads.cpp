@@ -8,9 +8,7 @@ namespace lbctl::db {
 
 namespace {
 
-std::string us(std::string_view column) {
-  return "(extract(epoch FROM " + std::string(column) + ") * 1000000)::bigint";
-}
+using journal_sql::epoch_us;
 
 JournalTime time_of(const pqxx::field& field) { return from_epoch_us(field.as<std::int64_t>()); }
 
@@ -24,7 +22,7 @@ Event read_event(const pqxx::row& row) {
                row[3].as<std::string>(),  row[4].as<std::string>(),  row[5].as<std::string>()};
 }
 
-const std::string k_event_columns = "id, cutover_id, " + us("at") + ", step, kind, detail::text";
+const std::string k_event_columns = "id, cutover_id, " + epoch_us("at") + ", step, kind, detail::text";
 
 std::unexpected<Error> not_json(std::string_view what) {
   return fail(ErrorKind::invalid, std::string(what) + " is not valid JSON");
@@ -37,8 +35,8 @@ namespace journal_sql {
 const std::string k_cutover_columns =
     "c.id, c.service, c.status, c.step, c.mode, c.config::text, coalesce(c.lb_snapshot::text, ''), "
     "c.progress::text, c.host, c.pid, " +
-    us("c.started_at") + ", " + us("c.step_started_at") + ", " + us("c.heartbeat_at") + ", " + us("c.finished_at") +
-    ", " + us("c.abort_requested_at") +
+    epoch_us("c.started_at") + ", " + epoch_us("c.step_started_at") + ", " + epoch_us("c.heartbeat_at") + ", " + epoch_us("c.finished_at") +
+    ", " + epoch_us("c.abort_requested_at") +
     ", coalesce(c.error, ''), c.version, "
     "(c.status = 'running' AND NOT EXISTS ("
     " SELECT 1 FROM lbctl.services s JOIN pg_locks l ON l.locktype = 'advisory' AND l.granted"
@@ -47,7 +45,7 @@ const std::string k_cutover_columns =
     " AND l.objid::bigint = s.id"
     " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
     " WHERE s.name = c.service)), coalesce(c.release, ''), coalesce(c.old_release, ''), " +
-    us("c.promote_requested_at") + ", coalesce(c.promote_requested_by, ''), " + us("c.undo_requested_at") +
+    epoch_us("c.promote_requested_at") + ", coalesce(c.promote_requested_by, ''), " + epoch_us("c.undo_requested_at") +
     ", coalesce(c.undo_requested_by, ''), coalesce(c.owner_token, '')";
 
 }  // namespace journal_sql
@@ -202,7 +200,7 @@ Result<void> PgJournal::save_servers(std::int64_t cutover_id, const std::vector<
 Result<std::vector<ServerRecord>> PgJournal::servers(std::int64_t cutover_id) {
   return guarded_on(*m_state, "reading the journal", [&]() -> Result<std::vector<ServerRecord>> {
     pqxx::nontransaction tx(*m_state->db);
-    const auto rows = exec_params(tx, "SELECT pool, name, address, state, haproxy_id, " + us("updated_at") +
+    const auto rows = exec_params(tx, "SELECT pool, name, address, state, haproxy_id, " + epoch_us("updated_at") +
                                          " FROM lbctl.cutover_servers WHERE cutover_id = $1"
                                          " ORDER BY pool = 'new', name",
                                      cutover_id);

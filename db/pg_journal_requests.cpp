@@ -12,13 +12,9 @@ namespace lbctl::db {
 
 namespace {
 
-std::string request_us(std::string_view column) {
-  return "(extract(epoch FROM " + std::string(column) + ") * 1000000)::bigint";
-}
-
 const std::string k_request_columns = "r.id, r.service, r.release, r.requested_by, r.config_digest, " +
-                                      request_us("r.requested_at") + ", r.state, coalesce(r.cutover_id, 0), " +
-                                      "coalesce(r.agent, ''), " + request_us("r.taken_at");
+                                      journal_sql::epoch_us("r.requested_at") + ", r.state, coalesce(r.cutover_id, 0), " +
+                                      "coalesce(r.agent, ''), " + journal_sql::epoch_us("r.taken_at");
 
 CutoverRequest read_request(const pqxx::row& row) {
   CutoverRequest r;

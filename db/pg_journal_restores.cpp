@@ -9,15 +9,11 @@ namespace lbctl::db {
 
 namespace {
 
-std::string restore_us(std::string_view column) {
-  return "(extract(epoch FROM " + std::string(column) + ") * 1000000)::bigint";
-}
-
 // The last column derives `interrupted`: running, and nobody holds the
 // service's lock (the restore holds it while it runs).
 const std::string k_restore_columns =
-    "r.id, r.service, r.cutover_id, r.backup_path, " + restore_us("r.backup_taken_at") +
-    ", r.status, r.run_by, r.host, r.pid, " + restore_us("r.started_at") + ", " + restore_us("r.finished_at") +
+    "r.id, r.service, r.cutover_id, r.backup_path, " + journal_sql::epoch_us("r.backup_taken_at") +
+    ", r.status, r.run_by, r.host, r.pid, " + journal_sql::epoch_us("r.started_at") + ", " + journal_sql::epoch_us("r.finished_at") +
     ", coalesce(r.error, ''), r.detail::text, "
     "(r.status = 'running' AND NOT EXISTS ("
     " SELECT 1 FROM lbctl.services s JOIN pg_locks l ON l.locktype = 'advisory' AND l.granted"

@@ -33,6 +33,12 @@ struct PgJournal::State {
 
 namespace journal_sql {
 
+// A timestamptz column as microseconds since the epoch (bigint), the SQL for
+// it: what every read turns into a JournalTime.
+inline std::string epoch_us(std::string_view column) {
+  return "(extract(epoch FROM " + std::string(column) + ") * 1000000)::bigint";
+}
+
 // The columns read_cutover() expects, from lbctl.cutovers AS c; the last one
 // derives `interrupted` from pg_locks.
 extern const std::string k_cutover_columns;

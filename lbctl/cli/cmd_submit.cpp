@@ -14,6 +14,7 @@
 #include "lbctl/cli/exit_codes.hpp"
 #include "lbctl/cli/output.hpp"
 #include "lbctl/cli/release.hpp"
+#include "lbctl/cli/request_command.hpp"
 #include "lbctl/cli/who.hpp"
 #include "lbctl/cli/wiring.hpp"
 #include "lbctl/cutover/agent.hpp"
@@ -31,19 +32,6 @@ struct SubmitArgs {
   bool queue = false;
   bool json = false;
 };
-
-void print_followed(const db::Event& e, bool json) {
-  const auto detail = nlohmann::json::parse(e.detail_json, nullptr, false);
-  if (json) {
-    std::cout << nlohmann::json{{"time", db::format_utc(e.at)}, {"cutover_id", e.cutover_id}, {"step", e.step},
-                                {"event", e.kind}, {"details", detail}}
-                     .dump()
-              << "\n";
-  } else if (detail.is_object() && detail.contains("text") && detail["text"].is_string()) {
-    std::cout << e.step << ": " << detail["text"].get<std::string>() << "\n";
-  }
-  std::cout << std::flush;
-}
 
 void print_line(bool json, const nlohmann::json& line, const std::string& text) {
   if (json) std::cout << line.dump() << "\n";
@@ -103,7 +91,7 @@ int run_submit(const SubmitArgs& args) {
                          r.release.empty() ? std::string() : " (release " + r.release + ")"));
   if (!args.wait) return k_exit_done;
   FollowOptions options;
-  options.on_event = [json = args.json](const db::Event& e) { print_followed(e, json); };
+  options.on_event = [json = args.json](const db::Event& e) { print_journal_event(e, json); };
   Reporter quiet;  // no sink: the followed events are printed from the journal
   auto deps = wiring.deps(quiet);
   std::function<void(const db::CutoverRequest&)> on_taken = [json = args.json](const db::CutoverRequest& taken) {

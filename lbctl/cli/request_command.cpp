@@ -10,20 +10,16 @@
 
 namespace lbctl::cli {
 
-namespace {
-
-void print_event(const db::Event& e, bool json) {
+void print_journal_event(const db::Event& e, bool json) {
   const auto detail = nlohmann::json::parse(e.detail_json, nullptr, false);
   if (json) {
     std::cout << nlohmann::json{{"cutover_id", e.cutover_id}, {"step", e.step}, {"event", e.kind}, {"details", detail}}.dump()
               << "\n";
-  } else if (detail.is_object() && detail.contains("text")) {
+  } else if (detail.is_object() && detail.contains("text") && detail["text"].is_string()) {
     std::cout << e.step << ": " << detail["text"].get<std::string>() << "\n";
   }
   std::cout << std::flush;
 }
-
-}  // namespace
 
 std::shared_ptr<RequestArgs> add_request_options(CLI::App& command, const std::string& timeout_help) {
   auto args = std::make_shared<RequestArgs>();
@@ -60,7 +56,7 @@ int run_request(const RequestArgs& args, const RequestFunction& request) {
     std::cerr << "lbctl: " << opened.error().message << "\n";
     return exit_code_for(opened.error());
   }
-  options.on_event = [json = args.json](const db::Event& e) { print_event(e, json); };
+  options.on_event = [json = args.json](const db::Event& e) { print_journal_event(e, json); };
   CommandReporting reporting(config, args.json, wiring.poster(), wiring.clock(), io.get_executor());
   auto run_and_notify = [&]() -> boost::asio::awaitable<CutoverOutcome> {
     auto outcome = co_await request(wiring.deps(reporting.sink()), options);

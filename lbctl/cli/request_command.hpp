@@ -21,6 +21,11 @@ struct RequestArgs {
 
 using RequestFunction = std::function<boost::asio::awaitable<CutoverOutcome>(CutoverDeps, FollowOptions)>;
 
+// One journaled event of a followed cutover on stdout: "step: text", or with
+// `json` {"cutover_id", "step", "event", "details"} (abort, promote, undo,
+// submit --wait).
+void print_journal_event(const db::Event& e, bool json);
+
 // -c, --json and --timeout (described by `timeout_help`) on `command`.
 std::shared_ptr<RequestArgs> add_request_options(CLI::App& command, const std::string& timeout_help);
 

@@ -42,6 +42,25 @@ const CutoverSummary* running_cutover(const ServiceLive& s) {
   return s.status().running() ? &*s.status().cutover : nullptr;
 }
 
+// The agents' part (`lbctl agent`, `lbctl submit`): take-overs and the queue;
+// absent while the journal does not answer (unknown, not 0).
+void agent_families(Writer& w, const std::vector<const ServiceLive*>& services) {
+  w.family("lbctl_cutover_takeovers_total", "counter",
+           "Cutovers an agent took over from a runner whose lease ran out (killed, cut off, stopped)", services,
+           [](const ServiceLive& s, Writer& out) {
+             if (!s.status().error.empty()) return;
+             out.sample({{"service", s.service()}}, static_cast<double>(s.status().takeovers));
+           });
+  w.family("lbctl_requests_queued", "gauge", "Cutover requests (`lbctl submit`) waiting for an agent", services,
+           [](const ServiceLive& s, Writer& out) {
+             if (!s.status().error.empty()) return;
+             const auto& requests = s.status().requests;
+             out.sample({{"service", s.service()}},
+                        static_cast<double>(std::count_if(requests.begin(), requests.end(),
+                                                          [](const db::CutoverRequest& r) { return r.state == "queued"; })));
+           });
+}
+
 }  // namespace
 
 std::string escape_label(std::string_view value) {
@@ -92,20 +111,7 @@ std::string render_metrics(const std::vector<const ServiceLive*>& services) {
                           static_cast<double>(it == s.outcomes().end() ? 0 : it->second));
              }
            });
-  w.family("lbctl_cutover_takeovers_total", "counter",
-           "Cutovers an agent took over from a runner whose lease ran out (killed, cut off, stopped)", services,
-           [](const ServiceLive& s, Writer& out) {
-             if (!s.status().error.empty()) return;  // the journal did not answer: unknown, not 0
-             out.sample({{"service", s.service()}}, static_cast<double>(s.status().takeovers));
-           });
-  w.family("lbctl_requests_queued", "gauge", "Cutover requests (`lbctl submit`) waiting for an agent", services,
-           [](const ServiceLive& s, Writer& out) {
-             if (!s.status().error.empty()) return;
-             const auto& requests = s.status().requests;
-             out.sample({{"service", s.service()}},
-                        static_cast<double>(std::count_if(requests.begin(), requests.end(),
-                                                          [](const db::CutoverRequest& r) { return r.state == "queued"; })));
-           });
+  agent_families(w, services);
   w.family("lbctl_cutover_duration_seconds", "gauge",
            "The latest cutover's duration: so far while it runs, in all once it ended", services,
            [](const ServiceLive& s, Writer& out) {

@@ -19,13 +19,17 @@ nlohmann::json read_history(db::Journal& journal, const std::string& service, Se
   if (!cutovers) return out;
   for (const auto& c : *cutovers) {
     auto j = history_json(c);
+    // What the events say (the steps' times, the agents): kept once it ended.
+    nlohmann::json from_events = nlohmann::json::object();
     if (const auto* known = live.finished_steps(c.id)) {
-      j["steps"] = *known;
+      from_events = *known;
     } else {
       auto events = journal.events(c.id, 0, 100000);
-      j["steps"] = steps_json(events ? step_durations(*events, c) : StepDurations{});
-      if (events && db::is_finished(c.status)) live.keep_finished_steps(c.id, j["steps"]);
+      from_events["steps"] = steps_json(events ? step_durations(*events, c) : StepDurations{});
+      if (events) add_agent_trail(from_events, agent_trail(*events));
+      if (events && db::is_finished(c.status)) live.keep_finished_steps(c.id, from_events);
     }
+    j.update(from_events);
     out.push_back(std::move(j));
   }
   if (!cutovers->empty()) live.forget_steps_before(cutovers->back().id);  // newest first: the oldest shown

@@ -189,10 +189,10 @@
   }
 
   // ---------- service page ----------
-  const ORDER = ['summary', 'timeline', 'promotion', 'actions', 'lbs', 'drain', 'analysis', 'drift', 'events', 'history'];
+  const ORDER = ['summary', 'timeline', 'promotion', 'actions', 'lbs', 'drain', 'analysis', 'drift', 'requests', 'events', 'history'];
   const TITLES = {
     summary: 'Summary', timeline: 'Timeline', promotion: 'Promotion', actions: 'Actions', lbs: 'Load balancers',
-    drain: 'Drain', analysis: 'Analysis', drift: 'Drift', events: 'Events', history: 'History',
+    drain: 'Drain', analysis: 'Analysis', drift: 'Drift', requests: 'Requests', events: 'Events', history: 'History',
   };
   const WIDE = new Set(['lbs', 'drain', 'events', 'history']);
   const sec = {};
@@ -410,6 +410,19 @@
     }
   }
 
+  // The agents' queue (`lbctl submit`) and who took the latest requests.
+  function renderRequests(st) {
+    const list = st.requests || [];
+    const items = list.map((r) => h('li', { 'data-id': r.id, 'data-state': r.state || null },
+      r.state === 'queued'
+        ? `request ${r.id} queued: release ${r.release || 'r<cutover id>'}, by ${r.requested_by}, at ${dateTime(r.requested_at)}`
+        : `request ${r.id} taken by ${r.agent}: cutover #${r.cutover_id} (release ${r.release || 'r<cutover id>'}, by ${r.requested_by})`));
+    const parts = [];
+    if (items.length) parts.push(h('ul', { class: 'requests' }, items));
+    if (st.takeovers) parts.push(h('p', { class: 'warn' }, `${st.takeovers} cutover(s) taken over by an agent after their runner stopped`));
+    sec.requests.body.replaceChildren(...(parts.length ? parts : [muted('no requests: cutovers here were run by hand')]));
+  }
+
   function renderEvents(events) {
     const list = (events || []).slice().reverse();
     if (!list.length) { sec.events.body.replaceChildren(muted('no events yet')); return; }
@@ -423,7 +436,8 @@
     const list = history || [];
     if (!list.length) { sec.history.body.replaceChildren(muted('no past cutovers')); return; }
     const rows = list.map((x) => {
-      const by = [x.promoted_by ? `promoted by ${x.promoted_by}` : '', x.undone_by ? `undone by ${x.undone_by}` : ''].filter(Boolean).join('; ');
+      const by = [x.agent ? `request ${x.request_id} by ${x.agent}` : '', ...(x.taken_over_by || []).map((a) => `taken over by ${a}`),
+        x.promoted_by ? `promoted by ${x.promoted_by}` : '', x.undone_by ? `undone by ${x.undone_by}` : ''].filter(Boolean).join('; ');
       const steps = (x.steps || []).map((st) => `${st.step} ${dur(st.duration_ms)}`).join(', ');
       return h('tr', { 'data-id': x.id, title: steps || null },
         h('td', null, `#${x.id}`),
@@ -450,6 +464,7 @@
     renderDrain(L.drain);
     renderAnalysis(st.analysis);
     renderDrift(st);
+    renderRequests(st);
     renderEvents(L.events);
     renderHistory(L.history);
     setUpdated(L);
