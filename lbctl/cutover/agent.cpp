@@ -49,7 +49,9 @@ asio::awaitable<AgentTick> agent_tick(CutoverDeps deps) {
   if (!queue) co_return idle("state database: " + queue.error().message);
   if (queue->empty()) co_return idle("no request queued");
   const db::CutoverRequest request = queue->front();
-  deps.release = request.release;
+  // A request that names no release (serve's POST without one) deploys what
+  // `lbctl cutover` would: the config's release:, else r<cutover id>.
+  deps.release = request.release.empty() ? deps.config.release : request.release;
   deps.request_id = request.id;
   deps.request_digest = request.config_digest;
   AgentTick tick{AgentAction::ran_request, "", std::nullopt, request.id, 0};

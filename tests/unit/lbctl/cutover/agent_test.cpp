@@ -73,6 +73,12 @@ TEST_CASE("an agent runs queued requests oldest first, each once, as cutovers th
   CHECK(third.action == AgentAction::idle);
   CHECK(third.why == "no request queued");
   CHECK(rig.journal.rows().size() == 2);
+
+  // One that names no release deploys the agent's config's release:, as `lbctl cutover` would.
+  rig.config.release = "v9";
+  REQUIRE(rig.journal.submit_request(agent_request("", false)));
+  CHECK(tick(rig).action == AgentAction::ran_request);
+  CHECK(rig.journal.rows().at(3).release == "v9");
 }
 
 TEST_CASE("an agent leaves a cutover whose runner holds its lease, and adopts it once the lease ran out, saying who "
