@@ -31,8 +31,14 @@ asio::awaitable<AgentTick> look_after(CutoverDeps& deps, const db::Cutover& unfi
   }
   AgentTick tick{AgentAction::took_over, "", std::nullopt, 0, unfinished.id};
   tick.outcome = co_await resume_cutover(deps);
-  // Another agent adopted it first (it holds the lock now): nothing done here.
-  if (tick.outcome->outcome == Outcome::locked) co_return idle("not taken over: " + tick.outcome->message);
+  // Nothing changed and nothing taken: another agent adopted it first (it
+  // holds the lock now), its journaled step is not in this config's flow,
+  // or an LB did not answer the first look. Tried again at the next poll,
+  // said once.
+  const Outcome o = tick.outcome->outcome;
+  if (o == Outcome::locked || o == Outcome::usage || o == Outcome::unreachable) {
+    co_return idle(fmt::format("{} not taken over: {}", db::describe(unfinished), tick.outcome->message));
+  }
   co_return tick;
 }
 

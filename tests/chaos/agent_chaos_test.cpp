@@ -32,8 +32,8 @@ std::uint16_t port_of(const std::string& tcp_address) {
 
 }  // namespace
 
-TEST_CASE("an agent cut off from Postgres and the LBs mid-drain: the other takes the cutover over and finishes it; "
-          "the cut-off one, back, changes nothing",
+TEST_CASE("an agent cut off from Postgres and the LBs mid-drain: the other takes the cutover over and finishes it, "
+          "and the cut-off one, back, changes nothing",
           "[chaos][agent]") {
   StackOptions options;
   options.postgres_tcp = true;

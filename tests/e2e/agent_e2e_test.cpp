@@ -34,8 +34,8 @@ long ms_since(AgentSteady::time_point from) {
 
 }  // namespace
 
-TEST_CASE("two agents: the one running a submitted cutover is killed mid-drain under load; the other adopts it "
-          "within lease + poll, is stopped with SIGTERM and hands it to a third; submit --wait exits 0",
+TEST_CASE("two agents: the one running a submitted cutover is killed mid-drain under load, the other adopts it "
+          "within lease + poll, is stopped with SIGTERM and hands it to a third, submit --wait exits 0",
           "[e2e][agent]") {
   Stack stack;
   TempDir logs;

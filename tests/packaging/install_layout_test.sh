@@ -18,6 +18,8 @@ expected=(
   share/doc/lbctl/examples/app-hosts/lbctl-app-host
   share/doc/lbctl/copyright
   share/doc/lbctl/changelog.gz
+  lib/systemd/system/lbctl-agent.service
+  lib/systemd/system/lbctl-serve.service
 )
 status=0
 for file in "${expected[@]}"; do
@@ -30,4 +32,10 @@ if [ -n "$extra" ]; then echo "not expected in the install tree:"; echo "$extra"
 version=$("$prefix/bin/lbctl" --version) || true
 [[ $version == "lbctl "* ]] || { echo "the installed lbctl does not run: '$version'"; status=1; }
 gzip -t "$prefix/share/man/man1/lbctl.1.gz" "$prefix/share/doc/lbctl/changelog.gz"
+# The units run the installed program as the lbctl user, on the folder of service configs.
+for unit in agent serve; do
+  file=$prefix/lib/systemd/system/lbctl-$unit.service
+  grep -qx "ExecStart=/usr/bin/lbctl $unit -c /etc/lbctl/services.*" "$file" || { echo "lbctl-$unit.service: ExecStart"; status=1; }
+  grep -qx "User=lbctl" "$file" || { echo "lbctl-$unit.service: User"; status=1; }
+done
 exit $status

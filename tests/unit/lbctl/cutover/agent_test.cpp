@@ -133,6 +133,26 @@ TEST_CASE("an agent leaves a cutover that needs an operator alone, and runs no r
   CHECK(rig.journal.request_rows().at(1).state == "queued");
 }
 
+TEST_CASE("an agent that cannot take a cutover over (its step is not in this config's flow) changes nothing and "
+          "says why",
+          "[lbctl][cutover][agent]") {
+  CutoverRig rig;
+  db::Cutover left;
+  left.service = "shop";
+  left.status = db::CutoverStatus::running;  // nobody holds the lock: it reads interrupted
+  left.step = "no_such_step";
+  left.mode = "blue_green";
+  left.host = "web1";
+  left.pid = 7;
+  rig.journal.seed(left);
+  const auto t = tick(rig);
+  CHECK(t.action == AgentAction::idle);
+  CHECK(t.why.find("not taken over") != std::string::npos);
+  CHECK(t.why.find("no_such_step") != std::string::npos);
+  CHECK(rig.journal.calls_starting("adopt").empty());
+  CHECK(rig.fleet_view() == k_original_view);
+}
+
 TEST_CASE("submit --wait follows its request from queued to the cutover's end, with the outcome's exit code",
           "[lbctl][cutover][agent]") {
   CutoverRig rig;

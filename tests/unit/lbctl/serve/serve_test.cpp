@@ -332,7 +332,7 @@ TEST_CASE("serve: actions need --allow-actions and the token", "[lbctl][serve]")
   CHECK(requested->detail_json.find("promote requested by lbctl serve on web1 (a request from 127.0.0.9:4000)") != std::string::npos);
 }
 
-TEST_CASE("serve: POST .../cutovers queues a request for the agents, with the token; 409 while one waits",
+TEST_CASE("serve: POST .../cutovers queues a request for the agents, with the token, and 409 while one waits",
           "[lbctl][serve][agent]") {
   CutoverRig rig;
   Hub on({"shop"}, true);
