@@ -11,7 +11,6 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <condition_variable>
 #include <csignal>
@@ -86,10 +85,10 @@ class ServiceAgent {
     m_wake.notify_all();
     m_io.stop();
   }
-  bool finished() const { return m_finished.load(); }
-  // Joined only once finished (else left to the process's exit).
-  void join_if_finished() {
-    if (m_finished.load() && m_thread.joinable()) m_thread.join();
+  // Waits until its loop has ended (after stop()), at most until `deadline`.
+  void wait_finished(std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock lock(m_mutex);
+    m_wake.wait_until(lock, deadline, [this] { return m_finished; });
   }
   ~ServiceAgent() {
     if (m_thread.joinable()) m_thread.detach();
@@ -172,7 +171,11 @@ class ServiceAgent {
       if (t->action != AgentAction::idle || t->why.starts_with("state database")) m_wiring.close_journal();
       if (t->action == AgentAction::idle) pause(m_poll);
     }
-    m_finished = true;
+    {
+      const std::lock_guard lock(m_mutex);
+      m_finished = true;
+    }
+    m_wake.notify_all();
   }
 
   std::unique_ptr<Config> m_config;
@@ -184,7 +187,7 @@ class ServiceAgent {
   std::mutex m_mutex;
   std::condition_variable m_wake;
   bool m_stopping = false;
-  std::atomic<bool> m_finished{false};
+  bool m_finished = false;
   std::string m_last_said;
 };
 
@@ -196,10 +199,7 @@ void stop_and_give_up(std::vector<std::unique_ptr<ServiceAgent>>& agents, const 
                    signal == SIGTERM ? "SIGTERM" : "SIGINT");
   for (auto& a : agents) a->stop();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (std::chrono::steady_clock::now() < deadline &&
-         !std::all_of(agents.begin(), agents.end(), [](const auto& a) { return a->finished(); })) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  for (auto& a : agents) a->wait_finished(deadline);
   for (auto& a : agents) {
     auto journal = db::PgJournal::open(journal_options(a->config()));
     if (!journal) {

@@ -113,6 +113,37 @@ TEST_CASE("an agent leaves a cutover whose runner holds its lease, and adopts it
   CHECK(rig.journal.takeovers("shop").value() == 1);
 }
 
+TEST_CASE("an agent's take-over rides out a reload mid-drain: the new pool put back, then completed",
+          "[lbctl][cutover][agent][reload]") {
+  CutoverRig rig;
+  rig.journal.set_lease(15s);
+  rig.haproxies[1]->set_sessions("old-1", 2);  // the drain waits on lb2
+  rig.cutover_until_killed("drain");
+  rig.sim.run(rig.sim.clock.sleep_for(15s));
+  auto agent = [&rig]() -> boost::asio::awaitable<CutoverOutcome> {
+    auto t = co_await agent_tick(agent_deps(rig));
+    co_return t.outcome.value_or(CutoverOutcome{Outcome::usage, 0, "idle: " + t.why});
+  };
+  // Once the agent has taken it over and drains: lb2 reloads from its file (the new servers gone).
+  auto reload = [&rig]() -> boost::asio::awaitable<CutoverOutcome> {
+    while (!rig.recorder.saw("taken_over") || rig.haproxies[1]->status("old-1") != "NOLB") {
+      co_await rig.sim.clock.sleep_for(100ms);
+    }
+    rig.haproxies[1]->reload_original();
+    co_await rig.sim.clock.sleep_for(5s);
+    rig.haproxies[1]->set_sessions("old-1", 0);
+    co_return CutoverOutcome{};
+  };
+  std::vector<boost::asio::awaitable<CutoverOutcome>> tasks;
+  tasks.push_back(agent());
+  tasks.push_back(reload());
+  const auto outcome = rig.sim.run(when_all(std::move(tasks)))[0];
+  INFO(outcome.message);
+  CHECK(outcome.outcome == Outcome::done);
+  CHECK(rig.recorder.saw("reloaded"));
+  CHECK(rig.fleet_view() == k_done_view);
+}
+
 TEST_CASE("an agent leaves a cutover that needs an operator alone, and runs no request behind it",
           "[lbctl][cutover][agent]") {
   CutoverRig rig;
